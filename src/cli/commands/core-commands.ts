@@ -1,0 +1,108 @@
+/** init, verify, pin, show, brief build: the foundation commands. */
+import { AlloyContext } from "../../service/context.js"
+import { verifyAllPins } from "../../service/verify-pins.js"
+import { pinBrief } from "../../service/pin.js"
+import { resolveTarget } from "../../service/resolve.js"
+import { buildBrief } from "../../service/build.js"
+import { packFor } from "../../core/build.js"
+import { isDigest } from "../../core/ids.js"
+import { AlloyError } from "../../core/errors.js"
+import { assertNotOnFlowBranch } from "../../service/guard.js"
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, usageError, type Io } from "../io.js"
+
+export function cmdInit(io: Io): number {
+  const ctx = new AlloyContext(io.cwd)
+  assertNotOnFlowBranch(ctx, "initialise .alloy/")
+  const { created } = ctx.store.init()
+  if (io.json) io.out(JSON.stringify({ ok: true, created }, null, 2))
+  else if (created.length) io.out(`Initialised .alloy/ (created ${created.join(", ")}).\nNext: write an intent with \`opencode-alloy intent new <id>\`.`)
+  else io.out(".alloy/ is already initialised; nothing changed.")
+  return EXIT_OK
+}
+
+export function cmdVerify(io: Io, opts: { strict: boolean }): number {
+  const ctx = new AlloyContext(io.cwd)
+  if (!ctx.project.isFoundryProject()) {
+    throw new AlloyError("usage", "there is no foundry/ folder here, so there are no cycles to verify", { fix: "run the command at the root of a Foundry project (or pass --cwd <dir>)" })
+  }
+  const report = verifyAllPins(ctx, opts)
+  if (io.json) {
+    io.out(JSON.stringify(report, null, 2))
+  } else {
+    for (const p of report.pins) {
+      if (p.status === "ok") io.out(`ok      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
+      else if (p.status === "stale") io.out(`stale   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`)
+      else {
+        io.out(`FAIL    ${p.kind} ${p.id} [${p.code}]: ${p.message}`)
+        if (p.fix) io.out(`        fix: ${p.fix}`)
+      }
+    }
+    const summary = `${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${report.checked - report.failed - report.stale} ok, ${report.stale} stale, ${report.failed} failed${report.unpinned.length ? `; ${report.unpinned.length} cycle(s) without a pin` : ""}`
+    io.out(summary)
+  }
+  return report.ok ? EXIT_OK : EXIT_FAIL
+}
+
+export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | undefined; digest?: string | undefined }): number {
+  const ctx = new AlloyContext(io.cwd)
+  let target: { cycle?: string; flow?: string }
+  let briefId: string | undefined
+  if (opts.flow !== undefined) {
+    target = { flow: opts.flow }
+    briefId = positionals[0]
+    if (positionals.length !== 1) throw usageError("usage: opencode-alloy pin --flow <flow-id> <brief-id>")
+  } else {
+    if (positionals.length !== 2) throw usageError("usage: opencode-alloy pin <cycle-id> <brief-id>")
+    target = { cycle: positionals[0]! }
+    briefId = positionals[1]
+  }
+  const r = pinBrief(ctx, { ...target, brief_id: briefId!, ...(opts.digest ? { digest: opts.digest } : {}) })
+  if (io.json) io.out(JSON.stringify({ ok: true, ...r }, null, 2))
+  else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
+  else {
+    io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}.`)
+    io.out(`Commit it on the base or a config/* branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
+  }
+  return EXIT_OK
+}
+
+export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | undefined }): number {
+  if (positionals.length !== 1) throw usageError("usage: opencode-alloy show <brief-id|digest> [--stage <stage>]")
+  const ctx = new AlloyContext(io.cwd)
+  const what = positionals[0]!
+  let target: { brief_id: string; digest?: string }
+  if (isDigest(what)) {
+    const bytes = ctx.store.readObject(what)
+    if (!bytes) throw new AlloyError("object_missing", `no object ${what} in .alloy/objects/`)
+    const parsed = JSON.parse(bytes.toString("utf8")) as { brief?: { id?: string } }
+    target = { brief_id: String(parsed.brief?.id ?? ""), digest: what }
+  } else target = { brief_id: what }
+  const r = resolveTarget(ctx, target)
+  const b = r.bundle
+  if (io.json) {
+    io.out(JSON.stringify({ ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, bundle: b }, null, 2))
+    return EXIT_OK
+  }
+  io.out(`${b.brief.id} @ ${r.pin.digest} (verified${r.stale ? `; stale, current is ${r.current}` : ""})`)
+  io.out(`object: ${r.objectFile}`)
+  io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
+  io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
+  io.out("")
+  if (opts.stage) {
+    io.out(packFor(b, opts.stage).text)
+  } else io.out(b.brief.text)
+  return EXIT_OK
+}
+
+export function cmdBriefBuild(io: Io, positionals: string[]): number {
+  if (positionals.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id> [<brief-id>...]")
+  const ctx = new AlloyContext(io.cwd)
+  const results = positionals.map((id) => buildBrief(ctx, id))
+  if (io.json) io.out(JSON.stringify({ ok: true, builds: results.map(({ output, ...r }) => r) }, null, 2))
+  else
+    for (const r of results) {
+      io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)
+      io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
+    }
+  return results.length ? EXIT_OK : EXIT_USAGE
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * `opencode-alloy` — the CLI for flow authors and CI. A thin layer over the service functions:
+ * parse arguments, call one function, print text or JSON, exit 0 / 1 / 2.
+ */
+import { parseArgs } from "node:util"
+import { realpathSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { EXIT_USAGE, reportError, usageError, type Io } from "./io.js"
+import { commands, HELP } from "./commands/index.js"
+
+export async function main(argv: string[], io0: { out(s: string): void; err(s: string): void; cwd: string }): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: "boolean", default: false },
+        strict: { type: "boolean", default: false },
+        cwd: { type: "string", short: "C" },
+        flow: { type: "string" },
+        digest: { type: "string" },
+        stage: { type: "string" },
+        intent: { type: "string", multiple: true },
+        cycle: { type: "string", multiple: true },
+        title: { type: "string" },
+        goal: { type: "string" },
+        status: { type: "string" },
+        from: { type: "string" },
+        keep: { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
+        follow: { type: "boolean", short: "f", default: false },
+        html: { type: "string" },
+        out: { type: "string" },
+        format: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "v", default: false },
+      },
+    })
+  } catch (e) {
+    io0.err(`opencode-alloy: ${(e as Error).message}\nRun \`opencode-alloy --help\` for usage.`)
+    return EXIT_USAGE
+  }
+  const { values, positionals } = parsed
+  const io: Io = { ...io0, cwd: values.cwd ?? io0.cwd, json: values.json ?? false, color: false }
+  if (values.version) {
+    const { ALLOY_VERSION } = await import("../version.js")
+    io.out(ALLOY_VERSION)
+    return 0
+  }
+  const [name, ...rest] = positionals
+  if (!name || values.help) {
+    io.out(HELP)
+    return name || values.help ? 0 : EXIT_USAGE
+  }
+  const command = commands[name]
+  if (!command) {
+    return reportError(io, usageError(`unknown command "${name}"`, "run `opencode-alloy --help` for the list of commands"), name)
+  }
+  try {
+    return await command(io, rest, values)
+  } catch (e) {
+    return reportError(io, e, [name, rest[0]].filter(Boolean).join(" "))
+  }
+}
+
+function isEntry(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? "") === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isEntry()) {
+  const code = await main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s + "\n"),
+    err: (s) => process.stderr.write(s + "\n"),
+    cwd: process.cwd(),
+  })
+  process.exitCode = code
+}

@@ -1,0 +1,183 @@
+/**
+ * Markdown files with YAML frontmatter, the way Foundry reads them: the text between the
+ * first `---` line and the next `---` line is YAML, the rest is the body. Parsing is bounded
+ * (size, aliases) and never throws anything but an AlloyError.
+ */
+import { isMap, isScalar, parseDocument, type Document, type Pair, type Scalar, type YAMLMap } from "yaml"
+import { AlloyError } from "./errors.js"
+
+/** Largest definition file Alloy will read (1 MiB): larger is refused, never parsed. */
+export const MAX_SOURCE_BYTES = 1024 * 1024
+
+export interface FrontmatterSplit {
+  /** offset of the first YAML character (after the opening `---` line) */
+  readonly yamlStart: number
+  /** offset of the closing `---` line */
+  readonly yamlEnd: number
+  /** offset of the first body character (after the closing line) */
+  readonly bodyStart: number
+  readonly yaml: string
+  readonly body: string
+}
+
+const OPEN_RE = /^\uFEFF?---[ \t]*\r?\n/
+const CLOSE_RE = /^---[ \t]*(\r?\n|$)/m
+
+export function splitFrontmatter(text: string): FrontmatterSplit | undefined {
+  const open = OPEN_RE.exec(text)
+  if (!open) return undefined
+  const yamlStart = open[0].length
+  // an empty frontmatter block: the closing line follows at once
+  const rest = text.slice(yamlStart)
+  const close = CLOSE_RE.exec(rest)
+  if (!close) return undefined
+  const yamlEnd = yamlStart + close.index
+  const bodyStart = yamlEnd + close[0].length
+  return { yamlStart, yamlEnd, bodyStart, yaml: text.slice(yamlStart, yamlEnd), body: text.slice(bodyStart) }
+}
+
+export interface ParsedMarkdown {
+  readonly data: Record<string, unknown>
+  readonly body: string
+  readonly split: FrontmatterSplit | undefined
+  readonly doc: Document.Parsed | undefined
+}
+
+/** Decode file bytes as strict UTF-8 text; binary junk is refused with a clear message. */
+export function decodeText(bytes: Uint8Array, file: string): string {
+  if (bytes.byteLength > MAX_SOURCE_BYTES) {
+    throw new AlloyError("malformed", `${file}: ${bytes.byteLength} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file })
+  }
+  if (bytes.includes(0)) throw new AlloyError("malformed", `${file}: holds NUL bytes; expected a UTF-8 Markdown text file`, { file })
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+  } catch {
+    throw new AlloyError("malformed", `${file}: is not valid UTF-8 text`, { file })
+  }
+}
+
+export function parseYaml(yaml: string, file: string): { data: unknown; doc: Document.Parsed } {
+  let doc: Document.Parsed
+  try {
+    doc = parseDocument(yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
+  } catch (e) {
+    throw new AlloyError("malformed", `${file}: frontmatter YAML could not be parsed (${(e as Error).message ?? e})`, { file })
+  }
+  const err = doc.errors[0]
+  if (err) {
+    const where = err.linePos?.[0] ? ` at line ${err.linePos[0].line + 1}` : ""
+    throw new AlloyError("malformed", `${file}: frontmatter is not valid YAML${where}: ${err.message.split("\n")[0]}`, { file })
+  }
+  let data: unknown
+  try {
+    data = doc.toJS({ maxAliasCount: 64 })
+  } catch (e) {
+    const msg = e instanceof RangeError ? "it is nested too deeply" : (e as Error).message
+    throw new AlloyError("malformed", `${file}: frontmatter YAML could not be read: ${msg}`, { file })
+  }
+  return { data, doc }
+}
+
+/**
+ * Parse a Markdown file with frontmatter. `requireFrontmatter` makes a file without it an error.
+ */
+export function parseMarkdown(text: string, file: string, requireFrontmatter = true): ParsedMarkdown {
+  const split = splitFrontmatter(text)
+  if (!split) {
+    if (requireFrontmatter) {
+      throw new AlloyError("malformed", `${file}: has no YAML frontmatter (a first line "---", the YAML, then a closing "---" line)`, { file })
+    }
+    return { data: {}, body: text, split: undefined, doc: undefined }
+  }
+  let parsed: { data: unknown; doc: Document.Parsed }
+  try {
+    parsed = parseYaml(split.yaml, file)
+  } catch (e) {
+    if (e instanceof RangeError) throw new AlloyError("malformed", `${file}: frontmatter is nested too deeply`, { file })
+    throw e
+  }
+  const data = parsed.data ?? {}
+  if (typeof data !== "object" || Array.isArray(data)) {
+    throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping of keys to values`, { file })
+  }
+  return { data: data as Record<string, unknown>, body: split.body, split, doc: parsed.doc }
+}
+
+/** Render a value as a YAML scalar in the given style (keeps a user's quoting choice). */
+function scalarText(value: string, style: Scalar.Type | undefined): string {
+  if (style === "QUOTE_DOUBLE") return JSON.stringify(value)
+  if (style === "QUOTE_SINGLE") return `'${value.replace(/'/g, "''")}'`
+  return value
+}
+
+/**
+ * Set `key: { k: v, ... }` (string values) in a file's frontmatter, changing nothing else:
+ * existing scalars are replaced in place (comments and quoting kept), missing keys are
+ * inserted in the block's own style, and a missing block is appended before the closing
+ * `---`. Returns the new file text. Works on the original text, never on a re-serialisation.
+ */
+export function setFrontmatterBlock(text: string, file: string, key: string, values: Record<string, string>): string {
+  const split = splitFrontmatter(text)
+  if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
+  const { doc } = parseYaml(split.yaml, file)
+  const root = doc.contents
+  if (!isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
+  const nl = split.yaml.includes("\r\n") || text.slice(0, split.yamlStart).includes("\r\n") ? "\r\n" : "\n"
+  const pair = (root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined
+  const edits: Array<{ start: number; end: number; text: string }> = []
+
+  const freshBlock = (indent: string) =>
+    Object.entries(values)
+      .map(([k, v]) => `${indent}${k}: ${JSON.stringify(v)}`)
+      .join(nl)
+
+  if (!pair) {
+    const at = split.yaml.length === 0 || split.yaml.endsWith("\n") ? split.yaml.length : split.yaml.length
+    const prefix = split.yaml.length === 0 || split.yaml.endsWith("\n") ? "" : nl
+    edits.push({ start: at, end: at, text: `${prefix}${key}:${nl}${freshBlock("  ")}${nl}` })
+  } else if (isMap(pair.value) && pair.value.range) {
+    const map = pair.value as YAMLMap
+    const missing: string[] = []
+    for (const [k, v] of Object.entries(values)) {
+      const item = map.items.find((p: Pair) => isScalar(p.key) && p.key.value === k) as Pair | undefined
+      if (item && isScalar(item.value) && item.value.range) {
+        const [s, e] = item.value.range
+        edits.push({ start: s, end: e, text: scalarText(v, (item.value as Scalar).type) })
+      } else if (item && item.value && (item.value as { range?: [number, number, number] }).range) {
+        const [s, e] = (item.value as { range: [number, number, number] }).range
+        edits.push({ start: s, end: e, text: JSON.stringify(v) })
+      } else {
+        missing.push(k)
+      }
+    }
+    if (missing.length) {
+      const [ms, me] = map.range!
+      if (map.flow) {
+        // `{ a: 1 }` -> `{ a: 1, b: "x" }`: insert before the closing brace
+        const close = split.yaml.lastIndexOf("}", me)
+        const inner = split.yaml.slice(ms + 1, close).trim()
+        const add = missing.map((k) => `${k}: ${JSON.stringify(values[k])}`).join(", ")
+        edits.push({ start: close, end: close, text: `${inner ? ", " : " "}${add} ` })
+      } else {
+        const firstItem = map.items[0]
+        const lineStart = split.yaml.lastIndexOf("\n", (firstItem?.key as { range?: number[] } | undefined)?.range?.[0] ?? ms) + 1
+        const indent = /^[ \t]*/.exec(split.yaml.slice(lineStart))![0] || "  "
+        const insertAt = me
+        const needNl = insertAt > 0 && split.yaml[insertAt - 1] !== "\n" ? nl : ""
+        edits.push({ start: insertAt, end: insertAt, text: `${needNl}${missing.map((k) => `${indent}${k}: ${JSON.stringify(values[k])}`).join(nl)}${nl}` })
+      }
+    }
+  } else {
+    // present but not a mapping (or empty): replace the value with a fresh block
+    const valueRange = (pair.value as { range?: [number, number, number] } | null)?.range
+    const keyEnd = (pair.key as { range?: [number, number, number] }).range![1]
+    const colon = split.yaml.indexOf(":", keyEnd)
+    const start = colon + 1
+    const end = valueRange ? valueRange[1] : start
+    edits.push({ start, end, text: `${nl}${freshBlock("  ")}` })
+  }
+
+  let yaml = split.yaml
+  for (const e of edits.sort((a, b) => b.start - a.start)) yaml = yaml.slice(0, e.start) + e.text + yaml.slice(e.end)
+  return text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlEnd)
+}

@@ -1,0 +1,59 @@
+/**
+ * Verification (fail closed): bytes are handed on only when they hash to the pinned digest,
+ * parse as a well-formed `alloy.bundle/v1` object, and belong to the pinned brief.
+ */
+import { AlloyError } from "./errors.js"
+import { BundleSchema, type Bundle } from "./bundle.js"
+import { canonicalBytes, digestOf, normalizeJson } from "./digest.js"
+import type { Pin } from "./pin.js"
+
+/** Parsed bundles by digest. Safe because an entry is only returned after the bytes just read hash to that digest. */
+const parsedByDigest = new Map<string, Bundle>()
+const MAX_CACHED = 512
+
+export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: string): Bundle {
+  const actual = digestOf(bytes)
+  if (actual !== pin.digest) {
+    throw new AlloyError(
+      "digest_mismatch",
+      `object ${objectFile} does not hash to the pinned digest: expected ${pin.digest}, the bytes on disk hash to ${actual}. The object was changed after it was built`,
+      { fix: `do not edit objects; rebuild with \`opencode-alloy brief build ${pin.brief_id}\` and re-pin, or restore the file from git` },
+    )
+  }
+  let bundle = parsedByDigest.get(actual)
+  if (!bundle) {
+    bundle = parseBundle(bytes, objectFile)
+    if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
+    parsedByDigest.set(actual, bundle)
+  }
+  if (bundle.brief.id !== pin.brief_id) {
+    throw new AlloyError("brief_id_mismatch", `digest ${pin.digest} is a build of brief "${bundle.brief.id}", not of "${pin.brief_id}"`, {
+      fix: `pin the right pair: run \`opencode-alloy pin <cycle> ${pin.brief_id}\` (or set brief_id to ${bundle.brief.id})`,
+    })
+  }
+  return bundle
+}
+
+/** Parse object bytes that already passed the digest check. They must be canonical, too. */
+export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString("utf8"))
+  } catch (e) {
+    throw new AlloyError("malformed", `object ${objectFile} is not JSON (${(e as Error).message})`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
+  }
+  const r = BundleSchema.safeParse(json)
+  if (!r.success) {
+    const i = r.error.issues[0]!
+    throw new AlloyError("malformed", `object ${objectFile} is not an alloy.bundle/v1 object: ${i.path.join(".") || "(top level)"}: ${i.message}`, {
+      fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
+    })
+  }
+  const canon = canonicalBytes(normalizeJson(json))
+  if (Buffer.compare(canon, Buffer.from(bytes)) !== 0) {
+    throw new AlloyError("malformed", `object ${objectFile} is not in canonical form (RFC 8785), so its digest is not reproducible`, {
+      fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
+    })
+  }
+  return r.data
+}

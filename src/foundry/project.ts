@@ -1,0 +1,254 @@
+/**
+ * Read-only view of a Foundry project through its files (CONTRACTS.md §1–3): cycles, flows,
+ * `WORK.md`, `foundry/VERSION`, the current git branch, and the Alloy pin that applies to a
+ * cycle (its own `alloy` block, else the block of the flow it belongs to).
+ */
+import { readFileSync, readdirSync, statSync } from "node:fs"
+import path from "node:path"
+import { AlloyError } from "../core/errors.js"
+import { assertSlug, isSlug } from "../core/ids.js"
+import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
+import { readPinBlock, type LocatedPin } from "../core/pin.js"
+
+export interface Definition {
+  readonly id: string
+  readonly file: string
+  readonly data: Record<string, unknown>
+  readonly body: string
+  readonly text: string
+}
+
+interface Stamp {
+  file: string
+  mtimeMs: number
+  size: number
+}
+
+function stamp(abs: string, file: string): Stamp | undefined {
+  try {
+    const st = statSync(abs)
+    return { file, mtimeMs: st.mtimeMs, size: st.size }
+  } catch {
+    return undefined
+  }
+}
+
+export class FoundryProject {
+  readonly root: string
+  private readonly pinCache = new Map<string, { stamps: Array<Stamp | undefined>; pin: LocatedPin | undefined }>()
+
+  constructor(root: string) {
+    this.root = path.resolve(root)
+  }
+
+  abs(rel: string): string {
+    return path.join(this.root, rel)
+  }
+
+  isFoundryProject(): boolean {
+    try {
+      return statSync(this.abs("foundry")).isDirectory()
+    } catch {
+      return false
+    }
+  }
+
+  cycleRel(id: string): string {
+    return `foundry/cycles/${assertSlug(id, "cycle id")}.md`
+  }
+  flowRel(id: string): string {
+    return `foundry/flows/${assertSlug(id, "flow id")}.md`
+  }
+
+  private listIds(dir: string): string[] {
+    try {
+      return readdirSync(this.abs(dir))
+        .filter((n) => n.endsWith(".md"))
+        .map((n) => n.slice(0, -3))
+        .filter(isSlug)
+        .sort()
+    } catch {
+      return []
+    }
+  }
+
+  listCycleIds(): string[] {
+    return this.listIds("foundry/cycles")
+  }
+  listFlowIds(): string[] {
+    return this.listIds("foundry/flows")
+  }
+
+  readText(rel: string): string | undefined {
+    let bytes: Buffer
+    try {
+      const abs = this.abs(rel)
+      const st = statSync(abs)
+      if (st.size > MAX_SOURCE_BYTES) {
+        throw new AlloyError("malformed", `${rel}: ${st.size} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file: rel })
+      }
+      bytes = readFileSync(abs)
+    } catch (e) {
+      if (e instanceof AlloyError) throw e
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined
+      throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel })
+    }
+    return decodeText(bytes, rel)
+  }
+
+  private readDefinition(rel: string, id: string, kind: "cycle" | "flow"): Definition {
+    const text = this.readText(rel)
+    if (text === undefined) {
+      throw new AlloyError("cycle_not_found", `${kind} ${id} does not exist (${rel})`, {
+        fix: `check the ${kind} id; known ${kind}s: ${(kind === "cycle" ? this.listCycleIds() : this.listFlowIds()).join(", ") || "none"}`,
+      })
+    }
+    const { data, body } = parseMarkdown(text, rel)
+    return { id, file: rel, data, body, text }
+  }
+
+  readCycle(id: string): Definition {
+    return this.readDefinition(this.cycleRel(id), id, "cycle")
+  }
+  readFlow(id: string): Definition {
+    return this.readDefinition(this.flowRel(id), id, "flow")
+  }
+
+  /** Cycles of a flow: its starting cycles and every cycle reachable through `targets`. */
+  cyclesOfFlow(flowId: string): string[] {
+    const flow = this.readFlow(flowId)
+    const start = Array.isArray(flow.data["starting-cycles"]) ? (flow.data["starting-cycles"] as unknown[]).filter(isSlug) : []
+    const seen = new Set<string>()
+    const queue = [...start]
+    while (queue.length && seen.size < 1000) {
+      const c = queue.shift()!
+      if (seen.has(c)) continue
+      seen.add(c)
+      let targets: unknown = undefined
+      try {
+        targets = this.readCycle(c).data["targets"]
+      } catch {
+        continue
+      }
+      if (Array.isArray(targets)) for (const t of targets) if (isSlug(t) && !seen.has(t)) queue.push(t)
+    }
+    return [...seen].sort()
+  }
+
+  /** `WORK.md` frontmatter (flow, cycle, stages...) when a flow is running, else undefined. */
+  readWork(): { flow?: string; cycle?: string; data: Record<string, unknown> } | undefined {
+    let text: string | undefined
+    try {
+      text = this.readText("WORK.md")
+    } catch {
+      return undefined
+    }
+    if (text === undefined) return undefined
+    try {
+      const { data } = parseMarkdown(text, "WORK.md")
+      const flow = isSlug(data["flow"]) ? (data["flow"] as string) : undefined
+      const cycle = isSlug(data["cycle"]) ? (data["cycle"] as string) : undefined
+      return { ...(flow ? { flow } : {}), ...(cycle ? { cycle } : {}), data }
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Installed Foundry version as written by Foundry in `foundry/VERSION`. */
+  version(): string | undefined {
+    try {
+      const v = readFileSync(this.abs("foundry/VERSION"), "utf8").trim()
+      return v.length > 0 && v.length < 64 ? v : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The checked-out branch, read from git's HEAD (works in worktrees); undefined when detached or not a repo. */
+  currentBranch(): string | undefined {
+    try {
+      let gitDir = this.abs(".git")
+      const st = statSync(gitDir)
+      if (st.isFile()) {
+        const m = /^gitdir:\s*(.+)\s*$/m.exec(readFileSync(gitDir, "utf8"))
+        if (!m) return undefined
+        gitDir = path.resolve(this.root, m[1]!.trim())
+      }
+      const head = readFileSync(path.join(gitDir, "HEAD"), "utf8").trim()
+      const m = /^ref:\s*refs\/heads\/(.+)$/.exec(head)
+      return m ? m[1] : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Is the repository on a Foundry flow branch (work/* or dry-run/x/y), where only Foundry may change files? */
+  onFlowBranch(): string | undefined {
+    const b = this.currentBranch()
+    return b && (b.startsWith("work/") || /^dry-run\/[^/]+\/[^/]+$/.test(b)) ? b : undefined
+  }
+
+  /** The pin a cycle carries itself (undefined when none); malformed blocks throw, naming file and key. */
+  ownPin(cycleId: string): LocatedPin | undefined {
+    const def = this.readCycle(cycleId)
+    const pin = readPinBlock(def.data, def.file, { kind: "cycle", id: cycleId })
+    return pin ? { ...pin, source: { kind: "cycle", id: cycleId, file: def.file } } : undefined
+  }
+
+  flowPin(flowId: string): LocatedPin | undefined {
+    const def = this.readFlow(flowId)
+    const pin = readPinBlock(def.data, def.file, { kind: "flow", id: flowId })
+    return pin ? { ...pin, source: { kind: "flow", id: flowId, file: def.file } } : undefined
+  }
+
+  /**
+   * The pin that applies to a cycle: its own block, else the block of the flow it belongs to
+   * (the running flow from WORK.md first; otherwise the one flow with a pin that reaches it).
+   */
+  pinForCycle(cycleId: string): LocatedPin | undefined {
+    const own = this.ownPin(cycleId)
+    if (own) return own
+    const work = this.readWork()
+    if (work?.flow && this.listFlowIds().includes(work.flow) && this.cyclesOfFlow(work.flow).includes(cycleId)) {
+      const p = this.flowPin(work.flow)
+      if (p) return p
+    }
+    const candidates: LocatedPin[] = []
+    for (const f of this.listFlowIds()) {
+      let p: LocatedPin | undefined
+      try {
+        p = this.flowPin(f)
+      } catch {
+        continue
+      }
+      if (p && this.cyclesOfFlow(f).includes(cycleId)) candidates.push(p)
+    }
+    const distinct = new Set(candidates.map((p) => `${p.brief_id}@${p.digest}`))
+    if (distinct.size > 1) {
+      throw new AlloyError("ambiguous_pin", `cycle ${cycleId} has no alloy block of its own and belongs to flows with different pins: ${candidates.map((p) => p.source.id).join(", ")}`, {
+        fix: `pin the cycle itself: \`opencode-alloy pin ${cycleId} <brief-id>\``,
+      })
+    }
+    return candidates[0]
+  }
+
+  /**
+   * Cached `pinForCycle` for the hooks: re-read only when the cycle file, a flow file or
+   * WORK.md changed (size or mtime). One stat per file on a hit, no YAML parsing.
+   */
+  pinForCycleCached(cycleId: string): LocatedPin | undefined {
+    const rels = [this.cycleRel(cycleId), "WORK.md", ...this.listFlowIds().map((f) => this.flowRel(f))]
+    const stamps = rels.map((r) => stamp(this.abs(r), r))
+    const hit = this.pinCache.get(cycleId)
+    if (hit && hit.stamps.length === stamps.length && hit.stamps.every((s, i) => sameStamp(s, stamps[i]))) return hit.pin
+    const pin = this.pinForCycle(cycleId)
+    this.pinCache.set(cycleId, { stamps, pin })
+    return pin
+  }
+}
+
+function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.file === b.file && a.mtimeMs === b.mtimeMs && a.size === b.size
+}

@@ -1,0 +1,34 @@
+/**
+ * The OpenCode plugin: registers the `alloy_*` tools, the wizard skills, and the hooks that
+ * make pinned Foundry cycles run under their verified bundle.
+ */
+import { fileURLToPath } from "node:url"
+import type { Plugin } from "@opencode-ai/plugin"
+import { resolveOptions } from "./options.js"
+import { createLogger } from "./log.js"
+import { resolveTools } from "./tools/resolve-tools.js"
+import { authoringTools } from "./tools/authoring-tools.js"
+import { createHooks } from "./hooks/index.js"
+
+/** `<package>/skills`, next to `dist/`. */
+export const SKILLS_DIR = fileURLToPath(new URL("../../skills", import.meta.url))
+
+export const AlloyPlugin: Plugin = async (input, rawOptions) => {
+  const options = resolveOptions(rawOptions)
+  const log = createLogger(input.client)
+  return {
+    async config(config) {
+      if (!options.skills) return
+      try {
+        const c = config as { skills?: { paths?: string[] } }
+        c.skills = c.skills ?? {}
+        c.skills.paths = c.skills.paths ?? []
+        if (!c.skills.paths.includes(SKILLS_DIR)) c.skills.paths.push(SKILLS_DIR)
+      } catch (e) {
+        log("warn", `could not register Alloy skills: ${(e as Error).message}`)
+      }
+    },
+    tool: { ...resolveTools(), ...authoringTools() },
+    ...(options.hooks ? createHooks(input.directory, options, log) : {}),
+  }
+}

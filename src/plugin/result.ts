@@ -1,0 +1,24 @@
+/**
+ * Tool results in Foundry's style: JSON text, `{"ok":true,...}` on success and
+ * `{"ok":false,"code":"...","error":"...","fix":"..."}` on failure. Never a stack trace.
+ */
+import { AlloyError, toAlloyError } from "../core/errors.js"
+
+export function ok(tool: string, body: Record<string, unknown>): string {
+  void tool
+  return JSON.stringify({ ok: true, ...body })
+}
+
+export function fail(tool: string, e: unknown): string {
+  const err = e instanceof AlloyError ? e : toAlloyError(e, "io_error")
+  return JSON.stringify({ ok: false, code: err.code, error: `${tool}: ${err.message}`, ...(err.fix ? { fix: err.fix } : {}), ...(err.details.length ? { details: err.details } : {}) })
+}
+
+/** Run a tool body; anything thrown becomes a JSON failure with a stable code. */
+export async function runTool(tool: string, body: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<string> {
+  try {
+    return ok(tool, await body())
+  } catch (e) {
+    return fail(tool, e)
+  }
+}

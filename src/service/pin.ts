@@ -1,0 +1,64 @@
+/** Pin a brief into a cycle's (or flow's) frontmatter, changing nothing else in the file. */
+import { AlloyError } from "../core/errors.js"
+import { isDeepStrictEqual } from "node:util"
+import { assertDigest, assertSlug } from "../core/ids.js"
+import { parseMarkdown, setFrontmatterBlock } from "../core/frontmatter.js"
+import { PIN_KEY, readPinBlock } from "../core/pin.js"
+import { writeFileAtomic } from "../store/atomic.js"
+import type { AlloyContext } from "./context.js"
+import { assertNotOnFlowBranch } from "./guard.js"
+import { resolvePin } from "./resolve.js"
+
+export interface PinResult {
+  readonly target: { kind: "cycle" | "flow"; id: string; file: string }
+  readonly brief_id: string
+  readonly digest: string
+  readonly previous: { brief_id: string; digest: string } | undefined
+  readonly changed: boolean
+}
+
+export function pinBrief(ctx: AlloyContext, opts: { cycle?: string; flow?: string; brief_id: string; digest?: string }): PinResult {
+  const kind = opts.flow !== undefined ? "flow" : "cycle"
+  const id = assertSlug(kind === "flow" ? opts.flow : opts.cycle, `${kind} id`)
+  const briefId = assertSlug(opts.brief_id, "brief id")
+  assertNotOnFlowBranch(ctx, `pin ${briefId} into ${kind} ${id}`)
+  const def = kind === "flow" ? ctx.project.readFlow(id) : ctx.project.readCycle(id)
+
+  let digest: string
+  if (opts.digest !== undefined) digest = assertDigest(opts.digest)
+  else {
+    const current = ctx.store.readRef(briefId)
+    if (!current) {
+      throw new AlloyError(ctx.store.hasRecipe(briefId) ? "not_pinned" : "brief_not_found", `brief ${briefId} has not been built, so there is no digest to pin`, {
+        fix: `build it first: \`opencode-alloy brief build ${briefId}\``,
+      })
+    }
+    digest = current
+  }
+  // never pin something that does not verify
+  resolvePin(ctx, { brief_id: briefId, digest, source: { kind, id, file: def.file } })
+
+  let previous: { brief_id: string; digest: string } | undefined
+  try {
+    previous = readPinBlock(def.data, def.file)
+  } catch {
+    previous = undefined // a malformed block is replaced
+  }
+  if (previous && previous.brief_id === briefId && previous.digest === digest) {
+    return { target: { kind, id, file: def.file }, brief_id: briefId, digest, previous, changed: false }
+  }
+  const next = setFrontmatterBlock(def.text, def.file, PIN_KEY, { brief_id: briefId, digest })
+  // the edit must change the pin and nothing else
+  const before = { ...def.data }
+  const after = { ...parseMarkdown(next, def.file).data }
+  const pinned = readPinBlock(after, def.file)
+  delete before[PIN_KEY]
+  delete after[PIN_KEY]
+  if (!pinned || pinned.brief_id !== briefId || pinned.digest !== digest || !isDeepStrictEqual(before, after)) {
+    throw new AlloyError("malformed", `${def.file}: could not add the alloy block without changing other keys; nothing was written`, {
+      fix: `add it by hand:\nalloy:\n  brief_id: ${briefId}\n  digest: "${digest}"`,
+    })
+  }
+  writeFileAtomic(ctx.project.abs(def.file), next)
+  return { target: { kind, id, file: def.file }, brief_id: briefId, digest, previous, changed: true }
+}

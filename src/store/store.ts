@@ -1,0 +1,315 @@
+/**
+ * The repo-local projection `.alloy/` (ALLOY.md §2): authored intents and brief recipes,
+ * immutable content-addressed objects, refs, and the git-ignored `runs/` outbox.
+ * Reads are synchronous (small files, no thread-pool hop on the resolve path); every write
+ * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
+ */
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync } from "node:fs"
+import path from "node:path"
+import { AlloyError } from "../core/errors.js"
+import { assertDigest, assertSlug, digestHex, isDigest } from "../core/ids.js"
+import { digestOf } from "../core/digest.js"
+import { MAX_SOURCE_BYTES } from "../core/frontmatter.js"
+import { parseIntentBytes, renderIntentFile, type Intent } from "../core/intent.js"
+import { parseRecipeBytes, renderRecipeFile, type Recipe } from "../core/recipe.js"
+import { writeFileAtomic, writeFileOnce } from "./atomic.js"
+
+export const ALLOY_DIR = ".alloy"
+export const GITIGNORE_TEXT = "# Alloy: run results are local; everything else here is meant to be committed.\nruns/\n*.tmp\n"
+/** A `.gitignore` of `*` inside runs/ hides the outbox from git even before `.alloy/.gitignore` is committed. */
+export const RUNS_GITIGNORE_TEXT = "*\n"
+
+/** Largest object Alloy will read: 16 MiB. */
+export const MAX_OBJECT_BYTES = 16 * 1024 * 1024
+
+export interface SourceRead<T> {
+  readonly value: T
+  readonly text: string
+  readonly file: string
+}
+
+export class AlloyStore {
+  readonly root: string
+  readonly dir: string
+  private realDir: string | undefined
+  /** folders already proven to lie inside `.alloy/` (checked once per store instance) */
+  private readonly checkedDirs = new Set<string>()
+
+  constructor(projectRoot: string) {
+    this.root = path.resolve(projectRoot)
+    this.dir = path.join(this.root, ALLOY_DIR)
+  }
+
+  /** Project-relative path for messages (never an absolute machine path). */
+  rel(p: string): string {
+    return path.relative(this.root, p).split(path.sep).join("/")
+  }
+
+  exists(): boolean {
+    return existsSync(this.dir)
+  }
+
+  intentFile(id: string): string {
+    return path.join(this.dir, "intents", `${assertSlug(id, "intent id")}.md`)
+  }
+  recipeFile(id: string): string {
+    return path.join(this.dir, "briefs", `${assertSlug(id, "brief id")}.md`)
+  }
+  objectFile(digest: string): string {
+    return path.join(this.dir, "objects", "sha256", `${digestHex(assertDigest(digest))}.json`)
+  }
+  refFile(id: string): string {
+    return path.join(this.dir, "refs", "briefs", assertSlug(id, "brief id"))
+  }
+  get runsDir(): string {
+    return path.join(this.dir, "runs")
+  }
+
+  /** Create `.alloy/` and its layout. Idempotent; never touches existing files. */
+  init(): { created: string[] } {
+    const created: string[] = []
+    for (const d of ["", "intents", "briefs", "objects/sha256", "refs/briefs", "runs"]) {
+      const p = path.join(this.dir, d)
+      if (!existsSync(p)) {
+        mkdirSync(p, { recursive: true })
+        created.push(this.rel(p) + "/")
+      }
+    }
+    this.realDir = undefined
+    const gi = path.join(this.dir, ".gitignore")
+    if (writeFileOnce(gi, GITIGNORE_TEXT, 0o644)) created.push(this.rel(gi))
+    writeFileOnce(path.join(this.runsDir, ".gitignore"), RUNS_GITIGNORE_TEXT, 0o644)
+    return { created }
+  }
+
+  requireInit(): void {
+    if (!this.exists()) {
+      throw new AlloyError("not_initialised", `there is no ${ALLOY_DIR}/ folder in this project`, { fix: "run `opencode-alloy init` on the base branch" })
+    }
+  }
+
+  private alloyReal(): string {
+    if (this.realDir === undefined) {
+      try {
+        this.realDir = realpathSync(this.dir)
+      } catch {
+        this.requireInit()
+        throw new AlloyError("io_error", `cannot read ${ALLOY_DIR}/`)
+      }
+    }
+    return this.realDir
+  }
+
+  /** Refuse a path whose real location is outside `.alloy/` (a symlink leading out). */
+  private assertInside(p: string): void {
+    let real: string
+    try {
+      real = realpathSync(p)
+    } catch {
+      return // does not exist (yet): the caller reports that
+    }
+    const base = this.alloyReal()
+    if (real !== base && !real.startsWith(base + path.sep)) {
+      throw new AlloyError("unsafe_path", `${this.rel(p)} leads outside ${ALLOY_DIR}/ (a symlink); Alloy does not follow it`, {
+        file: this.rel(p),
+        fix: `replace the symlink with a real file or folder inside ${ALLOY_DIR}/`,
+      })
+    }
+  }
+
+  /** Make sure the folder for a write exists and is really inside `.alloy/`. */
+  private prepareDir(dir: string): void {
+    this.requireInit()
+    try {
+      mkdirSync(dir, { recursive: true })
+    } catch (e) {
+      throw new AlloyError("io_error", `could not create ${this.rel(dir)}: ${(e as Error).message}`, { cause: e })
+    }
+    this.assertInside(dir)
+  }
+
+  /**
+   * Read a file inside `.alloy/`. Returns undefined when it does not exist. The final path
+   * component is opened with O_NOFOLLOW; a symlink is followed only if it stays inside.
+   */
+  readBytes(file: string, limit = MAX_SOURCE_BYTES): Buffer | undefined {
+    const dir = path.dirname(file)
+    if (!this.checkedDirs.has(dir)) {
+      this.assertInside(dir)
+      if (existsSync(dir)) this.checkedDirs.add(dir)
+    }
+    let fd: number
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined
+      if (code === "ELOOP") {
+        this.assertInside(file)
+        fd = openSync(file, constants.O_RDONLY)
+      } else throw new AlloyError("io_error", `could not read ${this.rel(file)}: ${(e as Error).message}`, { file: this.rel(file), cause: e })
+    }
+    try {
+      const st = fstatSync(fd)
+      if (!st.isFile()) throw new AlloyError("malformed", `${this.rel(file)} is not a regular file`, { file: this.rel(file) })
+      if (st.size > limit) {
+        throw new AlloyError("malformed", `${this.rel(file)} is ${st.size} bytes, over the ${limit}-byte limit`, { file: this.rel(file) })
+      }
+      const buf = Buffer.allocUnsafe(st.size)
+      let off = 0
+      while (off < st.size) {
+        const n = readSync(fd, buf, off, st.size - off, off)
+        if (n === 0) break
+        off += n
+      }
+      return off === st.size ? buf : buf.subarray(0, off)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  private listSlugs(sub: string, ext: string): string[] {
+    const d = path.join(this.dir, sub)
+    let names: string[]
+    try {
+      names = readdirSync(d)
+    } catch {
+      return []
+    }
+    return names
+      .filter((n) => n.endsWith(ext) && !n.startsWith("."))
+      .map((n) => n.slice(0, n.length - ext.length))
+      .filter((n) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(n) && n.length <= 64)
+      .sort()
+  }
+
+  // ---- intents -------------------------------------------------------------------------
+  listIntentIds(): string[] {
+    return this.listSlugs("intents", ".md")
+  }
+
+  readIntent(id: string): SourceRead<Intent> {
+    const file = this.intentFile(id)
+    const bytes = this.readBytes(file)
+    if (!bytes) {
+      throw new AlloyError("intent_not_found", `intent ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy intent new ${id}\`` })
+    }
+    const value = parseIntentBytes(bytes, this.rel(file), id)
+    return { value, text: bytes.toString("utf8"), file: this.rel(file) }
+  }
+
+  /** Write an intent record. `mode: "create"` refuses to replace an existing one. */
+  writeIntent(intent: Intent, mode: "create" | "replace"): { file: string; text: string } {
+    const file = this.intentFile(intent.id)
+    this.prepareDir(path.dirname(file))
+    const text = renderIntentFile(intent)
+    // round-trip: what we write must read back as the same record
+    parseIntentBytes(Buffer.from(text), this.rel(file), intent.id)
+    if (mode === "create") {
+      if (!writeFileOnce(file, text, 0o644)) {
+        throw new AlloyError("already_exists", `intent ${intent.id} already exists (${this.rel(file)})`, { fix: "choose another id, or use `alloy_intent_update`" })
+      }
+    } else {
+      this.assertInside(file)
+      writeFileAtomic(file, text)
+    }
+    return { file: this.rel(file), text }
+  }
+
+  // ---- recipes -------------------------------------------------------------------------
+  listRecipeIds(): string[] {
+    return this.listSlugs("briefs", ".md")
+  }
+
+  hasRecipe(id: string): boolean {
+    return existsSync(this.recipeFile(id))
+  }
+
+  readRecipe(id: string): SourceRead<Recipe> {
+    const file = this.recipeFile(id)
+    const bytes = this.readBytes(file)
+    if (!bytes) {
+      throw new AlloyError("brief_not_found", `brief ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\`` })
+    }
+    return { value: parseRecipeBytes(bytes, this.rel(file), id), text: bytes.toString("utf8"), file: this.rel(file) }
+  }
+
+  writeRecipe(recipe: Recipe, mode: "create" | "replace"): { file: string } {
+    const file = this.recipeFile(recipe.id)
+    this.prepareDir(path.dirname(file))
+    const text = renderRecipeFile(recipe)
+    parseRecipeBytes(Buffer.from(text), this.rel(file), recipe.id)
+    if (mode === "create") {
+      if (!writeFileOnce(file, text, 0o644)) {
+        throw new AlloyError("already_exists", `brief ${recipe.id} already exists (${this.rel(file)})`, { fix: "edit the file, or choose another id" })
+      }
+    } else {
+      this.assertInside(file)
+      writeFileAtomic(file, text)
+    }
+    return { file: this.rel(file) }
+  }
+
+  // ---- objects -------------------------------------------------------------------------
+  /**
+   * Store canonical bytes under their digest. Objects are immutable: an existing object with
+   * the right bytes is left alone; one whose bytes no longer hash to its name is restored.
+   */
+  writeObject(bytes: Uint8Array, digest: string): { file: string; created: boolean } {
+    if (digestOf(bytes) !== digest) throw new AlloyError("digest_mismatch", `refusing to store bytes under ${digest}: they hash to ${digestOf(bytes)}`)
+    const file = this.objectFile(digest)
+    this.prepareDir(path.dirname(file))
+    if (writeFileOnce(file, bytes, 0o444)) return { file: this.rel(file), created: true }
+    const existing = this.readBytes(file, MAX_OBJECT_BYTES)
+    if (existing && digestOf(existing) === digest) return { file: this.rel(file), created: false }
+    this.assertInside(file)
+    writeFileAtomic(file, bytes, 0o444)
+    return { file: this.rel(file), created: true }
+  }
+
+  readObject(digest: string): Buffer | undefined {
+    return this.readBytes(this.objectFile(digest), MAX_OBJECT_BYTES)
+  }
+
+  hasObject(digest: string): boolean {
+    return existsSync(this.objectFile(digest))
+  }
+
+  // ---- refs ----------------------------------------------------------------------------
+  listRefIds(): string[] {
+    return this.listSlugs("refs/briefs", "")
+  }
+
+  /** The current digest of a brief, or undefined when it has never been built. */
+  readRef(id: string): string | undefined {
+    const file = this.refFile(id)
+    const bytes = this.readBytes(file, 4096)
+    if (!bytes) return undefined
+    const line = bytes.toString("utf8").trim()
+    if (!isDigest(line)) {
+      throw new AlloyError("malformed", `${this.rel(file)} does not hold a digest (found ${JSON.stringify(String(line).slice(0, 80))})`, {
+        file: this.rel(file),
+        fix: `rebuild with \`opencode-alloy brief build ${id}\``,
+      })
+    }
+    return line
+  }
+
+  writeRef(id: string, digest: string): { file: string } {
+    const file = this.refFile(id)
+    assertDigest(digest)
+    this.prepareDir(path.dirname(file))
+    this.assertInside(file)
+    writeFileAtomic(file, `${digest}\n`)
+    return { file: this.rel(file) }
+  }
+
+  /** Is `p` (absolute) a symlink? Used by checks that report on the store's health. */
+  isSymlink(p: string): boolean {
+    try {
+      return lstatSync(p).isSymbolicLink()
+    } catch {
+      return false
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Test projects: a copy of the shared sample Foundry project (or the embedded example when
+ * ../shared is absent) in a fresh temp folder, optionally with the example intent and brief
+ * written, built and pinned through the real store and services.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, cpSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { copyExampleProject, EXAMPLE_ALLOY_DIR, EXAMPLE_PROJECT_DIR } from "../../src/demo/example-project.js"
+import { AlloyContext } from "../../src/service/context.js"
+import { buildBrief } from "../../src/service/build.js"
+import { pinBrief } from "../../src/service/pin.js"
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+/** `../shared/foundry/sample-project` beside the repository, when present. */
+export const SHARED_SAMPLE = path.resolve(REPO_ROOT, "..", "shared", "foundry", "sample-project")
+export const SAMPLE_DIR = existsSync(SHARED_SAMPLE) ? SHARED_SAMPLE : EXAMPLE_PROJECT_DIR
+export const RECORDINGS_DIR = path.join(SAMPLE_DIR, "orchestrate-results")
+
+export const BRIEF_ID = "release-note-voice"
+export const CYCLE_ID = "draft-release-note"
+
+export interface TestProject {
+  readonly dir: string
+  readonly ctx: AlloyContext
+  cleanup(): void
+}
+
+export function makeProject(prefix = "alloy-test-"): TestProject {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix))
+  const dir = path.join(root, "project")
+  copyExampleProject(dir, { from: SAMPLE_DIR })
+  return { dir, ctx: new AlloyContext(dir), cleanup: () => rmSync(root, { recursive: true, force: true }) }
+}
+
+/** Write the example intent and brief recipe into a project's `.alloy/` (after `init`). */
+export function writeExampleSources(dir: string): void {
+  const ctx = new AlloyContext(dir)
+  ctx.store.init()
+  for (const sub of ["intents", "briefs"]) {
+    mkdirSync(path.join(dir, ".alloy", sub), { recursive: true })
+    cpSync(path.join(EXAMPLE_ALLOY_DIR, sub), path.join(dir, ".alloy", sub), { recursive: true })
+  }
+}
+
+export interface PinnedProject extends TestProject {
+  readonly briefId: string
+  readonly cycle: string
+  readonly digest: string
+  /** absolute path of the pinned object file */
+  readonly objectPath: string
+}
+
+export async function makePinnedProject(opts: { tamper?: boolean } = {}): Promise<PinnedProject> {
+  const p = makeProject()
+  writeExampleSources(p.dir)
+  const built = buildBrief(p.ctx, BRIEF_ID)
+  pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
+  const objectPath = path.join(p.dir, built.object)
+  if (opts.tamper) flipByte(objectPath, 10)
+  return { ...p, briefId: BRIEF_ID, cycle: CYCLE_ID, digest: built.digest, objectPath }
+}
+
+/** Flip one bit of the byte at `offset` (objects are read-only on disk; rewrite in place). */
+export function flipByte(file: string, offset: number): void {
+  const bytes = readFileSync(file)
+  bytes[offset] = bytes[offset]! ^ 0x01
+  rmSync(file, { force: true })
+  writeFileSync(file, bytes)
+}
+
+export function readJson<T = unknown>(file: string): T {
+  return JSON.parse(readFileSync(file, "utf8")) as T
+}
