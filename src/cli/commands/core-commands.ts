@@ -9,6 +9,7 @@ import { isDigest } from "../../core/ids.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, usageError, type Io } from "../io.js"
+import { str, type Command } from "./types.js"
 
 export function cmdInit(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
@@ -105,4 +106,29 @@ export function cmdBriefBuild(io: Io, positionals: string[]): number {
       io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
     }
   return results.length ? EXIT_OK : EXIT_USAGE
+}
+
+export const CORE_HELP = `Pins and verification:
+  init                              create .alloy/ (with its .gitignore)
+  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows
+                                    (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
+  pin <cycle> <brief-id>            write the brief's current digest into the cycle's alloy block
+  pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
+  show <brief-id|digest> [--stage <stage>]
+                                    print a verified brief (or one stage's pack)
+  brief build <brief-id>...         build bundles, store objects, move refs
+`
+
+const brief: Command = (io, rest) => {
+  const [sub, ...args] = rest
+  if (sub === "build") return cmdBriefBuild(io, args)
+  throw usageError(`unknown brief command "${sub ?? ""}"`, "see `opencode-alloy --help`")
+}
+
+export const coreCommands: Record<string, Command> = {
+  init: (io) => cmdInit(io),
+  verify: (io, _rest, v) => cmdVerify(io, { strict: v["strict"] === true }),
+  pin: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
+  show: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),
+  brief,
 }
