@@ -121,9 +121,10 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
   if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
   const { doc } = parseYaml(split.yaml, file)
   const root = doc.contents
-  if (!isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
+  const empty = root === null || (isScalar(root) && (root.value === null || root.value === ""))
+  if (!empty && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
   const nl = split.yaml.includes("\r\n") || text.slice(0, split.yamlStart).includes("\r\n") ? "\r\n" : "\n"
-  const pair = (root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined
+  const pair = empty ? undefined : (root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined
   const edits: Array<{ start: number; end: number; text: string }> = []
 
   const freshBlock = (indent: string) =>
@@ -132,8 +133,8 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
       .join(nl)
 
   if (!pair) {
-    const at = split.yaml.length === 0 || split.yaml.endsWith("\n") ? split.yaml.length : split.yaml.length
-    const prefix = split.yaml.length === 0 || split.yaml.endsWith("\n") ? "" : nl
+    const at = split.yaml.length
+    const prefix = at === 0 || split.yaml.endsWith("\n") ? "" : nl
     edits.push({ start: at, end: at, text: `${prefix}${key}:${nl}${freshBlock("  ")}${nl}` })
   } else if (isMap(pair.value) && pair.value.range) {
     const map = pair.value as YAMLMap

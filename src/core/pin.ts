@@ -56,7 +56,7 @@ export function readPinBlock(
   if (typeof briefId !== "string" || briefId.length > SLUG_MAX || !SLUG_RE.test(briefId)) {
     throw new AlloyError("invalid_id", `${file}: key \`alloy.brief_id\` is ${describe(briefId)}, which is not a brief id (a kebab-case slug, never a path)`, {
       file,
-      fix: "set `alloy.brief_id` to the id of a brief in .alloy/briefs/ (see `opencode-alloy status`)",
+      fix: `set \`alloy.brief_id\` to the id of a brief in .alloy/briefs/, or run \`${pinCmd("<brief-id>")}\``,
     })
   }
   if (digest === undefined || digest === null) {
