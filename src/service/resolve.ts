@@ -31,6 +31,7 @@ export function inPinContext(e: unknown, pin: Pick<LocatedPin, "source"> | undef
   const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
   if (!pin || pin.source.kind === "explicit") return err
   const where = `${pin.source.kind} ${pin.source.id} (${pin.source.file})`
+  if (err.message.startsWith(`${pin.source.kind} ${pin.source.id}`)) return err
   if (err.message.startsWith(`${pin.source.file}:`)) {
     return new AlloyError(err.code, `${pin.source.kind} ${pin.source.id}: ${err.message}`, { ...opts(err) })
   }

@@ -34,7 +34,7 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
       if (p.status === "ok") io.out(`ok      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
       else if (p.status === "stale") io.out(`stale   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`)
       else {
-        io.out(`FAIL    ${p.kind} ${p.id} [${p.code}]: ${p.message}`)
+        io.out(`FAIL    ${p.message} [${p.code}]`)
         if (p.fix) io.out(`        fix: ${p.fix}`)
       }
     }
