@@ -24,6 +24,10 @@ export const FeedbackItemSummarySchema = z.object({
   /** `<intent>#AC-n` when the tag cites an Alloy gate (`law:alloy--<intent>--ac-<n>`) */
   criterion: z.string().optional(),
   text: z.string().optional(),
+  /** the item's transitions, newest first as Foundry keeps them (imports fill this; optional for the hook) */
+  history: z
+    .array(z.object({ state: z.string(), stage: z.string().optional(), timestamp: z.string().optional(), reason: z.string().optional() }))
+    .optional(),
 })
 export type FeedbackItemSummary = z.infer<typeof FeedbackItemSummarySchema>
 
@@ -33,6 +37,11 @@ export const FeedbackSummarySchema = z.object({
   by_tag: z.record(z.string(), z.number().int()),
   /** the items whose tag cites an Alloy gate, in full */
   alloy_items: z.array(FeedbackItemSummarySchema),
+  /**
+   * Every item of WORK.feedback.yaml as it stood at the record's time (imports fill this): the evidence
+   * derivation also reads quench (`law:<law>:<validator>`), human (`human`) and declared-law items from it.
+   */
+  items: z.array(FeedbackItemSummarySchema).optional(),
 })
 export type FeedbackSummary = z.infer<typeof FeedbackSummarySchema>
 
@@ -54,11 +63,36 @@ export const RunRecordSchema = z.object({
   foundry_version: z.string().optional(),
   alloy_version: z.string(),
   /** where the record came from: the live hook, or an import (snapshot, branch, outbox) */
-  source: z.enum(["hook", "import"]).default("hook"),
+  source: z.enum(["hook", "import", "cli"]).default("hook"),
   feedback: FeedbackSummarySchema.optional(),
+  // ---- optional fields written by `import` and `evidence signoff` (docs/evidence.md) -----------------------
+  /** where an imported record was read: a dry-run snapshot, a git branch, the work tree's WORK files, an outbox */
+  origin: z.object({ kind: z.enum(["snapshot", "branch", "worktree", "outbox", "cli"]), ref: z.string() }).optional(),
+  /** how `pin` was found: the hook, the trace of a dry run, the branch's cycle file, the work tree, an explicit argument */
+  pin_source: z.enum(["hook", "trace", "branch", "worktree", "explicit"]).optional(),
+  /** one run of one cycle (one life of the WORK files): `<cycle>@<timestamp of its first history entry>` */
+  session: z.string().optional(),
+  /** `seq` of the WORK.history.yaml entry the record was made from */
+  seq: z.number().int().optional(),
+  /** the commit that recorded the stage (`[<cycle>] <stage>: ...`), or the attest commit */
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+  /** Foundry's artefact version (64 hex) the stage produced (forge) or judged (quench, appraise) */
+  artefact_version: Hex64.optional(),
+  /** quench stages: the validator issues this run raised (tags `law:<law>:<validator>`) */
+  quench: z.object({ issues: z.array(z.object({ tag: z.string(), file: z.string(), id: z.string().optional(), text: z.string().optional() })) }).optional(),
+  /** files of the work: the final diff (finish, attest) or the files stages changed so far (observe) */
+  artefacts: z
+    .array(z.object({ path: z.string(), state: z.enum(["new", "modified", "deleted", "changed"]), sha256: Hex64.optional() }))
+    .optional(),
+  /** set when the session reached `foundry_attest` (ATTEST.md found) */
+  attestation: z.object({ diff_sha256: z.string().optional(), stages: z.array(z.string()), archive: z.string().optional() }).optional(),
+  /** explicit human sign-offs (`opencode-alloy evidence signoff`) */
+  signoffs: z.array(z.object({ criterion: z.string(), by: z.string(), note: z.string().optional() })).optional(),
   /** `ok` normally; `error` when Foundry's stage_end returned an error envelope */
   outcome: z.enum(["ok", "error"]).default("ok"),
   error: z.string().optional(),
+  /** the cycle carries an `alloy` block that could not be read (pin is then null): its error code and message */
+  pin_error: z.object({ code: z.string(), message: z.string() }).optional(),
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 
@@ -73,5 +107,7 @@ export const RunEventSchema = z.object({
   pin: z.object({ brief_id: z.string(), digest: z.string() }).nullable().optional(),
   run_id: z.string().optional(),
   reason: z.string().optional(),
+  /** stable Alloy error code, for `stage_blocked` (and warnings) caused by a pin that did not verify */
+  code: z.string().optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>

@@ -1,0 +1,206 @@
+/**
+ * Pure rewriting of `foundry_orchestrate` results (ALLOY.md §6, CONTRACTS.md §4.2, §5): given the
+ * parsed result and a verified bundle, return the new result. No I/O here.
+ *
+ * - `dispatch` (forge/assay): Foundry's prompt stays an exact prefix; the Alloy block is appended
+ *   after it (and after Foundry's own `## Flow memory` extras) as `prompt + "\n\n" + block`.
+ * - `dispatch_multi` (appraisers): the overlay's law gates go INSIDE each prompt's `## Laws`
+ *   section, right before `\n\n## Output\n`, so the required YAML output format stays the end.
+ * - `human_appraise`: `context.alloy` carries the sign-off criteria; every other key is kept.
+ * - A pin that does not verify turns the result into `blocked` (or, in warn mode, adds a
+ *   warning that carries nothing from the unverified bundle).
+ */
+import type { Bundle } from "../../core/bundle.js"
+import { gatesFor, packFor } from "../../core/build.js"
+import type { AlloyError } from "../../core/errors.js"
+import { isSlug } from "../../core/ids.js"
+
+export type Json = Record<string, unknown>
+
+export const ALLOY_HEADING = "## Alloy"
+export const ALLOY_WARNING_HEADING = "## Alloy (warning: pin not verified)"
+export const REWRITTEN_ACTIONS = ["dispatch", "dispatch_multi", "human_appraise"] as const
+export type RewrittenAction = (typeof REWRITTEN_ACTIONS)[number]
+
+/** What the hook knows about a pin that verified. */
+export interface VerifiedPin {
+  readonly cycle: string
+  readonly brief_id: string
+  readonly digest: string
+  readonly stale: boolean
+  /** the digest the brief's ref points at now, when it differs from the pin */
+  readonly current?: string | undefined
+}
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+}
+
+export function isRewrittenAction(a: unknown): a is RewrittenAction {
+  return a === "dispatch" || a === "dispatch_multi" || a === "human_appraise"
+}
+
+const CYCLE_LINE_RE = /^Cycle: *([^\s]+) *$/m
+
+/** The cycle id of Foundry's `Cycle: <id>` line (the first one: Foundry's header comes first). */
+export function cycleFromPrompt(prompt: unknown): string | undefined {
+  if (typeof prompt !== "string") return undefined
+  const m = CYCLE_LINE_RE.exec(prompt)
+  return m && isSlug(m[1]) ? m[1] : undefined
+}
+
+/** The cycle a result is about, from the result itself; never from the stage alias. */
+export function cycleOfResult(result: Json): string | undefined {
+  switch (result["action"]) {
+    case "dispatch":
+      return cycleFromPrompt(result["prompt"])
+    case "dispatch_multi":
+      return isSlug(result["cycle"]) ? (result["cycle"] as string) : undefined
+    case "human_appraise": {
+      const c = isObject(result["context"]) ? result["context"]["cycle"] : undefined
+      return isSlug(c) ? c : isSlug(result["cycle"]) ? (result["cycle"] as string) : undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+/** Has this result been rewritten by Alloy already (e.g. the plugin is loaded twice)? */
+export function alreadyRewritten(result: Json): boolean {
+  if ("alloy" in result) return true
+  return isObject(result["context"]) && "alloy" in result["context"]
+}
+
+function pinSummary(pin: VerifiedPin): Json {
+  return {
+    brief_id: pin.brief_id,
+    digest: pin.digest,
+    verified: true,
+    stale: pin.stale,
+    ...(pin.stale && pin.current ? { current_digest: pin.current } : {}),
+  }
+}
+
+export function staleNote(pin: VerifiedPin): string {
+  return (
+    `Stale pin: a newer build of ${pin.brief_id} exists${pin.current ? ` (${pin.current})` : ""}. ` +
+    `This stage runs on the pinned build, exactly as pinned; to move the cycle to the newer build, re-pin it on the base branch ` +
+    `(\`opencode-alloy pin ${pin.cycle} ${pin.brief_id}\`).`
+  )
+}
+
+/** How to fetch the full brief: the exact `alloy_brief_resolve` call. */
+export function resolveCall(pin: Pick<VerifiedPin, "brief_id" | "digest">): string {
+  // both are validated (slug, sha256 digest), so no escaping is needed
+  return `alloy_brief_resolve({ "brief_id": "${pin.brief_id}", "digest": "${pin.digest}" })`
+}
+
+/**
+ * The Alloy block appended to a forge/assay prompt: the pin, a one-line verification statement
+ * (plus a stale note), the stage's Prompt Pack, and how to get the full brief. It says nothing
+ * about tool-call order, so Foundry's FIRST/LAST-call rules stand as they are.
+ */
+export function renderDispatchBlock(bundle: Bundle, pin: VerifiedPin, stage: string): string {
+  const pack = packFor(bundle, stage)
+  const lines = [
+    ALLOY_HEADING,
+    "",
+    `Pinned brief: ${pin.brief_id} @ ${pin.digest} (verified: the bundle's bytes hash to this digest)`,
+    ...(pin.stale ? [staleNote(pin)] : []),
+    "",
+    pack.text.trim(),
+    "",
+    `The full Formation Brief (goal, context, constraints, every acceptance criterion with its evidence) is available from: ${resolveCall(pin)}`,
+  ]
+  return lines.join("\n")
+}
+
+/** `dispatch`: Foundry's prompt (with any flow-memory extras) stays an exact prefix. */
+export function injectDispatch(result: Json, block: string, pin: VerifiedPin): Json {
+  return { ...result, prompt: `${result["prompt"] as string}\n\n${block}`, alloy: pinSummary(pin) }
+}
+
+/** The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws. */
+export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: string[] } {
+  const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
+  return { text: laws.map((g) => g.text.trim()).join("\n\n"), lawIds: laws.map((g) => g.law_id ?? g.id) }
+}
+
+const OUTPUT_HEADING = "\n\n## Output\n"
+
+/** Put extra laws at the end of the `## Laws` section, i.e. right before the (last) `## Output` heading. */
+export function insertLaws(prompt: string, laws: string): string {
+  const i = prompt.lastIndexOf(OUTPUT_HEADING)
+  if (i < 0) return `${prompt}\n\n${laws}`
+  return `${prompt.slice(0, i)}\n\n${laws}${prompt.slice(i)}`
+}
+
+/** `dispatch_multi`: every task prompt gets the appraisal gates; everything else stays. */
+export function injectAppraise(result: Json, laws: { text: string; lawIds: string[] }, pin: VerifiedPin): Json {
+  const tasks = Array.isArray(result["tasks"]) ? (result["tasks"] as unknown[]) : []
+  const next = laws.text
+    ? tasks.map((t) => (isObject(t) && typeof t["prompt"] === "string" ? { ...t, prompt: insertLaws(t["prompt"], laws.text) } : t))
+    : tasks
+  return { ...result, tasks: next, alloy: { ...pinSummary(pin), laws: laws.lawIds } }
+}
+
+/** `human_appraise`: add the criteria whose evidence is a human sign-off to `context.alloy`. */
+export function humanContext(bundle: Bundle, pin: VerifiedPin, stage: string): Json {
+  const signoffs = gatesFor(bundle, "human-appraise")
+    .filter((g) => g.kind === "human")
+    .map((g) => ({ criterion: g.criterion, text: g.title, who: g.who ?? null }))
+  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, stage).text }
+}
+
+export function injectHuman(result: Json, alloy: Json): Json {
+  const context = isObject(result["context"]) ? result["context"] : {}
+  return { ...result, context: { ...context, alloy } }
+}
+
+// ---- pin failures ----------------------------------------------------------------------
+
+export interface PinFailure {
+  readonly cycle: string
+  readonly stage: string | undefined
+  readonly error: AlloyError
+  readonly brief_id: string | undefined
+  readonly digest: string | undefined
+}
+
+/** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
+export function failureReason(f: PinFailure): string {
+  const msg = f.error.message.trim().replace(/[.\s]+$/, "")
+  const problem = msg.startsWith(`cycle ${f.cycle} `) || msg.startsWith(`cycle ${f.cycle}:`) ? msg.slice(`cycle ${f.cycle}`.length).replace(/^:\s*/, " ").trim() : msg
+  const where = problem.startsWith("(") ? `cycle ${f.cycle} ${problem}` : `cycle ${f.cycle}: ${problem}`
+  const fix = (f.error.fix ?? "run `opencode-alloy verify` to see every pin problem and how to fix it").replaceAll("<cycle>", f.cycle)
+  return `Alloy: ${where}. Fix: ${fix}`
+}
+
+function failureInfo(f: PinFailure): Json {
+  return { code: f.error.code, brief_id: f.brief_id ?? null, digest: f.digest ?? null, stage: f.stage ?? null }
+}
+
+/** Fail closed: the agent gets no stage to run, and the reason says what to fix. */
+export function blockedResult(result: Json, f: PinFailure): Json {
+  const ctx = isObject(result["context"]) ? result["context"] : undefined
+  const artefact = ctx && typeof ctx["artefact_file"] === "string" ? ctx["artefact_file"] : null
+  return { action: "blocked", cycle: f.cycle, artefact_file: artefact, reason: failureReason(f), alloy: failureInfo(f) }
+}
+
+/** Warn mode: Foundry's result goes through with a marked warning and nothing from the unverified bundle. */
+export function warnResult(result: Json, f: PinFailure): Json {
+  const reason = failureReason(f)
+  const alloy = { ...failureInfo(f), verified: false, warning: reason }
+  switch (result["action"]) {
+    case "dispatch":
+      return {
+        ...result,
+        prompt: `${result["prompt"] as string}\n\n${ALLOY_WARNING_HEADING}\n\nThis cycle is pinned to an Alloy brief, but the pinned bundle could not be verified, so no Alloy context is included. ${reason}`,
+        alloy,
+      }
+    case "human_appraise":
+      return injectHuman(result, alloy)
+    default:
+      return { ...result, alloy }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The `tool.execute.after` handler for `foundry_orchestrate`: find the cycle, look up its pin
+ * (cached by file stamps), verify the pinned object's bytes (every time: that is the fail-closed
+ * guarantee) and rewrite the result with the pure functions in dispatch.ts.
+ */
+import { AlloyError } from "../../core/errors.js"
+import { parseStage } from "../../core/ids.js"
+import type { LocatedPin } from "../../core/pin.js"
+import type { AlloyContext } from "../../service/context.js"
+import { resolvePin, type Resolved } from "../../service/resolve.js"
+import { appendEvent } from "../../service/runs.js"
+import type { Logger } from "../log.js"
+import type { AlloyOptions } from "../options.js"
+import {
+  alreadyRewritten,
+  blockedResult,
+  cycleOfResult,
+  humanContext,
+  injectAppraise,
+  injectDispatch,
+  injectHuman,
+  isObject,
+  isRewrittenAction,
+  renderAppraiseLaws,
+  renderDispatchBlock,
+  warnResult,
+  type Json,
+  type PinFailure,
+  type VerifiedPin,
+} from "./dispatch.js"
+
+/** Pin-block problems found while looking the pin up: the cycle is pinned but the pin is unusable. */
+const LOOKUP_FAIL_CLOSED = new Set(["invalid_id", "invalid_digest", "malformed", "ambiguous_pin", "unsafe_path"])
+const MAX_RENDERED = 256
+
+export interface OrchestrateHandler {
+  (output: { output: string }): void
+}
+
+export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOptions, log: Logger): OrchestrateHandler {
+  /** rendered text per (digest, stage, current digest): the bundle behind a digest never changes */
+  const rendered = new Map<string, unknown>()
+  const memo = <T>(key: string, make: () => T): T => {
+    const hit = rendered.get(key)
+    if (hit !== undefined) return hit as T
+    const v = make()
+    if (rendered.size >= MAX_RENDERED) rendered.delete(rendered.keys().next().value!)
+    rendered.set(key, v)
+    return v
+  }
+
+  const event = (e: Parameters<typeof appendEvent>[1]) => {
+    try {
+      appendEvent(ctx.root, e)
+    } catch (err) {
+      log("warn", `could not append to .alloy/runs/events.jsonl: ${(err as Error).message}`)
+    }
+  }
+
+  return (output) => {
+    const text = output.output
+    if (typeof text !== "string" || text.length < 2 || text.charCodeAt(0) !== 123 /* { */) return
+    let result: unknown
+    try {
+      result = JSON.parse(text)
+    } catch {
+      return
+    }
+    if (!isObject(result) || !isRewrittenAction(result["action"]) || alreadyRewritten(result)) return
+    const action = result["action"]
+    if (action === "dispatch" && typeof result["prompt"] !== "string") return
+
+    const cycle = cycleOfResult(result) ?? ctx.project.readWork()?.cycle
+    if (!cycle) return
+    const stage = typeof result["stage"] === "string" ? result["stage"] : undefined
+
+    // 1. the pin (cached; re-read when the cycle file, a flow file or WORK.md changes)
+    let pin: LocatedPin | undefined
+    try {
+      pin = ctx.project.pinForCycleCached(cycle)
+    } catch (e) {
+      if (e instanceof AlloyError && LOOKUP_FAIL_CLOSED.has(e.code)) {
+        return failClosed(output, result, { cycle, stage, error: e, brief_id: undefined, digest: undefined })
+      }
+      if (e instanceof AlloyError && e.code === "cycle_not_found") return // not a cycle we can know a pin for
+      throw e
+    }
+    if (!pin) return // unpinned: untouched
+
+    // 2. verify the pinned bytes (any failure: fail closed)
+    let r: Resolved
+    try {
+      r = resolvePin(ctx, pin)
+    } catch (e) {
+      const error = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
+      return failClosed(output, result, { cycle, stage, error, brief_id: pin.brief_id, digest: pin.digest })
+    }
+
+    const vp: VerifiedPin = { cycle, brief_id: pin.brief_id, digest: pin.digest, stale: r.stale, ...(r.stale ? { current: r.current } : {}) }
+    const cur = r.stale ? (r.current ?? "") : ""
+    let next: Json
+    if (action === "dispatch") {
+      const st = stageOr(stage, "forge")
+      const block = memo(`d|${vp.digest}|${st}|${cur}|${cycle}`, () => renderDispatchBlock(r.bundle, vp, st))
+      next = injectDispatch(result, block, vp)
+    } else if (action === "dispatch_multi") {
+      const laws = memo(`a|${vp.digest}`, () => renderAppraiseLaws(r.bundle))
+      next = injectAppraise(result, laws, vp)
+    } else {
+      const st = stageOr(stage, "human-appraise")
+      next = injectHuman(result, memo(`h|${vp.digest}|${st}|${cur}|${cycle}`, () => humanContext(r.bundle, vp, st)))
+    }
+    output.output = JSON.stringify(next)
+    event({ kind: "dispatch", cycle, ...(stage ? { stage } : {}), pin: { brief_id: vp.brief_id, digest: vp.digest }, ...(vp.stale ? { reason: "stale pin" } : {}) })
+  }
+
+  function failClosed(output: { output: string }, result: Json, f: PinFailure): void {
+    const block = options.onPinFailure !== "warn"
+    output.output = JSON.stringify(block ? blockedResult(result, f) : warnResult(result, f))
+    log("warn", `cycle ${f.cycle}: pinned bundle did not verify (${f.error.code}); ${block ? "blocked the stage" : "warned and let the stage run without Alloy context"}`)
+    event({
+      kind: block ? "stage_blocked" : "dispatch",
+      cycle: f.cycle,
+      ...(f.stage ? { stage: f.stage } : {}),
+      pin: f.brief_id && f.digest ? { brief_id: f.brief_id, digest: f.digest } : null,
+      reason: block ? f.error.message : `unverified pin, warned: ${f.error.message}`,
+      code: f.error.code,
+    })
+  }
+}
+
+/** A valid stage name for pack lookup (Foundry always sends one; fall back to the base). */
+function stageOr(stage: string | undefined, base: string): string {
+  if (stage === undefined) return base
+  try {
+    return parseStage(stage).raw
+  } catch {
+    return base
+  }
+}
