@@ -73,10 +73,12 @@ export function deriveGates(intents: readonly BundleIntent[]): Gate[] {
         } else if (kind === "check") {
           const cmds = list.map((e) => (e.kind === "check" ? e.command : "")).filter(Boolean)
           const command = cmds.join(" && ")
-          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run \`${command}\`; it must exit 0. Proves ${c.ref}: ${c.text}` })
+          const how = list.map((e) => (e.kind === "check" ? e.description : undefined)).find(Boolean)
+          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run \`${command}\`; it must exit 0${how ? ` (${how})` : ""}. Proves ${c.ref}: ${c.text}` })
         } else if (kind === "human") {
           const who = list.map((e) => (e.kind === "human" ? e.who : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${who})` : ""} confirms: ${c.text}` })
+          const how = list.map((e) => (e.kind === "human" ? e.description : undefined)).find(Boolean)
+          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${who})` : ""} confirms: ${c.text}${how ? ` (${how})` : ""}` })
         } else {
           const paths = list.map((e) => (e.kind === "artefact" ? e.path : "")).filter(Boolean)
           const path = paths.join(", ")
@@ -111,9 +113,9 @@ export function buildBundle(input: BuildInput): BuildOutput {
 
   const packs: Record<string, { text: string }> = {}
   const baseText: Record<StageBase, string> = {
-    forge: renderForgePack(intents, notesFor(recipe, "forge")),
+    forge: renderForgePack(intents, notesFor(recipe, "forge"), notes),
     appraise: renderAppraisePack(gates, notesFor(recipe, "appraise")),
-    "human-appraise": renderHumanPack(gates, notesFor(recipe, "human-appraise")),
+    "human-appraise": renderHumanPack(gates, notesFor(recipe, "human-appraise"), intents),
     quench: renderQuenchPack(gates, notesFor(recipe, "quench")),
     assay: renderAssayPack(intents, notesFor(recipe, "assay")),
   }

@@ -6,7 +6,7 @@ import { z } from "zod"
 import { stringify } from "yaml"
 import { AlloyError } from "./errors.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
-import { Slug } from "./intent.js"
+import { describeValue, Slug } from "./intent.js"
 import { parseStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
 
@@ -22,24 +22,70 @@ const StageKey = z.string().refine(
   { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" },
 )
 
+export const RECIPE_FIELDS = ["id", "title", "intents", "formation", "stages"] as const
+
+const STAGE_HINT = "expected a stage: forge, quench, appraise, human-appraise or assay, optionally as `<stage>:<cycle-or-alias>` (e.g. `forge:draft-release-note`)"
+
 export const RecipeSchema = z
-  .strictObject({
-    id: Slug,
-    title: z.string().trim().min(1, "title must not be empty").max(200).optional(),
-    intents: z.array(Slug, { error: "expected a list of intent ids" }).min(1, "a brief is built from at least one intent").max(64),
-    formation: z
-      .strictObject({
-        flow: Slug.optional(),
-        cycles: z.array(Slug).max(64).default([]),
-      })
-      .default({ cycles: [] }),
-    stages: z.record(StageKey, z.string().trim().min(1).max(8_000), { error: "expected a mapping of stage to notes" }).default({}),
-  })
+  .strictObject(
+    {
+      id: Slug,
+      title: z
+        .string({ error: (iss) => `expected the title as text; ${describeValue(iss.input)}` })
+        .trim()
+        .min(1, "title must not be empty")
+        .max(200, "title is longer than 200 characters")
+        .optional(),
+      intents: z
+        .array(Slug, { error: (iss) => `expected a list of intent ids; ${describeValue(iss.input)}` })
+        .min(1, "a brief is built from at least one intent")
+        .max(64, "at most 64 intents"),
+      formation: z
+        .strictObject(
+          {
+            flow: Slug.optional(),
+            cycles: z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).max(64).default([]),
+          },
+          {
+            error: (iss) =>
+              iss.code === "unrecognized_keys"
+                ? `unknown field${iss.keys.length === 1 ? "" : "s"} ${iss.keys.map((k) => `"${k}"`).join(", ")} in formation; allowed: flow, cycles`
+                : `expected formation as a mapping with \`flow\` and/or \`cycles\`; ${describeValue(iss.input)}`,
+          },
+        )
+        .default({ cycles: [] }),
+      stages: z
+        .record(
+          StageKey,
+          z
+            .string({ error: (iss) => `expected the notes for this stage as text; ${describeValue(iss.input)}` })
+            .trim()
+            .min(1, "notes must not be empty")
+            .max(8_000, "notes are longer than 8000 characters"),
+          {
+            error: (iss) =>
+              iss.code === "invalid_key" ? `${JSON.stringify(String(iss.path?.[iss.path.length - 1] ?? ""))} is not a stage: ${STAGE_HINT}` : `expected a mapping of stage to notes; ${describeValue(iss.input)}`,
+          },
+        )
+        .default({}),
+    },
+    {
+      error: (iss) =>
+        iss.code === "unrecognized_keys"
+          ? `unknown field${iss.keys.length === 1 ? "" : "s"} ${iss.keys.map((k) => `"${k}"`).join(", ")} in the brief recipe; allowed: ${RECIPE_FIELDS.join(", ")}`
+          : undefined,
+    },
+  )
   .superRefine((r, ctx) => {
     const seen = new Set<string>()
     r.intents.forEach((id, i) => {
       if (seen.has(id)) ctx.addIssue({ code: "custom", path: ["intents", i], message: `intent ${id} is listed twice` })
       seen.add(id)
+    })
+    const cycles = new Set<string>()
+    r.formation.cycles.forEach((id, i) => {
+      if (cycles.has(id)) ctx.addIssue({ code: "custom", path: ["formation", "cycles", i], message: `cycle ${id} is listed twice` })
+      cycles.add(id)
     })
   })
 export type RecipeFrontmatter = z.infer<typeof RecipeSchema>
@@ -48,20 +94,30 @@ export interface Recipe extends RecipeFrontmatter {
   readonly body: string
 }
 
+const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief build <brief-id> --dry-run`"
+
+/** Validate recipe data (parsed YAML or tool input): every problem at once, as one `invalid_recipe` error. */
+export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
+  const r = RecipeSchema.safeParse(data)
+  if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
+  if (expectedId !== undefined && r.data.id !== expectedId) {
+    throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md; the id and the file name must match`, {
+      file,
+      details: [{ path: "id", message: `is "${r.data.id}" but the file is named ${expectedId}.md` }],
+    })
+  }
+  return { ...r.data, body: body.trim() }
+}
+
 export function parseRecipe(text: string, file: string, expectedId?: string): Recipe {
   let parsed
   try {
     parsed = parseMarkdown(text, file)
   } catch (e) {
-    if (e instanceof AlloyError && e.code === "malformed") throw new AlloyError("invalid_recipe", e.message, { file })
+    if (e instanceof AlloyError && e.code === "malformed") throw new AlloyError("invalid_recipe", e.message, { file, fix: RECIPE_FIX })
     throw e
   }
-  const r = RecipeSchema.safeParse(parsed.data)
-  if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error)
-  if (expectedId !== undefined && r.data.id !== expectedId) {
-    throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md`, { file })
-  }
-  return { ...r.data, body: parsed.body.trim() }
+  return validateRecipe(parsed.data, parsed.body, file, expectedId)
 }
 
 export function parseRecipeBytes(bytes: Uint8Array, file: string, expectedId?: string): Recipe {
