@@ -101,9 +101,8 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
   try {
     // ---- 1. project --------------------------------------------------------------------
     w.heading("The example Foundry project")
-    copyExampleProject(dir, opts.from ? { from: opts.from } : {})
     // recordings are read from the package, not from the project tree
-    rmSync(path.join(dir, "orchestrate-results"), { recursive: true, force: true })
+    copyExampleProject(dir, opts.from ? { from: opts.from } : {})
     if (!existsSync(path.join(dir, ".gitignore"))) writeFileSync(path.join(dir, ".gitignore"), ".foundry/\n.snapshots/\nnode_modules/\n")
     w.say(`  Flow ${DEMO_FLOW}: cycle ${DEMO_CYCLE} turns a change brief into a customer-facing release note.`)
     w.say(`  Its definition, foundry/cycles/${DEMO_CYCLE}.md, already opts in to Alloy with a placeholder pin:`)

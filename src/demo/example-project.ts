@@ -2,7 +2,7 @@
  * The embedded example project (`examples/acme-shop`, a realistic Foundry 3.6 project) and
  * the example Alloy sources (`examples/alloy`), copied into a fresh folder for the demo and tests.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs"
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -27,6 +27,7 @@ export function copyExampleProject(dest: string, opts: { from?: string; keepReco
   mkdirSync(dest, { recursive: true })
   cpSync(from, dest, { recursive: true })
   makeWritable(dest)
+  if (!opts.keepRecordings) rmSync(path.join(dest, "orchestrate-results"), { recursive: true, force: true })
   for (const [a, b] of [
     ["dot-foundry", ".foundry"],
     ["dot-opencode", ".opencode"],

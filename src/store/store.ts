@@ -190,7 +190,13 @@ export class AlloyStore {
 
   readIntent(id: string): SourceRead<Intent> {
     const file = this.intentFile(id)
-    const bytes = this.readBytes(file)
+    let bytes: Buffer | undefined
+    try {
+      bytes = this.readBytes(file)
+    } catch (e) {
+      if (e instanceof AlloyError && e.code === "malformed") throw new AlloyError("invalid_intent", e.message, { file: this.rel(file), fix: "fix the file, then run `opencode-alloy intent lint`" })
+      throw e
+    }
     if (!bytes) {
       throw new AlloyError("intent_not_found", `intent ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy intent new ${id}\`` })
     }

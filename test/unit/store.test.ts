@@ -103,9 +103,9 @@ describe("AlloyStore", () => {
     const s = new AlloyStore(tmp())
     s.init()
     writeFileSync(s.intentFile("big"), Buffer.alloc(1024 * 1024 + 1, 0x61))
-    expect(codeOf(() => s.readIntent("big"))).toBe("malformed")
+    expect(codeOf(() => s.readIntent("big"))).toBe("invalid_intent")
     mkdirSync(s.intentFile("dir"))
-    expect(codeOf(() => s.readIntent("dir"))).toBe("malformed")
+    expect(codeOf(() => s.readIntent("dir"))).toBe("invalid_intent")
   })
 })
 

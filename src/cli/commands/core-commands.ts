@@ -1,4 +1,4 @@
-/** init, verify, pin, show, brief build: the foundation commands. */
+/** init, verify, pin, show, and the build step used by `brief build`: the foundation commands. */
 import { AlloyContext } from "../../service/context.js"
 import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
@@ -6,6 +6,8 @@ import { resolveTarget } from "../../service/resolve.js"
 import { buildBrief } from "../../service/build.js"
 import { packFor } from "../../core/build.js"
 import { isDigest } from "../../core/ids.js"
+import { digestOf } from "../../core/digest.js"
+import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, usageError, type Io } from "../io.js"
@@ -62,7 +64,7 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
   else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
   else {
     io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}.`)
-    io.out(`Commit it on the base or a config/* branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
+    io.out(`Commit it on the base branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
   }
   return EXIT_OK
 }
@@ -75,8 +77,10 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   if (isDigest(what)) {
     const bytes = ctx.store.readObject(what)
     if (!bytes) throw new AlloyError("object_missing", `no object ${what} in .alloy/objects/`)
-    const parsed = JSON.parse(bytes.toString("utf8")) as { brief?: { id?: string } }
-    target = { brief_id: String(parsed.brief?.id ?? ""), digest: what }
+    if (digestOf(bytes) !== what) {
+      throw new AlloyError("digest_mismatch", `object ${ctx.store.rel(ctx.store.objectFile(what))} does not hash to its name ${what}`, { fix: "rebuild the brief that produced it, or restore the file from git" })
+    }
+    target = { brief_id: parseBundle(bytes, ctx.store.rel(ctx.store.objectFile(what))).brief.id, digest: what }
   } else target = { brief_id: what }
   const r = resolveTarget(ctx, target)
   const b = r.bundle
@@ -116,19 +120,11 @@ export const CORE_HELP = `Pins and verification:
   pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
   show <brief-id|digest> [--stage <stage>]
                                     print a verified brief (or one stage's pack)
-  brief build <brief-id>...         build bundles, store objects, move refs
 `
-
-const brief: Command = (io, rest) => {
-  const [sub, ...args] = rest
-  if (sub === "build") return cmdBriefBuild(io, args)
-  throw usageError(`unknown brief command "${sub ?? ""}"`, "see `opencode-alloy --help`")
-}
 
 export const coreCommands: Record<string, Command> = {
   init: (io) => cmdInit(io),
   verify: (io, _rest, v) => cmdVerify(io, { strict: v["strict"] === true }),
   pin: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
   show: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),
-  brief,
 }
