@@ -42,23 +42,37 @@ export function isRewrittenAction(a: unknown): a is RewrittenAction {
 
 const CYCLE_LINE_RE = /^Cycle: *([^\s]+) *$/m
 
-/** The cycle id of Foundry's `Cycle: <id>` line (the first one: Foundry's header comes first). */
-export function cycleFromPrompt(prompt: unknown): string | undefined {
+/**
+ * The cycle id of Foundry's `Cycle: <id>` line (the first one: Foundry's header comes first).
+ * `undefined` when there is no such line, `null` when the line names something that is not a cycle id.
+ */
+export function cycleFromPrompt(prompt: unknown): string | null | undefined {
   if (typeof prompt !== "string") return undefined
   const m = CYCLE_LINE_RE.exec(prompt)
-  return m && isSlug(m[1]) ? m[1] : undefined
+  if (!m) return undefined
+  return isSlug(m[1]) ? m[1] : null
 }
 
-/** The cycle a result is about, from the result itself; never from the stage alias. */
-export function cycleOfResult(result: Json): string | undefined {
+/** A named cycle: the id, `null` when named but not a valid id, `undefined` when not named. */
+function named(v: unknown): string | null | undefined {
+  if (v === undefined || v === null) return undefined
+  return isSlug(v) ? v : null
+}
+
+/**
+ * The cycle a result is about, from the result itself; never from the stage alias.
+ * `null` means the result names a cycle that is not a valid id (hostile or corrupt output):
+ * the hooks then leave the result alone rather than guess.
+ */
+export function cycleOfResult(result: Json): string | null | undefined {
   switch (result["action"]) {
     case "dispatch":
       return cycleFromPrompt(result["prompt"])
     case "dispatch_multi":
-      return isSlug(result["cycle"]) ? (result["cycle"] as string) : undefined
+      return named(result["cycle"])
     case "human_appraise": {
-      const c = isObject(result["context"]) ? result["context"]["cycle"] : undefined
-      return isSlug(c) ? c : isSlug(result["cycle"]) ? (result["cycle"] as string) : undefined
+      const c = isObject(result["context"]) ? named(result["context"]["cycle"]) : undefined
+      return c !== undefined ? c : named(result["cycle"])
     }
     default:
       return undefined

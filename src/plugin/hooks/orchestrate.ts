@@ -70,7 +70,12 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     const action = result["action"]
     if (action === "dispatch" && typeof result["prompt"] !== "string") return
 
-    const cycle = cycleOfResult(result) ?? ctx.project.readWork()?.cycle
+    const named = cycleOfResult(result)
+    if (named === null) {
+      log("warn", `foundry_orchestrate ${action} names a cycle that is not a valid id; left untouched`)
+      return
+    }
+    const cycle = named ?? ctx.project.readWork()?.cycle
     if (!cycle) return
     const stage = typeof result["stage"] === "string" ? result["stage"] : undefined
 
