@@ -284,7 +284,7 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     const width = Math.max(...listing.map(([p]) => p.length))
     for (const [p, what] of listing) w.say(`  ${p.padEnd(width)}  ${what}${existsSync(path.join(dir, p)) ? "" : " (missing)"}`)
     w.say("")
-    w.say("Next, in your own Foundry project (on the base branch or a config/* branch):")
+    w.say("Next, in your own Foundry project (on the base branch, where .alloy/ is committed):")
     w.say("  npx opencode-alloy intent new <id>            then edit .alloy/intents/<id>.md")
     w.say("  npx opencode-alloy brief new <id> --intent <id> --cycle <cycle-id>")
     w.say("  npx opencode-alloy brief build <id> && npx opencode-alloy pin <cycle-id> <id>")
