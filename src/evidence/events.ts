@@ -1,0 +1,239 @@
+/**
+ * The run event stream `.alloy/runs/events.jsonl` (`alloy.event/v1`, one JSON object per line, appended
+ * by the hooks) and `runs watch`, a tail-style reader:
+ *
+ * - reading is incremental by byte offset and only ever consumes complete lines, so a line being written
+ *   is picked up on the next poll; a file that shrank (rotated, truncated) is read again from the start;
+ * - following is poll-based (no fs.watch: it behaves differently across platforms and network drives),
+ *   bounded by an idle timeout and a hard maximum, and stops at once on abort (Ctrl-C);
+ * - heartbeats: the watcher never writes to the stream. `heartbeat` events written by the hooks are
+ *   shown as they come; besides, while a stage is open (a `stage_begun` without its `stage_ended` /
+ *   `stage_blocked`), the watcher prints a synthesised "still open for Ns" line whenever nothing was
+ *   printed for `heartbeatMs`. Those lines say `(watch)` so nobody mistakes them for recorded events.
+ */
+import { closeSync, fstatSync, openSync, readSync, constants } from "node:fs"
+import path from "node:path"
+import { RunEventSchema, type RunEvent } from "../core/run-record.js"
+import type { AlloyContext } from "../service/context.js"
+
+export const EVENTS_FILE = "events.jsonl"
+/** at most this much is read per poll (a large backlog is consumed over several polls) */
+export const MAX_CHUNK = 4 * 1024 * 1024
+/** a single line longer than this is skipped */
+export const MAX_LINE = 1024 * 1024
+
+export function eventsFile(ctx: AlloyContext): string {
+  return path.join(ctx.store.runsDir, EVENTS_FILE)
+}
+
+export interface ReadResult {
+  readonly events: RunEvent[]
+  /** byte offset to read from next time */
+  readonly next: number
+  /** lines that were not valid events (torn, foreign) */
+  readonly skipped: number
+  /** the file was shorter than `offset`: reading restarted at 0 */
+  readonly restarted: boolean
+}
+
+/** Read complete lines from `offset`. Missing file -> nothing, offset unchanged. */
+export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_CHUNK): ReadResult {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY)
+  } catch {
+    return { events: [], next: offset, skipped: 0, restarted: false }
+  }
+  try {
+    const size = fstatSync(fd).size
+    let start = offset
+    let restarted = false
+    if (size < offset) {
+      start = 0
+      restarted = true
+    }
+    const len = Math.min(size - start, maxBytes)
+    if (len <= 0) return { events: [], next: start, skipped: 0, restarted }
+    const buf = Buffer.alloc(len)
+    let got = 0
+    while (got < len) {
+      const n = readSync(fd, buf, got, len - got, start + got)
+      if (n === 0) break
+      got += n
+    }
+    const lastNl = buf.subarray(0, got).lastIndexOf(0x0a)
+    if (lastNl < 0) {
+      // no complete line yet; a single over-long line is skipped so the reader cannot stall
+      if (got >= MAX_LINE || got === maxBytes) return { events: [], next: start + got, skipped: 1, restarted }
+      return { events: [], next: start, skipped: 0, restarted }
+    }
+    const events: RunEvent[] = []
+    let skipped = 0
+    for (const line of buf.subarray(0, lastNl).toString("utf8").split("\n")) {
+      if (!line.trim()) continue
+      if (line.length > MAX_LINE) {
+        skipped++
+        continue
+      }
+      try {
+        const r = RunEventSchema.safeParse(JSON.parse(line))
+        if (r.success) events.push(r.data)
+        else skipped++
+      } catch {
+        skipped++
+      }
+    }
+    return { events, next: start + lastNl + 1, skipped, restarted }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+const key = (e: { cycle?: string | undefined; stage?: string | undefined }) => `${e.cycle ?? ""} ${e.stage ?? ""}`
+
+/** Which stages are open: a `stage_begun` not yet followed by `stage_ended` or `stage_blocked` of the same cycle and stage. */
+export class OpenStages {
+  private readonly open = new Map<string, { cycle?: string; stage?: string; since: string; pin?: RunEvent["pin"] }>()
+
+  apply(e: RunEvent): void {
+    if (e.kind === "stage_begun") this.open.set(key(e), { ...(e.cycle ? { cycle: e.cycle } : {}), ...(e.stage ? { stage: e.stage } : {}), since: e.at, pin: e.pin })
+    else if (e.kind === "stage_ended" || e.kind === "stage_blocked") this.open.delete(key(e))
+  }
+
+  list(): Array<{ cycle?: string; stage?: string; since: string }> {
+    return [...this.open.values()]
+  }
+
+  get size(): number {
+    return this.open.size
+  }
+}
+
+function hhmmss(iso: string): string {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(11, 19)
+}
+
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`
+}
+
+const LABEL: Record<RunEvent["kind"], string> = {
+  stage_begun: "begun",
+  stage_ended: "ended",
+  stage_blocked: "BLOCKED",
+  dispatch: "dispatch",
+  heartbeat: "heartbeat",
+}
+
+/** One event as a line for people: time, kind, stage (cycle), pin, reason. */
+export function formatEvent(e: RunEvent, open?: OpenStages, now?: number): string {
+  const pin = e.pin ? ` ${e.pin.brief_id}@${e.pin.digest.replace(/^sha256:/, "").slice(0, 12)}` : ""
+  const what = `${e.stage ?? "-"}${e.cycle && !(e.stage ?? "").endsWith(`:${e.cycle}`) ? ` (${e.cycle})` : ""}`
+  let extra = ""
+  if (e.kind === "heartbeat" && open && now !== undefined) {
+    const o = open.list().find((s) => key(s) === key(e))
+    if (o) extra = ` open for ${duration(now - Date.parse(o.since))}`
+  }
+  const reason = e.reason ? ` — ${e.reason}${e.code ? ` [${e.code}]` : ""}` : ""
+  return `${hhmmss(e.at)}  ${LABEL[e.kind].padEnd(9)} ${what}${pin}${extra}${reason}`
+}
+
+export interface WatchOptions {
+  readonly file: string
+  readonly follow: boolean
+  readonly out: (line: string) => void
+  /** print each event as its JSON line instead of text */
+  readonly json?: boolean
+  readonly pollMs?: number
+  /** stop following after this long without a new event */
+  readonly idleMs?: number
+  /** stop following after this long in any case */
+  readonly maxMs?: number
+  /** print a synthesised "still open" line after this long without output while a stage is open */
+  readonly heartbeatMs?: number
+  readonly signal?: AbortSignal
+  readonly now?: () => number
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+export interface WatchResult {
+  readonly events: number
+  readonly skipped: number
+  readonly open: Array<{ cycle?: string; stage?: string; since: string }>
+  /** why following stopped: `eof` (no --follow), `idle`, `max`, `aborted` */
+  readonly stopped: "eof" | "idle" | "max" | "aborted"
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener("abort", done)
+      resolve()
+    }
+    signal?.addEventListener("abort", done, { once: true })
+  })
+}
+
+/** Print the stream (and with `follow`, keep printing new events). */
+export async function watchEvents(opts: WatchOptions): Promise<WatchResult> {
+  const now = opts.now ?? Date.now
+  const sleep = opts.sleep ?? defaultSleep
+  const pollMs = Math.max(50, opts.pollMs ?? 500)
+  const idleMs = opts.idleMs ?? 10 * 60_000
+  const maxMs = Math.min(opts.maxMs ?? 24 * 3600_000, 24 * 3600_000)
+  const heartbeatMs = opts.heartbeatMs ?? 30_000
+  const open = new OpenStages()
+  let offset = 0
+  let count = 0
+  let skipped = 0
+  const print = (e: RunEvent) => {
+    open.apply(e)
+    opts.out(opts.json ? JSON.stringify(e) : formatEvent(e, open, now()))
+    count++
+  }
+  // the backlog, in bounded chunks
+  for (let i = 0; i < 10_000; i++) {
+    const r = readEventsFrom(opts.file, offset)
+    skipped += r.skipped
+    for (const e of r.events) print(e)
+    if (r.next === offset) break
+    offset = r.next
+  }
+  if (!opts.follow) {
+    if (!opts.json) {
+      for (const o of open.list()) opts.out(`          open      ${o.stage ?? "-"}${o.cycle ? ` (${o.cycle})` : ""} since ${hhmmss(o.since)} (${duration(now() - Date.parse(o.since))})`)
+    }
+    return { events: count, skipped, open: open.list(), stopped: "eof" }
+  }
+  const started = now()
+  let lastEvent = now()
+  let lastOutput = now()
+  for (;;) {
+    if (opts.signal?.aborted) return { events: count, skipped, open: open.list(), stopped: "aborted" }
+    if (now() - started >= maxMs) return { events: count, skipped, open: open.list(), stopped: "max" }
+    if (now() - lastEvent >= idleMs) return { events: count, skipped, open: open.list(), stopped: "idle" }
+    await sleep(pollMs, opts.signal)
+    if (opts.signal?.aborted) return { events: count, skipped, open: open.list(), stopped: "aborted" }
+    const r = readEventsFrom(opts.file, offset)
+    if (r.restarted && !opts.json) opts.out("          (events.jsonl was truncated; reading it again from the start)")
+    offset = r.next
+    skipped += r.skipped
+    if (r.events.length) {
+      for (const e of r.events) print(e)
+      lastEvent = lastOutput = now()
+    } else if (!opts.json && open.size && now() - lastOutput >= heartbeatMs) {
+      for (const o of open.list()) {
+        opts.out(`${new Date(now()).toISOString().slice(11, 19)}  open      ${o.stage ?? "-"}${o.cycle ? ` (${o.cycle})` : ""} for ${duration(now() - Date.parse(o.since))} (watch)`)
+      }
+      lastOutput = now()
+    }
+  }
+}

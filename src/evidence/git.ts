@@ -1,0 +1,134 @@
+/**
+ * Read-only git access for imports: every call has a timeout and an output limit, never prompts, and
+ * never changes the repository (show, log, for-each-ref, cat-file, rev-parse, worktree list).
+ */
+import { execFileSync } from "node:child_process"
+import { realpathSync } from "node:fs"
+import { AlloyError } from "../core/errors.js"
+
+export const GIT_TIMEOUT_MS = 15_000
+const MAX_OUTPUT = 64 * 1024 * 1024
+
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" }
+}
+
+/** Run git; returns stdout, or undefined when git exits non-zero (a missing ref, not a repository). */
+export function tryGit(cwd: string, args: readonly string[], input?: string | Buffer): Buffer | undefined {
+  try {
+    return execFileSync("git", ["-c", "core.quotepath=off", ...args], {
+      cwd,
+      env: env(),
+      timeout: GIT_TIMEOUT_MS,
+      maxBuffer: MAX_OUTPUT,
+      stdio: ["pipe", "pipe", "pipe"],
+      ...(input !== undefined ? { input } : {}),
+    })
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { status?: number | null; signal?: string | null }
+    if (err.code === "ENOENT") throw new AlloyError("io_error", "git is not installed or not on PATH; it is needed to import from branches", { fix: "install git, or import a snapshot folder instead" })
+    if (err.code === "ETIMEDOUT" || err.signal === "SIGTERM") {
+      throw new AlloyError("io_error", `git ${args[0]} took longer than ${GIT_TIMEOUT_MS / 1000}s; nothing was imported from it`)
+    }
+    if (err.code === "ENOBUFS") throw new AlloyError("io_error", `git ${args[0]} printed more than ${MAX_OUTPUT} bytes; nothing was imported from it`)
+    return undefined
+  }
+}
+
+export function gitText(cwd: string, args: readonly string[]): string | undefined {
+  return tryGit(cwd, args)?.toString("utf8")
+}
+
+/** Is `cwd` the top of a git work tree? (A project nested in another repository is not: its branches are not the project's.) */
+export function isGitRepo(cwd: string): boolean {
+  let top: string | undefined
+  try {
+    top = gitText(cwd, ["rev-parse", "--show-toplevel"])?.trim()
+  } catch {
+    return false // git is not installed: there are no branches to look at
+  }
+  if (!top) return false
+  try {
+    return realpathSync(top) === realpathSync(cwd)
+  } catch {
+    return false
+  }
+}
+
+/** A branch name Alloy will hand to git: no option look-alikes, no revision syntax. */
+export function isSafeRefName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,250}$/.test(name) && !name.includes("..") && !name.endsWith(".lock") && !name.endsWith("/")
+}
+
+export function resolveCommit(cwd: string, ref: string): string | undefined {
+  if (!isSafeRefName(ref) && !/^[0-9a-f]{7,64}$/.test(ref)) return undefined
+  return gitText(cwd, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim() || undefined
+}
+
+/**
+ * Read many blobs in one process: specs like `<commit>:<path>`. Missing ones map to undefined.
+ */
+export function catFiles(cwd: string, specs: readonly string[]): Map<string, Buffer | undefined> {
+  const out = new Map<string, Buffer | undefined>()
+  if (!specs.length) return out
+  const buf = tryGit(cwd, ["cat-file", "--batch"], specs.join("\n") + "\n")
+  if (!buf) {
+    for (const s of specs) out.set(s, undefined)
+    return out
+  }
+  let off = 0
+  for (const spec of specs) {
+    const nl = buf.indexOf(0x0a, off)
+    if (nl < 0) break
+    const header = buf.subarray(off, nl).toString("utf8")
+    off = nl + 1
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header)
+    if (!m) {
+      out.set(spec, undefined) // "<spec> missing" or "ambiguous"
+      continue
+    }
+    const size = Number(m[2])
+    out.set(spec, m[1] === "blob" ? buf.subarray(off, off + size) : undefined)
+    off += size + 1
+  }
+  return out
+}
+
+export function showFile(cwd: string, commit: string, file: string): string | undefined {
+  return catFiles(cwd, [`${commit}:${file}`]).get(`${commit}:${file}`)?.toString("utf8")
+}
+
+export interface CommitInfo {
+  readonly sha: string
+  readonly time: number
+  readonly subject: string
+}
+
+/** Commits reachable from `tip`, oldest first (at most `max`). */
+export function logCommits(cwd: string, tip: string, max = 2000, paths: readonly string[] = []): CommitInfo[] {
+  const text = gitText(cwd, ["log", `--max-count=${max}`, "--format=%H%x09%ct%x09%s", tip, "--", ...paths])
+  if (!text) return []
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [sha, ct, ...rest] = l.split("\t")
+      return { sha: sha!, time: Number(ct) * 1000, subject: rest.join("\t") }
+    })
+    .reverse()
+}
+
+/** Local branches under the given prefixes (e.g. `work/`, `archive/`). */
+export function listBranches(cwd: string, prefixes: readonly string[]): string[] {
+  const text = gitText(cwd, ["for-each-ref", "--format=%(refname:short)", ...prefixes.map((p) => `refs/heads/${p}`)])
+  return (text ?? "").split("\n").map((s) => s.trim()).filter((s) => s && isSafeRefName(s)).sort()
+}
+
+/** Other work trees of the repository (absolute paths), for their `.alloy/runs/` outboxes. */
+export function listWorktrees(cwd: string): string[] {
+  const text = gitText(cwd, ["worktree", "list", "--porcelain"])
+  return (text ?? "")
+    .split("\n")
+    .filter((l) => l.startsWith("worktree "))
+    .map((l) => l.slice("worktree ".length).trim())
+}

@@ -1,0 +1,484 @@
+/**
+ * Trace import: what Foundry leaves behind -> run records in `.alloy/runs/records/`, idempotently.
+ *
+ *   snapshot  `.snapshots/<run-id>/` of a dry run: README.md, work/WORK*, diff.patch, trace.jsonl
+ *   branch    a `work/*` or `archive/*` branch: every session's WORK files from git history, ATTEST.md at the tip
+ *   worktree  the WORK files (and ATTEST.md) in the project's work tree
+ *   outbox    another `.alloy/runs/` (e.g. of a git worktree): its records, copied as they are
+ *
+ * Records are written create-once under keys derived from what was observed (session, stage, seq,
+ * time), so importing twice — or the same run from two places — adds nothing. Reads are bounded;
+ * git runs read-only with timeouts. One bad source is reported and does not stop the others.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, constants } from "node:fs"
+import path from "node:path"
+import { AlloyError, toAlloyError } from "../core/errors.js"
+import { parseMarkdown } from "../core/frontmatter.js"
+import { readPinBlock, type Pin } from "../core/pin.js"
+import { isSlug } from "../core/ids.js"
+import { sha256Hex } from "../core/digest.js"
+import type { RunRecord } from "../core/run-record.js"
+import type { AlloyContext } from "../service/context.js"
+import { catFiles, isGitRepo, listBranches, listWorktrees, logCommits, resolveCommit, isSafeRefName, type CommitInfo } from "./git.js"
+import { readRecordsFrom, recordsDir, writeRecordsOnce, MAX_RECORD_BYTES } from "./records.js"
+import { sessionRecords, type PinSourceKind } from "./session-records.js"
+import {
+  parseAttest,
+  parseDiffPatch,
+  parseFeedback,
+  parseHistory,
+  parseSnapshotReadme,
+  parseTrace,
+  parseWorkMd,
+  pinsFromTrace,
+  sessionOf,
+  stageBeginsFromTrace,
+  type Attestation,
+  type HistoryEntry,
+  type WorkFiles,
+} from "./work-files.js"
+
+export const IMPORT_SOURCE_KINDS = ["snapshot", "branch", "worktree", "outbox"] as const
+export type ImportSourceKind = (typeof IMPORT_SOURCE_KINDS)[number]
+
+export interface ImportSource {
+  readonly kind: ImportSourceKind
+  /** absolute folder (snapshot, outbox, worktree) or branch name */
+  readonly ref: string
+}
+
+export interface SourceResult {
+  readonly kind: ImportSourceKind
+  /** what the user would type: a project-relative folder or a branch name */
+  readonly ref: string
+  readonly sessions: number
+  readonly records: number
+  readonly created: number
+  readonly existing: number
+  readonly warnings: string[]
+  readonly error?: { code: string; message: string; fix?: string }
+}
+
+export interface ImportReport {
+  readonly ok: boolean
+  readonly sources: SourceResult[]
+  readonly created: number
+  readonly existing: number
+}
+
+const MAX_WORK_BYTES = 16 * 1024 * 1024
+const MAX_TRACE_BYTES = 64 * 1024 * 1024
+const MAX_SESSION_COMMITS = 300
+const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
+
+/** Read a text file with a size limit; undefined when it does not exist. */
+function readLimited(file: string, limit: number): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined
+    throw new AlloyError("io_error", `could not read ${file}: ${(e as Error).message}`)
+  }
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) return undefined
+    if (st.size > limit) throw new AlloyError("malformed", `${path.basename(file)} is ${st.size} bytes, over the ${limit}-byte import limit`, { file: path.basename(file) })
+    const buf = Buffer.alloc(st.size)
+    let off = 0
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return buf.subarray(0, off).toString("utf8")
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function workFromTexts(texts: { md?: string | undefined; history?: string | undefined; feedback?: string | undefined }, where: string): WorkFiles {
+  return {
+    work: texts.md !== undefined ? parseWorkMd(texts.md, `${where}WORK.md`) : undefined,
+    history: texts.history !== undefined ? parseHistory(texts.history, `${where}WORK.history.yaml`) : [],
+    feedback: texts.feedback !== undefined ? parseFeedback(texts.feedback, `${where}WORK.feedback.yaml`) : [],
+  }
+}
+
+function contentKey(...texts: Array<string | undefined>): string {
+  return sha256Hex(texts.map((t) => t ?? "").join("\u0000"))
+}
+
+type PinResult = { pin: Pin; source: PinSourceKind } | undefined
+
+/** Pin from a definition's frontmatter; invalid or missing -> undefined with a warning. */
+function pinFromDefinition(text: string | undefined, file: string, owner: { kind: "cycle" | "flow"; id: string }, warn: (s: string) => void): Pin | undefined {
+  if (text === undefined) return undefined
+  try {
+    const { data } = parseMarkdown(text, file)
+    return readPinBlock(data, file, owner)
+  } catch (e) {
+    warn(`${file}: ${toAlloyError(e).message}; its runs are imported without a pin`)
+    return undefined
+  }
+}
+
+function worktreePin(ctx: AlloyContext, cycle: string, warn: (s: string) => void): PinResult {
+  if (!isSlug(cycle)) return undefined
+  try {
+    const p = ctx.project.pinForCycle(cycle)
+    return p ? { pin: { brief_id: p.brief_id, digest: p.digest }, source: "worktree" } : undefined
+  } catch (e) {
+    const err = toAlloyError(e)
+    if (err.code !== "cycle_not_found") warn(`cycle ${cycle}: ${err.message}; its runs are imported without a pin`)
+    return undefined
+  }
+}
+
+/** Pin of a cycle as committed at `commit` (its own block, else the flow's). */
+function branchPin(root: string, commit: string, cycle: string, flow: string | undefined, warn: (s: string) => void): PinResult {
+  if (!isSlug(cycle)) return undefined
+  const cycleFile = `foundry/cycles/${cycle}.md`
+  const flowFile = flow && isSlug(flow) ? `foundry/flows/${flow}.md` : undefined
+  const blobs = catFiles(root, [`${commit}:${cycleFile}`, ...(flowFile ? [`${commit}:${flowFile}`] : [])])
+  const own = pinFromDefinition(blobs.get(`${commit}:${cycleFile}`)?.toString("utf8"), cycleFile, { kind: "cycle", id: cycle }, warn)
+  if (own) return { pin: own, source: "branch" }
+  if (flowFile) {
+    const f = pinFromDefinition(blobs.get(`${commit}:${flowFile}`)?.toString("utf8"), flowFile, { kind: "flow", id: flow! }, warn)
+    if (f) return { pin: f, source: "branch" }
+  }
+  return undefined
+}
+
+/** Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order. */
+export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): Map<number, string> {
+  const out = new Map<number, string>()
+  const used = new Set<string>()
+  for (const e of history) {
+    if (e.stage === "sort" || e.seq === undefined) continue
+    const t = Date.parse(e.timestamp)
+    const prefix = `[${e.cycle}] ${e.stage}:`
+    const c = commits.find((c) => !used.has(c.sha) && c.subject.startsWith(prefix) && (Number.isNaN(t) || c.time >= Math.floor(t / 1000) * 1000 - 5000))
+    if (c) {
+      used.add(c.sha)
+      out.set(e.seq, c.sha)
+    }
+  }
+  return out
+}
+
+function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number } {
+  return writeRecordsOnce(ctx, records)
+}
+
+function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number }): SourceResult {
+  return { kind, ref, sessions, records: records.length, ...w, warnings }
+}
+
+// ---- snapshot ------------------------------------------------------------------------------------
+
+export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
+  const abs = path.resolve(ctx.root, dir)
+  const ref = displayPath(ctx, abs)
+  const warnings: string[] = []
+  const readmeText = readLimited(path.join(abs, "README.md"), MAX_WORK_BYTES)
+  if (readmeText === undefined) {
+    throw new AlloyError("usage", `${ref} is not a dry-run snapshot (no README.md)`, { fix: "pass a folder under .snapshots/ (e.g. .snapshots/<run-id>), written by a dry-run finish" })
+  }
+  const readme = parseSnapshotReadme(readmeText, `${ref}/README.md`)
+  const texts = {
+    md: readLimited(path.join(abs, "work", "WORK.md"), MAX_WORK_BYTES),
+    history: readLimited(path.join(abs, "work", "WORK.history.yaml"), MAX_WORK_BYTES),
+    feedback: readLimited(path.join(abs, "work", "WORK.feedback.yaml"), MAX_WORK_BYTES),
+  }
+  const work = workFromTexts(texts, `${ref}/work/`)
+  const diff = readLimited(path.join(abs, "diff.patch"), MAX_TRACE_BYTES)
+  const traceText = readLimited(path.join(abs, "trace.jsonl"), MAX_TRACE_BYTES)
+  const trace = traceText ? parseTrace(traceText) : []
+  if (traceText === undefined) warnings.push("no trace.jsonl: stage start times and the pins the run saw are unknown")
+  if (diff === undefined) warnings.push("no diff.patch: the final diff is unknown (artefact gates cannot be judged)")
+  const tracePins = pinsFromTrace(trace)
+  // the parent branch is only looked up when the trace shows no pin (git is a subprocess per call)
+  let parentLooked = false
+  let parentCommit: string | undefined
+  const parent = () => {
+    if (!parentLooked) {
+      parentLooked = true
+      parentCommit = readme.parent && isSafeRefName(readme.parent) && isGitRepo(ctx.root) ? resolveCommit(ctx.root, readme.parent) : undefined
+    }
+    return parentCommit
+  }
+  const noted = new Set<string>()
+  const note = (s: string) => {
+    if (!noted.has(s)) {
+      noted.add(s)
+      warnings.push(s)
+    }
+  }
+  const pinFor = (cycle: string, at: string): PinResult => {
+    const seen = tracePins.get(cycle)
+    if (seen?.length) {
+      const before = seen.filter((s) => s.ts <= at)
+      const block = (before.length ? before[before.length - 1]! : seen[0]!).block
+      const p = pinFromDefinition(`---\n${JSON.stringify(block)}\n---\n`, `trace.jsonl (foundry_config_cycle ${cycle})`, { kind: "cycle", id: cycle }, note)
+      if (p) return { pin: p, source: "trace" }
+    }
+    const parentSha = parent()
+    if (parentSha) {
+      const p = branchPin(ctx.root, parentSha, cycle, work.work?.flow, note)
+      if (p) {
+        note(`cycle ${cycle}: pin read from the parent branch ${readme.parent} (the trace shows none)`)
+        return p
+      }
+    }
+    const p = worktreePin(ctx, cycle, note)
+    if (p) note(`cycle ${cycle}: pin read from the work tree (neither the trace nor the parent branch shows one); it may be newer than the run`)
+    return p
+  }
+  if (!work.history.length && !work.feedback.length) warnings.push("no WORK.history.yaml or WORK.feedback.yaml under work/: nothing to import")
+  const records = sessionRecords({
+    work,
+    origin: { kind: "snapshot", ref: path.basename(abs) },
+    pinFor,
+    stageBegins: stageBeginsFromTrace(trace),
+    close: {
+      kind: "finish",
+      ...(readme.finishedAt ? { at: readme.finishedAt } : {}),
+      summary: `dry run ${!readme.exitReason || readme.exitReason === "unknown" ? "finished" : `ended (${readme.exitReason})`}${readme.branch ? ` on ${readme.branch}` : ""}${readme.message ? `: ${readme.message.split("\n")[0]!.slice(0, 300)}` : ""}`,
+      failed: readme.exitReason === "failed" || work.work?.status === "failed",
+      files: diff ? parseDiffPatch(diff) : [],
+    },
+    ...(ctx.project.version() ? { foundryVersion: ctx.project.version()! } : {}),
+  })
+  return result("snapshot", ref, warnings, sessionOf(work) ? 1 : 0, records, write(ctx, records))
+}
+
+// ---- branch --------------------------------------------------------------------------------------
+
+export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
+  if (!isSafeRefName(branch)) throw new AlloyError("usage", `${JSON.stringify(branch.slice(0, 80))} is not a branch name Alloy will pass to git`, { fix: "name a local branch such as work/release-notes-checkout or archive/work/..." })
+  if (!isGitRepo(ctx.root)) throw new AlloyError("usage", "this project is not a git repository, so there are no branches to import", { fix: "run the command in the repository, or import a snapshot folder" })
+  const tip = resolveCommit(ctx.root, branch)
+  if (!tip) throw new AlloyError("usage", `there is no branch ${branch}`, { fix: "list candidates with `git branch --list 'work/*' 'archive/*'`" })
+  const warnings: string[] = []
+  const noted = new Set<string>()
+  const note = (s: string) => {
+    if (!noted.has(s)) {
+      noted.add(s)
+      warnings.push(s)
+    }
+  }
+  // every session: the newest commit that holds its WORK.history.yaml
+  const touching = logCommits(ctx.root, tip, MAX_SESSION_COMMITS, ["WORK.history.yaml"]).map((c) => c.sha)
+  const candidates = [...touching.filter((c) => c !== tip), tip]
+  const hist = catFiles(ctx.root, candidates.map((c) => `${c}:WORK.history.yaml`))
+  const newestBySession = new Map<string, string>()
+  for (const c of candidates) {
+    const text = hist.get(`${c}:WORK.history.yaml`)?.toString("utf8")
+    if (text === undefined) continue
+    try {
+      const h = parseHistory(text, `${branch}@${c.slice(0, 7)}:WORK.history.yaml`)
+      const s = h[0] ? `${h[0].cycle}@${h[0].timestamp}` : undefined
+      if (s) newestBySession.set(s, c)
+    } catch (e) {
+      note(toAlloyError(e).message)
+    }
+  }
+  const commits = logCommits(ctx.root, tip, 5000)
+  const attestCommit = [...commits].reverse().find((c) => c.subject.includes("attest: cycle complete"))?.sha
+  const version = catFiles(ctx.root, [`${tip}:foundry/VERSION`]).get(`${tip}:foundry/VERSION`)?.toString("utf8").trim()
+  const all: RunRecord[] = []
+  let sessions = 0
+  const tipSession = [...newestBySession.entries()].find(([, c]) => c === tip)?.[0] ?? [...newestBySession.keys()].pop()
+  for (const [session, c] of newestBySession) {
+    const isTip = session === tipSession
+    const at = isTip ? tip : c
+    const blobs = catFiles(ctx.root, [...WORK_FILES.map((f) => `${at}:${f}`), ...(isTip ? [`${tip}:ATTEST.md`] : [])])
+    const texts = {
+      md: blobs.get(`${at}:WORK.md`)?.toString("utf8"),
+      history: blobs.get(`${at}:WORK.history.yaml`)?.toString("utf8") ?? hist.get(`${c}:WORK.history.yaml`)?.toString("utf8"),
+      feedback: blobs.get(`${at}:WORK.feedback.yaml`)?.toString("utf8"),
+    }
+    let work: WorkFiles
+    try {
+      work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`)
+    } catch (e) {
+      note(toAlloyError(e).message)
+      continue
+    }
+    const attestText = isTip ? blobs.get(`${tip}:ATTEST.md`)?.toString("utf8") : undefined
+    let attestation: Attestation | undefined
+    if (attestText !== undefined) {
+      try {
+        attestation = parseAttest(attestText, `${branch}:ATTEST.md`)
+      } catch (e) {
+        note(toAlloyError(e).message)
+      }
+    }
+    const shaOf = (p: string) => {
+      const b = catFiles(ctx.root, [`${tip}:${p}`]).get(`${tip}:${p}`)
+      return b ? sha256Hex(b) : undefined
+    }
+    const records = sessionRecords({
+      work,
+      origin: { kind: "branch", ref: branch },
+      pinFor: (cycle) => branchPin(ctx.root, at, cycle, work.work?.flow, note),
+      commits: mapCommits(work.history, commits),
+      close: attestation
+        ? { kind: "attest", ...(attestCommit ? { commit: attestCommit } : { commit: tip }), attestation, shaOf }
+        : { kind: "observe", commit: at, contentKey: contentKey(texts.history, texts.feedback) },
+      ...(version ? { foundryVersion: version } : {}),
+    })
+    if (records.length) sessions++
+    all.push(...records)
+  }
+  if (!newestBySession.size) warnings.push(`branch ${branch} has no WORK.history.yaml in its last ${MAX_SESSION_COMMITS} commits: nothing to import`)
+  return result("branch", branch, warnings, sessions, all, write(ctx, all))
+}
+
+// ---- work tree -----------------------------------------------------------------------------------
+
+export function importWorktree(ctx: AlloyContext): SourceResult {
+  const warnings: string[] = []
+  const noted = new Set<string>()
+  const note = (s: string) => {
+    if (!noted.has(s)) {
+      noted.add(s)
+      warnings.push(s)
+    }
+  }
+  const texts = {
+    md: readLimited(path.join(ctx.root, "WORK.md"), MAX_WORK_BYTES),
+    history: readLimited(path.join(ctx.root, "WORK.history.yaml"), MAX_WORK_BYTES),
+    feedback: readLimited(path.join(ctx.root, "WORK.feedback.yaml"), MAX_WORK_BYTES),
+  }
+  const work = workFromTexts(texts, "")
+  const attestText = readLimited(path.join(ctx.root, "ATTEST.md"), MAX_WORK_BYTES)
+  let attestation: Attestation | undefined
+  if (attestText !== undefined) {
+    try {
+      attestation = parseAttest(attestText)
+    } catch (e) {
+      note(toAlloyError(e).message)
+    }
+  }
+  const git = isGitRepo(ctx.root)
+  const head = git ? resolveCommit(ctx.root, "HEAD") : undefined
+  const commits = head ? logCommits(ctx.root, head, 5000) : []
+  const shaOf = (p: string) => {
+    const t = readLimited(path.join(ctx.root, p), MAX_TRACE_BYTES)
+    return t === undefined ? undefined : sha256Hex(t)
+  }
+  const records = sessionRecords({
+    work,
+    origin: { kind: "worktree", ref: "." },
+    pinFor: (cycle) => worktreePin(ctx, cycle, note),
+    commits: mapCommits(work.history, commits),
+    close: attestation
+      ? { kind: "attest", ...(head ? { commit: head } : {}), attestation, shaOf }
+      : { kind: "observe", ...(head ? { commit: head } : {}), contentKey: contentKey(texts.history, texts.feedback) },
+    ...(ctx.project.version() ? { foundryVersion: ctx.project.version()! } : {}),
+  })
+  return result("worktree", ".", warnings, sessionOf(work) ? 1 : 0, records, write(ctx, records))
+}
+
+// ---- outbox ---------------------------------------------------------------------------------------
+
+/** Copy the records of another `.alloy/runs/` (or its `records/` folder) into ours, as they are. */
+export function importOutbox(ctx: AlloyContext, dir: string): SourceResult {
+  const abs = path.resolve(ctx.root, dir)
+  const ref = displayPath(ctx, abs)
+  const from = existsSync(path.join(abs, "records")) ? path.join(abs, "records") : abs
+  if (!existsSync(from) || !statSync(from).isDirectory()) {
+    throw new AlloyError("usage", `${ref} is not a folder of run records`, { fix: "pass a `.alloy/runs` folder (or its records/ folder)" })
+  }
+  const { records, problems } = readRecordsFrom(from, (f) => Buffer.from(readLimited(f, MAX_RECORD_BYTES) ?? "", "utf8"), (p) => displayPath(ctx, p))
+  const warnings = problems.map((p) => `${p.file}: ${p.error}`)
+  const own = ctx.store.exists() && existsSync(recordsDir(ctx)) && samePath(from, recordsDir(ctx))
+  if (own) return result("outbox", ref, warnings, 0, records, { created: 0, existing: records.length })
+  return result("outbox", ref, warnings, 0, records, write(ctx, records))
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b)
+  } catch {
+    return path.resolve(a) === path.resolve(b)
+  }
+}
+
+function displayPath(ctx: AlloyContext, abs: string): string {
+  const rel = path.relative(ctx.root, abs).split(path.sep).join("/")
+  return rel === "" ? "." : rel.startsWith("..") ? path.basename(abs) : rel
+}
+
+// ---- discovery and the whole import ----------------------------------------------------------------
+
+/** Everything importable that can be found: branches, snapshots, the work tree's WORK files, other work trees' outboxes. */
+export function discoverSources(ctx: AlloyContext): ImportSource[] {
+  const out: ImportSource[] = []
+  const git = isGitRepo(ctx.root)
+  if (git) for (const b of listBranches(ctx.root, ["work/", "archive/"])) out.push({ kind: "branch", ref: b })
+  const snaps = path.join(ctx.root, ".snapshots")
+  let names: string[] = []
+  try {
+    names = readdirSync(snaps).sort()
+  } catch {
+    /* none */
+  }
+  for (const n of names.slice(0, 1000)) if (existsSync(path.join(snaps, n, "README.md"))) out.push({ kind: "snapshot", ref: path.join(snaps, n) })
+  if (existsSync(path.join(ctx.root, "WORK.history.yaml")) || existsSync(path.join(ctx.root, "WORK.feedback.yaml"))) out.push({ kind: "worktree", ref: ctx.root })
+  if (git) {
+    for (const wt of listWorktrees(ctx.root).slice(0, 100)) {
+      if (samePath(wt, ctx.root)) continue
+      const runs = path.join(wt, ".alloy", "runs")
+      if (existsSync(runs)) out.push({ kind: "outbox", ref: runs })
+    }
+  }
+  return out
+}
+
+export function importOne(ctx: AlloyContext, s: ImportSource): SourceResult {
+  switch (s.kind) {
+    case "snapshot":
+      return importSnapshot(ctx, s.ref)
+    case "branch":
+      return importBranch(ctx, s.ref)
+    case "worktree":
+      return importWorktree(ctx)
+    case "outbox":
+      return importOutbox(ctx, s.ref)
+  }
+}
+
+/** Import the given sources (default: all discovered). Needs an initialised `.alloy/`. */
+export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[]): ImportReport {
+  ctx.store.requireInit()
+  const list = sources ?? discoverSources(ctx)
+  const results: SourceResult[] = []
+  for (const s of list) {
+    try {
+      results.push(importOne(ctx, s))
+    } catch (e) {
+      const err = toAlloyError(e)
+      const ref = s.kind === "branch" ? s.ref : displayPath(ctx, s.ref)
+      results.push({
+        kind: s.kind,
+        ref,
+        sessions: 0,
+        records: 0,
+        created: 0,
+        existing: 0,
+        warnings: [],
+        error: { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) },
+      })
+    }
+  }
+  return {
+    ok: results.every((r) => !r.error),
+    sources: results,
+    created: results.reduce((n, r) => n + r.created, 0),
+    existing: results.reduce((n, r) => n + r.existing, 0),
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The evidence model of a project: intents and their criteria, verdicts, observations and the run
+ * records they came from. `buildEvidenceModel` is pure; `loadEvidence` reads the store (records,
+ * refs, verified bundle objects, authored intents) and Foundry's law validators.
+ * `satisfactionSummary` is what `status` prints.
+ */
+import path from "node:path"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import type { Bundle } from "../core/bundle.js"
+import type { Intent } from "../core/intent.js"
+import type { RunRecord } from "../core/run-record.js"
+import { verifyObjectBytes } from "../core/verify.js"
+import { criterionRef, isDigest } from "../core/ids.js"
+import { toAlloyError } from "../core/errors.js"
+import type { AlloyContext } from "../service/context.js"
+import { deriveObservations, type Observation } from "./observations.js"
+import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
+import { parseLawValidators, type Validator } from "./laws.js"
+import { readRecords } from "./records.js"
+
+export interface BriefInfo {
+  readonly id: string
+  readonly title: string
+  /** the brief's current digest (its ref) */
+  readonly current?: string
+  readonly formation: { flow?: string; cycles: string[] }
+  readonly intents: string[]
+}
+
+export interface EvidenceModel {
+  readonly generated_at: string
+  readonly project: string
+  readonly briefs: BriefInfo[]
+  readonly intents: IntentVerdict[]
+  /** criteria by verdict */
+  readonly counts: Record<Verdict, number>
+  /** intents by verdict */
+  readonly intent_counts: Record<Verdict, number>
+  readonly observations: Observation[]
+  readonly records: RunRecord[]
+  /** things that could not be read (a corrupt record, an object that does not verify...) */
+  readonly problems: string[]
+}
+
+export interface ModelInput {
+  readonly project: string
+  readonly now: string
+  readonly records: readonly RunRecord[]
+  readonly bundles: ReadonlyMap<string, Bundle>
+  readonly current: ReadonlyMap<string, string>
+  readonly validators: readonly Validator[]
+  /** authored intents, for those no built brief carries yet */
+  readonly authored?: readonly Intent[]
+  readonly problems?: readonly string[]
+}
+
+/** Intents to judge: every intent of a current bundle (gates from its overlay), then authored ones no brief carries. */
+export function intentSpecs(bundles: ReadonlyMap<string, Bundle>, current: ReadonlyMap<string, string>, authored: readonly Intent[] = []): IntentSpec[] {
+  const specs = new Map<string, { spec: IntentSpec; gates: Map<string, Map<string, { id: string; kind: Bundle["overlay"]["gates"][number]["kind"]; text: string }>> }>()
+  for (const [briefId, digest] of [...current.entries()].sort()) {
+    const b = bundles.get(digest)
+    if (!b) continue
+    for (const i of b.intents) {
+      let entry = specs.get(i.id)
+      if (!entry) {
+        entry = {
+          spec: { id: i.id, title: i.title, status: i.status, goal: i.goal, briefs: [], criteria: i.acceptance_criteria.map((c) => ({ ref: c.ref, id: c.id, text: c.text, gates: [] })) },
+          gates: new Map(),
+        }
+        specs.set(i.id, entry)
+      }
+      ;(entry.spec.briefs as string[]).push(briefId)
+      for (const g of b.overlay.gates) {
+        if (!g.criterion.startsWith(`${i.id}#`)) continue
+        const m = entry.gates.get(g.criterion) ?? new Map()
+        if (!m.has(g.id)) m.set(g.id, { id: g.id, kind: g.kind, text: g.text })
+        entry.gates.set(g.criterion, m)
+      }
+    }
+  }
+  const out: IntentSpec[] = []
+  for (const { spec, gates } of specs.values()) {
+    out.push({ ...spec, criteria: spec.criteria.map((c) => ({ ...c, gates: [...(gates.get(c.ref)?.values() ?? [])] })) })
+  }
+  for (const i of authored) {
+    if (specs.has(i.id)) continue
+    out.push({
+      id: i.id,
+      title: i.title,
+      status: i.status,
+      goal: i.goal,
+      briefs: [],
+      criteria: i.acceptance_criteria.map((c) => {
+        const ref = criterionRef(i.id, c.id)
+        const kinds = [...new Set(c.evidence.map((e) => e.kind))]
+        return { ref, id: c.id, text: c.text, gates: kinds.map((k) => ({ id: `${ref}/${k}`, kind: k })) }
+      }),
+    })
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id))
+}
+
+export function buildEvidenceModel(input: ModelInput): EvidenceModel {
+  const observations = deriveObservations({ records: input.records, bundles: input.bundles, current: input.current, validators: input.validators })
+  const specs = intentSpecs(input.bundles, input.current, input.authored)
+  const { intents, counts } = judgeAll(specs, observations)
+  const intent_counts = emptyCounts()
+  for (const i of intents) intent_counts[i.verdict]++
+  const briefs: BriefInfo[] = []
+  for (const [id, digest] of [...input.current.entries()].sort()) {
+    const b = input.bundles.get(digest)
+    briefs.push({
+      id,
+      title: b?.brief.title ?? id,
+      current: digest,
+      formation: b ? { ...(b.brief.formation.flow ? { flow: b.brief.formation.flow } : {}), cycles: [...b.brief.formation.cycles] } : { cycles: [] },
+      intents: b ? b.intents.map((i) => i.id) : [],
+    })
+  }
+  // briefs that only appear in records (no ref any more)
+  for (const r of input.records) {
+    if (r.pin && !briefs.some((b) => b.id === r.pin!.brief_id)) {
+      const b = input.bundles.get(r.pin.digest)
+      briefs.push({ id: r.pin.brief_id, title: b?.brief.title ?? r.pin.brief_id, formation: { cycles: b ? [...b.brief.formation.cycles] : [] }, intents: b ? b.intents.map((i) => i.id) : [] })
+    }
+  }
+  return {
+    generated_at: input.now,
+    project: input.project,
+    briefs,
+    intents,
+    counts,
+    intent_counts,
+    observations,
+    records: [...input.records],
+    problems: [...(input.problems ?? [])],
+  }
+}
+
+/** Foundry law validators of the project (`foundry/laws/*.md`, `foundry/artefacts/<type>/laws.md`). */
+export function readValidators(ctx: AlloyContext): Validator[] {
+  const files: string[] = []
+  const list = (dir: string) => {
+    try {
+      return readdirSync(path.join(ctx.root, dir)).sort()
+    } catch {
+      return []
+    }
+  }
+  for (const n of list("foundry/laws")) if (n.endsWith(".md")) files.push(`foundry/laws/${n}`)
+  for (const t of list("foundry/artefacts")) if (list(`foundry/artefacts/${t}`).includes("laws.md")) files.push(`foundry/artefacts/${t}/laws.md`)
+  const out: Validator[] = []
+  for (const f of files.slice(0, 500)) {
+    try {
+      const text = ctx.project.readText(f)
+      if (text !== undefined) out.push(...parseLawValidators(text, f))
+    } catch {
+      /* unreadable laws file: no validators from it */
+    }
+  }
+  return out
+}
+
+/** The project's name for headings: `name` in its package.json when there is one, else the folder name. */
+export function projectName(root: string): string {
+  try {
+    const file = path.join(root, "package.json")
+    if (statSync(file).size < 1024 * 1024) {
+      const name = (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name
+      if (typeof name === "string" && name.trim() && name.length <= 214) return name.trim()
+    }
+  } catch {
+    /* no package.json, or not JSON */
+  }
+  return path.basename(root)
+}
+
+/** Read everything the model needs from the project. Problems are collected, never thrown (except a missing `.alloy/`). */
+export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): EvidenceModel {
+  ctx.store.requireInit()
+  const problems: string[] = []
+  const { records, problems: recordProblems } = readRecords(ctx)
+  for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
+  const bundles = new Map<string, Bundle>()
+  const load = (briefId: string, digest: string) => {
+    if (bundles.has(digest) || !isDigest(digest)) return
+    try {
+      const bytes = ctx.store.readObject(digest)
+      if (!bytes) {
+        problems.push(`object ${digest} (brief ${briefId}) is not in .alloy/objects/: runs under it are judged without its gates`)
+        return
+      }
+      bundles.set(digest, verifyObjectBytes(bytes, { brief_id: briefId, digest }, ctx.store.rel(ctx.store.objectFile(digest))))
+    } catch (e) {
+      problems.push(`brief ${briefId} @ ${digest}: ${toAlloyError(e).message}`)
+    }
+  }
+  const current = new Map<string, string>()
+  for (const id of ctx.store.listRefIds()) {
+    try {
+      const d = ctx.store.readRef(id)
+      if (!d) continue
+      current.set(id, d)
+      load(id, d)
+    } catch (e) {
+      problems.push(toAlloyError(e).message)
+    }
+  }
+  for (const r of records) if (r.pin) load(r.pin.brief_id, r.pin.digest)
+  const authored: Intent[] = []
+  for (const id of ctx.store.listIntentIds()) {
+    try {
+      authored.push(ctx.store.readIntent(id).value)
+    } catch (e) {
+      problems.push(toAlloyError(e).message)
+    }
+  }
+  return buildEvidenceModel({
+    project: projectName(ctx.root),
+    now: now.toISOString(),
+    records,
+    bundles,
+    current,
+    validators: readValidators(ctx),
+    authored,
+    problems,
+  })
+}
+
+export interface SatisfactionSummary {
+  readonly lines: string[]
+  readonly json: {
+    counts: Record<Verdict, number>
+    intent_counts: Record<Verdict, number>
+    intents: Array<{ id: string; verdict: Verdict; reason: string; criteria: Array<{ ref: string; verdict: Verdict; reason: string }> }>
+    records: number
+    problems: string[]
+  }
+}
+
+export function summaryOf(model: EvidenceModel): SatisfactionSummary {
+  const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
+  const counts = VERDICT_ORDER.filter((v) => model.counts[v] > 0).map((v) => `${model.counts[v]} ${v}`)
+  const lines: string[] = []
+  lines.push(
+    `Satisfaction: ${total} criteri${total === 1 ? "on" : "a"} in ${model.intents.length} intent${model.intents.length === 1 ? "" : "s"}${counts.length ? ` — ${counts.join(", ")}` : ""} (${model.records.length} run record${model.records.length === 1 ? "" : "s"})`,
+  )
+  for (const i of model.intents) {
+    lines.push(`  ${i.id.padEnd(28)} ${i.verdict.toUpperCase().padEnd(9)} ${i.reason}`)
+    for (const c of i.criteria) lines.push(`    ${c.id.padEnd(6)} ${c.verdict.padEnd(9)} ${c.reason.length > 110 ? `${c.reason.slice(0, 109)}…` : c.reason}`)
+  }
+  for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
+  return {
+    lines,
+    json: {
+      counts: model.counts,
+      intent_counts: model.intent_counts,
+      intents: model.intents.map((i) => ({ id: i.id, verdict: i.verdict, reason: i.reason, criteria: i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason })) })),
+      records: model.records.length,
+      problems: model.problems,
+    },
+  }
+}
+
+/** For `status`: verdict lines and JSON. Never throws; a project without `.alloy/` gets one line saying so. */
+export function satisfactionSummary(ctx: AlloyContext): SatisfactionSummary {
+  try {
+    return summaryOf(loadEvidence(ctx))
+  } catch (e) {
+    const err = toAlloyError(e)
+    return { lines: [`Satisfaction: unavailable (${err.message})`], json: { counts: emptyCounts(), intent_counts: emptyCounts(), intents: [], records: 0, problems: [err.message] } }
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * `report --html`: the evidence model as one self-contained HTML page (pure: model in, string out).
+ * Inline CSS only, no script, no external URL of any kind (fonts, images, links): it opens from a file,
+ * offline, and can be attached to a ticket. Every text from records and intents is escaped.
+ *
+ * Stable hooks for tests and tools: `data-verdict` on every verdict badge, `data-intent` on intent
+ * cards, `data-criterion` on criterion rows, `data-run` on timeline entries, `data-older-bundle` on
+ * evidence observed under an older bundle. Evidence links point at `#run-<run id>` in the timeline.
+ */
+import type { RunRecord } from "../core/run-record.js"
+import type { Observation } from "./observations.js"
+import { sessionOfRecord, cmpTime, compareRecords } from "./observations.js"
+import type { EvidenceModel } from "./model.js"
+import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
+
+const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
+export function esc(s: unknown): string {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c]!)
+}
+
+const VERDICT_LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived" }
+const VERDICT_ICON: Record<Verdict, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~" }
+const OUTCOME_ICON: Record<Observation["outcome"], string> = { pass: "✓", fail: "✗", waived: "~" }
+
+const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "")
+const shortSha = (s: string | undefined) => (s ? s.slice(0, 7) : "")
+
+function when(iso: string | undefined): string {
+  if (!iso) return ""
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").slice(0, 16) + " UTC"
+}
+
+function badge(v: Verdict, big = false): string {
+  return `<span class="badge v-${v}${big ? " big" : ""}" data-verdict="${v}"><span class="i" aria-hidden="true">${VERDICT_ICON[v]}</span>${VERDICT_LABEL[v]}</span>`
+}
+
+const runAnchor = (runId: string) => `run-${runId}`
+
+function evidenceItem(o: Observation, current: string | undefined): string {
+  const p = o.provenance
+  const older = o.older_bundle
+  const digestTitle = p.digest ? `observed under ${p.digest}${current && current !== p.digest ? `; current is ${current}` : ""}` : "no pin was recorded for this run"
+  return `<li class="ev o-${o.outcome}${older ? " older" : ""}"${older ? ' data-older-bundle="true"' : ""} data-observation="${esc(o.id)}">
+<span class="oi" aria-label="${esc(o.outcome)}">${OUTCOME_ICON[o.outcome]}</span>
+<div class="evb"><div class="evs"><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && o.outcome !== "pass" ? ` <span class="reason">— ${esc(o.reason)}</span>` : ""}</div>
+<div class="meta"><a href="#${esc(runAnchor(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a> · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
+}
+
+function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) => string | undefined): string {
+  const shown = c.evidence.slice(0, 3)
+  const rest = c.evidence.slice(3)
+  const gates = c.gates.map((g) => `<span class="gate v-${g.verdict}" title="${esc(g.reason)}" data-verdict="${g.verdict}">${esc(g.kind)}</span>`).join("")
+  const list = (os: readonly Observation[]) => os.map((o) => evidenceItem(o, currentOf(o))).join("\n")
+  return `<tr data-criterion="${esc(c.ref)}" data-verdict="${c.verdict}">
+<td class="ref"><span class="acid">${esc(c.id)}</span></td>
+<td class="crit"><div class="ctext">${esc(c.text)}</div><div class="gates">${gates || '<span class="muted">no evidence declared</span>'}</div><div class="why">${esc(c.reason)}</div></td>
+<td class="verdict">${badge(c.verdict)}</td>
+<td class="evidence">${c.evidence.length ? `<ul class="evl">${list(shown)}</ul>${rest.length ? `<details><summary>${rest.length} more observation${rest.length === 1 ? "" : "s"}</summary><ul class="evl">${list(rest)}</ul></details>` : ""}` : '<span class="muted">no observations</span>'}</td>
+</tr>`
+}
+
+function intentCard(i: IntentVerdict, model: EvidenceModel): string {
+  const currentByBrief = new Map(model.briefs.map((b) => [b.id, b.current]))
+  const currentOf = (o: Observation) => (o.provenance.brief_id ? currentByBrief.get(o.provenance.brief_id) : undefined)
+  const bar = VERDICT_ORDER.filter((v) => i.counts[v] > 0)
+    .map((v) => `<span class="seg v-${v}" style="flex:${i.counts[v]}" title="${i.counts[v]} ${v}"></span>`)
+    .join("")
+  return `<section class="card intent" id="intent-${esc(i.id)}" data-intent="${esc(i.id)}" data-verdict="${i.verdict}">
+<header class="ihead"><div><h2>${esc(i.title)}</h2><div class="sub"><code>${esc(i.id)}</code> · status ${esc(i.status)}${i.briefs.length ? ` · brief${i.briefs.length === 1 ? "" : "s"} ${i.briefs.map((b) => `<a href="#brief-${esc(b)}">${esc(b)}</a>`).join(", ")}` : " · in no built brief"}</div></div>${badge(i.verdict, true)}</header>
+<p class="goal">${esc(i.goal)}</p>
+<div class="ibar" aria-hidden="true">${bar}</div>
+<p class="why">${esc(i.reason)}</p>
+<table class="criteria"><thead><tr><th>Criterion</th><th></th><th>Verdict</th><th>Evidence</th></tr></thead><tbody>
+${i.criteria.map((c) => criterionRow(c, currentOf)).join("\n")}
+</tbody></table>
+</section>`
+}
+
+const STAGE_CLASS = (stage: string) => {
+  const b = stage.split(":")[0]!
+  return ["forge", "quench", "appraise", "human-appraise", "assay", "finish", "attest", "observe", "signoff"].includes(b) ? `s-${b}` : "s-other"
+}
+
+function recordOutcome(r: RunRecord): { cls: string; label: string } {
+  if (r.outcome === "error") return { cls: "bad", label: "error" }
+  const open = Object.entries(r.feedback?.by_state ?? {})
+    .filter(([s]) => s === "open" || s === "rejected" || s === "actioned")
+    .reduce((n, [, c]) => n + c, 0)
+  if (r.stage.startsWith("quench") && r.quench) return r.quench.issues.length ? { cls: "bad", label: `${r.quench.issues.length} issue(s)` } : { cls: "good", label: "no issues" }
+  if (r.stage === "attest") return { cls: "good", label: "attested" }
+  return open ? { cls: "warn", label: `${open} open` } : { cls: "good", label: "ok" }
+}
+
+function timeline(model: EvidenceModel): string {
+  const groups = new Map<string, RunRecord[]>()
+  for (const r of model.records) {
+    const k = r.pin?.brief_id ?? ""
+    groups.set(k, [...(groups.get(k) ?? []), r])
+  }
+  const order = [...model.briefs.map((b) => b.id), ...(groups.has("") ? [""] : [])].filter((id, i, a) => a.indexOf(id) === i)
+  const parts: string[] = []
+  for (const briefId of order) {
+    const brief = model.briefs.find((b) => b.id === briefId)
+    const records = groups.get(briefId) ?? []
+    const sessions = new Map<string, RunRecord[]>()
+    for (const r of records) sessions.set(sessionOfRecord(r), [...(sessions.get(sessionOfRecord(r)) ?? []), r])
+    const sorted = [...sessions.entries()].sort((a, b) => cmpTime(b[1][b[1].length - 1]!.ended_at, a[1][a[1].length - 1]!.ended_at))
+    const rows = sorted
+      .map(([session, rs]) => {
+        rs.sort(compareRecords)
+        const digests = [...new Set(rs.map((r) => r.pin?.digest).filter((d): d is string => !!d))]
+        const older = digests.some((d) => d !== brief?.current)
+        const origin = rs.find((r) => r.origin)?.origin
+        const strip = rs
+          .map((r) => {
+            const o = recordOutcome(r)
+            return `<a class="pill ${STAGE_CLASS(r.stage)} ${o.cls}" href="#${esc(runAnchor(r.run_id))}" title="${esc(`${r.stage} · ${o.label} · ${when(r.ended_at)}`)}">${esc(r.stage.split(":")[0])}</a>`
+          })
+          .join('<span class="arrow" aria-hidden="true">›</span>')
+        const list = rs
+          .map((r) => {
+            const o = recordOutcome(r)
+            return `<li id="${esc(runAnchor(r.run_id))}" data-run="${esc(r.run_id)}"><span class="t">${esc(when(r.ended_at))}</span><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span><span class="st ${o.cls}">${esc(o.label)}</span><span class="sum">${esc(r.summary ?? "")}</span><span class="ids"><code title="run id">${esc(r.run_id)}</code>${r.commit ? ` · commit <code title="${esc(r.commit)}">${esc(shortSha(r.commit))}</code>` : ""}${r.pin ? ` · <code title="${esc(r.pin.digest)}">${esc(shortDigest(r.pin.digest))}</code>` : ""}${r.pin && brief?.current && r.pin.digest !== brief.current ? ' <span class="older-tag">older bundle</span>' : ""}</span></li>`
+          })
+          .join("\n")
+        return `<div class="session${older ? " older" : ""}"><div class="shead"><strong>${esc(rs[0]!.cycle)}</strong> <span class="muted">${esc(when(rs[0]!.ended_at))} → ${esc(when(rs[rs.length - 1]!.ended_at))}</span>${origin ? ` <span class="origin">${esc(origin.kind)} ${esc(origin.ref)}</span>` : ""}${digests.map((d) => ` <code title="${esc(d)}">${esc(shortDigest(d))}</code>`).join("")}${older ? ' <span class="older-tag">older bundle</span>' : ""}</div>
+<div class="strip">${strip}</div>
+<details><summary>${rs.length} run${rs.length === 1 ? "" : "s"} · session ${esc(session)}</summary><ol class="runs">${list}</ol></details></div>`
+      })
+      .join("\n")
+    parts.push(`<section class="card brief" id="brief-${esc(briefId || "unpinned")}" data-brief="${esc(briefId)}">
+<header class="bhead"><h3>${briefId ? esc(brief?.title ?? briefId) : "Runs without a pin"}</h3>${briefId ? `<div class="sub"><code>${esc(briefId)}</code>${brief?.current ? ` · current <code title="${esc(brief.current)}">${esc(shortDigest(brief.current))}</code>` : ""}${brief?.formation.flow ? ` · flow ${esc(brief.formation.flow)}` : ""}${brief?.formation.cycles.length ? ` · cycles ${esc(brief.formation.cycles.join(", "))}` : ""}</div>` : ""}</header>
+${rows || '<p class="muted">No runs recorded yet. Import them with <code>opencode-alloy import</code>.</p>'}
+</section>`)
+  }
+  return parts.join("\n")
+}
+
+const CSS = `
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--sat:#1a7f37;--fail:#cf222e;--stale:#bc4c00;--waived:#8250df;--unp:#6e7781}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eff2f5;border-radius:4px;padding:0 4px}
+a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
+.top{background:#24292f;color:#fff;padding:20px 32px}
+.top h1{margin:0;font-size:22px;font-weight:600}.top .sub{color:#c9d1d9;margin-top:4px}.top code{background:#3a4149;color:#fff}
+.top .brand{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#8c959f}
+main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
+.summary{display:flex;flex-wrap:wrap;gap:12px;align-items:stretch;margin-bottom:20px}
+.stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;min-width:128px}
+.stat .n{font-size:28px;font-weight:700;line-height:1.1}.stat .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
+.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}
+.overall{flex:1 1 320px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
+.overall .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}
+.ibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#eaeef2;margin:8px 0}
+.seg.v-satisfied{background:var(--sat)}.seg.v-failing{background:var(--fail)}.seg.v-stale{background:var(--stale)}.seg.v-waived{background:var(--waived)}.seg.v-unproven{background:#afb8c1}
+.badge{display:inline-flex;align-items:center;gap:4px;border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
+.badge .i{font-weight:700}.badge.big{font-size:14px;padding:4px 14px}
+.v-satisfied.badge{background:var(--sat)}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}
+.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin:0 0 20px;box-shadow:0 1px 2px rgba(31,35,40,.04)}
+.intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}
+.ihead,.bhead{display:flex;justify-content:space-between;align-items:flex-start;gap:16px}
+h2{margin:0;font-size:18px}h3{margin:0;font-size:16px}h4{margin:28px 0 12px;font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
+.sub{color:var(--muted);font-size:13px;margin-top:2px}.goal{margin:10px 0 4px}.why{color:var(--muted);font-size:13px;margin:4px 0}.muted{color:var(--muted)}
+table.criteria{width:100%;border-collapse:collapse;margin-top:12px}
+.criteria th{text-align:left;font-size:12px;color:var(--muted);font-weight:600;border-bottom:1px solid var(--line);padding:6px 8px}
+.criteria td{vertical-align:top;border-bottom:1px solid #eaeef2;padding:10px 8px}
+.criteria td.ref{width:64px}.criteria td.verdict{width:112px}.criteria td.evidence{width:46%}
+.acid{font-weight:700;font-family:ui-monospace,Menlo,Consolas,monospace}
+.ctext{font-weight:500}
+.gates{margin:6px 0 2px;display:flex;gap:4px;flex-wrap:wrap}
+.gate{font-size:11px;border-radius:4px;padding:0 6px;border:1px solid;font-weight:600;text-transform:uppercase;letter-spacing:.03em}
+.gate.v-satisfied{color:var(--sat);border-color:var(--sat)}.gate.v-failing{color:var(--fail);border-color:var(--fail)}.gate.v-stale{color:var(--stale);border-color:var(--stale)}.gate.v-waived{color:var(--waived);border-color:var(--waived)}.gate.v-unproven{color:var(--unp);border-color:#afb8c1}
+ul.evl{list-style:none;margin:0;padding:0}
+.ev{display:flex;gap:8px;padding:4px 0;border-bottom:1px dashed #eaeef2}.ev:last-child{border-bottom:0}
+.oi{flex:0 0 20px;height:20px;border-radius:50%;display:inline-flex;align-items:center;justify-content:center;color:#fff;font-size:12px;font-weight:700;margin-top:1px}
+.o-pass .oi{background:var(--sat)}.o-fail .oi{background:var(--fail)}.o-waived .oi{background:var(--waived)}
+.ev.older{opacity:.8}.ev.older .oi{background:#fff;border:2px dashed var(--stale);color:var(--stale)}
+.evs{font-size:13px}.kind{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}.reason{color:var(--muted)}
+.meta{font-size:12px;color:var(--muted)}
+.older-tag{display:inline-block;font-size:11px;font-weight:600;color:var(--stale);border:1px solid var(--stale);border-radius:4px;padding:0 5px;background:#fff8f2}
+details summary{cursor:pointer;color:#0969da;font-size:12px;margin:4px 0}
+.session{border:1px solid #eaeef2;border-radius:8px;padding:10px 12px;margin-top:12px}.session.older{background:#fffaf5}
+.shead{font-size:13px}.origin{font-size:12px;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 5px}
+.strip{display:flex;flex-wrap:wrap;align-items:center;gap:2px;margin:8px 0 2px}
+.arrow{color:#afb8c1;margin:0 2px}
+.pill{display:inline-block;font-size:11px;font-weight:600;border-radius:6px;padding:2px 8px;border:1px solid transparent;color:#fff;white-space:nowrap}
+.s-forge{background:#0969da}.s-quench{background:#1b7c83}.s-appraise{background:#8250df}.s-human-appraise{background:#bf3989}.s-assay{background:#57606a}.s-finish,.s-attest,.s-observe,.s-signoff,.s-other{background:#24292f}
+.pill.bad{box-shadow:inset 0 -3px 0 var(--fail)}.pill.warn{box-shadow:inset 0 -3px 0 #d4a72c}.pill.good{box-shadow:inset 0 -3px 0 #4ac26b}
+ol.runs{list-style:none;margin:6px 0 0;padding:0}
+ol.runs li{display:grid;grid-template-columns:150px 230px 90px 1fr;gap:4px 8px;align-items:baseline;padding:6px 0;border-bottom:1px solid #f0f2f4;font-size:13px}
+ol.runs li .pill{justify-self:start}.t{color:var(--muted);font-size:12px;white-space:nowrap}
+ol.runs li:target{background:#fff8c5}
+ol.runs .ids{grid-column:2/5;font-size:12px;color:var(--muted)}
+.st.bad{color:var(--fail);font-weight:600}.st.warn{color:#9a6700;font-weight:600}.st.good{color:var(--sat)}
+.legend{font-size:13px;color:var(--muted)}.legend dt{font-weight:600;color:var(--fg);margin-top:6px}.legend dd{margin:0 0 0 0}
+.problems li{color:var(--fail);font-size:13px}
+footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
+@media print{body{background:#fff}.card{break-inside:avoid;box-shadow:none}}
+`
+
+/** The whole page. */
+export function renderReportHtml(model: EvidenceModel): string {
+  const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
+  const stats = VERDICT_ORDER.map(
+    (v) => `<div class="stat v-${v}" data-count-verdict="${v}"><div class="n">${model.counts[v]}</div><div class="l">${badge(v)}</div></div>`,
+  ).join("")
+  const bar = VERDICT_ORDER.filter((v) => model.counts[v] > 0)
+    .map((v) => `<span class="seg v-${v}" style="flex:${model.counts[v]}" title="${model.counts[v]} ${v}"></span>`)
+    .join("")
+  const pct = total ? Math.round((model.counts.satisfied / total) * 100) : 0
+  const briefsLine = model.briefs.length
+    ? model.briefs.map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`).join(" · ")
+    : "no built brief"
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="opencode-alloy">
+<title>Alloy evidence — ${esc(model.project)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
+<div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}</div></div>
+<main>
+<div class="summary">${stats}
+<div class="overall"><div class="l">Criteria satisfied</div><div style="font-size:22px;font-weight:700">${model.counts.satisfied} of ${total} <span class="muted" style="font-size:14px;font-weight:400">(${pct}%) across ${model.intents.length} intent${model.intents.length === 1 ? "" : "s"}</span></div><div class="ibar">${bar}</div></div>
+</div>
+<h4>Intents</h4>
+${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
+<h4>Runs per brief</h4>
+${timeline(model)}
+<h4>How verdicts are decided</h4>
+<section class="card legend"><dl>
+<dt>${badge("satisfied")}</dt><dd>Every gate of the criterion passed in the latest run of each cycle under the brief's current bundle.</dd>
+<dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check, a missing required artefact or open human feedback.</dd>
+<dt>${badge("stale")}</dt><dd>There is evidence, but only from runs under an older bundle of the brief: re-run the cycle under the current build. Such evidence is marked <span class="older-tag">older bundle</span>.</dd>
+<dt>${badge("unproven")}</dt><dd>No run has produced evidence for a gate of the criterion yet.</dd>
+<dt>${badge("waived")}</dt><dd>Nothing fails, but at least one feedback item was closed as wont-fix (the reason is shown).</dd>
+</dl><p>A criterion takes its worst gate (failing › stale › unproven › waived › satisfied); an intent takes its worst criterion.</p></section>
+${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}
+<footer>opencode-alloy · self-contained report: no scripts, no network</footer>
+</main>
+</body>
+</html>
+`
+}

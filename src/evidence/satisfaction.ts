@@ -1,0 +1,185 @@
+/**
+ * Satisfaction (pure): observations -> a verdict per gate, per acceptance criterion and per intent.
+ *
+ * THE RULE (also in docs/evidence.md)
+ *
+ * A criterion is proven through its gates: one gate per kind of evidence it declares (law, check,
+ * human, artefact) in the brief's current bundle. Each gate is judged on its own:
+ *
+ *  1. Only observations of the gate's kind count. "Current" ones were made under the current digest of
+ *     the brief they ran under (the brief's ref); the others were made under an older bundle (or none).
+ *  2. No current observation: **stale** when there are older ones, **unproven** when there are none.
+ *  3. Otherwise, per cycle, the latest session (one run of the cycle: one life of its WORK files) with
+ *     current observations for the gate decides, and within it the latest observation of each subject
+ *     (one feedback item, one quench validator, the human-appraise run, one sign-off, the artefact list,
+ *     the attestation). Any of those failing -> **failing**; else any waived -> **waived**; else
+ *     **satisfied**. Across cycles the worse result wins.
+ *
+ * A criterion takes the worst verdict of its gates, in this order:
+ *   failing > stale > unproven > waived > satisfied
+ * (stale ranks above unproven because it says "there is evidence, re-run under the current brief").
+ * A criterion that declares no evidence has no gates and is **unproven**.
+ * An intent takes the worst verdict of its criteria; an intent with no criteria is **unproven**.
+ */
+import type { GateKind } from "../core/bundle.js"
+import { cmpTime, type Observation } from "./observations.js"
+
+export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale"] as const
+export type Verdict = (typeof VERDICTS)[number]
+/** worst first */
+export const VERDICT_ORDER: readonly Verdict[] = ["failing", "stale", "unproven", "waived", "satisfied"]
+
+export interface GateSpec {
+  readonly id: string
+  readonly kind: GateKind
+  readonly text?: string
+}
+export interface CriterionSpec {
+  readonly ref: string
+  readonly id: string
+  readonly text: string
+  readonly gates: readonly GateSpec[]
+}
+export interface IntentSpec {
+  readonly id: string
+  readonly title: string
+  readonly status: string
+  readonly goal: string
+  /** briefs whose current bundle carries this intent */
+  readonly briefs: readonly string[]
+  readonly criteria: readonly CriterionSpec[]
+}
+
+export interface GateVerdict {
+  readonly id: string
+  readonly kind: GateKind
+  readonly verdict: Verdict
+  readonly reason: string
+  /** ids of the observations that decided */
+  readonly decisive: readonly string[]
+}
+export interface CriterionVerdict {
+  readonly ref: string
+  readonly id: string
+  readonly text: string
+  readonly verdict: Verdict
+  readonly reason: string
+  readonly gates: readonly GateVerdict[]
+  /** every observation about the criterion, newest first */
+  readonly evidence: readonly Observation[]
+}
+export interface IntentVerdict {
+  readonly id: string
+  readonly title: string
+  readonly status: string
+  readonly goal: string
+  readonly briefs: readonly string[]
+  readonly verdict: Verdict
+  readonly reason: string
+  readonly criteria: readonly CriterionVerdict[]
+  readonly counts: Readonly<Record<Verdict, number>>
+}
+
+export function worst(vs: readonly Verdict[]): Verdict | undefined {
+  for (const v of VERDICT_ORDER) if (vs.includes(v)) return v
+  return undefined
+}
+
+export function emptyCounts(): Record<Verdict, number> {
+  return { satisfied: 0, failing: 0, unproven: 0, waived: 0, stale: 0 }
+}
+
+const shortDigest = (d: string | undefined) => (d ? `${d.slice(0, 7 + 12)}…` : "no pin")
+
+function latestBy<T>(list: readonly T[], at: (t: T) => string): T | undefined {
+  let best: T | undefined
+  for (const x of list) if (best === undefined || cmpTime(at(x), at(best)) >= 0) best = x
+  return best
+}
+
+function groupBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>()
+  for (const x of list) m.set(key(x), [...(m.get(key(x)) ?? []), x])
+  return m
+}
+
+const UNPROVEN_HINT: Record<GateKind, string> = {
+  law: "no appraisal has cited this gate, and no attested run covers it",
+  check: "no quench run has judged it (a check gate counts only when its command is a Foundry validator's)",
+  human: "no human-appraise run, human feedback or sign-off yet",
+  artefact: "no finished diff or changed files to match yet",
+}
+
+/** Judge one gate from the observations about its criterion. */
+export function judgeGate(gate: GateSpec, observations: readonly Observation[]): GateVerdict {
+  const obs = observations.filter((o) => o.gate_kind === gate.kind)
+  const cur = obs.filter((o) => o.current)
+  if (!cur.length) {
+    if (obs.length) {
+      const last = latestBy(obs, (o) => o.at)!
+      return {
+        id: gate.id,
+        kind: gate.kind,
+        verdict: "stale",
+        reason: `evidence only under an older bundle (${shortDigest(last.provenance.digest)}): last ${last.outcome} — ${last.summary}`,
+        decisive: [last.id],
+      }
+    }
+    return { id: gate.id, kind: gate.kind, verdict: "unproven", reason: UNPROVEN_HINT[gate.kind], decisive: [] }
+  }
+  const results: Array<{ verdict: Verdict; decisive: Observation[] }> = []
+  for (const perCycle of groupBy(cur, (o) => o.provenance.cycle).values()) {
+    const sessions = [...groupBy(perCycle, (o) => o.provenance.session).values()]
+    const latestSession = latestBy(sessions, (s) => latestBy(s, (o) => o.at)!.at)!
+    const decisive = [...groupBy(latestSession, (o) => o.subject).values()].map((s) => latestBy(s, (o) => o.at)!)
+    const outcomes = decisive.map((o) => o.outcome)
+    const verdict: Verdict = outcomes.includes("fail") ? "failing" : outcomes.includes("waived") ? "waived" : "satisfied"
+    results.push({ verdict, decisive })
+  }
+  const verdict = worst(results.map((r) => r.verdict))!
+  const decisive = results.filter((r) => r.verdict === verdict).flatMap((r) => r.decisive)
+  const wanted = verdict === "failing" ? "fail" : verdict === "waived" ? "waived" : "pass"
+  const lead = decisive.filter((o) => o.outcome === wanted).sort((a, b) => cmpTime(b.at, a.at))[0] ?? decisive[0]!
+  const more = decisive.filter((o) => o.outcome === wanted).length - 1
+  const reason = `${lead.summary}${verdict === "waived" && lead.reason ? ` (reason: ${lead.reason})` : ""}${more > 0 ? ` (+${more} more)` : ""}`
+  return { id: gate.id, kind: gate.kind, verdict, reason, decisive: decisive.map((o) => o.id) }
+}
+
+export function judgeCriterion(spec: CriterionSpec, observations: readonly Observation[]): CriterionVerdict {
+  const evidence = observations.filter((o) => o.criterion === spec.ref).sort((a, b) => cmpTime(b.at, a.at))
+  if (!spec.gates.length) {
+    return {
+      ref: spec.ref,
+      id: spec.id,
+      text: spec.text,
+      verdict: "unproven",
+      reason: "the criterion declares no evidence (add an `evidence` entry: check, law, human or artefact)",
+      gates: [],
+      evidence,
+    }
+  }
+  const gates = spec.gates.map((g) => judgeGate(g, evidence))
+  const verdict = worst(gates.map((g) => g.verdict))!
+  const deciding = gates.filter((g) => g.verdict === verdict)
+  const reason = deciding.map((g) => (gates.length > 1 ? `${g.kind}: ${g.reason}` : g.reason)).join("; ")
+  return { ref: spec.ref, id: spec.id, text: spec.text, verdict, reason, gates, evidence }
+}
+
+export function judgeIntent(spec: IntentSpec, observations: readonly Observation[]): IntentVerdict {
+  const criteria = spec.criteria.map((c) => judgeCriterion(c, observations))
+  const counts = emptyCounts()
+  for (const c of criteria) counts[c.verdict]++
+  const verdict = worst(criteria.map((c) => c.verdict)) ?? "unproven"
+  const parts = VERDICT_ORDER.filter((v) => counts[v] > 0).map(
+    (v) => `${counts[v]} ${v}${v === "satisfied" ? "" : ` (${criteria.filter((c) => c.verdict === v).map((c) => c.id).join(", ")})`}`,
+  )
+  const reason = criteria.length ? `${counts.satisfied} of ${criteria.length} criteria satisfied; ${parts.join(", ")}` : "the intent has no acceptance criteria"
+  return { id: spec.id, title: spec.title, status: spec.status, goal: spec.goal, briefs: spec.briefs, verdict, reason, criteria, counts }
+}
+
+export function judgeAll(intents: readonly IntentSpec[], observations: readonly Observation[]): { intents: IntentVerdict[]; counts: Record<Verdict, number> } {
+  const judged = intents.map((i) => judgeIntent(i, observations))
+  const counts = emptyCounts()
+  for (const i of judged) for (const v of VERDICTS) counts[v] += i.counts[v]
+  return { intents: judged, counts }
+}

@@ -1,0 +1,217 @@
+/**
+ * One session's WORK files -> run records (pure). A session is one run of one cycle; every non-sort
+ * history entry becomes one record (that stage run, with the feedback as it stood when the entry was
+ * written), and one closing record carries the end state:
+ *
+ *   finish   a dry-run snapshot: final feedback, the files of `diff.patch`
+ *   attest   ATTEST.md was found: final feedback, the attested outputs, the attested stages
+ *   observe  anything else (a work branch tip, the work tree): final feedback, the files stages changed
+ *
+ * Idempotency keys depend only on what was observed, never on where it was read or when it was imported,
+ * so the same stage run read from a branch, an archive branch and the work tree is one record.
+ */
+import { ulid } from "ulid"
+import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
+import { parseGateLawId, criterionRef } from "../core/ids.js"
+import { RUN_RECORD_TYPE, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+import type { Pin } from "../core/pin.js"
+import { ALLOY_VERSION } from "../version.js"
+import { itemAsOf, sessionOf, isHex64, type Attestation, type DiffFile, type FeedbackItem, type HistoryEntry, type WorkFiles } from "./work-files.js"
+
+export type OriginKind = "snapshot" | "branch" | "worktree" | "outbox" | "cli"
+export type PinSourceKind = "hook" | "trace" | "branch" | "worktree" | "explicit"
+
+export interface SessionInput {
+  readonly work: WorkFiles
+  readonly origin: { kind: OriginKind; ref: string }
+  /** the pin for a cycle at a moment (the session's cycle; `at` = ISO time of the stage) */
+  readonly pinFor: (cycle: string, at: string) => { pin: Pin; source: PinSourceKind } | undefined
+  /** commit per history entry `seq` */
+  readonly commits?: ReadonlyMap<number, string>
+  /** when forge / human-appraise stages began (from a dry run's trace): `<cycle> <stage>` -> times */
+  readonly stageBegins?: ReadonlyMap<string, readonly string[]>
+  readonly close:
+    | { kind: "finish"; at?: string; summary: string; failed?: boolean; files: readonly DiffFile[] }
+    | { kind: "attest"; at?: string; commit?: string; attestation: Attestation; shaOf?: (path: string) => string | undefined }
+    | { kind: "observe"; at?: string; commit?: string; contentKey: string }
+  readonly foundryVersion?: string
+  readonly newRunId?: (ms: number) => string
+}
+
+export function importKey(parts: readonly unknown[]): string {
+  return sha256Hex(canonicalBytes(normalizeJson(["alloy.import/v1", ...parts])))
+}
+
+function criterionOfTag(tag: string): string | undefined {
+  const m = /^law:([^:]+)$/.exec(tag)
+  const c = m ? parseGateLawId(m[1]!) : undefined
+  return c ? criterionRef(c.intent, c.ac) : undefined
+}
+
+export function summariseItem(i: FeedbackItem): FeedbackItemSummary {
+  const top = i.history[0]!
+  const criterion = criterionOfTag(i.tag)
+  return {
+    id: i.id,
+    file: i.file,
+    tag: i.tag,
+    state: top.state,
+    ...(i.source ? { source: i.source } : {}),
+    ...(top.reason ? { reason: top.reason } : {}),
+    ...(i.artefact_version ? { artefact_version: i.artefact_version } : {}),
+    ...(criterion ? { criterion } : {}),
+    ...(i.text ? { text: i.text } : {}),
+    history: i.history.map((h) => ({
+      state: h.state,
+      ...(h.stage ? { stage: h.stage } : {}),
+      ...(h.timestamp ? { timestamp: h.timestamp } : {}),
+      ...(h.reason ? { reason: h.reason } : {}),
+    })),
+  }
+}
+
+export function feedbackSummary(items: readonly FeedbackItem[]): NonNullable<RunRecord["feedback"]> {
+  const by_state: Record<string, number> = {}
+  const by_tag: Record<string, number> = {}
+  const all = items.map(summariseItem)
+  for (const i of all) {
+    by_state[i.state] = (by_state[i.state] ?? 0) + 1
+    by_tag[i.tag] = (by_tag[i.tag] ?? 0) + 1
+  }
+  return { total: all.length, by_state, by_tag, alloy_items: all.filter((i) => i.criterion), items: all }
+}
+
+function ms(at: string | undefined): number {
+  const t = at ? Date.parse(at) : NaN
+  return Number.isNaN(t) ? 0 : t
+}
+
+const isSort = (e: HistoryEntry) => e.stage === "sort"
+const base = (stage: string) => stage.split(":")[0]!
+
+/** Records for one session. Returns [] when the files name no cycle (nothing to attribute runs to). */
+export function sessionRecords(input: SessionInput): RunRecord[] {
+  const { work, origin } = input
+  const session = sessionOf(work)
+  const cycle = work.work?.cycle ?? work.history[0]?.cycle
+  if (!session || !cycle) return []
+  const newRunId = input.newRunId ?? ((t: number) => ulid(t || Date.now()))
+  const flow = work.work?.flow
+  const common = {
+    $type: RUN_RECORD_TYPE as typeof RUN_RECORD_TYPE,
+    ...(flow ? { flow } : {}),
+    ...(input.foundryVersion ? { foundry_version: input.foundryVersion } : {}),
+    alloy_version: ALLOY_VERSION,
+    source: "import" as const,
+    origin,
+    session,
+  }
+  const pinFields = (c: string, at: string) => {
+    const p = input.pinFor(c, at)
+    return p ? { pin: { brief_id: p.pin.brief_id, digest: p.pin.digest }, pin_source: p.source } : { pin: null }
+  }
+
+  const out: RunRecord[] = []
+  const beginsUsed = new Map<string, number>()
+  let lastVersion: string | undefined
+  for (const e of work.history) {
+    if (isSort(e)) continue
+    if (base(e.stage) === "forge" && isHex64(e.artefact_version)) lastVersion = e.artefact_version
+    const version = isHex64(e.artefact_version) ? e.artefact_version : lastVersion
+    const items = work.feedback.map((i) => itemAsOf(i, e.timestamp)).filter((i): i is FeedbackItem => i !== undefined)
+    const beginKey = `${e.cycle} ${e.stage}`
+    const n = beginsUsed.get(beginKey) ?? 0
+    const began = input.stageBegins?.get(beginKey)?.[n]
+    if (began) beginsUsed.set(beginKey, n + 1)
+    const commit = e.seq !== undefined ? input.commits?.get(e.seq) : undefined
+    const quench =
+      base(e.stage) === "quench"
+        ? {
+            issues: items
+              .filter((i) => i.source === e.stage && /^law:[^:]+:[^:]+$/.test(i.tag) && (!version || i.artefact_version === version))
+              .map((i) => ({ tag: i.tag, file: i.file, id: i.id, ...(i.text ? { text: i.text } : {}) })),
+          }
+        : undefined
+    const contractFailed = e.contract_passed === false
+    out.push({
+      ...common,
+      run_id: newRunId(ms(e.timestamp)),
+      idempotency_key: importKey([session, e.cycle, e.stage, e.seq ?? null, e.timestamp]),
+      ...pinFields(e.cycle, e.timestamp),
+      cycle: e.cycle,
+      stage: e.stage,
+      ...(e.comment ? { summary: e.comment } : {}),
+      ...(began ? { started_at: began } : {}),
+      ended_at: e.timestamp,
+      ...(e.seq !== undefined ? { seq: e.seq } : {}),
+      ...(commit ? { commit } : {}),
+      ...(version ? { artefact_version: version } : {}),
+      feedback: feedbackSummary(items),
+      ...(quench ? { quench } : {}),
+      outcome: contractFailed ? "error" : "ok",
+      ...(contractFailed ? { error: "the forge contract failed (feedback items were not actioned or the artefact did not change as claimed)" } : {}),
+    })
+  }
+
+  const latest = [
+    ...work.history.map((e) => e.timestamp),
+    ...work.feedback.flatMap((i) => i.history.map((h) => h.timestamp ?? "")),
+  ]
+    .filter((t) => !Number.isNaN(Date.parse(t)))
+    .sort((a, b) => ms(a) - ms(b))
+    .pop()
+  const close = input.close
+  const at = close.at && !Number.isNaN(Date.parse(close.at)) ? close.at : (latest ?? new Date(0).toISOString())
+  const closing = {
+    ...common,
+    run_id: newRunId(ms(at)),
+    ...pinFields(cycle, at),
+    cycle,
+    ended_at: at,
+    ...(lastVersion ? { artefact_version: lastVersion } : {}),
+    feedback: feedbackSummary(work.feedback),
+  }
+  if (close.kind === "finish") {
+    out.push({
+      ...closing,
+      idempotency_key: importKey([session, "finish", origin.ref]),
+      stage: "finish",
+      summary: close.summary,
+      artefacts: close.files.map((f) => ({ path: f.path, state: f.state, ...(f.sha256 ? { sha256: f.sha256 } : {}) })),
+      outcome: close.failed ? "error" : "ok",
+      ...(close.failed ? { error: `the dry run ended with status failed` } : {}),
+    })
+  } else if (close.kind === "attest") {
+    const a = close.attestation
+    out.push({
+      ...closing,
+      idempotency_key: importKey([session, "attest", a.diffSha256 ?? close.commit ?? null]),
+      stage: "attest",
+      summary: a.message.split("\n")[0]?.slice(0, 500) || "attest: cycle complete",
+      ...(close.commit ? { commit: close.commit } : {}),
+      artefacts: a.payload.outputs.map((o) => {
+        const state: "new" | "modified" | "deleted" = o.state === "new" || o.state === "deleted" ? o.state : "modified"
+        const sha = state === "deleted" ? undefined : close.shaOf?.(o.path)
+        return { path: o.path, state, ...(sha ? { sha256: sha } : {}) }
+      }),
+      attestation: {
+        ...(a.diffSha256 ? { diff_sha256: a.diffSha256 } : {}),
+        stages: [...new Set(a.payload.process.stages.map((s) => s.stage))],
+        ...(a.payload.work_branch_archive?.name ? { archive: a.payload.work_branch_archive.name } : {}),
+      },
+      outcome: "ok",
+    })
+  } else {
+    const changed = [...new Set(work.history.flatMap((e) => (isSort(e) ? [] : (e.changed_files ?? []))))].sort()
+    out.push({
+      ...closing,
+      idempotency_key: importKey([session, "observe", close.contentKey]),
+      stage: "observe",
+      summary: `WORK files as found on ${origin.kind} ${origin.ref}${work.work?.status ? ` (status ${work.work.status})` : ""}`,
+      ...(close.commit ? { commit: close.commit } : {}),
+      artefacts: changed.map((p) => ({ path: p, state: "changed" as const })),
+      outcome: work.work?.status === "failed" ? "error" : "ok",
+    })
+  }
+  return out
+}
