@@ -114,8 +114,9 @@ function pluginSdkVersion(): string {
 
 /**
  * Import a plugin module in a plain Node child process and check OpenCode's rule that every
- * export is a plugin function (kit README pitfall 7). OpenCode only logs a plugin that fails to
- * load, so this turns that into a readable error. Returns undefined when fine, else the problem.
+ * export is a plugin function (kit README pitfall 7). OpenCode 1.18.33 skips a plugin that fails to
+ * load without a word (not even at WARN), so this turns that into a readable error. Returns
+ * undefined when fine, else the problem.
  */
 export function checkPluginModule(fileUrl: string): string | undefined {
   const script = [

@@ -2,18 +2,21 @@
 // (opencode-ai 1.18.33), driven by a scripted mock LLM on 127.0.0.1, with a Foundry stand-in
 // plugin providing foundry_orchestrate / foundry_stage_end outputs.
 //
-// Run: npm run build && npx vitest run test/e2e      (E2E_KEEP=1 keeps the sandboxes)
+// Run: npm run build && npx vitest run test/e2e
 // The suite is skipped, with a message saying why, when the OpenCode binary cannot run here.
+// Environment: E2E_KEEP=1 keeps sandboxes and projects (paths printed); ALLOY_E2E_REQUIRE=1 fails
+// instead of skipping; ALLOY_E2E_PACKAGE_DIR=<dir> tests another copy of the package (dist/ + skills/).
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import {
   ALLOY_DIST,
   ALLOY_PLUGIN_URL,
+  FIXTURES_DIR,
   FOUNDRY_STANDIN_URL,
+  KEEP,
   PACKAGE_ROOT,
   checkPluginModule,
-  FIXTURES_DIR,
   createSandbox,
   describeRun,
   opencodeAvailability,
@@ -27,7 +30,7 @@ import {
   type Sandbox,
 } from "./harness.js"
 import { startMockLlm, type MockLlm, type ScriptStep } from "./mock-llm.js"
-import { makePinnedProject } from "./tmp-project-stub.js"
+import { makePinnedProject } from "../helpers/project.js"
 
 const E2E_TIMEOUT = 120_000
 const CYCLE = "draft-release-note"
@@ -44,9 +47,11 @@ const ALLOY_TOOLS = [
   "alloy_brief_pin",
 ] as const
 
+// ALLOY_E2E_REQUIRE=1 (e.g. in CI) turns "cannot run OpenCode here" into a failure instead of a skip.
 const availability = opencodeAvailability()
+const REQUIRED = process.env.ALLOY_E2E_REQUIRE === "1"
 if (!availability.ok) {
-  console.warn(`[e2e] SKIPPING the OpenCode end-to-end tests: ${availability.reason}`)
+  console.warn(`[e2e] ${REQUIRED ? "FAILING" : "SKIPPING"} the OpenCode end-to-end tests: ${availability.reason}`)
 }
 
 interface ToolInfo {
@@ -99,7 +104,7 @@ function completedToolUse(events: RunEvent[], toolName: string, res: RunResult):
 /** Prepared Alloy project + sandbox + mock, all cleaned up after the test. */
 async function setup(opts: { tamper?: boolean; script?: ScriptStep[]; alloyOptions?: Json } = {}) {
   const proj = await makePinnedProject(opts.tamper ? { tamper: true } : undefined)
-  cleanups.push(() => proj.cleanup())
+  cleanups.push(() => (KEEP ? console.log(`[e2e] kept project ${proj.dir}`) : proj.cleanup()))
   const mock: MockLlm | undefined = opts.script ? await startMockLlm({ script: opts.script }) : undefined
   if (mock) cleanups.push(() => mock.close())
   const sb: Sandbox = createSandbox({
@@ -114,8 +119,9 @@ async function setup(opts: { tamper?: boolean; script?: ScriptStep[]; alloyOptio
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!availability.ok)(`Alloy plugin in the real OpenCode runtime (opencode ${availability.version ?? "?"})`, () => {
+describe.skipIf(!availability.ok && !REQUIRED)(`Alloy plugin in the real OpenCode runtime (opencode ${availability.version ?? "?"})`, () => {
   beforeAll(() => {
+    if (!availability.ok) throw new Error(`OpenCode cannot run here: ${availability.reason}`)
     if (!existsSync(ALLOY_DIST)) {
       throw new Error(`${ALLOY_DIST} is missing: run \`npm run build\` before the e2e tests`)
     }
@@ -307,6 +313,64 @@ describe.skipIf(!availability.ok)(`Alloy plugin in the real OpenCode runtime (op
         runEvents.some((e) => e.cycle === CYCLE && e.stage === STAGE),
         `no event names ${CYCLE} / ${STAGE}:\n${lines.join("\n")}`,
       ).toBe(true)
+    },
+    E2E_TIMEOUT,
+  )
+
+  it(
+    "run: a tampered pinned bundle blocks the forge dispatch (fail closed, onPinFailure block)",
+    async () => {
+      const { mock, sb } = await setup({
+        tamper: true,
+        alloyOptions: { hooks: true, onPinFailure: "block" },
+        script: [{ tool: "foundry_orchestrate", args: {} }],
+      })
+      const res = await runPrompt(sb, "Run the next Foundry stage of the draft-release-note cycle.")
+      console.log(`[e2e] run orchestrate, tampered: opencode run ${res.ms} ms`)
+      expect(res.timedOut, describeRun(res)).toBe(false)
+      completedToolUse(parseJsonEvents(res.stdout), "foundry_orchestrate", res)
+
+      const sent = mock!.toolResults().find((r) => r.tool === "foundry_orchestrate")
+      expect(sent, `no foundry_orchestrate result reached the model\n${describeRun(res)}`).toBeDefined()
+      const result = parseJson(sent!.content, "foundry_orchestrate result sent to the model")
+      expect(result.action, sent!.content).toBe("blocked")
+      expect(result.cycle).toBe(CYCLE)
+      expect(result, "a blocked result carries no stage prompt (and so no token)").not.toHaveProperty("prompt")
+      expect(sent!.content).toContain("digest_mismatch")
+    },
+    E2E_TIMEOUT,
+  )
+
+  it(
+    "run: with the options tuple {hooks:false} the dispatch reaches the model unchanged and no run record is written",
+    async () => {
+      const { mock, sb } = await setup({
+        alloyOptions: { hooks: false },
+        script: [
+          { tool: "foundry_orchestrate", args: {} },
+          { tool: "foundry_stage_end", args: { summary: "no hooks" } },
+        ],
+      })
+      const dotFoundry = path.join(sb.project, ".foundry")
+      mkdirSync(dotFoundry, { recursive: true })
+      writeFileSync(path.join(dotFoundry, "active-stage.json"), readFileSync(path.join(FIXTURES_DIR, "active-stage.json")))
+      rmSync(path.join(sb.project, ".alloy", "runs"), { recursive: true, force: true })
+
+      const res = await runPrompt(sb, "Run the next Foundry stage of the draft-release-note cycle.")
+      console.log(`[e2e] run orchestrate+stage_end, hooks off: opencode run ${res.ms} ms`)
+      expect(res.timedOut, describeRun(res)).toBe(false)
+      const events = parseJsonEvents(res.stdout)
+      completedToolUse(events, "foundry_orchestrate", res)
+      completedToolUse(events, "foundry_stage_end", res)
+      // the alloy tools are still there (only the hooks are off)
+      const offered = mock!.chatRequests().flatMap((r) => (r.body.tools ?? []).map((t) => t.function?.name))
+      expect(offered).toContain("alloy_brief_resolve")
+
+      const fixture = JSON.parse(readFileSync(path.join(FIXTURES_DIR, "dispatch.forge.json"), "utf8")) as unknown
+      const sent = mock!.toolResults().find((r) => r.tool === "foundry_orchestrate")
+      expect(sent?.content, "foundry_orchestrate result as the model saw it").toBe(JSON.stringify(fixture))
+      const recordsDir = path.join(sb.project, ".alloy", "runs", "records")
+      expect(existsSync(recordsDir) ? readdirSync(recordsDir).filter((f) => f.endsWith(".json")) : []).toEqual([])
     },
     E2E_TIMEOUT,
   )
