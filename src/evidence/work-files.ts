@@ -6,8 +6,9 @@
  */
 import { z } from "zod"
 import { AlloyError } from "../core/errors.js"
-import { parseMarkdown, parseYaml, splitFrontmatter } from "../core/frontmatter.js"
+import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
+import { parseWorkYaml } from "../foundry/work-yaml.js"
 
 const Hex64 = /^[0-9a-f]{64}$/
 
@@ -65,7 +66,7 @@ function issueText(e: z.ZodError): string {
 
 export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryEntry[] {
   if (text.trim() === "") return []
-  const { data } = parseYaml(text, file)
+  const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
   const r = z.array(HistoryEntrySchema).max(100_000).safeParse(data)
   if (!r.success) fail(file, `is not a Foundry history list (${issueText(r.error)})`)
@@ -74,7 +75,7 @@ export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryE
 
 export function parseFeedback(text: string, file = "WORK.feedback.yaml"): FeedbackItem[] {
   if (text.trim() === "") return []
-  const { data } = parseYaml(text, file)
+  const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
   const r = z.looseObject({ items: z.array(FeedbackItemSchema).max(100_000).default([]) }).safeParse(data)
   if (!r.success) fail(file, `is not a Foundry feedback file (${issueText(r.error)})`)

@@ -16,7 +16,7 @@ import { appendFileSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, 
 import { createHash } from "node:crypto"
 import path from "node:path"
 import { monotonicFactory } from "ulid"
-import { parse as parseYamlText } from "yaml"
+import { parseWorkYaml } from "../foundry/work-yaml.js"
 import { AlloyError } from "../core/errors.js"
 import { parseGateLawId, criterionRef } from "../core/ids.js"
 import type { Pin } from "../core/pin.js"
@@ -41,6 +41,8 @@ export const EVENTS_FILE = "events.jsonl"
 export const MAX_FEEDBACK_BYTES = 8 * 1024 * 1024
 /** At most this many Alloy-gate items are copied into a record, each text clipped to MAX_ITEM_TEXT characters. */
 export const MAX_ALLOY_ITEMS = 500
+/** Most items copied (with their transitions) into a record's `feedback.items`. */
+export const MAX_ITEMS = 2000
 export const MAX_ITEM_TEXT = 2000
 
 const RECORD_NAME_RE = /^[0-9a-f]{64}\.json$/
@@ -157,6 +159,7 @@ export function summarizeFeedback(doc: unknown): FeedbackSummary {
   const by_state: Record<string, number> = {}
   const by_tag: Record<string, number> = {}
   const alloy_items: FeedbackItemSummary[] = []
+  const all: FeedbackItemSummary[] = []
   let total = 0
   for (const raw of items) {
     if (!raw || typeof raw !== "object") continue
@@ -169,25 +172,42 @@ export function summarizeFeedback(doc: unknown): FeedbackSummary {
     by_state[state] = (by_state[state] ?? 0) + 1
     by_tag[tag] = (by_tag[tag] ?? 0) + 1
     const ref = tag.startsWith("law:") ? parseGateLawId(tag.slice(4)) : undefined
-    if (ref && alloy_items.length < MAX_ALLOY_ITEMS) {
-      const source = str(it["source"])
-      const reason = str(head["reason"])
-      const version = str(it["artefact_version"])
-      const text = str(it["text"])
-      alloy_items.push({
-        id: str(it["id"]) ?? "",
-        file: str(it["file"]) ?? "",
-        tag,
-        state,
-        ...(source !== undefined ? { source } : {}),
-        ...(reason !== undefined ? { reason: clip(reason) } : {}),
-        ...(version !== undefined ? { artefact_version: version } : {}),
-        criterion: criterionRef(ref.intent, ref.ac),
-        ...(text !== undefined ? { text: clip(text) } : {}),
-      })
+    if (all.length >= MAX_ITEMS && !(ref && alloy_items.length < MAX_ALLOY_ITEMS)) continue
+    const source = str(it["source"])
+    const reason = str(head["reason"])
+    const version = str(it["artefact_version"])
+    const text = str(it["text"])
+    const summary: FeedbackItemSummary = {
+      id: str(it["id"]) ?? "",
+      file: str(it["file"]) ?? "",
+      tag,
+      state,
+      ...(source !== undefined ? { source } : {}),
+      ...(reason !== undefined ? { reason: clip(reason) } : {}),
+      ...(version !== undefined ? { artefact_version: version } : {}),
+      ...(ref ? { criterion: criterionRef(ref.intent, ref.ac) } : {}),
+      ...(text !== undefined ? { text: clip(text) } : {}),
     }
+    if (ref && alloy_items.length < MAX_ALLOY_ITEMS) alloy_items.push(summary)
+    if (all.length < MAX_ITEMS) all.push({ ...summary, history: transitions(history) })
   }
-  return { total, by_state, by_tag, alloy_items }
+  return { total, by_state, by_tag, alloy_items, items: all }
+}
+
+/** An item's transitions (newest first), with only the keys the evidence derivation reads. */
+function transitions(history: unknown[]): NonNullable<FeedbackItemSummary["history"]> {
+  const out: NonNullable<FeedbackItemSummary["history"]> = []
+  for (const h of history.slice(0, 50)) {
+    if (!h || typeof h !== "object") continue
+    const t = h as Record<string, unknown>
+    const state = str(t["state"])
+    if (state === undefined) continue
+    const stage = str(t["stage"])
+    const timestamp = str(t["timestamp"])
+    const reason = str(t["reason"])
+    out.push({ state, ...(stage !== undefined ? { stage } : {}), ...(timestamp !== undefined ? { timestamp } : {}), ...(reason !== undefined ? { reason: clip(reason) } : {}) })
+  }
+  return out
 }
 
 /** Read a bounded file (size checked on the open descriptor). undefined when absent. */
@@ -225,9 +245,9 @@ export function summarizeFeedbackFile(root: string): FeedbackSummary | undefined
   if (!bytes) return undefined
   let doc: unknown
   try {
-    doc = parseYamlText(bytes.toString("utf8"), { maxAliasCount: 100, prettyErrors: false, uniqueKeys: false })
+    doc = parseWorkYaml(bytes.toString("utf8"), rel)
   } catch (e) {
-    throw new AlloyError("malformed", `${rel} is not valid YAML (${(e as Error).message.split("\n")[0]})`, { file: rel })
+    throw e instanceof AlloyError ? e : new AlloyError("malformed", `${rel} is not valid YAML`, { file: rel })
   }
   return summarizeFeedback(doc)
 }
@@ -248,6 +268,8 @@ export interface StageRun {
   readonly startedAt?: string | undefined
   readonly endedAt?: string | undefined
   readonly foundryVersion?: string | undefined
+  /** the cycle run this stage belongs to (`<cycle>@<first WORK.history.yaml timestamp>`) */
+  readonly session?: string | undefined
   readonly outcome?: "ok" | "error"
   readonly error?: string | undefined
   readonly source?: "hook" | "import"
@@ -304,6 +326,7 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       started_at: run.startedAt,
       ended_at: run.endedAt ?? new Date().toISOString(),
       foundry_version: run.foundryVersion,
+      session: run.session,
       alloy_version: ALLOY_VERSION,
       source: run.source ?? "hook",
       feedback,

@@ -85,7 +85,22 @@ describe("foundry_stage_end exports one run record per stage run", () => {
         by_state: { resolved: 1, open: 1 },
         by_tag: { "law:word-limit:count-words": 1, "law:customer-benefit-first": 1 },
         alloy_items: [],
+        items: [
+          expect.objectContaining({
+            id: "01KSF97X0ET8YKA1MDK866S4PB",
+            tag: "law:word-limit:count-words",
+            state: "resolved",
+            source: "quench:draft-release-note",
+            history: [
+              expect.objectContaining({ state: "resolved", stage: "sort" }),
+              expect.objectContaining({ state: "actioned", stage: "forge:draft-release-note" }),
+              expect.objectContaining({ state: "open", stage: "quench:draft-release-note", timestamp: "2026-05-25T10:00:15.122Z" }),
+            ],
+          }),
+          expect.objectContaining({ id: "01KSF9HJJPKJHQQYVC7CFFEJFB", tag: "law:customer-benefit-first", state: "open", history: [expect.objectContaining({ state: "open" })] }),
+        ],
       },
+      session: "draft-release-note@2026-05-25T10:00:08.428Z",
       outcome: "ok",
     })
     const file = path.join(p.dir, ".alloy", "runs", "records", `${key}.json`)
@@ -197,6 +212,11 @@ describe("foundry_stage_end exports one run record per stage run", () => {
           criterion: "release-note-voice#AC-3",
           text: "The note never says whether the shopper has to do anything.",
         },
+      ],
+      items: [
+        expect.objectContaining({ tag: "law:word-limit:count-words", state: "resolved" }),
+        expect.objectContaining({ tag: "law:customer-benefit-first", state: "open" }),
+        expect.objectContaining({ tag: "law:alloy--release-note-voice--ac-3", state: "rejected", criterion: "release-note-voice#AC-3", history: expect.any(Array) }),
       ],
     })
   })

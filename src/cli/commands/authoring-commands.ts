@@ -1,4 +1,5 @@
 /** intent new|list|show|lint, brief new|build|show, status, demo (issue #4: authoring). */
+import { satisfactionSummary } from "../../evidence/model.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
@@ -288,8 +289,9 @@ const brief: Command = (io, rest, v) => {
 export function cmdStatus(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   const s = projectStatus(ctx)
+  const satisfaction = s.root_initialised ? satisfactionSummary(ctx) : undefined
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, ...s }, null, 2))
+    io.out(JSON.stringify({ ok: true, ...s, ...(satisfaction ? { satisfaction: satisfaction.json } : {}) }, null, 2))
     return EXIT_OK
   }
   const where = [s.branch ? `branch ${s.branch}${s.flow_branch ? " (a Foundry flow branch: authoring writes are refused here)" : ""}` : "", s.foundry_version ? `Foundry ${s.foundry_version}` : ""]
@@ -321,6 +323,10 @@ export function cmdStatus(io: Io): number {
     for (const p of s.orphan_pins) io.out(`  ${p.brief_id || "?"}: ${pinLine(p)}${p.error ? `\n      ${p.error.message.split("\n")[0]}` : ""}`)
   }
   if (s.unpinned_cycles.length) io.out(`\nCycles without a pin: ${s.unpinned_cycles.join(", ")}`)
+  if (satisfaction && s.intents.length) {
+    io.out("")
+    for (const line of satisfaction.lines) io.out(line)
+  }
   const behind = s.briefs.flatMap((b) => b.pins).filter((p) => p.state === "behind").length
   const rebuild = s.briefs.filter((b) => b.needs_build).length
   if (behind || rebuild) {

@@ -183,6 +183,7 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
         tokenHash: tokenHash && /^[0-9a-f]{64}$/.test(tokenHash) ? tokenHash : undefined,
         startedAt: source?.startedAt,
         foundryVersion: ctx.project.version(),
+        session: ctx.project.workSession(cycle),
         outcome: ok ? "ok" : "error",
         error,
       })
