@@ -30,7 +30,7 @@ describe("resolver tools through the plugin entry", () => {
       const def = plugin.hooks.tool?.[name]
       expect(def, name).toBeDefined()
       expect(def!.description.length).toBeGreaterThan(80)
-      for (const arg of ["brief_id", "digest", "cycle"]) expect(def!.args[arg]?.description, `${name}.${arg}`).toBeTruthy()
+      for (const arg of ["brief_id", "digest", "cycle"]) expect((def!.args[arg] as { description?: string } | undefined)?.description, `${name}.${arg}`).toBeTruthy()
     }
   })
 
