@@ -10,7 +10,8 @@
  * time), so importing twice — or the same run from two places — adds nothing. Reads are bounded;
  * git runs read-only with timeouts. One bad source is reported and does not stop the others.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, constants } from "node:fs"
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
+import { readRegularFile, type BoundedRead } from "../store/read-file.js"
 import path from "node:path"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { parseMarkdown } from "../core/frontmatter.js"
@@ -71,31 +72,18 @@ const MAX_TRACE_BYTES = 64 * 1024 * 1024
 const MAX_SESSION_COMMITS = 300
 const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
 
-/** Read a text file with a size limit; undefined when it does not exist. */
+/** Read a text file with a size limit; undefined when it does not exist (or is not a regular file). */
 function readLimited(file: string, limit: number): string | undefined {
-  let fd: number
+  let r: BoundedRead
   try {
-    fd = openSync(file, constants.O_RDONLY)
+    r = readRegularFile(file, limit, { followSymlink: true })
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined
     throw new AlloyError("io_error", `could not read ${file}: ${(e as Error).message}`)
   }
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) return undefined
-    if (st.size > limit) throw new AlloyError("malformed", `${path.basename(file)} is ${st.size} bytes, over the ${limit}-byte import limit`, { file: path.basename(file) })
-    const buf = Buffer.alloc(st.size)
-    let off = 0
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off)
-      if (n === 0) break
-      off += n
-    }
-    return buf.subarray(0, off).toString("utf8")
-  } finally {
-    closeSync(fd)
+  if (r.kind === "too_large") {
+    throw new AlloyError("malformed", `${path.basename(file)} is ${r.size} bytes, over the ${limit}-byte import limit`, { file: path.basename(file) })
   }
+  return r.kind === "ok" ? r.bytes.toString("utf8") : undefined
 }
 
 function workFromTexts(texts: { md?: string | undefined; history?: string | undefined; feedback?: string | undefined }, where: string): WorkFiles {

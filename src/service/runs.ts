@@ -12,11 +12,12 @@
  * record or a whole one (plus, at worst, a stray `.<name>.<pid>.<rand>.tmp` that readers skip).
  * The `stage_ended` event is appended only by the export that created the record.
  */
-import { appendFileSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs"
+import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs"
 import { createHash } from "node:crypto"
 import path from "node:path"
 import { monotonicFactory } from "ulid"
 import { parseWorkYaml } from "../foundry/work-yaml.js"
+import { readRegularFile, type BoundedRead } from "../store/read-file.js"
 import { AlloyError } from "../core/errors.js"
 import { parseGateLawId, criterionRef } from "../core/ids.js"
 import type { Pin } from "../core/pin.js"
@@ -212,29 +213,23 @@ function transitions(history: unknown[]): NonNullable<FeedbackItemSummary["histo
 
 /** Read a bounded file (size checked on the open descriptor). undefined when absent. */
 function readBounded(file: string, limit: number, rel: string): Buffer | undefined {
-  let fd: number
+  let r: BoundedRead
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+    r = readRegularFile(file, limit)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined
-    if (code === "ELOOP") throw new AlloyError("unsafe_path", `${rel} is a symlink; Alloy does not follow it`, { file: rel })
     throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel })
   }
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel })
-    if (st.size > limit) throw new AlloyError("malformed", `${rel} is ${st.size} bytes, over the ${limit}-byte limit for a summary`, { file: rel })
-    const buf = Buffer.allocUnsafe(st.size)
-    let off = 0
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off)
-      if (n === 0) break
-      off += n
-    }
-    return buf.subarray(0, off)
-  } finally {
-    closeSync(fd)
+  switch (r.kind) {
+    case "ok":
+      return r.bytes
+    case "absent":
+      return undefined
+    case "symlink":
+      throw new AlloyError("unsafe_path", `${rel} is a symlink; Alloy does not follow it`, { file: rel })
+    case "too_large":
+      throw new AlloyError("malformed", `${rel} is ${r.size} bytes, over the ${limit}-byte limit for a summary`, { file: rel })
+    case "not_file":
+      throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel })
   }
 }
 

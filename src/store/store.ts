@@ -4,7 +4,7 @@
  * Reads are synchronous (small files, no thread-pool hop on the resolve path); every write
  * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync } from "node:fs"
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import { assertDigest, assertSlug, digestHex, isDigest } from "../core/ids.js"
@@ -13,6 +13,7 @@ import { MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { parseIntentBytes, renderIntentFile, type Intent } from "../core/intent.js"
 import { parseRecipeBytes, renderRecipeFile, type Recipe } from "../core/recipe.js"
 import { writeFileAtomic, writeFileOnce } from "./atomic.js"
+import { readRegularFile, type BoundedRead } from "./read-file.js"
 
 export const ALLOY_DIR = ".alloy"
 export const GITIGNORE_TEXT = "# Alloy: run results are local; everything else here is meant to be committed.\nruns/\n*.tmp\n"
@@ -138,33 +139,27 @@ export class AlloyStore {
       this.assertInside(dir)
       if (existsSync(dir)) this.checkedDirs.add(dir)
     }
-    let fd: number
+    const rel = this.rel(file)
+    let r: BoundedRead
     try {
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code
-      if (code === "ENOENT" || code === "ENOTDIR") return undefined
-      if (code === "ELOOP") {
+      r = readRegularFile(file, limit)
+      if (r.kind === "symlink") {
         this.assertInside(file)
-        fd = openSync(file, constants.O_RDONLY)
-      } else throw new AlloyError("io_error", `could not read ${this.rel(file)}: ${(e as Error).message}`, { file: this.rel(file), cause: e })
+        r = readRegularFile(file, limit, { followSymlink: true })
+      }
+    } catch (e) {
+      if (e instanceof AlloyError) throw e
+      throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel, cause: e })
     }
-    try {
-      const st = fstatSync(fd)
-      if (!st.isFile()) throw new AlloyError("malformed", `${this.rel(file)} is not a regular file`, { file: this.rel(file) })
-      if (st.size > limit) {
-        throw new AlloyError("malformed", `${this.rel(file)} is ${st.size} bytes, over the ${limit}-byte limit`, { file: this.rel(file) })
-      }
-      const buf = Buffer.allocUnsafe(st.size)
-      let off = 0
-      while (off < st.size) {
-        const n = readSync(fd, buf, off, st.size - off, off)
-        if (n === 0) break
-        off += n
-      }
-      return off === st.size ? buf : buf.subarray(0, off)
-    } finally {
-      closeSync(fd)
+    switch (r.kind) {
+      case "ok":
+        return r.bytes
+      case "absent":
+        return undefined
+      case "too_large":
+        throw new AlloyError("malformed", `${rel} is ${r.size} bytes, over the ${limit}-byte limit`, { file: rel })
+      default:
+        throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel })
     }
   }
 

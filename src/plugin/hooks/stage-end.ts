@@ -9,7 +9,7 @@
  * before-hook), the marker seen earlier for the same `last-stage.json` content is reused, else
  * the one from the matching `foundry_stage_begin` result, else `summary:<summary>`.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
+import { readRegularFile, type BoundedRead } from "../../store/read-file.js"
 import path from "node:path"
 import { z } from "zod"
 import { AlloyError } from "../../core/errors.js"
@@ -44,28 +44,14 @@ const MAX_REMEMBERED = 64
 
 /** Read one of Foundry's small runtime JSON files under `.foundry/`; undefined when absent or not in the expected shape. */
 export function readFoundryState<T>(root: string, name: string, schema: z.ZodType<T>): T | undefined {
-  const file = path.join(root, ".foundry", name)
-  let fd: number
+  let r: BoundedRead
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+    r = readRegularFile(path.join(root, ".foundry", name), MAX_STATE_BYTES)
   } catch {
     return undefined
   }
-  let text: string
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile() || st.size > MAX_STATE_BYTES) return undefined
-    const buf = Buffer.alloc(st.size)
-    let off = 0
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off)
-      if (n === 0) break
-      off += n
-    }
-    text = buf.subarray(0, off).toString("utf8")
-  } finally {
-    closeSync(fd)
-  }
+  if (r.kind !== "ok") return undefined
+  const text = r.bytes.toString("utf8")
   try {
     const r = schema.safeParse(JSON.parse(text))
     return r.success ? r.data : undefined

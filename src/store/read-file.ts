@@ -1,0 +1,41 @@
+/**
+ * Bounded reads of regular files: open once (by default without following a final symlink),
+ * check type and size on the open descriptor, read exactly that many bytes. The outcome says
+ * what was found, so each caller can turn it into its own error or default.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
+
+export type BoundedRead =
+  | { readonly kind: "ok"; readonly bytes: Buffer }
+  | { readonly kind: "absent" }
+  | { readonly kind: "symlink" }
+  | { readonly kind: "not_file" }
+  | { readonly kind: "too_large"; readonly size: number }
+
+/** Read `file` if it is a regular file of at most `limit` bytes. Other I/O errors are thrown as they are. */
+export function readRegularFile(file: string, limit: number, opts: { followSymlink?: boolean } = {}): BoundedRead {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | (opts.followSymlink ? 0 : constants.O_NOFOLLOW))
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "absent" }
+    if (code === "ELOOP") return { kind: "symlink" }
+    throw e
+  }
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) return { kind: "not_file" }
+    if (st.size > limit) return { kind: "too_large", size: st.size }
+    const buf = Buffer.allocUnsafe(st.size)
+    let off = 0
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return { kind: "ok", bytes: off === st.size ? buf : buf.subarray(0, off) }
+  } finally {
+    closeSync(fd)
+  }
+}
