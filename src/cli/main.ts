@@ -45,7 +45,10 @@ export async function main(argv: string[], io0: { out(s: string): void; err(s: s
       },
     })
   } catch (e) {
-    io0.err(`opencode-alloy: ${(e as Error).message}\nRun \`opencode-alloy --help\` for usage.`)
+    const message = `${(e as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300)}`
+    const label = commandLabel(argv.find((a) => !a.startsWith("-")))
+    if (argv.includes("--json")) io0.out(JSON.stringify({ ok: false, code: "usage", error: `opencode-alloy ${label}: ${message}`, fix: "run `opencode-alloy --help` for usage" }))
+    else io0.err(`opencode-alloy ${label}: ${message}\n  fix: run \`opencode-alloy --help\` for usage`)
     return EXIT_USAGE
   }
   const { values, positionals } = parsed
@@ -60,15 +63,23 @@ export async function main(argv: string[], io0: { out(s: string): void; err(s: s
     io.out(HELP)
     return name || values.help ? 0 : EXIT_USAGE
   }
-  const command = commands[name]
+  const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined
   if (!command) {
-    return reportError(io, usageError(`unknown command "${name}"`, "run `opencode-alloy --help` for the list of commands"), name)
+    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}...` : name)
+    return reportError(io, usageError(`unknown command ${shown}`, "run `opencode-alloy --help` for the list of commands"), commandLabel(name))
   }
   try {
     return await command(io, rest, values)
   } catch (e) {
-    return reportError(io, e, [name, rest[0]].filter(Boolean).join(" "))
+    // the label names the command (and a sub-command word), never an echo of user input
+    const sub = rest[0] !== undefined && /^[a-z]{1,16}$/.test(rest[0]) ? ` ${rest[0]}` : ""
+    return reportError(io, e, `${name}${sub}`)
   }
+}
+
+/** How messages name the command: the word itself when it looks like one, never an echo of arbitrary input. */
+function commandLabel(word: string | undefined): string {
+  return word !== undefined && /^[a-z][a-z-]{0,23}$/.test(word) ? word : "usage"
 }
 
 function isEntry(): boolean {
@@ -80,6 +91,13 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
+  // a closed pipe (`opencode-alloy verify --json | head`) ends the program quietly, never with a stack trace
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
+      throw e
+    })
+  }
   const code = await main(process.argv.slice(2), {
     out: (s) => process.stdout.write(s + "\n"),
     err: (s) => process.stderr.write(s + "\n"),

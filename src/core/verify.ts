@@ -39,8 +39,8 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   let json: unknown
   try {
     json = JSON.parse(Buffer.from(bytes).toString("utf8"))
-  } catch (e) {
-    throw new AlloyError("malformed", `object ${objectFile} is not JSON (${(e as Error).message})`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
+  } catch {
+    throw new AlloyError("malformed", `object ${objectFile} is not valid JSON`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
   }
   const r = BundleSchema.safeParse(json)
   if (!r.success) {

@@ -8,6 +8,8 @@ import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import { assertSlug, isSlug } from "../core/ids.js"
 import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
+import { readRegularFile, type BoundedRead } from "../store/read-file.js"
+import { describeIoError } from "../store/atomic.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 
 export interface Definition {
@@ -80,21 +82,22 @@ export class FoundryProject {
   }
 
   readText(rel: string): string | undefined {
-    let bytes: Buffer
+    let r: BoundedRead
     try {
-      const abs = this.abs(rel)
-      const st = statSync(abs)
-      if (st.size > MAX_SOURCE_BYTES) {
-        throw new AlloyError("malformed", `${rel}: ${st.size} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file: rel })
-      }
-      bytes = readFileSync(abs)
+      r = readRegularFile(this.abs(rel), MAX_SOURCE_BYTES, { followSymlink: true })
     } catch (e) {
-      if (e instanceof AlloyError) throw e
-      const code = (e as NodeJS.ErrnoException).code
-      if (code === "ENOENT" || code === "ENOTDIR") return undefined
-      throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel })
+      throw new AlloyError("io_error", `could not read ${rel}: ${describeIoError(e)}`, { file: rel })
     }
-    return decodeText(bytes, rel)
+    switch (r.kind) {
+      case "ok":
+        return decodeText(r.bytes, rel)
+      case "absent":
+        return undefined
+      case "too_large":
+        throw new AlloyError("malformed", `${rel}: ${r.size} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file: rel })
+      default:
+        throw new AlloyError("io_error", `could not read ${rel}: it is not a regular file`, { file: rel })
+    }
   }
 
   private readDefinition(rel: string, id: string, kind: "cycle" | "flow"): Definition {

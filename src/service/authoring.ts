@@ -837,7 +837,7 @@ export function createIntentTemplate(ctx: AlloyContext, idIn: unknown, opts: { t
   const initialised = ensureInit(ctx)
   const abs = ctx.store.intentFile(id)
   ctx.store.readBytes(abs) // proves the folder lies inside .alloy/ (no symlink out)
-  if (!writeFileOnce(abs, text, 0o644)) {
+  if (!writeFileOnce(abs, text, 0o644, ctx.store.rel(abs))) {
     throw new AlloyError("already_exists", `intent ${id} already exists (${file})`, { file, fix: "edit it, or choose another id" })
   }
   return { intent, file, source_digest: sourceDigest(text), changed: true, warnings: lintIntent(intent, { file }), initialised }

@@ -40,7 +40,12 @@ export function computeBuild(ctx: AlloyContext, briefId: string): BuildOutput {
 export function buildBrief(ctx: AlloyContext, briefId: string): BuildResult {
   assertNotOnFlowBranch(ctx, `build brief ${briefId}`)
   const output = computeBuild(ctx, briefId)
-  const previous = ctx.store.readRef(briefId)
+  let previous: string | undefined
+  try {
+    previous = ctx.store.readRef(briefId)
+  } catch {
+    previous = undefined // a damaged ref is what this build repairs
+  }
   const obj = ctx.store.writeObject(output.bytes, output.digest)
   const ref = ctx.store.writeRef(briefId, output.digest)
   return {

@@ -1,10 +1,11 @@
 /** Pin a brief into a cycle's (or flow's) frontmatter, changing nothing else in the file. */
 import { AlloyError } from "../core/errors.js"
 import { isDeepStrictEqual } from "node:util"
+import path from "node:path"
 import { assertDigest, assertSlug } from "../core/ids.js"
 import { parseMarkdown, setFrontmatterBlock } from "../core/frontmatter.js"
 import { PIN_KEY, readPinBlock } from "../core/pin.js"
-import { writeFileAtomic } from "../store/atomic.js"
+import { fileMode, sweepStaleTemps, writeFileAtomic } from "../store/atomic.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
 import { resolvePin } from "./resolve.js"
@@ -59,6 +60,8 @@ export function pinBrief(ctx: AlloyContext, opts: { cycle?: string; flow?: strin
       fix: `add it by hand:\nalloy:\n  brief_id: ${briefId}\n  digest: "${digest}"`,
     })
   }
-  writeFileAtomic(ctx.project.abs(def.file), next)
+  const abs = ctx.project.abs(def.file)
+  sweepStaleTemps(path.dirname(abs), Date.now(), { forFile: path.basename(abs), olderThanMs: 60_000 })
+  writeFileAtomic(abs, next, fileMode(abs), def.file)
   return { target: { kind, id, file: def.file }, brief_id: briefId, digest, previous, changed: true }
 }

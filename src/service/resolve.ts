@@ -49,7 +49,7 @@ export function locatePin(ctx: AlloyContext, target: ResolveTarget): { pin: Loca
       throw new AlloyError("usage", "give either `cycle` or `brief_id` + `digest`, not both")
     }
     const cycle = assertSlug(target.cycle, "cycle id")
-    const pin = ctx.project.pinForCycle(cycle)
+    const pin = ctx.project.pinForCycleCached(cycle)
     if (!pin) {
       const file = ctx.project.cycleRel(cycle)
       throw new AlloyError("not_pinned", `cycle ${cycle} (${file}) has no \`alloy\` block and no flow pins it`, {

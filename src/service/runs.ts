@@ -18,6 +18,9 @@ import path from "node:path"
 import { monotonicFactory } from "ulid"
 import { parseWorkYaml } from "../foundry/work-yaml.js"
 import { readRegularFile, type BoundedRead } from "../store/read-file.js"
+import { describeIoError, makeDirs, sweepStaleTemps } from "../store/atomic.js"
+
+export { STALE_TEMP_MS, sweepStaleTemps } from "../store/atomic.js"
 import { AlloyError } from "../core/errors.js"
 import { parseGateLawId, criterionRef } from "../core/ids.js"
 import type { Pin } from "../core/pin.js"
@@ -48,8 +51,6 @@ export const MAX_ITEM_TEXT = 2000
 
 const RECORD_NAME_RE = /^[0-9a-f]{64}\.json$/
 const nextUlid = monotonicFactory()
-/** Temp files a crashed writer left behind are removed once they are this old (10 minutes). */
-export const STALE_TEMP_MS = 10 * 60 * 1000
 const swept = new Set<string>()
 
 export interface RunPaths {
@@ -109,9 +110,14 @@ export function ensureRunsDir(root: string): RunPaths {
     size = -1
   }
   if (size <= 0) {
-    mkdirSync(p.dir, { recursive: true })
+    try {
+      makeDirs(p.dir)
+    } catch (e) {
+      throw new AlloyError("io_error", `could not create .alloy/runs: ${describeIoError(e)}; nothing was written`, { file: ".alloy/runs", cause: e })
+    }
     // create-once; an empty file (a crash between create and write elsewhere) is replaced
-    if (!writeFileOnce(gi, RUNS_GITIGNORE_TEXT, 0o644) && size === 0) writeFileAtomic(gi, RUNS_GITIGNORE_TEXT, 0o644)
+    const shown = ".alloy/runs/.gitignore"
+    if (!writeFileOnce(gi, RUNS_GITIGNORE_TEXT, 0o644, shown) && size === 0) writeFileAtomic(gi, RUNS_GITIGNORE_TEXT, 0o644, shown)
   }
   return p
 }
@@ -330,12 +336,16 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       pin_error: run.pinError,
     }),
   )
-  mkdirSync(p.records, { recursive: true })
+  try {
+    makeDirs(p.records)
+  } catch (e) {
+    throw new AlloyError("io_error", `could not create .alloy/runs/records: ${describeIoError(e)}; nothing was written`, { file: ".alloy/runs/records", cause: e })
+  }
   if (!swept.has(p.records)) {
     swept.add(p.records)
     sweepStaleTemps(p.records)
   }
-  const created = writeFileOnce(file, `${JSON.stringify(record, null, 2)}\n`, 0o644)
+  const created = writeFileOnce(file, `${JSON.stringify(record, null, 2)}\n`, 0o644, rel)
   if (created) {
     appendEvent(abs, {
       kind: "stage_ended",
@@ -350,32 +360,6 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
   return { created, key, file: rel, record: created ? record : undefined, ...(warning ? { warning } : {}) }
 }
 
-/**
- * Remove `.<name>.<pid>.<rand>.tmp` files older than STALE_TEMP_MS (left by a writer that was
- * killed between writing its temp file and linking it). Once per process and folder; best effort.
- */
-export function sweepStaleTemps(dir: string, now = Date.now()): number {
-  let removed = 0
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return 0
-  }
-  for (const n of names) {
-    if (!n.startsWith(".") || !n.endsWith(".tmp")) continue
-    try {
-      const f = path.join(dir, n)
-      if (now - lstatSync(f).mtimeMs > STALE_TEMP_MS) {
-        unlinkSync(f)
-        removed++
-      }
-    } catch {
-      /* gone already, or not ours to remove */
-    }
-  }
-  return removed
-}
 
 /** Every complete record in the outbox, oldest run first. Temp files and foreign files are skipped. */
 export function readRunRecords(root: string): RunRecord[] {

@@ -2,6 +2,7 @@
 import { AlloyError } from "../core/errors.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 import type { AlloyContext } from "./context.js"
+import { strayTemps } from "../store/atomic.js"
 import { inPinContext, resolvePin } from "./resolve.js"
 
 export interface PinCheck {
@@ -24,6 +25,8 @@ export interface VerifyReport {
   readonly stale: number
   readonly unpinned: string[]
   readonly pins: PinCheck[]
+  /** problems that are not pin failures, e.g. temp files an interrupted write left in foundry/ */
+  readonly warnings: string[]
 }
 
 export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}): VerifyReport {
@@ -60,7 +63,13 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
       })
     }
   }
+  const warnings: string[] = []
+  for (const dir of ["foundry/cycles", "foundry/flows"]) {
+    for (const n of strayTemps(ctx.project.abs(dir))) {
+      warnings.push(`${dir}/${n} is a temp file left by an interrupted write; delete it (Foundry's finish refuses untracked foundry/** files)`)
+    }
+  }
   const failed = pins.filter((p) => p.status === "error").length
   const stale = pins.filter((p) => p.status === "stale").length
-  return { ok: failed === 0 && (!opts.strict || stale === 0), checked: pins.length, failed, stale, unpinned, pins }
+  return { ok: failed === 0 && (!opts.strict || stale === 0), checked: pins.length, failed, stale, unpinned, pins, warnings }
 }

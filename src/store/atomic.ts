@@ -3,7 +3,7 @@
  * or link (create-once). A crash at any point leaves either the old file or the new one,
  * never half of one; stray temp files are named `.<name>.<pid>.<rand>.tmp` and ignored.
  */
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, constants } from "node:fs"
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, constants } from "node:fs"
 import { randomBytes } from "node:crypto"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
@@ -39,10 +39,10 @@ function safeUnlink(p: string): void {
   }
 }
 
-function ioError(e: unknown, file: string, what: string): AlloyError {
+/** A reason for an I/O failure that names no path (Node's messages carry absolute paths). */
+export function describeIoError(e: unknown): string {
   const err = e as NodeJS.ErrnoException
-  const reason =
-    err.code === "ENOSPC"
+  return err.code === "ENOSPC"
       ? "the disk is full"
       : err.code === "EROFS"
         ? "the file system is read-only"
@@ -50,19 +50,26 @@ function ioError(e: unknown, file: string, what: string): AlloyError {
           ? "permission denied"
           : err.code === "EDQUOT"
             ? "the disk quota is exceeded"
-            : (err.message ?? String(e))
-  return new AlloyError("io_error", `could not ${what} ${file}: ${reason}; nothing was changed`, { file, cause: e })
+            : err.code === "ENOENT"
+              ? "a folder on the way does not exist"
+              : err.code
+                ? `${err.code}${err.syscall ? ` in ${err.syscall}` : ""}`
+                : String((err as Error)?.message ?? e).replace(/\/[^\s'"]+/g, "<path>")
 }
 
-/** Replace `file` atomically with `data`. */
-export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): void {
+function ioError(e: unknown, shown: string, what: string): AlloyError {
+  return new AlloyError("io_error", `could not ${what} ${shown}: ${describeIoError(e)}; nothing was changed`, { file: shown, cause: e })
+}
+
+/** Replace `file` atomically with `data`. `shown` is how messages name the file (a project-relative path). */
+export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644, shown = path.basename(file)): void {
   let tmp: string | undefined
   try {
     tmp = writeTemp(file, data, mode)
     renameSync(tmp, file)
   } catch (e) {
     if (tmp) safeUnlink(tmp)
-    throw e instanceof AlloyError ? e : ioError(e, file, "write")
+    throw e instanceof AlloyError ? e : ioError(e, shown, "write")
   }
 }
 
@@ -70,7 +77,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 
  * Create `file` with `data` only if it does not exist yet (atomically, via link).
  * Returns false when a file was already there (left untouched).
  */
-export function writeFileOnce(file: string, data: Uint8Array | string, mode = 0o444): boolean {
+export function writeFileOnce(file: string, data: Uint8Array | string, mode = 0o444, shown = path.basename(file)): boolean {
   let tmp: string | undefined
   try {
     tmp = writeTemp(file, data, mode)
@@ -82,8 +89,75 @@ export function writeFileOnce(file: string, data: Uint8Array | string, mode = 0o
       throw e
     }
   } catch (e) {
-    throw e instanceof AlloyError ? e : ioError(e, file, "write")
+    throw e instanceof AlloyError ? e : ioError(e, shown, "write")
   } finally {
     if (tmp) safeUnlink(tmp)
+  }
+}
+
+/** Temp files of killed writers older than this are swept (10 minutes). */
+export const STALE_TEMP_MS = 10 * 60 * 1000
+
+/**
+ * Remove `.<name>.<pid>.<rand>.tmp` files left in `dir` by writers that were killed between
+ * writing their temp file and renaming or linking it. Only files older than `olderThanMs`
+ * (a live writer's temp file is seconds old); `forFile` limits it to that file's temp files.
+ * Best effort; returns how many were removed.
+ */
+export function sweepStaleTemps(dir: string, now = Date.now(), opts: { olderThanMs?: number; forFile?: string } = {}): number {
+  const olderThan = opts.olderThanMs ?? STALE_TEMP_MS
+  const prefix = opts.forFile ? `.${opts.forFile}.` : "."
+  let removed = 0
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith(TEMP_SUFFIX)) continue
+    try {
+      const f = path.join(dir, n)
+      if (now - lstatSync(f).mtimeMs > olderThan) {
+        unlinkSync(f)
+        removed++
+      }
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed
+}
+
+/** Stray temp files in `dir` (for reports: a crash left them, and Foundry's finish refuses untracked foundry/** files). */
+export function strayTemps(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => n.startsWith(".") && n.endsWith(TEMP_SUFFIX)).sort()
+  } catch {
+    return []
+  }
+}
+
+/** The permission bits of an existing file (kept when it is replaced), else `fallback`. */
+export function fileMode(file: string, fallback = 0o644): number {
+  try {
+    return statSync(file).mode & 0o7777
+  } catch {
+    return fallback
+  }
+}
+
+/**
+ * `mkdir -p` that fails with the real reason: a recursive mkdir on a read-only file system can
+ * report ENOENT; creating the missing levels one at a time surfaces EROFS / ENOSPC / EACCES.
+ */
+export function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (first) {
+    const missing: string[] = []
+    for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.unshift(d)
+    for (const d of missing) mkdirSync(d) // throws the error that explains the failure
+    throw first
   }
 }

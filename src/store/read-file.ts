@@ -16,7 +16,8 @@ export type BoundedRead =
 export function readRegularFile(file: string, limit: number, opts: { followSymlink?: boolean } = {}): BoundedRead {
   let fd: number
   try {
-    fd = openSync(file, constants.O_RDONLY | (opts.followSymlink ? 0 : constants.O_NOFOLLOW))
+    // O_NONBLOCK: a FIFO (or device) in place of a file must not hang the reader; it is then not a regular file
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (opts.followSymlink ? 0 : constants.O_NOFOLLOW))
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "ENOENT" || code === "ENOTDIR") return { kind: "absent" }

@@ -12,7 +12,7 @@ import { digestOf } from "../core/digest.js"
 import { MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { parseIntentBytes, renderIntentFile, type Intent } from "../core/intent.js"
 import { parseRecipeBytes, renderRecipeFile, type Recipe } from "../core/recipe.js"
-import { writeFileAtomic, writeFileOnce } from "./atomic.js"
+import { describeIoError, makeDirs, writeFileAtomic, writeFileOnce } from "./atomic.js"
 import { readRegularFile, type BoundedRead } from "./read-file.js"
 
 export const ALLOY_DIR = ".alloy"
@@ -33,6 +33,8 @@ export class AlloyStore {
   readonly root: string
   readonly dir: string
   private realDir: string | undefined
+  /** verified ref values by file, valid while the file's inode, mtime and size are unchanged */
+  private readonly refCache = new Map<string, { ino: number; mtimeMs: number; size: number; value: string }>()
   /** folders already proven to lie inside `.alloy/` (checked once per store instance) */
   private readonly checkedDirs = new Set<string>()
 
@@ -43,6 +45,7 @@ export class AlloyStore {
 
   /** Project-relative path for messages (never an absolute machine path). */
   rel(p: string): string {
+    if (p.startsWith(this.root + path.sep)) return path.sep === "/" ? p.slice(this.root.length + 1) : p.slice(this.root.length + 1).split(path.sep).join("/")
     return path.relative(this.root, p).split(path.sep).join("/")
   }
 
@@ -78,8 +81,8 @@ export class AlloyStore {
     }
     this.realDir = undefined
     const gi = path.join(this.dir, ".gitignore")
-    if (writeFileOnce(gi, GITIGNORE_TEXT, 0o644)) created.push(this.rel(gi))
-    writeFileOnce(path.join(this.runsDir, ".gitignore"), RUNS_GITIGNORE_TEXT, 0o644)
+    if (writeFileOnce(gi, GITIGNORE_TEXT, 0o644, this.rel(gi))) created.push(this.rel(gi))
+    writeFileOnce(path.join(this.runsDir, ".gitignore"), RUNS_GITIGNORE_TEXT, 0o644, ".alloy/runs/.gitignore")
     return { created }
   }
 
@@ -122,9 +125,9 @@ export class AlloyStore {
   private prepareDir(dir: string): void {
     this.requireInit()
     try {
-      mkdirSync(dir, { recursive: true })
+      makeDirs(dir)
     } catch (e) {
-      throw new AlloyError("io_error", `could not create ${this.rel(dir)}: ${(e as Error).message}`, { cause: e })
+      throw new AlloyError("io_error", `could not create ${this.rel(dir)}: ${describeIoError(e)}; nothing was changed`, { file: this.rel(dir), cause: e })
     }
     this.assertInside(dir)
   }
@@ -207,12 +210,12 @@ export class AlloyStore {
     // round-trip: what we write must read back as the same record
     parseIntentBytes(Buffer.from(text), this.rel(file), intent.id)
     if (mode === "create") {
-      if (!writeFileOnce(file, text, 0o644)) {
+      if (!writeFileOnce(file, text, 0o644, this.rel(file))) {
         throw new AlloyError("already_exists", `intent ${intent.id} already exists (${this.rel(file)})`, { fix: "choose another id, or use `alloy_intent_update`" })
       }
     } else {
       this.assertInside(file)
-      writeFileAtomic(file, text)
+      writeFileAtomic(file, text, 0o644, this.rel(file))
     }
     return { file: this.rel(file), text }
   }
@@ -228,7 +231,13 @@ export class AlloyStore {
 
   readRecipe(id: string): SourceRead<Recipe> {
     const file = this.recipeFile(id)
-    const bytes = this.readBytes(file)
+    let bytes: Buffer | undefined
+    try {
+      bytes = this.readBytes(file)
+    } catch (e) {
+      if (e instanceof AlloyError && e.code === "malformed") throw new AlloyError("invalid_recipe", e.message, { file: this.rel(file) })
+      throw e
+    }
     if (!bytes) {
       throw new AlloyError("brief_not_found", `brief ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\`` })
     }
@@ -241,12 +250,12 @@ export class AlloyStore {
     const text = renderRecipeFile(recipe)
     parseRecipeBytes(Buffer.from(text), this.rel(file), recipe.id)
     if (mode === "create") {
-      if (!writeFileOnce(file, text, 0o644)) {
+      if (!writeFileOnce(file, text, 0o644, this.rel(file))) {
         throw new AlloyError("already_exists", `brief ${recipe.id} already exists (${this.rel(file)})`, { fix: "edit the file, or choose another id" })
       }
     } else {
       this.assertInside(file)
-      writeFileAtomic(file, text)
+      writeFileAtomic(file, text, 0o644, this.rel(file))
     }
     return { file: this.rel(file) }
   }
@@ -260,11 +269,11 @@ export class AlloyStore {
     if (digestOf(bytes) !== digest) throw new AlloyError("digest_mismatch", `refusing to store bytes under ${digest}: they hash to ${digestOf(bytes)}`)
     const file = this.objectFile(digest)
     this.prepareDir(path.dirname(file))
-    if (writeFileOnce(file, bytes, 0o444)) return { file: this.rel(file), created: true }
+    if (writeFileOnce(file, bytes, 0o444, this.rel(file))) return { file: this.rel(file), created: true }
     const existing = this.readBytes(file, MAX_OBJECT_BYTES)
     if (existing && digestOf(existing) === digest) return { file: this.rel(file), created: false }
     this.assertInside(file)
-    writeFileAtomic(file, bytes, 0o444)
+    writeFileAtomic(file, bytes, 0o444, this.rel(file))
     return { file: this.rel(file), created: true }
   }
 
@@ -284,6 +293,25 @@ export class AlloyStore {
   /** The current digest of a brief, or undefined when it has never been built. */
   readRef(id: string): string | undefined {
     const file = this.refFile(id)
+    // one stat instead of open/read/close when the ref has not changed (a write replaces it: new inode)
+    let st: { ino: number; mtimeMs: number; size: number } | undefined
+    try {
+      const l = lstatSync(file)
+      st = l.isFile() ? l : undefined // symlinks are read (and checked) every time
+    } catch {
+      st = undefined
+    }
+    const hit = st ? this.refCache.get(file) : undefined
+    if (st && hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.value
+    const value = this.readRefUncached(id, file)
+    if (st && value !== undefined) {
+      if (this.refCache.size > 4096) this.refCache.clear()
+      this.refCache.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, value })
+    }
+    return value
+  }
+
+  private readRefUncached(id: string, file: string): string | undefined {
     const bytes = this.readBytes(file, 4096)
     if (!bytes) return undefined
     const line = bytes.toString("utf8").trim()
@@ -301,7 +329,7 @@ export class AlloyStore {
     assertDigest(digest)
     this.prepareDir(path.dirname(file))
     this.assertInside(file)
-    writeFileAtomic(file, `${digest}\n`)
+    writeFileAtomic(file, `${digest}\n`, 0o644, this.rel(file))
     return { file: this.rel(file) }
   }
 

@@ -5,7 +5,7 @@ import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
 import { buildBrief } from "../../service/build.js"
 import { packFor } from "../../core/build.js"
-import { isDigest } from "../../core/ids.js"
+import { assertDigest, isDigest, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
@@ -40,6 +40,7 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
         if (p.fix) io.out(`        fix: ${p.fix}`)
       }
     }
+    for (const w of report.warnings) io.out(`warning ${w}`)
     const summary = `${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${report.checked - report.failed - report.stale} ok, ${report.stale} stale, ${report.failed} failed${report.unpinned.length ? `; ${report.unpinned.length} cycle(s) without a pin` : ""}`
     io.out(summary)
   }
@@ -73,7 +74,9 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   if (positionals.length !== 1) throw usageError("usage: opencode-alloy show <brief-id|digest> [--stage <stage>]")
   const ctx = new AlloyContext(io.cwd)
   const what = positionals[0]!
+  const stage = opts.stage !== undefined ? parseStage(opts.stage) : undefined
   let target: { brief_id: string; digest?: string }
+  if (what.startsWith("sha256:")) assertDigest(what)
   if (isDigest(what)) {
     const bytes = ctx.store.readObject(what)
     if (!bytes) throw new AlloyError("object_missing", `no object ${what} in .alloy/objects/`)
@@ -85,7 +88,14 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   const r = resolveTarget(ctx, target)
   const b = r.bundle
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, bundle: b }, null, 2))
+    const pack = stage ? packFor(b, stage.raw) : undefined
+    io.out(
+      JSON.stringify(
+        { ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }) },
+        null,
+        2,
+      ),
+    )
     return EXIT_OK
   }
   io.out(`${b.brief.id} @ ${r.pin.digest} (verified${r.stale ? `; stale, current is ${r.current}` : ""})`)
@@ -93,9 +103,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
   io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
   io.out("")
-  if (opts.stage) {
-    io.out(packFor(b, opts.stage).text)
-  } else io.out(b.brief.text)
+  io.out(stage ? packFor(b, stage.raw).text : b.brief.text)
   return EXIT_OK
 }
 

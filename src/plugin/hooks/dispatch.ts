@@ -40,7 +40,7 @@ export function isRewrittenAction(a: unknown): a is RewrittenAction {
   return a === "dispatch" || a === "dispatch_multi" || a === "human_appraise"
 }
 
-const CYCLE_LINE_RE = /^Cycle: *([^\s]+) *$/m
+const CYCLE_LINE_RE = /^Cycle:[ \t]*(.*?)[ \t]*$/m
 
 /**
  * The cycle id of Foundry's `Cycle: <id>` line (the first one: Foundry's header comes first).

@@ -68,7 +68,10 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     }
     if (!isObject(result) || !isRewrittenAction(result["action"]) || alreadyRewritten(result)) return
     const action = result["action"]
+    // a result not in Foundry's shape is not Alloy's to rewrite
     if (action === "dispatch" && typeof result["prompt"] !== "string") return
+    if (action === "dispatch_multi" && !(Array.isArray(result["tasks"]) && result["tasks"].every((t) => isObject(t) && typeof t["prompt"] === "string"))) return
+    if (action === "human_appraise" && !isObject(result["context"])) return
 
     const named = cycleOfResult(result)
     if (named === null) {
