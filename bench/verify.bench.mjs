@@ -1,0 +1,114 @@
+/**
+ * `verify` over 1 000 pinned cycles: the CI gate.
+ *
+ * Two projects, each with 1 000 extra cycle files (copies of the example cycle) carrying a pin:
+ *  - shared:   every cycle pins the one real build of the brief (the common case: one brief, many cycles);
+ *  - distinct: every cycle pins its own valid build (1 000 distinct objects, each parsed and
+ *              schema-checked: more than the in-process parse cache holds).
+ *
+ * in-process: verifyAllPins(ctx) from dist/core (a fresh context each call, as a CLI run has).
+ *             floor = read + sha256 of every cycle file and of every object they pin.
+ * CLI:        `node dist/cli/main.js verify --json` as a child process.
+ *             floor = a child `node` that reads + hashes the same files (process start included).
+ */
+import { spawnSync } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import path from "node:path"
+import { CLI_PATH, makeBenchProject, measurePair, median, nowNs, objectsDir, pairRow, percentile, timing, writeBundleVariants, writePinnedCycles } from "./lib.mjs"
+
+const CYCLES = 1000
+
+/** Every file verify must read: cycle and flow files, and the object each pin names (once per pin). */
+function floorFiles(dir, ids, digestFor) {
+  const files = []
+  for (let i = 0; i < ids.length; i++) {
+    files.push(path.join(dir, "foundry", "cycles", `${ids[i]}.md`))
+    files.push(path.join(objectsDir(dir), `${digestFor(i).slice("sha256:".length)}.json`))
+  }
+  return files
+}
+
+function readAndHashAll(files) {
+  let n = 0
+  for (const f of files) n += createHash("sha256").update(readFileSync(f)).digest()[0]
+  return n
+}
+
+/** A child process that reads + hashes the same files: the floor for the CLI run. */
+const FLOOR_SCRIPT = `
+const { readFileSync } = require("node:fs"); const { createHash } = require("node:crypto")
+const files = JSON.parse(readFileSync(process.argv[1], "utf8")); let n = 0
+for (const f of files) n += createHash("sha256").update(readFileSync(f)).digest()[0]
+process.stdout.write(String(n))
+`
+
+function timeChild(args, cwd) {
+  const t0 = nowNs()
+  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 })
+  const us = Number(nowNs() - t0) / 1000
+  if (r.error) throw r.error
+  return { us, status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+async function scenario(kind, quick) {
+  const p = await makeBenchProject({ prefix: `alloy-bench-verify-${kind}-` })
+  try {
+    const { core, dir, briefId, digest, bundle } = p
+    const digests = kind === "shared" ? [digest] : writeBundleVariants(core, dir, bundle, CYCLES)
+    const digestFor = (i) => digests[i % digests.length]
+    const ids = writePinnedCycles(dir, CYCLES, (i) => ({ brief_id: briefId, digest: digestFor(i) }))
+    const files = floorFiles(dir, ids, digestFor)
+
+    const report = core.verifyAllPins(new core.AlloyContext(dir))
+    if (!report.ok || report.checked < CYCLES) {
+      throw new Error(`verify bench (${kind}): expected ${CYCLES}+ passing pins, got ${report.checked} checked, ${report.failed} failed`)
+    }
+    const checked = report.checked
+    const rows = []
+    const pair = measurePair(
+      () => readAndHashAll(files),
+      () => core.verifyAllPins(new core.AlloyContext(dir)),
+      timing(quick, quick ? { batch: 1, samples: 2, minSamples: 2, warmup: 1, maxMs: 2000 } : { batch: 1, samples: 15, minSamples: 5, warmup: 2, maxMs: 15_000 }),
+    )
+    rows.push(
+      pairRow(`verify in-process, ${CYCLES} cycles, ${kind === "shared" ? "1 shared object" : `${CYCLES} distinct objects`}`, pair, {
+        target: "info",
+        note: `${checked} pins checked; floor: read + sha256 of ${files.length} files (cycles + pinned objects)`,
+      }),
+    )
+
+    // the CLI as CI runs it: cold process, --json
+    const listFile = path.join(dir, "..", "floor-files.json")
+    writeFileSync(listFile, JSON.stringify(files))
+    const runs = quick ? 1 : 5
+    const cli = []
+    const floor = []
+    for (let i = 0; i < runs; i++) {
+      const f = timeChild(["-e", FLOOR_SCRIPT, listFile], dir)
+      if (f.status !== 0) throw new Error(`verify bench: floor process failed: ${f.stderr}`)
+      floor.push(f.us)
+      const c = timeChild([CLI_PATH, "verify", "--json"], dir)
+      if (c.status !== 0) throw new Error(`verify bench: \`verify --json\` exited ${c.status}: ${c.stderr || c.stdout.slice(0, 500)}`)
+      const out = JSON.parse(c.stdout)
+      if (out.ok !== true) throw new Error(`verify bench: \`verify --json\` did not report ok: ${c.stdout.slice(0, 500)}`)
+      cli.push(c.us)
+    }
+    rows.push({
+      name: `verify CLI --json, ${CYCLES} cycles, ${kind === "shared" ? "1 shared object" : `${CYCLES} distinct objects`}`,
+      median_us: median(cli),
+      p95_us: percentile(cli, 95),
+      floor_us: median(floor),
+      ratio: median(cli) / median(floor),
+      target: "≤ 1000 ms",
+      note: `${runs} cold run(s); floor: a node process reading + hashing the same ${files.length} files`,
+    })
+    return rows
+  } finally {
+    p.cleanup()
+  }
+}
+
+export async function run({ quick = false } = {}) {
+  return [...(await scenario("shared", quick)), ...(await scenario("distinct", quick))]
+}
