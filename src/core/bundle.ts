@@ -4,7 +4,7 @@
  * what an object file may hold; anything else is `malformed`.
  */
 import { z } from "zod"
-import { DIGEST_RE, SLUG_RE, parseStage } from "./ids.js"
+import { DIGEST_RE, SLUG_RE, isStage } from "./ids.js"
 import { EvidenceSchema, INTENT_STATUSES } from "./intent.js"
 
 export const BUNDLE_TYPE = "alloy.bundle/v1"
@@ -12,14 +12,7 @@ export const BUNDLE_TYPE = "alloy.bundle/v1"
 const Slug = z.string().regex(SLUG_RE)
 const Digest = z.string().regex(DIGEST_RE)
 const Ref = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*#AC-[1-9][0-9]{0,3}$/)
-const StageKey = z.string().refine((s) => {
-  try {
-    parseStage(s)
-    return true
-  } catch {
-    return false
-  }
-}, "not a stage key")
+const StageKey = z.string().refine(isStage, "not a stage key")
 
 export const GATE_KINDS = ["law", "check", "human", "artefact"] as const
 export type GateKind = (typeof GATE_KINDS)[number]

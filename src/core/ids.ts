@@ -96,15 +96,19 @@ export interface StageName {
   readonly raw: string
 }
 
+/** Is `s` a stage name: a base, or `<base>:<alias>` with a slug alias? */
+export function isStage(s: unknown): s is string {
+  if (typeof s !== "string") return false
+  const i = s.indexOf(":")
+  const base = i < 0 ? s : s.slice(0, i)
+  return (STAGE_BASES as readonly string[]).includes(base) && (i < 0 || isSlug(s.slice(i + 1)))
+}
+
 /** Parse `forge` or Foundry's `forge:<alias>` form. */
 export function parseStage(s: unknown): StageName {
-  if (typeof s === "string") {
+  if (isStage(s)) {
     const i = s.indexOf(":")
-    const base = i < 0 ? s : s.slice(0, i)
-    const alias = i < 0 ? undefined : s.slice(i + 1)
-    if ((STAGE_BASES as readonly string[]).includes(base) && (alias === undefined || isSlug(alias))) {
-      return { base: base as StageBase, alias, raw: s }
-    }
+    return { base: (i < 0 ? s : s.slice(0, i)) as StageBase, alias: i < 0 ? undefined : s.slice(i + 1), raw: s }
   }
   throw new AlloyError("invalid_stage", `stage ${show(s)} is not a Foundry stage`, {
     fix: `use one of ${STAGE_BASES.join(", ")}, optionally as "<base>:<cycle-or-alias>" (e.g. "forge:draft-release-note")`,

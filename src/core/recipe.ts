@@ -7,20 +7,10 @@ import { stringify } from "yaml"
 import { AlloyError } from "./errors.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
-import { parseStage } from "./ids.js"
+import { isStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
 
-const StageKey = z.string().refine(
-  (s) => {
-    try {
-      parseStage(s)
-      return true
-    } catch {
-      return false
-    }
-  },
-  { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" },
-)
+const StageKey = z.string().refine(isStage, { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" })
 
 export const RECIPE_FIELDS = ["id", "title", "intents", "formation", "stages"] as const
 

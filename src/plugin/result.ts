@@ -4,8 +4,7 @@
  */
 import { AlloyError, toAlloyError } from "../core/errors.js"
 
-export function ok(tool: string, body: Record<string, unknown>): string {
-  void tool
+export function ok(body: Record<string, unknown>): string {
   return JSON.stringify({ ok: true, ...body })
 }
 
@@ -17,7 +16,7 @@ export function fail(tool: string, e: unknown): string {
 /** Run a tool body; anything thrown becomes a JSON failure with a stable code. */
 export async function runTool(tool: string, body: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<string> {
   try {
-    return ok(tool, await body())
+    return ok(await body())
   } catch (e) {
     return fail(tool, e)
   }
