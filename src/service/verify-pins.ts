@@ -64,6 +64,7 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
     }
   }
   const warnings: string[] = []
+  checkFormations(ctx, pins, warnings)
   for (const dir of ["foundry/cycles", "foundry/flows"]) {
     for (const n of strayTemps(ctx.project.abs(dir))) {
       warnings.push(`${dir}/${n} is a temp file left by an interrupted write; delete it (Foundry's finish refuses untracked foundry/** files)`)
@@ -72,4 +73,55 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
   const failed = pins.filter((p) => p.status === "error").length
   const stale = pins.filter((p) => p.status === "stale").length
   return { ok: failed === 0 && (!opts.strict || stale === 0), checked: pins.length, failed, stale, unpinned, pins, warnings }
+}
+
+/**
+ * A pin is *missing* when a brief's recipe names a cycle in its formation and that cycle carries
+ * no pin (of its own or through a flow): e.g. a config rebuild dropped the `alloy` block. That
+ * is a failure. A cycle pinned to another brief, or a formation naming a cycle that does not
+ * exist, is a warning.
+ */
+function checkFormations(ctx: AlloyContext, pins: PinCheck[], warnings: string[]): void {
+  const known = new Set(ctx.project.listCycleIds())
+  const failedAlready = new Set(pins.filter((p) => p.status === "error" && p.kind === "cycle").map((p) => p.id))
+  for (const briefId of ctx.store.listRecipeIds()) {
+    let cycles: string[]
+    let recipeFile: string
+    try {
+      const r = ctx.store.readRecipe(briefId)
+      cycles = r.value.formation.cycles
+      recipeFile = r.file
+    } catch {
+      continue // a broken recipe is `intent lint`'s to report
+    }
+    for (const cycle of cycles) {
+      if (!known.has(cycle)) {
+        warnings.push(`brief ${briefId} (${recipeFile}) names cycle ${cycle} in its formation, but foundry/cycles/${cycle}.md does not exist`)
+        continue
+      }
+      if (failedAlready.has(cycle)) continue
+      let pin: LocatedPin | undefined
+      try {
+        pin = ctx.project.pinForCycle(cycle)
+      } catch {
+        continue // reported with the flow or cycle it comes from
+      }
+      const file = ctx.project.cycleRel(cycle)
+      if (!pin) {
+        pins.push({
+          kind: "cycle",
+          id: cycle,
+          file,
+          brief_id: briefId,
+          status: "error",
+          code: "not_pinned",
+          message: `cycle ${cycle} (${file}) is in the formation of brief ${briefId} (${recipeFile}) but carries no \`alloy\` pin, so its stages would run without the brief`,
+          fix: `opencode-alloy pin ${cycle} ${briefId} (or remove the cycle from the brief's formation)`,
+        })
+        failedAlready.add(cycle)
+      } else if (pin.brief_id !== briefId) {
+        warnings.push(`cycle ${cycle} is in the formation of brief ${briefId} but pins brief ${pin.brief_id}`)
+      }
+    }
+  }
 }

@@ -68,6 +68,19 @@ describe("opencode-alloy verify", () => {
     })
   }
 
+  it("fails when a cycle in a brief's formation lost its pin (e.g. a config rebuild dropped the block)", async () => {
+    const p = await pinned()
+    const f = path.join(p.dir, CYCLE)
+    writeFileSync(f, readFileSync(f, "utf8").replace(/^alloy:.*\n/m, ""))
+    const r = await run(p.dir, "verify")
+    expect(r.code).toBe(1)
+    expect(r.out).toMatch(/^FAIL +cycle draft-release-note \(foundry\/cycles\/draft-release-note\.md\) is in the formation of brief release-note-voice .*\[not_pinned\]$/m)
+    expect(r.out).toContain("fix: opencode-alloy pin draft-release-note release-note-voice")
+    // pinned through its flow instead: satisfied
+    expect((await run(p.dir, "pin", "--flow", "release-notes", "release-note-voice")).code).toBe(0)
+    expect((await run(p.dir, "verify")).code).toBe(0)
+  })
+
   it("treats a stale pin as ok, and as a failure with --strict", async () => {
     const p = await pinned()
     const f = path.join(p.dir, ".alloy/intents/release-note-voice.md")

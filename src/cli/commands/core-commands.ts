@@ -122,7 +122,8 @@ export function cmdBriefBuild(io: Io, positionals: string[]): number {
 
 export const CORE_HELP = `Pins and verification:
   init                              create .alloy/ (with its .gitignore)
-  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows
+  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows, and that every
+                                    cycle in a brief's formation is pinned
                                     (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
   pin <cycle> <brief-id>            write the brief's current digest into the cycle's alloy block
   pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
