@@ -3,19 +3,12 @@ import fc from "fast-check"
 import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../src/core/frontmatter.js"
 import { readPinBlock } from "../../src/core/pin.js"
 import { AlloyError } from "../../src/core/errors.js"
+import { codeOf } from "../helpers/errors.js"
 
 const D1 = `sha256:${"a".repeat(64)}`
 const D2 = `sha256:${"b".repeat(64)}`
 const pin = { brief_id: "checkout-redesign", digest: D2 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    return e instanceof AlloyError ? e.code : String(e)
-  }
-  return undefined
-}
 
 describe("splitFrontmatter", () => {
   it("finds the YAML between the first two --- lines", () => {

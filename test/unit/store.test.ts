@@ -6,6 +6,7 @@ import { AlloyStore } from "../../src/store/store.js"
 import { AlloyError } from "../../src/core/errors.js"
 import { digestOf } from "../../src/core/digest.js"
 import { writeFileAtomic, writeFileOnce } from "../../src/store/atomic.js"
+import { codeOf } from "../helpers/errors.js"
 
 const dirs: string[] = []
 afterEach(() => {
@@ -15,14 +16,6 @@ function tmp(): string {
   const d = mkdtempSync(path.join(os.tmpdir(), "alloy-store-"))
   dirs.push(d)
   return d
-}
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    return e instanceof AlloyError ? e.code : String(e)
-  }
-  return undefined
 }
 
 describe("AlloyStore", () => {

@@ -3,8 +3,8 @@ import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 import { verifyObjectBytes, parseBundle } from "../../src/core/verify.js"
-import { AlloyError } from "../../src/core/errors.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { codeOf } from "../helpers/errors.js"
 
 let p: PinnedProject
 let bytes: Buffer
@@ -15,14 +15,6 @@ beforeAll(async () => {
 })
 afterAll(() => p.cleanup())
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (e) {
-    return e instanceof AlloyError ? e.code : `not-an-AlloyError: ${e}`
-  }
-}
 
 describe("tamper detection", () => {
   it("the object file's sha256sum equals the pinned digest", () => {
