@@ -12,7 +12,7 @@
  * record or a whole one (plus, at worst, a stray `.<name>.<pid>.<rand>.tmp` that readers skip).
  * The `stage_ended` event is appended only by the export that created the record.
  */
-import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs"
+import { appendFileSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { createHash } from "node:crypto"
 import path from "node:path"
 import { monotonicFactory } from "ulid"

@@ -4,20 +4,10 @@ import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
-import {
-  buildChecked,
-  createIntentFromText,
-  createIntentTemplate,
-  lintBriefSources,
-  lintProject,
-  listIntents,
-  projectStatus,
-  saveBrief,
-  showIntent,
-  type BriefStatus,
-  type IntentWrite,
-  type PinStatus,
-} from "../../service/authoring.js"
+import { createIntentFromText, createIntentTemplate, listIntents, showIntent, type IntentWrite } from "../../service/intents.js"
+import { lintBriefSources, lintProject } from "../../service/lint-project.js"
+import { buildChecked, saveBrief } from "../../service/briefs.js"
+import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { failsStrict, formatWarning, type LintWarning } from "../../core/lint.js"

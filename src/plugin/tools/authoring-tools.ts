@@ -8,7 +8,8 @@ import { AlloyError } from "../../core/errors.js"
 import { INTENT_STATUSES, type Intent } from "../../core/intent.js"
 import type { LintWarning } from "../../core/lint.js"
 import { contextFor } from "../../service/context.js"
-import { buildChecked, createIntent, listIntents, pinChecked, saveBrief, showIntent, updateIntent, type IntentPatch } from "../../service/authoring.js"
+import { createIntent, listIntents, showIntent, updateIntent, type IntentPatch } from "../../service/intents.js"
+import { buildChecked, pinChecked, saveBrief } from "../../service/briefs.js"
 import { runTool } from "../result.js"
 
 const z = tool.schema
