@@ -3,6 +3,7 @@ import { AlloyError } from "../core/errors.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 import type { AlloyContext } from "./context.js"
 import { strayTemps } from "../store/atomic.js"
+import { foundryVersionWarning } from "../foundry/compat.js"
 import { inPinContext, resolvePin } from "./resolve.js"
 
 export interface PinCheck {
@@ -64,6 +65,8 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
     }
   }
   const warnings: string[] = []
+  const versionWarning = foundryVersionWarning(ctx.project.version())
+  if (versionWarning) warnings.push(versionWarning)
   checkFormations(ctx, pins, warnings)
   for (const dir of ["foundry/cycles", "foundry/flows"]) {
     for (const n of strayTemps(ctx.project.abs(dir))) {

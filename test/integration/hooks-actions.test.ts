@@ -249,6 +249,15 @@ describe("options: hooks off", () => {
 })
 
 describe("isolation", () => {
+  it("warns once through OpenCode's log when foundry/VERSION is not the 3.6 line, and still injects", async () => {
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.1")
+    const d = await drive(p.dir)
+    const text = compact(forgeDispatch())
+    expect(JSON.parse(await d.after("foundry_orchestrate", text)).prompt).toContain("## Alloy")
+    await d.after("foundry_orchestrate", text)
+    expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
+  })
+
   it("an unexpected error inside the hook leaves Foundry's result untouched and is reported once", async () => {
     // the cycle file is a folder: reading it fails with an I/O error that is not a pin problem
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")

@@ -166,3 +166,15 @@ describe("the built binary", () => {
     expect(usage.stderr).not.toMatch(/\n\s+at /)
   })
 })
+
+describe("Foundry version", () => {
+  it("verify warns (but passes) when foundry/VERSION is not the 3.6 line the hooks are written for", async () => {
+    const p = await pinned()
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.0")
+    const r = await run(p.dir, "verify")
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^warning foundry\/VERSION is "3\.7\.0"; Alloy's hooks are written for Foundry 3\.6\.x/m)
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.6.2")
+    expect((await run(p.dir, "verify")).out).not.toContain("warning")
+  })
+})

@@ -17,6 +17,7 @@ import type { Logger } from "../log.js"
 import { contextFor } from "../../service/context.js"
 import { createOrchestrateHandler } from "./orchestrate.js"
 import { createStageRunTracker } from "./stage-end.js"
+import { foundryVersionWarning } from "../../foundry/compat.js"
 
 type BeforeHook = NonNullable<Hooks["tool.execute.before"]>
 type AfterHook = NonNullable<Hooks["tool.execute.after"]>
@@ -27,6 +28,7 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
   const ctx = contextFor(typeof directory === "string" && directory ? directory : process.cwd())
   const orchestrate = createOrchestrateHandler(ctx, options, log)
   const runs = createStageRunTracker(ctx, options, log)
+  let versionChecked = false
 
   /** Run a handler; on any error leave the output as it was before the handler touched it. */
   function guarded(what: string, output: { output: string } | undefined, body: () => void): void {
@@ -50,6 +52,13 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
     const tool = input?.tool
     if (typeof tool !== "string" || !tool.startsWith("foundry_")) return DONE
     if (!output || typeof output.output !== "string") return DONE
+    if (!versionChecked) {
+      versionChecked = true
+      guarded("foundry version check", undefined, () => {
+        const w = foundryVersionWarning(ctx.project.version())
+        if (w) log("warn", w)
+      })
+    }
     switch (tool) {
       case "foundry_orchestrate":
         guarded("foundry_orchestrate", output, () => orchestrate(output))
