@@ -203,6 +203,11 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Alloy plugin in the real OpenCod
       // the turn loop finished: the final answer echoes the tool result
       const text = events.filter((e) => e.type === "text").map((e) => e.part?.text ?? "").join("")
       expect(text, describeRun(res)).toContain("MOCK-FINAL:")
+
+      // the agent is offered the wizard skills: they appear in what the runtime sent to the model
+      const offered = JSON.stringify(mock!.chatRequests().map((r) => [(r.body as Json).messages, (r.body as Json).tools]))
+      expect(offered, "alloy-wizard is not visible to the model").toContain("alloy-wizard")
+      expect(offered, "alloy-revise is not visible to the model").toContain("alloy-revise")
     },
     E2E_TIMEOUT,
   )
