@@ -12,7 +12,7 @@
  * record or a whole one (plus, at worst, a stray `.<name>.<pid>.<rand>.tmp` that readers skip).
  * The `stage_ended` event is appended only by the export that created the record.
  */
-import { appendFileSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { createHash } from "node:crypto"
 import path from "node:path"
 import { monotonicFactory } from "ulid"
@@ -293,8 +293,7 @@ export interface ExportResult {
 export function exportStageRun(root: string, run: StageRun): ExportResult {
   const abs = path.resolve(root)
   const key = idempotencyKey({ cycle: run.cycle, stage: run.stage, marker: run.marker, baseSha: run.baseSha })
-  const p = ensureRunsDir(abs)
-  const file = path.join(p.records, `${key}.json`)
+  const file = path.join(runPaths(abs).records, `${key}.json`)
   const rel = path.relative(abs, file).split(path.sep).join("/")
   try {
     statSync(file)
@@ -336,16 +335,7 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       pin_error: run.pinError,
     }),
   )
-  try {
-    makeDirs(p.records)
-  } catch (e) {
-    throw new AlloyError("io_error", `could not create .alloy/runs/records: ${describeIoError(e)}; nothing was written`, { file: ".alloy/runs/records", cause: e })
-  }
-  if (!swept.has(p.records)) {
-    swept.add(p.records)
-    sweepStaleTemps(p.records)
-  }
-  const created = writeFileOnce(file, `${JSON.stringify(record, null, 2)}\n`, 0o644, rel)
+  const created = writeRecordOnce(abs, record)
   if (created) {
     appendEvent(abs, {
       kind: "stage_ended",
@@ -361,26 +351,99 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
 }
 
 
-/** Every complete record in the outbox, oldest run first. Temp files and foreign files are skipped. */
-export function readRunRecords(root: string): RunRecord[] {
-  const dir = runPaths(root).records
+export interface RecordProblem {
+  readonly file: string
+  readonly error: string
+}
+
+/** Most record files read from one folder, and the largest one. */
+export const MAX_RECORDS = 50_000
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024
+
+/**
+ * Read every run record in a records folder (this project's or another outbox), bounded and
+ * tolerant: a file that is not a valid `alloy.run/v1` record is reported, never fatal. Unsorted.
+ */
+export function readRecordFiles(dir: string, read: (file: string) => Buffer | undefined, rel: (p: string) => string): { records: RunRecord[]; problems: RecordProblem[] } {
   let names: string[]
   try {
     names = readdirSync(dir)
   } catch {
-    return []
+    return { records: [], problems: [] }
   }
-  const out: RunRecord[] = []
+  names = names.filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort()
+  const problems: RecordProblem[] = []
+  if (names.length > MAX_RECORDS) {
+    problems.push({ file: rel(dir), error: `${names.length} records; only the first ${MAX_RECORDS} (by name) were read` })
+    names = names.slice(0, MAX_RECORDS)
+  }
+  const records: RunRecord[] = []
   for (const n of names) {
-    if (!RECORD_NAME_RE.test(n)) continue
+    const file = path.join(dir, n)
+    let bytes: Buffer | undefined
     try {
-      const r = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(dir, n), "utf8")))
-      if (r.success) out.push(r.data)
-    } catch {
-      /* unreadable: skipped */
+      bytes = read(file)
+    } catch (e) {
+      problems.push({ file: rel(file), error: (e as Error).message })
+      continue
     }
+    if (!bytes) continue
+    let json: unknown
+    try {
+      json = JSON.parse(bytes.toString("utf8"))
+    } catch {
+      problems.push({ file: rel(file), error: "not valid JSON" })
+      continue
+    }
+    const r = RunRecordSchema.safeParse(json)
+    if (!r.success) {
+      const i = r.error.issues[0]!
+      problems.push({ file: rel(file), error: `not an alloy.run/v1 record: ${i.path.join(".") || "(top level)"}: ${i.message}` })
+      continue
+    }
+    records.push(r.data)
   }
-  return out.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0))
+  return { records, problems }
+}
+
+/** Every complete record in the outbox, oldest run first (run ids are ULIDs). Unreadable files are skipped. */
+export function readRunRecords(root: string): RunRecord[] {
+  const abs = path.resolve(root)
+  const { records } = readRecordFiles(runPaths(abs).records, (f) => readBounded(f, MAX_RECORD_BYTES, relTo(abs, f)), (f) => relTo(abs, f))
+  return records.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0))
+}
+
+/**
+ * Make sure `.alloy/runs/records/` exists as a real folder (no symlinks on the way) before a
+ * record is written; stale temp files of killed writers are swept once per process.
+ */
+export function ensureRecordsDir(root: string): string {
+  const abs = path.resolve(root)
+  const p = ensureRunsDir(abs)
+  refuseLink(p.records, abs)
+  try {
+    makeDirs(p.records)
+  } catch (e) {
+    throw new AlloyError("io_error", `could not create .alloy/runs/records: ${describeIoError(e)}; nothing was written`, { file: ".alloy/runs/records", cause: e })
+  }
+  if (!swept.has(p.records)) {
+    swept.add(p.records)
+    sweepStaleTemps(p.records)
+  }
+  return p.records
+}
+
+/** Write a record under its idempotency key, once (temp file + link). False when it was already there. */
+export function writeRecordOnce(root: string, record: RunRecord, dir: string = ensureRecordsDir(root)): boolean {
+  if (!RECORD_NAME_RE.test(`${record.idempotency_key}.json`)) throw new AlloyError("malformed", `record ${record.run_id} has no valid idempotency key`)
+  const file = path.join(dir, `${record.idempotency_key}.json`)
+  if (existsSync(file)) return false // the common case of a re-import: no temp file, no fsync
+  const checked = RunRecordSchema.parse(record)
+  return writeFileOnce(file, `${JSON.stringify(checked, null, 2)}\n`, 0o644, relTo(path.resolve(root), file))
+}
+
+function relTo(root: string, p: string): string {
+  return path.relative(root, p).split(path.sep).join("/")
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): T {
