@@ -72,6 +72,20 @@ const MAX_TRACE_BYTES = 64 * 1024 * 1024
 const MAX_SESSION_COMMITS = 300
 const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
 
+/** Warnings of one import, each said once. */
+function warningList(): { warnings: string[]; note: (s: string) => void } {
+  const warnings: string[] = []
+  const noted = new Set<string>()
+  return {
+    warnings,
+    note: (s) => {
+      if (noted.has(s)) return
+      noted.add(s)
+      warnings.push(s)
+    },
+  }
+}
+
 /** Read a text file with a size limit; undefined when it does not exist (or is not a regular file). */
 function readLimited(file: string, limit: number): string | undefined {
   let r: BoundedRead
@@ -169,7 +183,7 @@ function result(kind: ImportSourceKind, ref: string, warnings: string[], session
 export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
   const abs = path.resolve(ctx.root, dir)
   const ref = displayPath(ctx, abs)
-  const warnings: string[] = []
+  const { warnings, note } = warningList()
   const readmeText = readLimited(path.join(abs, "README.md"), MAX_WORK_BYTES)
   if (readmeText === undefined) {
     throw new AlloyError("usage", `${ref} is not a dry-run snapshot (no README.md)`, { fix: "pass a folder under .snapshots/ (e.g. .snapshots/<run-id>), written by a dry-run finish" })
@@ -196,13 +210,6 @@ export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
       parentCommit = readme.parent && isSafeRefName(readme.parent) && isGitRepo(ctx.root) ? resolveCommit(ctx.root, readme.parent) : undefined
     }
     return parentCommit
-  }
-  const noted = new Set<string>()
-  const note = (s: string) => {
-    if (!noted.has(s)) {
-      noted.add(s)
-      warnings.push(s)
-    }
   }
   const pinFor = (cycle: string, at: string): PinResult => {
     const seen = tracePins.get(cycle)
@@ -249,14 +256,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
   if (!isGitRepo(ctx.root)) throw new AlloyError("usage", "this project is not a git repository, so there are no branches to import", { fix: "run the command in the repository, or import a snapshot folder" })
   const tip = resolveCommit(ctx.root, branch)
   if (!tip) throw new AlloyError("usage", `there is no branch ${branch}`, { fix: "list candidates with `git branch --list 'work/*' 'archive/*'`" })
-  const warnings: string[] = []
-  const noted = new Set<string>()
-  const note = (s: string) => {
-    if (!noted.has(s)) {
-      noted.add(s)
-      warnings.push(s)
-    }
-  }
+  const { warnings, note } = warningList()
   // every session: the newest commit that holds its WORK.history.yaml
   const touching = logCommits(ctx.root, tip, MAX_SESSION_COMMITS, ["WORK.history.yaml"]).map((c) => c.sha)
   const candidates = [...touching.filter((c) => c !== tip), tip]
@@ -328,14 +328,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
 // ---- work tree -----------------------------------------------------------------------------------
 
 export function importWorktree(ctx: AlloyContext): SourceResult {
-  const warnings: string[] = []
-  const noted = new Set<string>()
-  const note = (s: string) => {
-    if (!noted.has(s)) {
-      noted.add(s)
-      warnings.push(s)
-    }
-  }
+  const { warnings, note } = warningList()
   const texts = {
     md: readLimited(path.join(ctx.root, "WORK.md"), MAX_WORK_BYTES),
     history: readLimited(path.join(ctx.root, "WORK.history.yaml"), MAX_WORK_BYTES),
