@@ -92,7 +92,17 @@ export function formFromPost(p: URLSearchParams): IntentFormState {
     }
     f.criteria.push(c)
   }
-  return f
+  return compact(f)
+}
+
+const evidenceBlank = (e: EvidenceRow) => !e.kind && !e.value.trim() && !e.description.trim() && !e.passing.trim() && !e.failing.trim()
+
+/** Drop the empty rows the form offers for adding (so a re-shown form does not grow, and indexes match what is shown). */
+export function compact(f: IntentFormState): IntentFormState {
+  const criteria = f.criteria
+    .map((c) => ({ ...c, evidence: c.evidence.filter((e) => !evidenceBlank(e)) }))
+    .filter((c) => c.text.trim() || c.evidence.length)
+  return { ...f, criteria }
 }
 
 const lines = (s: string) =>
@@ -115,7 +125,8 @@ export function formToData(f: IntentFormState): { data: Json; body: string; rowO
   const criteria: Json[] = []
   const used = f.criteria.filter((c) => c.id).map((c) => ({ id: c.id }))
   f.criteria.forEach((c, n) => {
-    const ev = c.evidence.map((e, j) => ({ e, j })).filter(({ e }) => e.kind !== "")
+    // an entry with text but no kind is kept: the schema then says what is missing, nothing is dropped silently
+    const ev = c.evidence.map((e, j) => ({ e, j })).filter(({ e }) => !evidenceBlank(e))
     if (!c.text.trim() && !ev.length) return
     let id = c.id
     if (!id) {
@@ -124,8 +135,8 @@ export function formToData(f: IntentFormState): { data: Json; body: string; rowO
     }
     const evidence = ev.map(({ e }) => {
       const o: Json = { kind: e.kind }
-      const key = VALUE_KEY[e.kind]
-      if (key && e.value.trim()) o[key] = e.value.trim()
+      const key = VALUE_KEY[e.kind] ?? "command"
+      if (e.value.trim()) o[key] = e.value.trim()
       if (e.description.trim()) o["description"] = e.description.trim()
       if (e.kind === "law" && e.passing.trim()) o["passing"] = e.passing.trim()
       if (e.kind === "law" && e.failing.trim()) o["failing"] = e.failing.trim()

@@ -22,7 +22,8 @@ export interface ActorFacts {
 
 const list = (cs: readonly string[]) => (cs.length ? cs.join(", ") : "the brief's cycle")
 
-export function nextActor(c: Pick<CriterionVerdict, "verdict" | "gates" | "ref">, f: ActorFacts): NextActor {
+/** `verdict` is any string: a verdict added later (e.g. "contested") still gets an answer. */
+export function nextActor(c: Pick<CriterionVerdict, "gates" | "ref"> & { readonly verdict: string }, f: ActorFacts): NextActor {
   const human = f.humanWho?.trim() || "a person with the sign-off"
   const gateOf = (v: string) => c.gates.filter((g) => g.verdict === v)
   switch (c.verdict) {
@@ -41,7 +42,7 @@ export function nextActor(c: Pick<CriterionVerdict, "verdict" | "gates" | "ref">
       if (!c.gates.length) return { who: "the intent's author", what: "add evidence to the criterion (check, law, human or artefact) and rebuild the brief", done: false }
       const g = gateOf("unproven")
       if (g.length && g.every((x) => x.kind === "human")) return { who: human, what: `sign off ${c.ref} (below, or \`opencode-alloy evidence signoff\`)`, done: false }
-      return { who: "the flow", what: `run ${list(f.cycles)} so the ${g.map((x) => x.kind).join(" and ") || "gates"} produce evidence`, done: false }
+      return { who: "the flow", what: `run ${list(f.cycles)} so its ${g.map((x) => x.kind).join(" and ") || "unproven"} gate${g.length === 1 ? "" : "s"} can produce evidence`, done: false }
     }
     default:
       return { who: "a reviewer", what: `the verdict is "${c.verdict}": read the evidence below and settle it (sign off, or reopen the feedback)`, done: false }

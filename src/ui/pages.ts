@@ -40,6 +40,7 @@ const UI_CSS = `
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fff;color:#0969da;padding:6px;z-index:9}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 h1.page{font-size:22px;margin:0 0 12px}
+h2.h4{margin:28px 0 12px;font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
 .banner{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:10px 14px;margin-bottom:16px}
 .banner.bad{background:#ffebe9;border-color:#cf222e}
 .errors{background:#ffebe9;border:1px solid #cf222e;border-radius:8px;padding:10px 16px;margin-bottom:16px}.errors h2{font-size:15px;margin:0 0 6px;color:#a40e26}
@@ -216,6 +217,12 @@ function actorLine(a: NextActor): string {
   return `<div class="actor${a.done ? " done" : ""}" data-actor="${esc(a.who)}"><strong>${esc(a.who)}</strong>: ${esc(a.what)}</div>`
 }
 
+function actorTable(rows: ReadonlyArray<{ ref: string; verdict: string; a: NextActor }>): string {
+  return `<table class="list" aria-label="Who must act next"><thead><tr><th scope="col">Criterion</th><th scope="col">Verdict</th><th scope="col">Who</th><th scope="col">What</th></tr></thead><tbody>${rows
+    .map((r) => `<tr data-next="${esc(r.ref)}" data-actor="${esc(r.a.who)}"><td><a href="${esc(APP_LINKS.criterion!(r.ref))}">${esc(r.ref)}</a></td><td>${badge(r.verdict)}</td><td><strong>${esc(r.a.who)}</strong></td><td>${esc(r.a.what)}</td></tr>`)
+    .join("")}</tbody></table>`
+}
+
 function options(values: readonly string[], chosen: string | undefined, all: string): string {
   return `<option value="">${esc(all)}</option>${values.map((v) => `<option value="${esc(v)}"${v === chosen ? " selected" : ""}>${esc(v)}</option>`).join("")}`
 }
@@ -237,7 +244,7 @@ export function dashboardBody(ctx: AlloyContext, model: EvidenceModel, q: Dashbo
 <button type="submit" class="secondary">Filter</button> <a href="/">Clear</a></form>`
   const live = `${summaryStrip(model)}
 <h2 class="h4">Who must act next</h2>
-<section class="card" id="next-actions">${next.length ? `<ul>${next.map((x) => `<li data-next="${esc(x.c.ref)}"><a href="${esc(APP_LINKS.criterion!(x.c.ref))}">${esc(x.c.ref)}</a> ${badge(x.c.verdict)} — ${actorLine(x.a)}</li>`).join("")}</ul>` : '<p class="muted">Nothing to do: every criterion shown is satisfied.</p>'}</section>
+<section class="card" id="next-actions">${next.length ? actorTable(next.map((x) => ({ ref: x.c.ref, verdict: x.c.verdict, a: x.a }))) : '<p class="muted">Nothing to do: every criterion shown is satisfied.</p>'}</section>
 <h2 class="h4">Intents, worst first</h2>
 ${intents.map((i) => intentCard(i, model, APP_LINKS)).join("\n") || '<p class="muted">No intent matches. <a href="/intents/new">Write one</a>.</p>'}
 ${model.problems.length ? `<h2 class="h4">Problems while reading</h2><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}`
@@ -249,8 +256,8 @@ export function intentSatisfactionBody(ctx: AlloyContext, model: EvidenceModel, 
   const i = worstFirst(model.intents.filter((x) => x.id === id))[0]
   if (!i) return undefined
   const who = humanWho(ctx)
-  const actors = i.criteria.map((c) => `<li><a href="${esc(APP_LINKS.criterion!(c.ref))}">${esc(c.id)}</a> ${badge(c.verdict)} ${actorLine(actorOf(ctx, model, i, c, who))}</li>`).join("")
-  return `<p><a href="/">← Satisfaction</a> · <a href="/intents/${esc(encodeURIComponent(i.id))}">the intent record</a></p>${liveRegion(`${intentCard(i, model, APP_LINKS)}<h2 class="h4">Who must act next</h2><section class="card"><ul>${actors}</ul></section>`)}`
+  const actors = actorTable(i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, a: actorOf(ctx, model, i, c, who) })))
+  return `<p><a href="/">← Satisfaction</a> · <a href="/intents/${esc(encodeURIComponent(i.id))}">the intent record</a></p>${liveRegion(`${intentCard(i, model, APP_LINKS)}<h2 class="h4">Who must act next</h2><section class="card">${actors}</section>`)}`
 }
 
 /** Why evidence disagrees, when it does: what passed, what failed, and which observations decided. */
