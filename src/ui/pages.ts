@@ -9,7 +9,7 @@
  */
 import type { AlloyContext } from "../service/context.js"
 import { loadEvidence, type EvidenceModel } from "../evidence/model.js"
-import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict } from "../evidence/satisfaction.js"
+import { judgeCriterion, VERDICT_ORDER, type CriterionVerdict, type IntentVerdict } from "../evidence/satisfaction.js"
 import type { Observation } from "../evidence/observations.js"
 import { badge, criterionRow, esc, intentCard, recordOutcome, REPORT_CSS, shortDigest, shortSha, STAGE_CLASS, summaryStrip, timeline, verdictLegend, when, type ViewLinks } from "../evidence/report-html.js"
 import { eventsFile, readEventsFrom, OpenStages } from "../evidence/events.js"
@@ -59,7 +59,7 @@ table.list th{font-size:12px;color:var(--muted)}
 .filters{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;margin-bottom:16px}.filters .field{margin:0}.filters select,.filters input{min-width:160px}
 pre.pack{white-space:pre-wrap;background:#f6f8fa;border:1px solid var(--line);border-radius:8px;padding:12px;font:12px/1.5 ui-monospace,Menlo,Consolas,monospace;overflow:auto}
 .diff .add{background:#dafbe1}.diff .del{background:#ffebe9}.diff span{display:block;white-space:pre-wrap}
-ol.events{list-style:none;margin:0;padding:0}ol.events li{display:grid;grid-template-columns:90px 90px 1fr;gap:8px;padding:4px 0;border-bottom:1px solid #f0f2f4;font-size:13px}
+ol.events{list-style:none;margin:0;padding:0}ol.events li{display:grid;grid-template-columns:170px 80px 1fr;gap:8px;padding:4px 0;border-bottom:1px solid #f0f2f4;font-size:13px}
 .k-stage_blocked{color:#a40e26;font-weight:700}.k-stage_ended{color:#1a7f37}.k-stage_begun{color:#0550ae}
 .actor{border-left:4px solid #0969da;padding:4px 10px;margin:6px 0;background:#f6f8fa}.actor.done{border-color:#1a7f37}
 .decisive{outline:2px solid #0969da;outline-offset:-2px;border-radius:4px}
@@ -274,6 +274,32 @@ function contestedNote(c: CriterionVerdict): string {
 <ul>${c.gates.map((g) => `<li>${esc(g.kind)} gate: ${badge(g.verdict)} ${esc(g.reason)}</li>`).join("")}</ul></section>`
 }
 
+/**
+ * The criterion across bundle builds: for each digest its observations were made under (oldest first),
+ * the verdict the satisfaction rule gives when that build is taken as the current one.
+ */
+export function trendOf(c: CriterionVerdict): Array<{ digest: string | undefined; verdict: string; pass: number; fail: number; waived: number; first: string }> {
+  const byDigest = new Map<string, Observation[]>()
+  for (const o of c.evidence) byDigest.set(o.provenance.digest ?? "", [...(byDigest.get(o.provenance.digest ?? "") ?? []), o])
+  const spec = { ref: c.ref, id: c.id, text: c.text, gates: c.gates.map((g) => ({ id: g.id, kind: g.kind })) }
+  return [...byDigest.entries()]
+    .map(([d, os]) => {
+      const asCurrent = c.evidence.map((o) => ({ ...o, current: d !== "" && o.provenance.digest === d }))
+      const first = os.map((o) => o.at).sort()[0] ?? ""
+      const count = (k: string) => os.filter((o) => o.outcome === k).length
+      return { digest: d || undefined, verdict: d ? judgeCriterion(spec, asCurrent).verdict : "unproven", pass: count("pass"), fail: count("fail"), waived: count("waived"), first }
+    })
+    .sort((a, b) => a.first.localeCompare(b.first))
+}
+
+function trendTable(c: CriterionVerdict, current: string | undefined): string {
+  const t = trendOf(c)
+  if (!t.length) return ""
+  return `<section class="card" id="trend"><h2>Across bundle builds</h2><p class="muted">The verdict each build would have, judged by the same rule from the observations made under it (oldest build first).</p><table class="list" aria-label="Verdict of ${esc(c.ref)} per bundle build"><thead><tr><th scope="col">Build</th><th scope="col">Verdict</th><th scope="col">Pass</th><th scope="col">Fail</th><th scope="col">Waived</th><th scope="col">First observed</th></tr></thead><tbody>${t
+    .map((r) => `<tr data-trend="${esc(r.digest ?? "none")}"><td>${r.digest ? `<code title="${esc(r.digest)}">${esc(shortDigest(r.digest))}</code>${r.digest === current ? " (current)" : ""}` : "no pin"}</td><td>${badge(r.verdict)}</td><td>${r.pass}</td><td>${r.fail}</td><td>${r.waived}</td><td>${esc(when(r.first))}</td></tr>`)
+    .join("")}</tbody></table></section>`
+}
+
 function provenanceTable(c: CriterionVerdict, current: (o: Observation) => string | undefined): string {
   const decisive = new Set(c.gates.flatMap((g) => g.decisive))
   if (!c.evidence.length) return '<p class="muted">No observations yet.</p>'
@@ -307,6 +333,7 @@ ${liveRegion(`
 <h2 class="h4">Who must act next</h2>${actorLine(actorOf(ctx, model, i, c))}
 <table class="criteria"><tbody>${criterionRow(c, current, APP_LINKS)}</tbody></table></section>
 ${contestedNote(c)}
+${trendTable(c, i.briefs.map((b) => currentByBrief.get(b)).find((d) => c.evidence.some((o) => o.provenance.digest === d)) ?? currentByBrief.get(i.briefs[0] ?? ""))}
 <section class="card"><h2>Every observation, with its provenance</h2>${provenanceTable(c, current)}</section>`)}
 ${signoff}`
 }

@@ -390,6 +390,18 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(status).toBe(421)
   })
 
+  test("the dashboard after it all: worst first, who acts next", async () => {
+    await page.setViewportSize({ width: 1100, height: 760 })
+    await page.goto(`${base}/`)
+    const order = await page.locator("section.intent").evaluateAll((els) => els.map((e) => e.getAttribute("data-verdict")))
+    const rank = ["failing", "stale", "unproven", "waived", "satisfied"]
+    expect(order.map((v) => rank.indexOf(v!))).toEqual([...order.map((v) => rank.indexOf(v!))].sort((a, b) => a - b))
+    expect(await page.locator(`#next-actions [data-next="${BRIEF_ID}#AC-1"]`).count()).toBe(1)
+    expect(await page.locator(`#next-actions [data-next="${BRIEF_ID}#AC-4"]`).count()).toBe(0) // signed off: nobody must act
+    await page.screenshot({ path: path.join(SHOTS, "readme.png") })
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
   test("every request the pages made stayed on the app's 127.0.0.1 origin, with no console error", () => {
     expect(foreign).toEqual([])
     expect(requests.length).toBeGreaterThan(20)

@@ -255,3 +255,45 @@ describe("ui pure pieces", () => {
     expect(big.whole).toBe(true)
   })
 })
+
+describe("ui on the evidence fixture", () => {
+  test("the trend across builds agrees with the verdict for the current build, and a stale criterion shows its older build's verdict", async () => {
+    const { makeEvidenceProject, EXPECTED } = await import("../integration/import-fixtures.js")
+    const { importAll } = await import("../../src/evidence/import.js")
+    const { loadEvidence } = await import("../../src/evidence/model.js")
+    const { trendOf } = await import("../../src/ui/pages.js")
+    const proj = await makeEvidenceProject()
+    try {
+      importAll(proj.ctx)
+      const model = loadEvidence(proj.ctx)
+      const current = new Map(model.briefs.map((b) => [b.id, b.current]))
+      let checked = 0
+      for (const i of model.intents)
+        for (const c of i.criteria) {
+          expect(c.verdict).toBe(EXPECTED[c.ref as keyof typeof EXPECTED])
+          const t = trendOf(c)
+          const cur = t.find((r) => r.digest !== undefined && i.briefs.some((b) => current.get(b) === r.digest))
+          if (c.evidence.some((o) => o.current)) {
+            expect(cur?.verdict, c.ref).toBe(c.verdict)
+            checked++
+          }
+          if (c.verdict === "stale") {
+            expect(cur).toBeUndefined()
+            expect(t.length).toBeGreaterThan(0)
+            for (const r of t) expect(r.verdict).not.toBe("stale")
+          }
+        }
+      expect(checked).toBeGreaterThanOrEqual(4)
+    } finally {
+      proj.cleanup()
+    }
+  })
+
+  test("`ui --port` takes a number", async () => {
+    const { main } = await import("../../src/cli/main.js")
+    const out: string[] = []
+    const code = await main(["ui", "--port", "http"], { out: (s) => out.push(s), err: (s) => out.push(s), cwd: process.cwd() })
+    expect(code).toBe(2)
+    expect(out.join("\n")).toContain("--port takes a number")
+  })
+})
