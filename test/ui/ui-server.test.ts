@@ -297,3 +297,37 @@ describe("ui on the evidence fixture", () => {
     expect(out.join("\n")).toContain("--port takes a number")
   })
 })
+
+describe("trend across builds (pure)", () => {
+  test("each build is judged by its own observations", async () => {
+    const { trendOf } = await import("../../src/ui/pages.js")
+    const obs = (id: string, digest: string, outcome: "pass" | "fail", at: string, session: string) => ({
+      id,
+      criterion: "x#AC-1",
+      gate_kind: "law" as const,
+      kind: "appraisal" as const,
+      outcome,
+      summary: id,
+      subject: "item-1",
+      at,
+      provenance: { run_id: id, record: id, stage: "appraise", cycle: "c", session, source: "hook", brief_id: "b", digest },
+      current: digest === "sha256:" + "b".repeat(64),
+      older_bundle: digest !== "sha256:" + "b".repeat(64),
+    })
+    const A = "sha256:" + "a".repeat(64)
+    const B = "sha256:" + "b".repeat(64)
+    const c = {
+      ref: "x#AC-1",
+      id: "AC-1",
+      text: "t",
+      verdict: "satisfied" as const,
+      reason: "",
+      gates: [{ id: "x#AC-1/law", kind: "law" as const, verdict: "satisfied" as const, reason: "", decisive: [] }],
+      evidence: [obs("r2", B, "pass", "2026-05-02T00:00:00Z", "c@2"), obs("r1", A, "fail", "2026-05-01T00:00:00Z", "c@1")],
+    }
+    expect(trendOf(c).map((r) => [r.digest, r.verdict, r.pass, r.fail])).toEqual([
+      [A, "failing", 0, 1],
+      [B, "satisfied", 1, 0],
+    ])
+  })
+})
