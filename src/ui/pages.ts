@@ -257,7 +257,7 @@ export function intentSatisfactionBody(ctx: AlloyContext, model: EvidenceModel, 
   if (!i) return undefined
   const who = humanWho(ctx)
   const actors = actorTable(i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, a: actorOf(ctx, model, i, c, who) })))
-  return `<p><a href="/">← Satisfaction</a> · <a href="/intents/${esc(encodeURIComponent(i.id))}">the intent record</a></p>${liveRegion(`${intentCard(i, model, APP_LINKS)}<h2 class="h4">Who must act next</h2><section class="card">${actors}</section>`)}`
+  return `<p><a href="/">← Satisfaction</a> · <a href="/intents/${esc(encodeURIComponent(i.id))}">the intent record</a></p><h1 class="page">Satisfaction of <code>${esc(i.id)}</code></h1>${liveRegion(`${intentCard(i, model, APP_LINKS)}<h2 class="h4">Who must act next</h2><section class="card">${actors}</section>`)}`
 }
 
 /** Why evidence disagrees, when it does: what passed, what failed, and which observations decided. */

@@ -402,6 +402,22 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     await page.setViewportSize({ width: 1280, height: 900 })
   })
 
+  test("accessible: every form control has a label, every page one h1 and a skip link to main", async () => {
+    for (const url of ["/", "/intents", "/intents/new", `/intents/${NEW_INTENT}/edit`, "/briefs", `/briefs/${NEW_BRIEF}`, "/runs", `/satisfaction/${NEW_INTENT}`, `/satisfaction/${BRIEF_ID}/AC-4`]) {
+      await page.goto(`${base}${url}`)
+      const unlabelled = await page.locator("input:not([type=hidden]), select, textarea").evaluateAll((els) =>
+        els.filter((e) => !((e as unknown as { labels: { length: number } | null }).labels?.length) && !e.getAttribute("aria-label")).map((e) => e.getAttribute("name")),
+      )
+      expect(unlabelled, url).toEqual([])
+      expect(await page.locator("h1").count(), url).toBe(1)
+      expect(await page.locator('a.skip[href="#main"]').count()).toBe(1)
+    }
+    // keyboard: the first Tab reaches the skip link
+    await page.goto(`${base}/`)
+    await page.keyboard.press("Tab")
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { className: string } } }).document.activeElement.className)).toBe("skip")
+  })
+
   test("every request the pages made stayed on the app's 127.0.0.1 origin, with no console error", () => {
     expect(foreign).toEqual([])
     expect(requests.length).toBeGreaterThan(20)
