@@ -22,10 +22,10 @@ export function exitCodeFor(err: AlloyError): number {
 }
 
 export function reportError(io: Io, e: unknown, command: string): number {
-  const err = e instanceof AlloyError ? e : toAlloyError(e)
+  const err = toAlloyError(e)
   if (io.json) io.out(JSON.stringify({ ok: false, command, ...err.toJSON() }, null, 2))
   else {
-    io.err(`opencode-alloy${command ? ` ${command}` : ""}: ${err.message}`)
+    io.err(`opencode-alloy${command ? ` ${command}` : ""}: ${err.describe()}`)
     if (err.fix) io.err(`  fix: ${err.fix}`)
   }
   return exitCodeFor(err)
