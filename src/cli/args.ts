@@ -104,7 +104,7 @@ function ownersOf(commands: Commands, name: string): string[] {
   const walk = (prefix: string[], specs: Commands) => {
     for (const [word, spec] of Object.entries(specs)) {
       const p = [...prefix, word]
-      if (spec.options && Object.prototype.hasOwnProperty.call(spec.options, name)) found.push(p.join(" "))
+      if (spec.options && Object.hasOwn(spec.options, name)) found.push(p.join(" "))
       if (spec.subcommands) walk(p, { ...spec.subcommands })
     }
   }
@@ -124,7 +124,7 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
   const at = firstWord(rest, 0)
   if (at >= 0) {
     const word = rest[at]!
-    const found = Object.prototype.hasOwnProperty.call(commands, word) ? commands[word] : undefined
+    const found = Object.hasOwn(commands, word) ? commands[word] : undefined
     if (!found) {
       const near = suggest(word, Object.keys(commands))
       throw usage(`unknown command ${shown(word)}`, near ? `did you mean \`${PROGRAM} ${near}\`? (\`${PROGRAM} --help\` lists the commands)` : `run \`${PROGRAM} --help\` for the list of commands`)
@@ -135,7 +135,7 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
     // a sub-command is the word right after the command
     if (spec.subcommands && at < rest.length && !isOption(rest[at]!)) {
       const subWord = rest[at]!
-      const sub = Object.prototype.hasOwnProperty.call(spec.subcommands, subWord) ? spec.subcommands[subWord] : undefined
+      const sub = Object.hasOwn(spec.subcommands, subWord) ? spec.subcommands[subWord] : undefined
       if (sub) {
         path.push(subWord)
         spec = sub
@@ -144,7 +144,11 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
         const near = suggest(subWord, Object.keys(spec.subcommands))
         throw usage(
           `unknown ${word} command ${shown(subWord)}`,
-          near ? `did you mean \`${PROGRAM} ${word} ${near}\`?` : `use one of: ${Object.keys(spec.subcommands).map((s) => `${word} ${s}`).join(", ")}`,
+          near
+            ? `did you mean \`${PROGRAM} ${word} ${near}\`?`
+            : `use one of: ${Object.keys(spec.subcommands)
+                .map((s) => `${word} ${s}`)
+                .join(", ")}`,
         )
       }
     }
@@ -163,7 +167,7 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
     if (!isOption(a)) continue
     const long = a.startsWith("--")
     const name = long ? a.slice(2).split("=")[0]! : a.slice(1, 2)
-    const known = long ? Object.prototype.hasOwnProperty.call(declared, name) : shorts.has(name)
+    const known = long ? Object.hasOwn(declared, name) : shorts.has(name)
     if (known) {
       const o = declared[long ? name : shorts.get(name)!]!
       if (o.type === "string" && !(long ? a.includes("=") : a.length > 2)) {

@@ -171,11 +171,10 @@ describe("CLI: shell completion", () => {
     writeFileSync(script, completionScript("bash", commands))
     cleanups.push(() => spawnSync("rm", ["-f", script]))
     const probe = (...words: string[]) => {
-      const r = spawnSync(
-        "bash",
-        ["-c", `source "$0"; COMP_WORDS=(opencode-alloy "$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _opencode_alloy; echo "\${COMPREPLY[*]}"`, script, ...words],
-        { encoding: "utf8", timeout: 10000 },
-      )
+      const r = spawnSync("bash", ["-c", `source "$0"; COMP_WORDS=(opencode-alloy "$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _opencode_alloy; echo "\${COMPREPLY[*]}"`, script, ...words], {
+        encoding: "utf8",
+        timeout: 10000,
+      })
       expect(r.status, r.stderr).toBe(0)
       return r.stdout.trim().split(/\s+/)
     }

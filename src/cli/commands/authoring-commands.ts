@@ -163,13 +163,19 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
   if (!intents.length) throw usageError("name at least one intent: --intent <intent-id>", `e.g. \`opencode-alloy brief new ${args[0]} --intent ${args[0]} --cycle <cycle-id>\``)
   const ctx = new AlloyContext(io.cwd)
   const cycles = strs(v["cycle"])
-  const r = saveBrief(ctx, { id: args[0], intents, ...(cycles.length ? { cycles } : {}), ...(str(v["flow"]) ? { flow: str(v["flow"]) } : {}), ...(str(v["title"]) ? { title: str(v["title"]) } : {}) }, "create")
+  const r = saveBrief(
+    ctx,
+    { id: args[0], intents, ...(cycles.length ? { cycles } : {}), ...(str(v["flow"]) ? { flow: str(v["flow"]) } : {}), ...(str(v["title"]) ? { title: str(v["title"]) } : {}) },
+    "create",
+  )
   if (io.json) {
     io.out(JSON.stringify({ ok: true, id: r.recipe.id, file: r.file, recipe: r.recipe, initialised: r.initialised }, null, 2))
     return EXIT_OK
   }
   if (r.initialised.length) io.out(`Initialised .alloy/ (created ${r.initialised.join(", ")}).`)
-  io.out(`Wrote ${r.file}: brief ${r.recipe.id} from ${r.recipe.intents.join(", ")}${r.recipe.formation.flow ? `, flow ${r.recipe.formation.flow}` : ""}${r.recipe.formation.cycles.length ? `, cycles ${r.recipe.formation.cycles.join(", ")}` : ""}.`)
+  io.out(
+    `Wrote ${r.file}: brief ${r.recipe.id} from ${r.recipe.intents.join(", ")}${r.recipe.formation.flow ? `, flow ${r.recipe.formation.flow}` : ""}${r.recipe.formation.cycles.length ? `, cycles ${r.recipe.formation.cycles.join(", ")}` : ""}.`,
+  )
   io.out(`Add per-stage notes under \`stages:\` in the file if you like. Next: \`opencode-alloy brief build ${r.recipe.id}\`.`)
   return EXIT_OK
 }
@@ -235,7 +241,9 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   io.out(`formation: ${[r.formation.flow ? `flow ${r.formation.flow}` : "", r.formation.cycles.length ? `cycles ${r.formation.cycles.join(", ")}` : ""].filter(Boolean).join("; ") || "(none)"}`)
   if (Object.keys(r.stages).length) io.out(`stage notes: ${Object.keys(r.stages).sort().join(", ")}`)
   if (status) {
-    io.out(`build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`)
+    io.out(
+      `build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`,
+    )
     if (status.pins.length) for (const p of status.pins) io.out(`pinned by ${pinLine(p)}`)
     else io.out(`pinned by: nothing yet (\`opencode-alloy pin <cycle-id> ${r.id}\`)`)
   }
@@ -324,14 +332,17 @@ export const authoringCommands: Commands = {
           status: { type: "string", value: "s", description: "draft (default), active or retired" },
           from: { type: "string", value: "file", description: "take the whole record from this file (relative to the project root)" },
         },
-        examples: ["opencode-alloy intent new release-note-voice --title \"Release notes in our voice\"", "opencode-alloy intent new release-note-voice --from notes/voice.md"],
+        examples: ['opencode-alloy intent new release-note-voice --title "Release notes in our voice"', "opencode-alloy intent new release-note-voice --from notes/voice.md"],
         run: (io, rest, v) => cmdIntentNew(io, rest, v),
       },
       list: {
         summary: "intents with status, criteria and the briefs that use them",
         usage: "intent list",
         examples: ["opencode-alloy intent list --json"],
-        run: (io, rest) => (noArgs("intent list", rest), cmdIntentList(io)),
+        run: (io, rest) => {
+          noArgs("intent list", rest)
+          return cmdIntentList(io)
+        },
       },
       show: {
         summary: "one intent, where it is used, and its lint warnings",
@@ -383,13 +394,19 @@ export const authoringCommands: Commands = {
     summary: "intents, briefs, current digests, pins and whether they are behind",
     usage: "status [--json]",
     examples: ["opencode-alloy status", "opencode-alloy status --json"],
-    run: (io, rest) => (noArgs("status", rest), cmdStatus(io)),
+    run: (io, rest) => {
+      noArgs("status", rest)
+      return cmdStatus(io)
+    },
   },
   demo: {
     summary: "walk through authoring and a replayed Foundry run on an example project in a temp folder (no model, no network)",
     usage: "demo [--keep]",
     options: { keep: { type: "boolean", description: "keep the temp folder and say where it is" } },
     examples: ["opencode-alloy demo", "opencode-alloy demo --keep"],
-    run: (io, rest, v, cli) => (noArgs("demo", rest), cmdDemo(io, v, cli)),
+    run: (io, rest, v, cli) => {
+      noArgs("demo", rest)
+      return cmdDemo(io, v, cli)
+    },
   },
 }

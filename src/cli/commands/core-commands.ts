@@ -35,7 +35,10 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
   } else {
     for (const p of report.pins) {
       if (p.status === "ok") io.out(`${paint(io, "green", "ok")}      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
-      else if (p.status === "stale") io.out(`${paint(io, "yellow", "stale")}   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`)
+      else if (p.status === "stale")
+        io.out(
+          `${paint(io, "yellow", "stale")}   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`,
+        )
       else {
         io.out(`${paint(io, "red", "FAIL")}    ${p.message} [${p.code}]`)
         if (p.fix) io.out(`        fix: ${p.fix}`)
@@ -86,7 +89,11 @@ export function assertKnownBrief(ctx: AlloyContext, id: string): void {
   throw unknownNameError(
     "brief_not_found",
     `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
-    near ? `did you mean ${near}?` : known.length ? `the briefs here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}` : "create it with `opencode-alloy brief new <id> --intent <intent-id>`",
+    near
+      ? `did you mean ${near}?`
+      : known.length
+        ? `the briefs here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}`
+        : "create it with `opencode-alloy brief new <id> --intent <intent-id>`",
   )
 }
 
@@ -101,7 +108,9 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
     const bytes = ctx.store.readObject(what)
     if (!bytes) throw new AlloyError("object_missing", `no object ${what} in .alloy/objects/`)
     if (digestOf(bytes) !== what) {
-      throw new AlloyError("digest_mismatch", `object ${ctx.store.rel(ctx.store.objectFile(what))} does not hash to its name ${what}`, { fix: "rebuild the brief that produced it, or restore the file from git" })
+      throw new AlloyError("digest_mismatch", `object ${ctx.store.rel(ctx.store.objectFile(what))} does not hash to its name ${what}`, {
+        fix: "rebuild the brief that produced it, or restore the file from git",
+      })
     }
     target = { brief_id: parseBundle(bytes, ctx.store.rel(ctx.store.objectFile(what))).brief.id, digest: what }
   } else target = { brief_id: what }
@@ -111,7 +120,15 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
     const pack = stage ? packFor(b, stage.raw) : undefined
     io.out(
       JSON.stringify(
-        { ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }) },
+        {
+          ok: true,
+          brief_id: b.brief.id,
+          digest: r.pin.digest,
+          stale: r.stale,
+          current: r.current,
+          object: r.objectFile,
+          ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }),
+        },
         null,
         2,
       ),

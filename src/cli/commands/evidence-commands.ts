@@ -36,10 +36,14 @@ function printImport(io: Io, r: ImportReport): number {
       if (s.error.fix) io.out(`      fix: ${s.error.fix}`)
       continue
     }
-    io.out(`ok    ${s.kind} ${s.ref}: ${s.records} record${s.records === 1 ? "" : "s"} (${s.created} new, ${s.existing} already imported)${s.sessions ? `, ${s.sessions} session${s.sessions === 1 ? "" : "s"}` : ""}`)
+    io.out(
+      `ok    ${s.kind} ${s.ref}: ${s.records} record${s.records === 1 ? "" : "s"} (${s.created} new, ${s.existing} already imported)${s.sessions ? `, ${s.sessions} session${s.sessions === 1 ? "" : "s"}` : ""}`,
+    )
     for (const w of s.warnings) io.out(`      ! ${w}`)
   }
-  io.out(`Imported ${r.created} new record${r.created === 1 ? "" : "s"}${r.existing ? ` (${r.existing} were already there)` : ""}.${r.created ? " See them with `opencode-alloy runs list`; verdicts with `opencode-alloy report`." : ""}`)
+  io.out(
+    `Imported ${r.created} new record${r.created === 1 ? "" : "s"}${r.existing ? ` (${r.existing} were already there)` : ""}.${r.created ? " See them with `opencode-alloy runs list`; verdicts with `opencode-alloy report`." : ""}`,
+  )
   return r.ok ? EXIT_OK : EXIT_FAIL
 }
 
@@ -143,9 +147,7 @@ function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
     throw unknownIntentIn(ctx, ref, e)
   }
   if (io.json) io.out(JSON.stringify({ ok: true, created: r.created, records: r.records.map((x) => ({ run_id: x.run_id, brief_id: x.pin?.brief_id, digest: x.pin?.digest })) }, null, 2))
-  else
-    for (const x of r.records)
-      io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
+  else for (const x of r.records) io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
   return EXIT_OK
 }
 
@@ -166,7 +168,10 @@ function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
 function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
   if (rest.length) {
     const near = suggest(rest[0]!, ["signoff"])
-    throw usageError(`unknown evidence command ${shown(rest[0]!)}`, near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`")
+    throw usageError(
+      `unknown evidence command ${shown(rest[0]!)}`,
+      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`",
+    )
   }
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
@@ -176,7 +181,11 @@ function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
   if (io.json) {
     io.out(
       JSON.stringify(
-        { ok: true, criteria: intents.flatMap((i) => i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence }))), problems: model.problems },
+        {
+          ok: true,
+          criteria: intents.flatMap((i) => i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence }))),
+          problems: model.problems,
+        },
         null,
         2,
       ),
@@ -293,20 +302,29 @@ export const evidenceCommands: Commands = {
     summary: "the run records, oldest first",
     usage: "runs [list] [--json]",
     examples: ["opencode-alloy runs", "opencode-alloy runs watch --follow"],
-    run: (io, rest) => (noArgs("runs list", rest), cmdRunsList(io)),
+    run: (io, rest) => {
+      noArgs("runs list", rest)
+      return cmdRunsList(io)
+    },
     subcommands: {
       list: {
         summary: "the run records, oldest first",
         usage: "runs list [--json]",
         examples: ["opencode-alloy runs list --json"],
-        run: (io, rest) => (noArgs("runs list", rest), cmdRunsList(io)),
+        run: (io, rest) => {
+          noArgs("runs list", rest)
+          return cmdRunsList(io)
+        },
       },
       watch: {
         summary: "the event stream (.alloy/runs/events.jsonl); --follow keeps printing new events and open stages until Ctrl-C (or ALLOY_WATCH_IDLE_SECONDS idle)",
         usage: "runs watch [--follow] [--json]",
         options: { follow: { type: "boolean", short: "f", description: "keep printing new events until Ctrl-C" } },
         examples: ["opencode-alloy runs watch --follow"],
-        run: (io, rest, v) => (noArgs("runs watch", rest), cmdRunsWatch(io, v)),
+        run: (io, rest, v) => {
+          noArgs("runs watch", rest)
+          return cmdRunsWatch(io, v)
+        },
       },
     },
   },

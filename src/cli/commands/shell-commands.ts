@@ -13,7 +13,8 @@ export function shellCommands(table: () => Commands): Commands {
       details: "Load it from your shell's start-up file; the script completes commands, sub-commands and each command's own options.",
       examples: [
         "opencode-alloy completion bash > ~/.local/share/bash-completion/completions/opencode-alloy",
-        "opencode-alloy completion zsh > \"${fpath[1]}/_opencode-alloy\"",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh syntax, printed as it is
+        'opencode-alloy completion zsh > "${fpath[1]}/_opencode-alloy"',
         "opencode-alloy completion fish > ~/.config/fish/completions/opencode-alloy.fish",
       ],
       run: (io, rest) => {
