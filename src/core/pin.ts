@@ -39,7 +39,7 @@ export function readPinBlock(
   file: string,
   owner?: { kind: "cycle" | "flow"; id: string },
 ): Pin | undefined {
-  if (!Object.prototype.hasOwnProperty.call(frontmatter, PIN_KEY)) return undefined
+  if (!Object.hasOwn(frontmatter, PIN_KEY)) return undefined
   const block = frontmatter[PIN_KEY]
   const target = owner ? `${owner.kind === "flow" ? "--flow " : ""}${owner.id}` : "<cycle>"
   const pinCmd = (brief: string) => `opencode-alloy pin ${target} ${brief}`

@@ -37,7 +37,6 @@ export const LastStageSchema = z.object({
   baseSha: z.string().optional(),
   summary: z.string().optional(),
 })
-export type LastStage = z.infer<typeof LastStageSchema>
 
 const MAX_STATE_BYTES = 64 * 1024
 const MAX_REMEMBERED = 64
@@ -112,7 +111,7 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
 
     afterStageBegin(output) {
       const res = parseJson(output.output)
-      if (!res || res["ok"] !== true) return
+      if (res?.["ok"] !== true) return
       const a = ActiveStageSchema.safeParse(res["active"])
       if (!a.success) return
       const active = a.data
