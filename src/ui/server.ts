@@ -369,7 +369,10 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
 
   /** The event stream, from `Last-Event-ID` (a reconnect), else `from` (the offset the page was rendered at), else the end. */
   function stream(req: http.IncomingMessage, res: Res, u: URL, nonce: string): void {
-    if (streams.size >= MAX_STREAMS) return send(res, 503, "too many open event streams\n", nonce, "text/plain; charset=utf-8")
+    if (streams.size >= MAX_STREAMS) {
+      send(res, 503, "too many open event streams\n", nonce, "text/plain; charset=utf-8")
+      return
+    }
     const asOffset = (v: unknown) => (typeof v === "string" && /^\d{1,15}$/.test(v) ? Number(v) : undefined)
     const file = eventsFile(ctx)
     let offset = asOffset(req.headers["last-event-id"]) ?? asOffset(u.searchParams.get("from")) ?? eventsEnd(ctx)

@@ -3,13 +3,7 @@ import { spawn } from "node:child_process"
 import { AlloyContext } from "../../service/context.js"
 import { startUi } from "../../ui/server.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
-import { str, type Command } from "./types.js"
-
-export const UI_HELP = `Web app:
-  ui [--port <n>] [--open]          a local, live web app on 127.0.0.1 (intents, briefs and bundles,
-                                    runs, satisfaction); prints the URL with this launch's secret.
-                                    --port 0 picks a free port; ALLOY_UI_TOKEN reuses a secret across restarts
-`
+import { str, type Command, type Commands } from "./types.js"
 
 function openBrowser(url: string): void {
   const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open"
@@ -47,4 +41,18 @@ const ui: Command = async (io: Io, rest, v) => {
   return EXIT_OK
 }
 
-export const uiCommands: Record<string, Command> = { ui }
+export const uiCommands: Commands = {
+  ui: {
+    summary: "a local, live web app: intents, briefs and bundles, runs, satisfaction",
+    usage: "ui [--port <n>] [--open]",
+    details:
+      "Listens on 127.0.0.1 only and prints the URL with this launch's secret; every request needs it (then a cookie).\n" +
+      "ALLOY_UI_TOKEN (32-128 URL-safe characters) reuses a secret, so open pages carry on across a restart on the same port.",
+    options: {
+      port: { type: "string", value: "n", description: "port to listen on (default 0: any free port)" },
+      open: { type: "boolean", description: "open the URL in the default browser" },
+    },
+    examples: ["opencode-alloy ui", "opencode-alloy ui --port 8080 --open"],
+    run: ui,
+  },
+}
