@@ -11,6 +11,7 @@ import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
 
 /** Longest text one field may hold (characters). */
 export const MAX_TEXT = 8_000
@@ -202,6 +203,8 @@ const INTENT_FIX = "fix the fields listed, then run `opencode-alloy intent lint`
  * at once as one `invalid_intent` error naming `file` and each field.
  */
 export function validateIntent(data: unknown, body: string, file: string, expectedId?: string): Intent {
+  // text that could steer Foundry's agents is refused first, with its own code (`metadata` never reaches a prompt)
+  if (data && typeof data === "object" && !Array.isArray(data)) assertSafeText("intent record", file, data as Record<string, unknown>, body, ["metadata"])
   const r = IntentSchema.safeParse(data)
   const issues: Array<{ path: PropertyKey[]; message: string }> = r.success ? [] : r.error.issues.map((i) => ({ path: [...i.path], message: i.message }))
   if (!r.success) {

@@ -18,6 +18,8 @@
  * characters and lines that forge Foundry's control lines or sections, wherever they are.
  */
 
+import { AlloyError } from "./errors.js"
+
 /**
  * Characters that never belong in authored text: C0 controls except tab and line feed (carriage
  * returns are normalised away before), DEL, C1 controls (including the 8-bit CSI and OSC),
@@ -123,7 +125,13 @@ function describeChar(c: string): string {
 export function unsafeTextProblem(s: string): UnsafeText | undefined {
   const ctl = HAS_CONTROL_RE.exec(s.replace(/\r\n?/g, "\n"))
   if (ctl) return { problem: `contains the control character ${describeChar(ctl[0])}` }
-  for (const line of s.replace(/\r\n?/g, "\n").split("\n")) {
+  const lines = s.replace(/\r\n?/g, "\n").split("\n")
+  for (const [i, line] of lines.entries()) {
+    const next = lines[i + 1]
+    // a setext heading: the line under it is all `=` or `-`
+    if (next !== undefined && /^ {0,3}(?:=+|-+)[ \t]*$/.test(next) && (SECTION_HEADING_RE.test(`## ${line.trim()}`) || LAW_HEADING_RE.test(`## ${line.trim()}`))) {
+      return { problem: `has a heading that reads like a section of Foundry's prompts (${clipLine(line)} underlined)` }
+    }
     if (CONTROL_LINE_RE.test(line)) return { problem: `has a line that reads like one of Foundry's control lines (${clipLine(line)})` }
     if (SECTION_HEADING_RE.test(line)) return { problem: `has a heading that reads like a section of Foundry's prompts (${clipLine(line)})` }
     if (LAW_HEADING_RE.test(line)) return { problem: `has a heading that reads like a Foundry law heading (${clipLine(line)})` }
@@ -168,4 +176,21 @@ export function unsafeTextIssues(value: unknown, prefix = ""): Array<{ path: str
     if (p) out.push({ path, message: p.problem })
   }
   return out
+}
+
+/**
+ * Refuse authored text that is unsafe (`unsafe_text`): every unsafe field at once, each with its
+ * field path; `skip` names top-level keys that never reach a prompt (e.g. `metadata`).
+ */
+export function assertSafeText(what: string, file: string, fields: Record<string, unknown>, body: string | undefined, skip: readonly string[] = []): void {
+  const kept = Object.fromEntries(Object.entries(fields).filter(([k]) => !skip.includes(k)))
+  const issues = unsafeTextIssues(kept)
+  if (body !== undefined) for (const i of unsafeTextIssues(body, "(body)")) issues.push(i)
+  if (!issues.length) return
+  const list = issues.map((d) => `  - ${d.path}: ${d.message}`).join("\n")
+  throw new AlloyError("unsafe_text", `${file}: ${what} has text that could steer Foundry's agents (${issues.length} field${issues.length === 1 ? "" : "s"}):\n${list}`, {
+    file,
+    details: issues,
+    fix: UNSAFE_TEXT_FIX,
+  })
 }

@@ -9,6 +9,7 @@ import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
 
 const StageKey = z.string().refine(isStage, { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" })
 
@@ -88,6 +89,7 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 
 /** Validate recipe data (parsed YAML or tool input): every problem at once, as one `invalid_recipe` error. */
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
+  if (data && typeof data === "object" && !Array.isArray(data)) assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   const r = RecipeSchema.safeParse(data)
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
   if (expectedId !== undefined && r.data.id !== expectedId) {

@@ -58,13 +58,13 @@ function blocks(...parts: Array<string | undefined>): string {
     .join("\n\n")
 }
 
-/** An intent's heading line: Alloy's `###`, then the flattened title, then the (validated) id. */
-const intentHeading = (i: BundleIntent, extra = "") => `### ${inline(i.title)} (\`${i.id}\`${extra})`
+/** An intent's heading line: Alloy's own words and the (validated) id first, then the flattened title. */
+const intentHeading = (i: BundleIntent, extra = "") => `### Intent \`${i.id}\`${extra}: ${inline(i.title)}`
 
 /** One intent, in full (the brief). */
 export function renderIntentFull(intent: BundleIntent): string {
   return blocks(
-    intentHeading(intent, `, ${intent.status}`),
+    intentHeading(intent, ` (${intent.status})`),
     quoted("Goal", intent.goal),
     quoted("Context", intent.context),
     section("Constraints", bullets(intent.constraints)),
