@@ -2,7 +2,7 @@
 import { AlloyError } from "../core/errors.js"
 import { isDeepStrictEqual } from "node:util"
 import path from "node:path"
-import { assertDigest, assertSlug } from "../core/ids.js"
+import { assertDigest, assertFoundryId, assertSlug } from "../core/ids.js"
 import { parseMarkdown, setFrontmatterBlock } from "../core/frontmatter.js"
 import { PIN_KEY, readPinBlock } from "../core/pin.js"
 import { fileMode, sweepStaleTemps, writeFileAtomic } from "../store/atomic.js"
@@ -20,7 +20,7 @@ export interface PinResult {
 
 export function pinBrief(ctx: AlloyContext, opts: { cycle?: string; flow?: string; brief_id: string; digest?: string }): PinResult {
   const kind = opts.flow !== undefined ? "flow" : "cycle"
-  const id = assertSlug(kind === "flow" ? opts.flow : opts.cycle, `${kind} id`)
+  const id = assertFoundryId(kind === "flow" ? opts.flow : opts.cycle, `${kind} id`)
   const briefId = assertSlug(opts.brief_id, "brief id")
   assertNotOnFlowBranch(ctx, `pin ${briefId} into ${kind} ${id}`)
   const def = kind === "flow" ? ctx.project.readFlow(id) : ctx.project.readCycle(id)
