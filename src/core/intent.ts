@@ -203,8 +203,6 @@ const INTENT_FIX = "fix the fields listed, then run `opencode-alloy intent lint`
  * at once as one `invalid_intent` error naming `file` and each field.
  */
 export function validateIntent(data: unknown, body: string, file: string, expectedId?: string): Intent {
-  // text that could steer Foundry's agents is refused first, with its own code (`metadata` never reaches a prompt)
-  if (data && typeof data === "object" && !Array.isArray(data)) assertSafeText("intent record", file, data as Record<string, unknown>, body, ["metadata"])
   const r = IntentSchema.safeParse(data)
   const issues: Array<{ path: PropertyKey[]; message: string }> = r.success ? [] : r.error.issues.map((i) => ({ path: [...i.path], message: i.message }))
   if (!r.success) {
@@ -219,6 +217,8 @@ export function validateIntent(data: unknown, body: string, file: string, expect
   if (issues.length || !r.success) {
     throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
   }
+  // a valid record whose text could steer Foundry's agents is refused with its own code (`metadata` never reaches a prompt)
+  assertSafeText("intent record", file, data as Record<string, unknown>, body, ["metadata"])
   return { ...r.data, body: body.trim() }
 }
 

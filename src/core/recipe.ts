@@ -89,9 +89,10 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 
 /** Validate recipe data (parsed YAML or tool input): every problem at once, as one `invalid_recipe` error. */
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
-  if (data && typeof data === "object" && !Array.isArray(data)) assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   const r = RecipeSchema.safeParse(data)
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
+  // a valid recipe whose text could steer Foundry's agents is refused with its own code
+  assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   if (expectedId !== undefined && r.data.id !== expectedId) {
     throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md; the id and the file name must match`, {
       file,
