@@ -258,18 +258,19 @@ describe("isolation", () => {
     expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
   })
 
-  it("an unexpected error inside the hook leaves Foundry's result untouched and is reported once", async () => {
-    // the cycle file is a folder: reading it fails with an I/O error that is not a pin problem
+  it("an I/O error while looking the pin up (the cycle file is a folder) blocks the stage; it is never passed through", async () => {
+    // whether the cycle is pinned cannot be established: fail closed, like a bad digest (issue #11)
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     rmSync(cycleFile)
     mkdirSync(cycleFile)
     const d = await drive(p.dir)
     const text = compact(forgeDispatch())
-    expect(await d.after("foundry_orchestrate", text)).toBe(text)
-    expect(await d.after("foundry_orchestrate", text)).toBe(text)
-    expect(d.logs).toHaveLength(1)
-    expect(d.logs[0]!.level).toBe("warn")
-    expect(d.logs[0]!.message).toMatch(/^foundry_orchestrate hook failed, Foundry's result is unchanged: /)
+    for (let i = 0; i < 2; i++) {
+      const res = JSON.parse(await d.after("foundry_orchestrate", text)) as Json
+      expect(res).toMatchObject({ action: "blocked", cycle: "draft-release-note", alloy: { code: "io_error" } })
+      expect(res.reason).toMatch(/not a regular file/)
+      expect(res.prompt).toBeUndefined()
+    }
   })
 
   it("a broken events log does not stop the injection (reported once)", async () => {
