@@ -14,7 +14,8 @@
  *     closed when tampered, and are checked by `verify`.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import type { ToolContext } from "@opencode-ai/plugin"
@@ -265,5 +266,39 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
       const out = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: bad }))))
       expect(out).toMatchObject({ action: "blocked", alloy: { code: "invalid_id" } })
     }
+  })
+})
+
+// ---- caches never skip a check ------------------------------------------------------------------
+
+describe("caches never skip a check", () => {
+  it("a re-pin that keeps the cycle file's size and mtime is seen by the next dispatch", async () => {
+    const p = track(await makePinnedProject())
+    const d = await drive(p.dir)
+    const first = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))
+    expect(first["alloy"]).toMatchObject({ verified: true, digest: p.digest })
+    const file = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
+    const st = statSync(file, { bigint: true })
+    const other = `sha256:${"0".repeat(64)}` // same length as the real digest: same file size
+    writeFileSync(file, readFileSync(file, "utf8").replace(p.digest, other))
+    // put the modification time back, to the nanosecond
+    const ns = st.mtimeNs
+    expect(spawnSync("touch", ["-m", "-d", `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`, file]).status).toBe(0)
+    expect(statSync(file, { bigint: true }).size).toBe(st.size)
+    expect(statSync(file, { bigint: true }).mtimeNs).toBe(st.mtimeNs)
+    const next = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))
+    expect(next).toMatchObject({ action: "blocked", alloy: { code: "object_missing", digest: other } })
+  })
+
+  it("the objects folder replaced by a symlink out of .alloy/ after a verified dispatch is refused on the next read", async () => {
+    const p = track(await makePinnedProject())
+    const d = await drive(p.dir)
+    expect(JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))["alloy"]["verified"]).toBe(true)
+    const objects = path.join(p.dir, ".alloy", "objects", "sha256")
+    const outside = path.join(path.dirname(p.dir), "elsewhere")
+    renameSync(objects, outside)
+    symlinkSync(outside, objects)
+    const next = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))
+    expect(next).toMatchObject({ action: "blocked", alloy: { code: "unsafe_path" } })
   })
 })
