@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util"
 import { realpathSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { EXIT_USAGE, reportError, usageError, type Io } from "./io.js"
+import { EXIT_USAGE, reportError, terminalSafe, usageError, visible, type Io } from "./io.js"
 import { commands, HELP } from "./commands/index.js"
 
 export async function main(argv: string[], io0: { out(s: string): void; err(s: string): void; cwd: string }): Promise<number> {
@@ -48,11 +48,12 @@ export async function main(argv: string[], io0: { out(s: string): void; err(s: s
     const message = `${(e as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300)}`
     const label = commandLabel(argv.find((a) => !a.startsWith("-")))
     if (argv.includes("--json")) io0.out(JSON.stringify({ ok: false, code: "usage", error: `opencode-alloy ${label}: ${message}`, fix: "run `opencode-alloy --help` for usage" }))
-    else io0.err(`opencode-alloy ${label}: ${message}\n  fix: run \`opencode-alloy --help\` for usage`)
+    else io0.err(visible(`opencode-alloy ${label}: ${message}\n  fix: run \`opencode-alloy --help\` for usage`))
     return EXIT_USAGE
   }
   const { values, positionals } = parsed
-  const io: Io = { ...io0, cwd: values.cwd ?? io0.cwd, json: values.json ?? false, color: false }
+  // every text line a command prints goes through one helper that makes escapes visible
+  const io: Io = terminalSafe({ ...io0, cwd: values.cwd ?? io0.cwd, json: values.json ?? false, color: false })
   if (values.version) {
     const { ALLOY_VERSION } = await import("../version.js")
     io.out(ALLOY_VERSION)

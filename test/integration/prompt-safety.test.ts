@@ -15,7 +15,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import type { ToolContext } from "@opencode-ai/plugin"
@@ -25,7 +25,7 @@ import type { Bundle } from "../../src/core/bundle.js"
 import { AlloyPlugin } from "../../src/plugin/plugin.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { verifyAllPins } from "../../src/service/verify-pins.js"
-import { flipByte, makePinnedProject, writeExampleSources, makeProject, type PinnedProject, type TestProject } from "../helpers/project.js"
+import { flipByte, makePinnedProject, writeExampleSources, makeProject, SAMPLE_DIR, type PinnedProject, type TestProject } from "../helpers/project.js"
 import { appraiseDispatch, compact, drive, forgeDispatch, forgeFor, otherAction, setAlloyLine } from "../fixtures/hooks/harness.js"
 import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, outputHeadings } from "../helpers/foundry-prompt.js"
 
@@ -300,5 +300,49 @@ describe("caches never skip a check", () => {
     symlinkSync(outside, objects)
     const next = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))
     expect(next).toMatchObject({ action: "blocked", alloy: { code: "unsafe_path" } })
+  })
+})
+
+// ---- terminals ------------------------------------------------------------------------------
+
+describe("CLI text output makes control and escape sequences visible; --json stays exact", () => {
+  const ESC_SUMMARY = "Done.\u001b[2J\u001b[H\u001b]52;c;ZXZpbA==\u0007 \u009b31m\u202eevil"
+
+  it("runs list, runs watch, evidence, show: no raw escape reaches the terminal; JSON keeps the exact text", async () => {
+    const p = track(await makePinnedProject())
+    const d = await drive(p.dir)
+    // Foundry's stage_end summary (text from an agent) carries escapes into the run record and events
+    const active = JSON.parse(readFileSync(path.join(SAMPLE_DIR, "dot-foundry", "active-stage.json"), "utf8"))
+    mkdirSync(path.join(p.dir, ".foundry"), { recursive: true })
+    writeFileSync(path.join(p.dir, ".foundry", "active-stage.json"), JSON.stringify(active))
+    await d.before("foundry_stage_end", { callID: "c1", args: { summary: ESC_SUMMARY } })
+    writeFileSync(path.join(p.dir, ".foundry", "last-stage.json"), JSON.stringify({ cycle: active.cycle, stage: active.stage, baseSha: active.baseSha, summary: ESC_SUMMARY }))
+    rmSync(path.join(p.dir, ".foundry", "active-stage.json"))
+    await d.after("foundry_stage_end", JSON.stringify({ ok: true, summary: ESC_SUMMARY }), { callID: "c1", args: { summary: ESC_SUMMARY } })
+    // and a hostile bundle in the store, as the brief's current build
+    p.ctx.store.writeRef(p.briefId, writeHostileBundle(p))
+
+    const all: string[] = []
+    for (const argv of [["runs", "list"], ["runs", "watch"], ["evidence"], ["show", p.briefId], ["show", "--stage", "forge", p.cycle], ["status"], ["verify"]]) {
+      const t = await cli(p.dir, argv)
+      expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
+      all.push(t.out, t.err)
+    }
+    // hostile text is shown, with its escapes made visible
+    expect(all.join("\n")).toContain("\\x1b]52;c;ZXZpbA==\\x07")
+    const j = await cli(p.dir, ["runs", "list", "--json"])
+    expect(j.out).toContain(JSON.stringify(ESC_SUMMARY).slice(1, -1).slice(0, 10))
+    expect(JSON.stringify(JSON.parse(j.out))).toContain(JSON.stringify(ESC_SUMMARY).slice(1, -1))
+  })
+
+  it("intent list and intent show name an unsafe intent without printing its escapes", async () => {
+    const p = track(makeProject())
+    writeExampleSources(p.dir)
+    const file = path.join(p.dir, ".alloy", "intents", "release-note-voice.md")
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^title: .*$/m, 'title: "Voice\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J"'))
+    for (const argv of [["intent", "list"], ["intent", "show", "release-note-voice"], ["intent", "lint"]]) {
+      const t = await cli(p.dir, argv)
+      expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
+    }
   })
 })
