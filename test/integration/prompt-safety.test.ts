@@ -15,7 +15,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import type { ToolContext } from "@opencode-ai/plugin"
@@ -344,5 +344,40 @@ describe("CLI text output makes control and escape sequences visible; --json sta
       const t = await cli(p.dir, argv)
       expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
     }
+  })
+})
+
+// ---- pin on a symlinked cycle file ----------------------------------------------------------------
+
+describe("pin on a cycle file that is a symlink", () => {
+  it("edits the target inside the repository; the link stays a link", async () => {
+    const p = track(await makePinnedProject())
+    const link = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
+    const target = path.join(p.dir, "shared", "draft.md")
+    mkdirSync(path.dirname(target), { recursive: true })
+    writeFileSync(target, readFileSync(link, "utf8").replace(/^alloy:.*\n/m, ""))
+    rmSync(link)
+    symlinkSync(path.relative(path.dirname(link), target), link)
+    const r = await cli(p.dir, ["pin", p.cycle, p.briefId])
+    expect(r.code, r.err).toBe(0)
+    expect(lstatSync(link).isSymbolicLink()).toBe(true)
+    expect(readFileSync(target, "utf8")).toContain(p.digest)
+    expect(verifyAllPins(p.ctx).pins.find((x) => x.id === p.cycle)).toMatchObject({ status: "ok" })
+  })
+
+  it("refuses a link that leads out of the repository, and changes nothing", async () => {
+    const p = track(await makePinnedProject())
+    const link = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
+    const outside = path.join(path.dirname(p.dir), "outside.md")
+    const text = readFileSync(link, "utf8").replace(/^alloy:.*\n/m, "")
+    writeFileSync(outside, text)
+    rmSync(link)
+    symlinkSync(outside, link)
+    const r = await cli(p.dir, ["pin", p.cycle, p.briefId, "--json"])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, code: "unsafe_path" })
+    expect(JSON.parse(r.out).error).not.toContain(path.dirname(p.dir))
+    expect(lstatSync(link).isSymbolicLink()).toBe(true)
+    expect(readFileSync(outside, "utf8")).toBe(text)
   })
 })
