@@ -44,7 +44,7 @@ function criteriaLines(intent: BundleIntent): string {
 }
 
 function section(title: string, content: string | undefined): string {
-  return content && content.trim() ? `**${title}**\n\n${content.trim()}` : ""
+  return content?.trim() ? `**${title}**\n\n${content.trim()}` : ""
 }
 
 /** A section of multi-line authored text, quoted. */

@@ -258,19 +258,16 @@ describe("isolation", () => {
     expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
   })
 
-  it("an I/O error while looking the pin up (the cycle file is a folder) blocks the stage; it is never passed through", async () => {
-    // whether the cycle is pinned cannot be established: fail closed, like a bad digest (issue #11)
+  it("a cycle file Alloy cannot read blocks the stage: whether it is pinned is unknown", async () => {
+    // the cycle file is a folder: Alloy cannot establish whether the cycle is pinned, so it fails closed
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     rmSync(cycleFile)
     mkdirSync(cycleFile)
     const d = await drive(p.dir)
-    const text = compact(forgeDispatch())
-    for (let i = 0; i < 2; i++) {
-      const res = JSON.parse(await d.after("foundry_orchestrate", text)) as Json
-      expect(res).toMatchObject({ action: "blocked", cycle: "draft-release-note", alloy: { code: "io_error" } })
-      expect(res.reason).toMatch(/not a regular file/)
-      expect(res.prompt).toBeUndefined()
-    }
+    const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
+    expect(res.action).toBe("blocked")
+    expect(res.alloy.code).toBe("malformed")
+    expect(res.reason).toMatch(/^Alloy: cycle draft-release-note: foundry\/cycles\/draft-release-note\.md is not a regular file\. Fix: /)
   })
 
   it("a broken events log does not stop the injection (reported once)", async () => {

@@ -206,9 +206,8 @@ export interface PinFailure {
 
 /** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
 export function failureReason(f: PinFailure): string {
-  const msg = inline(f.error.message).replace(/[.\s]+$/, "")
-  const problem = msg.startsWith(`cycle ${f.cycle} `) || msg.startsWith(`cycle ${f.cycle}:`) ? msg.slice(`cycle ${f.cycle}`.length).replace(/^:\s*/, " ").trim() : msg
-  const where = problem.startsWith("(") ? `cycle ${f.cycle} ${problem}` : `cycle ${f.cycle}: ${problem}`
+  // flattened: the reason is one line of text an agent reads, whatever the message holds
+  const where = inline(f.error.withContext({ cycle: f.cycle }).describe()).replace(/[.\s]+$/, "")
   const fix = (f.error.fix ?? "run `opencode-alloy verify` to see every pin problem and how to fix it").replaceAll("<cycle>", f.cycle)
   return `Alloy: ${where}. Fix: ${inline(fix)}`
 }
