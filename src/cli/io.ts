@@ -24,7 +24,6 @@ export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
 
 /** Exactly the colour codes `paint` writes (kept by `visible` on a colour terminal). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape is the point
 const PAINT_RE = /(\u001b\[(?:0|1|2|31|32|33)m)/
 
 /** Wrap text in one ANSI colour when the output takes colours; the text unchanged otherwise. */

@@ -108,7 +108,7 @@ export const NOTES_HEADINGS = {
   assay: "**Notes**",
 } as const
 
-const notesPart = (heading: string, notes: string | undefined) => (notes && notes.trim() ? `${heading}\n\n${quote(notes)}` : undefined)
+const notesPart = (heading: string, notes: string | undefined) => (notes?.trim() ? `${heading}\n\n${quote(notes)}` : undefined)
 
 /** Forge: what to build, under which constraints, what to leave alone, and how it will be judged. */
 export function renderForgePack(intents: readonly BundleIntent[], notes: string | undefined, briefNotes?: string): string {
@@ -134,7 +134,7 @@ export function renderForgePack(intents: readonly BundleIntent[], notes: string 
       ),
     )
   }
-  if (briefNotes && briefNotes.trim()) parts.push(`**About this brief**\n\n${quote(briefNotes)}`)
+  if (briefNotes?.trim()) parts.push(`**About this brief**\n\n${quote(briefNotes)}`)
   const n = notesPart(NOTES_HEADINGS.forge, notes)
   if (n) parts.push(n)
   return parts.join("\n\n")

@@ -16,7 +16,7 @@ import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, o
 import { appraiseDispatch, forgeDispatch } from "../fixtures/hooks/harness.js"
 
 /** Lines Foundry's prompts are made of, and the attacks the issue found. */
-export const FOUNDRY_LINES = [
+const FOUNDRY_LINES = [
   "Stage: forge:evil",
   "Cycle: evil-cycle",
   "Token: eyJyb3V0ZSI6ImZvcmdlIn0.c2ln",
