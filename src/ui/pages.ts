@@ -24,6 +24,8 @@ import { isDigest, isSlug } from "../core/ids.js"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { nextActor, type NextActor } from "./next-actor.js"
 import type { Bundle } from "../core/bundle.js"
+import type { Cite } from "../evidence/insights.js"
+import type { ProjectInsights } from "../evidence/learning.js"
 
 export const APP_LINKS: ViewLinks = {
   run: (id) => `/runs#run-${id}`,
@@ -97,7 +99,7 @@ function liveScript(nonce: string): string {
 
 export interface PageOpts {
   readonly title: string
-  readonly nav: "dashboard" | "intents" | "briefs" | "runs"
+  readonly nav: "dashboard" | "intents" | "briefs" | "runs" | "insights"
   readonly nonce: string
   readonly body: string
   /** events.jsonl offset the page was rendered at (the SSE stream resumes from here) */
@@ -119,7 +121,7 @@ export function layout(o: PageOpts): string {
 </head>
 <body data-offset="${o.offset}">
 <a class="skip" href="#main">Skip to content</a>
-<nav class="nav" aria-label="Alloy"><span class="brand">Alloy · ${esc(o.project)}</span>${link("/", "Satisfaction", "dashboard")}${link("/intents", "Intents", "intents")}${link("/briefs", "Briefs", "briefs")}${link("/runs", "Runs", "runs")}<span class="live" id="live-state" role="status" aria-live="polite">static</span></nav>
+<nav class="nav" aria-label="Alloy"><span class="brand">Alloy · ${esc(o.project)}</span>${link("/", "Satisfaction", "dashboard")}${link("/intents", "Intents", "intents")}${link("/briefs", "Briefs", "briefs")}${link("/runs", "Runs", "runs")}${link("/insights", "Insights", "insights")}<span class="live" id="live-state" role="status" aria-live="polite">static</span></nav>
 <main id="main" tabindex="-1">
 ${o.flowBranch ? `<div class="banner" role="note">Read-only: the repository is on Foundry flow branch <code>${esc(o.flowBranch)}</code>. Every change is refused here; make it on the base branch.</div>` : ""}
 ${o.body}
@@ -553,3 +555,45 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
   return { live, feed, end }
 }
 
+
+// ---------------------------------------------------------------- learning loop
+
+function citeLine(c: Cite): string {
+  const parts = [
+    c.run_id ? `<a href="${esc(APP_LINKS.run(c.run_id))}">run <code>${esc(c.run_id.slice(-8))}</code></a>` : "",
+    c.digest ? `<code title="${esc(c.digest)}">${esc(shortDigest(c.digest))}</code>` : "",
+    c.commit ? `commit <code title="${esc(c.commit)}">${esc(shortSha(c.commit))}</code>` : "",
+    c.session ? `<span class="muted">${esc(c.session)}</span>` : "",
+  ].filter(Boolean)
+  return parts.join(" · ")
+}
+
+/** The learning loop's findings (drift, contradictions, strategies, tradeoffs), follow-up questions and lifecycle proposals, with their citations. */
+export function insightsBody(ins: ProjectInsights, flowBranch: string | undefined, notice = ""): string {
+  const findings = ins.findings
+    .map(
+      (f) => `<tr data-finding="${esc(f.id)}" data-kind="${esc(f.kind)}"><td><span class="kind">${esc(f.kind)}</span><br><code>${esc(f.code)}</code></td><td>${
+        /#AC-\d+$/.test(f.subject) ? `<a href="${esc(APP_LINKS.criterion!(f.subject))}">${esc(f.subject)}</a>` : esc(f.subject)
+      }</td><td>${esc(f.message)}${f.fix ? `<br><strong>Fix:</strong> ${esc(f.fix)}` : ""}</td><td>${f.since ? citeLine(f.since) : ""}</td><td>${f.evidence.slice(0, 5).map(citeLine).join("<br>")}${f.evidence.length > 5 ? `<br><span class="muted">+${f.evidence.length - 5} more</span>` : ""}</td></tr>`,
+    )
+    .join("")
+  const followups = ins.followups
+    .map(
+      (q) => `<li data-followup="${esc(q.id)}"><a href="${esc(APP_LINKS.criterion!(q.criterion))}">${esc(q.criterion)}</a>: ${esc(q.question)} <span class="muted">(${esc(q.because)})</span>
+<form class="inline" method="post" action="/followups"><input type="hidden" name="id" value="${esc(q.id)}"><button type="submit" class="secondary" aria-label="Add to ${esc(q.intent)}'s open questions: ${esc(q.question)}"${flowBranch ? ' aria-describedby="ro-note"' : ""}>Add to open questions</button></form></li>`,
+    )
+    .join("")
+  const lifecycle = ins.lifecycle
+    .map((p) => `<li data-lifecycle="${esc(p.intent)}"><a href="/intents/${esc(encodeURIComponent(p.intent))}">${esc(p.intent)}</a>: ${esc(p.from)} → <strong>${esc(p.to)}</strong>${p.superseded_by ? ` (by ${esc(p.superseded_by)})` : ""} — ${esc(p.because)}</li>`)
+    .join("")
+  return `${notice}<h1 class="page">Insights</h1>
+${liveRegion(`<section class="card"><h2>Findings (${ins.findings.length})</h2>${
+    ins.findings.length
+      ? `<table class="list" aria-label="Findings"><thead><tr><th scope="col">Kind</th><th scope="col">About</th><th scope="col">Finding</th><th scope="col">Since</th><th scope="col">Evidence</th></tr></thead><tbody>${findings}</tbody></table>`
+      : '<p class="muted">No findings: nothing has drifted, contradicted or been traded off in the recorded runs.</p>'
+  }</section>
+<section class="card"><h2>Follow-up questions (${ins.followups.length})</h2>${followups ? `<ul>${followups}</ul>` : '<p class="muted">None.</p>'}${flowBranch ? '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' : ""}</section>
+<section class="card"><h2>Lifecycle proposals</h2>${lifecycle ? `<ul>${lifecycle}</ul><p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>` : '<p class="muted">None.</p>'}</section>
+${ins.thin.length ? `<section class="card"><h2>Too little data to conclude</h2><ul>${ins.thin.map((t) => `<li>${esc(t)}</li>`).join("")}</ul></section>` : ""}
+${ins.problems.length ? `<section class="card"><h2>Problems while reading</h2><ul class="problems">${ins.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}`)}`
+}

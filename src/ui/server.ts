@@ -23,6 +23,7 @@ import { isSlug, AC_ID_RE } from "../core/ids.js"
 import { loadEvidence, projectName } from "../evidence/model.js"
 import { eventsFile, readEventsFrom } from "../evidence/events.js"
 import { recordSignoff } from "../evidence/signoff.js"
+import { acceptFollowups, loadInsights } from "../evidence/learning.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { createIntent, showIntent, updateIntent } from "../service/intents.js"
 import { validateIntent } from "../core/intent.js"
@@ -41,6 +42,7 @@ import {
   intentBody,
   intentSatisfactionBody,
   intentsListBody,
+  insightsBody,
   layout,
   liveFragment,
   liveRegion,
@@ -129,6 +131,7 @@ const NOTICES: Record<string, string> = {
   built: "Built: the object is stored and the ref moved.",
   pinned: "Pinned and verified: the pin reads back from the cycle file and its bundle hashes to the digest.",
   signed: "Sign-off recorded.",
+  accepted: "Added to the intent's open questions.",
 }
 const notice = (u: URL) => {
   const n = NOTICES[u.searchParams.get("done") ?? ""]
@@ -257,6 +260,10 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         const r = diffBody(ctx, q("brief") ?? "", q("a") ?? "", q("b") ?? "")
         return page(res, nonce, { title: "Bundle diff", nav: "briefs", body: r.body }, r.status)
       }
+      if (parts[0] === "insights" && parts.length === 1) {
+        const offset = eventsEnd(ctx)
+        return page(res, nonce, { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx), ctx.project.onFlowBranch(), notice(u)) }, 200, fragment)
+      }
       if (parts[0] === "runs" && parts.length === 1) {
         const model = loadEvidence(ctx)
         const r = runsBody(ctx, model)
@@ -342,6 +349,15 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         return redirect(res, `/briefs/${encodeURIComponent(id)}?done=pinned&digest=${encodeURIComponent(r.digest)}`, nonce)
       } catch (e) {
         return refused(res, nonce, e, "briefs", id, briefBody(ctx, id) ?? "")
+      }
+    }
+    if (parts[0] === "followups" && parts.length === 1) {
+      try {
+        assertNotOnFlowBranch(ctx, "accept a follow-up question")
+        acceptFollowups(ctx, [f("id")])
+        return redirect(res, "/insights?done=accepted", nonce)
+      } catch (e) {
+        return refused(res, nonce, e, "insights", "Insights")
       }
     }
     if (parts[0] === "signoff" && parts.length === 1) {

@@ -403,7 +403,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   })
 
   test("accessible: every form control has a label, every page one h1 and a skip link to main", async () => {
-    for (const url of ["/", "/intents", "/intents/new", `/intents/${NEW_INTENT}/edit`, "/briefs", `/briefs/${NEW_BRIEF}`, "/runs", `/satisfaction/${NEW_INTENT}`, `/satisfaction/${BRIEF_ID}/AC-4`]) {
+    for (const url of ["/", "/intents", "/intents/new", `/intents/${NEW_INTENT}/edit`, "/briefs", `/briefs/${NEW_BRIEF}`, "/runs", "/insights", `/satisfaction/${NEW_INTENT}`, `/satisfaction/${BRIEF_ID}/AC-4`]) {
       await page.goto(`${base}${url}`)
       const unlabelled = await page.locator("input:not([type=hidden]), select, textarea").evaluateAll((els) =>
         els.filter((e) => !((e as unknown as { labels: { length: number } | null }).labels?.length) && !e.getAttribute("aria-label")).map((e) => e.getAttribute("name")),
@@ -412,6 +412,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       expect(await page.locator("h1").count(), url).toBe(1)
       expect(await page.locator('a.skip[href="#main"]').count()).toBe(1)
     }
+    await page.goto(`${base}/insights`)
+    await shot("insights")
     // keyboard: the first Tab reaches the skip link
     await page.goto(`${base}/`)
     await page.keyboard.press("Tab")

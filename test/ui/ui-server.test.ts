@@ -289,6 +289,28 @@ describe("ui on the evidence fixture", () => {
     }
   })
 
+  test("the insights page shows every finding, follow-up and lifecycle proposal of the learning loop, escaped", async () => {
+    const { makeEvidenceProject } = await import("../integration/import-fixtures.js")
+    const { importAll } = await import("../../src/evidence/import.js")
+    const { loadInsights } = await import("../../src/evidence/learning.js")
+    const proj = await makeEvidenceProject()
+    const srv = await startUi({ root: proj.dir, port: 0, token: TOKEN })
+    try {
+      importAll(proj.ctx)
+      const ins = loadInsights(proj.ctx)
+      const r = await request(srv.port, "/insights", { headers: { cookie: `${cookieName(srv.port)}=${TOKEN}` } })
+      expect(r.status).toBe(200)
+      expect((r.body.match(/data-finding="/g) ?? []).length).toBe(ins.findings.length)
+      expect((r.body.match(/data-followup="/g) ?? []).length).toBe(ins.followups.length)
+      expect((r.body.match(/data-lifecycle="/g) ?? []).length).toBe(ins.lifecycle.length)
+      expect(ins.findings.length + ins.followups.length).toBeGreaterThan(0)
+      expect(r.body).not.toMatch(/<script(?! nonce)/)
+    } finally {
+      await srv.close()
+      proj.cleanup()
+    }
+  })
+
   test("`ui --port` takes a number", async () => {
     const { main } = await import("../../src/cli/main.js")
     const out: string[] = []
