@@ -321,6 +321,15 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace")
   })
 
+  test("a follow-up question of the learning loop is added to its intent's open questions from the page", async () => {
+    await page.goto(`${base}/insights`)
+    const item = page.locator(`[data-followup]`).filter({ hasText: `${NEW_INTENT}#AC-1` }).first()
+    expect(await item.count()).toBe(1)
+    await item.locator("button").click()
+    await page.waitForURL(/done=accepted/)
+    expect(readFileSync(path.join(p.dir, ".alloy", "intents", `${NEW_INTENT}.md`), "utf8")).toContain(`(${NEW_INTENT}#AC-1)`)
+  })
+
   test("on a work/* branch every write is refused with its code and fix, and nothing changes", async () => {
     execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
     const snapshot = () =>
@@ -355,6 +364,9 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       await page.fill("#nb-id", "another-brief")
       await page.check(`input[name=intent][value="${NEW_INTENT}"]`)
       await page.click("text=Create brief")
+      await refusedHere()
+      await page.goto(`${base}/insights`)
+      await page.locator("[data-followup] button").first().click()
       await refusedHere()
       await page.goto(`${base}/satisfaction/${BRIEF_ID}/AC-4`)
       await page.fill("#signoff-by", "Mallory")
