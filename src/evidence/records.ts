@@ -14,6 +14,7 @@ import {
   writeRecordOnce as writeRunRecordOnce,
   type RecordProblem,
 } from "../service/runs.js"
+import { readPulledRecords } from "../team/pulled.js"
 
 export { MAX_RECORD_BYTES, MAX_RECORDS, type RecordProblem } from "../service/runs.js"
 
@@ -28,9 +29,26 @@ export function readRecordsFrom(dir: string, read: (file: string) => Buffer | un
   return r
 }
 
+/**
+ * This project's records, then those pulled from team stores (docs/oci-store.md) that it does not
+ * hold itself: one record per identity (idempotency key), this project's own copy first.
+ */
 export function readRecords(ctx: AlloyContext): { records: RunRecord[]; problems: RecordProblem[] } {
   if (!ctx.store.exists()) return { records: [], problems: [] }
-  return readRecordsFrom(recordsDir(ctx), (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES), (p) => ctx.store.rel(p))
+  const read = (f: string) => ctx.store.readBytes(f, MAX_RECORD_BYTES)
+  const rel = (p: string) => ctx.store.rel(p)
+  const own = readRecordFiles(recordsDir(ctx), read, rel)
+  const pulled = readPulledRecords(ctx.root, read, rel)
+  const seen = new Set<string>()
+  const records: RunRecord[] = []
+  for (const r of own.records) {
+    seen.add(r.idempotency_key)
+    const { pulled: _claimed, ...local } = r
+    records.push(local)
+  }
+  for (const r of pulled.records) if (!seen.has(r.idempotency_key)) (seen.add(r.idempotency_key), records.push(r))
+  records.sort(compareRecords)
+  return { records, problems: [...own.problems, ...pulled.problems] }
 }
 
 /** Make sure `.alloy/runs/records/` exists (in an initialised project) as a real folder inside `.alloy/`. */

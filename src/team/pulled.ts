@@ -1,0 +1,95 @@
+/**
+ * What `pull` brought from team stores, kept apart from this repository's own outbox and ledger
+ * (inside the git-ignored `.alloy/runs/`, so nothing pulled is ever committed by accident):
+ *
+ *   .alloy/runs/pulled/<store>/store.json              {"store": "oci://<registry>/<repository>"}
+ *   .alloy/runs/pulled/<store>/records/<key>.json      run records, the exact bytes from the store
+ *   .alloy/runs/pulled/<store>/evidence/<path>         evidence ledger files of other repositories
+ *   .alloy/runs/pulled/<store>/origins/<tag>.json      where each one came from (repository, machine, commit, manifest)
+ *
+ * Records are read through the one run-record reader (service/runs `readRecordFiles`); each one
+ * read from here carries `pulled` (its store and origin) so evidence keeps its provenance.
+ */
+import { readdirSync } from "node:fs"
+import path from "node:path"
+import type { RunRecord } from "../core/run-record.js"
+import { readRecordFiles, runPaths, type RecordProblem } from "../service/runs.js"
+import { parseStoreUrl } from "./store-url.js"
+
+export const PULLED_SUBDIR = "pulled"
+
+export interface PulledPaths {
+  readonly dir: string
+  readonly records: string
+  readonly evidence: string
+  readonly origins: string
+  readonly storeFile: string
+}
+
+export function pulledPaths(root: string, slug: string): PulledPaths {
+  const dir = path.join(runPaths(root).dir, PULLED_SUBDIR, slug)
+  return { dir, records: path.join(dir, "records"), evidence: path.join(dir, "evidence"), origins: path.join(dir, "origins"), storeFile: path.join(dir, "store.json") }
+}
+
+/** The origin file of one pulled record. */
+export interface PulledOrigin {
+  readonly store: string
+  readonly tag: string
+  readonly manifest: string
+  readonly repository?: string
+  readonly machine?: string
+  readonly source_commit?: string
+}
+
+const SLUG_RE = /^[a-z0-9._+-]{1,300}$/
+
+/**
+ * Every pulled run record, with `pulled` set from where it lies (a `pulled` key inside a file is
+ * never trusted). Stores are read in name order; unsorted otherwise.
+ */
+export function readPulledRecords(
+  root: string,
+  read: (file: string) => Buffer | undefined,
+  rel: (p: string) => string,
+): { records: RunRecord[]; problems: RecordProblem[] } {
+  const base = path.join(runPaths(root).dir, PULLED_SUBDIR)
+  let slugs: string[]
+  try {
+    slugs = readdirSync(base).filter((s) => SLUG_RE.test(s)).sort()
+  } catch {
+    return { records: [], problems: [] }
+  }
+  const records: RunRecord[] = []
+  const problems: RecordProblem[] = []
+  for (const slug of slugs) {
+    const p = pulledPaths(root, slug)
+    let store = `oci://${slug}`
+    const json = (file: string): Record<string, unknown> | undefined => {
+      try {
+        const b = read(file)
+        const d = b ? (JSON.parse(b.toString("utf8")) as unknown) : undefined
+        return d && typeof d === "object" && !Array.isArray(d) ? (d as Record<string, unknown>) : undefined
+      } catch {
+        return undefined
+      }
+    }
+    const s = json(p.storeFile)?.["store"]
+    if (typeof s === "string") {
+      try {
+        store = parseStoreUrl(s).url
+      } catch {
+        /* keep the folder's name */
+      }
+    }
+    const r = readRecordFiles(p.records, read, rel)
+    problems.push(...r.problems)
+    for (const rec of r.records) {
+      const o = json(path.join(p.origins, `run-${rec.idempotency_key}.json`)) ?? {}
+      const str = (k: string) => (typeof o[k] === "string" && (o[k] as string).length <= 300 ? (o[k] as string) : undefined)
+      const repository = str("repository")
+      const machine = str("machine")
+      records.push({ ...rec, pulled: { store, ...(repository ? { repository } : {}), ...(machine ? { machine } : {}) } })
+    }
+  }
+  return { records, problems }
+}
