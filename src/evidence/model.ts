@@ -13,7 +13,7 @@ import { verifyObjectBytes } from "../core/verify.js"
 import { criterionRef, isDigest } from "../core/ids.js"
 import { toAlloyError } from "../core/errors.js"
 import type { AlloyContext } from "../service/context.js"
-import { deriveObservations, type Observation } from "./observations.js"
+import { deriveObservations, pulledStores, type Observation } from "./observations.js"
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { parseLawValidators, type Validator } from "./laws.js"
 import { readRecords } from "./records.js"
@@ -265,13 +265,6 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
       problems: model.problems,
     },
   }
-}
-
-/** The team stores pulled records came from (docs/oci-store.md), with how many records each gave. */
-export function pulledStores(records: readonly RunRecord[]): Array<{ store: string; records: number }> {
-  const n = new Map<string, number>()
-  for (const r of records) if (r.pulled) n.set(r.pulled.store, (n.get(r.pulled.store) ?? 0) + 1)
-  return [...n.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([store, records]) => ({ store, records }))
 }
 
 /** For `status`: verdict lines and JSON. Never throws; a project without `.alloy/` gets one line saying so. */

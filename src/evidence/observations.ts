@@ -67,6 +67,13 @@ export function describePulled(p: NonNullable<RunRecord["pulled"]>): string {
   return who ? `${p.store} (${who})` : p.store
 }
 
+/** The team stores pulled records came from (docs/oci-store.md), with how many records each gave. */
+export function pulledStores(records: readonly RunRecord[]): Array<{ store: string; records: number }> {
+  const n = new Map<string, number>()
+  for (const r of records) if (r.pulled) n.set(r.pulled.store, (n.get(r.pulled.store) ?? 0) + 1)
+  return [...n.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([store, records]) => ({ store, records }))
+}
+
 export interface Observation {
   /** stable id: hash of what was observed */
   readonly id: string

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { main } from "../../src/cli/main.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
-import { push, pull } from "../../src/team/transfer.js"
+import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
 import { parseManifest, parseTag } from "../../src/team/layout.js"
 import { RegistryClient } from "../../src/team/registry.js"
@@ -94,6 +94,13 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(b.json()).toEqual(verifyA)
     expect(await b.run("report")).toBe(0)
     expect(b.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records)`)
+    expect(await b.run("status")).toBe(0)
+    expect(b.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records)`)
+    expect(await b.run("report", "--html", "report.html")).toBe(0)
+    expect(readFileSync(path.join(bDir, "report.html"), "utf8")).toContain(`evidence drawn from team stores: ${store} (22)`)
+    expect(await b.run("export", "--format", "intoto")).toBe(0)
+    const statement = JSON.parse(b.out.join("\n").split("\n")[0]!) as { predicate: { stores?: unknown } }
+    expect(statement.predicate.stores).toEqual([{ store, records: 22 }])
     expect(await b.run("evidence", "--json")).toBe(0)
     const obs = (b.json()["criteria"] as Array<{ observations: Array<{ provenance: { store?: string } }> }>).flatMap((c) => c.observations)
     expect(obs.length).toBeGreaterThan(0)
@@ -194,6 +201,42 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(e).toMatchObject({ code: "network_error" })
   })
 
+  test("an interrupted push resumes: the second run sends only what is missing, and chunked uploads arrive whole", async () => {
+    const target = `oci://${reg.host}/team/resume`
+    const cut = await startProxy(reg.host, { intercept: (_m, _p, n) => (n > 40 ? { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"disk died"}]}' } : undefined) })
+    try {
+      const e = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${cut.host}/team/resume`), { backoffMs: 1, maxAttempts: 2 }).catch((x: unknown) => x)
+      expect(e).toMatchObject({ code: "network_error" })
+    } finally {
+      await cut.stop()
+    }
+    const first = await new RegistryClient(parseStoreUrl(target)).listTags()
+    expect(first.length).toBeGreaterThan(0)
+    expect(first.length).toBeLessThan(25)
+    const counting = await startProxy(reg.host)
+    const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${counting.host}/team/resume`), { chunkBytes: 512 }).finally(() => counting.stop())
+    expect(counting.log.filter((l) => l.method === "PATCH" && l.status === 202).length).toBeGreaterThan(r.stats.blobsUploaded)
+    expect(r.created.object + r.created.run + r.created.evidence).toBe(25 - first.length)
+    expect(r.existing.object + r.existing.run + r.existing.evidence).toBe(first.length)
+    const dDir = freshClone(p.dir, "clone-d", p.olderDigest)
+    const d = await import("../../src/team/transfer.js").then((m) => m.pull(new AlloyContext(dDir), parseStoreUrl(target)))
+    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0 })
+  })
+
+  test("quota and denial answers become quota_exceeded and auth_failed", async () => {
+    const full = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 413, body: '{"errors":[{"code":"SIZE_INVALID","message":"too big"}]}' } : undefined) })
+    const denied = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"storage quota exceeded for this organisation"}]}' } : undefined) })
+    const forbidden = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' } : undefined) })
+    try {
+      for (const [proxy, code] of [[full, "quota_exceeded"], [denied, "quota_exceeded"], [forbidden, "auth_failed"]] as const) {
+        const e = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/quota`)).catch((x: unknown) => x)
+        expect(e).toMatchObject({ code })
+      }
+    } finally {
+      await Promise.all([full.stop(), denied.stop(), forbidden.stop()])
+    }
+  })
+
   test("Bearer token challenge: a token from the realm with basic credentials; none or wrong ones fail with auth_failed", async () => {
     const proxy = await startProxy(reg.host, { bearer: { user: "ci", password: "s3cret-Bearer" } })
     try {
@@ -210,6 +253,50 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     } finally {
       await proxy.stop()
     }
+  })
+})
+
+describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () => {
+  let reg: Registry
+  let p: EvidenceProject
+  beforeAll(async () => {
+    reg = await startRegistry()
+    p = await makeEvidenceProject()
+  }, 120_000)
+  afterAll(async () => {
+    p?.cleanup()
+    await reg?.stop()
+  })
+
+  test("each imports part of the work, both sync twice: one consistent report, equal to one machine that saw everything", async () => {
+    const store = `oci://${reg.host}/team/two`
+    const one = cli(p.dir)
+    expect(await one.run("import")).toBe(0)
+    expect(await one.run("report", "--json")).toBe(0)
+    const reference = verdicts(one.json())
+
+    const aDir = freshClone(p.dir, "machine-a")
+    const bDir = freshClone(p.dir, "machine-b")
+    const a = cli(aDir)
+    const b = cli(bDir)
+    expect(await a.run("import", "snapshot", p.snapshotA)).toBe(0)
+    expect(await a.run("import", "worktree")).toBe(0)
+    expect(await b.run("import", "snapshot", p.snapshotB)).toBe(0)
+    for (const m of [a, b]) expect(await m.run("store", "set", store)).toBe(0)
+    expect(await a.run("sync")).toBe(0)
+    expect(await b.run("sync")).toBe(0)
+    expect(await a.run("sync")).toBe(0)
+    expect(await b.run("sync", "--json")).toBe(0)
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0 })
+
+    expect(await a.run("report", "--json")).toBe(0)
+    const ra = a.json()
+    expect(await b.run("report", "--json")).toBe(0)
+    const rb = b.json()
+    expect(verdicts(ra)).toEqual(verdicts(rb))
+    expect(verdicts(ra)).toEqual(reference)
+    expect((ra["records"] as unknown[]).length).toBe((one.json() as { records?: unknown[] }).records?.length ?? 22)
+    expect((rb["records"] as unknown[]).length).toBe(22)
   })
 })
 

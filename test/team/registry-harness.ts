@@ -13,11 +13,14 @@ import path from "node:path"
 export const REGISTRY_BIN = "/usr/bin/docker-registry"
 export const HTPASSWD_BIN = "/usr/bin/htpasswd"
 
-/** Why the registry tests cannot run here, or undefined when they can. In CI a missing binary is a failure, not a skip. */
+/** In CI (`CI` set, or ALLOY_OCI_REQUIRE=1 as .ci/run sets it) a missing binary fails the tests instead of skipping them. */
+const REQUIRED = !!process.env["CI"] || process.env["ALLOY_OCI_REQUIRE"] === "1"
+
+/** Why the registry tests cannot run here, or undefined when they can. */
 export function registryUnavailable(): string | undefined {
   if (existsSync(REGISTRY_BIN)) return undefined
   const why = `${REGISTRY_BIN} is not installed (apt-get install docker-registry)`
-  if (process.env["CI"]) throw new Error(`${why}; CI must install it (.ci/run)`)
+  if (REQUIRED) throw new Error(`${why}; CI must install it (.ci/run)`)
   return why
 }
 
@@ -82,7 +85,7 @@ export async function startRegistry(opts: { htpasswd?: string } = {}): Promise<R
 /** An htpasswd line (bcrypt, as the registry requires) from Debian's apache2-utils. */
 export function htpasswdLine(user: string, password: string): string | undefined {
   if (!existsSync(HTPASSWD_BIN)) {
-    if (process.env["CI"]) throw new Error(`${HTPASSWD_BIN} is not installed (apt-get install apache2-utils); CI must install it`)
+    if (REQUIRED) throw new Error(`${HTPASSWD_BIN} is not installed (apt-get install apache2-utils); CI must install it`)
     return undefined
   }
   const r = spawnSync(HTPASSWD_BIN, ["-nbB", user, password], { encoding: "utf8", timeout: 10_000 })
@@ -108,6 +111,8 @@ export interface ProxyOptions {
   readonly tamperBlob?: boolean
   /** answer this many requests to /v2/ paths with 503 first */
   readonly failFirst?: number
+  /** answer a request itself (n counts the /v2/ requests so far, from 1); undefined forwards it */
+  readonly intercept?: (method: string, path: string, n: number) => { status: number; body?: string } | undefined
   /** demand `Authorization: Bearer <token>`; tokens come from /token for these basic credentials */
   readonly bearer?: { readonly user: string; readonly password: string }
 }
@@ -117,6 +122,7 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   const [thost, tport] = target.split(":")
   const log: ProxyLog[] = []
   let failures = opts.failFirst ?? 0
+  let seen = 0
   const token = `tok-${Math.random().toString(36).slice(2)}`
   const state = { tokenRequests: 0, tampered: 0 }
   let self = ""
@@ -132,6 +138,13 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
       }
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }))
       return done(200)
+    }
+    if (url.startsWith("/v2/")) seen++
+    const answer = url.startsWith("/v2/") ? opts.intercept?.(req.method ?? "", url.split("?")[0]!, seen) : undefined
+    if (answer) {
+      req.resume()
+      res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body ?? "")
+      return done(answer.status)
     }
     if (failures > 0 && url.startsWith("/v2/")) {
       failures--
