@@ -116,6 +116,12 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(existsSync(path.join(pulledDir, "evidence"))).toBe(true)
     expect(readdirSync(path.join(pulledDir, "evidence"))).toEqual([])
 
+    // records this clone then makes itself (the same stage runs) are one record per identity, not two
+    expect(await b.run("import", "snapshot", p.snapshotA)).toBe(0)
+    expect(await b.run("report", "--json")).toBe(0)
+    expect((b.json()["records"] as unknown[]).length).toBe(22)
+    expect(verdicts(b.json())).toEqual(verdicts(reportA))
+
     // a second pull adds nothing and downloads nothing
     expect(await b.run("pull", "--json")).toBe(0)
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
