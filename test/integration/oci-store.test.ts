@@ -12,7 +12,7 @@ import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
-import { parseManifest, parseTag } from "../../src/team/layout.js"
+import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
@@ -158,6 +158,22 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     } finally {
       await proxy.stop()
     }
+  })
+
+  test("a tag that holds another record than it names fails the pull closed", async () => {
+    const target = parseStoreUrl(`oci://${reg.host}/team/forged`)
+    await push(new AlloyContext(p.dir), target)
+    const client = new RegistryClient(target)
+    const name = readdirSync(path.join(p.dir, ".alloy", "runs", "records")).sort()[0]!
+    const bytes = readFileSync(path.join(p.dir, ".alloy", "runs", "records", name))
+    const forgedKey = "f".repeat(64)
+    const m = manifestBytes({ kind: "run", id: forgedKey, blob: { mediaType: "", digest: digestOf(bytes), size: bytes.length }, annotations: {} })
+    expect((await client.putManifest(`run-${forgedKey}`, m)).status).toBe(201)
+    const eDir = freshClone(p.dir, "clone-e")
+    const e = cli(eDir)
+    expect(await e.run("pull", "--store", target.url, "--json")).toBe(1)
+    expect(e.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
+    expect(existsSync(path.join(eDir, ".alloy", "runs", "pulled"))).toBe(false)
   })
 
   test("eight concurrent pushers of overlapping records leave exactly one manifest per record", async () => {
