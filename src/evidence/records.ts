@@ -14,9 +14,9 @@ import {
   writeRecordOnce as writeRunRecordOnce,
   type RecordProblem,
 } from "../service/runs.js"
-import { readPulledRecords } from "../team/pulled.js"
+import { readPulledRecords } from "../service/pulled.js"
 
-export { MAX_RECORD_BYTES, MAX_RECORDS, type RecordProblem } from "../service/runs.js"
+export { MAX_RECORD_BYTES, type RecordProblem } from "../service/runs.js"
 
 export function recordsDir(ctx: AlloyContext): string {
   return runPaths(ctx.root).records
@@ -46,7 +46,11 @@ export function readRecords(ctx: AlloyContext): { records: RunRecord[]; problems
     const { pulled: _claimed, ...local } = r
     records.push(local)
   }
-  for (const r of pulled.records) if (!seen.has(r.idempotency_key)) (seen.add(r.idempotency_key), records.push(r))
+  for (const r of pulled.records) {
+    if (seen.has(r.idempotency_key)) continue
+    seen.add(r.idempotency_key)
+    records.push(r)
+  }
   records.sort(compareRecords)
   return { records, problems: [...own.problems, ...pulled.problems] }
 }

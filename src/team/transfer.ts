@@ -31,7 +31,7 @@ import { projectName } from "../evidence/model.js"
 import { findCredentials } from "./credentials.js"
 import { RegistryClient, type ClientOptions, type TransferStats } from "./registry.js"
 import { readTeamConfig, type StoreRef } from "./store-url.js"
-import { pulledPaths } from "./pulled.js"
+import { pulledPaths } from "../service/pulled.js"
 import {
   EMPTY_BYTES,
   EMPTY_DIGEST,

@@ -4,17 +4,7 @@ import { push, pull, sync, type TransferReport } from "../../team/transfer.js"
 import { parseStoreUrl, readTeamConfig, resolveStore, writeStoreSetting, CONFIG_FILE } from "../../team/store-url.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
-import { str, type Command, type OptionValues } from "./types.js"
-
-export const TEAM_HELP = `Team store (an OCI registry: GHCR, ECR, GAR, ACR, Harbor, Zot, distribution):
-  push [--store oci://<registry>/<repo>]  send bundles, run records and the evidence ledger; what is
-                                    there already is not sent again
-  pull [--store ...]                fetch what others pushed; every byte is checked before anything is stored
-  sync [--store ...]                pull, then push
-  store [set oci://<registry>/<repo>]
-                                    show or set the project's store (${CONFIG_FILE}; commit it)
-                                    --plain-http: allow http to a registry that is not on this machine
-`
+import { str, type Command, type Commands, type OptionSpec, type OptionValues } from "./types.js"
 
 const KINDS = ["object", "run", "evidence"] as const
 const NAMES = { object: ["bundle", "bundles"], run: ["run record", "run records"], evidence: ["ledger file", "ledger files"] } as const
@@ -70,26 +60,76 @@ const syncCmd: Command = async (io, rest, v) => {
   return EXIT_OK
 }
 
-const storeCmd: Command = (io, rest, v) => {
-  const [sub, url, ...more] = rest
+const storeSet: Command = (io, rest, v) => {
+  const [url, ...more] = rest
+  if (!url || more.length) throw usageError("usage: opencode-alloy store set oci://<registry>/<repository>")
   const ctx = new AlloyContext(io.cwd)
-  if (sub === "set") {
-    if (!url || more.length) throw usageError("usage: opencode-alloy store set oci://<registry>/<repository>")
-    ctx.store.requireInit()
-    assertNotOnFlowBranch(ctx, `change ${CONFIG_FILE}`)
-    const s = parseStoreUrl(url, { plainHttp: v["plain-http"] === true })
-    writeStoreSetting(ctx.root, s)
-    if (io.json) io.out(JSON.stringify({ ok: true, store: s.url, file: CONFIG_FILE }, null, 2))
-    else io.out(`Set the team store to ${s.url} in ${CONFIG_FILE}; commit it so CI and everyone use the same.`)
-    return EXIT_OK
-  }
-  if (sub !== undefined) throw usageError(`unknown store command "${sub.slice(0, 24)}"`, "use `opencode-alloy store` or `store set oci://<registry>/<repository>`")
+  ctx.store.requireInit()
+  assertNotOnFlowBranch(ctx, `change ${CONFIG_FILE}`)
+  const s = parseStoreUrl(url, { plainHttp: v["plain-http"] === true })
+  writeStoreSetting(ctx.root, s)
+  if (io.json) io.out(JSON.stringify({ ok: true, store: s.url, file: CONFIG_FILE }, null, 2))
+  else io.out(`Set the team store to ${s.url} in ${CONFIG_FILE}; commit it so CI and everyone use the same.`)
+  return EXIT_OK
+}
+
+const storeShow: Command = (io, rest) => {
+  if (rest.length) throw usageError(`unknown store command "${String(rest[0]).slice(0, 24)}"`, "use `opencode-alloy store` or `store set oci://<registry>/<repository>`")
+  const ctx = new AlloyContext(io.cwd)
   const cfg = readTeamConfig(ctx.root)
   const env = process.env["ALLOY_STORE"]
   const shown = env ?? cfg.store
   if (io.json) io.out(JSON.stringify({ ok: true, store: shown ?? null, from: env ? "ALLOY_STORE" : cfg.store ? CONFIG_FILE : null }, null, 2))
-  else io.out(shown ? `${parseStoreUrl(shown).url} (from ${env ? "ALLOY_STORE" : CONFIG_FILE})` : `No team store is set. Set one with \`opencode-alloy store set oci://<registry>/<repository>\`.`)
+  else io.out(shown ? `${parseStoreUrl(shown).url} (from ${env ? "ALLOY_STORE" : CONFIG_FILE})` : "No team store is set. Set one with `opencode-alloy store set oci://<registry>/<repository>`.")
   return EXIT_OK
 }
 
-export const teamCommands: Record<string, Command> = { push: pushCmd, pull: pullCmd, sync: syncCmd, store: storeCmd }
+const STORE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  store: { type: "string", value: "oci://registry/repo", description: "the team store (default: ALLOY_STORE, else `store` in .alloy/config.json)" },
+  "plain-http": { type: "boolean", description: "allow plain http to a registry that is not on this machine (loopback registries always use http)" },
+}
+
+const TRANSFER_DETAILS =
+  "Credentials: ALLOY_REGISTRY_USERNAME + ALLOY_REGISTRY_PASSWORD, ALLOY_REGISTRY_TOKEN, or the `auths` entry of ~/.docker/config.json (docker login). The stored layout: docs/oci-store.md."
+
+export const teamCommands: Commands = {
+  push: {
+    summary: "send bundles, run records and the evidence ledger to the team store (an OCI registry); what is there already is not sent again",
+    usage: "push [--store oci://<registry>/<repository>] [--plain-http] [--json]",
+    details: TRANSFER_DETAILS,
+    options: STORE_OPTIONS,
+    examples: ["opencode-alloy push --store oci://ghcr.io/acme/alloy-evidence", "opencode-alloy push --json"],
+    run: pushCmd,
+  },
+  pull: {
+    summary: "fetch what others pushed to the team store; every byte is checked against its digest before anything is stored",
+    usage: "pull [--store oci://<registry>/<repository>] [--plain-http] [--json]",
+    details: `${TRANSFER_DETAILS} Run records and ledger files of others go to .alloy/runs/pulled/<store>/; report, status and evidence include them with their origin.`,
+    options: STORE_OPTIONS,
+    examples: ["opencode-alloy pull", "opencode-alloy pull --store oci://127.0.0.1:5000/team/alloy"],
+    run: pullCmd,
+  },
+  sync: {
+    summary: "pull from the team store, then push to it",
+    usage: "sync [--store oci://<registry>/<repository>] [--plain-http] [--json]",
+    details: TRANSFER_DETAILS,
+    options: STORE_OPTIONS,
+    examples: ["opencode-alloy sync"],
+    run: syncCmd,
+  },
+  store: {
+    summary: "show the project's team store",
+    usage: ["store [--json]", "store set oci://<registry>/<repository>"],
+    examples: ["opencode-alloy store", "opencode-alloy store set oci://ghcr.io/acme/alloy-evidence"],
+    run: storeShow,
+    subcommands: {
+      set: {
+        summary: `set the project's team store in ${CONFIG_FILE} (commit it so CI and everyone use the same)`,
+        usage: "store set oci://<registry>/<repository> [--plain-http]",
+        options: { "plain-http": STORE_OPTIONS["plain-http"]! },
+        examples: ["opencode-alloy store set oci://ghcr.io/acme/alloy-evidence"],
+        run: storeSet,
+      },
+    },
+  },
+}

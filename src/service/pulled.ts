@@ -1,5 +1,5 @@
 /**
- * What `pull` brought from team stores, kept apart from this repository's own outbox and ledger
+ * What `pull` (src/team) brought from team stores, kept apart from this repository's own outbox and ledger
  * (inside the git-ignored `.alloy/runs/`, so nothing pulled is ever committed by accident):
  *
  *   .alloy/runs/pulled/<store>/store.json              {"store": "oci://<registry>/<repository>"}
@@ -13,8 +13,7 @@
 import { readdirSync } from "node:fs"
 import path from "node:path"
 import type { RunRecord } from "../core/run-record.js"
-import { readRecordFiles, runPaths, type RecordProblem } from "../service/runs.js"
-import { parseStoreUrl } from "./store-url.js"
+import { readRecordFiles, runPaths, type RecordProblem } from "./runs.js"
 
 export const PULLED_SUBDIR = "pulled"
 
@@ -29,16 +28,6 @@ export interface PulledPaths {
 export function pulledPaths(root: string, slug: string): PulledPaths {
   const dir = path.join(runPaths(root).dir, PULLED_SUBDIR, slug)
   return { dir, records: path.join(dir, "records"), evidence: path.join(dir, "evidence"), origins: path.join(dir, "origins"), storeFile: path.join(dir, "store.json") }
-}
-
-/** The origin file of one pulled record. */
-export interface PulledOrigin {
-  readonly store: string
-  readonly tag: string
-  readonly manifest: string
-  readonly repository?: string
-  readonly machine?: string
-  readonly source_commit?: string
 }
 
 const SLUG_RE = /^[a-z0-9._+-]{1,300}$/
@@ -74,13 +63,7 @@ export function readPulledRecords(
       }
     }
     const s = json(p.storeFile)?.["store"]
-    if (typeof s === "string") {
-      try {
-        store = parseStoreUrl(s).url
-      } catch {
-        /* keep the folder's name */
-      }
-    }
+    if (typeof s === "string" && /^oci:\/\/[A-Za-z0-9.:[\]_-]+\/[a-z0-9._/-]{1,255}$/.test(s)) store = s
     const r = readRecordFiles(p.records, read, rel)
     problems.push(...r.problems)
     for (const rec of r.records) {
