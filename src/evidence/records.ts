@@ -14,7 +14,7 @@ import {
   writeRecordOnce as writeRunRecordOnce,
   type RecordProblem,
 } from "../service/runs.js"
-import { readPulledRecords } from "../service/pulled.js"
+import { withPulledRecords } from "../service/pulled.js"
 
 export { MAX_RECORD_BYTES, type RecordProblem } from "../service/runs.js"
 
@@ -29,30 +29,14 @@ export function readRecordsFrom(dir: string, read: (file: string) => Buffer | un
   return r
 }
 
-/**
- * This project's records, then those pulled from team stores (docs/oci-store.md) that it does not
- * hold itself: one record per identity (idempotency key), this project's own copy first.
- */
+/** This project's records and those pulled from team stores (docs/oci-store.md), one per identity. */
 export function readRecords(ctx: AlloyContext): { records: RunRecord[]; problems: RecordProblem[] } {
   if (!ctx.store.exists()) return { records: [], problems: [] }
   const read = (f: string) => ctx.store.readBytes(f, MAX_RECORD_BYTES)
   const rel = (p: string) => ctx.store.rel(p)
-  const own = readRecordFiles(recordsDir(ctx), read, rel)
-  const pulled = readPulledRecords(ctx.root, read, rel)
-  const seen = new Set<string>()
-  const records: RunRecord[] = []
-  for (const r of own.records) {
-    seen.add(r.idempotency_key)
-    const { pulled: _claimed, ...local } = r
-    records.push(local)
-  }
-  for (const r of pulled.records) {
-    if (seen.has(r.idempotency_key)) continue
-    seen.add(r.idempotency_key)
-    records.push(r)
-  }
-  records.sort(compareRecords)
-  return { records, problems: [...own.problems, ...pulled.problems] }
+  const r = withPulledRecords(ctx.root, readRecordFiles(recordsDir(ctx), read, rel), read, rel)
+  r.records.sort(compareRecords)
+  return r
 }
 
 /** Make sure `.alloy/runs/records/` exists (in an initialised project) as a real folder inside `.alloy/`. */

@@ -76,3 +76,30 @@ export function readPulledRecords(
   }
   return { records, problems }
 }
+
+/**
+ * This project's own records (as read from its outbox) plus those pulled from team stores that it
+ * does not hold itself: one record per identity (idempotency key), the project's own copy first.
+ * Unsorted; the caller orders them.
+ */
+export function withPulledRecords(
+  root: string,
+  own: { records: RunRecord[]; problems: RecordProblem[] },
+  read: (file: string) => Buffer | undefined,
+  rel: (p: string) => string,
+): { records: RunRecord[]; problems: RecordProblem[] } {
+  const pulled = readPulledRecords(root, read, rel)
+  const seen = new Set<string>()
+  const records: RunRecord[] = []
+  for (const r of own.records) {
+    seen.add(r.idempotency_key)
+    const { pulled: _claimed, ...local } = r // a `pulled` key in a local file is not an origin
+    records.push(local)
+  }
+  for (const r of pulled.records) {
+    if (seen.has(r.idempotency_key)) continue
+    seen.add(r.idempotency_key)
+    records.push(r)
+  }
+  return { records, problems: [...own.problems, ...pulled.problems] }
+}
