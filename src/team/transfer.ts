@@ -287,6 +287,7 @@ export async function push(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         // another pusher writing the same blob at this moment can make the registry briefly see it
         // as unknown (its link file is being rewritten): check the blobs again and retry, bounded
         for (let attempt = 1; put.status === 400 && /BLOB_UNKNOWN|DIGEST_INVALID/.test(put.text) && attempt < 5; attempt++) {
+          c.stats.retries++
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt + Math.random() * 50))
           await c.putBlob(EMPTY_DIGEST, EMPTY_BYTES)
           await c.putBlob(item.digest, item.bytes)

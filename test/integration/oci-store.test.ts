@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
 import { main } from "../../src/cli/main.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
@@ -16,6 +16,9 @@ import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
+
+// a real registry and many clones on a shared 2-core machine: generous, bounded
+vi.setConfig({ testTimeout: 120_000 })
 
 const unavailable = registryUnavailable()
 if (unavailable) console.warn(`oci-store tests skipped: ${unavailable}`)
@@ -191,6 +194,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const target = parseStoreUrl(`oci://${reg.host}/team/concurrent`)
     const reports = await Promise.all(clones.map((d) => push(new AlloyContext(d), target)))
     const created = reports.reduce((n, r) => n + r.created.run, 0)
+    console.info(`eight pushers: ${created} run manifests written for ${records.length} records, ${reports.reduce((n, r) => n + r.stats.retries, 0)} retries, ${reports.reduce((n, r) => n + r.stats.blobsUploaded, 0)} blob uploads`)
     expect(created).toBeGreaterThanOrEqual(records.length)
 
     const client = new RegistryClient(target)
