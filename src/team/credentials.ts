@@ -6,6 +6,7 @@
  *   $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json
  *                                                        `auths.<registry>.auth` (base64 `user:password`)
  *
+ * (or `identitytoken`, an OAuth2 refresh token exchanged at the registry's token realm).
  * Credential helpers (`credsStore`, `credHelpers`) are not run: Alloy starts no program to read secrets.
  */
 import os from "node:os"
@@ -16,6 +17,8 @@ export interface Credentials {
   readonly username?: string
   readonly password?: string
   readonly token?: string
+  /** an OAuth2 refresh token (`identitytoken`, as `az acr login` writes it), exchanged at the Bearer realm */
+  readonly identityToken?: string
   /** where they came from, for messages (never the values) */
   readonly source: string
 }
@@ -45,6 +48,8 @@ function fromAuthFile(file: string, registry: string): Credentials | undefined {
     if (hostKey(k) !== want || !v || typeof v !== "object") continue
     const e = v as Record<string, unknown>
     const shown = `the credential file's entry for ${registry}`
+    // `az acr login` writes a dummy `auth` beside the refresh token: the token is the credential
+    if (typeof e["identitytoken"] === "string" && e["identitytoken"]) return { identityToken: e["identitytoken"], source: shown }
     if (typeof e["auth"] === "string" && e["auth"]) {
       const plain = Buffer.from(e["auth"], "base64").toString("utf8")
       const i = plain.indexOf(":")

@@ -62,7 +62,7 @@ export class RegistryClient {
     this.opts = { maxAttempts: opts.maxAttempts ?? 4, backoffMs: opts.backoffMs ?? 250, timeoutMs: opts.timeoutMs ?? 60_000, chunkBytes: opts.chunkBytes ?? 4 * 1024 * 1024, credentials: opts.credentials }
     this.fetchImpl = opts.fetch ?? fetch
     const c = opts.credentials
-    this.secrets = [c?.password, c?.token, c?.username && c?.password ? Buffer.from(`${c.username}:${c.password}`).toString("base64") : undefined].filter((s): s is string => !!s && s.length >= 3)
+    this.secrets = [c?.password, c?.token, c?.identityToken, c?.username && c?.password ? Buffer.from(`${c.username}:${c.password}`).toString("base64") : undefined].filter((s): s is string => !!s && s.length >= 3)
     if (c?.token) this.authorization = `Bearer ${c.token}`
   }
 
@@ -201,10 +201,20 @@ export class RegistryClient {
     const headers: Record<string, string> = { accept: "application/json" }
     if (c?.username && c.password !== undefined) headers["authorization"] = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`
     else if (c?.token) headers["authorization"] = `Bearer ${c.token}`
+    // an OAuth2 refresh token is exchanged with a POST (the registry token spec's OAuth2 flow)
+    let form: Buffer | undefined
+    if (c?.identityToken && !headers["authorization"]) {
+      const f = new URLSearchParams({ grant_type: "refresh_token", client_id: "opencode-alloy", refresh_token: c.identityToken })
+      if (params["service"]) f.set("service", params["service"])
+      f.set("scope", scope)
+      form = Buffer.from(f.toString(), "utf8")
+      headers["content-type"] = "application/x-www-form-urlencoded"
+    }
+    const tokenUrl = form ? `${realm.origin}${realm.pathname}` : realm.toString()
     let res: Response | undefined
     for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
       try {
-        res = await this.send("GET", realm.toString(), headers, undefined)
+        res = await this.send(form ? "POST" : "GET", tokenUrl, headers, form)
       } catch {
         res = undefined
       }

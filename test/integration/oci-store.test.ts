@@ -97,6 +97,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(b.json()).toEqual(verifyA)
     expect(await b.run("report")).toBe(0)
     expect(b.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records)`)
+    expect(await b.run("runs", "list")).toBe(0)
+    expect(b.out.filter((l) => l.includes(`from ${store} (acme/release-notes@`)).length).toBe(22)
     expect(await b.run("status")).toBe(0)
     expect(b.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records)`)
     expect(await b.run("report", "--html", "report.html")).toBe(0)
@@ -264,7 +266,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   })
 
   test("Bearer token challenge: a token from the realm with basic credentials; none or wrong ones fail with auth_failed", async () => {
-    const proxy = await startProxy(reg.host, { bearer: { user: "ci", password: "s3cret-Bearer" } })
+    const proxy = await startProxy(reg.host, { bearer: { user: "ci", password: "s3cret-Bearer", refreshToken: "refresh-abc-123" } })
     try {
       const target = parseStoreUrl(`oci://${proxy.host}/team/bearer`)
       const ctx = new AlloyContext(p.dir)
@@ -276,6 +278,14 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       const r = await push(ctx, target, { env: { ALLOY_REGISTRY_USERNAME: "ci", ALLOY_REGISTRY_PASSWORD: "s3cret-Bearer" } })
       expect(r.created.run).toBe(22)
       expect(proxy.tokenRequests).toBeGreaterThanOrEqual(3)
+      // an OAuth2 refresh token from the Docker credential file (`identitytoken`, as `az acr login` writes it)
+      const dockerDir = path.join(path.dirname(p.dir), "docker-identity")
+      mkdirSync(dockerDir, { recursive: true })
+      writeFileSync(path.join(dockerDir, "config.json"), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64"), identitytoken: "refresh-abc-123" } } }))
+      const viaRefresh = await push(ctx, target, { env: { DOCKER_CONFIG: dockerDir } })
+      expect(viaRefresh.existing.run).toBe(22)
+      writeFileSync(path.join(dockerDir, "config.json"), JSON.stringify({ auths: { [proxy.host]: { identitytoken: "stale-token" } } }))
+      expect(await push(ctx, target, { env: { DOCKER_CONFIG: dockerDir } }).catch((x: unknown) => x)).toMatchObject({ code: "auth_failed" })
     } finally {
       await proxy.stop()
     }

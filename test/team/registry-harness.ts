@@ -114,7 +114,7 @@ export interface ProxyOptions {
   /** answer a request itself (n counts the /v2/ requests so far, from 1); undefined forwards it */
   readonly intercept?: (method: string, path: string, n: number) => { status: number; body?: string } | undefined
   /** demand `Authorization: Bearer <token>`; tokens come from /token for these basic credentials */
-  readonly bearer?: { readonly user: string; readonly password: string }
+  readonly bearer?: { readonly user: string; readonly password: string; readonly refreshToken?: string }
 }
 
 /** A proxy to `target` (host:port) on 127.0.0.1. */
@@ -132,6 +132,18 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     if (opts.bearer && url.startsWith("/token")) {
       state.tokenRequests++
       const want = `Basic ${Buffer.from(`${opts.bearer.user}:${opts.bearer.password}`).toString("base64")}`
+      if (req.method === "POST" && opts.bearer.refreshToken) {
+        // the OAuth2 refresh-token exchange
+        const parts: Buffer[] = []
+        req.on("data", (d: Buffer) => parts.push(d))
+        req.on("end", () => {
+          const f = new URLSearchParams(Buffer.concat(parts).toString("utf8"))
+          const ok = f.get("grant_type") === "refresh_token" && f.get("refresh_token") === opts.bearer!.refreshToken && !!f.get("scope")
+          res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? JSON.stringify({ access_token: token }) : '{"errors":[{"code":"UNAUTHORIZED"}]}')
+          done(ok ? 200 : 401)
+        })
+        return
+      }
       if (req.headers.authorization !== want) {
         res.writeHead(401, { "content-type": "application/json" }).end('{"errors":[{"code":"UNAUTHORIZED"}]}')
         return done(401)
