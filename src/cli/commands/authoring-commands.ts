@@ -3,16 +3,15 @@ import { satisfactionSummary } from "../../evidence/model.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
-import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { createIntentFromText, createIntentTemplate, listIntents, showIntent, type IntentWrite } from "../../service/intents.js"
 import { lintBriefSources, lintProject } from "../../service/lint-project.js"
-import { buildChecked, saveBrief } from "../../service/briefs.js"
+import { saveBrief } from "../../service/briefs.js"
+import { buildBriefs } from "../../service/build.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
-import { failsStrict, formatWarning, type LintWarning } from "../../core/lint.js"
+import { formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
-import { cmdBriefBuild } from "./core-commands.js"
 import { main } from "../main.js"
 import { str, strs, type Command, type OptionValues } from "./types.js"
 
@@ -191,37 +190,23 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
   return EXIT_OK
 }
 
-export function cmdBriefBuildChecked(io: Io, ids: string[], v: OptionValues): number {
+export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run]")
-  const strict = v["strict"] === true
   const dryRun = v["dry-run"] === true
-  const ctx = new AlloyContext(io.cwd)
-  if (!dryRun) assertNotOnFlowBranch(ctx, `build brief${ids.length === 1 ? "" : "s"} ${ids.join(", ")}`)
-  ctx.store.requireInit()
-  // lint everything first: with --strict a warning anywhere writes nothing anywhere
-  const linted = ids.map((id) => ({ id, warnings: lintBriefSources(ctx, id).warnings }))
-  const all = linted.flatMap((l) => l.warnings)
-  if (strict && failsStrict(all)) {
-    if (io.json) {
-      io.out(JSON.stringify({ ok: false, code: "lint_failed", error: "lint warnings with --strict; nothing was written", warnings: jsonWarnings(all) }, null, 2))
-    } else {
-      printWarnings(io, all)
-      io.err(`opencode-alloy brief build: ${plural(all.filter((w) => w.severity === "warning").length, "lint warning")} and --strict is set; nothing was written`)
-    }
-    return EXIT_FAIL
-  }
-  if (dryRun || io.json) {
-    const results = ids.map((id) => buildChecked(ctx, id, { dryRun }))
-    if (io.json) {
-      io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ result, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
-    } else {
-      printWarnings(io, all)
-      for (const r of results) io.out(`${r.brief_id} @ ${r.digest} (dry run: nothing written; ${r.changed ? (r.previous ? `the ref is ${r.previous}` : "never built") : "same as the current build"})`)
-    }
+  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun })
+  if (io.json) {
+    io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ output, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
     return EXIT_OK
   }
-  printWarnings(io, all)
-  return cmdBriefBuild(io, ids)
+  printWarnings(io, results.flatMap((r) => r.warnings))
+  for (const r of results) {
+    if (r.dry_run) io.out(`${r.brief_id} @ ${r.digest} (dry run: nothing written; ${r.changed ? (r.previous ? `the ref is ${r.previous}` : "never built") : "same as the current build"})`)
+    else {
+      io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)
+      io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
+    }
+  }
+  return EXIT_OK
 }
 
 function pinLine(p: PinStatus): string {
@@ -266,7 +251,7 @@ const brief: Command = (io, rest, v) => {
     case "new":
       return cmdBriefNew(io, args, v)
     case "build":
-      return cmdBriefBuildChecked(io, args, v)
+      return cmdBriefBuild(io, args, v)
     case "show":
       return cmdBriefShow(io, args)
     default:

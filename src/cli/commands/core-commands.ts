@@ -1,16 +1,15 @@
-/** init, verify, pin, show, and the build step used by `brief build`: the foundation commands. */
+/** init, verify, pin, show: the foundation commands. */
 import { AlloyContext } from "../../service/context.js"
 import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
-import { buildBrief } from "../../service/build.js"
 import { packFor } from "../../core/build.js"
 import { assertDigest, isDigest, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, usageError, type Io } from "../io.js"
+import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command } from "./types.js"
 
 export function cmdInit(io: Io): number {
@@ -55,17 +54,22 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
     target = { flow: opts.flow }
     briefId = positionals[0]
     if (positionals.length !== 1) throw usageError("usage: opencode-alloy pin --flow <flow-id> <brief-id>")
+  } else if (positionals.length === 1) {
+    // the brief's own formation decides (its single cycle, else its flow)
+    target = {}
+    briefId = positionals[0]
   } else {
-    if (positionals.length !== 2) throw usageError("usage: opencode-alloy pin <cycle-id> <brief-id>")
+    if (positionals.length !== 2) throw usageError("usage: opencode-alloy pin [<cycle-id>] <brief-id>")
     target = { cycle: positionals[0]! }
     briefId = positionals[1]
   }
-  const r = pinBrief(ctx, { ...target, brief_id: briefId!, ...(opts.digest ? { digest: opts.digest } : {}) })
+  const r = pinBrief(ctx, { ...target, brief_id: briefId, ...(opts.digest ? { digest: opts.digest } : {}) })
   if (io.json) io.out(JSON.stringify({ ok: true, ...r }, null, 2))
-  else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
   else {
-    io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}.`)
-    io.out(`Commit it on the base branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
+    if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed (verified: the pin reads back and its object hashes to it).`)
+    else io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}; verified: the pin reads back and its object hashes to it.`)
+    if (r.note) io.out(`note: ${r.note}`)
+    if (r.changed) io.out(`Commit it before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
   }
   return EXIT_OK
 }
@@ -107,25 +111,13 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   return EXIT_OK
 }
 
-export function cmdBriefBuild(io: Io, positionals: string[]): number {
-  if (positionals.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id> [<brief-id>...]")
-  const ctx = new AlloyContext(io.cwd)
-  const results = positionals.map((id) => buildBrief(ctx, id))
-  if (io.json) io.out(JSON.stringify({ ok: true, builds: results.map(({ output, ...r }) => r) }, null, 2))
-  else
-    for (const r of results) {
-      io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)
-      io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
-    }
-  return results.length ? EXIT_OK : EXIT_USAGE
-}
-
 export const CORE_HELP = `Pins and verification:
   init                              create .alloy/ (with its .gitignore)
   verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows, and that every
                                     cycle in a brief's formation is pinned
                                     (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
-  pin <cycle> <brief-id>            write the brief's current digest into the cycle's alloy block
+  pin [<cycle>] <brief-id>          write the brief's current digest into the cycle's alloy block, read it
+                                    back and verify it (no cycle: the brief's formation decides)
   pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
   show <brief-id|digest> [--stage <stage>]
                                     print a verified brief (or one stage's pack)
