@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "invalid_recipe",
   "already_exists",
   "lint_failed",
+  "merge_conflict",
   "work_branch",
   "unsafe_path",
   "io_error",

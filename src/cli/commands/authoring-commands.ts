@@ -6,7 +6,7 @@ import { AlloyContext } from "../../service/context.js"
 import { createIntentFromText, createIntentTemplate, listIntents, showIntent, type IntentWrite } from "../../service/intents.js"
 import { lintBriefSources, lintProject } from "../../service/lint-project.js"
 import { saveBrief } from "../../service/briefs.js"
-import { buildBriefs } from "../../service/build.js"
+import { buildBriefs, computeBuild } from "../../service/build.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
@@ -237,7 +237,7 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   io.out(`formation: ${[r.formation.flow ? `flow ${r.formation.flow}` : "", r.formation.cycles.length ? `cycles ${r.formation.cycles.join(", ")}` : ""].filter(Boolean).join("; ") || "(none)"}`)
   if (Object.keys(r.stages).length) io.out(`stage notes: ${Object.keys(r.stages).sort().join(", ")}`)
   if (status) {
-    io.out(`build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`)
+    io.out(`build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (${status.changed_sources?.length ? `${status.changed_sources.join(", ")} changed` : "never built"}; a build now gives ${computeBuild(ctx, r.id).digest})` : status.digest ? " (up to date)" : ""}`)
     if (status.pins.length) for (const p of status.pins) io.out(`pinned by ${pinLine(p)}`)
     else io.out(`pinned by: nothing yet (\`opencode-alloy pin <cycle-id> ${r.id}\`)`)
   }
@@ -297,7 +297,12 @@ export function cmdStatus(io: Io): number {
     io.out("\nPins naming a brief that is not here")
     for (const p of s.orphan_pins) io.out(`  ${p.brief_id || "?"}: ${pinLine(p)}${p.error ? `\n      ${p.error.message.split("\n")[0]}` : ""}`)
   }
+  if (s.covered_cycles.length) io.out(`\nCycles covered by a flow pin: ${s.covered_cycles.map((c) => `${c.cycle} (flow ${c.flow})`).join(", ")}`)
   if (s.unpinned_cycles.length) io.out(`\nCycles without a pin: ${s.unpinned_cycles.join(", ")}`)
+  if (s.findings.length) {
+    io.out("\nWhat `opencode-alloy verify` reports")
+    for (const f of s.findings) io.out(`  ${f.severity} [${f.code}] ${f.message.split("\n")[0]}`)
+  }
   if (satisfaction && s.intents.length) {
     io.out("")
     for (const line of satisfaction.lines) io.out(line)

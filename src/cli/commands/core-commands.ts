@@ -32,16 +32,28 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
     io.out(JSON.stringify(report, null, 2))
   } else {
     for (const p of report.pins) {
-      if (p.status === "ok") io.out(`ok      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
+      if (p.status === "ok") io.out(`ok      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}${p.covers?.length ? ` (covers ${p.covers.join(", ")})` : ""}`)
       else if (p.status === "stale") io.out(`stale   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`)
       else {
         io.out(`FAIL    ${p.message} [${p.code}]`)
         if (p.fix) io.out(`        fix: ${p.fix}`)
       }
     }
-    for (const w of report.warnings) io.out(`warning ${w}`)
-    const summary = `${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${report.checked - report.failed - report.stale} ok, ${report.stale} stale, ${report.failed} failed${report.unpinned.length ? `; ${report.unpinned.length} cycle(s) without a pin` : ""}`
-    io.out(summary)
+    // findings the pin lines above do not already say
+    const pinFiles = new Set(report.pins.filter((p) => p.status === "error").map((p) => p.file))
+    for (const f of report.findings) {
+      if (f.code === "pin_behind" || (f.severity === "error" && f.file !== undefined && pinFiles.has(f.file) && f.code !== "not_pinned" && f.code !== "ambiguous_pin")) continue
+      io.out(`${f.severity === "error" ? "FAIL   " : "warning"} ${f.message} [${f.code}]`)
+      if (f.fix) io.out(`        fix: ${f.fix}`)
+    }
+    const ok = report.checked - report.failed - report.stale
+    const extra = [
+      report.covered.length ? `${report.covered.length} cycle(s) covered by a flow pin` : "",
+      report.unpinned.length ? `${report.unpinned.length} cycle(s) without a pin` : "",
+      report.errors - report.failed ? `${report.errors - report.failed} other error(s)` : "",
+      report.warning_count - report.stale ? `${report.warning_count - report.stale} warning(s)${opts.strict ? " (--strict: failing)" : ""}` : "",
+    ].filter(Boolean)
+    io.out(`${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${ok} ok, ${report.stale} stale, ${report.failed} failed${extra.length ? `; ${extra.join("; ")}` : ""}`)
   }
   return report.ok ? EXIT_OK : EXIT_FAIL
 }
@@ -113,9 +125,10 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
 
 export const CORE_HELP = `Pins and verification:
   init                              create .alloy/ (with its .gitignore)
-  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows, and that every
-                                    cycle in a brief's formation is pinned
-                                    (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
+  verify [--json] [--strict]        the CI gate: every pin, formation and ref (exit 1 on an error: a pin
+                                    missing, corrupt or malformed, a merge conflict; --strict: also on
+                                    every warning: a stale pin, sources changed since the build, a
+                                    dangling formation, a shadowed pin...). Codes: docs/verify.md
   pin [<cycle>] <brief-id>          write the brief's current digest into the cycle's alloy block, read it
                                     back and verify it (no cycle: the brief's formation decides)
   pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
