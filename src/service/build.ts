@@ -9,7 +9,7 @@ import { assertSlug } from "../core/ids.js"
 import { failsStrict, formatWarning, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
-import { lintBriefSources } from "./lint-project.js"
+import { knownFormation, lintBriefSources } from "./lint-project.js"
 
 export interface BuildOptions {
   /** any lint warning fails the whole build with `lint_failed`; nothing is written */
@@ -73,7 +73,8 @@ export function buildBriefs(ctx: AlloyContext, briefIds: readonly unknown[], opt
   const ids = briefIds.map((b) => assertSlug(b, "brief id"))
   if (!opts.dryRun) assertNotOnFlowBranch(ctx, `build brief${ids.length === 1 ? "" : "s"} ${ids.join(", ")}`)
   ctx.store.requireInit()
-  const linted = ids.map((id) => lintBriefSources(ctx, id).warnings)
+  const k = knownFormation(ctx)
+  const linted = ids.map((id) => lintBriefSources(ctx, id, k).warnings)
   if (opts.strict && failsStrict(linted.flat())) throw lintFailed(ids, linted.flat())
   const outputs = ids.map((id) => computeBuild(ctx, id))
   return ids.map((id, i) => store(ctx, id, outputs[i]!, linted[i]!, opts.dryRun === true))

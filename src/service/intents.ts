@@ -288,7 +288,11 @@ export function listIntents(ctx: AlloyContext): IntentSummary[] {
   if (!ctx.store.exists()) return []
   // one pass over the recipes, not one per intent
   const usedBy = new Map<string, string[]>()
-  for (const r of readRecipesLoose(ctx)) for (const i of r.recipe?.intents ?? []) usedBy.set(i, [...(usedBy.get(i) ?? []), r.id])
+  for (const r of readRecipesLoose(ctx)) for (const i of r.recipe?.intents ?? []) {
+    const list = usedBy.get(i)
+    if (list) list.push(r.id)
+    else usedBy.set(i, [r.id])
+  }
   return ctx.store.listIntentIds().map((id) => {
     const file = intentFilePath(id)
     const briefs = usedBy.get(id) ?? []

@@ -26,38 +26,50 @@ export interface LintReport {
   readonly ok: boolean
 }
 
+/** The cycle and flow ids in `foundry/`, listed once per lint or build run (not once per brief). */
+export interface KnownFormation {
+  readonly cycles: ReadonlySet<string>
+  readonly flows: ReadonlySet<string>
+}
+
+export function knownFormation(ctx: AlloyContext): KnownFormation | undefined {
+  if (!ctx.project.isFoundryProject()) return undefined
+  return { cycles: new Set(ctx.project.listCycleIds()), flows: new Set(ctx.project.listFlowIds()) }
+}
+
+const known = (s: ReadonlySet<string>) => [...s].slice(0, 20).join(", ") || "none"
+
 /** Formation names that do not exist in `foundry/` (the pure lint cannot see the project). */
-function formationWarnings(ctx: AlloyContext, recipe: Recipe, file: string): LintWarning[] {
-  if (!ctx.project.isFoundryProject()) return []
+function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: string): LintWarning[] {
+  if (!k) return []
   const out: LintWarning[] = []
-  const cycles = new Set(ctx.project.listCycleIds())
   recipe.formation.cycles.forEach((c, n) => {
-    if (!cycles.has(c)) {
+    if (!k.cycles.has(c)) {
       out.push({
         code: "formation_unknown",
         severity: "warning",
         file,
         path: `formation.cycles[${n}]`,
         message: `brief ${recipe.id} names cycle ${c}, which is not in foundry/cycles/`,
-        fix: `check the id; known cycles: ${[...cycles].join(", ") || "none"}`,
+        fix: `check the id; known cycles: ${known(k.cycles)}`,
       })
     }
   })
-  if (recipe.formation.flow && !ctx.project.listFlowIds().includes(recipe.formation.flow)) {
+  if (recipe.formation.flow && !k.flows.has(recipe.formation.flow)) {
     out.push({
       code: "formation_unknown",
       severity: "warning",
       file,
       path: "formation.flow",
       message: `brief ${recipe.id} names flow ${recipe.formation.flow}, which is not in foundry/flows/`,
-      fix: `check the id; known flows: ${ctx.project.listFlowIds().join(", ") || "none"}`,
+      fix: `check the id; known flows: ${known(k.flows)}`,
     })
   }
   return out
 }
 
 /** Lint warnings for one brief: the brief itself and each of its intents. Throws when the recipe cannot be read. */
-export function lintBriefSources(ctx: AlloyContext, briefId: string): { warnings: LintWarning[]; recipe: Recipe; intents: Intent[] } {
+export function lintBriefSources(ctx: AlloyContext, briefId: string, k: KnownFormation | undefined = knownFormation(ctx)): { warnings: LintWarning[]; recipe: Recipe; intents: Intent[] } {
   const r = ctx.store.readRecipe(assertSlug(briefId, "brief id"))
   const intents: Intent[] = []
   for (const id of r.value.intents) {
@@ -68,7 +80,7 @@ export function lintBriefSources(ctx: AlloyContext, briefId: string): { warnings
       throw e
     }
   }
-  const warnings = [...lintBrief(r.value, intents, { file: r.file }), ...formationWarnings(ctx, r.value, r.file), ...intents.flatMap((i) => lintIntent(i))]
+  const warnings = [...lintBrief(r.value, intents, { file: r.file }), ...formationWarnings(k, r.value, r.file), ...intents.flatMap((i) => lintIntent(i))]
   return { warnings, recipe: r.value, intents }
 }
 
@@ -90,6 +102,7 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
     }
   }
   const filter = opts.ids && opts.ids.length ? new Set(ids) : undefined
+  const k = knownFormation(ctx)
   for (const r of readRecipesLoose(ctx)) {
     const file = recipeFilePath(r.id)
     if (!r.recipe) {
@@ -105,7 +118,7 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
         /* invalid or missing intents are reported on their own */
       }
     }
-    entries.push({ kind: "brief", id: r.id, file, warnings: [...lintBrief(r.recipe, intents, { file }), ...formationWarnings(ctx, r.recipe, file)] })
+    entries.push({ kind: "brief", id: r.id, file, warnings: [...lintBrief(r.recipe, intents, { file }), ...formationWarnings(k, r.recipe, file)] })
   }
   const warnings = entries.reduce((n, e) => n + e.warnings.filter((w) => w.severity === "warning").length, 0)
   const errors = entries.filter((e) => e.error).length

@@ -204,17 +204,25 @@ export function scanPins(ctx: AlloyContext): PinScan {
 
   // ---- flows: coverage, shadowing, ambiguity -----------------------------------------------
   const pinByDef = new Map(pins.map((p) => [`${p.kind}:${p.id}`, p]))
+  const reachMemo = new Map<string, Set<string>>()
+  const reachOf = (flow: string): Set<string> => {
+    let r = reachMemo.get(flow)
+    if (!r) reachMemo.set(flow, (r = new Set(flows.has(flow) ? flowCycles(flows.get(flow)!, cycles) : [])))
+    return r
+  }
   const coveredBy = new Map<string, ScannedPin[]>()
   for (let i = 0; i < pins.length; i++) {
     const p = pins[i]!
     if (p.kind !== "flow") continue
-    const reach = flowCycles(flows.get(p.id)!, cycles)
+    const reach = [...reachOf(p.id)]
     const covers: string[] = []
     for (const c of reach) {
       const own = pinByDef.get(`cycle:${c}`)
       if (!own) {
         covers.push(c)
-        coveredBy.set(c, [...(coveredBy.get(c) ?? []), p])
+        const by = coveredBy.get(c)
+        if (by) by.push(p)
+        else coveredBy.set(c, [p])
       } else if (own.state !== "broken" && p.state !== "broken" && (own.brief_id !== p.brief_id || own.digest !== p.digest)) {
         add({
           code: "pin_shadowed",
@@ -249,7 +257,11 @@ export function scanPins(ctx: AlloyContext): PinScan {
 
   // ---- briefs: recipes and refs, drift, formations -----------------------------------------
   const pinsOf = new Map<string, ScannedPin[]>()
-  for (const p of pins) pinsOf.set(p.brief_id, [...(pinsOf.get(p.brief_id) ?? []), p])
+  for (const p of pins) {
+    const list = pinsOf.get(p.brief_id)
+    if (list) list.push(p)
+    else pinsOf.set(p.brief_id, [p])
+  }
   const intentDigests = new Map<string, string | AlloyError>()
   const intentDigest = (id: string) => {
     let d = intentDigests.get(id)
@@ -354,7 +366,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
     const r = recipes.get(p.brief_id)
     if (!r) continue
     const f = r.formation
-    const inFlow = f.flow !== undefined && flows.has(f.flow) && (p.kind === "flow" ? p.id === f.flow : flowCycles(flows.get(f.flow)!, cycles).includes(p.id))
+    const inFlow = f.flow !== undefined && flows.has(f.flow) && (p.kind === "flow" ? p.id === f.flow : reachOf(f.flow).has(p.id))
     const named = p.kind === "cycle" ? f.cycles.includes(p.id) : p.id === f.flow
     const unscoped = f.cycles.length === 0 && f.flow === undefined
     if (!named && !inFlow && !unscoped) {
