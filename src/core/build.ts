@@ -6,6 +6,7 @@ import { AlloyError } from "./errors.js"
 import { BUNDLE_TYPE, BundleSchema, type Bundle, type BundleIntent, type Gate } from "./bundle.js"
 import { encodeCanonical, normalizeText, sourceDigest } from "./digest.js"
 import { criterionRef, gateLawId, parseStage, STAGE_BASES, type StageBase } from "./ids.js"
+import { deriveComposition, usesComposition } from "./formation.js"
 import type { Intent } from "./intent.js"
 import type { Recipe } from "./recipe.js"
 import {
@@ -28,6 +29,8 @@ export interface BuildInput {
   readonly recipe: SourceFile<Recipe>
   /** every intent the recipe names (order does not matter) */
   readonly intents: ReadonlyArray<SourceFile<Intent>>
+  /** Foundry's `targets` of the formation's cycles (edges of the composition; used only when the recipe scopes) */
+  readonly targets?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface BuildOutput {
@@ -134,6 +137,10 @@ export function buildBundle(input: BuildInput): BuildOutput {
     ],
     packs,
     overlay: { gates },
+    // only recipes that use the composition fields get one: every other bundle keeps its bytes
+    ...(usesComposition(recipe)
+      ? { composition: deriveComposition({ recipe, intents, gates, ...(input.targets ? { targets: input.targets } : {}), notes: (k) => notesFor(recipe, k), briefNotes: notes }) }
+      : {}),
   }
   const { bytes, digest, value } = encodeCanonical(candidate)
   const checked = BundleSchema.safeParse(value)
@@ -141,23 +148,4 @@ export function buildBundle(input: BuildInput): BuildOutput {
     throw new AlloyError("malformed", `built bundle does not match ${BUNDLE_TYPE}: ${checked.error.issues[0]?.message}`)
   }
   return { bundle: checked.data, bytes, digest }
-}
-
-/**
- * The pack text for a stage: the base pack, then the notes written for this exact
- * `<base>:<alias>` (if any). `forge:draft-release-note` and `forge` both resolve.
- */
-export function packFor(bundle: Bundle, stage: string): { key: string; text: string } {
-  const s = parseStage(stage)
-  const base = bundle.packs[s.base]?.text ?? ""
-  const specific = s.alias !== undefined ? bundle.packs[`${s.base}:${s.alias}`]?.text : undefined
-  return { key: specific !== undefined ? `${s.base}:${s.alias}` : s.base, text: specific ? `${base}\n\n**Notes for ${s.raw}**\n\n${specific}` : base }
-}
-
-/** The gates that apply at a stage (all gates when no stage is given). */
-export function gatesFor(bundle: Bundle, stage?: string): Gate[] {
-  if (stage === undefined) return bundle.overlay.gates
-  const s = parseStage(stage)
-  if (s.base === "forge" || s.base === "assay") return bundle.overlay.gates
-  return bundle.overlay.gates.filter((g) => g.stage === s.base)
 }

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "already_exists",
   "lint_failed",
   "merge_conflict",
+  "ungated",
   "work_branch",
   "unsafe_path",
   "io_error",

@@ -54,6 +54,7 @@ export const LINT_CODES = [
   "intent_missing",
   "formation_empty",
   "formation_unknown",
+  "formation_unscoped",
   "constraint_clash",
 ] as const
 export type LintCode = (typeof LINT_CODES)[number]
@@ -548,6 +549,16 @@ export function lintBrief(recipe: Recipe, intents: readonly Intent[], opts: { fi
       path: "formation",
       message: `brief ${recipe.id} names no flow and no cycle; it applies wherever it is pinned`,
       fix: "add `formation: {flow: <flow-id>, cycles: [<cycle-id>]}` so readers know what it is for",
+    })
+  }
+  if (recipe.formation.cycles.length > 1 && recipe.formation.scope === undefined) {
+    out.push({
+      code: "formation_unscoped",
+      severity: "warning",
+      file,
+      path: "formation",
+      message: `brief ${recipe.id} lists ${recipe.formation.cycles.length} cycles (${recipe.formation.cycles.join(", ")}) but no \`scope\`: every criterion goes to every cycle's forge and appraisers`,
+      fix: `say what applies where, e.g. \`formation: {scope: {${recipe.intents[0] ?? "<intent-id>"}: [${recipe.formation.cycles[0]}]}}\` (an intent or \`<intent>#AC-n\` to its cycles)`,
     })
   }
   const listed = recipe.intents.map((id) => byId.get(id)).filter((i): i is Intent => i !== undefined)

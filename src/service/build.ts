@@ -6,6 +6,8 @@
 import { buildBundle, type BuildOutput } from "../core/build.js"
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
+import { usesComposition } from "../core/formation.js"
+import type { Recipe } from "../core/recipe.js"
 import { failsStrict, formatWarning, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
@@ -51,7 +53,22 @@ export function computeBuild(ctx: AlloyContext, briefId: string): BuildOutput {
       throw e
     }
   })
-  return buildBundle({ recipe: { value: recipe.value, text: recipe.text }, intents })
+  return buildBundle({ recipe: { value: recipe.value, text: recipe.text }, intents, ...formationTargets(ctx, recipe.value) })
+}
+
+/** The edges between a scoped formation's cycles, from Foundry's `targets` (absent cycles have none). */
+function formationTargets(ctx: AlloyContext, recipe: Recipe): { targets?: Record<string, string[]> } {
+  if (!usesComposition(recipe) || !ctx.project.isFoundryProject()) return {}
+  const targets: Record<string, string[]> = {}
+  for (const c of recipe.formation.cycles) {
+    try {
+      const t = ctx.project.readCycle(c).data["targets"]
+      targets[c] = Array.isArray(t) ? t.filter((x): x is string => typeof x === "string") : []
+    } catch {
+      targets[c] = [] // a missing cycle is lint's and verify's to report
+    }
+  }
+  return { targets }
 }
 
 /** The `--strict` rule, written once: every warning is listed, in the message and as details. */

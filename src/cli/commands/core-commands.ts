@@ -3,7 +3,7 @@ import { AlloyContext } from "../../service/context.js"
 import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
-import { packFor } from "../../core/build.js"
+import { packFor } from "../../core/formation.js"
 import { assertDigest, isDigest, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
@@ -104,7 +104,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   const r = resolveTarget(ctx, target)
   const b = r.bundle
   if (io.json) {
-    const pack = stage ? packFor(b, stage.raw) : undefined
+    const pack = stage ? packFor(b, undefined, stage.raw) : undefined
     io.out(
       JSON.stringify(
         { ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }) },
@@ -119,7 +119,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
   io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
   io.out("")
-  io.out(stage ? packFor(b, stage.raw).text : b.brief.text)
+  io.out(stage ? packFor(b, undefined, stage.raw).text : b.brief.text)
   return EXIT_OK
 }
 

@@ -11,7 +11,7 @@
  *   warning that carries nothing from the unverified bundle).
  */
 import type { Bundle } from "../../core/bundle.js"
-import { gatesFor, packFor } from "../../core/build.js"
+import { gatesFor, packFor } from "../../core/formation.js"
 import type { AlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
 
@@ -115,7 +115,7 @@ export function resolveCall(pin: Pick<VerifiedPin, "brief_id" | "digest">): stri
  * about tool-call order, so Foundry's FIRST/LAST-call rules stand as they are.
  */
 export function renderDispatchBlock(bundle: Bundle, pin: VerifiedPin, stage: string): string {
-  const pack = packFor(bundle, stage)
+  const pack = packFor(bundle, pin.cycle, stage)
   const lines = [
     ALLOY_HEADING,
     "",
@@ -135,8 +135,9 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
 }
 
 /** The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws. */
-export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: string[] } {
-  const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
+/** Only the law gates of criteria that apply to this cycle (all of them for an unscoped brief). */
+export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): { text: string; lawIds: string[] } {
+  const laws = gatesFor(bundle, cycle, "appraise").filter((g) => g.kind === "law")
   return { text: laws.map((g) => g.text.trim()).join("\n\n"), lawIds: laws.map((g) => g.law_id ?? g.id) }
 }
 
@@ -160,10 +161,10 @@ export function injectAppraise(result: Json, laws: { text: string; lawIds: strin
 
 /** `human_appraise`: add the criteria whose evidence is a human sign-off to `context.alloy`. */
 export function humanContext(bundle: Bundle, pin: VerifiedPin, stage: string): Json {
-  const signoffs = gatesFor(bundle, "human-appraise")
+  const signoffs = gatesFor(bundle, pin.cycle, "human-appraise")
     .filter((g) => g.kind === "human")
     .map((g) => ({ criterion: g.criterion, text: g.title, who: g.who ?? null }))
-  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, stage).text }
+  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, pin.cycle, stage).text }
 }
 
 export function injectHuman(result: Json, alloy: Json): Json {
