@@ -6,6 +6,8 @@ import { AlloyContext } from "../../service/context.js"
 import { createIntentFromText, createIntentTemplate, listIntents, showIntent, type IntentWrite } from "../../service/intents.js"
 import { lintBriefSources, lintProject } from "../../service/lint-project.js"
 import { saveBrief } from "../../service/briefs.js"
+import { diffBriefs } from "../../service/diff.js"
+import { renderBundleDiff } from "../../core/diff.js"
 import { buildBriefs, computeBuild } from "../../service/build.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { AlloyError } from "../../core/errors.js"
@@ -245,6 +247,16 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   return EXIT_OK
 }
 
+export function cmdBriefDiff(io: Io, args: string[], v: OptionValues): number {
+  if (args.length !== 2) throw usageError("usage: opencode-alloy brief diff <a> <b> [--format text|markdown]", "each side: a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1")
+  const format = str(v["format"]) ?? "text"
+  if (format !== "text" && format !== "markdown") throw usageError(`--format ${JSON.stringify(format.slice(0, 40))} is not text or markdown`)
+  const d = diffBriefs(new AlloyContext(io.cwd), args[0]!, args[1]!)
+  if (io.json) io.out(JSON.stringify({ ok: true, ...d }, null, 2))
+  else io.out(renderBundleDiff(d, format))
+  return EXIT_OK
+}
+
 const brief: Command = (io, rest, v) => {
   const [sub, ...args] = rest
   switch (sub) {
@@ -254,8 +266,10 @@ const brief: Command = (io, rest, v) => {
       return cmdBriefBuild(io, args, v)
     case "show":
       return cmdBriefShow(io, args)
+    case "diff":
+      return cmdBriefDiff(io, args, v)
     default:
-      throw usageError(`unknown brief command "${sub ?? ""}"`, "use one of: brief new, brief build, brief show")
+      throw usageError(`unknown brief command "${sub ?? ""}"`, "use one of: brief new, brief build, brief show, brief diff")
   }
 }
 
@@ -340,6 +354,9 @@ Authoring:
                                     lint, build bundles, store objects, move refs
                                     (--strict: warnings fail and nothing is written)
   brief show <id>                   a recipe, its current build and the cycles that pin it
+  brief diff <a> <b> [--format text|markdown]
+                                    what changed between two builds for each criterion, gate and
+                                    stage (a, b: digest, brief id, <brief-id>@<git-rev>, or HEAD~1)
   status [--json]                   intents, briefs, current digests, pins and whether they are behind
   demo [--keep]                     walk through authoring and a replayed Foundry run on an
                                     example project in a temp folder (no model, no network)
