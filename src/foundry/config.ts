@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs"
 import path from "node:path"
 import { parseMarkdown } from "../core/frontmatter.js"
-import { parseLawValidators, type Validator } from "../evidence/laws.js"
+import { parseLawValidators, type Validator } from "./laws.js"
 import type { FoundryProject } from "./project.js"
 
 export interface FoundryConfig {

@@ -1,11 +1,11 @@
 /** Lint over the project: intents and brief recipes together (what `intent lint` and builds report). */
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
-import { type Intent } from "../core/intent.js"
-import { type Recipe } from "../core/recipe.js"
+import type { Intent } from "../core/intent.js"
+import type { Recipe } from "../core/recipe.js"
 import { didYouMean, intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
-import { globToRegExp, splitGlobs } from "../evidence/glob.js"
-import { bindCheckCommand } from "../evidence/laws.js"
+import { globToRegExp, splitGlobs } from "../core/glob.js"
+import { bindCheckCommand } from "../foundry/laws.js"
 import { readFoundryConfig, type FoundryConfig } from "../foundry/config.js"
 import { existsSync } from "node:fs"
 import path from "node:path"
@@ -195,7 +195,7 @@ export function lintBriefSources(ctx: AlloyContext, briefId: string, k: KnownFor
  */
 export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; strict?: boolean } = {}): LintReport {
   ctx.store.requireInit()
-  const ids = opts.ids && opts.ids.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
+  const ids = opts.ids?.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
   const entries: LintEntry[] = []
   const k = knownFormation(ctx)
   for (const id of ids) {
@@ -207,7 +207,7 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
       entries.push({ kind: "intent", id, file, warnings: [], error: errInfo(e) })
     }
   }
-  const filter = opts.ids && opts.ids.length ? new Set(ids) : undefined
+  const filter = opts.ids?.length ? new Set(ids) : undefined
   for (const r of readRecipesLoose(ctx)) {
     const file = recipeFilePath(r.id)
     if (!r.recipe) {

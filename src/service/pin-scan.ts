@@ -105,7 +105,7 @@ function flowCycles(flow: Def, cycles: ReadonlyMap<string, Def>): string[] {
   return [...seen].sort()
 }
 
-const info = (e: AlloyError) => ({ code: e.code, message: e.message, ...(e.fix ? { fix: e.fix } : {}) })
+const info = (e: AlloyError) => ({ code: e.code, message: e.describe(), ...(e.fix ? { fix: e.fix } : {}) })
 
 /** Scan every pin, formation and ref. Read-only; never throws for a project's content. */
 export function scanPins(ctx: AlloyContext): PinScan {

@@ -9,9 +9,11 @@ import { AlloyError } from "../core/errors.js"
 import { isDigest, isSlug } from "../core/ids.js"
 import { verifyObjectBytes } from "../core/verify.js"
 import type { Bundle } from "../core/bundle.js"
-import { gitText, showFile } from "../evidence/git.js"
-import type { AlloyContext } from "./context.js"
-import { resolvePin } from "./resolve.js"
+import { catFiles, gitText } from "./git.js"
+
+const showFile = (cwd: string, commit: string, file: string): string | undefined => catFiles(cwd, [`${commit}:${file}`]).get(`${commit}:${file}`)?.toString("utf8")
+import type { AlloyContext } from "../service/context.js"
+import { resolvePin } from "../service/resolve.js"
 
 interface Side {
   readonly name: string
