@@ -4,7 +4,6 @@ import type { AlloyContext } from "./context.js"
 import { listIntents, type IntentSummary } from "./intents.js"
 import { scanPins, type ScannedPin } from "./pin-scan.js"
 
-export type { PinState } from "../core/verify-report.js"
 export type PinStatus = ScannedPin
 
 export interface BriefStatus {
