@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   "ungated",
   "work_branch",
   "unsafe_path",
+  "unsafe_text",
   "io_error",
   "not_initialised",
   "usage",

@@ -9,6 +9,7 @@ import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
 
 const SCOPE_KEY_RE = /^[a-z0-9]+(-[a-z0-9]+)*(#AC-[1-9][0-9]{0,3})?$/
 
@@ -114,6 +115,8 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
   const r = RecipeSchema.safeParse(data)
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
+  // a valid recipe whose text could steer Foundry's agents is refused with its own code
+  assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   if (expectedId !== undefined && r.data.id !== expectedId) {
     throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md; the id and the file name must match`, {
       file,

@@ -6,7 +6,7 @@
 import { buildBundle, type BuildOutput } from "../core/build.js"
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
-import { usesComposition } from "../core/formation.js"
+import { usesComposition } from "../core/build.js"
 import type { Recipe } from "../core/recipe.js"
 import { failsStrict, formatWarning, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"

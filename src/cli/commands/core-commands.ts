@@ -3,6 +3,7 @@ import { AlloyContext } from "../../service/context.js"
 import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
+import { briefText } from "../../core/build.js"
 import { packFor } from "../../core/formation.js"
 import { assertDigest, isDigest, isSlug, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
@@ -156,7 +157,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
   io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
   io.out("")
-  io.out(stage ? packFor(b, undefined, stage.raw).text : b.brief.text)
+  io.out(stage ? packFor(b, undefined, stage.raw).text : briefText(b))
   return EXIT_OK
 }
 
