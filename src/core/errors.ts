@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   "io_error",
   "not_initialised",
   "usage",
+  "idempotency_conflict",
+  "unsupported_foundry",
+  "bridge_error",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -128,6 +128,7 @@ const LABEL: Record<RunEvent["kind"], string> = {
   stage_blocked: "BLOCKED",
   dispatch: "dispatch",
   heartbeat: "heartbeat",
+  request_state: "request",
 }
 
 /** One event as a line for people: time, kind, stage (cycle), pin, reason. */

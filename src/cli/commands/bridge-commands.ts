@@ -1,0 +1,167 @@
+/** run, runs abort|requests, bridge (issue: the bridge — start, watch and record Foundry runs). */
+import { AlloyError } from "../../core/errors.js"
+import { AlloyContext } from "../../service/context.js"
+import { Ledger } from "../../bridge/ledger.js"
+import { effectiveState, type RequestResult } from "../../bridge/request.js"
+import { runRequest } from "../../bridge/run.js"
+import { runBridge } from "../../bridge/bridge.js"
+import { Progress } from "../../bridge/progress.js"
+import { attach } from "../../bridge/server.js"
+import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { evidenceCommands } from "./evidence-commands.js"
+import { str, type Command, type OptionValues } from "./types.js"
+
+export const BRIDGE_HELP = `Running Foundry from Alloy:
+  run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>] [--json]
+                                    verify, then run the brief's pinned flow or cycle through Foundry in its
+                                    own git worktree and record the result; the same request again attaches
+                                    to (or replays) the same run
+  runs requests [--json]            bridge requests and runners, with their state (a missed lease: lost)
+  runs abort <key>                  abort a running request
+  bridge [--attach <url>]           long-running: register a runner, heartbeat, finish requests whose
+                                    bridge stopped, run queued ones
+`
+
+function seconds(v: OptionValues, name: string, fallback: number): number {
+  const s = str(v[name]) ?? process.env[`ALLOY_${name.toUpperCase().replace(/-/g, "_")}`]
+  if (s === undefined) return fallback
+  const n = Number(s)
+  if (!Number.isFinite(n) || n <= 0) throw usageError(`--${name} must be a positive number of seconds`)
+  return n * 1000
+}
+
+function progressFor(io: Io): Progress {
+  const tty = !io.json && process.stdout.isTTY === true
+  return new Progress({ out: io.out, err: io.err, json: io.json, tty, write: (s) => process.stdout.write(s), input: process.stdin })
+}
+
+function exitFor(r: RequestResult): number {
+  return r.state === "succeeded" ? EXIT_OK : EXIT_FAIL
+}
+
+/** Ctrl-C aborts the run cleanly (the session is aborted and the result says `aborted`); a second one leaves at once. */
+function interruptible(): { signal: AbortSignal; done(): void } {
+  const ac = new AbortController()
+  let count = 0
+  const onInt = () => {
+    if (++count > 1) process.exit(130)
+    ac.abort()
+  }
+  process.on("SIGINT", onInt)
+  process.on("SIGTERM", onInt)
+  return { signal: ac.signal, done: () => (process.off("SIGINT", onInt), process.off("SIGTERM", onInt)) }
+}
+
+export const cmdRun: Command = async (io, rest, v) => {
+  const brief = rest[0]
+  if (!brief || rest.length > 1) throw usageError("usage: opencode-alloy run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>]")
+  const progress = progressFor(io)
+  const intr = interruptible()
+  try {
+    const result = await runRequest({
+      root: io.cwd,
+      brief,
+      flow: str(v["flow"]),
+      digest: str(v["digest"]),
+      goal: str(v["goal"]),
+      attach: str(v["attach"]),
+      key: str(v["idempotency-key"]),
+      ui: progress,
+      signal: intr.signal,
+      leaseMs: seconds(v, "lease-seconds", 30_000),
+      timeoutMs: seconds(v, "timeout-seconds", 6 * 3600_000),
+      pollMs: Number(process.env["ALLOY_BRIDGE_POLL_MS"] ?? 500) || 500,
+    })
+    return exitFor(result)
+  } finally {
+    progress.close()
+    intr.done()
+  }
+}
+
+function cmdRequests(io: Io): number {
+  const ctx = new AlloyContext(io.cwd)
+  ctx.store.requireInit()
+  const ledger = new Ledger(ctx.root)
+  const now = Date.now()
+  const requests = ledger.list().map((e) => ({
+    key: e.request.key,
+    brief: e.request.spec.brief_id,
+    flow: e.request.spec.flow,
+    cycle: e.request.spec.cycle,
+    state: e.result?.state ?? (e.status ? effectiveState(e.status, now) : "accepted"),
+    session: e.status?.session_id ?? null,
+    worktree: e.status?.worktree ?? null,
+    created_at: e.request.created_at,
+    ...(e.result ? { result: e.result } : {}),
+  }))
+  const runners = ledger.runners().map((r) => ({ ...r, state: Date.parse(r.lease_until) < now ? "lost" : "alive" }))
+  if (io.json) {
+    io.out(JSON.stringify({ ok: true, requests, runners }, null, 2))
+    return EXIT_OK
+  }
+  if (!requests.length) io.out("No bridge requests yet. Start one with `opencode-alloy run <brief>`.")
+  for (const r of requests) io.out(`${r.key.slice(0, 16)}  ${r.state.padEnd(9)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}${r.session ? ` session ${r.session}` : ""}`)
+  for (const r of runners) io.out(`runner ${r.id} ${r.state} on ${r.host} (OpenCode ${r.opencode_version}; ${r.labels.join(", ")})`)
+  return EXIT_OK
+}
+
+async function cmdAbort(io: Io, id: string | undefined): Promise<number> {
+  if (!id) throw usageError("usage: opencode-alloy runs abort <key>")
+  const ctx = new AlloyContext(io.cwd)
+  ctx.store.requireInit()
+  const ledger = new Ledger(ctx.root)
+  const e = ledger.find(id)
+  if (!e) throw new AlloyError("usage", `no bridge request ${JSON.stringify(id.slice(0, 64))}`, { fix: "see them with `opencode-alloy runs requests`" })
+  const key = e.request.key
+  if (e.result) {
+    io.out(io.json ? JSON.stringify({ ok: true, key, state: e.result.state, already: true }) : `request ${key} already ended: ${e.result.state}`)
+    return EXIT_OK
+  }
+  ledger.requestAbort(key)
+  // the bridge that runs it aborts the session at its next poll; abort it here too when the server is known
+  const s = e.status
+  if (s?.server && s.session_id && s.directory) {
+    try {
+      const srv = await attach(s.server)
+      await srv.client.session.abort({ sessionID: s.session_id, directory: s.directory })
+    } catch {
+      /* its bridge will do it */
+    }
+  }
+  io.out(io.json ? JSON.stringify({ ok: true, key, state: "aborting" }) : `request ${key}: abort requested`)
+  return EXIT_OK
+}
+
+const evidenceRuns = evidenceCommands["runs"]!
+
+export const cmdRuns: Command = async (io, rest, v) => {
+  if (rest[0] === "abort") return cmdAbort(io, rest[1])
+  if (rest[0] === "requests") return cmdRequests(io)
+  return evidenceRuns(io, rest, v)
+}
+
+export const cmdBridge: Command = async (io, rest, v) => {
+  if (rest.length) throw usageError("usage: opencode-alloy bridge [--attach <url>]")
+  const progress = progressFor(io)
+  const intr = interruptible()
+  try {
+    const maxS = process.env["ALLOY_BRIDGE_MAX_SECONDS"]
+    await runBridge({
+      root: io.cwd,
+      attach: str(v["attach"]),
+      ui: progress,
+      signal: intr.signal,
+      leaseMs: seconds(v, "lease-seconds", 30_000),
+      pollMs: Number(process.env["ALLOY_BRIDGE_POLL_MS"] ?? 1000) || 1000,
+      ...(maxS ? { maxMs: Number(maxS) * 1000 } : {}),
+      log: (l) => (io.json ? io.out(JSON.stringify({ type: "bridge", message: l })) : io.out(l)),
+    })
+    return EXIT_OK
+  } finally {
+    progress.close()
+    intr.done()
+  }
+}
+
+export const bridgeCommands: Record<string, Command> = { run: cmdRun, runs: cmdRuns, bridge: cmdBridge }
