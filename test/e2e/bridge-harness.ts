@@ -38,15 +38,36 @@ export function commitAll(dir: string, message = "project"): void {
   git(dir, ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message])
 }
 
-export async function setupBridge(opts: { script?: ScriptStep[]; serve?: boolean } = {}): Promise<BridgeEnv> {
+/** The stand-in asks the person a question first (the built-in question tool), then runs the happy path. */
+export const QUESTION: ScriptStep[] = [
+  {
+    tool: "question",
+    args: {
+      questions: [
+        {
+          question: "Which tone should the release note take?",
+          header: "Tone",
+          options: [
+            { label: "friendly", description: "warm, second person" },
+            { label: "formal", description: "plain, third person" },
+          ],
+        },
+      ],
+    },
+  },
+  ...HAPPY,
+]
+
+export async function setupBridge(opts: { script?: ScriptStep[]; scripts?: Record<string, ScriptStep[]>; serve?: boolean } = {}): Promise<BridgeEnv> {
   const proj = await makePinnedProject()
-  const mock = await startMockLlm({ script: opts.script ?? HAPPY })
+  const mock = await startMockLlm({ script: opts.script ?? HAPPY, scripts: opts.scripts ?? { question: QUESTION } })
   const sb = createSandbox({
     project: proj.dir,
     plugins: pluginList({ hooks: true }),
     mockUrl: mock.url,
     // the stand-in has no agents of its own; Foundry 3.6 registers `foundry`
-    config: { agent: { foundry: { description: "Foundry driver (stand-in)", mode: "primary" } } },
+    // no per-step snapshots of the work tree: they cost seconds per model step on a loaded machine
+    config: { snapshot: false, agent: { foundry: { description: "Foundry driver (stand-in)", mode: "primary" } } },
   })
   sb.env.OPENCODE_ENABLE_QUESTION_TOOL = "1"
   // OpenCode's installed config-dir deps stay out of git, as in a real project

@@ -1,8 +1,12 @@
-// The bridge end to end: `opencode-alloy run` against the REAL OpenCode server (opencode-ai), the
-// Foundry stand-in and the scripted model. Each test is one short flow (a forge stage, then done).
+// The bridge end to end: `opencode-alloy run` (a child process, so Ctrl-C and kill -9 are real)
+// against the REAL OpenCode server (opencode-ai), the Foundry stand-in and the scripted model.
+// One project and one server serve every scenario; each scenario is its own request (its goal
+// differs, so its key and worktree do), and the model plays the script the goal names.
+import http from "node:http"
+import type { AddressInfo } from "node:net"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
-import { afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ALLOY_DIST, opencodeAvailability } from "./harness.js"
 import { STAGE, cli, jsonLines, ledgerKeys, readLedger, sessionsIn, setupBridge, type BridgeEnv } from "./bridge-harness.js"
 
@@ -10,32 +14,45 @@ const availability = opencodeAvailability()
 const REQUIRED = process.env.ALLOY_E2E_REQUIRE === "1"
 const T = 90_000
 
-const envs: BridgeEnv[] = []
-afterEach(async () => {
-  for (const e of envs.splice(0)) await e.cleanup().catch(() => undefined)
-})
-async function setup(opts: Parameters<typeof setupBridge>[0] = {}): Promise<BridgeEnv> {
-  const e = await setupBridge(opts)
-  envs.push(e)
-  return e
-}
-
 function resultOf(stdout: string): Record<string, unknown> {
   const r = jsonLines(stdout).find((e) => e.type === "result")
   if (!r) throw new Error(`no result event in:\n${stdout}`)
   return r.result as Record<string, unknown>
 }
 
+/** The ledger key that is new since `before`. */
+function newKey(dir: string, before: string[]): string {
+  const k = ledgerKeys(dir).filter((x) => !before.includes(x))
+  if (k.length !== 1) throw new Error(`expected one new request, found ${k.join(",")}`)
+  return k[0]!
+}
+
+async function waitForKey(dir: string, before: string[], timeoutMs = 20_000): Promise<string> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const k = ledgerKeys(dir).filter((x) => !before.includes(x))
+    if (k.length === 1) return k[0]!
+    if (Date.now() > until) throw new Error("no new request appeared")
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const worktreeOf = (e: BridgeEnv, key: string) => path.join(e.proj.dir, ".alloy", "runs", "worktrees", key)
+
 describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run against the real OpenCode runtime", () => {
-  beforeAll(() => {
+  let e: BridgeEnv
+  beforeAll(async () => {
     if (!availability.ok) throw new Error(availability.reason)
     if (!existsSync(ALLOY_DIST)) throw new Error("run `npm run build` before the e2e tests")
+    e = await setupBridge()
+  }, 90_000)
+  afterAll(async () => {
+    await e?.cleanup()
   })
 
   it(
-    "happy path: one tagged session in its own worktree, ends succeeded with the stage record linked; the same command again starts no second session",
+    "happy path: one tagged session in its own worktree ends succeeded with the stage record linked; the same command again starts no second session",
     async () => {
-      const e = await setup()
       const r1 = await cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--json"]).done
       expect(r1.code, r1.stdout + r1.stderr).toBe(0)
       const result = resultOf(r1.stdout)
@@ -44,25 +61,26 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       const recs = result.stage_records as Array<Record<string, unknown>>
       expect(recs.map((r) => r.stage)).toEqual([STAGE])
       expect((result.tokens as Record<string, number>).input).toBeGreaterThan(0)
-      // the stage record came home into the project's outbox
-      const runIds = readFileSync(path.join(e.proj.dir, ".alloy", "runs", "records", readdirOne(path.join(e.proj.dir, ".alloy", "runs", "records"))), "utf8")
-      expect(runIds).toContain(recs[0]!.run_id as string)
+      // the stage record came home into the project's outbox, under the run id the result names
+      const recordsDir = path.join(e.proj.dir, ".alloy", "runs", "records")
+      const home = readdirSync(recordsDir).map((f) => readFileSync(path.join(recordsDir, f), "utf8"))
+      expect(home.some((t) => t.includes(recs[0]!.run_id as string))).toBe(true)
 
-      const [key] = ledgerKeys(e.proj.dir)
-      const status = readLedger(e.proj.dir, key!, "status")!
-      expect(status.state).toBe("succeeded")
-      const wt = path.join(e.proj.dir, ".alloy", "runs", "worktrees", key!)
-      const sessions = await sessionsIn(e.srv, wt)
+      const key = (result.key as string)
+      expect(readLedger(e.proj.dir, key, "status")!.state).toBe("succeeded")
+      expect(readLedger(e.proj.dir, key, "request")!.key_source).toBe("content")
+      const sessions = await sessionsIn(e.srv, worktreeOf(e, key))
       expect(sessions.filter((s) => s.metadata?.["alloy_request"] === key)).toHaveLength(1)
       const chats = e.mock.chatRequests().length
+      const keys = ledgerKeys(e.proj.dir).length
 
       // the same command again: a replay, no new session, no model call
       const r2 = await cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--json"]).done
       expect(r2.code, r2.stdout + r2.stderr).toBe(0)
       expect(jsonLines(r2.stdout).find((x) => x.type === "request")).toMatchObject({ replay: true })
       expect(resultOf(r2.stdout).sessions).toEqual(result.sessions)
-      expect(ledgerKeys(e.proj.dir)).toHaveLength(1)
-      expect((await sessionsIn(e.srv, wt)).filter((s) => s.metadata?.["alloy_request"] === key)).toHaveLength(1)
+      expect(ledgerKeys(e.proj.dir)).toHaveLength(keys)
+      expect((await sessionsIn(e.srv, worktreeOf(e, key))).filter((s) => s.metadata?.["alloy_request"] === key)).toHaveLength(1)
       expect(e.mock.chatRequests().length).toBe(chats)
     },
     T,
@@ -71,7 +89,6 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
   it(
     "the same key with another goal fails with idempotency_conflict, before any session",
     async () => {
-      const e = await setup()
       const r1 = await cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--idempotency-key", "release-1", "--goal", "Write the note", "--json"]).done
       expect(r1.code, r1.stdout + r1.stderr).toBe(0)
       const chats = e.mock.chatRequests().length
@@ -82,11 +99,129 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
     },
     T,
   )
+
+  it(
+    "a question the flow asks reaches the terminal and the answer reaches the agent",
+    async () => {
+      const run = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Ask about the tone [mock-script:question]"])
+      await run.waitFor(/QUESTION Tone: Which tone should the release note take\?/)
+      expect(run.stdout()).toContain("2) formal")
+      run.child.stdin!.write("2\n")
+      const r = await run.done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toContain("result: succeeded")
+      const answer = e.mock.toolResults().find((t) => t.tool === "question")
+      expect(answer?.content, JSON.stringify(e.mock.toolResults())).toContain("formal")
+    },
+    T,
+  )
+
+  it(
+    "runs abort <key> ends the run aborted (and Ctrl-C does too)",
+    async () => {
+      const before = ledgerKeys(e.proj.dir)
+      const run = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Abort me [mock-script:question]", "--json"])
+      await run.waitFor(/"type":"question"/)
+      const key = newKey(e.proj.dir, before)
+      const ab = await cli(e, ["runs", "abort", key.slice(0, 12)]).done
+      expect(ab.code, ab.stdout + ab.stderr).toBe(0)
+      const r = await run.done
+      expect(r.code).toBe(1)
+      expect(resultOf(r.stdout).state).toBe("aborted")
+      expect(readLedger(e.proj.dir, key, "status")!.state).toBe("aborted")
+
+      const before2 = ledgerKeys(e.proj.dir)
+      const run2 = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Interrupt me [mock-script:question]", "--json"])
+      await run2.waitFor(/"type":"question"/)
+      run2.child.kill("SIGINT")
+      const r2 = await run2.done
+      expect(resultOf(r2.stdout).state).toBe("aborted")
+      expect(readLedger(e.proj.dir, newKey(e.proj.dir, before2), "result")!.state).toBe("aborted")
+    },
+    T,
+  )
+
+  it(
+    "kill -9 of the bridge mid-run: the request shows lost once its lease passes, and the same command finishes the record from the same session",
+    async () => {
+      const before = ledgerKeys(e.proj.dir)
+      const args = ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Survive a crash [mock-script:question]", "--lease-seconds", "1"]
+      const run = cli(e, args)
+      await run.waitFor(/QUESTION Tone/)
+      const key = newKey(e.proj.dir, before)
+      run.child.kill("SIGKILL")
+      await run.done
+      await new Promise((r) => setTimeout(r, 1_500))
+      const listed = await cli(e, ["runs", "requests", "--json"]).done
+      const req = (JSON.parse(listed.stdout).requests as Array<Record<string, unknown>>).find((x) => x.key === key)
+      expect(req?.state, listed.stdout).toBe("lost")
+
+      const again = cli(e, args)
+      await again.waitFor(/QUESTION Tone/)
+      again.child.stdin!.write("1\n")
+      const r = await again.done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toContain("attached to the existing request")
+      expect(readLedger(e.proj.dir, key, "result")!.state).toBe("succeeded")
+      const tagged = (await sessionsIn(e.srv, worktreeOf(e, key))).filter((s) => s.metadata?.["alloy_request"] === key)
+      expect(tagged).toHaveLength(1)
+    },
+    T,
+  )
+
+  it(
+    "a proxy that drops the event stream mid-turn does not lose completion",
+    async () => {
+      const target = new URL(e.srv.url)
+      let dropped = 0
+      const proxy = http.createServer((req, res) => {
+        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
+          res.writeHead(ur.statusCode ?? 502, ur.headers)
+          ur.pipe(res)
+          if ((req.url ?? "").startsWith("/event")) {
+            // cut every event stream after a moment, as a flaky network or a proxy's idle timeout would
+            setTimeout(() => {
+              dropped++
+              ur.destroy()
+              res.destroy()
+            }, 400)
+          }
+        })
+        up.on("error", () => res.destroy())
+        req.pipe(up)
+      })
+      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()))
+      try {
+        const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+        const r = await cli(e, ["run", e.proj.briefId, "--attach", url, "--goal", "Through a bad proxy", "--json"]).done
+        expect(r.code, r.stdout + r.stderr).toBe(0)
+        expect(resultOf(r.stdout).state).toBe("succeeded")
+        expect(dropped).toBeGreaterThan(0)
+        expect(jsonLines(r.stdout).some((x) => x.type === "stream" && x.state === "dropped")).toBe(true)
+      } finally {
+        proxy.closeAllConnections()
+        await new Promise((r) => proxy.close(() => r(undefined)))
+      }
+    },
+    T,
+  )
+
+  it(
+    "two concurrent requests run in two different worktrees with two sessions",
+    async () => {
+      const [a, b] = await Promise.all([
+        cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Concurrent A", "--json"]).done,
+        cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Concurrent B", "--json"]).done,
+      ])
+      expect(a.code, a.stdout + a.stderr).toBe(0)
+      expect(b.code, b.stdout + b.stderr).toBe(0)
+      const sa = jsonLines(a.stdout).find((x) => x.type === "session")!
+      const sb = jsonLines(b.stdout).find((x) => x.type === "session")!
+      expect(sa.worktree).not.toBe(sb.worktree)
+      expect(sa.session).not.toBe(sb.session)
+      expect(resultOf(a.stdout).state).toBe("succeeded")
+      expect(resultOf(b.stdout).state).toBe("succeeded")
+    },
+    T,
+  )
 })
-
-function readdirOne(dir: string): string {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"))
-  if (files.length !== 1) throw new Error(`expected one record in ${dir}, found ${files.join(",")}`)
-  return files[0]!
-}
-
