@@ -404,16 +404,21 @@ async function answerPending(client: OpencodeClient, directory: string, sessions
     if (!sessions.has(q.sessionID) || answered.has(q.id)) continue
     answered.add(q.id)
     ui.event({ type: "question", key, id: q.id, questions: q.questions.map((x) => ({ question: x.question, header: x.header, options: x.options.map((o) => o.label) })) })
-    const answers = await ui.question(q)
-    if (answers) await client.question.reply({ requestID: q.id, directory, answers })
-    else await client.question.reject({ requestID: q.id, directory })
+    // answered in the background: the poll loop (heartbeats, aborts, completion) never waits on a person
+    void ui
+      .question(q)
+      .then((answers) => (answers ? client.question.reply({ requestID: q.id, directory, answers }) : client.question.reject({ requestID: q.id, directory })))
+      .catch(() => undefined)
   }
   const ps = await client.permission.list({ directory }).catch(() => ({ data: [] as PermissionRequest[] }))
   for (const p of ps.data ?? []) {
     if (!sessions.has(p.sessionID) || answered.has(p.id)) continue
     answered.add(p.id)
     ui.event({ type: "permission", key, id: p.id, permission: p.permission, patterns: p.patterns })
-    await client.permission.reply({ requestID: p.id, directory, reply: await ui.permission(p) })
+    void ui
+      .permission(p)
+      .then((reply) => client.permission.reply({ requestID: p.id, directory, reply }))
+      .catch(() => undefined)
   }
 }
 

@@ -127,7 +127,7 @@ export function cli(env: BridgeEnv, args: string[], opts: { timeoutMs?: number; 
     stdout: () => out,
     stderr: () => err,
     done,
-    async waitFor(re, timeoutMs = 30_000) {
+    async waitFor(re, timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs
       while (!re.test(out + err)) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${re}\n--- stdout\n${out}\n--- stderr\n${err}`)
