@@ -4,7 +4,7 @@
 // differs, so its key and worktree do), and the model plays the script the goal names.
 import http from "node:http"
 import type { AddressInfo } from "node:net"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ALLOY_DIST, opencodeAvailability } from "./harness.js"
@@ -165,6 +165,43 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       expect(readLedger(e.proj.dir, key, "result")!.state).toBe("succeeded")
       const tagged = (await sessionsIn(e.srv, worktreeOf(e, key))).filter((s) => s.metadata?.["alloy_request"] === key)
       expect(tagged).toHaveLength(1)
+    },
+    T,
+  )
+
+  it(
+    "opencode-alloy bridge registers a runner, heartbeats, and finishes a request whose bridge was killed, finding its session by metadata",
+    async () => {
+      const before = ledgerKeys(e.proj.dir)
+      const run = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Hand over to the bridge [mock-script:question]"])
+      await run.waitFor(/QUESTION Tone/)
+      const key = newKey(e.proj.dir, before)
+      run.child.kill("SIGKILL")
+      await run.done
+      // as if the bridge died between creating the session and recording it: only the tag is left
+      const statusFile = path.join(e.proj.dir, ".alloy", "runs", "requests", key, "status.json")
+      const st = JSON.parse(readFileSync(statusFile, "utf8")) as Record<string, unknown>
+      delete st.session_id
+      writeFileSync(statusFile, JSON.stringify(st))
+
+      const bridge = cli(e, ["bridge", "--attach", e.srv.url], { extraEnv: { ALLOY_BRIDGE_MAX_SECONDS: "2" } })
+      await bridge.waitFor(/QUESTION Tone/)
+      bridge.child.stdin!.write("1\n")
+      const r = await bridge.done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/runner \S+ on .*labels .*foundry:orchestrate/)
+      expect(r.stdout).toContain(`request ${key}: succeeded`)
+      expect(readLedger(e.proj.dir, key, "result")!.state).toBe("succeeded")
+      const tagged = (await sessionsIn(e.srv, worktreeOf(e, key))).filter((s) => s.metadata?.["alloy_request"] === key)
+      expect(tagged).toHaveLength(1)
+      const runners = readdirSync(path.join(e.proj.dir, ".alloy", "runs", "runners"))
+      expect(runners.length).toBeGreaterThan(0)
+      const runner = JSON.parse(readFileSync(path.join(e.proj.dir, ".alloy", "runs", "runners", runners[0]!), "utf8")) as Record<string, unknown>
+      expect(runner).toMatchObject({ $type: "alloy.runner/v1" })
+      expect(runner.labels).toEqual(expect.arrayContaining(["foundry:orchestrate", "agent:foundry"]))
+      const events = readFileSync(path.join(e.proj.dir, ".alloy", "runs", "events.jsonl"), "utf8")
+      expect(events).toContain(`"runner":"${runner.id as string}"`)
+      expect(events).toMatch(/"kind":"heartbeat"[^\n]*"lease_until"/)
     },
     T,
   )
