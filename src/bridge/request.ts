@@ -10,8 +10,8 @@ import { createHash } from "node:crypto"
 import { z } from "zod"
 import canonicalize from "canonicalize"
 
-export const REQUEST_TYPE = "alloy.request/v1"
-export const RUNNER_TYPE = "alloy.runner/v1"
+export const REQUEST_TYPE = "alloy.request/v1" as const
+export const RUNNER_TYPE = "alloy.runner/v1" as const
 
 export const REQUEST_STATES = ["accepted", "running", "succeeded", "failed", "aborted", "lost"] as const
 export type RequestState = (typeof REQUEST_STATES)[number]

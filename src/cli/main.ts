@@ -44,6 +44,8 @@ export async function main(argv: string[], io0: { out(s: string): void; err(s: s
         "idempotency-key": { type: "string" },
         "lease-seconds": { type: "string" },
         "timeout-seconds": { type: "string" },
+        endpoint: { type: "string" },
+        protocol: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },

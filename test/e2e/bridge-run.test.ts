@@ -27,16 +27,6 @@ function newKey(dir: string, before: string[]): string {
   return k[0]!
 }
 
-async function waitForKey(dir: string, before: string[], timeoutMs = 20_000): Promise<string> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const k = ledgerKeys(dir).filter((x) => !before.includes(x))
-    if (k.length === 1) return k[0]!
-    if (Date.now() > until) throw new Error("no new request appeared")
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 const worktreeOf = (e: BridgeEnv, key: string) => path.join(e.proj.dir, ".alloy", "runs", "worktrees", key)
 
 describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run against the real OpenCode runtime", () => {

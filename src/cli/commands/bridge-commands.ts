@@ -7,6 +7,9 @@ import { runRequest } from "../../bridge/run.js"
 import { runBridge } from "../../bridge/bridge.js"
 import { Progress } from "../../bridge/progress.js"
 import { attach } from "../../bridge/server.js"
+import { uploadConfig, uploadTraces } from "../../bridge/otlp-upload.js"
+import { exportOtel } from "../../evidence/export-otel.js"
+import { loadEvidence } from "../../evidence/model.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { evidenceCommands } from "./evidence-commands.js"
 import { str, type Command, type OptionValues } from "./types.js"
@@ -18,6 +21,8 @@ export const BRIDGE_HELP = `Running Foundry from Alloy:
                                     to (or replays) the same run
   runs requests [--json]            bridge requests and runners, with their state (a missed lease: lost)
   runs abort <key>                  abort a running request
+  export --format otel --endpoint <url> [--protocol http/protobuf|http/json]
+                                    upload the traces to an OTLP/HTTP receiver (OTEL_EXPORTER_OTLP_* honoured)
   bridge [--attach <url>]           long-running: register a runner, heartbeat, finish requests whose
                                     bridge stopped, run queued ones
 `
@@ -134,6 +139,21 @@ async function cmdAbort(io: Io, id: string | undefined): Promise<number> {
 }
 
 const evidenceRuns = evidenceCommands["runs"]!
+const evidenceExport = evidenceCommands["export"]!
+
+/** `export --format otel --endpoint <url>` uploads; without an endpoint, `export` writes as before. */
+export const cmdExport: Command = async (io, rest, v) => {
+  const endpoint = str(v["endpoint"])
+  const protocol = str(v["protocol"])
+  if (endpoint === undefined && protocol === undefined) return evidenceExport(io, rest, v)
+  if (str(v["format"]) !== "otel" || rest.length) throw usageError("usage: opencode-alloy export --format otel --endpoint <url> [--protocol http/protobuf|http/json]")
+  const ctx = new AlloyContext(io.cwd)
+  ctx.store.requireInit()
+  const config = uploadConfig({ endpoint, protocol })
+  const r = await uploadTraces(exportOtel(loadEvidence(ctx)), config)
+  io.out(io.json ? JSON.stringify({ ok: true, ...r }, null, 2) : `Uploaded ${r.spans} span(s) to ${r.url} (${r.protocol}, ${r.bytes} bytes, HTTP ${r.status}${r.attempts > 1 ? `, after ${r.attempts} attempts` : ""}).`)
+  return EXIT_OK
+}
 
 export const cmdRuns: Command = async (io, rest, v) => {
   if (rest[0] === "abort") return cmdAbort(io, rest[1])
@@ -164,4 +184,4 @@ export const cmdBridge: Command = async (io, rest, v) => {
   }
 }
 
-export const bridgeCommands: Record<string, Command> = { run: cmdRun, runs: cmdRuns, bridge: cmdBridge }
+export const bridgeCommands: Record<string, Command> = { run: cmdRun, runs: cmdRuns, bridge: cmdBridge, export: cmdExport }
