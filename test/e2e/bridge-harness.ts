@@ -4,7 +4,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { createSandbox, pluginList, startServe, REPO_ROOT, KEEP, type Sandbox, type Serve } from "./harness.js"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { ALLOY_PLUGIN_URL, createSandbox, pluginList, startServe, REPO_ROOT, KEEP, type Sandbox, type Serve } from "./harness.js"
 import { startMockLlm, type MockLlm, type ScriptStep } from "./mock-llm.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 
@@ -58,16 +59,22 @@ export const QUESTION: ScriptStep[] = [
   ...HAPPY,
 ]
 
-export async function setupBridge(opts: { script?: ScriptStep[]; scripts?: Record<string, ScriptStep[]>; serve?: boolean } = {}): Promise<BridgeEnv> {
+/** The later Foundry generation's stand-in (foundry_run / foundry_continue, agent foundry-guide). */
+export const RUN_ERA_STANDIN_URL = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), "foundry-standin", "run-era.mjs")).href
+
+export async function setupBridge(opts: { script?: ScriptStep[]; scripts?: Record<string, ScriptStep[]>; serve?: boolean; generation?: "orchestrate" | "run" } = {}): Promise<BridgeEnv> {
   const proj = await makePinnedProject()
   const mock = await startMockLlm({ script: opts.script ?? HAPPY, scripts: opts.scripts ?? { question: QUESTION } })
   const sb = createSandbox({
     project: proj.dir,
-    plugins: pluginList({ hooks: true }),
+    plugins: opts.generation === "run" ? [RUN_ERA_STANDIN_URL, [ALLOY_PLUGIN_URL, { hooks: true }]] : pluginList({ hooks: true }),
     mockUrl: mock.url,
     // the stand-in has no agents of its own; Foundry 3.6 registers `foundry`
     // no per-step snapshots of the work tree: they cost seconds per model step on a loaded machine
-    config: { snapshot: false, agent: { foundry: { description: "Foundry driver (stand-in)", mode: "primary" } } },
+    config: {
+      snapshot: false,
+      agent: opts.generation === "run" ? { "foundry-guide": { description: "Foundry guide (stand-in)", mode: "primary" } } : { foundry: { description: "Foundry driver (stand-in)", mode: "primary" } },
+    },
   })
   sb.env.OPENCODE_ENABLE_QUESTION_TOOL = "1"
   // OpenCode's installed config-dir deps stay out of git, as in a real project
