@@ -84,6 +84,8 @@ export interface RunOptions {
 export const PERMISSION_RULES: PermissionRuleset = [
   { permission: "*", pattern: "*", action: "ask" },
   ...["read", "edit", "glob", "grep", "list", "task", "todowrite", "todoread", "question", "skill"].map((p) => ({ permission: p, pattern: "*", action: "allow" as const })),
+  { permission: "foundry_*", pattern: "*", action: "allow" },
+  { permission: "alloy_*", pattern: "*", action: "allow" },
   { permission: "bash", pattern: "git *", action: "allow" },
   { permission: "external_directory", pattern: "*", action: "deny" },
   { permission: "webfetch", pattern: "*", action: "deny" },
@@ -241,7 +243,6 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
   const leaseMs = opts.leaseMs ?? 30_000
   const pollMs = opts.pollMs ?? 500
   const deadline = Date.now() + (opts.timeoutMs ?? 6 * 3600_000)
-  const startedAt = entry.status?.updated_at
 
   // Another live bridge holds this request: follow it until it has a session (bounded).
   let status = entry.status
@@ -282,6 +283,19 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     if (!sessionID) {
       const list = await client.session.list({ directory: worktree })
       sessionID = (list.data ?? []).find((s) => s.metadata?.["alloy_request"] === key && !s.parentID)?.id
+    }
+    if (!sessionID && ledger.abortRequested(key)) {
+      // aborted before it ever got a session: nothing to stop, nothing spent
+      const result: RequestResult = {
+        $type: REQUEST_TYPE, kind: "result", key, request: spec, state: "aborted", sessions: [], terminal_action: null, stage_records: [],
+        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0, started_at: entry.request.created_at, ended_at: new Date().toISOString(),
+        reason: "aborted before a session was started",
+      }
+      ledger.postResult(result)
+      setStatus({ state: "aborted" })
+      const posted = ledger.get(key)?.result ?? result
+      opts.ui.event({ type: "result", key, result: posted })
+      return posted
     }
     if (!sessionID) {
       const r = await client.session.create({
@@ -373,7 +387,7 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       stage_records: records.map((r) => ({ run_id: r.run_id, stage: r.stage, cycle: r.cycle, outcome: r.outcome })),
       tokens: usage.tokens,
       cost: usage.cost,
-      ...(startedAt ? { started_at: entry.request.created_at } : {}),
+      started_at: entry.request.created_at,
       ended_at: new Date().toISOString(),
       ...(outcome.error ? { reason: `the model turn failed: ${outcome.error}` } : !action && state === "failed" ? { reason: "Foundry reported no terminal action (done, blocked or violation)" } : action?.reason ? { reason: action.reason } : {}),
     }

@@ -139,3 +139,22 @@ describe("pre-flight and project mapping (no session, no tokens)", () => {
     expect(() => mapRequest(new AlloyContext(p.dir), p.briefId, {})).toThrow(expect.objectContaining({ code: "digest_mismatch" }))
   })
 })
+
+describe("which requests a bridge takes over", async () => {
+  const { orphaned } = await import("../../src/bridge/bridge.js")
+  const entry = (status: Record<string, unknown> | undefined, result?: unknown) =>
+    ({ request: { key: "k" }, status: status ? { $type: REQUEST_TYPE, key: "k", updated_at: "", ...status } : undefined, result }) as never
+  const now = Date.parse("2026-01-01T00:00:00.000Z")
+  const later = "2026-01-01T00:01:00.000Z"
+  test("queued (no owner), a dead owner on this host, or a missed lease: taken over", () => {
+    expect(orphaned(entry({ state: "accepted" }), now, "h")).toBe(true)
+    expect(orphaned(entry({ state: "running", owner: { host: "h", pid: 2 ** 22 + 12345 }, lease_until: later }), now, "h")).toBe(true)
+    expect(orphaned(entry({ state: "running", owner: { host: "other", pid: 1 }, lease_until: "2025-12-31T23:59:00.000Z" }), now, "h")).toBe(true)
+  })
+  test("a live owner within its lease, or a finished request: left alone", () => {
+    expect(orphaned(entry({ state: "running", owner: { host: "h", pid: process.pid }, lease_until: later }), now, "h")).toBe(false)
+    expect(orphaned(entry({ state: "running", owner: { host: "other", pid: 1 }, lease_until: later }), now, "h")).toBe(false)
+    expect(orphaned(entry({ state: "succeeded" }), now, "h")).toBe(false)
+    expect(orphaned(entry({ state: "running" }, { state: "succeeded" }), now, "h")).toBe(false)
+  })
+})

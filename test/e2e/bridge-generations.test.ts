@@ -36,6 +36,6 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: Foundry generations", ()
       expect(prompt).toContain("release-note-voice#AC-1")
       expect(e.sb.standinLog().some((l) => l.tool === "foundry_run")).toBe(true)
     },
-    90_000,
+    180_000,
   )
 })

@@ -121,7 +121,7 @@ export function cli(env: BridgeEnv, args: string[], opts: { timeoutMs?: number; 
   let err = ""
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()))
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()))
-  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000)
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 170_000)
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on("close", (code, signal) => {
       clearTimeout(timer)
@@ -134,7 +134,7 @@ export function cli(env: BridgeEnv, args: string[], opts: { timeoutMs?: number; 
     stdout: () => out,
     stderr: () => err,
     done,
-    async waitFor(re, timeoutMs = 60_000) {
+    async waitFor(re, timeoutMs = 120_000) {
       const until = Date.now() + timeoutMs
       while (!re.test(out + err)) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${re}\n--- stdout\n${out}\n--- stderr\n${err}`)

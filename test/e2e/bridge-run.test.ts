@@ -12,7 +12,8 @@ import { STAGE, cli, jsonLines, ledgerKeys, readLedger, sessionsIn, setupBridge,
 
 const availability = opencodeAvailability()
 const REQUIRED = process.env.ALLOY_E2E_REQUIRE === "1"
-const T = 90_000
+// generous: the first run in a fresh worktree pays OpenCode's instance start-up, slow on a loaded 2-core machine
+const T = 180_000
 
 function resultOf(stdout: string): Record<string, unknown> {
   const r = jsonLines(stdout).find((e) => e.type === "result")
@@ -107,7 +108,7 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
   )
 
   it(
-    "runs abort <key> ends the run aborted (and Ctrl-C does too)",
+    "runs abort <key> ends the run aborted",
     async () => {
       const before = ledgerKeys(e.proj.dir)
       const run = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Abort me [mock-script:question]", "--json"])
@@ -119,7 +120,13 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       expect(r.code).toBe(1)
       expect(resultOf(r.stdout).state).toBe("aborted")
       expect(readLedger(e.proj.dir, key, "status")!.state).toBe("aborted")
+    },
+    T,
+  )
 
+  it(
+    "Ctrl-C ends the run aborted",
+    async () => {
       const before2 = ledgerKeys(e.proj.dir)
       const run2 = cli(e, ["run", e.proj.briefId, "--attach", e.srv.url, "--goal", "Interrupt me [mock-script:question]", "--json"])
       await run2.waitFor(/"type":"question"/)
