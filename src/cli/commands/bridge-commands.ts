@@ -11,21 +11,7 @@ import { uploadConfig, uploadTraces } from "../../bridge/otlp-upload.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { loadEvidence } from "../../evidence/model.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
-import { evidenceCommands } from "./evidence-commands.js"
-import { str, type Command, type OptionValues } from "./types.js"
-
-export const BRIDGE_HELP = `Running Foundry from Alloy:
-  run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>] [--json]
-                                    verify, then run the brief's pinned flow or cycle through Foundry in its
-                                    own git worktree and record the result; the same request again attaches
-                                    to (or replays) the same run
-  runs requests [--json]            bridge requests and runners, with their state (a missed lease: lost)
-  runs abort <key>                  abort a running request
-  export --format otel --endpoint <url> [--protocol http/protobuf|http/json]
-                                    upload the traces to an OTLP/HTTP receiver (OTEL_EXPORTER_OTLP_* honoured)
-  bridge [--attach <url>]           long-running: register a runner, heartbeat, finish requests whose
-                                    bridge stopped, run queued ones
-`
+import { str, type Command, type Commands, type CommandSpec, type OptionValues } from "./types.js"
 
 function seconds(v: OptionValues, name: string, fallback: number): number {
   const s = str(v[name]) ?? process.env[`ALLOY_${name.toUpperCase().replace(/-/g, "_")}`]
@@ -57,7 +43,7 @@ function interruptible(): { signal: AbortSignal; done(): void } {
   return { signal: ac.signal, done: () => (process.off("SIGINT", onInt), process.off("SIGTERM", onInt)) }
 }
 
-export const cmdRun: Command = async (io, rest, v) => {
+const cmdRun: Command = async (io, rest, v) => {
   const brief = rest[0]
   if (!brief || rest.length > 1) throw usageError("usage: opencode-alloy run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>]")
   const progress = progressFor(io)
@@ -138,30 +124,80 @@ async function cmdAbort(io: Io, id: string | undefined): Promise<number> {
   return EXIT_OK
 }
 
-const evidenceRuns = evidenceCommands["runs"]!
-const evidenceExport = evidenceCommands["export"]!
-
-/** `export --format otel --endpoint <url>` uploads; without an endpoint, `export` writes as before. */
-export const cmdExport: Command = async (io, rest, v) => {
-  const endpoint = str(v["endpoint"])
-  const protocol = str(v["protocol"])
-  if (endpoint === undefined && protocol === undefined) return evidenceExport(io, rest, v)
-  if (str(v["format"]) !== "otel" || rest.length) throw usageError("usage: opencode-alloy export --format otel --endpoint <url> [--protocol http/protobuf|http/json]")
-  const ctx = new AlloyContext(io.cwd)
-  ctx.store.requireInit()
-  const config = uploadConfig({ endpoint, protocol })
-  const r = await uploadTraces(exportOtel(loadEvidence(ctx)), config)
-  io.out(io.json ? JSON.stringify({ ok: true, ...r }, null, 2) : `Uploaded ${r.spans} span(s) to ${r.url} (${r.protocol}, ${r.bytes} bytes, HTTP ${r.status}${r.attempts > 1 ? `, after ${r.attempts} attempts` : ""}).`)
-  return EXIT_OK
+/** `export --format otel --endpoint <url>` uploads; without an endpoint or protocol the plain export runs. */
+function uploadingExport(plain: Command): Command {
+  return async (io, rest, v, cli) => {
+    const endpoint = str(v["endpoint"])
+    const protocol = str(v["protocol"])
+    if (endpoint === undefined && protocol === undefined) return plain(io, rest, v, cli)
+    if (str(v["format"]) !== "otel" || rest.length || str(v["out"]) !== undefined) throw usageError("usage: opencode-alloy export --format otel --endpoint <url> [--protocol http/protobuf|http/json]")
+    const ctx = new AlloyContext(io.cwd)
+    ctx.store.requireInit()
+    const config = uploadConfig({ endpoint, protocol })
+    const r = await uploadTraces(exportOtel(loadEvidence(ctx)), config)
+    io.out(
+      io.json
+        ? JSON.stringify({ ok: true, ...r }, null, 2)
+        : `Uploaded ${r.spans} span(s) to ${r.url} (${r.protocol}, ${r.bytes} bytes, HTTP ${r.status}${r.attempts > 1 ? `, after ${r.attempts} attempts` : ""}).`,
+    )
+    return EXIT_OK
+  }
 }
 
-export const cmdRuns: Command = async (io, rest, v) => {
-  if (rest[0] === "abort") return cmdAbort(io, rest[1])
-  if (rest[0] === "requests") return cmdRequests(io)
-  return evidenceRuns(io, rest, v)
+const RUN_OPTIONS = {
+  flow: { type: "string", value: "id", description: "the flow to run (default: the flow or cycle that pins the brief)" },
+  digest: { type: "string", value: "digest", description: "the build to run (default: the brief's current build); some cycle or flow must pin it" },
+  goal: { type: "string", value: "text", description: "the goal for Foundry (default: the intents' goals)" },
+  attach: { type: "string", value: "url", description: "use this OpenCode server (default: start `opencode serve` on 127.0.0.1)" },
+  "idempotency-key": { type: "string", value: "key", description: "the request's key (default: derived from brief digest, flow, goal and base commit)" },
+  "lease-seconds": { type: "string", value: "n", description: "how long a run is held without a heartbeat before it shows as lost (default 30)" },
+  "timeout-seconds": { type: "string", value: "n", description: "give up following after this long (default 6 hours); the run goes on" },
+} as const
+
+/**
+ * The bridge's sub-commands of `runs` and the upload mode of `export`, added to the evidence group's
+ * specs of those words (one command word, one help page).
+ */
+export function withBridge(evidence: Commands): Commands {
+  const runs = evidence["runs"]
+  const exp = evidence["export"]
+  if (!runs || !exp?.run) return evidence
+  const abort: CommandSpec = {
+    summary: "abort a running bridge request (its session is aborted; the result says aborted)",
+    usage: "runs abort <key>",
+    examples: ["opencode-alloy runs abort 59b703c3"],
+    run: (io, rest) => {
+      if (rest.length !== 1) throw usageError("usage: opencode-alloy runs abort <key>")
+      return cmdAbort(io, rest[0])
+    },
+  }
+  const requests: CommandSpec = {
+    summary: "bridge requests and runners, with their state (a missed lease shows as lost)",
+    usage: "runs requests [--json]",
+    examples: ["opencode-alloy runs requests --json"],
+    run: (io, rest) => {
+      if (rest.length) throw usageError("usage: opencode-alloy runs requests")
+      return cmdRequests(io)
+    },
+  }
+  return {
+    ...evidence,
+    runs: { ...runs, subcommands: { ...runs.subcommands, abort, requests } },
+    export: {
+      ...exp,
+      usage: [...(typeof exp.usage === "string" ? [exp.usage] : exp.usage), "export --format otel --endpoint <url> [--protocol http/protobuf|http/json]"],
+      options: {
+        ...exp.options,
+        endpoint: { type: "string", value: "url", description: "upload to this OTLP/HTTP receiver (else OTEL_EXPORTER_OTLP_ENDPOINT); retried with back-off" },
+        protocol: { type: "string", value: "http/protobuf|http/json", description: "the OTLP encoding (else OTEL_EXPORTER_OTLP_PROTOCOL; default http/protobuf)" },
+      },
+      examples: [...(exp.examples ?? []), "opencode-alloy export --format otel --endpoint http://127.0.0.1:4318"],
+      run: uploadingExport(exp.run),
+    },
+  }
 }
 
-export const cmdBridge: Command = async (io, rest, v) => {
+const cmdBridge: Command = async (io, rest, v) => {
   if (rest.length) throw usageError("usage: opencode-alloy bridge [--attach <url>]")
   const progress = progressFor(io)
   const intr = interruptible()
@@ -184,4 +220,20 @@ export const cmdBridge: Command = async (io, rest, v) => {
   }
 }
 
-export const bridgeCommands: Record<string, Command> = { run: cmdRun, runs: cmdRuns, bridge: cmdBridge, export: cmdExport }
+export const bridgeCommands: Commands = {
+  run: {
+    summary: "run a pinned brief through Foundry in its own git worktree and record the result (the same request again attaches or replays)",
+    usage: "run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>] [--json]",
+    details: "Verifies every pin first (no tokens are spent on unverified context). A TTY shows one live status line; --json prints one event per line. Questions and permission requests are asked on the terminal. Ctrl-C aborts.",
+    options: RUN_OPTIONS,
+    examples: ['opencode-alloy run release-note-voice --goal "Announce the checkout redesign"', "opencode-alloy run release-note-voice --attach http://127.0.0.1:4096 --json"],
+    run: cmdRun,
+  },
+  bridge: {
+    summary: "long-running: register a runner, heartbeat, finish requests whose bridge stopped, run queued ones",
+    usage: "bridge [--attach <url>] [--lease-seconds <n>]",
+    options: { attach: RUN_OPTIONS.attach, "lease-seconds": RUN_OPTIONS["lease-seconds"] },
+    examples: ["opencode-alloy bridge --attach http://127.0.0.1:4096"],
+    run: cmdBridge,
+  },
+}
