@@ -8,7 +8,7 @@
  * - protocol: `--protocol`, else `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`,
  *   else `http/protobuf` (the exporters' default); `http/json` needs nothing more, `http/protobuf`
  *   encodes with the official OTLP definitions shipped in `@opentelemetry/otlp-transformer`
- *   (an optional peer, loaded only then);
+ *   (an optional dependency, loaded only then);
  * - headers: `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`k=v,k2=v2`, URL-encoded values);
  * - timeout per attempt: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` (ms, default 10000);
  * - retries: 429, 502, 503, 504 and network errors, with exponential back-off and jitter (honouring

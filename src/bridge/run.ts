@@ -167,7 +167,7 @@ export function turnComplete(msgs: Msg[]): { done: boolean; prompted: boolean; a
   if (lastUser < 0) return { done: false, prompted: false, aborted: false }
   const after = msgs.slice(lastUser + 1).filter((m) => m.info.role === "assistant")
   const last = after[after.length - 1]?.info
-  if (!last || last.role !== "assistant" || !last.time.completed) return { done: false, prompted: true, aborted: false }
+  if (last?.role !== "assistant" || !last.time.completed) return { done: false, prompted: true, aborted: false }
   const errName = last.error ? (last.error as { name?: string }).name : undefined
   if (errName === "MessageAbortedError") return { done: true, prompted: true, aborted: true }
   if (last.error) return { done: true, prompted: true, aborted: false, error: errName ?? "error" }
@@ -453,7 +453,7 @@ async function followStream(client: OpencodeClient, directory: string, sessions:
         const e = ev as { type?: string; properties?: Record<string, unknown> }
         if (e.type !== "message.part.updated") continue
         const part = e.properties?.["part"] as Part | undefined
-        if (!part || part.type !== "tool" || !sessions.has(part.sessionID)) continue
+        if (part?.type !== "tool" || !sessions.has(part.sessionID)) continue
         if (!part.tool.startsWith("foundry_") && !part.tool.startsWith("alloy_") && part.tool !== "question" && part.tool !== "task") continue
         if (seen.get(part.id) === part.state.status) continue
         seen.set(part.id, part.state.status)

@@ -40,7 +40,11 @@ function interruptible(): { signal: AbortSignal; done(): void } {
   }
   process.on("SIGINT", onInt)
   process.on("SIGTERM", onInt)
-  return { signal: ac.signal, done: () => (process.off("SIGINT", onInt), process.off("SIGTERM", onInt)) }
+  const done = () => {
+    process.off("SIGINT", onInt)
+    process.off("SIGTERM", onInt)
+  }
+  return { signal: ac.signal, done }
 }
 
 const cmdRun: Command = async (io, rest, v) => {
