@@ -140,3 +140,23 @@ test("endpoint and protocol from the standard variables", () => {
   expect(() => uploadConfig({}, {})).toThrow(expect.objectContaining({ code: "usage" }))
   expect(() => uploadConfig({ endpoint: "h:1", protocol: "grpc" }, {})).toThrow(expect.objectContaining({ code: "usage" }))
 })
+
+test("the CLI: export --format otel --endpoint uploads; with no endpoint anywhere it is a usage error", async () => {
+  const { runCli } = await import("../helpers/cli.js")
+  const { makePinnedProject } = await import("../helpers/project.js")
+  const p = await makePinnedProject()
+  try {
+    const rx = await receiver()
+    const r = await runCli(p.dir, "export", "--format", "otel", "--endpoint", rx.url, "--protocol", "http/json", "--json")
+    expect(r.code, r.err + r.out).toBe(0)
+    expect(JSON.parse(r.out)).toMatchObject({ ok: true, status: 200, protocol: "http/json" })
+    expect(rx.got).toHaveLength(1)
+    const plain = await runCli(p.dir, "export", "--format", "otel")
+    expect(plain.code).toBe(0)
+    expect(JSON.parse(plain.out)).toHaveProperty("resourceSpans")
+    const none = await runCli(p.dir, "export", "--format", "otel", "--protocol", "http/json")
+    expect(none.code).toBe(2)
+  } finally {
+    p.cleanup()
+  }
+})
