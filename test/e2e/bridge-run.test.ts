@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ALLOY_DIST, opencodeAvailability } from "./harness.js"
+import { ALLOY_DIST, opencodeAvailability, opencodeBin } from "./harness.js"
 import { STAGE, cli, jsonLines, ledgerKeys, readLedger, sessionsIn, setupBridge, type BridgeEnv } from "./bridge-harness.js"
 
 const availability = opencodeAvailability()
@@ -236,6 +236,21 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
         proxy.closeAllConnections()
         await new Promise((r) => proxy.close(() => r(undefined)))
       }
+    },
+    T,
+  )
+
+  it(
+    "without --attach the bridge starts its own OpenCode server on 127.0.0.1 and stops it afterwards",
+    async () => {
+      const r = await cli(e, ["run", e.proj.briefId, "--goal", "On its own server", "--json"], { extraEnv: { OPENCODE_BIN: opencodeBin() } }).done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      const result = resultOf(r.stdout)
+      expect(result.state).toBe("succeeded")
+      const server = readLedger(e.proj.dir, result.key as string, "status")!.server as string
+      expect(server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(server).not.toBe(e.srv.url)
+      await expect(fetch(`${server}/global/health`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow()
     },
     T,
   )
