@@ -22,9 +22,16 @@ export const ERROR_CODES = [
   "lint_failed",
   "work_branch",
   "unsafe_path",
+  "unsafe_text",
   "io_error",
   "not_initialised",
   "usage",
+  // a team store (OCI registry): docs/oci-store.md
+  "auth_failed",
+  "quota_exceeded",
+  "network_error",
+  "registry_error",
+  // the bridge: docs/bridge.md
   "idempotency_conflict",
   "unsupported_foundry",
   "bridge_error",

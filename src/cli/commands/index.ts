@@ -7,6 +7,7 @@ import { coreCommands } from "./core-commands.js"
 import { authoringCommands } from "./authoring-commands.js"
 import { evidenceCommands } from "./evidence-commands.js"
 import { insightsCommands } from "./insights-commands.js"
+import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
 import { bridgeCommands, withBridge } from "./bridge-commands.js"
 import type { Commands } from "./types.js"
@@ -18,6 +19,7 @@ export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Runs and evidence", commands: withBridge(evidenceCommands) },
   { title: "Running Foundry", commands: bridgeCommands },
   { title: "Learning from runs", commands: insightsCommands },
+  { title: "Team store (an OCI registry)", commands: teamCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]
 
