@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "invalid_recipe",
   "already_exists",
   "lint_failed",
+  "merge_conflict",
+  "ungated",
   "work_branch",
   "unsafe_path",
   "unsafe_text",
