@@ -17,7 +17,7 @@ import type { RunEvent } from "../core/run-record.js"
 import { listIntents, showIntent } from "../service/intents.js"
 import { projectStatus, type BriefStatus } from "../service/status.js"
 import { resolveTarget } from "../service/resolve.js"
-import { packFor } from "../core/build.js"
+import { packFor } from "../core/formation.js"
 import { renderDispatchBlock } from "../plugin/hooks/dispatch.js"
 import { lineDiff } from "../core/line-diff.js"
 import { isDigest, isSlug } from "../core/ids.js"
@@ -451,7 +451,7 @@ export function stageTexts(bundle: Bundle, pin: { brief_id: string; digest: stri
     const base = key.split(":")[0]!
     if (base === "forge" || base === "assay") {
       out.push({ stage: key, how: "appended after Foundry's prompt (dispatch)", text: renderDispatchBlock(bundle, { cycle, ...pin }, key) })
-    } else out.push({ stage: key, how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack", text: packFor(bundle, key).text })
+    } else out.push({ stage: key, how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack", text: packFor(bundle, bundle.brief.formation.cycles[0], key).text })
   }
   return out
 }

@@ -27,7 +27,9 @@ import { acceptFollowups, loadInsights } from "../evidence/learning.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { createIntent, showIntent, updateIntent } from "../service/intents.js"
 import { validateIntent } from "../core/intent.js"
-import { buildChecked, pinChecked, saveBrief } from "../service/briefs.js"
+import { saveBrief } from "../service/briefs.js"
+import { buildBrief } from "../service/build.js"
+import { pinBrief } from "../service/pin.js"
 import { checkRequest, newToken, sessionCookie, TOKEN_RE } from "./security.js"
 import {
   briefBody,
@@ -342,10 +344,10 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       try {
         assertNotOnFlowBranch(ctx, `${parts[2]} brief ${id}`)
         if (parts[2] === "build") {
-          const r = buildChecked(ctx, id)
+          const r = buildBrief(ctx, id)
           return redirect(res, `/briefs/${encodeURIComponent(id)}?done=built&digest=${encodeURIComponent(r.digest)}`, nonce)
         }
-        const r = pinChecked(ctx, { brief_id: id, cycle: f("cycle") || undefined, flow: f("flow") || undefined })
+        const r = pinBrief(ctx, { brief_id: id, cycle: f("cycle") || undefined, flow: f("flow") || undefined })
         return redirect(res, `/briefs/${encodeURIComponent(id)}?done=pinned&digest=${encodeURIComponent(r.digest)}`, nonce)
       } catch (e) {
         return refused(res, nonce, e, "briefs", id, briefBody(ctx, id) ?? "")
