@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   "io_error",
   "not_initialised",
   "usage",
+  "unsupported_protocol",
+  "incompatible",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -82,13 +82,13 @@ describe("dispatch_multi (appraisers)", () => {
     }
   })
 
-  it("a prompt without an ## Output heading gets the gates appended at the end", async () => {
+  it("a prompt without a recognisable output instruction gets the gates first (never after whatever it ends with)", async () => {
     const d = await drive(p.dir)
     const original = appraiseDispatch()
     original.tasks[0].prompt = "You are an appraiser.\n\n## Laws\n\n## plain-language\n\nPlain.\n\nPassing: a\n\nFailing: b"
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
     const lawText = gatesFor(bundle, "appraise").map((g) => g.text.trim()).join("\n\n")
-    expect(res.tasks[0].prompt).toBe(`${original.tasks[0].prompt}\n\n${lawText}`)
+    expect(res.tasks[0].prompt).toBe(`${lawText}\n\n${original.tasks[0].prompt}`)
   })
 
   it("an unpinned cycle's appraisers are untouched", async () => {
@@ -249,13 +249,24 @@ describe("options: hooks off", () => {
 })
 
 describe("isolation", () => {
-  it("warns once through OpenCode's log when foundry/VERSION is not the 3.6 line, and still injects", async () => {
+  it("3.7 is a known generation: no warning, and the dispatch is injected", async () => {
     writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.1")
     const d = await drive(p.dir)
     const text = compact(forgeDispatch())
     expect(JSON.parse(await d.after("foundry_orchestrate", text)).prompt).toContain("## Alloy")
+    expect(d.logs).toEqual([])
+  })
+
+  it("an unknown Foundry protocol refuses pinned stages (warned once in the log), with the fix", async () => {
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.9.0")
+    const d = await drive(p.dir)
+    const text = compact(forgeDispatch())
+    const res = JSON.parse(await d.after("foundry_orchestrate", text))
+    expect(res.action).toBe("blocked")
+    expect(res.alloy.code).toBe("unsupported_protocol")
+    expect(res.reason).toMatch(/does not know this Foundry protocol \(foundry\/VERSION "3\.9\.0"\).*onPinFailure: "warn"/)
     await d.after("foundry_orchestrate", text)
-    expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
+    expect(d.logs.filter((l) => /^foundry\/VERSION is "3\.9\.0"; Alloy knows Foundry 3\.6, 3\.7/.test(l.message))).toHaveLength(1)
   })
 
   it("an unexpected error inside the hook leaves Foundry's result untouched and is reported once", async () => {

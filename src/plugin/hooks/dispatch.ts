@@ -14,6 +14,7 @@ import type { Bundle } from "../../core/bundle.js"
 import { gatesFor, packFor } from "../../core/build.js"
 import type { AlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
+import { placeGates, resumeInstruction, stageBaseOf, type Generation } from "../../foundry/generations.js"
 
 export type Json = Record<string, unknown>
 
@@ -140,13 +141,11 @@ export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: stri
   return { text: laws.map((g) => g.text.trim()).join("\n\n"), lawIds: laws.map((g) => g.law_id ?? g.id) }
 }
 
-const OUTPUT_HEADING = "\n\n## Output\n"
+// ---- protocol placement (per Foundry generation: src/foundry/generations.ts) ----------------
 
-/** Put extra laws at the end of the `## Laws` section, i.e. right before the (last) `## Output` heading. */
+/** Put extra laws into an appraiser prompt before Foundry's final output instruction (3.6 `## Output`, 3.7 JSONL, run era). */
 export function insertLaws(prompt: string, laws: string): string {
-  const i = prompt.lastIndexOf(OUTPUT_HEADING)
-  if (i < 0) return `${prompt}\n\n${laws}`
-  return `${prompt.slice(0, i)}\n\n${laws}${prompt.slice(i)}`
+  return placeGates(prompt, laws)
 }
 
 /** `dispatch_multi`: every task prompt gets the appraisal gates; everything else stays. */
@@ -179,6 +178,10 @@ export interface PinFailure {
   readonly error: AlloyError
   readonly brief_id: string | undefined
   readonly digest: string | undefined
+  /** the protocol generation the block happened in (decides how to resume) */
+  readonly generation?: Generation | undefined
+  /** the refused result's action (a blocked appraisal resumes differently) */
+  readonly action?: string | undefined
 }
 
 /** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
@@ -190,6 +193,11 @@ export function failureReason(f: PinFailure): string {
   return `Alloy: ${where}. Fix: ${fix}`
 }
 
+/** How to resume once the pin is fixed, for the stage kind that was refused. */
+export function resumeFor(f: PinFailure): string {
+  return resumeInstruction(f.generation ?? "orchestrate-3.6", stageBaseOf(f.stage, f.action))
+}
+
 function failureInfo(f: PinFailure): Json {
   return { code: f.error.code, brief_id: f.brief_id ?? null, digest: f.digest ?? null, stage: f.stage ?? null }
 }
@@ -198,7 +206,8 @@ function failureInfo(f: PinFailure): Json {
 export function blockedResult(result: Json, f: PinFailure): Json {
   const ctx = isObject(result["context"]) ? result["context"] : undefined
   const artefact = ctx && typeof ctx["artefact_file"] === "string" ? ctx["artefact_file"] : null
-  return { action: "blocked", cycle: f.cycle, artefact_file: artefact, reason: failureReason(f), alloy: failureInfo(f) }
+  const resume = resumeFor(f)
+  return { action: "blocked", cycle: f.cycle, artefact_file: artefact, reason: `${failureReason(f)}. Then: ${resume}`, alloy: { ...failureInfo(f), resume } }
 }
 
 /** Warn mode: Foundry's result goes through with a marked warning and nothing from the unverified bundle. */
