@@ -40,6 +40,8 @@ export async function main(argv: string[], io0: { out(s: string): void; err(s: s
         note: { type: "string" },
         out: { type: "string" },
         format: { type: "string" },
+        server: { type: "string" },
+        compat: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },

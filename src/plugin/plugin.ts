@@ -9,6 +9,7 @@ import { createLogger } from "./log.js"
 import { resolveTools } from "./tools/resolve-tools.js"
 import { authoringTools } from "./tools/authoring-tools.js"
 import { createHooks } from "./hooks/index.js"
+import { compatTools } from "./tools/compat-tools.js"
 
 /** `<package>/skills`, next to `dist/`. */
 export const SKILLS_DIR = fileURLToPath(new URL("../../skills", import.meta.url))
@@ -28,7 +29,7 @@ export const AlloyPlugin: Plugin = async (input, rawOptions) => {
         log("warn", `could not register Alloy skills: ${(e as Error).message}`)
       }
     },
-    tool: { ...resolveTools(), ...authoringTools() },
+    tool: { ...resolveTools(), ...authoringTools(), ...compatTools(input.serverUrl) },
     ...(options.hooks ? createHooks(input.directory, options, log) : {}),
   }
 }

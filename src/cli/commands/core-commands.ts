@@ -122,7 +122,8 @@ export function cmdBriefBuild(io: Io, positionals: string[]): number {
 
 export const CORE_HELP = `Pins and verification:
   init                              create .alloy/ (with its .gitignore)
-  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows, and that every
+  verify [--json] [--strict] [--compat [--server <url>]]
+                                    check every pin in foundry/cycles and foundry/flows, and that every
                                     cycle in a brief's formation is pinned
                                     (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
   pin <cycle> <brief-id>            write the brief's current digest into the cycle's alloy block
@@ -133,7 +134,13 @@ export const CORE_HELP = `Pins and verification:
 
 export const coreCommands: Record<string, Command> = {
   init: (io) => cmdInit(io),
-  verify: (io, _rest, v) => cmdVerify(io, { strict: v["strict"] === true }),
+  verify: async (io, _rest, v) => {
+    const code = cmdVerify(io, { strict: v["strict"] === true })
+    if (v["compat"] !== true) return code
+    // --compat: the compatibility check (src/cli/commands/generations-commands.ts) after the pin check
+    const { cmdCompat } = await import("./generations-commands.js")
+    return Math.max(code, await cmdCompat(io, { server: str(v["server"]) }))
+  },
   pin: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
   show: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),
 }
