@@ -147,10 +147,8 @@ function paragraphStart(text: string, at: number): number {
 export function placeGates(prompt: string, gates: string): string {
   if (!gates) return prompt
   const at = outputInstructionStart(prompt)
-  if (at < 0) return `${gates}\n\n${prompt}`
-  const before = prompt.slice(0, at).replace(/\n+$/, "")
-  const sep = before.length ? "\n\n" : ""
-  return `${before}${sep}${gates}\n\n${prompt.slice(at)}`
+  // byte-exact: Foundry's text on both sides is untouched; the gates and one blank line go in between
+  return at < 0 ? `${gates}\n\n${prompt}` : `${prompt.slice(0, at)}${gates}\n\n${prompt.slice(at)}`
 }
 
 // ---- recoverable blocks -------------------------------------------------------------------
