@@ -32,12 +32,15 @@ afterEach(() => {
 const OUTPUT_TAIL_AT = (prompt: string) => prompt.lastIndexOf("\n\n## Output\n")
 
 describe("dispatch_multi (appraisers)", () => {
-  it("adds the overlay's law gates inside ## Laws of every task; the ## Output format stays the end, byte-for-byte", async () => {
+  it("adds the overlay's law gates inside ## Laws of every task (one gate per criterion); the ## Output format stays the end, byte-for-byte", async () => {
     const d = await drive(p.dir)
     const original = appraiseDispatch()
     const out = await d.after("foundry_orchestrate", compact(original))
-    const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
-    expect(laws.map((g) => g.law_id)).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
+    const all = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
+    expect(all.map((g) => g.law_id)).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
+    // AC-2 names Foundry's law customer-benefit-first, which every task prompt already carries: graded once, by that law
+    for (const t of original.tasks as Json[]) expect(t.prompt).toContain("\n## customer-benefit-first\n")
+    const laws = all.filter((g) => g.law_id !== "alloy--release-note-voice--ac-2")
     const lawText = laws.map((g) => g.text.trim()).join("\n\n")
     const insert = (prompt: string) => {
       const i = OUTPUT_TAIL_AT(prompt)
@@ -46,7 +49,7 @@ describe("dispatch_multi (appraisers)", () => {
     const expected = {
       ...original,
       tasks: original.tasks.map((t: Json) => ({ ...t, prompt: insert(t.prompt) })),
-      alloy: { brief_id: p.briefId, digest: p.digest, verified: true, stale: false, laws: laws.map((g) => g.law_id) },
+      alloy: { brief_id: p.briefId, digest: p.digest, verified: true, stale: false, laws: all.map((g) => g.law_id) },
     }
     expect(out).toBe(JSON.stringify(expected))
 
@@ -66,6 +69,7 @@ describe("dispatch_multi (appraisers)", () => {
         expect(at).toBeLessThan(OUTPUT_TAIL_AT(after))
         expect(g.text).toMatch(/\nPassing: .+\n\nFailing: .+$/)
       }
+      expect(after).not.toContain("## alloy--release-note-voice--ac-2")
       expect(task.subagent_type).toBe(original.tasks[i].subagent_type)
     }
   })

@@ -135,10 +135,34 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
   return { ...result, prompt: `${result["prompt"] as string}\n\n${block}`, alloy: pinSummary(pin) }
 }
 
+export interface AppraiseLaws {
+  text: string
+  lawIds: string[]
+  /** each gate with the Foundry law its criterion names (one gate per criterion: see lawsFor) */
+  gates?: Array<{ text: string; lawId: string; foundryLaw: string | undefined }>
+}
+
 /** The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws. */
-export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: string[] } {
+export function renderAppraiseLaws(bundle: Bundle): AppraiseLaws {
   const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
-  return { text: laws.map((g) => g.text.trim()).join("\n\n"), lawIds: laws.map((g) => g.law_id ?? g.id) }
+  const named = new Map<string, string>()
+  for (const i of bundle.intents) for (const c of i.acceptance_criteria) for (const e of c.evidence) if (e.kind === "law" && e.law) named.set(c.ref, e.law)
+  const gates = laws.map((g) => ({ text: g.text.trim(), lawId: g.law_id ?? g.id, foundryLaw: named.get(g.criterion) }))
+  return { text: gates.map((g) => g.text).join("\n\n"), lawIds: gates.map((g) => g.lawId), gates }
+}
+
+/**
+ * One gate per criterion: a criterion that names a Foundry law the appraiser is already given
+ * (its `## <law>` heading is in the prompt) is graded by that law, not by a second Alloy gate;
+ * Foundry's `law:<law>` feedback counts for the criterion. A law the prompt does not show keeps
+ * the Alloy gate, so no criterion goes ungraded.
+ */
+export function lawsFor(prompt: string, laws: AppraiseLaws): string {
+  if (!laws.gates) return laws.text
+  return laws.gates
+    .filter((g) => !(g.foundryLaw && new RegExp(`(^|\\n)## ${g.foundryLaw.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*\\n`).test(prompt)))
+    .map((g) => g.text)
+    .join("\n\n")
 }
 
 // ---- protocol placement (per Foundry generation: src/foundry/generations.ts) ----------------
@@ -149,10 +173,14 @@ export function insertLaws(prompt: string, laws: string): string {
 }
 
 /** `dispatch_multi`: every task prompt gets the appraisal gates; everything else stays. */
-export function injectAppraise(result: Json, laws: { text: string; lawIds: string[] }, pin: VerifiedPin): Json {
+export function injectAppraise(result: Json, laws: AppraiseLaws, pin: VerifiedPin): Json {
   const tasks = Array.isArray(result["tasks"]) ? (result["tasks"] as unknown[]) : []
   const next = laws.text
-    ? tasks.map((t) => (isObject(t) && typeof t["prompt"] === "string" ? { ...t, prompt: insertLaws(t["prompt"], laws.text) } : t))
+    ? tasks.map((t) => {
+        if (!isObject(t) || typeof t["prompt"] !== "string") return t
+        const text = lawsFor(t["prompt"], laws)
+        return text ? { ...t, prompt: insertLaws(t["prompt"], text) } : t
+      })
     : tasks
   return { ...result, tasks: next, alloy: { ...pinSummary(pin), laws: laws.lawIds } }
 }

@@ -23,7 +23,7 @@ import { appendEvent } from "../../service/runs.js"
 import { placeGates, RUN_STAGE_AGENTS, resumeInstruction } from "../../foundry/generations.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
-import { ALLOY_HEADING, ALLOY_WARNING_HEADING, cycleFromPrompt, failureReason, renderAppraiseLaws, renderDispatchBlock, type PinFailure, type VerifiedPin } from "./dispatch.js"
+import { ALLOY_HEADING, ALLOY_WARNING_HEADING, cycleFromPrompt, failureReason, lawsFor, renderAppraiseLaws, renderDispatchBlock, type PinFailure, type VerifiedPin } from "./dispatch.js"
 
 /** A refusal the runtime shows to the caller; its message is the whole reason (no stack). */
 export class AlloyBlock extends Error {
@@ -151,9 +151,9 @@ export function createRunEraHooks(ctx: AlloyContext, options: AlloyOptions, log:
       let next: string
       if (base === "forge") next = `${text}\n\n${renderDispatchBlock(r.bundle, vp, stage)}`
       else {
-        const laws = renderAppraiseLaws(r.bundle)
-        const header = `${ALLOY_HEADING}\n\nPinned brief: ${vp.brief_id} @ ${vp.digest} (verified). Grade these criteria as laws too:\n\n${laws.text}`
-        next = laws.text ? placeGates(text, header) : text
+        const laws = lawsFor(text, renderAppraiseLaws(r.bundle))
+        const header = `${ALLOY_HEADING}\n\nPinned brief: ${vp.brief_id} @ ${vp.digest} (verified). Grade these criteria as laws too:\n\n${laws}`
+        next = laws ? placeGates(text, header) : text
       }
       writePart(part, next)
       event({ kind: "dispatch", cycle, stage, pin: { brief_id: vp.brief_id, digest: vp.digest }, ...(vp.stale ? { reason: "stale pin" } : {}) })
