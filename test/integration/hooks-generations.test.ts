@@ -133,3 +133,17 @@ describe("a refused appraisal is never skipped", () => {
     await expect(d.before("foundry_orchestrate", { args: { lastResults: [] } })).resolves.toBeUndefined()
   })
 })
+
+describe("one gate per criterion", () => {
+  it("a task prompt that does not carry the named Foundry law keeps the Alloy gate (no criterion goes ungraded)", async () => {
+    const p = await pinned("3.6.0")
+    const d = await drive(p.dir)
+    const original = appraiseDispatch()
+    original.tasks = original.tasks.map((t: Json) => ({ ...t, prompt: (t.prompt as string).replace("\n## customer-benefit-first\n", "\n## some-other-law\n") }))
+    const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
+    for (const t of res.tasks as Json[]) {
+      expect(t.prompt).toContain("\n## alloy--release-note-voice--ac-2\n")
+      expect(t.prompt).toContain("\n## alloy--release-note-voice--ac-3\n")
+    }
+  })
+})

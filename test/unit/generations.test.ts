@@ -132,3 +132,17 @@ describe("capability manifest", () => {
     expect(fieldDifference(["data"], [])).toEqual(["-data"])
   })
 })
+
+describe("criterion refs cited as law ids", () => {
+  it("parseGateLawId reads Alloy's gate id and the criterion ref alike; feedback citing the ref counts for the criterion", async () => {
+    const { parseGateLawId } = await import("../../src/core/ids.js")
+    const { itemTargets } = await import("../../src/evidence/observations.js")
+    expect(parseGateLawId("alloy--release-note-voice--ac-3")).toEqual({ intent: "release-note-voice", ac: "AC-3" })
+    expect(parseGateLawId("release-note-voice#AC-3")).toEqual({ intent: "release-note-voice", ac: "AC-3" })
+    expect(parseGateLawId("release-note-voice#AC-0")).toBeUndefined()
+    expect(parseGateLawId("Release#AC-3")).toBeUndefined()
+    expect(parseGateLawId("customer-benefit-first")).toBeUndefined()
+    const item = { id: "fb-1", file: "x.md", tag: "law:release-note-voice#AC-3", state: "open" }
+    expect(itemTargets(item as never, undefined)).toEqual([{ criterion: "release-note-voice#AC-3", kind: "law" }])
+  })
+})
