@@ -147,3 +147,33 @@ describe("one gate per criterion", () => {
     }
   })
 })
+
+describe("alloy_compat_check and caps (files only)", () => {
+  it("a 3.6 project with a verified pin is compatible; an unknown VERSION is not, naming it and the fix", async () => {
+    const { loadPlugin } = await import("../helpers/plugin.js")
+    const p = await pinned("3.6.0")
+    const plugin = await loadPlugin(p.dir)
+    const ok = await plugin.tool("alloy_compat_check", {})
+    expect(ok.json.ok).toBe(true)
+    expect(ok.json.generation).toBe("orchestrate-3.6")
+    expect((ok.json.bundles as Json[])[0]).toMatchObject({ brief_id: p.briefId, digest: p.digest, gate_kinds: ["artefact", "check", "human", "law"] })
+    expect(ok.json.manifest_digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect((ok.json.notes as string[]).join("\n")).toMatch(/server did not answer/)
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "5.1.0")
+    const bad = await plugin.tool("alloy_compat_check", {})
+    expect(bad.json.ok).toBe(false)
+    expect(bad.json.problems).toEqual([expect.objectContaining({ kind: "protocol", name: "5.1.0", fix: expect.stringContaining("caps --server") })])
+  })
+
+  it("caps from files: the manifest digest is stable, and changes with foundry/VERSION", async () => {
+    const { buildCapabilities, projectCapabilitiesDigest } = await import("../../src/service/capabilities.js")
+    const { AlloyContext } = await import("../../src/service/context.js")
+    const p = await pinned("3.7.2")
+    const ctx = new AlloyContext(p.dir)
+    const a = buildCapabilities(ctx)
+    expect(a.manifest).toMatchObject({ source: "files", foundry: { version: "3.7.2", generation: "shapes-3.7" }, tools: [], agents: ["foundry-openai-gpt-5"] })
+    expect(projectCapabilitiesDigest(ctx)).toBe(a.digest)
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.6.0")
+    expect(projectCapabilitiesDigest(ctx)).not.toBe(a.digest)
+  })
+})

@@ -16,10 +16,20 @@ export function compatTools(serverUrl: URL | string | undefined): Record<string,
       async execute(args, context) {
         return runTool("alloy_compat_check", async () => {
           const ctx = contextFor(context.directory)
-          const url = args.server ?? (serverUrl ? String(serverUrl) : undefined)
-          const built = buildCapabilities(ctx, url ? await serverFacts(url) : undefined)
+          let facts
+          let note: string | undefined
+          if (args.server) facts = await serverFacts(args.server)
+          else if (serverUrl) {
+            try {
+              facts = await serverFacts(String(serverUrl))
+            } catch (e) {
+              // the plugin's own server did not answer: check what the files show, and say so
+              note = `the OpenCode server did not answer (${(e as Error).message}); tools and agents were not checked`
+            }
+          }
+          const built = buildCapabilities(ctx, facts)
           const report = checkCompat(ctx, built)
-          return { ...report, manifest: built.manifest }
+          return { ...report, notes: [...report.notes, ...(note ? [note] : [])], manifest: built.manifest }
         })
       },
     }),
