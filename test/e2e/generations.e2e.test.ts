@@ -108,7 +108,7 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real 
   it(
     "run era: foundry_run spawns a foundry-forge session on the same server; its first message carries the verified Alloy block",
     async () => {
-      const { proj, mock, sb, srv } = await setup({ script: [{ tool: "foundry_run", args: { flow: "release-notes", goal: "Draft the note" } }] })
+      const { proj, mock, sb, srv } = await setup({ script: [{ tool: "foundry_run", args: { flow: "release-notes", goal: "Draft the note" } }], env: { FOUNDRY_STANDIN_APPRAISE: "1" } })
       const res = await runOpencode(sb, ["run", "--attach", srv.url, "--format", "json", "--model", "mock/mock-model", "Run the release-notes flow."], { timeoutMs: 150_000 })
       const log = sb.standinLog()
       const why = `${describeRun(res)}\nstand-in log:\n${JSON.stringify(log, null, 1).slice(0, 6000)}`
@@ -125,9 +125,17 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real 
       // the stage prompt reaches the model once (Alloy does not duplicate the attached prompt file), the block once
       expect(forge!.split("Stage: forge:draft-release-note").length - 1, forge).toBe(1)
       expect(forge!.split("## Alloy\n").length - 1, forge).toBe(1)
-      console.log(`[e2e] forge session first request:\n${forge!.slice(-2500)}`)
+      console.log(`[e2e] run era: forge session first request ${forge!.length} chars, Alloy block at ${forge!.indexOf("## Alloy")}`)
       // Foundry's prompt comes first, the Alloy block after it
       expect(forge!.indexOf("Stage: forge:draft-release-note")).toBeLessThan(forge!.indexOf("## Alloy"))
+      // the appraise session: the gates arrive before Foundry's output instruction
+      expect(log.filter((e) => e.kind === "child").map((e) => e.code), why).toEqual([0, 0])
+      const appraise = seen.find((t) => t.includes("<appraiser_instructions>"))
+      expect(appraise, `no request carried the appraiser prompt\n${why}`).toBeDefined()
+      const gate = appraise!.indexOf("## alloy--release-note-voice--ac-3")
+      expect(gate, appraise).toBeGreaterThan(appraise!.indexOf("<persona>"))
+      expect(gate).toBeLessThan(appraise!.indexOf("For each law, evaluate"))
+      expect(gate).toBeLessThan(appraise!.indexOf("Call foundry_stage_begin to start, foundry_stage_output"))
     },
     E2E_TIMEOUT,
   )

@@ -123,6 +123,15 @@ export default async function FoundryRunEraStandIn({ directory, serverUrl }) {
           log({ kind: "spawn", args: childArgs })
           const child = await runChild(childArgs, process.env)
           log({ kind: "child", code: child.code, stdout: child.stdout.slice(0, 4000), stderr: child.stderr.slice(-4000) })
+          // then the appraise stage: one foundry-appraise session with the recorded wrapped appraiser prompt
+          if (process.env.FOUNDRY_STANDIN_APPRAISE === "1") {
+            const appraiseFile = path.join(promptDir, `${randomUUID()}.txt`)
+            writeFileSync(appraiseFile, readFileSync(new URL("../../../contracts/generations/run/prompts/appraise.txt", import.meta.url), "utf8"))
+            const appraiseArgs = ["run", "--attach", String(serverUrl), "--agent", "foundry-appraise", "--dir", directory, "--format", "json", "--file", appraiseFile, "--", "Appraise as the attached prompt says."]
+            log({ kind: "spawn", args: appraiseArgs })
+            const a = await runChild(appraiseArgs, process.env)
+            log({ kind: "child", agent: "foundry-appraise", code: a.code, stdout: a.stdout.slice(0, 4000), stderr: a.stderr.slice(-4000) })
+          }
           const outDir = path.join(directory, ".foundry", "stage-outputs")
           const lines = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith(".jsonl")).flatMap((f) => readFileSync(path.join(outDir, f), "utf8").split("\n").filter(Boolean)) : []
           const runId = randomUUID()
