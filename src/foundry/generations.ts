@@ -43,8 +43,10 @@ export interface GenerationShape {
 const STAGE_KINDS = ["assay", "forge", "quench", "appraise", "human-appraise"] as const
 
 export const RUN_AGENTS = ["foundry-guide", "foundry-admin", "foundry-forge", "foundry-appraise", "foundry-assay"] as const
-/** The run-era agents whose first message is a stage prompt Alloy must see. */
+/** The run-era agents whose first message is a stage prompt Alloy must see (the compat check requires forge and appraise). */
 export const RUN_STAGE_AGENTS = ["foundry-forge", "foundry-appraise"] as const
+/** Every run-era agent whose first message is a pinned stage's prompt (assay gets the forge-style block). */
+export const RUN_PROMPTED_AGENTS = [...RUN_STAGE_AGENTS, "foundry-assay"] as const
 
 export const SHAPES: Readonly<Record<KnownGeneration, GenerationShape>> = {
   "orchestrate-3.6": {

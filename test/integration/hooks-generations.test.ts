@@ -177,3 +177,50 @@ describe("alloy_compat_check and caps (files only)", () => {
     expect(projectCapabilitiesDigest(ctx)).not.toBe(a.digest)
   })
 })
+
+describe("3.7 shapes and the run-era assay agent", () => {
+  it("3.7 human_appraise (no token) gets context.alloy; every other key is kept", async () => {
+    const p = await pinned("3.7.0")
+    const d = await drive(p.dir)
+    const original = JSON.parse(readFileSync(path.join(CONTRACTS_DIR, "generations", "shapes-3.7", "human_appraise.json"), "utf8")) as Json
+    const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
+    expect(res.action).toBe("human_appraise")
+    expect(res.token).toBeUndefined()
+    expect(res.context.alloy).toMatchObject({ brief_id: p.briefId, digest: p.digest, verified: true })
+    expect({ ...res.context, alloy: undefined }).toEqual({ ...original.context, alloy: undefined })
+  })
+
+  it("a foundry-assay session gets the block after Foundry's prompt", async () => {
+    const p = await pinned()
+    const d = await drive(p.dir)
+    const assay = FORGE.replaceAll("forge", "assay")
+    const { parts } = await message(d, "foundry-assay", assay)
+    expect((parts[0]!.text as string).startsWith(`${assay}\n\n## Alloy\n`)).toBe(true)
+  })
+})
+
+describe("verify --compat (files only)", () => {
+  it("--json prints one document {verify, compat}; an unknown protocol exits 1 naming it", async () => {
+    const { main } = await import("../../src/cli/main.js")
+    const p = await pinned("3.6.0")
+    const run = async (args: string[]) => {
+      const out: string[] = []
+      const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s), cwd: p.dir })
+      return { code, text: out.join("\n") }
+    }
+    const ok = await run(["verify", "--compat", "--json"])
+    expect(ok.code).toBe(0)
+    const doc = JSON.parse(ok.text) as Json
+    expect(doc.ok).toBe(true)
+    expect(doc.verify.ok).toBe(true)
+    expect(doc.compat.generation).toBe("orchestrate-3.6")
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.9.1")
+    const bad = await run(["verify", "--compat"])
+    expect(bad.code).toBe(1)
+    expect(bad.text).toMatch(/FAIL {4}protocol 3\.9\.1: Alloy does not know this Foundry protocol/)
+    expect(bad.text).toMatch(/fix: /)
+    const caps = await run(["caps"])
+    expect(caps.code).toBe(0)
+    expect(caps.text).toMatch(/protocol unknown/)
+  })
+})

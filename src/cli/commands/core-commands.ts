@@ -135,11 +135,17 @@ export const CORE_HELP = `Pins and verification:
 export const coreCommands: Record<string, Command> = {
   init: (io) => cmdInit(io),
   verify: async (io, _rest, v) => {
-    const code = cmdVerify(io, { strict: v["strict"] === true })
-    if (v["compat"] !== true) return code
+    if (v["compat"] !== true) return cmdVerify(io, { strict: v["strict"] === true })
     // --compat: the compatibility check (src/cli/commands/generations-commands.ts) after the pin check
     const { cmdCompat } = await import("./generations-commands.js")
-    return Math.max(code, await cmdCompat(io, { server: str(v["server"]) }))
+    if (!io.json) return Math.max(cmdVerify(io, { strict: v["strict"] === true }), await cmdCompat(io, { server: str(v["server"]) }))
+    // one JSON document: {verify, compat}
+    const capture = (into: string[]): Io => ({ ...io, out: (s: string) => void into.push(s) })
+    const a: string[] = []
+    const b: string[] = []
+    const code = Math.max(cmdVerify(capture(a), { strict: v["strict"] === true }), await cmdCompat(capture(b), { server: str(v["server"]) }))
+    io.out(JSON.stringify({ ok: code === EXIT_OK, verify: JSON.parse(a.join("\n")), compat: JSON.parse(b.join("\n")) }, null, 2))
+    return code
   },
   pin: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
   show: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),

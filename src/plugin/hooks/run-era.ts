@@ -20,7 +20,7 @@ import type { LocatedPin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
 import { resolvePin } from "../../service/resolve.js"
 import { appendEvent } from "../../service/runs.js"
-import { placeGates, RUN_STAGE_AGENTS, resumeInstruction } from "../../foundry/generations.js"
+import { placeGates, RUN_PROMPTED_AGENTS, resumeInstruction } from "../../foundry/generations.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
 import { ALLOY_HEADING, ALLOY_WARNING_HEADING, cycleFromPrompt, failureReason, lawsFor, renderAppraiseLaws, renderDispatchBlock, type PinFailure, type VerifiedPin } from "./dispatch.js"
@@ -35,7 +35,7 @@ export class AlloyBlock extends Error {
 }
 
 const PROMPT_FILE_LIMIT = 1024 * 1024
-const STAGE_AGENTS = new Set<string>(RUN_STAGE_AGENTS)
+const STAGE_AGENTS = new Set<string>(RUN_PROMPTED_AGENTS)
 
 export interface TextPart {
   type: string
@@ -47,8 +47,8 @@ export interface TextPart {
 }
 
 /** The stage kind of a run-era agent. */
-function stageOfAgent(agent: string): "forge" | "appraise" {
-  return agent === "foundry-appraise" ? "appraise" : "forge"
+function stageOfAgent(agent: string): "forge" | "appraise" | "assay" {
+  return agent === "foundry-appraise" ? "appraise" : agent === "foundry-assay" ? "assay" : "forge"
 }
 
 /** The pins that apply to a flow's cycles (flow pin included); lookup errors are failures too. */
@@ -149,7 +149,7 @@ export function createRunEraHooks(ctx: AlloyContext, options: AlloyOptions, log:
       }
       const vp: VerifiedPin = { cycle, brief_id: pin.brief_id, digest: pin.digest, stale: r.stale, ...(r.stale ? { current: r.current } : {}) }
       let next: string
-      if (base === "forge") next = `${text}\n\n${renderDispatchBlock(r.bundle, vp, stage)}`
+      if (base !== "appraise") next = `${text}\n\n${renderDispatchBlock(r.bundle, vp, stage)}`
       else {
         const laws = lawsFor(text, renderAppraiseLaws(r.bundle))
         const header = `${ALLOY_HEADING}\n\nPinned brief: ${vp.brief_id} @ ${vp.digest} (verified). Grade these criteria as laws too:\n\n${laws}`
