@@ -94,10 +94,6 @@ export function catFiles(cwd: string, specs: readonly string[]): Map<string, Buf
   return out
 }
 
-export function showFile(cwd: string, commit: string, file: string): string | undefined {
-  return catFiles(cwd, [`${commit}:${file}`]).get(`${commit}:${file}`)?.toString("utf8")
-}
-
 export interface CommitInfo {
   readonly sha: string
   readonly time: number

@@ -15,7 +15,7 @@ import {
   type RecordProblem,
 } from "../service/runs.js"
 
-export { MAX_RECORD_BYTES, MAX_RECORDS, type RecordProblem } from "../service/runs.js"
+export { MAX_RECORD_BYTES, type RecordProblem } from "../service/runs.js"
 
 export function recordsDir(ctx: AlloyContext): string {
   return runPaths(ctx.root).records

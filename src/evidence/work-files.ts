@@ -34,7 +34,6 @@ export const FeedbackTransitionSchema = z.looseObject({
   timestamp: z.string().optional(),
   reason: z.string().optional(),
 })
-export type FeedbackTransition = z.infer<typeof FeedbackTransitionSchema>
 
 export const FeedbackItemSchema = z.looseObject({
   id: z.string(),
@@ -94,11 +93,6 @@ export function parseWorkMd(text: string, file = "WORK.md"): WorkFiles["work"] {
     ...(stages ? { stages } : {}),
     ...(goal ? { goal } : {}),
   }
-}
-
-/** Current state of an item = its newest transition. */
-export function currentState(item: FeedbackItem): FeedbackTransition {
-  return item.history[0]!
 }
 
 /**

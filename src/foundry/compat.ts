@@ -5,8 +5,6 @@
  */
 import { classifyGeneration } from "./generations.js"
 
-export const SUPPORTED_FOUNDRY = { major: 3, minor: 6 } as const
-
 /** A warning for `foundry/VERSION`, or undefined when it is a known (or absent) version. */
 export function foundryVersionWarning(version: string | undefined): string | undefined {
   if (version === undefined) return undefined

@@ -25,7 +25,3 @@ export function contractPath(generation: KnownGeneration, file: string): string 
 export function knownTools(generation: KnownGeneration): RecordedTool[] {
   return RecordedTools.parse(JSON.parse(readFileSync(contractPath(generation, "tools.json"), "utf8")))
 }
-
-export function knownAgents(generation: KnownGeneration): string[] {
-  return z.array(z.string()).parse(JSON.parse(readFileSync(contractPath(generation, "agents.json"), "utf8")))
-}

@@ -81,9 +81,6 @@ export const SHAPES: Readonly<Record<KnownGeneration, GenerationShape>> = {
   },
 }
 
-/** The tool calls the hooks look at in any generation (everything else is one prefix test). */
-export const DRIVER_TOOLS = new Set(["foundry_orchestrate", "foundry_run", "foundry_continue"])
-
 export interface ClassifyInput {
   /** `foundry/VERSION`, when present */
   readonly version?: string | undefined

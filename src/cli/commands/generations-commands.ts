@@ -2,8 +2,8 @@
 import { AlloyContext } from "../../service/context.js"
 import { buildCapabilities, serverFacts } from "../../service/capabilities.js"
 import { checkCompat, type CompatReport } from "../../service/compat.js"
-import { EXIT_FAIL, EXIT_OK, type Io } from "../io.js"
-import { str, type Command } from "./types.js"
+import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { str, type Commands } from "./types.js"
 
 async function capabilities(io: Io, server: string | undefined) {
   const ctx = new AlloyContext(io.cwd)
@@ -45,14 +45,29 @@ export async function cmdCompat(io: Io, opts: { server?: string | undefined }): 
   return r.ok ? EXIT_OK : EXIT_FAIL
 }
 
-export const GENERATIONS_HELP = `Foundry generations:
-  caps [--json] [--server <url>]    the capability manifest (alloy.capabilities/v1): OpenCode and Foundry
-                                    versions, protocol generation, Foundry tools with schema digests, agents
-  compat [--json] [--server <url>]  check every pinned bundle against it (exit 1 naming the tool, field or
-                                    feature, and the fix); also \`verify --compat\`
-`
+const server = { type: "string", value: "url", description: "a running OpenCode server (`opencode serve`) to read tools and agents from" } as const
 
-export const generationsCommands: Record<string, Command> = {
-  caps: (io, _rest, v) => cmdCaps(io, { server: str(v["server"]) }),
-  compat: (io, _rest, v) => cmdCompat(io, { server: str(v["server"]) }),
+export const generationsCommands: Commands = {
+  caps: {
+    summary: "the capability manifest (alloy.capabilities/v1): OpenCode and Foundry versions, protocol generation, Foundry tools with schema digests, agents",
+    usage: "caps [--json] [--server <url>]",
+    details: "Without --server only the project files are read (foundry/VERSION, .opencode/agents/).",
+    options: { server },
+    examples: ["opencode-alloy caps", "opencode-alloy caps --json --server http://127.0.0.1:4096"],
+    run: (io, rest, v) => {
+      if (rest.length) throw usageError("caps takes no arguments")
+      return cmdCaps(io, { server: str(v["server"]) })
+    },
+  },
+  compat: {
+    summary: "check every pinned bundle against the installed Foundry generation (exit 1 naming the tool, field or feature, and the fix)",
+    usage: "compat [--json] [--server <url>]",
+    details: "The same check as `verify --compat`, without the pin check.",
+    options: { server },
+    examples: ["opencode-alloy compat --server http://127.0.0.1:4096"],
+    run: (io, rest, v) => {
+      if (rest.length) throw usageError("compat takes no arguments")
+      return cmdCompat(io, { server: str(v["server"]) })
+    },
+  },
 }

@@ -186,7 +186,7 @@ function promptPart(ctx: AlloyContext, parts: TextPart[]): { part: TextPart; tex
   const looksLikeStage = (t: string) => /^Cycle:/m.test(t) || t.includes("<appraiser_instructions>") || /^Stage:/m.test(t)
   for (const p of parts) if (p && p.type === "text" && typeof p.text === "string" && looksLikeStage(p.text)) return { part: p, text: p.text }
   for (const p of parts) {
-    if (!p || p.type !== "file" || typeof p.url !== "string" || !p.url.startsWith("file:")) continue
+    if (p?.type !== "file" || typeof p.url !== "string" || !p.url.startsWith("file:")) continue
     let file: string
     try {
       file = fileURLToPath(p.url)

@@ -12,7 +12,7 @@
 import { readRegularFile, type BoundedRead } from "../../store/read-file.js"
 import path from "node:path"
 import { z } from "zod"
-import { AlloyError } from "../../core/errors.js"
+import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
 import type { Pin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
@@ -37,7 +37,6 @@ export const LastStageSchema = z.object({
   baseSha: z.string().optional(),
   summary: z.string().optional(),
 })
-export type LastStage = z.infer<typeof LastStageSchema>
 
 const MAX_STATE_BYTES = 64 * 1024
 const MAX_REMEMBERED = 64
@@ -98,8 +97,8 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
       return { pin: p ? { brief_id: p.brief_id, digest: p.digest } : null }
     } catch (e) {
       if (e instanceof AlloyError && e.code === "cycle_not_found") return { pin: null }
-      const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
-      return { pin: null, pinError: { code: err.code, message: err.message } }
+      const err = toAlloyError(e)
+      return { pin: null, pinError: { code: err.code, message: err.describe() } }
     }
   }
 
@@ -112,7 +111,7 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
 
     afterStageBegin(output) {
       const res = parseJson(output.output)
-      if (!res || res["ok"] !== true) return
+      if (res?.["ok"] !== true) return
       const a = ActiveStageSchema.safeParse(res["active"])
       if (!a.success) return
       const active = a.data

@@ -19,7 +19,7 @@ const [op, dir, iterationsArg, maxMsArg, ...rest] = process.argv.slice(2)
 const iterations = Number(iterationsArg)
 const deadline = Date.now() + Number(maxMsArg)
 const dist = new URL("../../../dist/", import.meta.url)
-const core = await import(new URL("core/index.js", dist).href)
+const core = await import(new URL("library.js", dist).href)
 const runs = op === "export" ? await import(new URL("service/runs.js", dist).href) : undefined
 
 process.stdout.write("ready\n")
