@@ -26,7 +26,6 @@ export const ERROR_CODES = [
   "not_initialised",
   "usage",
   "unsupported_protocol",
-  "incompatible",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

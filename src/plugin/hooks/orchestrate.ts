@@ -75,8 +75,9 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     } catch {
       return
     }
-    // Foundry refuses the retry of a refused appraisal (its stage is still open): hand the held tasks out again
-    if (held.size > 0 && isObject(result) && (result["action"] === "violation" || typeof result["error"] === "string")) {
+    // Foundry refuses the retry of a refused appraisal with an "orphaned stage" violation (its appraise
+    // stage is still open): hand the held tasks out again. Any other result is Foundry's own.
+    if (held.size > 0 && isObject(result) && result["action"] === "violation" && typeof result["details"] === "string" && /orphan/i.test(result["details"])) {
       const cycle = ctx.project.readWork()?.cycle
       const tasks = cycle ? held.get(cycle) : undefined
       if (tasks) {
