@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   "lint_failed",
   "work_branch",
   "unsafe_path",
+  "unsafe_text",
   "io_error",
   "not_initialised",
   "usage",

@@ -1,4 +1,5 @@
 /** intent new|list|show|lint, brief new|build|show, status, demo (issue #4: authoring). */
+import { lifecycleCommand } from "./insights-commands.js"
 import { satisfactionSummary } from "../../evidence/model.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
@@ -321,8 +322,9 @@ const STRICT = { type: "boolean", description: "lint warnings fail too (and, for
 export const authoringCommands: Commands = {
   intent: {
     summary: "write, list, show and check intent records",
-    usage: "intent <new|list|show|lint> ...",
+    usage: "intent <new|list|show|lint|lifecycle> ...",
     subcommands: {
+      lifecycle: lifecycleCommand,
       new: {
         summary: "write a template intent (status draft) to edit, or one from a Markdown file with frontmatter",
         usage: ["intent new <id> [--title <t>] [--goal <g>] [--status <s>]", "intent new <id> --from <file>"],

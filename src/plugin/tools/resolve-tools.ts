@@ -1,6 +1,6 @@
 /** The resolver tools (ALLOY.md §5): verified brief, stage pack and gate overlay for a pin. */
 import { tool, type ToolDefinition } from "@opencode-ai/plugin"
-import { gatesFor, packFor } from "../../core/build.js"
+import { briefText, gatesFor, packFor } from "../../core/build.js"
 import { parseStage } from "../../core/ids.js"
 import { contextFor } from "../../service/context.js"
 import { resolveTarget, type Resolved } from "../../service/resolve.js"
@@ -49,7 +49,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
           return {
             ...pinInfo(r),
             brief: { id: b.brief.id, title: b.brief.title, formation: b.brief.formation },
-            text: b.brief.text,
+            text: briefText(b),
             intents: b.intents.map((i) => ({
               id: i.id,
               title: i.title,
