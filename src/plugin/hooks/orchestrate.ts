@@ -35,9 +35,7 @@ import {
 const LOOKUP_FAIL_CLOSED = new Set(["invalid_id", "invalid_digest", "malformed", "ambiguous_pin", "unsafe_path"])
 const MAX_RENDERED = 256
 
-export interface OrchestrateHandler {
-  (output: { output: string }, generation?: Generation): void
-}
+export type OrchestrateHandler = (output: { output: string }, generation?: Generation) => void
 
 /**
  * Appraisals Alloy refused, by cycle: Foundry's `dispatch_multi` as it came. Foundry has already
