@@ -20,12 +20,24 @@ export const ERROR_CODES = [
   "invalid_recipe",
   "already_exists",
   "lint_failed",
+  "merge_conflict",
+  "ungated",
   "work_branch",
   "unsafe_path",
   "unsafe_text",
   "io_error",
   "not_initialised",
   "usage",
+  // a team store (OCI registry): docs/oci-store.md
+  "auth_failed",
+  "quota_exceeded",
+  "network_error",
+  "registry_error",
+  // the bridge: docs/bridge.md
+  "idempotency_conflict",
+  "unsupported_foundry",
+  "bridge_error",
+  // a pinned stage under a Foundry protocol Alloy does not know: docs/generations.md
   "unsupported_protocol",
 ] as const
 

@@ -3,7 +3,7 @@
  * tool, field, agent or feature, and the fix. `ok` only when nothing Alloy relies on is missing or
  * different from the recorded known-good contracts (src/foundry/contracts.ts).
  */
-import { gatesFor } from "../core/build.js"
+import { gatesFor } from "../core/formation.js"
 import type { Capabilities } from "../core/capabilities.js"
 import { knownTools, type RecordedTool } from "../foundry/contracts.js"
 import { RUN_STAGE_AGENTS, SHAPES, unknownProtocolReason, type KnownGeneration } from "../foundry/generations.js"
@@ -112,7 +112,7 @@ export function checkCompat(ctx: AlloyContext, built: BuiltCapabilities): Compat
     seen.add(`${p.brief_id}@${p.digest}`)
     let kinds: string[]
     try {
-      kinds = [...new Set(gatesFor(resolveTarget(ctx, { brief_id: p.brief_id, digest: p.digest }).bundle).map((x) => x.kind))].sort()
+      kinds = [...new Set(gatesFor(resolveTarget(ctx, { brief_id: p.brief_id, digest: p.digest }).bundle, undefined).map((x) => x.kind))].sort()
     } catch {
       continue // verify reports it
     }

@@ -34,7 +34,7 @@ import { makePinnedProject } from "../helpers/project.js"
 
 const E2E_TIMEOUT = 180_000
 const STANDIN_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), "foundry-standin")
-const RUN_ERA_URL = pathToFileURL(path.join(STANDIN_DIR, "run-era.mjs")).href
+const RUN_ERA_URL = pathToFileURL(path.join(STANDIN_DIR, "run-era-generations.mjs")).href
 const SHAPES_37_URL = pathToFileURL(path.join(STANDIN_DIR, "shapes-37.mjs")).href
 const CONTRACTS = path.join(REPO_ROOT, "contracts")
 const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")

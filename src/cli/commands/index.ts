@@ -7,7 +7,9 @@ import { coreCommands } from "./core-commands.js"
 import { authoringCommands } from "./authoring-commands.js"
 import { evidenceCommands } from "./evidence-commands.js"
 import { insightsCommands } from "./insights-commands.js"
+import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
+import { bridgeCommands, withBridge } from "./bridge-commands.js"
 import { generationsCommands } from "./generations-commands.js"
 import type { Commands } from "./types.js"
 
@@ -15,8 +17,10 @@ import type { Commands } from "./types.js"
 export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Pins and verification", commands: coreCommands },
   { title: "Authoring", commands: authoringCommands },
-  { title: "Runs and evidence", commands: evidenceCommands },
+  { title: "Runs and evidence", commands: withBridge(evidenceCommands) },
+  { title: "Running Foundry", commands: bridgeCommands },
   { title: "Learning from runs", commands: insightsCommands },
+  { title: "Team store (an OCI registry)", commands: teamCommands },
   { title: "Foundry generations", commands: generationsCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]

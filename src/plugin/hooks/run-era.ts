@@ -151,7 +151,7 @@ export function createRunEraHooks(ctx: AlloyContext, options: AlloyOptions, log:
       let next: string
       if (base !== "appraise") next = `${text}\n\n${renderDispatchBlock(r.bundle, vp, stage)}`
       else {
-        const laws = lawsFor(text, renderAppraiseLaws(r.bundle))
+        const laws = lawsFor(text, renderAppraiseLaws(r.bundle, cycle))
         const header = `${ALLOY_HEADING}\n\nPinned brief: ${vp.brief_id} @ ${vp.digest} (verified). Grade these criteria as laws too:\n\n${laws}`
         next = laws ? placeGates(text, header) : text
       }
