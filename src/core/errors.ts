@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   "idempotency_conflict",
   "unsupported_foundry",
   "bridge_error",
+  // a pinned stage under a Foundry protocol Alloy does not know: docs/generations.md
+  "unsupported_protocol",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

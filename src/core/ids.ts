@@ -123,8 +123,12 @@ export function gateLawId(intent: string, ac: string): string {
   return `alloy--${intent}--${ac.toLowerCase()}`
 }
 
+/**
+ * The criterion a cited law id stands for: Alloy's gate id, or the criterion ref itself
+ * (`<intent>#AC-<n>`), which appraisers cite too (the gate text names the criterion).
+ */
 export function parseGateLawId(lawId: string): CriterionRef | undefined {
-  const m = /^alloy--([a-z0-9]+(?:-[a-z0-9]+)*)--ac-([1-9][0-9]{0,3})$/.exec(lawId)
+  const m = /^alloy--([a-z0-9]+(?:-[a-z0-9]+)*)--ac-([1-9][0-9]{0,3})$/.exec(lawId) ?? /^([a-z0-9]+(?:-[a-z0-9]+)*)#AC-([1-9][0-9]{0,3})$/.exec(lawId)
   if (!m || !isSlug(m[1])) return undefined
   return { intent: m[1]!, ac: `AC-${m[2]}` }
 }

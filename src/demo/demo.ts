@@ -216,7 +216,7 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
       const laws = [...new Set(tasks.flatMap((t) => (typeof t.prompt === "string" ? t.prompt.match(/^## alloy--[a-z0-9-]+$/gm) ?? [] : [])).map((l) => l.slice(3)))]
       w.check(
         laws.length > 0,
-        `appraisers: each of the ${tasks.length} appraiser prompts also grades ${laws.length} Alloy law${laws.length === 1 ? "" : "s"} (${laws.join(", ")}), in Foundry's own law format`,
+        `appraisers: each of the ${tasks.length} appraiser prompts also grades ${laws.length} Alloy law${laws.length === 1 ? "" : "s"} (${laws.join(", ")}), in Foundry's own law format (a criterion that names a Foundry law the prompt already has is graded by that law: one gate per criterion)`,
         "the appraiser prompts got no Alloy laws",
       )
     }

@@ -10,6 +10,7 @@ import { resolveTools } from "./tools/resolve-tools.js"
 import { authoringTools } from "./tools/authoring-tools.js"
 import { insightsTools } from "./tools/insights-tools.js"
 import { createHooks } from "./hooks/index.js"
+import { compatTools } from "./tools/compat-tools.js"
 
 /** `<package>/skills`, next to `dist/`. */
 export const SKILLS_DIR = fileURLToPath(new URL("../../skills", import.meta.url))
@@ -29,7 +30,7 @@ export const AlloyPlugin: Plugin = async (input, rawOptions) => {
         log("warn", `could not register Alloy skills: ${(e as Error).message}`)
       }
     },
-    tool: { ...resolveTools(), ...authoringTools(), ...insightsTools() },
+    tool: { ...resolveTools(), ...authoringTools(), ...insightsTools(), ...compatTools(input.serverUrl) },
     ...(options.hooks ? createHooks(input.directory, options, log) : {}),
   }
 }

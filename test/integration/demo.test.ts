@@ -35,7 +35,7 @@ function expectWalkthrough(out: string): void {
     "| ## Alloy",
     "| Pinned brief: release-note-voice @ sha256:",
     "| **Acceptance criteria you must meet**",
-    "ok: appraisers: each of the 2 appraiser prompts also grades 2 Alloy laws",
+    "ok: appraisers: each of the 2 appraiser prompts also grades 1 Alloy law (alloy--release-note-voice--ac-3)",
     "ok: one run record written: .alloy/runs/records/",
     '"$type": "alloy.run/v1"',
     "ok: a repeated stage_end result exports nothing new",

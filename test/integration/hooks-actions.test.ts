@@ -32,12 +32,15 @@ afterEach(() => {
 const OUTPUT_TAIL_AT = (prompt: string) => prompt.lastIndexOf("\n\n## Output\n")
 
 describe("dispatch_multi (appraisers)", () => {
-  it("adds the overlay's law gates inside ## Laws of every task; the ## Output format stays the end, byte-for-byte", async () => {
+  it("adds the overlay's law gates inside ## Laws of every task (one gate per criterion); the ## Output format stays the end, byte-for-byte", async () => {
     const d = await drive(p.dir)
     const original = appraiseDispatch()
     const out = await d.after("foundry_orchestrate", compact(original))
-    const laws = gatesFor(bundle, undefined, "appraise").filter((g) => g.kind === "law")
-    expect(laws.map((g) => g.law_id)).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
+    const all = gatesFor(bundle, undefined, "appraise").filter((g) => g.kind === "law")
+    expect(all.map((g) => g.law_id)).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
+    // AC-2 names Foundry's law customer-benefit-first, which every task prompt already carries: graded once, by that law
+    for (const t of original.tasks as Json[]) expect(t.prompt).toContain("\n## customer-benefit-first\n")
+    const laws = all.filter((g) => g.law_id !== "alloy--release-note-voice--ac-2")
     const lawText = laws.map((g) => g.text.trim()).join("\n\n")
     const insert = (prompt: string) => {
       const i = OUTPUT_TAIL_AT(prompt)
@@ -46,7 +49,7 @@ describe("dispatch_multi (appraisers)", () => {
     const expected = {
       ...original,
       tasks: original.tasks.map((t: Json) => ({ ...t, prompt: insert(t.prompt) })),
-      alloy: { brief_id: p.briefId, digest: p.digest, verified: true, stale: false, laws: laws.map((g) => g.law_id) },
+      alloy: { brief_id: p.briefId, digest: p.digest, verified: true, stale: false, laws: all.map((g) => g.law_id) },
     }
     expect(out).toBe(JSON.stringify(expected))
 
@@ -66,6 +69,7 @@ describe("dispatch_multi (appraisers)", () => {
         expect(at).toBeLessThan(OUTPUT_TAIL_AT(after))
         expect(g.text).toMatch(/\nPassing: .+\n\nFailing: .+$/)
       }
+      expect(after).not.toContain("## alloy--release-note-voice--ac-2")
       expect(task.subagent_type).toBe(original.tasks[i].subagent_type)
     }
   })
@@ -82,13 +86,13 @@ describe("dispatch_multi (appraisers)", () => {
     }
   })
 
-  it("a prompt without an ## Output heading gets the gates appended at the end", async () => {
+  it("a prompt without a recognisable output instruction gets the gates first (never after whatever it ends with)", async () => {
     const d = await drive(p.dir)
     const original = appraiseDispatch()
     original.tasks[0].prompt = "You are an appraiser.\n\n## Laws\n\n## plain-language\n\nPlain.\n\nPassing: a\n\nFailing: b"
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
     const lawText = gatesFor(bundle, undefined, "appraise").map((g) => g.text.trim()).join("\n\n")
-    expect(res.tasks[0].prompt).toBe(`${original.tasks[0].prompt}\n\n${lawText}`)
+    expect(res.tasks[0].prompt).toBe(`${lawText}\n\n${original.tasks[0].prompt}`)
   })
 
   it("an unpinned cycle's appraisers are untouched", async () => {
@@ -249,13 +253,24 @@ describe("options: hooks off", () => {
 })
 
 describe("isolation", () => {
-  it("warns once through OpenCode's log when foundry/VERSION is not the 3.6 line, and still injects", async () => {
+  it("3.7 is a known generation: no warning, and the dispatch is injected", async () => {
     writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.1")
     const d = await drive(p.dir)
     const text = compact(forgeDispatch())
     expect(JSON.parse(await d.after("foundry_orchestrate", text)).prompt).toContain("## Alloy")
+    expect(d.logs).toEqual([])
+  })
+
+  it("an unknown Foundry protocol refuses pinned stages (warned once in the log), with the fix", async () => {
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.9.0")
+    const d = await drive(p.dir)
+    const text = compact(forgeDispatch())
+    const res = JSON.parse(await d.after("foundry_orchestrate", text))
+    expect(res.action).toBe("blocked")
+    expect(res.alloy.code).toBe("unsupported_protocol")
+    expect(res.reason).toMatch(/does not know this Foundry protocol \(foundry\/VERSION "3\.9\.0"\).*onPinFailure: "warn"/)
     await d.after("foundry_orchestrate", text)
-    expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
+    expect(d.logs.filter((l) => /^foundry\/VERSION is "3\.9\.0"; Alloy knows Foundry 3\.6, 3\.7/.test(l.message))).toHaveLength(1)
   })
 
   it("a cycle file Alloy cannot read blocks the stage: whether it is pinned is unknown", async () => {

@@ -132,8 +132,11 @@ describe("fail closed (onPinFailure: block, the default)", () => {
           cycle: "draft-release-note",
           artefact_file: artefact,
           reason: expect.stringMatching(/^Alloy: cycle draft-release-note[ :].+\. Fix: /),
-          alloy: { code: f.code, brief_id: pin.brief_id, digest: pin.digest, stage },
+          alloy: { code: f.code, brief_id: pin.brief_id, digest: pin.digest, stage, resume: expect.stringMatching(/^once `opencode-alloy verify` passes, call foundry_orchestrate\(\) with no arguments/) },
         })
+        // the reason says how to resume for this stage kind; a refused appraisal is never to be answered with lastResults: []
+        expect(res.reason, action).toContain(`. Then: ${res.alloy.resume}`)
+        if (action === "dispatch_multi") expect(res.reason).toContain("Do NOT answer with lastResults: []")
         expect(res.reason, action).toMatch(f.fix)
         expect(out, action).toBe(JSON.stringify(res))
         // nothing of the agent's task survives: no prompt, no token
@@ -155,7 +158,8 @@ describe("fail closed (onPinFailure: block, the default)", () => {
     expect(res.alloy.code).toBe("invalid_digest")
     expect(res.reason).toBe(
       'Alloy: cycle draft-release-note (foundry/cycles/draft-release-note.md): key `alloy.digest` is "sha256:TBD", not "sha256:" + 64 lowercase hex characters. ' +
-        "Fix: run `opencode-alloy pin draft-release-note release-note-voice` to write the current digest",
+        "Fix: run `opencode-alloy pin draft-release-note release-note-voice` to write the current digest. " +
+        "Then: once `opencode-alloy verify` passes, call foundry_orchestrate() with no arguments to get this stage's dispatch again; do not start the stage meanwhile",
     )
   })
 

@@ -204,7 +204,9 @@ describe("a hostile bundle written directly to the store is rendered safely by t
       const o = orig["tasks"][n]["prompt"] as string
       expect(outputHeadings(t.prompt)).toBe(1)
       expect(t.prompt.endsWith(o.slice(o.lastIndexOf("\n\n## Output\n")))).toBe(true)
-      expect(lawHeadings(t.prompt)).toEqual([...lawHeadings(o), "alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
+      // AC-2 names Foundry's customer-benefit-first, which the prompt already carries: one gate per criterion
+      expect(lawHeadings(o)).toContain("customer-benefit-first")
+      expect(lawHeadings(t.prompt)).toEqual([...lawHeadings(o), "alloy--release-note-voice--ac-3"])
       expect(checklistItems(t.prompt)).toEqual(checklistItems(o))
       expect(controlLines(t.prompt)).toEqual([])
       expect(hasControlChars(t.prompt)).toBe(false)

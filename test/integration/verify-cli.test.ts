@@ -168,13 +168,15 @@ describe("the built binary", () => {
 })
 
 describe("Foundry version", () => {
-  it("verify warns (but passes) when foundry/VERSION is not the 3.6 line the hooks are written for", async () => {
+  it("verify warns (but passes) when foundry/VERSION is a protocol Alloy does not know; 3.6 and 3.7 are known", async () => {
     const p = await pinned()
-    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.0")
+    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.9.0")
     const r = await run(p.dir, "verify")
     expect(r.code).toBe(0)
-    expect(r.out).toMatch(/^warning foundry\/VERSION is "3\.7\.0"; Alloy's hooks are written for Foundry 3\.6\.x/m)
-    writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.6.2")
-    expect((await run(p.dir, "verify")).out).not.toContain("warning")
+    expect(r.out).toMatch(/^warning foundry\/VERSION is "3\.9\.0"; Alloy knows Foundry 3\.6, 3\.7 and the foundry_run era/m)
+    for (const v of ["3.6.2", "3.7.0"]) {
+      writeFileSync(path.join(p.dir, "foundry", "VERSION"), v)
+      expect((await run(p.dir, "verify")).out).not.toContain("warning")
+    }
   })
 })

@@ -173,14 +173,28 @@ export const coreCommands: Commands = {
   },
   verify: {
     summary: "the CI gate: every pin, formation and ref, by the same facts `status` reads",
-    usage: "verify [--json] [--strict]",
+    usage: ["verify [--json] [--strict]", "verify --compat [--server <url>] [--json]"],
     details:
-      "Exit 1 on an error (a pin missing, corrupt or malformed; a formation cycle without a pin; a merge conflict). With --strict also on every warning (a stale pin, sources changed since the build, a dangling formation, a shadowed pin, a pin outside its brief's formation). Codes and the JSON schema: docs/verify.md.",
-    options: { strict: { type: "boolean", description: "every warning fails too (stale pins, drift, dangling formations, shadowed pins...)" } },
-    examples: ["opencode-alloy verify", "opencode-alloy verify --strict --json"],
-    run: (io, rest, v) => {
+      "Exit 1 on an error (a pin missing, corrupt or malformed; a formation cycle without a pin; a merge conflict). With --strict also on every warning (a stale pin, sources changed since the build, a dangling formation, a shadowed pin, a pin outside its brief's formation). Codes and the JSON schema: docs/verify.md. With --compat, also check every pinned bundle against the installed Foundry generation (see `opencode-alloy compat`, docs/generations.md).",
+    options: {
+      strict: { type: "boolean", description: "every warning fails too (stale pins, drift, dangling formations, shadowed pins...)" },
+      compat: { type: "boolean", description: "also run the compatibility check against the capability manifest" },
+      server: { type: "string", value: "url", description: "with --compat: the running OpenCode server to read tools and agents from" },
+    },
+    examples: ["opencode-alloy verify", "opencode-alloy verify --strict --json", "opencode-alloy verify --compat --server http://127.0.0.1:4096"],
+    run: async (io, rest, v) => {
       if (rest.length) throw usageError(`verify takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, "run `opencode-alloy verify` at the project root, or pass --cwd <dir>")
-      return cmdVerify(io, { strict: v["strict"] === true })
+      if (v["compat"] !== true) return cmdVerify(io, { strict: v["strict"] === true })
+      // --compat: the compatibility check (./generations-commands.ts) after the pin check
+      const { cmdCompat } = await import("./generations-commands.js")
+      if (!io.json) return Math.max(cmdVerify(io, { strict: v["strict"] === true }), await cmdCompat(io, { server: str(v["server"]) }))
+      // one JSON document: {verify, compat}
+      const capture = (into: string[]): Io => ({ ...io, out: (s: string) => void into.push(s) })
+      const a: string[] = []
+      const b: string[] = []
+      const code = Math.max(cmdVerify(capture(a), { strict: v["strict"] === true }), await cmdCompat(capture(b), { server: str(v["server"]) }))
+      io.out(JSON.stringify({ ok: code === EXIT_OK, verify: JSON.parse(a.join("\n")), compat: JSON.parse(b.join("\n")) }, null, 2))
+      return code
     },
   },
   pin: {

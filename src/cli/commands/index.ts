@@ -11,6 +11,7 @@ import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
 import { bridgeCommands, withBridge } from "./bridge-commands.js"
 import { uiCommands } from "./ui-commands.js"
+import { generationsCommands } from "./generations-commands.js"
 import type { Commands } from "./types.js"
 
 /** Groups in the order the program's help lists them. */
@@ -22,6 +23,7 @@ export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Learning from runs", commands: insightsCommands },
   { title: "Team store (an OCI registry)", commands: teamCommands },
   { title: "Web app", commands: uiCommands },
+  { title: "Foundry generations", commands: generationsCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]
 

@@ -16,6 +16,7 @@ import type { AlloyError } from "../../core/errors.js"
 import { gateLawId, isFoundryId, parseCriterionRef } from "../../core/ids.js"
 import { inline } from "../../core/prompt-safety.js"
 import { lawGateText } from "../../core/render.js"
+import { placeGates, resumeInstruction, stageBaseOf, type Generation } from "../../foundry/generations.js"
 
 export type Json = Record<string, unknown>
 
@@ -146,6 +147,13 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
   return { ...result, prompt: `${result["prompt"] as string}\n\n${block}`, alloy: pinSummary(pin) }
 }
 
+export interface AppraiseLaws {
+  text: string
+  lawIds: string[]
+  /** each gate with the Foundry law its criterion names (one gate per criterion: see lawsFor) */
+  gates?: Array<{ text: string; lawId: string; foundryLaw: string | undefined }>
+}
+
 /**
  * The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws:
  * only those of criteria that apply to this cycle (all of them for an unscoped brief).
@@ -153,31 +161,47 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
  * derived from the gate's validated criterion reference, so a bundle written by hand cannot add
  * a heading of its choosing to `## Laws`.
  */
-export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): { text: string; lawIds: string[] } {
+export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): AppraiseLaws {
   const laws = gatesFor(bundle, cycle, "appraise").filter((g) => g.kind === "law" && parseCriterionRef(g.criterion) !== undefined)
-  return {
-    text: laws.map((g) => lawGateText(g, bundle.intents)).join("\n\n"),
-    lawIds: laws.map((g) => {
-      const r = parseCriterionRef(g.criterion)!
-      return gateLawId(r.intent, r.ac)
-    }),
-  }
+  const named = new Map<string, string>()
+  for (const i of bundle.intents) for (const c of i.acceptance_criteria) for (const e of c.evidence) if (e.kind === "law" && typeof e.law === "string" && isFoundryId(e.law)) named.set(c.ref, e.law)
+  const gates = laws.map((g) => {
+    const r = parseCriterionRef(g.criterion)!
+    return { text: lawGateText(g, bundle.intents), lawId: gateLawId(r.intent, r.ac), foundryLaw: named.get(g.criterion) }
+  })
+  return { text: gates.map((g) => g.text).join("\n\n"), lawIds: gates.map((g) => g.lawId), gates }
 }
 
-const OUTPUT_HEADING = "\n\n## Output\n"
+/**
+ * One gate per criterion: a criterion that names a Foundry law the appraiser is already given
+ * (its `## <law>` heading is in the prompt) is graded by that law, not by a second Alloy gate;
+ * Foundry's `law:<law>` feedback counts for the criterion. A law the prompt does not show keeps
+ * the Alloy gate, so no criterion goes ungraded.
+ */
+export function lawsFor(prompt: string, laws: AppraiseLaws): string {
+  if (!laws.gates) return laws.text
+  return laws.gates
+    .filter((g) => !(g.foundryLaw && new RegExp(`(^|\\n)## ${g.foundryLaw.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*\\n`).test(prompt)))
+    .map((g) => g.text)
+    .join("\n\n")
+}
 
-/** Put extra laws at the end of the `## Laws` section, i.e. right before the (last) `## Output` heading. */
+// ---- protocol placement (per Foundry generation: src/foundry/generations.ts) ----------------
+
+/** Put extra laws into an appraiser prompt before Foundry's final output instruction (3.6 `## Output`, 3.7 JSONL, run era). */
 export function insertLaws(prompt: string, laws: string): string {
-  const i = prompt.lastIndexOf(OUTPUT_HEADING)
-  if (i < 0) return `${prompt}\n\n${laws}`
-  return `${prompt.slice(0, i)}\n\n${laws}${prompt.slice(i)}`
+  return placeGates(prompt, laws)
 }
 
 /** `dispatch_multi`: every task prompt gets the appraisal gates; everything else stays. */
-export function injectAppraise(result: Json, laws: { text: string; lawIds: string[] }, pin: VerifiedPin): Json {
+export function injectAppraise(result: Json, laws: AppraiseLaws, pin: VerifiedPin): Json {
   const tasks = Array.isArray(result["tasks"]) ? (result["tasks"] as unknown[]) : []
   const next = laws.text
-    ? tasks.map((t) => (isObject(t) && typeof t["prompt"] === "string" ? { ...t, prompt: insertLaws(t["prompt"], laws.text) } : t))
+    ? tasks.map((t) => {
+        if (!isObject(t) || typeof t["prompt"] !== "string") return t
+        const text = lawsFor(t["prompt"], laws)
+        return text ? { ...t, prompt: insertLaws(t["prompt"], text) } : t
+      })
     : tasks
   return { ...result, tasks: next, alloy: { ...pinSummary(pin), laws: laws.lawIds } }
 }
@@ -203,6 +227,10 @@ export interface PinFailure {
   readonly error: AlloyError
   readonly brief_id: string | undefined
   readonly digest: string | undefined
+  /** the protocol generation the block happened in (decides how to resume) */
+  readonly generation?: Generation | undefined
+  /** the refused result's action (a blocked appraisal resumes differently) */
+  readonly action?: string | undefined
 }
 
 /** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
@@ -213,6 +241,11 @@ export function failureReason(f: PinFailure): string {
   return `Alloy: ${where}. Fix: ${inline(fix)}`
 }
 
+/** How to resume once the pin is fixed, for the stage kind that was refused. */
+export function resumeFor(f: PinFailure): string {
+  return resumeInstruction(f.generation ?? "orchestrate-3.6", stageBaseOf(f.stage, f.action))
+}
+
 function failureInfo(f: PinFailure): Json {
   return { code: f.error.code, brief_id: f.brief_id ?? null, digest: f.digest ?? null, stage: f.stage ?? null }
 }
@@ -221,7 +254,8 @@ function failureInfo(f: PinFailure): Json {
 export function blockedResult(result: Json, f: PinFailure): Json {
   const ctx = isObject(result["context"]) ? result["context"] : undefined
   const artefact = ctx && typeof ctx["artefact_file"] === "string" ? ctx["artefact_file"] : null
-  return { action: "blocked", cycle: f.cycle, artefact_file: artefact, reason: failureReason(f), alloy: failureInfo(f) }
+  const resume = resumeFor(f)
+  return { action: "blocked", cycle: f.cycle, artefact_file: artefact, reason: `${failureReason(f)}. Then: ${resume}`, alloy: { ...failureInfo(f), resume } }
 }
 
 /** Warn mode: Foundry's result goes through with a marked warning and nothing from the unverified bundle. */

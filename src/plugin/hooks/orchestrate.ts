@@ -11,6 +11,7 @@ import { resolvePin, type Resolved } from "../../service/resolve.js"
 import { appendEvent } from "../../service/runs.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
+import { unknownProtocolReason, type Generation } from "../../foundry/generations.js"
 import {
   alreadyRewritten,
   blockedResult,
@@ -34,11 +35,17 @@ import {
 const LOOKUP_FAIL_CLOSED = new Set(["invalid_id", "invalid_digest", "malformed", "ambiguous_pin", "unsafe_path"])
 const MAX_RENDERED = 256
 
-export interface OrchestrateHandler {
-  (output: { output: string }): void
-}
+export type OrchestrateHandler = (output: { output: string }, generation?: Generation) => void
 
-export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOptions, log: Logger): OrchestrateHandler {
+/**
+ * Appraisals Alloy refused, by cycle: Foundry's `dispatch_multi` as it came. Foundry has already
+ * opened the appraise stage when it hands out the tasks, so a refused appraisal leaves it mid-stage;
+ * the next call is answered with these tasks again (never with `lastResults: []`, which would
+ * finish the appraisal with no appraisers run).
+ */
+export type HeldAppraisals = Map<string, Json>
+
+export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOptions, log: Logger, held: HeldAppraisals = new Map()): OrchestrateHandler {
   /** rendered text per (digest, stage, current digest): the bundle behind a digest never changes */
   const rendered = new Map<string, unknown>()
   const memo = <T>(key: string, make: () => T): T => {
@@ -58,7 +65,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     }
   }
 
-  return (output) => {
+  return (output, generation = "orchestrate-3.6") => {
     const text = output.output
     if (typeof text !== "string" || text.length < 2 || text.charCodeAt(0) !== 123 /* { */) return
     let result: unknown
@@ -66,6 +73,16 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       result = JSON.parse(text)
     } catch {
       return
+    }
+    // Foundry refuses the retry of a refused appraisal with an "orphaned stage" violation (its appraise
+    // stage is still open): hand the held tasks out again. Any other result is Foundry's own.
+    if (held.size > 0 && isObject(result) && result["action"] === "violation" && typeof result["details"] === "string" && /orphan/i.test(result["details"])) {
+      const cycle = ctx.project.readWork()?.cycle
+      const tasks = cycle ? held.get(cycle) : undefined
+      if (tasks) {
+        log("info", `cycle ${cycle}: handing out the appraisal Alloy refused earlier instead of Foundry's refusal of the retry`)
+        result = tasks
+      }
     }
     if (!isObject(result) || !isRewrittenAction(result["action"]) || alreadyRewritten(result)) return
     const action = result["action"]
@@ -81,7 +98,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       const error = new AlloyError("invalid_id", `the cycle named by Foundry's ${action} result is not an id Alloy can look up without treating it as a path`, {
         fix: "rename the cycle to a plain file name (no `/`, `\\`, leading `.` or control characters) on a config branch",
       })
-      return failClosed(output, result, { cycle: namedCycleText(result), stage, error, brief_id: undefined, digest: undefined })
+      return failClosed(output, result, { cycle: namedCycleText(result), stage, error, brief_id: undefined, digest: undefined, generation, action })
     }
     const cycle = named ?? ctx.project.readWork()?.cycle
     if (!cycle) return
@@ -100,9 +117,15 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
           : new AlloyError("io_error", `could not establish whether the cycle is pinned: ${(e as Error)?.message ?? String(e)}`, {
               fix: "make the cycle's definition, the foundry/cycles and foundry/flows folders and the flow files readable (check permissions and open-file limits), then run `opencode-alloy verify`",
             })
-      return failClosed(output, result, { cycle, stage, error, brief_id: undefined, digest: undefined })
+      return failClosed(output, result, { cycle, stage, error, brief_id: undefined, digest: undefined, generation, action })
     }
     if (!pin) return // unpinned: untouched
+
+    // 2a. a protocol Alloy does not know: the context could land anywhere, so the pinned run is refused
+    if (generation === "unknown") {
+      const error = new AlloyError("unsupported_protocol", unknownProtocolReason(ctx.project.version()))
+      return failClosed(output, result, { cycle, stage, error, brief_id: pin.brief_id, digest: pin.digest, generation, action })
+    }
 
     // 2. verify the pinned bytes (any failure: fail closed)
     let r: Resolved
@@ -110,7 +133,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       r = resolvePin(ctx, pin)
     } catch (e) {
       const error = toAlloyError(e)
-      return failClosed(output, result, { cycle, stage, error, brief_id: pin.brief_id, digest: pin.digest })
+      return failClosed(output, result, { cycle, stage, error, brief_id: pin.brief_id, digest: pin.digest, generation, action })
     }
 
     const vp: VerifiedPin = { cycle, brief_id: pin.brief_id, digest: pin.digest, stale: r.stale, ...(r.stale ? { current: r.current } : {}) }
@@ -123,6 +146,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     } else if (action === "dispatch_multi") {
       const laws = memo(`a|${vp.digest}|${cycle}`, () => renderAppraiseLaws(r.bundle, vp.cycle))
       next = injectAppraise(result, laws, vp)
+      held.delete(cycle)
     } else {
       const st = stageOr(stage, "human-appraise")
       next = injectHuman(result, memo(`h|${vp.digest}|${st}|${cur}|${cycle}`, () => humanContext(r.bundle, vp, st)))
@@ -133,6 +157,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
 
   function failClosed(output: { output: string }, result: Json, f: PinFailure): void {
     const block = options.onPinFailure !== "warn"
+    if (block && result["action"] === "dispatch_multi") held.set(f.cycle, result)
     output.output = JSON.stringify(block ? blockedResult(result, f) : warnResult(result, f))
     log("warn", `cycle ${f.cycle}: pinned bundle did not verify (${f.error.code}); ${block ? "blocked the stage" : "warned and let the stage run without Alloy context"}`)
     event({
