@@ -12,6 +12,7 @@ import { main } from "../../src/cli/main.js"
 import { runDemo } from "../../src/demo/demo.js"
 import type { Io } from "../../src/cli/io.js"
 import { REPO_ROOT } from "../helpers/project.js"
+import { skipNote } from "../helpers/skip.js"
 
 const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
 
@@ -112,7 +113,7 @@ describe("demo", () => {
     }
   })
 
-  it.skipIf(!existsSync(BIN))("runs from the built CLI with a bare environment (`opencode-alloy demo`)", () => {
+  it.skipIf(!existsSync(BIN))(`runs from the built CLI with a bare environment (\`opencode-alloy demo\`)${skipNote(existsSync(BIN) ? undefined : "needs the built CLI (npm run build)")}`, () => {
     const home = mkdtempSync(path.join(os.tmpdir(), "alloy-demo-home-"))
     try {
       const r = spawnSync(process.execPath, [BIN, "demo"], {
