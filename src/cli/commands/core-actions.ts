@@ -63,7 +63,8 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
     target = { cycle: positionals[0]! }
     briefId = positionals[1]
   }
-  assertKnownBrief(ctx, briefId!)
+  // with --digest the object names its brief, and a different name is a brief_id_mismatch
+  if (!opts.digest) assertKnownBrief(ctx, briefId!)
   const r = pinBrief(ctx, { ...target, brief_id: briefId!, ...(opts.digest ? { digest: opts.digest } : {}) })
   if (io.json) io.out(JSON.stringify({ ok: true, ...r }, null, 2))
   else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
