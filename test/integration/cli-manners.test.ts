@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
+import { pathToFileURL } from "node:url"
 import { main } from "../../src/cli/main.js"
 import { commands } from "../../src/cli/commands/index.js"
 import { suggest } from "../../src/cli/args.js"
@@ -198,3 +199,21 @@ describe("CLI: shell completion", () => {
     expect((await cli(["completion", "fish"])).out).toContain("complete -c opencode-alloy -n '__fish_seen_subcommand_from brief; and __fish_seen_subcommand_from build' -l dry-run")
   })
 })
+
+describe("CLI: fast start", () => {
+  it("--help and a usage error load no schema library, YAML parser or command implementation", () => {
+    const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
+    const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-load-trace-"))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    // a module resolve hook that lists every module the process loads
+    writeFileSync(path.join(dir, "hooks.mjs"), "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(`LOADED ${r.url}\\n`); return r }\n")
+    writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module"\nregister(${JSON.stringify(pathToFileURL(path.join(dir, "hooks.mjs")).href)})\n`)
+    for (const argv of [["--help"], ["verify", "--help"], ["verify", "--jsn"]]) {
+      const r = spawnSync(process.execPath, ["--import", pathToFileURL(path.join(dir, "register.mjs")).href, bin, ...argv], { encoding: "utf8", timeout: 20000 })
+      const loaded = r.stderr.split("\n").filter((l) => l.startsWith("LOADED ")).map((l) => l.slice(7))
+      expect(loaded.length, argv.join(" ")).toBeGreaterThan(0)
+      expect(loaded.filter((u) => /node_modules\/(zod|yaml|js-yaml|canonicalize|ulid)\/|-actions/.test(u)), argv.join(" ")).toEqual([])
+    }
+  })
+})
+
