@@ -11,7 +11,7 @@
  * git runs read-only with timeouts. One bad source is reported and does not stop the others.
  */
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
-import { readRegularFile, type BoundedRead } from "../store/read-file.js"
+import { readFileBounded } from "../store/read-file.js"
 import path from "node:path"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { parseMarkdown } from "../core/frontmatter.js"
@@ -86,18 +86,9 @@ function warningList(): { warnings: string[]; note: (s: string) => void } {
   }
 }
 
-/** Read a text file with a size limit; undefined when it does not exist (or is not a regular file). */
+/** Read a text file with the import's size limit; undefined when it does not exist. */
 function readLimited(file: string, limit: number): string | undefined {
-  let r: BoundedRead
-  try {
-    r = readRegularFile(file, limit, { followSymlink: true })
-  } catch (e) {
-    throw new AlloyError("io_error", `could not read ${file}: ${(e as Error).message}`)
-  }
-  if (r.kind === "too_large") {
-    throw new AlloyError("malformed", `${path.basename(file)} is ${r.size} bytes, over the ${limit}-byte import limit`, { file: path.basename(file) })
-  }
-  return r.kind === "ok" ? r.bytes.toString("utf8") : undefined
+  return readFileBounded(file, limit, path.basename(file), { followSymlink: true, what: "an import" })?.toString("utf8")
 }
 
 function workFromTexts(texts: { md?: string | undefined; history?: string | undefined; feedback?: string | undefined }, where: string): WorkFiles {
@@ -121,7 +112,7 @@ function pinFromDefinition(text: string | undefined, file: string, owner: { kind
     const { data } = parseMarkdown(text, file)
     return readPinBlock(data, file, owner)
   } catch (e) {
-    warn(`${file}: ${toAlloyError(e).message}; its runs are imported without a pin`)
+    warn(`${file}: ${toAlloyError(e).describe()}; its runs are imported without a pin`)
     return undefined
   }
 }
@@ -133,7 +124,7 @@ function worktreePin(ctx: AlloyContext, cycle: string, warn: (s: string) => void
     return p ? { pin: { brief_id: p.brief_id, digest: p.digest }, source: "worktree" } : undefined
   } catch (e) {
     const err = toAlloyError(e)
-    if (err.code !== "cycle_not_found") warn(`cycle ${cycle}: ${err.message}; its runs are imported without a pin`)
+    if (err.code !== "cycle_not_found") warn(`${err.withContext({ cycle }).describe()}; its runs are imported without a pin`)
     return undefined
   }
 }
@@ -270,7 +261,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       const s = h[0] ? `${h[0].cycle}@${h[0].timestamp}` : undefined
       if (s) newestBySession.set(s, c)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
     }
   }
   const commits = logCommits(ctx.root, tip, 5000)
@@ -292,7 +283,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     try {
       work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
       continue
     }
     const attestText = isTip ? blobs.get(`${tip}:ATTEST.md`)?.toString("utf8") : undefined
@@ -301,7 +292,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       try {
         attestation = parseAttest(attestText, `${branch}:ATTEST.md`)
       } catch (e) {
-        note(toAlloyError(e).message)
+        note(toAlloyError(e).describe())
       }
     }
     const shaOf = (p: string) => {
@@ -341,7 +332,7 @@ export function importWorktree(ctx: AlloyContext): SourceResult {
     try {
       attestation = parseAttest(attestText)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
     }
   }
   const git = isGitRepo(ctx.root)
@@ -452,7 +443,7 @@ export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[]):
         created: 0,
         existing: 0,
         warnings: [],
-        error: { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) },
+        error: { code: err.code, message: err.describe(), ...(err.fix ? { fix: err.fix } : {}) },
       })
     }
   }

@@ -17,11 +17,11 @@ import { createHash } from "node:crypto"
 import path from "node:path"
 import { monotonicFactory } from "ulid"
 import { parseWorkYaml } from "../foundry/work-yaml.js"
-import { readRegularFile, type BoundedRead } from "../store/read-file.js"
-import { describeIoError, makeDirs, sweepStaleTemps } from "../store/atomic.js"
+import { readFileBounded } from "../store/read-file.js"
+import { makeDirs, sweepStaleTemps } from "../store/atomic.js"
 
 export { STALE_TEMP_MS, sweepStaleTemps } from "../store/atomic.js"
-import { AlloyError } from "../core/errors.js"
+import { AlloyError, describeIoError } from "../core/errors.js"
 import { parseGateLawId, criterionRef } from "../core/ids.js"
 import type { Pin } from "../core/pin.js"
 import {
@@ -217,32 +217,10 @@ function transitions(history: unknown[]): NonNullable<FeedbackItemSummary["histo
   return out
 }
 
-/** Read a bounded file (size checked on the open descriptor). undefined when absent. */
-function readBounded(file: string, limit: number, rel: string): Buffer | undefined {
-  let r: BoundedRead
-  try {
-    r = readRegularFile(file, limit)
-  } catch (e) {
-    throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel })
-  }
-  switch (r.kind) {
-    case "ok":
-      return r.bytes
-    case "absent":
-      return undefined
-    case "symlink":
-      throw new AlloyError("unsafe_path", `${rel} is a symlink; Alloy does not follow it`, { file: rel })
-    case "too_large":
-      throw new AlloyError("malformed", `${rel} is ${r.size} bytes, over the ${limit}-byte limit for a summary`, { file: rel })
-    case "not_file":
-      throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel })
-  }
-}
-
 /** Summarise `WORK.feedback.yaml` at the project root; undefined when there is none. Throws AlloyError when it cannot be read. */
 export function summarizeFeedbackFile(root: string): FeedbackSummary | undefined {
   const rel = "WORK.feedback.yaml"
-  const bytes = readBounded(path.join(path.resolve(root), rel), MAX_FEEDBACK_BYTES, rel)
+  const bytes = readFileBounded(path.join(path.resolve(root), rel), MAX_FEEDBACK_BYTES, rel)
   if (!bytes) return undefined
   let doc: unknown
   try {
@@ -409,7 +387,7 @@ export function readRecordFiles(dir: string, read: (file: string) => Buffer | un
 /** Every complete record in the outbox, oldest run first (run ids are ULIDs). Unreadable files are skipped. */
 export function readRunRecords(root: string): RunRecord[] {
   const abs = path.resolve(root)
-  const { records } = readRecordFiles(runPaths(abs).records, (f) => readBounded(f, MAX_RECORD_BYTES, relTo(abs, f)), (f) => relTo(abs, f))
+  const { records } = readRecordFiles(runPaths(abs).records, (f) => readFileBounded(f, MAX_RECORD_BYTES, relTo(abs, f)), (f) => relTo(abs, f))
   return records.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0))
 }
 

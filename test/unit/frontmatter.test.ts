@@ -109,7 +109,10 @@ describe("readPinBlock", () => {
         const err = e as AlloyError
         expect(err.code).toBe(code)
         expect(err.message).toMatch(re)
-        expect(err.message).toContain("foundry/cycles/c.md")
+        // where it happened is data, rendered once by describe()
+        expect(err.context.source_file).toBe("foundry/cycles/c.md")
+        expect(err.context.field).toMatch(/^alloy/)
+        expect(err.describe()).toContain("foundry/cycles/c.md")
         expect(err.fix).toMatch(/opencode-alloy pin c /)
       }
     }

@@ -3,6 +3,7 @@
  * ./authoring-actions.ts, loaded when a command runs.
  */
 import { usageError } from "../io.js"
+import { lifecycleCommand } from "./insights-commands.js"
 import type { Commands } from "./types.js"
 
 const load = () => import("./authoring-actions.js")
@@ -16,8 +17,9 @@ const STRICT = { type: "boolean", description: "lint warnings fail too (and, for
 export const authoringCommands: Commands = {
   intent: {
     summary: "write, list, show and check intent records",
-    usage: "intent <new|list|show|lint> ...",
+    usage: "intent <new|list|show|lint|lifecycle> ...",
     subcommands: {
+      lifecycle: lifecycleCommand,
       new: {
         summary: "write a template intent (status draft) to edit, or one from a Markdown file with frontmatter",
         usage: ["intent new <id> [--title <t>] [--goal <g>] [--status <s>]", "intent new <id> --from <file>"],

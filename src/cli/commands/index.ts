@@ -6,6 +6,7 @@
 import { coreCommands } from "./core-commands.js"
 import { authoringCommands } from "./authoring-commands.js"
 import { evidenceCommands } from "./evidence-commands.js"
+import { insightsCommands } from "./insights-commands.js"
 import { shellCommands } from "./shell-commands.js"
 import type { Commands } from "./types.js"
 
@@ -14,6 +15,7 @@ export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Pins and verification", commands: coreCommands },
   { title: "Authoring", commands: authoringCommands },
   { title: "Runs and evidence", commands: evidenceCommands },
+  { title: "Learning from runs", commands: insightsCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]
 

@@ -12,7 +12,7 @@
 import { readRegularFile, type BoundedRead } from "../../store/read-file.js"
 import path from "node:path"
 import { z } from "zod"
-import { AlloyError } from "../../core/errors.js"
+import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
 import type { Pin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
@@ -97,8 +97,8 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
       return { pin: p ? { brief_id: p.brief_id, digest: p.digest } : null }
     } catch (e) {
       if (e instanceof AlloyError && e.code === "cycle_not_found") return { pin: null }
-      const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
-      return { pin: null, pinError: { code: err.code, message: err.message } }
+      const err = toAlloyError(e)
+      return { pin: null, pinError: { code: err.code, message: err.describe() } }
     }
   }
 
