@@ -8,7 +8,9 @@ import { encodeCanonical, normalizeText, sourceDigest } from "./digest.js"
 import { criterionRef, gateLawId, parseStage, STAGE_BASES, type StageBase } from "./ids.js"
 import type { Intent } from "./intent.js"
 import type { Recipe } from "./recipe.js"
+import { code, inline, quote, unquote } from "./prompt-safety.js"
 import {
+  NOTES_HEADINGS,
   renderAppraisePack,
   renderAssayPack,
   renderBrief,
@@ -74,15 +76,15 @@ export function deriveGates(intents: readonly BundleIntent[]): Gate[] {
           const cmds = list.map((e) => (e.kind === "check" ? e.command : "")).filter(Boolean)
           const command = cmds.join(" && ")
           const how = list.map((e) => (e.kind === "check" ? e.description : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run \`${command}\`; it must exit 0${how ? ` (${how})` : ""}. Proves ${c.ref}: ${c.text}` })
+          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run ${code(command)}; it must exit 0${how ? ` (${inline(how)})` : ""}. Proves ${c.ref}: ${inline(c.text)}` })
         } else if (kind === "human") {
           const who = list.map((e) => (e.kind === "human" ? e.who : undefined)).find(Boolean)
           const how = list.map((e) => (e.kind === "human" ? e.description : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${who})` : ""} confirms: ${c.text}${how ? ` (${how})` : ""}` })
+          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${inline(who)})` : ""} confirms: ${inline(c.text)}${how ? ` (${inline(how)})` : ""}` })
         } else {
           const paths = list.map((e) => (e.kind === "artefact" ? e.path : "")).filter(Boolean)
           const path = paths.join(", ")
-          gates.push({ ...base, kind: "artefact", stage: "finish", path, text: `The finished work includes ${path}. Proves ${c.ref}: ${c.text}` })
+          gates.push({ ...base, kind: "artefact", stage: "finish", path, text: `The finished work includes ${code(path)}. Proves ${c.ref}: ${inline(c.text)}` })
         }
       }
     }
@@ -114,7 +116,7 @@ export function buildBundle(input: BuildInput): BuildOutput {
   const packs: Record<string, { text: string }> = {}
   const baseText: Record<StageBase, string> = {
     forge: renderForgePack(intents, notesFor(recipe, "forge"), notes),
-    appraise: renderAppraisePack(gates, notesFor(recipe, "appraise")),
+    appraise: renderAppraisePack(gates, notesFor(recipe, "appraise"), intents),
     "human-appraise": renderHumanPack(gates, notesFor(recipe, "human-appraise"), intents),
     quench: renderQuenchPack(gates, notesFor(recipe, "quench")),
     assay: renderAssayPack(intents, notesFor(recipe, "assay")),
@@ -144,14 +146,58 @@ export function buildBundle(input: BuildInput): BuildOutput {
 }
 
 /**
+ * The notes written for a base stage, read back from a stored pack: the text after the last
+ * notes heading (quoted by this renderer, raw in bundles built before it). Whatever is found is
+ * rendered again as quoted authored text, so a stored pack can never inject anything else.
+ */
+export function notesFromPack(text: string | undefined, heading: string): string | undefined {
+  if (!text) return undefined
+  const marker = `\n\n${heading}\n\n`
+  const i = text.lastIndexOf(marker)
+  if (i < 0) return undefined
+  const tail = text.slice(i + marker.length)
+  return tail.split("\n").every((l) => l === ">" || l.startsWith("> ")) ? unquote(tail) : tail
+}
+
+/**
+ * A base stage's pack, rendered again from the bundle's structured parts (intents, gates, notes)
+ * through the prompt-safe renderer. The hooks and tools never hand out a stored pack text as it
+ * is: a bundle built by an older renderer, or written to the store by hand, is still rendered
+ * safely. For a bundle built by this renderer the result equals the stored pack.
+ */
+export function renderBasePack(bundle: Bundle, base: StageBase): string {
+  const notes = notesFromPack(bundle.packs[base]?.text, NOTES_HEADINGS[base])
+  const { intents } = bundle
+  const gates = bundle.overlay.gates
+  switch (base) {
+    case "forge":
+      return renderForgePack(intents, notes, bundle.brief.notes)
+    case "appraise":
+      return renderAppraisePack(gates, notes, intents)
+    case "human-appraise":
+      return renderHumanPack(gates, notes, intents)
+    case "quench":
+      return renderQuenchPack(gates, notes)
+    case "assay":
+      return renderAssayPack(intents, notes)
+  }
+}
+
+/** The whole Formation Brief, rendered again from the bundle's structured parts (see `renderBasePack`). */
+export function briefText(bundle: Bundle): string {
+  const b = bundle.brief
+  return renderBrief({ id: b.id, title: b.title, formation: b.formation, notes: b.notes }, bundle.intents)
+}
+
+/**
  * The pack text for a stage: the base pack, then the notes written for this exact
- * `<base>:<alias>` (if any). `forge:draft-release-note` and `forge` both resolve.
+ * `<base>:<alias>` (if any), quoted. `forge:draft-release-note` and `forge` both resolve.
  */
 export function packFor(bundle: Bundle, stage: string): { key: string; text: string } {
   const s = parseStage(stage)
-  const base = bundle.packs[s.base]?.text ?? ""
+  const base = renderBasePack(bundle, s.base)
   const specific = s.alias !== undefined ? bundle.packs[`${s.base}:${s.alias}`]?.text : undefined
-  return { key: specific !== undefined ? `${s.base}:${s.alias}` : s.base, text: specific ? `${base}\n\n**Notes for ${s.raw}**\n\n${specific}` : base }
+  return { key: specific !== undefined ? `${s.base}:${s.alias}` : s.base, text: specific ? `${base}\n\n**Notes for ${s.raw}**\n\n${quote(specific)}` : base }
 }
 
 /** The gates that apply at a stage (all gates when no stage is given). */

@@ -9,6 +9,7 @@ import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
 
 const StageKey = z.string().refine(isStage, { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" })
 
@@ -90,6 +91,8 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
   const r = RecipeSchema.safeParse(data)
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
+  // a valid recipe whose text could steer Foundry's agents is refused with its own code
+  assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   if (expectedId !== undefined && r.data.id !== expectedId) {
     throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md; the id and the file name must match`, {
       file,

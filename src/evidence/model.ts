@@ -13,7 +13,7 @@ import { verifyObjectBytes } from "../core/verify.js"
 import { criterionRef, isDigest } from "../core/ids.js"
 import { toAlloyError } from "../core/errors.js"
 import type { AlloyContext } from "../service/context.js"
-import { deriveObservations, type Observation } from "./observations.js"
+import { deriveObservations, pulledStores, type Observation } from "./observations.js"
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { parseLawValidators, type Validator } from "./laws.js"
 import { readRecords } from "./records.js"
@@ -234,6 +234,8 @@ export interface SatisfactionSummary {
     intent_counts: Record<Verdict, number>
     intents: Array<{ id: string; verdict: Verdict; reason: string; criteria: Array<{ ref: string; verdict: Verdict; reason: string }> }>
     records: number
+    /** team stores that pulled records came from */
+    stores?: Array<{ store: string; records: number }>
     problems: string[]
   }
 }
@@ -249,6 +251,8 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
     lines.push(`  ${i.id.padEnd(28)} ${i.verdict.toUpperCase().padEnd(9)} ${i.reason}`)
     for (const c of i.criteria) lines.push(`    ${c.id.padEnd(6)} ${c.verdict.padEnd(9)} ${c.reason.length > 110 ? `${c.reason.slice(0, 109)}…` : c.reason}`)
   }
+  const stores = pulledStores(model.records)
+  if (stores.length) lines.push(`  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"})`).join(", ")}`)
   for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
   return {
     lines,
@@ -257,6 +261,7 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
       intent_counts: model.intent_counts,
       intents: model.intents.map((i) => ({ id: i.id, verdict: i.verdict, reason: i.reason, criteria: i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason })) })),
       records: model.records.length,
+      ...(stores.length ? { stores } : {}),
       problems: model.problems,
     },
   }

@@ -14,6 +14,7 @@ import {
   writeRecordOnce as writeRunRecordOnce,
   type RecordProblem,
 } from "../service/runs.js"
+import { withPulledRecords } from "../service/pulled.js"
 
 export { MAX_RECORD_BYTES, type RecordProblem } from "../service/runs.js"
 
@@ -28,9 +29,14 @@ export function readRecordsFrom(dir: string, read: (file: string) => Buffer | un
   return r
 }
 
+/** This project's records and those pulled from team stores (docs/oci-store.md), one per identity. */
 export function readRecords(ctx: AlloyContext): { records: RunRecord[]; problems: RecordProblem[] } {
   if (!ctx.store.exists()) return { records: [], problems: [] }
-  return readRecordsFrom(recordsDir(ctx), (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES), (p) => ctx.store.rel(p))
+  const read = (f: string) => ctx.store.readBytes(f, MAX_RECORD_BYTES)
+  const rel = (p: string) => ctx.store.rel(p)
+  const r = withPulledRecords(ctx.root, readRecordFiles(recordsDir(ctx), read, rel), read, rel)
+  r.records.sort(compareRecords)
+  return r
 }
 
 /** Make sure `.alloy/runs/records/` exists (in an initialised project) as a real folder inside `.alloy/`. */

@@ -1,7 +1,7 @@
 /** Brief recipes for the CLI and the agent tools: write or update a recipe, build with lint, pin with verification. */
 import { isDeepStrictEqual } from "node:util"
 import { AlloyError } from "../core/errors.js"
-import { assertDigest, assertSlug } from "../core/ids.js"
+import { assertDigest, assertFoundryId, assertSlug } from "../core/ids.js"
 import { validateRecipe, type Recipe } from "../core/recipe.js"
 import { failsStrict, intentFilePath, recipeFilePath, type LintWarning } from "../core/lint.js"
 import { readPinBlock } from "../core/pin.js"
@@ -161,8 +161,8 @@ export function pinChecked(ctx: AlloyContext, opts: { brief_id: unknown; cycle?:
   const given = (v: unknown) => v !== undefined && v !== null && v !== ""
   if (given(opts.cycle) && given(opts.flow)) throw new AlloyError("usage", "give either `cycle` or `flow`, not both")
   let target: { cycle?: string; flow?: string }
-  if (given(opts.cycle)) target = { cycle: assertSlug(opts.cycle, "cycle id") }
-  else if (given(opts.flow)) target = { flow: assertSlug(opts.flow, "flow id") }
+  if (given(opts.cycle)) target = { cycle: assertFoundryId(opts.cycle, "cycle id") }
+  else if (given(opts.flow)) target = { flow: assertFoundryId(opts.flow, "flow id") }
   else {
     const recipe = ctx.store.exists() && ctx.store.hasRecipe(briefId) ? ctx.store.readRecipe(briefId).value : undefined
     const cycles = recipe?.formation.cycles ?? []

@@ -4,7 +4,7 @@ import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
 import { buildBrief } from "../../service/build.js"
-import { packFor } from "../../core/build.js"
+import { briefText, packFor } from "../../core/build.js"
 import { assertDigest, isDigest, isSlug, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
@@ -140,7 +140,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
   io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
   io.out("")
-  io.out(stage ? packFor(b, stage.raw).text : b.brief.text)
+  io.out(stage ? packFor(b, stage.raw).text : briefText(b))
   return EXIT_OK
 }
 

@@ -10,6 +10,7 @@ import { readRecords } from "../../evidence/records.js"
 import { eventsFile, watchEvents } from "../../evidence/events.js"
 import { loadEvidence, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
+import { describePulled } from "../../evidence/observations.js"
 import { renderReportHtml } from "../../evidence/report-html.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
@@ -105,7 +106,7 @@ export function cmdRunsList(io: Io): number {
   for (const r of records) {
     const open = (r.feedback?.by_state?.["open"] ?? 0) + (r.feedback?.by_state?.["actioned"] ?? 0) + (r.feedback?.by_state?.["rejected"] ?? 0)
     const older = r.pin && cur(r.pin.brief_id) !== r.pin.digest ? " (older bundle)" : ""
-    const from = r.origin ? `${r.source}:${r.origin.kind}` : r.source
+    const from = `${r.origin ? `${r.source}:${r.origin.kind}` : r.source}${r.pulled ? ` from ${describePulled(r.pulled)}` : ""}`
     io.out(
       `${r.ended_at.slice(0, 19).replace("T", " ")}  ${r.run_id}  ${r.stage.padEnd(32)} ${r.pin ? `${r.pin.brief_id}@${shortDigest(r.pin.digest)}${older}` : "unpinned"}  ${from}${r.commit ? `  ${r.commit.slice(0, 7)}` : ""}  ${r.outcome === "error" ? "ERROR" : open ? `${open} open` : "ok"}`,
     )

@@ -1,7 +1,7 @@
 /** The resolver tools (ALLOY.md §5): verified brief, stage pack and gate overlay for a pin. */
 import type { ToolDefinition } from "@opencode-ai/plugin"
 import { tool } from "./tool.js"
-import { gatesFor, packFor } from "../../core/build.js"
+import { briefText, gatesFor, packFor } from "../../core/build.js"
 import { parseStage } from "../../core/ids.js"
 import { contextFor } from "../../service/context.js"
 import { resolveTarget, type Resolved } from "../../service/resolve.js"
@@ -50,7 +50,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
           return {
             ...pinInfo(r),
             brief: { id: b.brief.id, title: b.brief.title, formation: b.brief.formation },
-            text: b.brief.text,
+            text: briefText(b),
             intents: b.intents.map((i) => ({
               id: i.id,
               title: i.title,
