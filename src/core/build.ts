@@ -3,12 +3,12 @@
  * clocks, no machine facts: the same sources give the same bytes and digest everywhere.
  */
 import { AlloyError } from "./errors.js"
-import { BUNDLE_TYPE, BundleSchema, type Bundle, type BundleIntent, type Gate } from "./bundle.js"
+import { BUNDLE_TYPE, BundleSchema, FORMATION_TYPE, type Bundle, type BundleIntent, type Composition, type Gate } from "./bundle.js"
 import { encodeCanonical, normalizeText, sourceDigest } from "./digest.js"
 import { criterionRef, gateLawId, parseStage, STAGE_BASES, type StageBase } from "./ids.js"
 import type { Intent } from "./intent.js"
 import type { Recipe } from "./recipe.js"
-import { code, inline, quote, unquote } from "./prompt-safety.js"
+import { code, inline, unquote } from "./prompt-safety.js"
 import {
   NOTES_HEADINGS,
   renderAppraisePack,
@@ -30,6 +30,8 @@ export interface BuildInput {
   readonly recipe: SourceFile<Recipe>
   /** every intent the recipe names (order does not matter) */
   readonly intents: ReadonlyArray<SourceFile<Intent>>
+  /** Foundry's `targets` of the formation's cycles (edges of the composition; used only when the recipe scopes) */
+  readonly targets?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface BuildOutput {
@@ -136,6 +138,10 @@ export function buildBundle(input: BuildInput): BuildOutput {
     ],
     packs,
     overlay: { gates },
+    // only recipes that use the composition fields get one: every other bundle keeps its bytes
+    ...(usesComposition(recipe)
+      ? { composition: deriveComposition({ recipe, intents, gates, ...(input.targets ? { targets: input.targets } : {}), notes: (k) => notesFor(recipe, k), briefNotes: notes }) }
+      : {}),
   }
   const { bytes, digest, value } = encodeCanonical(candidate)
   const checked = BundleSchema.safeParse(value)
@@ -165,10 +171,10 @@ export function notesFromPack(text: string | undefined, heading: string): string
  * is: a bundle built by an older renderer, or written to the store by hand, is still rendered
  * safely. For a bundle built by this renderer the result equals the stored pack.
  */
-export function renderBasePack(bundle: Bundle, base: StageBase): string {
+export function renderBasePack(bundle: Bundle, base: StageBase, scope?: { intents: readonly BundleIntent[]; gates: readonly Gate[] }): string {
   const notes = notesFromPack(bundle.packs[base]?.text, NOTES_HEADINGS[base])
-  const { intents } = bundle
-  const gates = bundle.overlay.gates
+  const intents = scope?.intents ?? bundle.intents
+  const gates = scope?.gates ?? bundle.overlay.gates
   switch (base) {
     case "forge":
       return renderForgePack(intents, notes, bundle.brief.notes)
@@ -189,21 +195,86 @@ export function briefText(bundle: Bundle): string {
   return renderBrief({ id: b.id, title: b.title, formation: b.formation, notes: b.notes }, bundle.intents)
 }
 
-/**
- * The pack text for a stage: the base pack, then the notes written for this exact
- * `<base>:<alias>` (if any), quoted. `forge:draft-release-note` and `forge` both resolve.
- */
-export function packFor(bundle: Bundle, stage: string): { key: string; text: string } {
-  const s = parseStage(stage)
-  const base = renderBasePack(bundle, s.base)
-  const specific = s.alias !== undefined ? bundle.packs[`${s.base}:${s.alias}`]?.text : undefined
-  return { key: specific !== undefined ? `${s.base}:${s.alias}` : s.base, text: specific ? `${base}\n\n**Notes for ${s.raw}**\n\n${quote(specific)}` : base }
+// ---- formation composition (alloy.formation/v1) ---------------------------------------------
+
+/** The cycles each criterion applies to: its own scope, else its intent's, else every formation cycle. */
+export function criterionCycles(recipe: Recipe, intents: readonly BundleIntent[]): Map<string, string[]> {
+  const scope = recipe.formation.scope ?? {}
+  const all = recipe.formation.cycles
+  const out = new Map<string, string[]>()
+  for (const i of intents) {
+    for (const c of i.acceptance_criteria) out.set(c.ref, scope[c.ref] ?? scope[i.id] ?? all)
+  }
+  return out
 }
 
-/** The gates that apply at a stage (all gates when no stage is given). */
-export function gatesFor(bundle: Bundle, stage?: string): Gate[] {
-  if (stage === undefined) return bundle.overlay.gates
-  const s = parseStage(stage)
-  if (s.base === "forge" || s.base === "assay") return bundle.overlay.gates
-  return bundle.overlay.gates.filter((g) => g.stage === s.base)
+/** Does this recipe use the composition fields (and so get a composition in its bundle)? */
+export function usesComposition(recipe: Recipe): boolean {
+  return recipe.formation.scope !== undefined || recipe.formation.allow_ungated !== undefined
+}
+
+/** An intent restricted to the criteria that apply to one cycle (undefined when nothing of it applies). */
+export function intentForCycle(i: BundleIntent, cycle: string, applies: (ref: string) => boolean, wholeScope?: readonly string[]): BundleIntent | undefined {
+  const criteria = i.acceptance_criteria.filter((c) => applies(c.ref))
+  const intentApplies = wholeScope ? wholeScope.includes(cycle) : criteria.length > 0 || i.acceptance_criteria.length === 0
+  if (!intentApplies && criteria.length === 0) return undefined
+  return { ...i, acceptance_criteria: criteria }
+}
+
+interface CompositionInput {
+  readonly recipe: Recipe
+  readonly intents: readonly BundleIntent[]
+  readonly gates: readonly Gate[]
+  readonly targets?: Readonly<Record<string, readonly string[]>>
+  readonly notes: (stage: string) => string | undefined
+  readonly briefNotes: string
+}
+
+/**
+ * Derive the composition. A criterion is gated when it has evidence and applies to at least
+ * one cycle of the formation; an ungated criterion fails the build unless the recipe sets
+ * `formation.allow_ungated: true` (then the bundle lists it in `ungated`).
+ */
+function deriveComposition(input: CompositionInput): Composition {
+  const { recipe, intents, gates } = input
+  const applies = criterionCycles(recipe, intents)
+  const scope = recipe.formation.scope ?? {}
+  const cycles = recipe.formation.cycles
+  const ungated: string[] = []
+  for (const i of intents) {
+    for (const c of i.acceptance_criteria) {
+      if (c.evidence.length === 0 || (applies.get(c.ref) ?? []).length === 0) ungated.push(c.ref)
+    }
+  }
+  const allow = recipe.formation.allow_ungated === true
+  if (ungated.length && !allow) {
+    throw new AlloyError("ungated", `brief ${recipe.id}: ${ungated.length} acceptance criteri${ungated.length === 1 ? "on has" : "a have"} no gate in the formation, so nothing could prove ${ungated.length === 1 ? "it" : "them"}: ${ungated.join(", ")}`, {
+      details: ungated.map((r) => ({ path: r, message: "no evidence, or applies to no cycle of the formation" })),
+      fix: "give each criterion evidence and scope it to a formation cycle (formation.scope), or set `formation.allow_ungated: true` in the recipe (shown in the bundle)",
+    })
+  }
+  const inFormation = new Set(cycles)
+  return {
+    $type: FORMATION_TYPE,
+    cycles: cycles.map((id) => {
+      const mine = intents.map((i) => intentForCycle(i, id, (ref) => applies.get(ref)?.includes(id) ?? false, scope[i.id])).filter((i): i is BundleIntent => i !== undefined)
+      const refs = new Set(mine.flatMap((i) => i.acceptance_criteria.map((c) => c.ref)))
+      const cycleGates = gates.filter((g) => refs.has(g.criterion))
+      return {
+        id,
+        targets: [...new Set(input.targets?.[id] ?? [])].filter((t) => inFormation.has(t)).sort(),
+        criteria: [...refs],
+        gates: cycleGates.map((g) => g.id),
+        packs: {
+          forge: { text: renderForgePack(mine, input.notes("forge"), input.briefNotes) },
+          quench: { text: renderQuenchPack(cycleGates, input.notes("quench")) },
+          appraise: { text: renderAppraisePack(cycleGates, input.notes("appraise"), mine) },
+          "human-appraise": { text: renderHumanPack(cycleGates, input.notes("human-appraise"), mine) },
+          assay: { text: renderAssayPack(mine, input.notes("assay")) },
+        },
+      }
+    }),
+    ungated,
+    allow_ungated: allow,
+  }
 }

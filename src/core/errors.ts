@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "invalid_recipe",
   "already_exists",
   "lint_failed",
+  "merge_conflict",
+  "ungated",
   "work_branch",
   "unsafe_path",
   "unsafe_text",
@@ -31,6 +33,10 @@ export const ERROR_CODES = [
   "quota_exceeded",
   "network_error",
   "registry_error",
+  // the bridge: docs/bridge.md
+  "idempotency_conflict",
+  "unsupported_foundry",
+  "bridge_error",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

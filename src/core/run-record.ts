@@ -101,7 +101,7 @@ export const RunRecordSchema = z.object({
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 
-export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat"] as const
+export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "request_state"] as const
 
 export const RunEventSchema = z.object({
   $type: z.literal(RUN_EVENT_TYPE),
@@ -114,5 +114,10 @@ export const RunEventSchema = z.object({
   reason: z.string().optional(),
   /** stable Alloy error code, for `stage_blocked` (and warnings) caused by a pin that did not verify */
   code: z.string().optional(),
+  /** bridge events: the request's idempotency key, its state, the runner and the lease it holds until */
+  request: z.string().optional(),
+  state: z.string().optional(),
+  runner: z.string().optional(),
+  lease_until: z.string().optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>

@@ -15,7 +15,7 @@ import { toAlloyError } from "../core/errors.js"
 import type { AlloyContext } from "../service/context.js"
 import { deriveObservations, pulledStores, type Observation } from "./observations.js"
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
-import { parseLawValidators, type Validator } from "./laws.js"
+import { parseLawValidators, type Validator } from "../foundry/laws.js"
 import { readRecords } from "./records.js"
 
 export interface BriefInfo {

@@ -32,8 +32,8 @@ import type { Bundle, Gate, GateKind } from "../core/bundle.js"
 import type { FeedbackItemSummary, RunRecord } from "../core/run-record.js"
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
-import { bindCheckCommand, type Validator } from "./laws.js"
-import { matchesAny, splitGlobs } from "./glob.js"
+import { bindCheckCommand, type Validator } from "../foundry/laws.js"
+import { matchesAny, splitGlobs } from "../core/glob.js"
 
 export const OBSERVATION_KINDS = ["appraisal", "quench", "human", "signoff", "artefact", "attestation"] as const
 export type ObservationKind = (typeof OBSERVATION_KINDS)[number]

@@ -4,6 +4,7 @@
  * Reads are synchronous (small files, no thread-pool hop on the resolve path); every write
  * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
  */
+import { hasConflictMarkers } from "../core/verify-report.js"
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { AlloyError, describeIoError } from "../core/errors.js"
@@ -302,6 +303,12 @@ export class AlloyStore {
     const bytes = this.readBytes(file, 4096)
     if (!bytes) return undefined
     const line = bytes.toString("utf8").trim()
+    if (hasConflictMarkers(line)) {
+      throw new AlloyError("merge_conflict", `${this.rel(file)} holds git merge conflict markers (two builds of brief ${id} were merged)`, {
+        file: this.rel(file),
+        fix: `resolve the merge conflict by rebuilding from the merged sources: \`opencode-alloy brief build ${id}\` rewrites the ref; then re-pin and commit`,
+      })
+    }
     if (!isDigest(line)) {
       throw new AlloyError("malformed", `${this.rel(file)} does not hold a digest (found ${JSON.stringify(String(line).slice(0, 80))})`, {
         file: this.rel(file),

@@ -182,7 +182,16 @@ function probeCode(c: CorpusCase, probe: { argv?: string[]; args?: Record<string
       : probe.args !== undefined && (probe.args["cycle"] === v || probe.args["flow"] === v)
     if (atCycle && isFoundryId(v)) return "cycle_not_found"
   }
+  // the CLI names a brief that does not exist before anything else, as a usage error (exit 2)
+  const brief = c.kind === "pin-args" ? c.args?.["brief_id"] : undefined
+  if (probe.argv?.[0] === "pin" && brief !== undefined && /^[a-z0-9]+(-[a-z0-9]+)*$/.test(brief) && brief !== "release-note-voice") return "brief_not_found"
   return c.expect.code as ErrorCode
+}
+
+/** The exit code a CLI probe expects: a name the CLI cannot find in a command line is a usage error. */
+function probeExit(c: CorpusCase, argv: string[], code: ErrorCode): number {
+  if (argv[0] === "pin" && code === "brief_not_found") return 2
+  return exitCodeFor(new AlloyError(code, ""))
 }
 
 async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<void> {
@@ -202,7 +211,7 @@ async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<
     expect({ status: entry!.status, code: entry!.code }, where).toEqual({ status: "error", code })
     expectClear(entry!.message, p, c, where)
   } else {
-    expect(j.code, `${where}: exit code (stderr: ${j.err.slice(0, 300)})`).toBe(exitCodeFor(new AlloyError(code, "")))
+    expect(j.code, `${where}: exit code (stderr: ${j.err.slice(0, 300)})`).toBe(probeExit(c, argv, code))
     let body: { ok?: boolean; code?: string; error?: string }
     try {
       body = JSON.parse(j.out) as typeof body

@@ -177,7 +177,7 @@ function checkForge(bundle: Bundle, raw: Texts, storedNotes = true): void {
 
 function checkAppraise(bundle: Bundle): void {
   const orig = appraiseDispatch()
-  const laws = renderAppraiseLaws(bundle)
+  const laws = renderAppraiseLaws(bundle, undefined)
   expect(laws.lawIds).toEqual([gateLawId("release-note-voice", "AC-2")])
   const next = injectAppraise(orig, laws, PIN)
   const tasks = next["tasks"] as Array<{ prompt: string }>

@@ -58,7 +58,7 @@ export const authoringCommands: Commands = {
   },
   brief: {
     summary: "write, build and show briefs",
-    usage: "brief <new|build|show> ...",
+    usage: "brief <new|build|show|diff> ...",
     subcommands: {
       new: {
         summary: "write a brief recipe",
@@ -77,13 +77,21 @@ export const authoringCommands: Commands = {
         usage: "brief build <id>... [--strict] [--dry-run]",
         options: { strict: STRICT, "dry-run": { type: "boolean", description: "compute the digests; write nothing" } },
         examples: ["opencode-alloy brief build release-notes", "opencode-alloy brief build release-notes --dry-run --json"],
-        run: async (io, rest, v) => (await load()).cmdBriefBuildChecked(io, rest, v),
+        run: async (io, rest, v) => (await load()).cmdBriefBuild(io, rest, v),
       },
       show: {
         summary: "a recipe, its current build and the cycles that pin it",
         usage: "brief show <id>",
         examples: ["opencode-alloy brief show release-notes"],
         run: async (io, rest) => (await load()).cmdBriefShow(io, rest),
+      },
+      diff: {
+        summary: "what changed between two builds for each criterion, gate and stage, in words and as unified diffs",
+        usage: "brief diff <a> <b> [--format text|markdown]",
+        details: "Each side is a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1 (the other side's brief at that commit).",
+        options: { format: { type: "string", value: "text|markdown", description: "markdown: for a pull-request comment" } },
+        examples: ["opencode-alloy brief diff HEAD~1 release-notes", "opencode-alloy brief diff sha256:… release-notes --format markdown"],
+        run: async (io, rest, v) => (await load()).cmdBriefDiff(io, rest, v),
       },
     },
   },

@@ -18,10 +18,11 @@ export const coreCommands: Commands = {
     },
   },
   verify: {
-    summary: "check every pin in foundry/cycles and foundry/flows, and that every cycle in a brief's formation is pinned",
+    summary: "the CI gate: every pin, formation and ref, by the same facts `status` reads",
     usage: "verify [--json] [--strict]",
-    details: "Exit 1 when a pin is missing, corrupt or malformed (with --strict: or stale).",
-    options: { strict: { type: "boolean", description: "a stale pin (a newer build exists) fails too" } },
+    details:
+      "Exit 1 on an error (a pin missing, corrupt or malformed; a formation cycle without a pin; a merge conflict). With --strict also on every warning (a stale pin, sources changed since the build, a dangling formation, a shadowed pin, a pin outside its brief's formation). Codes and the JSON schema: docs/verify.md.",
+    options: { strict: { type: "boolean", description: "every warning fails too (stale pins, drift, dangling formations, shadowed pins...)" } },
     examples: ["opencode-alloy verify", "opencode-alloy verify --strict --json"],
     run: async (io, rest, v) => {
       if (rest.length) throw usageError(`verify takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, "run `opencode-alloy verify` at the project root, or pass --cwd <dir>")
@@ -29,9 +30,9 @@ export const coreCommands: Commands = {
     },
   },
   pin: {
-    summary: "write the brief's current digest into the cycle's (or flow's) alloy block",
-    usage: ["pin <cycle> <brief-id>", "pin --flow <flow> <brief-id>"],
-    details: "A flow pin applies to the flow's cycles that have no pin of their own.",
+    summary: "write the brief's current digest into the cycle's (or flow's) alloy block, read it back and verify it",
+    usage: ["pin [<cycle>] <brief-id>", "pin --flow <flow> <brief-id>"],
+    details: "A flow pin applies to the flow's cycles that have no pin of their own. Without a cycle, the brief's formation decides (its single cycle, else its flow).",
     options: {
       flow: { type: "string", value: "flow", description: "pin a flow instead of a cycle" },
       digest: { type: "string", value: "sha256:…", description: "pin this build instead of the current one" },

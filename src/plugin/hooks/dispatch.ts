@@ -11,7 +11,7 @@
  *   warning that carries nothing from the unverified bundle).
  */
 import type { Bundle } from "../../core/bundle.js"
-import { gatesFor, packFor } from "../../core/build.js"
+import { gatesFor, packFor } from "../../core/formation.js"
 import type { AlloyError } from "../../core/errors.js"
 import { gateLawId, isFoundryId, parseCriterionRef } from "../../core/ids.js"
 import { inline } from "../../core/prompt-safety.js"
@@ -127,7 +127,7 @@ export function resolveCall(pin: Pick<VerifiedPin, "brief_id" | "digest">): stri
  * about tool-call order, so Foundry's FIRST/LAST-call rules stand as they are.
  */
 export function renderDispatchBlock(bundle: Bundle, pin: VerifiedPin, stage: string): string {
-  const pack = packFor(bundle, stage)
+  const pack = packFor(bundle, pin.cycle, stage)
   const lines = [
     ALLOY_HEADING,
     "",
@@ -147,13 +147,14 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
 }
 
 /**
- * The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws.
+ * The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws:
+ * only those of criteria that apply to this cycle (all of them for an unscoped brief).
  * Rendered again from the bundle's intents (never from stored gate text), and each law id is
  * derived from the gate's validated criterion reference, so a bundle written by hand cannot add
  * a heading of its choosing to `## Laws`.
  */
-export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: string[] } {
-  const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law" && parseCriterionRef(g.criterion) !== undefined)
+export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): { text: string; lawIds: string[] } {
+  const laws = gatesFor(bundle, cycle, "appraise").filter((g) => g.kind === "law" && parseCriterionRef(g.criterion) !== undefined)
   return {
     text: laws.map((g) => lawGateText(g, bundle.intents)).join("\n\n"),
     lawIds: laws.map((g) => {
@@ -183,10 +184,10 @@ export function injectAppraise(result: Json, laws: { text: string; lawIds: strin
 
 /** `human_appraise`: add the criteria whose evidence is a human sign-off to `context.alloy`. */
 export function humanContext(bundle: Bundle, pin: VerifiedPin, stage: string): Json {
-  const signoffs = gatesFor(bundle, "human-appraise")
+  const signoffs = gatesFor(bundle, pin.cycle, "human-appraise")
     .filter((g) => g.kind === "human")
     .map((g) => ({ criterion: g.criterion, text: inline(g.title), who: g.who ? inline(g.who) : null }))
-  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, stage).text }
+  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, pin.cycle, stage).text }
 }
 
 export function injectHuman(result: Json, alloy: Json): Json {

@@ -121,7 +121,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       const block = memo(`d|${vp.digest}|${st}|${cur}|${cycle}`, () => renderDispatchBlock(r.bundle, vp, st))
       next = injectDispatch(result, block, vp)
     } else if (action === "dispatch_multi") {
-      const laws = memo(`a|${vp.digest}`, () => renderAppraiseLaws(r.bundle))
+      const laws = memo(`a|${vp.digest}|${cycle}`, () => renderAppraiseLaws(r.bundle, vp.cycle))
       next = injectAppraise(result, laws, vp)
     } else {
       const st = stageOr(stage, "human-appraise")

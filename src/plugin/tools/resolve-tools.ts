@@ -1,7 +1,8 @@
 /** The resolver tools (ALLOY.md §5): verified brief, stage pack and gate overlay for a pin. */
 import type { ToolDefinition } from "@opencode-ai/plugin"
 import { tool } from "./tool.js"
-import { briefText, gatesFor, packFor } from "../../core/build.js"
+import { briefText } from "../../core/build.js"
+import { gatesFor, packFor } from "../../core/formation.js"
 import { parseStage } from "../../core/ids.js"
 import { contextFor } from "../../service/context.js"
 import { resolveTarget, type Resolved } from "../../service/resolve.js"
@@ -81,7 +82,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
         return runTool("alloy_prompt_pack_resolve", () => {
           const stage = parseStage(args.stage)
           const r = resolveTarget(contextFor(context.directory), args)
-          const pack = packFor(r.bundle, stage.raw)
+          const pack = packFor(r.bundle, r.pin.source.kind === "cycle" ? r.pin.source.id : undefined, stage.raw)
           return { ...pinInfo(r), stage: stage.raw, pack: pack.key, text: pack.text }
         })
       },
@@ -97,7 +98,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
         return runTool("alloy_gate_overlay_resolve", () => {
           const stage = args.stage ? parseStage(args.stage) : undefined
           const r = resolveTarget(contextFor(context.directory), args)
-          return { ...pinInfo(r), ...(stage ? { stage: stage.raw } : {}), gates: gatesFor(r.bundle, stage?.raw) }
+          return { ...pinInfo(r), ...(stage ? { stage: stage.raw } : {}), gates: gatesFor(r.bundle, r.pin.source.kind === "cycle" ? r.pin.source.id : undefined, stage?.raw) }
         })
       },
     }),
