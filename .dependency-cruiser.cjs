@@ -8,7 +8,7 @@ const layer = (name, allowed) => ({
   comment: `src/${name}/ may import only ${allowed.length ? allowed.map((a) => `src/${a}/`).join(", ") : "itself"} (and packages)`,
   severity: "error",
   from: { path: `^src/${name}/` },
-  to: { path: "^src/", pathNot: [`^src/${name}/`, ...allowed.map((a) => `^src/${a}/`), ...(name === "core" ? [] : ["^src/version\\.ts$"])] },
+  to: { path: "^src/", pathNot: [`^src/${name}/`, ...allowed.map((a) => `^src/${a}/`), ...(name === "core" ? [] : ["^src/(version|package-dir)\\.ts$"])] },
 })
 
 module.exports = {

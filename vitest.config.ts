@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // the count of skipped tests by reason, after every run (CI prints it with the results)
+    reporters: ["default", "./test/helpers/skip-reporter.ts"],
   },
 })

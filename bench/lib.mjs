@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(BENCH_DIR, "..")
 export const DIST_DIR = path.join(REPO_ROOT, "dist")
-export const CORE_URL = pathToFileURL(path.join(DIST_DIR, "core", "index.js")).href
+export const CORE_URL = pathToFileURL(path.join(DIST_DIR, "library.js")).href
 export const PLUGIN_URL = pathToFileURL(path.join(DIST_DIR, "index.js")).href
 export const CLI_PATH = path.join(DIST_DIR, "cli", "main.js")
 export const EXAMPLE_PROJECT_URL = pathToFileURL(path.join(DIST_DIR, "demo", "example-project.js")).href
@@ -279,6 +279,7 @@ export function writePinnedCycles(dir, n, pinFor) {
 /** µs as a short human string (ns / µs / ms / s). */
 export function fmtTime(us) {
   if (us === undefined || us === null || Number.isNaN(us)) return "-"
+  if (us < 0) return `-${fmtTime(-us)}`
   if (us < 1) return `${(us * 1000).toFixed(0)} ns`
   if (us < 1000) return `${us < 10 ? us.toFixed(2) : us < 100 ? us.toFixed(1) : us.toFixed(0)} µs`
   if (us < 1e6) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`

@@ -106,7 +106,7 @@ async function main() {
     process.stdout.write("usage: node bench/run.mjs [--quick] [--only word,word] [--strict]\n")
     return 0
   }
-  if (!existsSync(path.join(DIST_DIR, "core", "index.js"))) {
+  if (!existsSync(path.join(DIST_DIR, "library.js"))) {
     process.stderr.write("bench: dist/ is missing; run `npm run build` first (or `npm run bench`, which builds)\n")
     return 1
   }

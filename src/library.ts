@@ -6,7 +6,7 @@
  */
 export { AlloyError, ERROR_CODES, isAlloyError, toAlloyError, type ErrorCode, type ErrorDetail } from "./core/errors.js"
 export { assertDigest, assertSlug, isDigest, isSlug, parseCriterionRef, parseStage, type CriterionRef, type StageName } from "./core/ids.js"
-export { bytesMatchDigest, canonicalBytes, digestOf, sourceDigest, type Json } from "./core/digest.js"
+export { bytesMatchDigest, canonicalBytes, digestOf, encodeCanonical, sourceDigest, type Json } from "./core/digest.js"
 export { MAX_SOURCE_BYTES } from "./core/frontmatter.js"
 export {
   IntentSchema,

@@ -1,5 +1,5 @@
 /** CLI plumbing: output streams, JSON mode, and turning errors into exit codes (never a stack trace). */
-import { AlloyError, toAlloyError, type ErrorCode } from "../core/errors.js"
+import { AlloyError, toAlloyError } from "../core/errors.js"
 
 export const EXIT_OK = 0
 /** a pin (or the content a command checks) failed */
@@ -61,20 +61,16 @@ export function terminalSafe(io: Io): Io {
   return { ...io, out: (s) => io.out(visible(s, { colours })), err: (s) => io.err(visible(s, { colours })) }
 }
 
-const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "cycle_not_found"])
-
-/** Errors that keep their own code (`brief_not_found`, `intent_not_found`) but are usage errors here: the user named something that is not there. */
-const NAMED_WRONG = new WeakSet<AlloyError>()
+/** Usage or configuration errors (exit 2): a wrong command line, or a name (brief, intent, cycle) that is not there. */
+const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "cycle_not_found", "brief_not_found", "intent_not_found"])
 
 export function exitCodeFor(err: AlloyError): number {
-  return USAGE_CODES.has(err.code) || NAMED_WRONG.has(err) ? EXIT_USAGE : EXIT_FAIL
+  return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAIL
 }
 
 /** A usage error (exit 2) with a specific code, for a name on the command line that does not exist. */
-export function unknownNameError(code: ErrorCode, message: string, fix: string): AlloyError {
-  const err = new AlloyError(code, message, { fix })
-  NAMED_WRONG.add(err)
-  return err
+export function unknownNameError(code: "brief_not_found" | "intent_not_found", message: string, fix: string): AlloyError {
+  return new AlloyError(code, message, { fix })
 }
 
 export function reportError(io: Io, e: unknown, command: string): number {

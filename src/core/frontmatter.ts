@@ -46,7 +46,7 @@ export interface ParsedMarkdown {
 /** Decode file bytes as strict UTF-8 text; binary junk is refused with a clear message. */
 export function decodeText(bytes: Uint8Array, file: string): string {
   if (bytes.byteLength > MAX_SOURCE_BYTES) {
-    throw new AlloyError("malformed", `${file}: ${bytes.byteLength} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file })
+    throw new AlloyError("malformed", `${file}: ${bytes.byteLength} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file; split it (for an intent: into smaller intents)`, { file })
   }
   if (bytes.includes(0)) throw new AlloyError("malformed", `${file}: holds NUL bytes; expected a UTF-8 Markdown text file`, { file })
   try {

@@ -48,12 +48,12 @@ const Text = (what: string) =>
     .string({ error: (iss) => `expected ${what} as text; ${describeValue(iss.input)}` })
     .trim()
     .min(1, `${what} must not be empty`)
-    .max(MAX_TEXT, `${what} is longer than ${MAX_TEXT} characters`)
+    .max(MAX_TEXT, `${what} is longer than ${MAX_TEXT} characters; shorten it, move the detail into the Markdown body, or split the intent`)
 
 const TextList = (what: string) =>
   z
     .array(Text(what), { error: (iss) => `expected a list of ${what}s (one per line, each starting with "- "); ${describeValue(iss.input)}` })
-    .max(MAX_ITEMS, `at most ${MAX_ITEMS} ${what}s`)
+    .max(MAX_ITEMS, `at most ${MAX_ITEMS} ${what}s; split the intent into smaller intents (one brief can carry several)`)
     .default([])
 
 /** Keys of a strict mapping, for "unknown field" messages with a did-you-mean. */
@@ -100,7 +100,7 @@ export type Evidence = z.infer<typeof EvidenceSchema>
 /** `evidence:` holds one entry or a list of them; both read as a list. */
 const EvidenceList = z.preprocess(
   (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]),
-  z.array(EvidenceSchema).max(MAX_EVIDENCE, `at most ${MAX_EVIDENCE} evidence entries`),
+  z.array(EvidenceSchema).max(MAX_EVIDENCE, `at most ${MAX_EVIDENCE} evidence entries per criterion; split the criterion into several criteria`),
 )
 
 export const CRITERION_FIELDS = ["id", "text", "evidence"] as const
@@ -143,7 +143,7 @@ const IntentShape = z.strictObject(
     constraints: TextList("constraint"),
     acceptance_criteria: z
       .array(CriterionSchema, { error: (iss) => `expected a list of criteria, each with id, text and evidence; ${describeValue(iss.input)}` })
-      .max(MAX_ITEMS, `at most ${MAX_ITEMS} criteria`)
+      .max(MAX_ITEMS, `at most ${MAX_ITEMS} criteria; split the intent into smaller intents (one brief can carry several)`)
       .default([]),
     non_goals: TextList("non-goal"),
     tradeoffs: TextList("tradeoff"),
@@ -213,7 +213,7 @@ export function validateIntent(data: unknown, body: string, file: string, expect
   if (expectedId !== undefined && typeof id === "string" && id !== expectedId) {
     issues.push({ path: ["id"], message: `is "${id.slice(0, 80)}" but the file is named ${expectedId}.md; the id and the file name must match` })
   }
-  if (body.length > MAX_BODY) issues.push({ path: ["(body)"], message: `the Markdown body is ${body.length} characters, longer than ${MAX_BODY}` })
+  if (body.length > MAX_BODY) issues.push({ path: ["(body)"], message: `the Markdown body is ${body.length} characters, longer than ${MAX_BODY}; move reference material into a linked file (links:) or split the intent` })
   if (issues.length || !r.success) {
     throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
   }

@@ -32,12 +32,12 @@ export const RecipeSchema = z
       intents: z
         .array(Slug, { error: (iss) => `expected a list of intent ids; ${describeValue(iss.input)}` })
         .min(1, "a brief is built from at least one intent")
-        .max(64, "at most 64 intents"),
+        .max(64, "at most 64 intents; split the brief into briefs for smaller formations"),
       formation: z
         .strictObject(
           {
             flow: Slug.optional(),
-            cycles: z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).max(64).default([]),
+            cycles: z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).max(64, "at most 64 cycles; split the brief into briefs for smaller formations").default([]),
             /**
              * What applies where (alloy.formation/v1): an intent id, or `<intent>#AC-<n>`, to the
              * formation cycles it applies to. Not given: everything applies to every cycle.
@@ -67,7 +67,7 @@ export const RecipeSchema = z
             .string({ error: (iss) => `expected the notes for this stage as text; ${describeValue(iss.input)}` })
             .trim()
             .min(1, "notes must not be empty")
-            .max(8_000, "notes are longer than 8000 characters"),
+            .max(8_000, "notes are longer than 8000 characters; shorten them, or move the detail into an intent"),
           {
             error: (iss) =>
               iss.code === "invalid_key" ? `${JSON.stringify(String(iss.path?.[iss.path.length - 1] ?? ""))} is not a stage: ${STAGE_HINT}` : `expected a mapping of stage to notes; ${describeValue(iss.input)}`,

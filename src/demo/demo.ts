@@ -3,8 +3,9 @@
  * folder, with no model and no network. It writes an intent and a brief with the CLI, builds and
  * pins the bundle, replays a recorded Foundry forge dispatch through the real plugin's hooks to
  * show what the forge agent sees, exports a stage result the way `foundry_stage_end` would, and
- * shows the fail-closed path when the pinned object is tampered with. Exit code 0 when every
- * step did what it should, 1 otherwise.
+ * shows the fail-closed path when the pinned object is tampered with, then imports the recorded
+ * run's evidence so the criteria get verdicts (one satisfied, one failing, the rest unproven) and
+ * writes the HTML report. Exit code 0 when every step did what it should, 1 otherwise.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, copyFileSync } from "node:fs"
 import os from "node:os"
@@ -107,7 +108,12 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     w.say(`  Flow ${DEMO_FLOW}: cycle ${DEMO_CYCLE} turns a change brief into a customer-facing release note.`)
     w.say(`  Its definition, foundry/cycles/${DEMO_CYCLE}.md, already opts in to Alloy with a placeholder pin:`)
     const cycleFile = path.join(dir, "foundry", "cycles", `${DEMO_CYCLE}.md`)
-    w.block(readFileSync(cycleFile, "utf8").split("\n").filter((l) => l.startsWith("alloy:")).join("\n"))
+    w.block(
+      readFileSync(cycleFile, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("alloy:"))
+        .join("\n"),
+    )
 
     const withGit = hasGit()
     const parked = new Map<string, Buffer>()
@@ -163,7 +169,12 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     const pin = await cli(["pin", DEMO_CYCLE, DEMO_BRIEF])
     w.check(pin.code === 0, `pinned in foundry/cycles/${DEMO_CYCLE}.md`, "pin failed")
     w.say("  The cycle's frontmatter now carries the digest (nothing else in the file changed):")
-    w.block(readFileSync(cycleFile, "utf8").split("\n").filter((l) => l.startsWith("alloy:") || /^\s+(brief_id|digest):/.test(l)).join("\n"))
+    w.block(
+      readFileSync(cycleFile, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("alloy:") || /^\s+(brief_id|digest):/.test(l))
+        .join("\n"),
+    )
     const verify = await cli(["verify"])
     w.check(verify.code === 0, "verify: every pin resolves to bytes that hash to its digest (the CI gate)", "verify failed")
     await cli(["status"])
@@ -213,7 +224,7 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
       const multi = JSON.stringify(JSON.parse(readFileSync(multiFile, "utf8")))
       const res = parseJson(await afterHook(plugin, "foundry_orchestrate", multi))
       const tasks = Array.isArray(res?.["tasks"]) ? (res!["tasks"] as Array<{ prompt?: string }>) : []
-      const laws = [...new Set(tasks.flatMap((t) => (typeof t.prompt === "string" ? t.prompt.match(/^## alloy--[a-z0-9-]+$/gm) ?? [] : [])).map((l) => l.slice(3)))]
+      const laws = [...new Set(tasks.flatMap((t) => (typeof t.prompt === "string" ? (t.prompt.match(/^## alloy--[a-z0-9-]+$/gm) ?? []) : [])).map((l) => l.slice(3)))]
       w.check(
         laws.length > 0,
         `appraisers: each of the ${tasks.length} appraiser prompts also grades ${laws.length} Alloy law${laws.length === 1 ? "" : "s"} (${laws.join(", ")}), in Foundry's own law format (a criterion that names a Foundry law the prompt already has is graded by that law: one gate per criterion)`,
@@ -242,7 +253,7 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     w.check(after === endOut, "Foundry's stage_end result is returned unchanged", "the stage_end result was changed")
     const records = listRecords(dir)
     if (w.check(records.length === 1, `one run record written: ${records[0] ? rel(records[0]) : "-"}`, `expected one run record in .alloy/runs/records/, found ${records.length}`)) {
-      w.block(readFileSync(records[0]!, "utf8"))
+      w.block(recordSummary(readFileSync(records[0]!, "utf8")))
     }
     await afterHook(plugin, "foundry_stage_end", endOut, "demo-stage-end-1")
     w.check(listRecords(dir).length === records.length, "a repeated stage_end result exports nothing new (exactly once per stage run)", "a repeated stage_end wrote a second record")
@@ -261,7 +272,13 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
       w.say(`  Someone edits ${rel(object)} to allow "${at >= 0 ? "500 words" : "a flipped byte"}". The bytes no longer hash to the pinned digest.`)
       const plugin2 = await loadDemoPlugin(dir)
       const blocked = parseJson(await afterHook(plugin2, "foundry_orchestrate", dispatch))
-      if (w.check(blocked?.["action"] === "blocked", "the forge dispatch becomes a `blocked` action: no agent runs on unverified context", `the dispatch was not blocked (action: ${String(blocked?.["action"])})`)) {
+      if (
+        w.check(
+          blocked?.["action"] === "blocked",
+          "the forge dispatch becomes a `blocked` action: no agent runs on unverified context",
+          `the dispatch was not blocked (action: ${String(blocked?.["action"])})`,
+        )
+      ) {
         w.block(JSON.stringify({ action: blocked!["action"], ...(blocked!["cycle"] ? { cycle: blocked!["cycle"] } : {}), reason: blocked!["reason"] }, null, 2))
       }
       const bad = await cli(["verify"])
@@ -270,7 +287,41 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
       chmodSync(object, 0o444)
     }
 
-    // ---- 8. summary -----------------------------------------------------------------------------
+    // ---- 8. evidence -----------------------------------------------------------------------------
+    w.heading("Replay the recorded run's evidence: verdicts")
+    w.say("  The recorded flow went on: quench ran the word-limit validator, forge revised the note, quench ran")
+    w.say("  again, and the appraisers judged it. Foundry left all of it in the WORK files; import turns it into")
+    w.say("  run records (with the recorded times), and every acceptance criterion gets a verdict from evidence:")
+    const imported = await cli(["import", "worktree"])
+    const count = listRecords(dir).length
+    const twice = await cli(["import", "worktree"], false)
+    w.check(
+      imported.code === 0 && twice.code === 0 && listRecords(dir).length === count,
+      "the recorded stage runs are imported; importing again adds nothing",
+      "import worktree failed, or a second import added records",
+    )
+    const report = await cli(["report"])
+    const verdicts = criterionVerdicts((await cli(["report", "--json"], false)).out.join("\n"))
+    w.check(
+      report.code === 0 && verdicts.get("AC-1") === "satisfied",
+      "AC-1 (at most 150 words) is satisfied: the last quench run of the word-limit validator found nothing",
+      `AC-1 is ${verdicts.get("AC-1") ?? "missing"}, not satisfied`,
+    )
+    w.check(verdicts.get("AC-2") === "failing", "AC-2 (benefit first) is failing: an appraiser's feedback on its law is still open", `AC-2 is ${verdicts.get("AC-2") ?? "missing"}, not failing`)
+    w.check(
+      verdicts.get("AC-4") === "unproven",
+      "AC-4 (the product owner approves) stays unproven: silence is not evidence; `evidence signoff` records it",
+      `AC-4 is ${verdicts.get("AC-4") ?? "missing"}, not unproven`,
+    )
+    // the report outlives the working copy: it is what the reader opens next
+    const reportDir = opts.keep ? dir : mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), "alloy-report-"))
+    const html = path.join(reportDir, "alloy-report.html")
+    const wrote = await cli(["report", "--html", html], false)
+    if (w.check(wrote.code === 0 && existsSync(html), "the same verdicts, with every observation and its provenance, as one HTML page:", "report --html failed")) {
+      w.say(`    ${html}`)
+    }
+
+    // ---- 9. summary -----------------------------------------------------------------------------
     w.heading("Where everything went")
     const listing = [
       [`.alloy/intents/${DEMO_INTENT}.md`, "the intent record (authored, committed)"],
@@ -278,8 +329,9 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
       [digest ? `.alloy/objects/sha256/${digest.slice(7)}.json` : ".alloy/objects/sha256/", "the bundle: brief + prompt packs + gate overlay (built, immutable)"],
       [`.alloy/refs/briefs/${DEMO_BRIEF}`, "the brief's current digest"],
       [`foundry/cycles/${DEMO_CYCLE}.md`, "the pin (alloy: brief_id + digest)"],
-      ...listRecords(dir).map((r) => [rel(r), "the run record of the forge stage (git-ignored outbox)"] as [string, string]),
+      [".alloy/runs/records/", `${listRecords(dir).length} run records: the forge stage's from the hook, the recorded run's from import (git-ignored outbox)`],
       [".alloy/runs/events.jsonl", "run events (git-ignored)"],
+      ...(opts.keep ? [["alloy-report.html", "the HTML report of verdicts and evidence"] as [string, string]] : []),
     ] as Array<[string, string]>
     const width = Math.max(...listing.map(([p]) => p.length))
     for (const [p, what] of listing) w.say(`  ${p.padEnd(width)}  ${what}${existsSync(path.join(dir, p)) ? "" : " (missing)"}`)
@@ -288,8 +340,8 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     w.say("  npx opencode-alloy intent new <id>            then edit .alloy/intents/<id>.md")
     w.say("  npx opencode-alloy brief new <id> --intent <id> --cycle <cycle-id>")
     w.say("  npx opencode-alloy brief build <id> && npx opencode-alloy pin <cycle-id> <id>")
-    w.say("  git add .alloy foundry && git commit -m \"alloy: pin <id>\", then run the flow as usual.")
-    w.say("Or, in OpenCode with the plugin installed, ask: \"use the alloy-wizard skill to write an intent for <cycle>\".")
+    w.say('  git add .alloy foundry && git commit -m "alloy: pin <id>", then run the flow as usual.')
+    w.say('Or, in OpenCode with the plugin installed, ask: "use the alloy-wizard skill to write an intent for <cycle>".')
   } catch (e) {
     w.fail(`the demo stopped: ${(e as Error)?.message ?? String(e)}`)
   } finally {
@@ -342,6 +394,27 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
+}
+
+/** One line about a run record instead of the whole JSON: what ran, under which bundle, with what result. */
+function recordSummary(text: string): string {
+  const r = parseJson(text) ?? {}
+  const pin = r["pin"] as { brief_id?: string; digest?: string } | undefined
+  const fb = r["feedback"] as { by_state?: Record<string, number> } | undefined
+  const open = fb?.by_state?.["open"] ?? 0
+  return [
+    `$type ${String(r["$type"])}; stage ${String(r["stage"])}; outcome ${String(r["outcome"])}`,
+    `pin ${pin?.brief_id ?? "-"} @ ${pin?.digest ? `${pin.digest.slice(0, 19)}…` : "-"}`,
+    `feedback at the end of the stage: ${open} open item${open === 1 ? "" : "s"}`,
+  ].join("\n")
+}
+
+/** Verdict per criterion id from `report --json`. */
+function criterionVerdicts(json: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const intents = (parseJson(json)?.["intents"] ?? []) as Array<{ criteria?: Array<{ id?: string; verdict?: string }> }>
+  for (const i of intents) for (const c of i.criteria ?? []) if (c.id && c.verdict) out.set(c.id, c.verdict)
+  return out
 }
 
 function listRecords(dir: string): string[] {

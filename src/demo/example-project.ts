@@ -4,10 +4,10 @@
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
 import path from "node:path"
-import { fileURLToPath } from "node:url"
+import { packageDir } from "../package-dir.js"
 
 /** `<package>/examples` (next to `dist/` and `src/`). */
-export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples", import.meta.url))
+export const EXAMPLES_DIR = path.join(packageDir(), "examples")
 export const EXAMPLE_PROJECT_DIR = path.join(EXAMPLES_DIR, "acme-shop")
 export const EXAMPLE_ALLOY_DIR = path.join(EXAMPLES_DIR, "alloy")
 

@@ -2,7 +2,7 @@
  * The OpenCode plugin: registers the `alloy_*` tools, the wizard skills, and the hooks that
  * make pinned Foundry cycles run under their verified bundle.
  */
-import { fileURLToPath } from "node:url"
+import path from "node:path"
 import type { Plugin } from "@opencode-ai/plugin"
 import { resolveOptions } from "./options.js"
 import { createLogger } from "./log.js"
@@ -12,8 +12,10 @@ import { insightsTools } from "./tools/insights-tools.js"
 import { createHooks } from "./hooks/index.js"
 import { compatTools } from "./tools/compat-tools.js"
 
+import { packageDir } from "../package-dir.js"
+
 /** `<package>/skills`, next to `dist/`. */
-export const SKILLS_DIR = fileURLToPath(new URL("../../skills", import.meta.url))
+export const SKILLS_DIR = path.join(packageDir(), "skills")
 
 export const AlloyPlugin: Plugin = async (input, rawOptions) => {
   const options = resolveOptions(rawOptions)

@@ -189,7 +189,7 @@ function probeCode(c: CorpusCase, probe: { argv?: string[]; args?: Record<string
 }
 
 /** The exit code a CLI probe expects: a name the CLI cannot find in a command line is a usage error. */
-function probeExit(c: CorpusCase, argv: string[], code: ErrorCode): number {
+function probeExit(argv: string[], code: ErrorCode): number {
   if (argv[0] === "pin" && code === "brief_not_found") return 2
   return exitCodeFor(new AlloyError(code, ""))
 }
@@ -211,7 +211,7 @@ async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<
     expect({ status: entry!.status, code: entry!.code }, where).toEqual({ status: "error", code })
     expectClear(entry!.message, p, c, where)
   } else {
-    expect(j.code, `${where}: exit code (stderr: ${j.err.slice(0, 300)})`).toBe(probeExit(c, argv, code))
+    expect(j.code, `${where}: exit code (stderr: ${j.err.slice(0, 300)})`).toBe(probeExit(argv, code))
     let body: { ok?: boolean; code?: string; error?: string }
     try {
       body = JSON.parse(j.out) as typeof body

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
+import { skipNote } from "../helpers/skip.js"
 import {
   ALLOY_DIST,
   ALLOY_PLUGIN_URL,
@@ -120,7 +121,7 @@ async function setup(opts: { tamper?: boolean; script?: ScriptStep[]; alloyOptio
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!availability.ok && !REQUIRED)(`Alloy plugin in the real OpenCode runtime (opencode ${availability.version ?? "?"})`, () => {
+describe.skipIf(!availability.ok && !REQUIRED)(`Alloy plugin in the real OpenCode runtime (opencode ${availability.version ?? "?"})${skipNote(availability.ok || REQUIRED ? undefined : "the OpenCode binary cannot run here")}`, () => {
   beforeAll(() => {
     if (!availability.ok) throw new Error(`OpenCode cannot run here: ${availability.reason}`)
     if (!existsSync(ALLOY_DIST)) {

@@ -18,6 +18,7 @@ import { importAll } from "../../src/evidence/import.js"
 import { loadEvidence, type EvidenceModel } from "../../src/evidence/model.js"
 import { renderReportHtml } from "../../src/evidence/report-html.js"
 import { VERDICTS, type Verdict } from "../../src/evidence/satisfaction.js"
+import { skipNote } from "../helpers/skip.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -112,7 +113,7 @@ function countColour(img: { rgba: Buffer }, [r, g, b]: [number, number, number],
   return n
 }
 
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("HTML report in headless Chromium", () => {
+describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)(`HTML report in headless Chromium${skipNote(HAVE_CHROMIUM || REQUIRE ? undefined : "needs Debian's chromium at /usr/bin/chromium")}`, () => {
   let project: EvidenceProject
   let model: EvidenceModel
   let out: string

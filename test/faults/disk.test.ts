@@ -20,6 +20,7 @@ import { spawnSync } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
 import { makePinnedProject } from "../helpers/project.js"
+import { skipNote } from "../helpers/skip.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { snapshot, diffSnapshots } from "../corpus/generate.js"
@@ -217,7 +218,7 @@ describe("faults: full disk and read-only .alloy/ (injected into the child proce
   })
 })
 
-describe.skipIf(!MOUNT)("faults: a real tiny tmpfs (needs mount)", () => {
+describe.skipIf(!MOUNT)(`faults: a real tiny tmpfs${skipNote(MOUNT ? undefined : "needs root and a kernel that allows mount (a tmpfs of a few KiB)")}`, () => {
   beforeAll(() => assertBuilt("service/runs.js", "index.js"))
 
   let mnt: string
@@ -275,7 +276,7 @@ describe.skipIf(!MOUNT)("faults: a real tiny tmpfs (needs mount)", () => {
   })
 })
 
-describe.skipIf(isRoot)("faults: chmod -R a-w (not root)", () => {
+describe.skipIf(isRoot)(`faults: chmod -R a-w${skipNote(isRoot ? "needs a non-root user (root ignores file modes)" : undefined)}`, () => {
   let s: Scene
   let r: Results
   const setMode = (p: string, w: boolean) => {

@@ -5,13 +5,14 @@
  */
 import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { main } from "../../src/cli/main.js"
 import { runDemo } from "../../src/demo/demo.js"
 import type { Io } from "../../src/cli/io.js"
 import { REPO_ROOT } from "../helpers/project.js"
+import { skipNote } from "../helpers/skip.js"
 
 const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
 
@@ -25,7 +26,7 @@ const workingCopy = (out: string) => /^Working copy: (.+)$/m.exec(out)?.[1]
 
 function expectWalkthrough(out: string): void {
   const headings = [...out.matchAll(/^== (\d+)\. /gm)].map((m) => Number(m[1]))
-  expect(headings).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  expect(headings).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
   for (const s of [
     "$ opencode-alloy intent new release-note-voice --from ../drafts/release-note-voice.md",
     "$ opencode-alloy brief build release-note-voice",
@@ -37,10 +38,17 @@ function expectWalkthrough(out: string): void {
     "| **Acceptance criteria you must meet**",
     "ok: appraisers: each of the 2 appraiser prompts also grades 1 Alloy law (alloy--release-note-voice--ac-3)",
     "ok: one run record written: .alloy/runs/records/",
-    '"$type": "alloy.run/v1"',
+    "$type alloy.run/v1; stage forge:draft-release-note; outcome ok",
     "ok: a repeated stage_end result exports nothing new",
     '"action": "blocked"',
     "ok: verify exits 1",
+    "$ opencode-alloy import worktree",
+    "ok: the recorded stage runs are imported; importing again adds nothing",
+    "        AC-1   satisfied ",
+    "        AC-2   failing   ",
+    "ok: AC-1 (at most 150 words) is satisfied",
+    "ok: AC-2 (benefit first) is failing",
+    "ok: the same verdicts, with every observation and its provenance, as one HTML page:",
     "Where everything went",
     "Demo complete: every step did what it should.",
   ]) {
@@ -52,7 +60,6 @@ function expectWalkthrough(out: string): void {
   expect(out.split(dir).length - 1).toBeLessThanOrEqual(2)
 }
 
-
 describe("demo", () => {
   it("runs in-process, exits 0 and removes its working copy", async () => {
     const o = io()
@@ -62,6 +69,14 @@ describe("demo", () => {
     expectWalkthrough(out)
     expect(existsSync(workingCopy(out)!)).toBe(false)
     expect(out).toContain("Removed the working copy.")
+    // the HTML report outlives the working copy, in a folder of its own that the output names
+    const report = /^ {4}(\/.*alloy-report\.html)$/m.exec(out)?.[1]
+    expect(report).toBeDefined()
+    try {
+      expect(readFileSync(report!, "utf8")).toContain("AC-2")
+    } finally {
+      rmSync(path.dirname(report!), { recursive: true, force: true })
+    }
   })
 
   it("--keep keeps the working copy with everything the walkthrough lists", async () => {
@@ -75,7 +90,8 @@ describe("demo", () => {
       expect(dir.startsWith(tmp)).toBe(true)
       expect(out).toContain(`Kept the working copy: ${dir}`)
       expect(existsSync(path.join(dir, ".alloy", "intents", "release-note-voice.md"))).toBe(true)
-      expect(readdirSync(path.join(dir, ".alloy", "runs", "records")).filter((n) => n.endsWith(".json"))).toHaveLength(1)
+      expect(readdirSync(path.join(dir, ".alloy", "runs", "records")).filter((n) => n.endsWith(".json"))).toHaveLength(7)
+      expect(readFileSync(path.join(dir, "alloy-report.html"), "utf8")).toContain("<html")
       expect(out).not.toContain("(missing)")
     } finally {
       rmSync(tmp, { recursive: true, force: true })
@@ -97,7 +113,7 @@ describe("demo", () => {
     }
   })
 
-  it.skipIf(!existsSync(BIN))("runs from the built CLI with a bare environment (`opencode-alloy demo`)", () => {
+  it.skipIf(!existsSync(BIN))(`runs from the built CLI with a bare environment (\`opencode-alloy demo\`)${skipNote(existsSync(BIN) ? undefined : "needs the built CLI (npm run build)")}`, () => {
     const home = mkdtempSync(path.join(os.tmpdir(), "alloy-demo-home-"))
     try {
       const r = spawnSync(process.execPath, [BIN, "demo"], {

@@ -1,285 +1,11 @@
-/** import, runs list|watch, evidence (+ signoff), report, export (issue: evidence and satisfaction). */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
-import path from "node:path"
-import { AlloyContext } from "../../service/context.js"
-import { AlloyError } from "../../core/errors.js"
-import { sha256Hex } from "../../core/digest.js"
-import { writeFileAtomic } from "../../store/atomic.js"
-import { importAll, type ImportSource, type ImportReport } from "../../evidence/import.js"
-import { readRecords } from "../../evidence/records.js"
-import { eventsFile, watchEvents } from "../../evidence/events.js"
-import { loadEvidence, summaryOf } from "../../evidence/model.js"
-import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
-import { describePulled } from "../../evidence/observations.js"
-import { renderReportHtml } from "../../evidence/report-html.js"
-import { exportOtel } from "../../evidence/export-otel.js"
-import { exportIntoto } from "../../evidence/export-intoto.js"
-import { recordSignoff } from "../../evidence/signoff.js"
-import { EXIT_FAIL, EXIT_OK, unknownNameError, usageError, type Io } from "../io.js"
-import { shown, suggest } from "../args.js"
-import { str, strs, type Commands, type OptionValues } from "./types.js"
+/**
+ * import, runs, evidence (+ signoff), report, export: evidence and satisfaction. The command table only: it is loaded for every call, even --help, so the work is in
+ * ./evidence-actions.ts, loaded when a command runs.
+ */
+import { usageError } from "../io.js"
+import type { Commands } from "./types.js"
 
-const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "-")
-
-function printImport(io: Io, r: ImportReport): number {
-  if (io.json) {
-    io.out(JSON.stringify(r, null, 2))
-    return r.ok ? EXIT_OK : EXIT_FAIL
-  }
-  if (!r.sources.length) {
-    io.out("Nothing to import: no work/* or archive/* branch, no .snapshots/ folder, no WORK files in the work tree.")
-    io.out("Pass a source explicitly: `opencode-alloy import snapshot <dir>` or `import branch <name>`.")
-    return EXIT_OK
-  }
-  for (const s of r.sources) {
-    if (s.error) {
-      io.out(`FAIL  ${s.kind} ${s.ref} [${s.error.code}]: ${s.error.message}`)
-      if (s.error.fix) io.out(`      fix: ${s.error.fix}`)
-      continue
-    }
-    io.out(
-      `ok    ${s.kind} ${s.ref}: ${s.records} record${s.records === 1 ? "" : "s"} (${s.created} new, ${s.existing} already imported)${s.sessions ? `, ${s.sessions} session${s.sessions === 1 ? "" : "s"}` : ""}`,
-    )
-    for (const w of s.warnings) io.out(`      ! ${w}`)
-  }
-  io.out(
-    `Imported ${r.created} new record${r.created === 1 ? "" : "s"}${r.existing ? ` (${r.existing} were already there)` : ""}.${r.created ? " See them with `opencode-alloy runs list`; verdicts with `opencode-alloy report`." : ""}`,
-  )
-  return r.ok ? EXIT_OK : EXIT_FAIL
-}
-
-function looksLikeOutbox(dir: string): boolean {
-  return existsSync(path.join(dir, "records")) || path.basename(dir) === "records"
-}
-
-/** `import`, `import snapshot <dir>...`, `import branch <name>...`, `import worktree`, `import outbox <dir>...`, `import --from <x>`. */
-export function cmdImport(io: Io, rest: string[], v: OptionValues): number {
-  const ctx = new AlloyContext(io.cwd)
-  const sources: ImportSource[] = []
-  const abs = (p: string) => path.resolve(io.cwd, p)
-  for (const s of strs(v["snapshot"])) sources.push({ kind: "snapshot", ref: abs(s) })
-  for (const b of strs(v["branch"])) sources.push({ kind: "branch", ref: b })
-  if (v["outbox"] === true) sources.push({ kind: "outbox", ref: ctx.store.runsDir })
-  for (const o of typeof v["outbox"] === "string" ? [v["outbox"]] : []) sources.push({ kind: "outbox", ref: abs(o) })
-  const from = str(v["from"])
-  if (from !== undefined) {
-    const p = abs(from)
-    if (existsSync(p) && statSync(p).isDirectory()) sources.push({ kind: looksLikeOutbox(p) ? "outbox" : "snapshot", ref: p })
-    else sources.push({ kind: "branch", ref: from })
-  }
-  if (rest.length) {
-    const [kind, ...args] = rest
-    if (kind === "snapshot" || kind === "outbox") {
-      if (!args.length) throw usageError(`usage: opencode-alloy import ${kind} <dir>...`)
-      for (const a of args) sources.push({ kind, ref: abs(a) })
-    } else if (kind === "branch") {
-      if (!args.length) throw usageError("usage: opencode-alloy import branch <name>...")
-      for (const a of args) sources.push({ kind: "branch", ref: a })
-    } else if (kind === "worktree") {
-      if (args.length) throw usageError("usage: opencode-alloy import worktree")
-      sources.push({ kind: "worktree", ref: ctx.root })
-    } else throw usageError(`unknown import source "${kind}"`, "use snapshot <dir>, branch <name>, worktree or outbox <dir> (or nothing, to import everything found)")
-  }
-  return printImport(io, importAll(ctx, sources.length ? sources : undefined))
-}
-
-function cmdRunsList(io: Io): number {
-  const ctx = new AlloyContext(io.cwd)
-  ctx.store.requireInit()
-  const { records, problems } = readRecords(ctx)
-  if (io.json) {
-    io.out(JSON.stringify({ ok: true, records, problems }, null, 2))
-    return EXIT_OK
-  }
-  if (!records.length) io.out("No run records yet. They appear as Foundry stages end (with the plugin loaded) or with `opencode-alloy import`.")
-  const current = new Map<string, string | undefined>()
-  const cur = (b: string) => {
-    if (!current.has(b)) {
-      try {
-        current.set(b, ctx.store.readRef(b))
-      } catch {
-        current.set(b, undefined)
-      }
-    }
-    return current.get(b)
-  }
-  for (const r of records) {
-    const open = (r.feedback?.by_state?.["open"] ?? 0) + (r.feedback?.by_state?.["actioned"] ?? 0) + (r.feedback?.by_state?.["rejected"] ?? 0)
-    const older = r.pin && cur(r.pin.brief_id) !== r.pin.digest ? " (older bundle)" : ""
-    const from = `${r.origin ? `${r.source}:${r.origin.kind}` : r.source}${r.pulled ? ` from ${describePulled(r.pulled)}` : ""}`
-    io.out(
-      `${r.ended_at.slice(0, 19).replace("T", " ")}  ${r.run_id}  ${r.stage.padEnd(32)} ${r.pin ? `${r.pin.brief_id}@${shortDigest(r.pin.digest)}${older}` : "unpinned"}  ${from}${r.commit ? `  ${r.commit.slice(0, 7)}` : ""}  ${r.outcome === "error" ? "ERROR" : open ? `${open} open` : "ok"}`,
-    )
-  }
-  for (const p of problems) io.err(`! ${p.file}: ${p.error}`)
-  return EXIT_OK
-}
-
-async function cmdRunsWatch(io: Io, v: OptionValues): Promise<number> {
-  const ctx = new AlloyContext(io.cwd)
-  ctx.store.requireInit()
-  const follow = v["follow"] === true
-  const envIdle = Number(process.env["ALLOY_WATCH_IDLE_SECONDS"])
-  const idleMs = Number.isFinite(envIdle) && envIdle > 0 ? envIdle * 1000 : process.stdout.isTTY ? 24 * 3600_000 : 10 * 60_000
-  const ac = new AbortController()
-  const onSigint = () => ac.abort()
-  if (follow) process.once("SIGINT", onSigint)
-  try {
-    const file = eventsFile(ctx)
-    if (!follow && !existsSync(file) && !io.json) io.out(`No events yet (${ctx.store.rel(file)} does not exist). Events are written by the plugin's hooks while Foundry stages run.`)
-    const r = await watchEvents({ file, follow, out: (s) => io.out(s), json: io.json, idleMs, signal: ac.signal })
-    if (follow && r.stopped === "idle" && !io.json) io.out(`(no new event for ${Math.round(idleMs / 1000)}s; stopped following)`)
-  } finally {
-    process.removeListener("SIGINT", onSigint)
-  }
-  return EXIT_OK
-}
-
-function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
-  const [ref, ...words] = rest
-  const by = str(v["by"]) ?? words[0]
-  const note = str(v["note"]) ?? (str(v["by"]) ? words.join(" ") : words.slice(1).join(" "))
-  if (!ref || !by) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n <name> [note]")
-  const ctx = new AlloyContext(io.cwd)
-  let r
-  try {
-    r = recordSignoff(ctx, ref, by, note || undefined)
-  } catch (e) {
-    throw unknownIntentIn(ctx, ref, e)
-  }
-  if (io.json) io.out(JSON.stringify({ ok: true, created: r.created, records: r.records.map((x) => ({ run_id: x.run_id, brief_id: x.pin?.brief_id, digest: x.pin?.digest })) }, null, 2))
-  else for (const x of r.records) io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
-  return EXIT_OK
-}
-
-/** A sign-off of a criterion whose intent does not exist is a usage error naming the intent, not a pointer at a file that is not there. */
-function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
-  const intent = /^([^#]+)#/.exec(ref)?.[1]
-  if (!(e instanceof AlloyError) || e.code !== "usage" || intent === undefined || !ctx.store.exists()) return e
-  const known = ctx.store.listIntentIds()
-  if (known.includes(intent)) return e
-  const near = suggest(intent, known)
-  return unknownNameError(
-    "intent_not_found",
-    `unknown intent ${shown(intent)}: there is no .alloy/intents/${intent}.md and no built brief has a human gate for ${shown(ref)}`,
-    near ? `did you mean ${near}${ref.slice(intent.length)}?` : "list the intents with `opencode-alloy intent list`",
-  )
-}
-
-function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) {
-    const near = suggest(rest[0]!, ["signoff"])
-    throw usageError(
-      `unknown evidence command ${shown(rest[0]!)}`,
-      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`",
-    )
-  }
-  const ctx = new AlloyContext(io.cwd)
-  const model = loadEvidence(ctx)
-  const only = strs(v["intent"])
-  const intents = only.length ? model.intents.filter((i) => only.includes(i.id)) : model.intents
-  if (only.length && !intents.length) throw new AlloyError("intent_not_found", `no intent ${only.join(", ")} in any built brief or in .alloy/intents/`)
-  if (io.json) {
-    io.out(
-      JSON.stringify(
-        {
-          ok: true,
-          criteria: intents.flatMap((i) => i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence }))),
-          problems: model.problems,
-        },
-        null,
-        2,
-      ),
-    )
-    return EXIT_OK
-  }
-  const icon = { pass: "✓", fail: "✗", waived: "~" } as const
-  for (const i of intents) {
-    io.out(`${i.id} — ${i.verdict.toUpperCase()}: ${i.reason}`)
-    for (const c of i.criteria) {
-      io.out(`  ${c.ref}  ${c.verdict}  ${c.text}`)
-      if (!c.evidence.length) io.out(`      (no observations)`)
-      for (const o of c.evidence) {
-        const p = o.provenance
-        io.out(
-          `      ${icon[o.outcome]} ${o.kind.padEnd(11)} ${o.summary}${o.reason && o.outcome !== "pass" ? ` — ${o.reason}` : ""}\n` +
-            `        run ${p.run_id} · ${p.stage} · ${p.digest ? shortDigest(p.digest) : "no pin"}${o.older_bundle ? " (older bundle)" : ""}${p.commit ? ` · commit ${p.commit.slice(0, 7)}` : ""} · ${o.at}`,
-        )
-      }
-    }
-  }
-  for (const p of model.problems) io.err(`! ${p}`)
-  return EXIT_OK
-}
-
-function cmdReport(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) throw usageError("usage: opencode-alloy report [--json] [--html <file>]")
-  const ctx = new AlloyContext(io.cwd)
-  const model = loadEvidence(ctx)
-  const html = str(v["html"])
-  if (html !== undefined) {
-    if (!html) throw usageError("usage: opencode-alloy report --html <file>")
-    writeOutput(io.cwd, html, renderReportHtml(model))
-    if (io.json) io.out(JSON.stringify({ ok: true, file: html, counts: model.counts }, null, 2))
-    else {
-      const total = Object.values(model.counts).reduce((a, b) => a + b, 0)
-      const parts = VERDICT_ORDER.filter((k) => model.counts[k]).map((k) => `${model.counts[k]} ${k}`)
-      io.out(`Wrote ${html}: ${model.intents.length} intent(s), ${total} criteria — ${parts.join(", ") || "none"}.`)
-    }
-    return EXIT_OK
-  }
-  if (io.json) {
-    io.out(JSON.stringify({ ok: true, ...model }, null, 2))
-    return EXIT_OK
-  }
-  for (const l of summaryOf(model).lines) io.out(l)
-  return EXIT_OK
-}
-
-/** Write an output file the user named, creating its folder. */
-function writeOutput(cwd: string, file: string, text: string): void {
-  const abs = path.resolve(cwd, file)
-  try {
-    mkdirSync(path.dirname(abs), { recursive: true })
-  } catch (e) {
-    throw new AlloyError("io_error", `could not create the folder for ${file}: ${(e as Error).message}`)
-  }
-  writeFileAtomic(abs, text)
-}
-
-/** sha256 of a work-tree file named by a repo-relative path (never outside the project). */
-function hashWorkFile(root: string, rel: string): string | undefined {
-  const p = path.resolve(root, rel)
-  if (path.isAbsolute(rel) || !(p + path.sep).startsWith(root + path.sep) || p === root) return undefined
-  try {
-    const st = statSync(p)
-    if (!st.isFile() || st.size > 256 * 1024 * 1024) return undefined
-    return sha256Hex(readFileSync(p))
-  } catch {
-    return undefined
-  }
-}
-
-function cmdExport(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) throw usageError("usage: opencode-alloy export --format otel|intoto [--out <file>]")
-  const format = str(v["format"])
-  if (format !== "otel" && format !== "intoto") throw usageError("export needs --format otel or --format intoto", "e.g. `opencode-alloy export --format otel --out traces.json`")
-  const ctx = new AlloyContext(io.cwd)
-  const model = loadEvidence(ctx)
-  const text =
-    format === "otel"
-      ? JSON.stringify(exportOtel(model), null, 2) + "\n"
-      : exportIntoto(model, (p) => hashWorkFile(ctx.root, p))
-          .map((s) => JSON.stringify(s))
-          .join("\n") + "\n"
-  const out = str(v["out"])
-  if (out) {
-    writeOutput(io.cwd, out, text)
-    if (!io.json) io.out(`Wrote ${out} (${format === "otel" ? `${model.records.length} stage span(s)` : `${text.trim() ? text.trim().split("\n").length : 0} statement(s)`}).`)
-    else io.out(JSON.stringify({ ok: true, file: out, format }, null, 2))
-  } else io.out(text.trimEnd())
-  return EXIT_OK
-}
+const load = () => import("./evidence-actions.js")
 
 const noArgs = (what: string, rest: string[]) => {
   if (rest.length) throw usageError(`usage: opencode-alloy ${what}`, `run \`opencode-alloy ${what} --help\``)
@@ -297,24 +23,24 @@ export const evidenceCommands: Commands = {
       outbox: { type: "string", multiple: true, value: "dir", description: "another worktree's .alloy/runs folder (repeat for more)" },
     },
     examples: ["opencode-alloy import", "opencode-alloy import branch work/release-notes-1", "opencode-alloy import --from .snapshots/2026-05-01"],
-    run: (io, rest, v) => cmdImport(io, rest, v),
+    run: async (io, rest, v) => (await load()).cmdImport(io, rest, v),
   },
   runs: {
     summary: "the run records, oldest first",
     usage: "runs [list] [--json]",
     examples: ["opencode-alloy runs", "opencode-alloy runs watch --follow"],
-    run: (io, rest) => {
+    run: async (io, rest) => {
       noArgs("runs list", rest)
-      return cmdRunsList(io)
+      return (await load()).cmdRunsList(io)
     },
     subcommands: {
       list: {
         summary: "the run records, oldest first",
         usage: "runs list [--json]",
         examples: ["opencode-alloy runs list --json"],
-        run: (io, rest) => {
+        run: async (io, rest) => {
           noArgs("runs list", rest)
-          return cmdRunsList(io)
+          return (await load()).cmdRunsList(io)
         },
       },
       watch: {
@@ -322,9 +48,9 @@ export const evidenceCommands: Commands = {
         usage: "runs watch [--follow] [--json]",
         options: { follow: { type: "boolean", short: "f", description: "keep printing new events until Ctrl-C" } },
         examples: ["opencode-alloy runs watch --follow"],
-        run: (io, rest, v) => {
+        run: async (io, rest, v) => {
           noArgs("runs watch", rest)
-          return cmdRunsWatch(io, v)
+          return (await load()).cmdRunsWatch(io, v)
         },
       },
     },
@@ -334,7 +60,7 @@ export const evidenceCommands: Commands = {
     usage: "evidence [--intent <id>...] [--json]",
     options: { intent: { type: "string", multiple: true, value: "id", description: "only this intent (repeat for more)" } },
     examples: ["opencode-alloy evidence --intent release-note-voice"],
-    run: (io, rest, v) => cmdEvidence(io, rest, v),
+    run: async (io, rest, v) => (await load()).cmdEvidence(io, rest, v),
     subcommands: {
       signoff: {
         summary: "record a human sign-off of a criterion with a human gate",
@@ -344,7 +70,7 @@ export const evidenceCommands: Commands = {
           note: { type: "string", value: "text", description: "a note kept with the sign-off" },
         },
         examples: ['opencode-alloy evidence signoff release-note-voice#AC-4 "Sam Lee" "read it aloud; fine"', 'opencode-alloy evidence signoff release-note-voice#AC-4 --by "Sam Lee"'],
-        run: (io, rest, v) => cmdSignoff(io, rest, v),
+        run: async (io, rest, v) => (await load()).cmdSignoff(io, rest, v),
       },
     },
   },
@@ -353,7 +79,7 @@ export const evidenceCommands: Commands = {
     usage: ["report [--json]", "report --html <file>"],
     options: { html: { type: "string", value: "file", description: "write the report as one self-contained HTML page" } },
     examples: ["opencode-alloy report", "opencode-alloy report --html alloy-report.html"],
-    run: (io, rest, v) => cmdReport(io, rest, v),
+    run: async (io, rest, v) => (await load()).cmdReport(io, rest, v),
   },
   export: {
     summary: "OTLP/JSON traces (GenAI conventions), or in-toto Statements (JSON Lines)",
@@ -363,6 +89,6 @@ export const evidenceCommands: Commands = {
       out: { type: "string", value: "file", description: "write to this file instead of stdout" },
     },
     examples: ["opencode-alloy export --format otel --out traces.json", "opencode-alloy export --format intoto > statements.jsonl"],
-    run: (io, rest, v) => cmdExport(io, rest, v),
+    run: async (io, rest, v) => (await load()).cmdExport(io, rest, v),
   },
 }

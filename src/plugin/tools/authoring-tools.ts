@@ -3,7 +3,8 @@
  * brief into a pinned bundle, pin it into a cycle. Same JSON result style and error codes as the
  * resolver tools. Every write is refused on a Foundry `work/*` or `dry-run/*\/*` branch.
  */
-import { tool, type ToolDefinition } from "@opencode-ai/plugin"
+import type { ToolDefinition } from "@opencode-ai/plugin"
+import { tool } from "./tool.js"
 import { AlloyError } from "../../core/errors.js"
 import { INTENT_STATUSES, type Intent } from "../../core/intent.js"
 import type { LintWarning } from "../../core/lint.js"

@@ -1,5 +1,6 @@
 /** `alloy_compat_check`: the compatibility check from inside OpenCode, against the server the plugin runs in. */
-import { tool, type ToolDefinition } from "@opencode-ai/plugin"
+import type { ToolDefinition } from "@opencode-ai/plugin"
+import { tool } from "./tool.js"
 import { contextFor } from "../../service/context.js"
 import { buildCapabilities, serverFacts } from "../../service/capabilities.js"
 import { checkCompat } from "../../service/compat.js"

@@ -3,7 +3,8 @@
  * into an intent's `open_questions`. The questions are computed (each cites the evidence and the
  * criterion it would settle); the agent only phrases them to the user and records the answer.
  */
-import { tool, type ToolDefinition } from "@opencode-ai/plugin"
+import type { ToolDefinition } from "@opencode-ai/plugin"
+import { tool } from "./tool.js"
 import { contextFor } from "../../service/context.js"
 import { acceptFollowups, loadInsights } from "../../evidence/learning.js"
 import { runTool } from "../result.js"

@@ -1,5 +1,6 @@
 /** The resolver tools (ALLOY.md §5): verified brief, stage pack and gate overlay for a pin. */
-import { tool, type ToolDefinition } from "@opencode-ai/plugin"
+import type { ToolDefinition } from "@opencode-ai/plugin"
+import { tool } from "./tool.js"
 import { briefText } from "../../core/build.js"
 import { gatesFor, packFor } from "../../core/formation.js"
 import { parseStage } from "../../core/ids.js"
