@@ -42,6 +42,8 @@ export const FeedbackSummarySchema = z.object({
    * derivation also reads quench (`law:<law>:<validator>`), human (`human`) and declared-law items from it.
    */
   items: z.array(FeedbackItemSummarySchema).optional(),
+  /** set when item copies were left out to keep the record within the size limit (the counts are complete) */
+  omitted: z.object({ items: z.number().int(), reason: z.string() }).optional(),
 })
 export type FeedbackSummary = z.infer<typeof FeedbackSummarySchema>
 
@@ -111,3 +113,18 @@ export const RunEventSchema = z.object({
   code: z.string().optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>
+
+/** Order of records: end time, then Foundry's history seq, then run id and key (a total order, so every reader sorts alike). */
+export function compareRecords(a: RunRecord, b: RunRecord): number {
+  const t = cmpTime(a.ended_at, b.ended_at)
+  if (t) return t
+  const s = (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER)
+  return s || a.run_id.localeCompare(b.run_id) || a.idempotency_key.localeCompare(b.idempotency_key)
+}
+
+/** Compare two ISO times; an unparsable time counts as 0. */
+export function cmpTime(a: string | undefined, b: string | undefined): number {
+  const x = a ? Date.parse(a) : NaN
+  const y = b ? Date.parse(b) : NaN
+  return (Number.isNaN(x) ? 0 : x) - (Number.isNaN(y) ? 0 : y)
+}

@@ -15,7 +15,8 @@
 import type { RunRecord } from "../core/run-record.js"
 import { ALLOY_VERSION } from "../version.js"
 import type { EvidenceModel } from "./model.js"
-import { cmpTime, sessionOfRecord } from "./observations.js"
+import { sessionOfRecord } from "./observations.js"
+import { cmpTime } from "../core/run-record.js"
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 export const VERDICTS_PREDICATE_TYPE = "https://opencode-alloy.dev/verdicts/v1"

@@ -11,7 +11,6 @@
  * git runs read-only with timeouts. One bad source is reported and does not stop the others.
  */
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
-import { readRegularFile, type BoundedRead } from "../store/read-file.js"
 import path from "node:path"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { parseMarkdown } from "../core/frontmatter.js"
@@ -21,23 +20,26 @@ import { sha256Hex } from "../core/digest.js"
 import type { RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { catFiles, isGitRepo, listBranches, listWorktrees, logCommits, resolveCommit, isSafeRefName, type CommitInfo } from "./git.js"
-import { readRecordsFrom, recordsDir, writeRecordsOnce, MAX_RECORD_BYTES } from "./records.js"
+import { readRecords, runPaths, writeRecords } from "../store/outbox.js"
 import { sessionRecords, type PinSourceKind } from "./session-records.js"
 import {
+  MAX_WORK_BYTES,
+  WORK_FILES,
   parseAttest,
   parseDiffPatch,
-  parseFeedback,
   parseHistory,
   parseSnapshotReadme,
   parseTrace,
-  parseWorkMd,
   pinsFromTrace,
+  readWorkFolder,
+  readWorkText,
   sessionOf,
   stageBeginsFromTrace,
+  workFromTexts,
   type Attestation,
   type HistoryEntry,
   type WorkFiles,
-} from "./work-files.js"
+} from "../foundry/work-files.js"
 
 export const IMPORT_SOURCE_KINDS = ["snapshot", "branch", "worktree", "outbox"] as const
 export type ImportSourceKind = (typeof IMPORT_SOURCE_KINDS)[number]
@@ -67,10 +69,8 @@ export interface ImportReport {
   readonly existing: number
 }
 
-const MAX_WORK_BYTES = 16 * 1024 * 1024
 const MAX_TRACE_BYTES = 64 * 1024 * 1024
 const MAX_SESSION_COMMITS = 300
-const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
 
 /** Warnings of one import, each said once. */
 function warningList(): { warnings: string[]; note: (s: string) => void } {
@@ -86,26 +86,9 @@ function warningList(): { warnings: string[]; note: (s: string) => void } {
   }
 }
 
-/** Read a text file with a size limit; undefined when it does not exist (or is not a regular file). */
-function readLimited(file: string, limit: number): string | undefined {
-  let r: BoundedRead
-  try {
-    r = readRegularFile(file, limit, { followSymlink: true })
-  } catch (e) {
-    throw new AlloyError("io_error", `could not read ${file}: ${(e as Error).message}`)
-  }
-  if (r.kind === "too_large") {
-    throw new AlloyError("malformed", `${path.basename(file)} is ${r.size} bytes, over the ${limit}-byte import limit`, { file: path.basename(file) })
-  }
-  return r.kind === "ok" ? r.bytes.toString("utf8") : undefined
-}
-
-function workFromTexts(texts: { md?: string | undefined; history?: string | undefined; feedback?: string | undefined }, where: string): WorkFiles {
-  return {
-    work: texts.md !== undefined ? parseWorkMd(texts.md, `${where}WORK.md`) : undefined,
-    history: texts.history !== undefined ? parseHistory(texts.history, `${where}WORK.history.yaml`) : [],
-    feedback: texts.feedback !== undefined ? parseFeedback(texts.feedback, `${where}WORK.feedback.yaml`) : [],
-  }
+/** Read a text file of an import source with a size limit; undefined when it does not exist. */
+function readLimited(file: string, limit: number, shown = path.basename(file)): string | undefined {
+  return readWorkText(file, shown, limit)
 }
 
 function contentKey(...texts: Array<string | undefined>): string {
@@ -170,12 +153,12 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
   return out
 }
 
-function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number } {
-  return writeRecordsOnce(ctx, records)
+function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number; warnings: string[] } {
+  return writeRecords(ctx.root, records)
 }
 
-function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number }): SourceResult {
-  return { kind, ref, sessions, records: records.length, ...w, warnings }
+function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number; warnings?: string[] }): SourceResult {
+  return { kind, ref, sessions, records: records.length, created: w.created, existing: w.existing, warnings: [...warnings, ...(w.warnings ?? [])] }
 }
 
 // ---- snapshot ------------------------------------------------------------------------------------
@@ -189,12 +172,7 @@ export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
     throw new AlloyError("usage", `${ref} is not a dry-run snapshot (no README.md)`, { fix: "pass a folder under .snapshots/ (e.g. .snapshots/<run-id>), written by a dry-run finish" })
   }
   const readme = parseSnapshotReadme(readmeText, `${ref}/README.md`)
-  const texts = {
-    md: readLimited(path.join(abs, "work", "WORK.md"), MAX_WORK_BYTES),
-    history: readLimited(path.join(abs, "work", "WORK.history.yaml"), MAX_WORK_BYTES),
-    feedback: readLimited(path.join(abs, "work", "WORK.feedback.yaml"), MAX_WORK_BYTES),
-  }
-  const work = workFromTexts(texts, `${ref}/work/`)
+  const { work } = readWorkFolder(path.join(abs, "work"), `${ref}/work/`, note)
   const diff = readLimited(path.join(abs, "diff.patch"), MAX_TRACE_BYTES)
   const traceText = readLimited(path.join(abs, "trace.jsonl"), MAX_TRACE_BYTES)
   const trace = traceText ? parseTrace(traceText) : []
@@ -290,7 +268,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     }
     let work: WorkFiles
     try {
-      work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`)
+      work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`, note)
     } catch (e) {
       note(toAlloyError(e).message)
       continue
@@ -329,12 +307,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
 
 export function importWorktree(ctx: AlloyContext): SourceResult {
   const { warnings, note } = warningList()
-  const texts = {
-    md: readLimited(path.join(ctx.root, "WORK.md"), MAX_WORK_BYTES),
-    history: readLimited(path.join(ctx.root, "WORK.history.yaml"), MAX_WORK_BYTES),
-    feedback: readLimited(path.join(ctx.root, "WORK.feedback.yaml"), MAX_WORK_BYTES),
-  }
-  const work = workFromTexts(texts, "")
+  const { texts, work } = readWorkFolder(ctx.root, "", note)
   const attestText = readLimited(path.join(ctx.root, "ATTEST.md"), MAX_WORK_BYTES)
   let attestation: Attestation | undefined
   if (attestText !== undefined) {
@@ -374,9 +347,9 @@ export function importOutbox(ctx: AlloyContext, dir: string): SourceResult {
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     throw new AlloyError("usage", `${ref} is not a folder of run records`, { fix: "pass a `.alloy/runs` folder (or its records/ folder)" })
   }
-  const { records, problems } = readRecordsFrom(from, (f) => Buffer.from(readLimited(f, MAX_RECORD_BYTES) ?? "", "utf8"), (p) => displayPath(ctx, p))
-  const warnings = problems.map((p) => `${p.file}: ${p.error}`)
-  const own = ctx.store.exists() && existsSync(recordsDir(ctx)) && samePath(from, recordsDir(ctx))
+  const own = existsSync(runPaths(ctx.root).records) && samePath(from, runPaths(ctx.root).records)
+  const { records, problems } = own ? readRecords(ctx.root) : readRecords(ctx.root, from)
+  const warnings = problems.map((p) => `${displayPath(ctx, path.resolve(ctx.root, p.file))}: ${p.error}`)
   if (own) return result("outbox", ref, warnings, 0, records, { created: 0, existing: records.length })
   return result("outbox", ref, warnings, 0, records, write(ctx, records))
 }

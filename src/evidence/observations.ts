@@ -29,10 +29,11 @@
  * that is not the brief's current one is marked `older_bundle`.
  */
 import type { Bundle, Gate, GateKind } from "../core/bundle.js"
-import type { FeedbackItemSummary, RunRecord } from "../core/run-record.js"
+import { compareRecords, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
-import { bindCheckCommand, type Validator } from "./laws.js"
+import { bindCheckCommand, type Validator } from "../foundry/laws.js"
 import { matchesAny, splitGlobs } from "./glob.js"
 
 export const OBSERVATION_KINDS = ["appraisal", "quench", "human", "signoff", "artefact", "attestation"] as const
@@ -319,16 +320,3 @@ export function deriveObservations(input: ObservationInput): Observation[] {
   return out
 }
 
-/** Oldest first; at the same moment a session's stages (by history seq) come before its closing record. */
-export function compareRecords(a: RunRecord, b: RunRecord): number {
-  const t = cmpTime(a.ended_at, b.ended_at)
-  if (t) return t
-  const s = (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER)
-  return s || a.run_id.localeCompare(b.run_id) || a.idempotency_key.localeCompare(b.idempotency_key)
-}
-
-export function cmpTime(a: string | undefined, b: string | undefined): number {
-  const x = a ? Date.parse(a) : NaN
-  const y = b ? Date.parse(b) : NaN
-  return (Number.isNaN(x) ? 0 : x) - (Number.isNaN(y) ? 0 : y)
-}

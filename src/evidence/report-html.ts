@@ -9,7 +9,8 @@
  */
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
-import { sessionOfRecord, cmpTime, compareRecords } from "./observations.js"
+import { sessionOfRecord } from "./observations.js"
+import { cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
 

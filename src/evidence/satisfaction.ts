@@ -22,7 +22,8 @@
  * An intent takes the worst verdict of its criteria; an intent with no criteria is **unproven**.
  */
 import type { GateKind } from "../core/bundle.js"
-import { cmpTime, type Observation } from "./observations.js"
+import type { Observation } from "./observations.js"
+import { cmpTime } from "../core/run-record.js"
 
 export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale"] as const
 export type Verdict = (typeof VERDICTS)[number]

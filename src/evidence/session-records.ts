@@ -12,11 +12,10 @@
  */
 import { ulid } from "ulid"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
-import { parseGateLawId, criterionRef } from "../core/ids.js"
-import { RUN_RECORD_TYPE, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+import { RUN_RECORD_TYPE, type RunRecord } from "../core/run-record.js"
 import type { Pin } from "../core/pin.js"
 import { ALLOY_VERSION } from "../version.js"
-import { itemAsOf, sessionOf, isHex64, type Attestation, type DiffFile, type FeedbackItem, type HistoryEntry, type WorkFiles } from "./work-files.js"
+import { feedbackSummary, itemAsOf, sessionOf, isHex64, type Attestation, type DiffFile, type FeedbackItem, type HistoryEntry, type WorkFiles } from "../foundry/work-files.js"
 
 export type OriginKind = "snapshot" | "branch" | "worktree" | "outbox" | "cli"
 export type PinSourceKind = "hook" | "trace" | "branch" | "worktree" | "explicit"
@@ -40,45 +39,6 @@ export interface SessionInput {
 
 export function importKey(parts: readonly unknown[]): string {
   return sha256Hex(canonicalBytes(normalizeJson(["alloy.import/v1", ...parts])))
-}
-
-function criterionOfTag(tag: string): string | undefined {
-  const m = /^law:([^:]+)$/.exec(tag)
-  const c = m ? parseGateLawId(m[1]!) : undefined
-  return c ? criterionRef(c.intent, c.ac) : undefined
-}
-
-export function summariseItem(i: FeedbackItem): FeedbackItemSummary {
-  const top = i.history[0]!
-  const criterion = criterionOfTag(i.tag)
-  return {
-    id: i.id,
-    file: i.file,
-    tag: i.tag,
-    state: top.state,
-    ...(i.source ? { source: i.source } : {}),
-    ...(top.reason ? { reason: top.reason } : {}),
-    ...(i.artefact_version ? { artefact_version: i.artefact_version } : {}),
-    ...(criterion ? { criterion } : {}),
-    ...(i.text ? { text: i.text } : {}),
-    history: i.history.map((h) => ({
-      state: h.state,
-      ...(h.stage ? { stage: h.stage } : {}),
-      ...(h.timestamp ? { timestamp: h.timestamp } : {}),
-      ...(h.reason ? { reason: h.reason } : {}),
-    })),
-  }
-}
-
-export function feedbackSummary(items: readonly FeedbackItem[]): NonNullable<RunRecord["feedback"]> {
-  const by_state: Record<string, number> = {}
-  const by_tag: Record<string, number> = {}
-  const all = items.map(summariseItem)
-  for (const i of all) {
-    by_state[i.state] = (by_state[i.state] ?? 0) + 1
-    by_tag[i.tag] = (by_tag[i.tag] ?? 0) + 1
-  }
-  return { total: all.length, by_state, by_tag, alloy_items: all.filter((i) => i.criterion), items: all }
 }
 
 function ms(at: string | undefined): number {

@@ -11,7 +11,7 @@ import { verifyObjectBytes } from "../core/verify.js"
 import { RUN_RECORD_TYPE, type RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { ALLOY_VERSION } from "../version.js"
-import { writeRecordOnce } from "./records.js"
+import { writeRecord } from "../store/outbox.js"
 import { importKey } from "./session-records.js"
 
 export interface SignoffResult {
@@ -61,6 +61,6 @@ export function recordSignoff(ctx: AlloyContext, ref: string, by: string, note?:
     })
   }
   let created = false
-  for (const r of records) if (writeRecordOnce(ctx, r)) created = true
+  for (const r of records) if (writeRecord(ctx.root, r).created) created = true
   return { created, records }
 }

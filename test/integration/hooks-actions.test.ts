@@ -11,7 +11,7 @@ import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
-import { readEvents } from "../../src/service/runs.js"
+import { readEvents } from "../../src/store/outbox.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { appraiseDispatch, compact, drive, forgeDispatch, otherAction, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
 
@@ -284,6 +284,6 @@ describe("isolation", () => {
     expect(d.logs.map((l) => l.level)).toEqual(["warn"])
     expect(d.logs[0]!.message).toMatch(/events\.jsonl/)
     expect(readFileSync(runs, "utf8")).toBe("not a folder")
-    expect(readEvents(p.dir)).toEqual([])
+    expect(readEvents(p.dir).events).toEqual([])
   })
 })

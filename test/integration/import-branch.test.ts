@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { stringify } from "yaml"
 import { importAll, importBranch, discoverSources } from "../../src/evidence/import.js"
 import { loadEvidence } from "../../src/evidence/model.js"
-import { readRecords, recordsDir } from "../../src/evidence/records.js"
+import { readRecords, runPaths } from "../../src/store/outbox.js"
 import { sha256Hex } from "../../src/core/digest.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { main } from "../../src/cli/main.js"
@@ -138,7 +138,7 @@ describe("import from a work branch and its archive branch", () => {
     expect(discoverSources(p.ctx)).toEqual([{ kind: "branch", ref: BRANCH }])
     const r = importBranch(p.ctx, BRANCH)
     expect(r).toMatchObject({ kind: "branch", ref: BRANCH, sessions: 1, records: 8, created: 8, existing: 0, warnings: [] })
-    const { records } = readRecords(p.ctx)
+    const { records } = readRecords(p.dir)
     const stages = records.filter((x) => x.stage !== "attest")
     expect(stages).toHaveLength(7)
     for (const x of stages) {
@@ -169,7 +169,7 @@ describe("import from a work branch and its archive branch", () => {
   })
 
   test("importing again, or importing the archive branch of the same work, adds nothing", () => {
-    const before = readdirSync(recordsDir(p.ctx)).sort()
+    const before = readdirSync(runPaths(p.dir).records).sort()
     expect(importBranch(p.ctx, BRANCH)).toMatchObject({ created: 0, existing: 8 })
     git(p.dir, ["branch", `archive/${BRANCH}-${built.attestSha.slice(0, 7)}`, BRANCH])
     const all = importAll(p.ctx)
@@ -177,7 +177,7 @@ describe("import from a work branch and its archive branch", () => {
       ["branch", `archive/${BRANCH}-${built.attestSha.slice(0, 7)}`, 0, 8],
       ["branch", BRANCH, 0, 8],
     ])
-    expect(readdirSync(recordsDir(p.ctx)).sort()).toEqual(before)
+    expect(readdirSync(runPaths(p.dir).records).sort()).toEqual(before)
   })
 
   test("unknown and unsafe branch names are refused", () => {
@@ -240,7 +240,7 @@ describe("a branch whose flow ran two cycles", () => {
       put(c2, [entry(c2, "sort", "2026-06-03T11:00:00.000Z", 0), entry(c2, `forge:${c2}`, "2026-06-03T11:00:00.000Z", 1)], `[${c2}] forge:${c2}: forge`, "2026-06-03T11:00:00Z")
       const r = importBranch(p.ctx, "work/release-notes-two")
       expect(r).toMatchObject({ sessions: 2, records: 5, created: 5, warnings: [] })
-      const { records } = readRecords(p.ctx)
+      const { records } = readRecords(p.dir)
       expect(records.map((x) => [x.session, x.stage, x.pin?.digest ?? null])).toEqual([
         [`${C}@2026-06-03T10:00:00.000Z`, S("forge"), p.digest],
         [`${C}@2026-06-03T10:00:00.000Z`, S("appraise"), p.digest],

@@ -8,7 +8,7 @@ import { parseStage } from "../../core/ids.js"
 import type { LocatedPin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
 import { resolvePin, type Resolved } from "../../service/resolve.js"
-import { appendEvent } from "../../service/runs.js"
+import { appendEvent } from "../../store/outbox.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
 import {
