@@ -136,9 +136,13 @@ function branchPin(root: string, commit: string, cycle: string, flow: string | u
   return undefined
 }
 
-/** Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order. */
-export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): Map<number, string> {
+/**
+ * Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order:
+ * `commits` (seq -> sha) and `bases` (seq -> the commit the stage started from, its parent).
+ */
+export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): { commits: Map<number, string>; bases: Map<number, string> } {
   const out = new Map<number, string>()
+  const bases = new Map<number, string>()
   const used = new Set<string>()
   for (const e of history) {
     if (e.stage === "sort" || e.seq === undefined) continue
@@ -148,9 +152,10 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
     if (c) {
       used.add(c.sha)
       out.set(e.seq, c.sha)
+      if (c.parent) bases.set(e.seq, c.parent)
     }
   }
-  return out
+  return { commits: out, bases }
 }
 
 function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number; warnings: string[] } {
@@ -245,7 +250,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     if (text === undefined) continue
     try {
       const h = parseHistory(text, `${branch}@${c.slice(0, 7)}:WORK.history.yaml`)
-      const s = h[0] ? `${h[0].cycle}@${h[0].timestamp}` : undefined
+      const s = sessionOf({ history: h, feedback: [] })
       if (s) newestBySession.set(s, c)
     } catch (e) {
       note(toAlloyError(e).message)
@@ -290,7 +295,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       work,
       origin: { kind: "branch", ref: branch },
       pinFor: (cycle) => branchPin(ctx.root, at, cycle, work.work?.flow, note),
-      commits: mapCommits(work.history, commits),
+      ...mapCommits(work.history, commits),
       close: attestation
         ? { kind: "attest", ...(attestCommit ? { commit: attestCommit } : { commit: tip }), attestation, shaOf }
         : { kind: "observe", commit: at, contentKey: contentKey(texts.history, texts.feedback) },
@@ -328,7 +333,7 @@ export function importWorktree(ctx: AlloyContext): SourceResult {
     work,
     origin: { kind: "worktree", ref: "." },
     pinFor: (cycle) => worktreePin(ctx, cycle, note),
-    commits: mapCommits(work.history, commits),
+    ...mapCommits(work.history, commits),
     close: attestation
       ? { kind: "attest", ...(head ? { commit: head } : {}), attestation, shaOf }
       : { kind: "observe", ...(head ? { commit: head } : {}), contentKey: contentKey(texts.history, texts.feedback) },

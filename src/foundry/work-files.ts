@@ -475,15 +475,25 @@ export function pinsFromTrace(trace: readonly TraceRecord[]): Map<string, Array<
   return out
 }
 
-/** When each stage began, from `foundry_stage_begin` calls in a trace: `<cycle> <stage>` -> begin times. */
-export function stageBeginsFromTrace(trace: readonly TraceRecord[]): Map<string, string[]> {
-  const out = new Map<string, string[]>()
+/** When each stage began, and from which commit, from `foundry_stage_begin` calls in a trace: `<cycle> <stage>` -> begins in order. */
+export function stageBeginsFromTrace(trace: readonly TraceRecord[]): Map<string, Array<{ at: string; baseSha?: string }>> {
+  const out = new Map<string, Array<{ at: string; baseSha?: string }>>()
   for (const r of trace) {
     if (r.tool !== "foundry_stage_begin" || r.error) continue
     const { stage, cycle } = r.args
     if (typeof stage !== "string" || typeof cycle !== "string") continue
+    let res = r.result
+    if (typeof res === "string") {
+      try {
+        res = JSON.parse(res)
+      } catch {
+        res = undefined
+      }
+    }
+    const active = res && typeof res === "object" ? (res as { active?: { baseSha?: unknown } }).active : undefined
+    const baseSha = typeof active?.baseSha === "string" && /^[0-9a-f]{7,64}$/.test(active.baseSha) ? active.baseSha : undefined
     const k = `${cycle} ${stage}`
-    out.set(k, [...(out.get(k) ?? []), r.ts])
+    out.set(k, [...(out.get(k) ?? []), { at: r.ts, ...(baseSha ? { baseSha } : {}) }])
   }
   return out
 }

@@ -9,17 +9,14 @@
  */
 import { createHash } from "node:crypto"
 import path from "node:path"
-import { monotonicFactory } from "ulid"
 import { AlloyError } from "../core/errors.js"
 import type { Pin } from "../core/pin.js"
-import { RUN_RECORD_TYPE, RunRecordSchema, type FeedbackSummary, type RunRecord } from "../core/run-record.js"
+import { RUN_RECORD_TYPE, RunRecordSchema, runIdFor, stageRunKey, type FeedbackSummary, type RunRecord } from "../core/run-record.js"
 import { feedbackSummary, readWorkText } from "../foundry/work-files.js"
 import { parseFeedback } from "../foundry/work-files.js"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { appendEvent, RECORDS_SUBDIR, RUNS_DIR, runPaths, writeRecord } from "../store/outbox.js"
 import { ALLOY_VERSION } from "../version.js"
-
-const nextUlid = monotonicFactory()
 
 /**
  * The idempotency key of a stage run: sha256 hex of `cycle|stage|marker|baseSha`, where the
@@ -47,10 +44,6 @@ export interface StageRun {
   readonly pinError?: { code: string; message: string } | undefined
   /** token hash, else start time, else another stable mark of this run (see idempotencyKey) */
   readonly marker: string
-  /** the stage run's identity when it is known from Foundry's history (see `stageRunKey`); else derived from the marker */
-  readonly key?: string | undefined
-  /** run id; default: a new ULID */
-  readonly runId?: string | undefined
   /** Foundry's history seq of this stage run, when known */
   readonly seq?: number | undefined
   readonly artefactVersion?: string | undefined
@@ -84,7 +77,11 @@ export interface ExportResult {
 /** Write the run record of one stage run, exactly once, and its `stage_ended` event. */
 export function exportStageRun(root: string, run: StageRun): ExportResult {
   const abs = path.resolve(root)
-  const key = run.key ?? idempotencyKey({ cycle: run.cycle, stage: run.stage, marker: run.marker, baseSha: run.baseSha })
+  // one identity per stage run: named by its base commit when Foundry said it (as an import names it), else by the marker
+  const markerKey = idempotencyKey({ cycle: run.cycle, stage: run.stage, marker: run.marker, baseSha: run.baseSha })
+  let key = run.baseSha && /^[0-9a-f]{7,64}$/.test(run.baseSha) && run.outcome !== "error" ? stageRunKey(run.cycle, run.stage, run.baseSha) : markerKey
+  // a second run of the same stage from the same commit (a retry with a new token) is a run of its own
+  if (key !== markerKey && run.tokenHash && otherToken(path.join(runPaths(abs).records, `${key}.json`), run.tokenHash)) key = markerKey
   const existing = path.join(runPaths(abs).records, `${key}.json`)
   if (existsSync(existing)) return { created: false, key, file: `${RUNS_DIR}/${RECORDS_SUBDIR}/${key}.json`, record: undefined }
   let feedback: FeedbackSummary | undefined
@@ -98,10 +95,11 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
     }
   } else if (run.feedback !== null) feedback = run.feedback
 
+  const endedAt = run.endedAt ?? new Date().toISOString()
   const record = RunRecordSchema.parse(
     stripUndefined({
       $type: RUN_RECORD_TYPE,
-      run_id: run.runId ?? nextUlid(),
+      run_id: runIdFor(key, Date.parse(endedAt)),
       idempotency_key: key,
       pin: run.pin ? { brief_id: run.pin.brief_id, digest: run.pin.digest } : null,
       cycle: run.cycle,
@@ -111,13 +109,14 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       base_sha: run.baseSha,
       token_hash: run.tokenHash,
       started_at: run.startedAt,
-      ended_at: run.endedAt ?? new Date().toISOString(),
+      ended_at: endedAt,
       foundry_version: run.foundryVersion,
       session: run.session,
       seq: run.seq,
       artefact_version: run.artefactVersion,
       alloy_version: ALLOY_VERSION,
       source: run.source ?? "hook",
+      provenance: [{ source: run.source ?? "hook" }],
       feedback,
       outcome: run.outcome ?? "ok",
       error: run.error,
@@ -139,6 +138,17 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
     })
   }
   return { created, key, file: w.file, record: created ? w.record : undefined, ...(warnings.length ? { warning: warnings.join("; ") } : {}) }
+}
+
+/** Does the record file exist with a token hash other than `tokenHash`? */
+function otherToken(file: string, tokenHash: string): boolean {
+  if (!existsSync(file)) return false
+  try {
+    const t = (JSON.parse(readFileSync(file, "utf8")) as { token_hash?: unknown }).token_hash
+    return typeof t === "string" && t !== tokenHash
+  } catch {
+    return false
+  }
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): T {

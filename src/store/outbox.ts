@@ -23,6 +23,7 @@ import {
   RunEventSchema,
   RunRecordSchema,
   compareRecords,
+  isBridgedStage,
   type RunEvent,
   type RunRecord,
 } from "../core/run-record.js"
@@ -154,11 +155,55 @@ export function writeRecord(root: string, record: RunRecord, paths: RunPaths = e
   if (!RECORD_NAME_RE.test(`${record.idempotency_key}.json`)) throw new AlloyError("malformed", `record ${record.run_id} has no valid idempotency key`)
   const file = path.join(paths.records, `${record.idempotency_key}.json`)
   const rel = `${RUNS_DIR}/${RECORDS_SUBDIR}/${record.idempotency_key}.json`
-  if (existsSync(file)) return { created: false, file: rel, record } // the common case of a re-import: no temp file, no fsync
+  if (existsSync(file)) {
+    // the same stage run seen again: a stage opened with stage_begin may be known to the live hook and to an import; merge what was learnt
+    if (isBridgedStage(record.stage)) mergeInto(file, rel, record)
+    return { created: false, file: rel, record } // the common case of a re-import: no temp file, no fsync
+  }
   const checked = RunRecordSchema.parse(record)
   const fit = fitRecord(checked)
   const created = writeFileOnce(file, fit.text, 0o644, rel)
   return { created, file: rel, record: fit.record, ...(fit.warning ? { warning: fit.warning } : {}) }
+}
+
+/** Fields an import may add to a live record of the same stage run (what the hook could not know yet). */
+const MERGED_FIELDS = ["session", "seq", "commit", "artefact_version", "started_at", "base_sha", "token_hash", "flow", "summary", "foundry_version"] as const
+
+/**
+ * Add to an existing record what another source of the same stage run knew and it did not, and that
+ * source to its provenance. Never changes a field already set (the first observation stands); rewrites
+ * the file (atomically) only when something was added.
+ */
+function mergeInto(file: string, rel: string, incoming: RunRecord): void {
+  let existing: RunRecord
+  try {
+    const r = readRegularFile(file, MAX_RECORD_BYTES)
+    if (r.kind !== "ok") return
+    const parsed = RunRecordSchema.safeParse(JSON.parse(r.bytes.toString("utf8")))
+    if (!parsed.success) return
+    existing = parsed.data
+  } catch {
+    return
+  }
+  const merged: Record<string, unknown> = { ...existing }
+  let changed = false
+  for (const k of MERGED_FIELDS) {
+    if (merged[k] === undefined && incoming[k] !== undefined) {
+      merged[k] = incoming[k]
+      changed = true
+    }
+  }
+  const seen = existing.provenance ?? [{ source: existing.source, ...(existing.origin ? { origin: existing.origin } : {}) }]
+  const add = incoming.provenance ?? [{ source: incoming.source, ...(incoming.origin ? { origin: incoming.origin } : {}) }]
+  const prov = [...seen]
+  for (const p of add) if (!prov.some((q) => JSON.stringify(q) === JSON.stringify(p))) prov.push(p)
+  if (prov.length !== seen.length || !existing.provenance) {
+    merged["provenance"] = prov
+    changed = true
+  }
+  if (!changed) return
+  const fit = fitRecord(RunRecordSchema.parse(merged))
+  writeFileAtomic(file, fit.text, 0o644, rel)
 }
 
 /** Write many records once each (the folder is checked once). Records that cannot be written are reported, never dropped in silence. */

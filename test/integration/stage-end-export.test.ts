@@ -5,9 +5,8 @@ import { execFileSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { RunRecordSchema } from "../../src/core/run-record.js"
+import { RunRecordSchema, stageRunKey } from "../../src/core/run-record.js"
 import { ALLOY_VERSION } from "../../src/version.js"
-import { idempotencyKey } from "../../src/service/runs.js"
 import { readEvents, readRecords } from "../../src/store/outbox.js"
 import { makePinnedProject, makeProject, SAMPLE_DIR, type PinnedProject } from "../helpers/project.js"
 import { compact, drive, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
@@ -64,7 +63,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     const records = readRecords(p.dir).records
     expect(records).toHaveLength(1)
     const r = records[0]!
-    const key = idempotencyKey({ cycle: "draft-release-note", stage: "forge:draft-release-note", marker: SAMPLE_ACTIVE.tokenHash, baseSha: SAMPLE_ACTIVE.baseSha })
+    const key = stageRunKey("draft-release-note", "forge:draft-release-note", SAMPLE_ACTIVE.baseSha)
     expect(r).toEqual({
       $type: "alloy.run/v1",
       run_id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
@@ -81,6 +80,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
       foundry_version: readFileSync(path.join(p.dir, "foundry", "VERSION"), "utf8").trim(),
       alloy_version: ALLOY_VERSION,
       source: "hook",
+      provenance: [{ source: "hook" }],
       feedback: {
         total: 2,
         by_state: { resolved: 1, open: 1 },
@@ -160,7 +160,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     expect(records).toHaveLength(1)
     expect(records[0]!.token_hash).toBe(begin.active.tokenHash)
     expect(records[0]!.idempotency_key).toBe(
-      idempotencyKey({ cycle: begin.active.cycle, stage: begin.active.stage, marker: begin.active.tokenHash, baseSha: begin.active.baseSha }),
+      stageRunKey(begin.active.cycle, begin.active.stage, begin.active.baseSha),
     )
     const kinds = readEvents(p.dir).events.map((e) => e.kind)
     expect(kinds).toEqual(["stage_begun", "stage_ended"])

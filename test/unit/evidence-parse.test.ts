@@ -211,7 +211,6 @@ describe("session records", () => {
       origin: { kind: "worktree", ref },
       pinFor: () => ({ pin: { brief_id: "release-note-voice", digest }, source: "worktree" }),
       close: { kind: "observe", contentKey: "k" },
-      newRunId: () => "01JW0000000000000000000000",
     })
 
   test("one record per stage entry plus the closing one; all valid alloy.run/v1", () => {
