@@ -91,6 +91,8 @@ export const RunRecordSchema = z.object({
   attestation: z.object({ diff_sha256: z.string().optional(), stages: z.array(z.string()), archive: z.string().optional() }).optional(),
   /** explicit human sign-offs (`opencode-alloy evidence signoff`) */
   signoffs: z.array(z.object({ criterion: z.string(), by: z.string(), note: z.string().optional() })).optional(),
+  /** appraise stages: the Alloy gate law ids the appraisers were shown (recorded by the live hook from its own dispatch) */
+  presented_gates: z.array(z.string()).optional(),
   /** every source that reported this stage run (the live hook, imports of a branch, a snapshot...), merged into one record */
   provenance: z.array(z.object({ source: z.enum(["hook", "import", "cli"]), origin: z.object({ kind: z.string(), ref: z.string() }).optional() })).optional(),
   /** `ok` normally; `error` when Foundry's stage_end returned an error envelope */
@@ -101,7 +103,7 @@ export const RunRecordSchema = z.object({
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 
-export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat"] as const
+export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "cycle_done", "cycle_blocked", "violation"] as const
 
 export const RunEventSchema = z.object({
   $type: z.literal(RUN_EVENT_TYPE),
@@ -114,6 +116,8 @@ export const RunEventSchema = z.object({
   reason: z.string().optional(),
   /** stable Alloy error code, for `stage_blocked` (and warnings) caused by a pin that did not verify */
   code: z.string().optional(),
+  /** `dispatch` of appraisers: the Alloy gates each appraiser task was shown (by task index) */
+  gates: z.array(z.array(z.string())).optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>
 

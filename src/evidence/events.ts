@@ -58,6 +58,9 @@ const LABEL: Record<RunEvent["kind"], string> = {
   stage_blocked: "BLOCKED",
   dispatch: "dispatch",
   heartbeat: "heartbeat",
+  cycle_done: "DONE",
+  cycle_blocked: "BLOCKED",
+  violation: "VIOLATION",
 }
 
 /** One event as a line for people: time, kind, stage (cycle), pin, reason. */

@@ -310,7 +310,18 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
 
 // ---- work tree -----------------------------------------------------------------------------------
 
-export function importWorktree(ctx: AlloyContext): SourceResult {
+export interface WorktreeOptions {
+  /** recorded by the live hook (after `foundry_orchestrate`), not by an import */
+  readonly live?: boolean
+  /** write the closing `observe` record (default true; the live hook writes it when the cycle ends) */
+  readonly closing?: boolean
+  /** only cycles with a pin (the live hook's rule unless unpinned runs are exported) */
+  readonly pinnedOnly?: boolean
+  /** the gates appraisers were shown (the live hook knows them from its own dispatch) */
+  readonly presented?: (cycle: string, stage: string, at: string) => readonly string[] | undefined
+}
+
+export function importWorktree(ctx: AlloyContext, opts: WorktreeOptions = {}): SourceResult {
   const { warnings, note } = warningList()
   const { texts, work } = readWorkFolder(ctx.root, "", note)
   const attestText = readLimited(path.join(ctx.root, "ATTEST.md"), MAX_WORK_BYTES)
@@ -329,9 +340,11 @@ export function importWorktree(ctx: AlloyContext): SourceResult {
     const t = readLimited(path.join(ctx.root, p), MAX_TRACE_BYTES)
     return t === undefined ? undefined : sha256Hex(t)
   }
-  const records = sessionRecords({
+  let records = sessionRecords({
     work,
     origin: { kind: "worktree", ref: "." },
+    ...(opts.live ? { source: "hook" as const } : {}),
+    ...(opts.presented ? { presented: opts.presented } : {}),
     pinFor: (cycle) => worktreePin(ctx, cycle, note),
     ...mapCommits(work.history, commits),
     close: attestation
@@ -339,6 +352,8 @@ export function importWorktree(ctx: AlloyContext): SourceResult {
       : { kind: "observe", ...(head ? { commit: head } : {}), contentKey: contentKey(texts.history, texts.feedback) },
     ...(ctx.project.version() ? { foundryVersion: ctx.project.version()! } : {}),
   })
+  if (opts.closing === false) records = records.slice(0, -1)
+  if (opts.pinnedOnly) records = records.filter((r) => r.pin !== null)
   return result("worktree", ".", warnings, sessionOf(work) ? 1 : 0, records, write(ctx, records))
 }
 

@@ -19,8 +19,8 @@ export function esc(s: unknown): string {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c]!)
 }
 
-const VERDICT_LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived" }
-const VERDICT_ICON: Record<Verdict, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~" }
+const VERDICT_LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
+const VERDICT_ICON: Record<Verdict, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~", contested: "⚠" }
 const OUTCOME_ICON: Record<Observation["outcome"], string> = { pass: "✓", fail: "✗", waived: "~" }
 
 const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "")
@@ -151,16 +151,16 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
 .summary{display:flex;flex-wrap:wrap;gap:12px;align-items:stretch;margin-bottom:20px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;min-width:128px}
 .stat .n{font-size:28px;font-weight:700;line-height:1.1}.stat .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
-.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}
+.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}.stat.v-contested .n{color:var(--fail)}
 .overall{flex:1 1 320px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 .overall .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}
 .ibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#eaeef2;margin:8px 0}
-.seg.v-satisfied{background:var(--sat)}.seg.v-failing{background:var(--fail)}.seg.v-stale{background:var(--stale)}.seg.v-waived{background:var(--waived)}.seg.v-unproven{background:#afb8c1}
+.seg.v-satisfied{background:var(--sat)}.seg.v-failing{background:var(--fail)}.seg.v-stale{background:var(--stale)}.seg.v-waived{background:var(--waived)}.seg.v-unproven{background:#afb8c1}.seg.v-contested{background:var(--fail)}
 .badge{display:inline-flex;align-items:center;gap:4px;border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
 .badge .i{font-weight:700}.badge.big{font-size:14px;padding:4px 14px}
-.v-satisfied.badge{background:var(--sat)}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}
+.v-satisfied.badge{background:var(--sat)}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}.v-contested.badge{background:var(--fail)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin:0 0 20px;box-shadow:0 1px 2px rgba(31,35,40,.04)}
-.intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}
+.intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}.intent[data-verdict=contested]{border-left:5px dashed var(--fail)}
 .ihead,.bhead{display:flex;justify-content:space-between;align-items:flex-start;gap:16px}
 h2{margin:0;font-size:18px}h3{margin:0;font-size:16px}h4{margin:28px 0 12px;font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
 .sub{color:var(--muted);font-size:13px;margin-top:2px}.goal{margin:10px 0 4px}.why{color:var(--muted);font-size:13px;margin:4px 0}.muted{color:var(--muted)}
@@ -172,7 +172,7 @@ table.criteria{width:100%;border-collapse:collapse;margin-top:12px}
 .ctext{font-weight:500}
 .gates{margin:6px 0 2px;display:flex;gap:4px;flex-wrap:wrap}
 .gate{font-size:11px;border-radius:4px;padding:0 6px;border:1px solid;font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-.gate.v-satisfied{color:var(--sat);border-color:var(--sat)}.gate.v-failing{color:var(--fail);border-color:var(--fail)}.gate.v-stale{color:var(--stale);border-color:var(--stale)}.gate.v-waived{color:var(--waived);border-color:var(--waived)}.gate.v-unproven{color:var(--unp);border-color:#afb8c1}
+.gate.v-satisfied{color:var(--sat);border-color:var(--sat)}.gate.v-failing{color:var(--fail);border-color:var(--fail)}.gate.v-stale{color:var(--stale);border-color:var(--stale)}.gate.v-waived{color:var(--waived);border-color:var(--waived)}.gate.v-unproven{color:var(--unp);border-color:#afb8c1}.gate.v-contested{color:var(--fail);border-color:var(--fail)}
 ul.evl{list-style:none;margin:0;padding:0}
 .ev{display:flex;gap:8px;padding:4px 0;border-bottom:1px dashed #eaeef2}.ev:last-child{border-bottom:0}
 .oi{flex:0 0 20px;height:20px;border-radius:50%;display:inline-flex;align-items:center;justify-content:center;color:#fff;font-size:12px;font-weight:700;margin-top:1px}
@@ -237,11 +237,12 @@ ${timeline(model)}
 <h4>How verdicts are decided</h4>
 <section class="card legend"><dl>
 <dt>${badge("satisfied")}</dt><dd>Every gate of the criterion passed in the latest run of each cycle under the brief's current bundle.</dd>
+<dt>${badge("contested")}</dt><dd>The evidence disagrees: a sign-off was given while an objection on the criterion is still open. Both sides are shown; neither counts as proof.</dd>
 <dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check, a missing required artefact or open human feedback.</dd>
 <dt>${badge("stale")}</dt><dd>There is evidence, but only from runs under an older bundle of the brief: re-run the cycle under the current build. Such evidence is marked <span class="older-tag">older bundle</span>.</dd>
 <dt>${badge("unproven")}</dt><dd>No run has produced evidence for a gate of the criterion yet.</dd>
 <dt>${badge("waived")}</dt><dd>Nothing fails, but at least one feedback item was closed as wont-fix (the reason is shown).</dd>
-</dl><p>A criterion takes its worst gate (failing › stale › unproven › waived › satisfied); an intent takes its worst criterion.</p></section>
+</dl><p>A criterion takes its worst gate (failing › contested › stale › unproven › waived › satisfied); an intent takes its worst criterion.</p></section>
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}
 <footer>opencode-alloy · self-contained report: no scripts, no network</footer>
 </main>

@@ -34,8 +34,14 @@ export interface SessionInput {
     | { kind: "attest"; at?: string; commit?: string; attestation: Attestation; shaOf?: (path: string) => string | undefined }
     | { kind: "observe"; at?: string; commit?: string; contentKey: string }
   readonly foundryVersion?: string
+  /** the Alloy gate law ids appraisers were shown for an appraise stage that ended at `at` (live hook: from its dispatch events) */
+  readonly presented?: (cycle: string, stage: string, at: string) => readonly string[] | undefined
+  /** who records: an import (default) or the live hook reading the work tree after `foundry_orchestrate` */
+  readonly source?: "import" | "hook"
 }
 
+
+const presentedOf = (g: readonly string[] | undefined) => (g ? { presented_gates: [...g] } : {})
 
 function ms(at: string | undefined): number {
   const t = at ? Date.parse(at) : NaN
@@ -57,7 +63,7 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     ...(flow ? { flow } : {}),
     ...(input.foundryVersion ? { foundry_version: input.foundryVersion } : {}),
     alloy_version: ALLOY_VERSION,
-    source: "import" as const,
+    source: input.source ?? "import",
     origin,
     session,
   }
@@ -83,8 +89,9 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     // one identity per stage run: a stage Foundry opened with stage_begin is named by its base commit, as the live hook names it
     const baseSha = isBridgedStage(e.stage) ? ((e.seq !== undefined ? input.bases?.get(e.seq) : undefined) ?? begin?.baseSha) : undefined
     const key = baseSha ? stageRunKey(e.cycle, e.stage, baseSha) : recordKey([session, e.cycle, e.stage, e.seq ?? null, e.timestamp])
+    // no feedback file is no data: neither a summary nor a clean quench can be read from it
     const quench =
-      base(e.stage) === "quench"
+      base(e.stage) === "quench" && !work.feedbackMissing
         ? {
             issues: items
               .filter((i) => i.source === e.stage && /^law:[^:]+:[^:]+$/.test(i.tag) && (!version || i.artefact_version === version))
@@ -97,7 +104,7 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
       run_id: runIdFor(key, ms(e.timestamp)),
       idempotency_key: key,
       ...(baseSha ? { base_sha: baseSha } : {}),
-      provenance: [{ source: "import" as const, origin }],
+      provenance: [{ source: input.source ?? "import", origin }],
       ...pinFields(e.cycle, e.timestamp),
       cycle: e.cycle,
       stage: e.stage,
@@ -107,8 +114,9 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
       ...(e.seq !== undefined ? { seq: e.seq } : {}),
       ...(commit ? { commit } : {}),
       ...(version ? { artefact_version: version } : {}),
-      feedback: feedbackSummary(items),
+      ...(work.feedbackMissing ? {} : { feedback: feedbackSummary(items) }),
       ...(quench ? { quench } : {}),
+      ...(base(e.stage) === "appraise" && input.presented ? presentedOf(input.presented(e.cycle, e.stage, e.timestamp)) : {}),
       outcome: contractFailed ? "error" : "ok",
       ...(contractFailed ? { error: "the forge contract failed (feedback items were not actioned or the artefact did not change as claimed)" } : {}),
     })
@@ -123,14 +131,14 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     .pop()
   const close = input.close
   const at = close.at && !Number.isNaN(Date.parse(close.at)) ? close.at : (latest ?? new Date(0).toISOString())
-  const identity = (key: string) => ({ idempotency_key: key, run_id: runIdFor(key, ms(at)), provenance: [{ source: "import" as const, origin }] })
+  const identity = (key: string) => ({ idempotency_key: key, run_id: runIdFor(key, ms(at)), provenance: [{ source: input.source ?? "import", origin }] })
   const closing = {
     ...common,
     ...pinFields(cycle, at),
     cycle,
     ended_at: at,
     ...(lastVersion ? { artefact_version: lastVersion } : {}),
-    feedback: feedbackSummary(work.feedback),
+    ...(work.feedbackMissing ? {} : { feedback: feedbackSummary(work.feedback) }),
   }
   if (close.kind === "finish") {
     out.push({

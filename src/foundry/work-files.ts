@@ -68,6 +68,8 @@ export interface WorkFiles {
   readonly work?: { flow?: string; cycle?: string; status?: string; stages?: string[]; goal?: string } | undefined
   readonly history: HistoryEntry[]
   readonly feedback: FeedbackItem[]
+  /** there was no WORK.feedback.yaml to read: no data, which is not the same as no items */
+  readonly feedbackMissing?: boolean
 }
 
 function fail(file: string, what: string, fix?: string): never {
@@ -223,6 +225,7 @@ export function workFromTexts(texts: WorkTexts, where = "", warn?: (s: string) =
     work: texts.md !== undefined ? parseWorkMd(texts.md, `${where}WORK.md`) : undefined,
     history: texts.history !== undefined ? parseHistory(texts.history, `${where}WORK.history.yaml`) : [],
     feedback: texts.feedback !== undefined ? parseFeedback(texts.feedback, `${where}WORK.feedback.yaml`, warn) : [],
+    ...(texts.feedback === undefined ? { feedbackMissing: true } : {}),
   }
 }
 

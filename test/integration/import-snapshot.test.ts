@@ -76,7 +76,7 @@ describe("import: sample WORK files + dry-run snapshots", () => {
     expect(c.get("release-note-accessibility#AC-1")!.reason).toMatch(/open: The link now reads "this page"/)
     expect(c.get("release-note-accessibility#AC-3")!.reason).toMatch(/Marketing requires the emoji/)
     expect(Object.fromEntries(m.intents.map((i) => [i.id, i.verdict]))).toEqual({ "release-note-voice": "failing", "release-note-accessibility": "failing" })
-    expect(m.counts).toEqual({ satisfied: 3, failing: 2, stale: 1, unproven: 1, waived: 1 })
+    expect(m.counts).toEqual({ satisfied: 3, failing: 2, stale: 1, unproven: 1, waived: 1, contested: 0 })
   })
 
   test("observations keep their provenance; the older bundle is marked", () => {

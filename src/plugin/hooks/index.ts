@@ -2,7 +2,10 @@
  * Native Foundry integration (ALLOY.md §6) through OpenCode's `tool.execute.*` hooks.
  *
  *   foundry_orchestrate  after   pinned dispatch / dispatch_multi / human_appraise get the verified
- *                                bundle's context; a pin that does not verify blocks (or warns)
+ *                                bundle's context; a pin that does not verify blocks (or warns);
+ *                                what Foundry finalised inside (stage entries, quench, appraisal,
+ *                                done / blocked / violation) is recorded from the WORK files
+ *                                (evidence/live.ts), the same records `import` would write
  *   foundry_stage_begin  after   `stage_begun` event
  *   foundry_stage_end    before  capture `.foundry/active-stage.json` (token hash, start time)
  *                        after   one run record per stage run in `.alloy/runs/` + `stage_ended` event
@@ -17,6 +20,7 @@ import type { Logger } from "../log.js"
 import { contextFor } from "../../service/context.js"
 import { createOrchestrateHandler } from "./orchestrate.js"
 import { createStageRunTracker } from "./stage-end.js"
+import { createLiveRecorder } from "../../evidence/live.js"
 import { foundryVersionWarning } from "../../foundry/compat.js"
 
 type BeforeHook = NonNullable<Hooks["tool.execute.before"]>
@@ -28,6 +32,7 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
   const ctx = contextFor(typeof directory === "string" && directory ? directory : process.cwd())
   const orchestrate = createOrchestrateHandler(ctx, options, log)
   const runs = createStageRunTracker(ctx, options, log)
+  const live = createLiveRecorder(ctx, { exportUnpinned: options.exportUnpinned }, log)
   let versionChecked = false
 
   /** Run a handler; on any error leave the output as it was before the handler touched it. */
@@ -60,9 +65,15 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
       })
     }
     switch (tool) {
-      case "foundry_orchestrate":
+      case "foundry_orchestrate": {
+        const original = output.output
         guarded("foundry_orchestrate", output, () => orchestrate(output))
+        // recording reads Foundry's own result and the WORK files; it never changes what Foundry returns
+        const rewritten = output.output
+        guarded("foundry_orchestrate (record)", undefined, () => live.afterOrchestrate(original, rewritten))
+        if (output.output !== rewritten) output.output = rewritten
         break
+      }
       case "foundry_stage_end": {
         // the export must never change stage_end's own result: restore it whatever happens
         const original = output.output
