@@ -12,7 +12,9 @@ import { AlloyContext } from "../../src/service/context.js"
 import { readRecords } from "../../src/store/outbox.js"
 import { sha256Hex } from "../../src/core/digest.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { compact, drive } from "../fixtures/hooks/harness.js"
+import { compact, drive, forgeDispatch } from "../fixtures/hooks/harness.js"
+import { loadEvidence } from "../../src/evidence/model.js"
+import { readEvents } from "../../src/store/outbox.js"
 
 const C = "draft-release-note"
 const S = (b: string) => `${b}:${C}`
@@ -38,7 +40,7 @@ const STAGES = [
 ]
 
 /** Run the cycle the way Foundry does, with the plugin's hooks live: stage_begin/stage_end for stages Foundry opens, then finalise (history + commit). */
-async function runCycleWithHooks(p: PinnedProject): Promise<number> {
+async function runCycleWithHooks(p: PinnedProject, opts: { orchestrate?: boolean } = {}): Promise<number> {
   git(p.dir, ["checkout", "-q", "-b", BRANCH])
   writeFileSync(path.join(p.dir, "WORK.md"), `---\nflow: release-notes\ncycle: ${C}\nstages:\n  - forge:${C}\n  - quench:${C}\n  - appraise:${C}\n---\n# Goal\n\nRewrite the note.\n`)
   git(p.dir, ["add", "-A"])
@@ -71,6 +73,11 @@ async function runCycleWithHooks(p: PinnedProject): Promise<number> {
     writeFileSync(path.join(p.dir, "WORK.feedback.yaml"), stringify({ items: [] }))
     git(p.dir, ["add", "-A"])
     git(p.dir, ["commit", "-q", "-m", `[${C}] ${s.stage}: ${s.comment}`], s.at)
+    // ... and returns the next action (the last one: done)
+    if (opts.orchestrate) {
+      const last = i === STAGES.length - 1
+      await d.after("foundry_orchestrate", compact(last ? { action: "done", cycle: C, artefact_file: NOTE, next_cycles: [], reason: "all stages passed" } : forgeDispatch()))
+    }
   }
   return hooked
 }
@@ -126,5 +133,32 @@ describe("one record per stage run, live and imported", () => {
     expect(theirs.length).toBe(STAGES.length + 1)
     for (const x of theirs) if (mine.has(x.idempotency_key)) expect(x.run_id).toBe(mine.get(x.idempotency_key))
     expect(new Set(theirs.map((x) => x.idempotency_key))).toEqual(new Set(readRecords(p.dir).records.filter((x) => x.origin?.ref !== ".").map((x) => x.idempotency_key)))
+  })
+})
+
+describe("live equals imported", () => {
+  let p: PinnedProject
+  beforeAll(async () => {
+    p = await makePinnedProject()
+    for (const f of ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"]) rmSync(path.join(p.dir, f))
+    writeFileSync(path.join(p.dir, ".gitignore"), ".foundry/\n")
+    git(p.dir, ["init", "-q"])
+    git(p.dir, ["add", "-A"])
+    git(p.dir, ["commit", "-q", "-m", "base"], "2026-06-01T08:00:00Z")
+    await runCycleWithHooks(p, { orchestrate: true })
+  }, 120_000)
+  afterAll(() => p?.cleanup())
+
+  test("what Foundry did inside foundry_orchestrate (quench, appraise, done) is recorded live; the verdicts equal those after import, which adds nothing", () => {
+    const live = readRecords(p.dir).records
+    // before: only the stages with stage_end (forge, forge, human-appraise) were recorded live
+    expect(live.map((r) => r.stage).sort()).toEqual([...STAGES.map((s) => s.stage), "observe"].sort())
+    expect(readEvents(p.dir).events.filter((e) => e.kind === "cycle_done")).toEqual([expect.objectContaining({ cycle: C, reason: "all stages passed", pin: { brief_id: p.briefId, digest: p.digest } })])
+    const verdictsLive = loadEvidence(p.ctx).intents.map((i) => [i.id, i.criteria.map((c) => [c.ref, c.verdict, c.reason])])
+    const r = importBranch(p.ctx, BRANCH)
+    expect(r.created).toBe(0)
+    expect(readRecords(p.dir).records).toHaveLength(live.length)
+    const verdictsImported = loadEvidence(p.ctx).intents.map((i) => [i.id, i.criteria.map((c) => [c.ref, c.verdict, c.reason])])
+    expect(verdictsImported).toEqual(verdictsLive)
   })
 })
