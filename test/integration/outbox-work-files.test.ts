@@ -141,3 +141,36 @@ describe("a record that is written can always be read", () => {
     expect(() => writeRecord(p.dir, { ...big, idempotency_key: "e".repeat(64) })).toThrowError(/over the 4194304-byte limit; it was not written/)
   })
 })
+
+describe("YAML aliases never amplify a record", () => {
+  /** A small feedback file whose 3,000 items all alias one 2,000-character text (and reason). */
+  function aliasBomb(): string {
+    const lines = [`x: &s "${"z".repeat(2000)}"`, "items:"]
+    for (let i = 0; i < 3000; i++) lines.push(`  - {id: I${i}, file: n.md, tag: human, text: *s, history: [{state: open, reason: *s}]}`)
+    return `${lines.join("\n")}\n`
+  }
+
+  it("refused by the one parser: the hook records the stage without the feedback and says why; import reports the file", async () => {
+    const p = await pinned()
+    const text = aliasBomb()
+    expect(text.length).toBeLessThan(300_000)
+    writeFileSync(path.join(p.dir, "WORK.feedback.yaml"), text)
+    const logs = await hookStageEnd(p.dir)
+    expect(logs.join("\n")).toMatch(/feedback summary left out: WORK\.feedback\.yaml uses YAML aliases that would expand to more than \d+ characters/)
+    const [r] = readRecords(p.dir).records
+    expect(r!.feedback).toBeUndefined()
+    // before: 3,000 items x 2 x 2,000 characters were expanded into the record (12 MB, which no reader then read)
+    expect(JSON.stringify(r).length).toBeLessThan(20_000)
+    const imported = importAllWorktree(p)
+    expect(imported).toMatch(/uses YAML aliases/)
+  })
+})
+
+function importAllWorktree(p: PinnedProject): string {
+  try {
+    importWorktree(p.ctx)
+    return "imported"
+  } catch (e) {
+    return (e as Error).message
+  }
+}
