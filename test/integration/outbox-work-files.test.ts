@@ -1,8 +1,10 @@
 // One owner of the run outbox and one home of Foundry's WORK files: the live hook and `import` read the
 // same WORK files into the same summary, items and session id, and a record either of them writes is
 // always read back by every reader (report, status, runs list, export) — or the caller is told why not.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import os from "node:os"
 import path from "node:path"
+import { runIdFor } from "../../src/core/run-record.js"
 import { afterEach, describe, expect, it } from "vitest"
 import { importWorktree } from "../../src/evidence/import.js"
 import { loadEvidence } from "../../src/evidence/model.js"
@@ -174,3 +176,26 @@ function importAllWorktree(p: PinnedProject): string {
     return (e as Error).message
   }
 }
+
+describe("every reader reads every record", () => {
+  it("50,001 records (one more than the old cap, past which readers kept the first 50,000 by file name): all are read", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "alloy-outbox-"))
+    try {
+      const dir = runPaths(root).records
+      mkdirSync(dir, { recursive: true })
+      const n = 50_001
+      const digest = `sha256:${"a".repeat(64)}`
+      for (let i = 0; i < n; i++) {
+        const key = i.toString(16).padStart(64, "0")
+        const r = { $type: "alloy.run/v1", run_id: runIdFor(key, i), idempotency_key: key, pin: { brief_id: "b", digest }, cycle: "c", stage: "forge:c", ended_at: "2026-06-01T00:00:00.000Z", alloy_version: "t", source: "import", outcome: "ok" }
+        writeFileSync(path.join(dir, `${key}.json`), JSON.stringify(r))
+      }
+      // `status`, `report`, `runs list` and `export` all read through this one reader (evidence/model.ts, cli)
+      const read = readRecords(root)
+      expect(read.problems).toEqual([])
+      expect(read.records).toHaveLength(n)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  }, 600_000)
+})
