@@ -1,6 +1,6 @@
 /**
  * Cold import time of the plugin (dist/index.js), as OpenCode pays it at start-up, and of the
- * library (dist/core/index.js), as every CLI run pays it.
+ * library (dist/library.js), as every CLI run pays it.
  *
  * Each sample is a fresh `node` process that times `await import(<module>)` with
  * process.hrtime.bigint() around it and prints the nanoseconds. Floor: the same process
@@ -70,7 +70,7 @@ export async function run({ quick = false } = {}) {
     const empty = median(samples.empty)
     return [
       row("plugin cold import (dist/index.js)", samples.plugin, "≤ 150 ms"),
-      row("library cold import (dist/core/index.js)", samples.core, "info"),
+      row("library cold import (dist/library.js)", samples.core, "info"),
       {
         name: "node process + plugin import, wall",
         median_us: wall,

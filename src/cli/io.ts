@@ -1,5 +1,5 @@
 /** CLI plumbing: output streams, JSON mode, and turning errors into exit codes (never a stack trace). */
-import { AlloyError, toAlloyError } from "../core/errors.js"
+import { AlloyError, toAlloyError, type ErrorCode } from "../core/errors.js"
 
 export const EXIT_OK = 0
 /** a pin (or the content a command checks) failed */
@@ -12,20 +12,43 @@ export interface Io {
   err(s: string): void
   readonly cwd: string
   readonly json: boolean
+  /** colours on stdout: only on a terminal, never with NO_COLOR */
   readonly color: boolean
+}
+
+/** Colours only when asked for, only on a terminal, and never when NO_COLOR is set (any value). */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && env["NO_COLOR"] === undefined && env["TERM"] !== "dumb"
+}
+
+const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
+
+/** Wrap text in one ANSI colour when the output takes colours; the text unchanged otherwise. */
+export function paint(io: Pick<Io, "color">, colour: keyof typeof SGR, text: string): string {
+  return io.color ? `\u001b[${SGR[colour]}m${text}\u001b[0m` : text
 }
 
 const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "cycle_not_found"])
 
+/** Errors that keep their own code (`brief_not_found`, `intent_not_found`) but are usage errors here: the user named something that is not there. */
+const NAMED_WRONG = new WeakSet<AlloyError>()
+
 export function exitCodeFor(err: AlloyError): number {
-  return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAIL
+  return USAGE_CODES.has(err.code) || NAMED_WRONG.has(err) ? EXIT_USAGE : EXIT_FAIL
+}
+
+/** A usage error (exit 2) with a specific code, for a name on the command line that does not exist. */
+export function unknownNameError(code: ErrorCode, message: string, fix: string): AlloyError {
+  const err = new AlloyError(code, message, { fix })
+  NAMED_WRONG.add(err)
+  return err
 }
 
 export function reportError(io: Io, e: unknown, command: string): number {
-  const err = e instanceof AlloyError ? e : toAlloyError(e)
+  const err = toAlloyError(e)
   if (io.json) io.out(JSON.stringify({ ok: false, command, ...err.toJSON() }, null, 2))
   else {
-    io.err(`opencode-alloy${command ? ` ${command}` : ""}: ${err.message}`)
+    io.err(`opencode-alloy${command ? ` ${command}` : ""}: ${err.describe()}`)
     if (err.fix) io.err(`  fix: ${err.fix}`)
   }
   return exitCodeFor(err)

@@ -1,85 +1,62 @@
 #!/usr/bin/env node
 /**
  * `opencode-alloy` — the CLI for flow authors and CI. A thin layer over the service functions:
- * parse arguments, call one function, print text or JSON, exit 0 / 1 / 2.
+ * find the command, parse its own options (./args.ts), call one function, print text or JSON,
+ * exit 0 / 1 / 2.
  */
-import { parseArgs } from "node:util"
 import { realpathSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { EXIT_USAGE, reportError, usageError, type Io } from "./io.js"
-import { commands, HELP } from "./commands/index.js"
+import { EXIT_USAGE, reportError, wantsColor, type Io } from "./io.js"
+import { commandHelp, commandLabel, programHelp, resolveArgs } from "./args.js"
+import { commands, GROUPS } from "./commands/index.js"
 
-export async function main(argv: string[], io0: { out(s: string): void; err(s: string): void; cwd: string }): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean", default: false },
-        strict: { type: "boolean", default: false },
-        cwd: { type: "string", short: "C" },
-        flow: { type: "string" },
-        digest: { type: "string" },
-        stage: { type: "string" },
-        intent: { type: "string", multiple: true },
-        cycle: { type: "string", multiple: true },
-        title: { type: "string" },
-        goal: { type: "string" },
-        status: { type: "string" },
-        from: { type: "string" },
-        keep: { type: "boolean", default: false },
-        "dry-run": { type: "boolean", default: false },
-        follow: { type: "boolean", short: "f", default: false },
-        html: { type: "string" },
-        snapshot: { type: "string", multiple: true },
-        branch: { type: "string", multiple: true },
-        outbox: { type: "string", multiple: true },
-        by: { type: "string" },
-        note: { type: "string" },
-        out: { type: "string" },
-        format: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "v", default: false },
-      },
-    })
-  } catch (e) {
-    const message = `${(e as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300)}`
-    const label = commandLabel(argv.find((a) => !a.startsWith("-")))
-    if (argv.includes("--json")) io0.out(JSON.stringify({ ok: false, code: "usage", error: `opencode-alloy ${label}: ${message}`, fix: "run `opencode-alloy --help` for usage" }))
-    else io0.err(`opencode-alloy ${label}: ${message}\n  fix: run \`opencode-alloy --help\` for usage`)
-    return EXIT_USAGE
-  }
-  const { values, positionals } = parsed
-  const io: Io = { ...io0, cwd: values.cwd ?? io0.cwd, json: values.json ?? false, color: false }
-  if (values.version) {
-    const { ALLOY_VERSION } = await import("../version.js")
-    io.out(ALLOY_VERSION)
-    return 0
-  }
-  const [name, ...rest] = positionals
-  if (!name || values.help) {
-    io.out(HELP)
-    return name || values.help ? 0 : EXIT_USAGE
-  }
-  const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined
-  if (!command) {
-    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}...` : name)
-    return reportError(io, usageError(`unknown command ${shown}`, "run `opencode-alloy --help` for the list of commands"), commandLabel(name))
-  }
-  try {
-    return await command(io, rest, values)
-  } catch (e) {
-    // the label names the command (and a sub-command word), never an echo of user input
-    const sub = rest[0] !== undefined && /^[a-z]{1,16}$/.test(rest[0]) ? ` ${rest[0]}` : ""
-    return reportError(io, e, `${name}${sub}`)
-  }
+interface MainIo {
+  out(s: string): void
+  err(s: string): void
+  cwd: string
+  /** colours on stdout; the entry point decides (a terminal, no NO_COLOR); in-process callers get none */
+  color?: boolean
 }
 
-/** How messages name the command: the word itself when it looks like one, never an echo of arbitrary input. */
-function commandLabel(word: string | undefined): string {
-  return word !== undefined && /^[a-z][a-z-]{0,23}$/.test(word) ? word : "usage"
+export async function main(argv: string[], io0: MainIo): Promise<number> {
+  const jsonWanted = argv.includes("--json")
+  let resolved
+  try {
+    resolved = resolveArgs(commands, argv)
+  } catch (e) {
+    const label = commandLabel(argv.filter((a) => /^[a-z][a-z-]{0,23}$/.test(a)).slice(0, 1))
+    return reportError({ ...io0, json: jsonWanted, color: false }, e, label)
+  }
+  const { path, spec, positionals, values } = resolved
+  const io: Io = { out: io0.out, err: io0.err, cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd, json: values["json"] === true, color: io0.color === true && values["json"] !== true }
+  if (!spec) {
+    if (values["version"]) {
+      const { ALLOY_VERSION } = await import("../version.js")
+      io.out(ALLOY_VERSION)
+      return 0
+    }
+    if (values["help"]) {
+      io.out(programHelp(GROUPS).trimEnd())
+      return 0
+    }
+    io.out(programHelp(GROUPS).trimEnd())
+    return EXIT_USAGE
+  }
+  if (values["help"]) {
+    io.out(commandHelp(path, spec).trimEnd())
+    return 0
+  }
+  if (!spec.run) {
+    // a group named without its sub-command: its help, as a usage error
+    io.err(commandHelp(path, spec).trimEnd())
+    return EXIT_USAGE
+  }
+  try {
+    return await spec.run(io, positionals, values, main)
+  } catch (e) {
+    // the label names the command words, never an echo of user input
+    return reportError(io, e, path.join(" "))
+  }
 }
 
 function isEntry(): boolean {
@@ -102,6 +79,7 @@ if (isEntry()) {
     out: (s) => process.stdout.write(s + "\n"),
     err: (s) => process.stderr.write(s + "\n"),
     cwd: process.cwd(),
+    color: wantsColor(process.stdout),
   })
   process.exitCode = code
 }

@@ -40,7 +40,7 @@ export function normalizeJson(value: unknown, path = "$"): Json {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (v === undefined) continue
       const nk = normalizeText(k)
-      if (Object.prototype.hasOwnProperty.call(out, nk)) {
+      if (Object.hasOwn(out, nk)) {
         throw new AlloyError("malformed", `${path}: two keys normalise to ${JSON.stringify(nk)}`)
       }
       out[nk] = normalizeJson(v, `${path}.${nk}`)

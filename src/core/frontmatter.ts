@@ -144,7 +144,7 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
       if (item && isScalar(item.value) && item.value.range) {
         const [s, e] = item.value.range
         edits.push({ start: s, end: e, text: scalarText(v, (item.value as Scalar).type) })
-      } else if (item && item.value && (item.value as { range?: [number, number, number] }).range) {
+      } else if (item?.value && (item.value as { range?: [number, number, number] }).range) {
         const [s, e] = (item.value as { range: [number, number, number] }).range
         edits.push({ start: s, end: e, text: JSON.stringify(v) })
       } else {

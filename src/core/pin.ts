@@ -39,32 +39,35 @@ export function readPinBlock(
   file: string,
   owner?: { kind: "cycle" | "flow"; id: string },
 ): Pin | undefined {
-  if (!Object.prototype.hasOwnProperty.call(frontmatter, PIN_KEY)) return undefined
+  if (!Object.hasOwn(frontmatter, PIN_KEY)) return undefined
   const block = frontmatter[PIN_KEY]
   const target = owner ? `${owner.kind === "flow" ? "--flow " : ""}${owner.id}` : "<cycle>"
   const pinCmd = (brief: string) => `opencode-alloy pin ${target} ${brief}`
   const fix = `run \`${pinCmd("<brief-id>")}\` to write a correct block`
+  const where = { file, source_file: file, ...(owner ? { [owner.kind]: owner.id } : {}) }
   if (block === null || typeof block !== "object" || Array.isArray(block)) {
-    throw new AlloyError("malformed", `${file}: key \`alloy\` must be a mapping with \`brief_id\` and \`digest\`, found ${describe(block)}`, { file, fix })
+    throw new AlloyError("malformed", `key \`alloy\` must be a mapping with \`brief_id\` and \`digest\`, found ${describe(block)}`, { ...where, field: "alloy", fix })
   }
   const b = block as Record<string, unknown>
   const briefId = b["brief_id"]
   const digest = b["digest"]
   if (briefId === undefined || briefId === null) {
-    throw new AlloyError("malformed", `${file}: key \`alloy.brief_id\` is missing`, { file, fix })
+    throw new AlloyError("malformed", `key \`alloy.brief_id\` is missing`, { ...where, field: "alloy.brief_id", fix })
   }
   if (typeof briefId !== "string" || briefId.length > SLUG_MAX || !SLUG_RE.test(briefId)) {
-    throw new AlloyError("invalid_id", `${file}: key \`alloy.brief_id\` is ${describe(briefId)}, which is not a brief id (a kebab-case slug, never a path)`, {
-      file,
+    throw new AlloyError("invalid_id", `key \`alloy.brief_id\` is ${describe(briefId)}, which is not a brief id (a kebab-case slug, never a path)`, {
+      ...where,
+      field: "alloy.brief_id",
       fix: `set \`alloy.brief_id\` to the id of a brief in .alloy/briefs/, or run \`${pinCmd("<brief-id>")}\``,
     })
   }
   if (digest === undefined || digest === null) {
-    throw new AlloyError("malformed", `${file}: key \`alloy.digest\` is missing`, { file, fix: `run \`${pinCmd(briefId)}\`` })
+    throw new AlloyError("malformed", `key \`alloy.digest\` is missing`, { ...where, field: "alloy.digest", fix: `run \`${pinCmd(briefId)}\`` })
   }
   if (typeof digest !== "string" || !DIGEST_RE.test(digest)) {
-    throw new AlloyError("invalid_digest", `${file}: key \`alloy.digest\` is ${describe(digest)}, not "sha256:" + 64 lowercase hex characters`, {
-      file,
+    throw new AlloyError("invalid_digest", `key \`alloy.digest\` is ${describe(digest)}, not "sha256:" + 64 lowercase hex characters`, {
+      ...where,
+      field: "alloy.digest",
       fix: `run \`${pinCmd(briefId)}\` to write the current digest`,
     })
   }

@@ -35,7 +35,7 @@ function criteriaLines(intent: BundleIntent): string {
 }
 
 function section(title: string, content: string | undefined): string {
-  return content && content.trim() ? `**${title}**\n\n${content.trim()}` : ""
+  return content?.trim() ? `**${title}**\n\n${content.trim()}` : ""
 }
 
 /** Markdown blocks separated by one blank line; empty blocks are left out. */
@@ -104,7 +104,7 @@ export function renderForgePack(intents: readonly BundleIntent[], notes: string 
       ),
     )
   }
-  if (briefNotes && briefNotes.trim()) parts.push(`**About this brief**\n\n${briefNotes.trim()}`)
+  if (briefNotes?.trim()) parts.push(`**About this brief**\n\n${briefNotes.trim()}`)
   if (notes) parts.push(`**Notes for this stage**\n\n${notes.trim()}`)
   return parts.join("\n\n")
 }

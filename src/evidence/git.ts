@@ -1,6 +1,7 @@
 /**
- * Read-only git access for imports: every call has a timeout and an output limit, never prompts, and
- * never changes the repository (show, log, for-each-ref, cat-file, rev-parse, worktree list).
+ * Git access for evidence: every call has a timeout and an output limit and never prompts. Reads
+ * (show, log, for-each-ref, cat-file, rev-parse, worktree list) never change the repository; the one
+ * write is `commitPaths`, which commits exactly the files Alloy just wrote.
  */
 import { execFileSync } from "node:child_process"
 import { realpathSync } from "node:fs"
@@ -94,10 +95,6 @@ export function catFiles(cwd: string, specs: readonly string[]): Map<string, Buf
   return out
 }
 
-export function showFile(cwd: string, commit: string, file: string): string | undefined {
-  return catFiles(cwd, [`${commit}:${file}`]).get(`${commit}:${file}`)?.toString("utf8")
-}
-
 export interface CommitInfo {
   readonly sha: string
   readonly time: number
@@ -134,4 +131,11 @@ export function listWorktrees(cwd: string): string[] {
     .split("\n")
     .filter((l) => l.startsWith("worktree "))
     .map((l) => l.slice("worktree ".length).trim())
+}
+
+/** Commit exactly these paths (and nothing else that is staged); returns the new commit, or undefined when git refused. */
+export function commitPaths(cwd: string, paths: readonly string[], message: string): string | undefined {
+  if (tryGit(cwd, ["add", "--", ...paths]) === undefined) return undefined
+  if (tryGit(cwd, ["commit", "-q", "--no-verify", "-m", message, "--only", "--", ...paths]) === undefined) return undefined
+  return gitText(cwd, ["rev-parse", "HEAD"])?.trim()
 }

@@ -7,7 +7,7 @@
 
 const cache = new Map<string, RegExp>()
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c
 }
 
@@ -45,7 +45,7 @@ export function globToRegExp(glob: string): RegExp {
       depth--
       re += ")"
     } else if (c === "," && depth > 0) re += "|"
-    else re += escape(c)
+    else re += escapeChar(c)
   }
   while (depth-- > 0) re += ")"
   const rx = new RegExp(`^${re}$`)

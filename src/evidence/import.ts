@@ -104,7 +104,7 @@ function pinFromDefinition(text: string | undefined, file: string, owner: { kind
     const { data } = parseMarkdown(text, file)
     return readPinBlock(data, file, owner)
   } catch (e) {
-    warn(`${file}: ${toAlloyError(e).message}; its runs are imported without a pin`)
+    warn(`${file}: ${toAlloyError(e).describe()}; its runs are imported without a pin`)
     return undefined
   }
 }
@@ -116,7 +116,7 @@ function worktreePin(ctx: AlloyContext, cycle: string, warn: (s: string) => void
     return p ? { pin: { brief_id: p.brief_id, digest: p.digest }, source: "worktree" } : undefined
   } catch (e) {
     const err = toAlloyError(e)
-    if (err.code !== "cycle_not_found") warn(`cycle ${cycle}: ${err.message}; its runs are imported without a pin`)
+    if (err.code !== "cycle_not_found") warn(`${err.withContext({ cycle }).describe()}; its runs are imported without a pin`)
     return undefined
   }
 }
@@ -253,7 +253,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       const s = sessionOf({ history: h, feedback: [] })
       if (s) newestBySession.set(s, c)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
     }
   }
   const commits = logCommits(ctx.root, tip, 5000)
@@ -275,7 +275,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     try {
       work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`, note)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
       continue
     }
     const attestText = isTip ? blobs.get(`${tip}:ATTEST.md`)?.toString("utf8") : undefined
@@ -284,7 +284,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       try {
         attestation = parseAttest(attestText, `${branch}:ATTEST.md`)
       } catch (e) {
-        note(toAlloyError(e).message)
+        note(toAlloyError(e).describe())
       }
     }
     const shaOf = (p: string) => {
@@ -330,7 +330,7 @@ export function importWorktree(ctx: AlloyContext, opts: WorktreeOptions = {}): S
     try {
       attestation = parseAttest(attestText)
     } catch (e) {
-      note(toAlloyError(e).message)
+      note(toAlloyError(e).describe())
     }
   }
   const git = isGitRepo(ctx.root)
@@ -445,7 +445,7 @@ export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[]):
         created: 0,
         existing: 0,
         warnings: [],
-        error: { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) },
+        error: { code: err.code, message: err.describe(), ...(err.fix ? { fix: err.fix } : {}) },
       })
     }
   }

@@ -168,7 +168,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
       }
       bundles.set(digest, verifyObjectBytes(bytes, { brief_id: briefId, digest }, ctx.store.rel(ctx.store.objectFile(digest))))
     } catch (e) {
-      problems.push(`brief ${briefId} @ ${digest}: ${toAlloyError(e).message}`)
+      problems.push(`brief ${briefId} @ ${digest}: ${toAlloyError(e).describe()}`)
     }
   }
   const current = new Map<string, string>()
@@ -179,7 +179,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
       current.set(id, d)
       load(id, d)
     } catch (e) {
-      problems.push(toAlloyError(e).message)
+      problems.push(toAlloyError(e).describe())
     }
   }
   for (const r of records) if (r.pin) load(r.pin.brief_id, r.pin.digest)
@@ -188,7 +188,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
     try {
       authored.push(ctx.store.readIntent(id).value)
     } catch (e) {
-      problems.push(toAlloyError(e).message)
+      problems.push(toAlloyError(e).describe())
     }
   }
   return buildEvidenceModel({
@@ -244,6 +244,6 @@ export function satisfactionSummary(ctx: AlloyContext): SatisfactionSummary {
     return summaryOf(loadEvidence(ctx))
   } catch (e) {
     const err = toAlloyError(e)
-    return { lines: [`Satisfaction: unavailable (${err.message})`], json: { counts: emptyCounts(), intent_counts: emptyCounts(), intents: [], records: 0, problems: [err.message] } }
+    return { lines: [`Satisfaction: unavailable (${err.describe()})`], json: { counts: emptyCounts(), intent_counts: emptyCounts(), intents: [], records: 0, problems: [err.describe()] } }
   }
 }

@@ -13,6 +13,7 @@ import { sessionOfRecord } from "./observations.js"
 import { cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
+import { pushTo } from "../core/maps.js"
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
 export function esc(s: unknown): string {
@@ -97,7 +98,7 @@ function timeline(model: EvidenceModel): string {
   const groups = new Map<string, RunRecord[]>()
   for (const r of model.records) {
     const k = r.pin?.brief_id ?? ""
-    groups.set(k, [...(groups.get(k) ?? []), r])
+    pushTo(groups, k, r)
   }
   const order = [...model.briefs.map((b) => b.id), ...(groups.has("") ? [""] : [])].filter((id, i, a) => a.indexOf(id) === i)
   const parts: string[] = []
@@ -105,7 +106,7 @@ function timeline(model: EvidenceModel): string {
     const brief = model.briefs.find((b) => b.id === briefId)
     const records = groups.get(briefId) ?? []
     const sessions = new Map<string, RunRecord[]>()
-    for (const r of records) sessions.set(sessionOfRecord(r), [...(sessions.get(sessionOfRecord(r)) ?? []), r])
+    for (const r of records) pushTo(sessions, sessionOfRecord(r), r)
     const sorted = [...sessions.entries()].sort((a, b) => cmpTime(b[1][b[1].length - 1]!.ended_at, a[1][a[1].length - 1]!.ended_at))
     const rows = sorted
       .map(([session, rs]) => {

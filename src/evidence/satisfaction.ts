@@ -24,6 +24,7 @@
 import type { GateKind } from "../core/bundle.js"
 import type { Observation } from "./observations.js"
 import { cmpTime } from "../core/run-record.js"
+import { pushTo } from "../core/maps.js"
 
 export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale", "contested"] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -100,7 +101,7 @@ function latestBy<T>(list: readonly T[], at: (t: T) => string): T | undefined {
 
 function groupBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>()
-  for (const x of list) m.set(key(x), [...(m.get(key(x)) ?? []), x])
+  for (const x of list) pushTo(m, key(x), x)
   return m
 }
 

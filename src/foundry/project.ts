@@ -8,8 +8,7 @@ import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import { assertSlug, isSlug } from "../core/ids.js"
 import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
-import { readRegularFile, type BoundedRead } from "../store/read-file.js"
-import { describeIoError } from "../store/atomic.js"
+import { readFileBounded } from "../store/read-file.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 
 export interface Definition {
@@ -82,22 +81,8 @@ export class FoundryProject {
   }
 
   readText(rel: string): string | undefined {
-    let r: BoundedRead
-    try {
-      r = readRegularFile(this.abs(rel), MAX_SOURCE_BYTES, { followSymlink: true })
-    } catch (e) {
-      throw new AlloyError("io_error", `could not read ${rel}: ${describeIoError(e)}`, { file: rel })
-    }
-    switch (r.kind) {
-      case "ok":
-        return decodeText(r.bytes, rel)
-      case "absent":
-        return undefined
-      case "too_large":
-        throw new AlloyError("malformed", `${rel}: ${r.size} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file`, { file: rel })
-      default:
-        throw new AlloyError("io_error", `could not read ${rel}: it is not a regular file`, { file: rel })
-    }
+    const bytes = readFileBounded(this.abs(rel), MAX_SOURCE_BYTES, rel, { followSymlink: true, what: "a definition file" })
+    return bytes === undefined ? undefined : decodeText(bytes, rel)
   }
 
   private readDefinition(rel: string, id: string, kind: "cycle" | "flow"): Definition {

@@ -24,7 +24,7 @@ export const LastStageSchema = z.object({
   baseSha: z.string().optional(),
   summary: z.string().optional(),
 })
-export type LastStage = z.infer<typeof LastStageSchema>
+
 
 const MAX_STATE_BYTES = 64 * 1024
 

@@ -16,8 +16,9 @@ import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import type { FeedbackItemSummary, FeedbackSummary } from "../core/run-record.js"
-import { readRegularFile } from "../store/read-file.js"
+import { readFileBounded } from "../store/read-file.js"
 import { parseWorkYaml } from "./work-yaml.js"
+import { pushTo } from "../core/maps.js"
 
 /** Largest WORK file (or ATTEST.md, README.md) read, by the hooks and by import alike. */
 export const MAX_WORK_BYTES = 16 * 1024 * 1024
@@ -49,7 +50,6 @@ export const FeedbackTransitionSchema = z.looseObject({
   timestamp: z.string().optional(),
   reason: z.string().optional(),
 })
-export type FeedbackTransition = z.infer<typeof FeedbackTransitionSchema>
 
 export const FeedbackItemSchema = z.looseObject({
   id: z.string(),
@@ -130,11 +130,6 @@ export function parseWorkMd(text: string, file = "WORK.md"): WorkFiles["work"] {
   }
 }
 
-/** Current state of an item = its newest transition. */
-export function currentState(item: FeedbackItem): FeedbackTransition {
-  return item.history[0]!
-}
-
 /**
  * The item as it stood at `at` (ISO time): its transitions up to and including that moment, newest
  * first; undefined when the item did not exist yet. Transitions without a timestamp always count.
@@ -193,24 +188,9 @@ export function feedbackSummary(items: readonly FeedbackItem[]): FeedbackSummary
 
 // ---- reading the WORK files of a folder ----------------------------------------------------------
 
-/** A file of a folder, bounded; undefined when absent. Symlinks are followed only with `followSymlink`. */
+/** A file of a folder (symlinks followed: a work tree or snapshot is the user's own), bounded; undefined when absent. */
 export function readWorkText(file: string, shown: string, limit = MAX_WORK_BYTES): string | undefined {
-  let r
-  try {
-    r = readRegularFile(file, limit, { followSymlink: true })
-  } catch (e) {
-    throw new AlloyError("io_error", `could not read ${shown}: ${(e as NodeJS.ErrnoException).code ?? "error"}`, { file: shown })
-  }
-  switch (r.kind) {
-    case "ok":
-      return r.bytes.toString("utf8")
-    case "absent":
-      return undefined
-    case "too_large":
-      throw new AlloyError("malformed", `${shown} is ${r.size} bytes, over the ${limit}-byte limit for Foundry's files`, { file: shown })
-    default:
-      throw new AlloyError("malformed", `${shown} is not a regular file`, { file: shown })
-  }
+  return readFileBounded(file, limit, shown, { followSymlink: true, what: "Foundry's files" })?.toString("utf8")
 }
 
 export interface WorkTexts {
@@ -473,7 +453,7 @@ export function pinsFromTrace(trace: readonly TraceRecord[]): Map<string, Array<
     }
     const fm = res && typeof res === "object" ? (res as Record<string, unknown>)["frontmatter"] : undefined
     if (typeof cycle !== "string" || !fm || typeof fm !== "object") continue
-    out.set(cycle, [...(out.get(cycle) ?? []), { ts: r.ts, block: fm as Record<string, unknown> }])
+    pushTo(out, cycle, { ts: r.ts, block: fm as Record<string, unknown> })
   }
   return out
 }
@@ -496,7 +476,7 @@ export function stageBeginsFromTrace(trace: readonly TraceRecord[]): Map<string,
     const active = res && typeof res === "object" ? (res as { active?: { baseSha?: unknown } }).active : undefined
     const baseSha = typeof active?.baseSha === "string" && /^[0-9a-f]{7,64}$/.test(active.baseSha) ? active.baseSha : undefined
     const k = `${cycle} ${stage}`
-    out.set(k, [...(out.get(k) ?? []), { at: r.ts, ...(baseSha ? { baseSha } : {}) }])
+    pushTo(out, k, { at: r.ts, ...(baseSha ? { baseSha } : {}) })
   }
   return out
 }

@@ -8,6 +8,7 @@ import { resolveOptions } from "./options.js"
 import { createLogger } from "./log.js"
 import { resolveTools } from "./tools/resolve-tools.js"
 import { authoringTools } from "./tools/authoring-tools.js"
+import { insightsTools } from "./tools/insights-tools.js"
 import { createHooks } from "./hooks/index.js"
 
 /** `<package>/skills`, next to `dist/`. */
@@ -28,7 +29,7 @@ export const AlloyPlugin: Plugin = async (input, rawOptions) => {
         log("warn", `could not register Alloy skills: ${(e as Error).message}`)
       }
     },
-    tool: { ...resolveTools(), ...authoringTools() },
+    tool: { ...resolveTools(), ...authoringTools(), ...insightsTools() },
     ...(options.hooks ? createHooks(input.directory, options, log) : {}),
   }
 }

@@ -2,15 +2,15 @@
  * Tool results in Foundry's style: JSON text, `{"ok":true,...}` on success and
  * `{"ok":false,"code":"...","error":"...","fix":"..."}` on failure. Never a stack trace.
  */
-import { AlloyError, toAlloyError } from "../core/errors.js"
+import { errorView } from "../core/errors.js"
 
 export function ok(body: Record<string, unknown>): string {
   return JSON.stringify({ ok: true, ...body })
 }
 
 export function fail(tool: string, e: unknown): string {
-  const err = e instanceof AlloyError ? e : toAlloyError(e, "io_error")
-  return JSON.stringify({ ok: false, code: err.code, error: `${tool}: ${err.message}`, ...(err.fix ? { fix: err.fix } : {}), ...(err.details.length ? { details: err.details } : {}) })
+  const { code, message, ...rest } = errorView(e)
+  return JSON.stringify({ ok: false, code, error: `${tool}: ${message}`, ...rest })
 }
 
 /** Run a tool body; anything thrown becomes a JSON failure with a stable code. */

@@ -305,7 +305,7 @@ export function listIntents(ctx: AlloyContext): IntentSummary[] {
       }
     } catch (e) {
       const err = e instanceof AlloyError ? e : new AlloyError("io_error", String(e))
-      return { id, file, briefs, error: { code: err.code, message: err.message } }
+      return { id, file, briefs, error: { code: err.code, message: err.describe() } }
     }
   })
 }

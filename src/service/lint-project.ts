@@ -1,8 +1,8 @@
 /** Lint over the project: intents and brief recipes together (what `intent lint` and builds report). */
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
-import { type Intent } from "../core/intent.js"
-import { type Recipe } from "../core/recipe.js"
+import type { Intent } from "../core/intent.js"
+import type { Recipe } from "../core/recipe.js"
 import { intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 
@@ -78,7 +78,7 @@ export function lintBriefSources(ctx: AlloyContext, briefId: string): { warnings
  */
 export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; strict?: boolean } = {}): LintReport {
   ctx.store.requireInit()
-  const ids = opts.ids && opts.ids.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
+  const ids = opts.ids?.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
   const entries: LintEntry[] = []
   for (const id of ids) {
     const file = intentFilePath(id)
@@ -89,7 +89,7 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
       entries.push({ kind: "intent", id, file, warnings: [], error: errInfo(e) })
     }
   }
-  const filter = opts.ids && opts.ids.length ? new Set(ids) : undefined
+  const filter = opts.ids?.length ? new Set(ids) : undefined
   for (const r of readRecipesLoose(ctx)) {
     const file = recipeFilePath(r.id)
     if (!r.recipe) {

@@ -2,7 +2,7 @@
  * Resolving a pin: find it (explicit, or from a cycle's frontmatter), read the object, verify
  * it (fail closed) and say whether the brief has been built again since (`stale`).
  */
-import { AlloyError } from "../core/errors.js"
+import { AlloyError, toAlloyError } from "../core/errors.js"
 import { assertDigest, assertSlug } from "../core/ids.js"
 import type { Bundle } from "../core/bundle.js"
 import type { LocatedPin } from "../core/pin.js"
@@ -26,20 +26,11 @@ export interface Resolved {
   readonly unpinned: boolean
 }
 
-/** Prefix an error with where the pin came from, so every message names the cycle. */
+/** Attach where the pin came from (cycle or flow, and its file) to an error, as data. */
 export function inPinContext(e: unknown, pin: Pick<LocatedPin, "source"> | undefined): AlloyError {
-  const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
+  const err = toAlloyError(e)
   if (!pin || pin.source.kind === "explicit") return err
-  const where = `${pin.source.kind} ${pin.source.id} (${pin.source.file})`
-  if (err.message.startsWith(`${pin.source.kind} ${pin.source.id}`)) return err
-  if (err.message.startsWith(`${pin.source.file}:`)) {
-    return new AlloyError(err.code, `${pin.source.kind} ${pin.source.id}: ${err.message}`, { ...opts(err) })
-  }
-  return new AlloyError(err.code, `${where}: ${err.message}`, { ...opts(err) })
-}
-
-function opts(err: AlloyError) {
-  return { ...(err.fix ? { fix: err.fix } : {}), ...(err.file ? { file: err.file } : {}), details: err.details }
+  return err.withContext({ [pin.source.kind]: pin.source.id, ...(pin.source.file ? { source_file: pin.source.file } : {}) })
 }
 
 /** Find the pin a request names. */
@@ -52,8 +43,9 @@ export function locatePin(ctx: AlloyContext, target: ResolveTarget): { pin: Loca
     const pin = ctx.project.pinForCycleCached(cycle)
     if (!pin) {
       const file = ctx.project.cycleRel(cycle)
-      throw new AlloyError("not_pinned", `cycle ${cycle} (${file}) has no \`alloy\` block and no flow pins it`, {
-        file,
+      throw new AlloyError("not_pinned", "it has no `alloy` block and no flow pins it", {
+        cycle,
+        source_file: file,
         fix: `pin a brief into it: \`opencode-alloy pin ${cycle} <brief-id>\``,
       })
     }

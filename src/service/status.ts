@@ -82,7 +82,7 @@ function readPins(ctx: AlloyContext): { pins: PinStatus[]; unpinned: string[] } 
         brief_id: typeof raw?.["brief_id"] === "string" ? (raw["brief_id"] as string) : "",
         digest: typeof raw?.["digest"] === "string" ? (raw["digest"] as string) : "",
         state: "broken",
-        error: { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) },
+        error: { code: err.code, message: err.describe(), ...(err.fix ? { fix: err.fix } : {}) },
       })
       return
     }
@@ -101,7 +101,7 @@ function readPins(ctx: AlloyContext): { pins: PinStatus[]; unpinned: string[] } 
     } catch (e) {
       const err = e instanceof AlloyError ? e : new AlloyError("io_error", String(e))
       state = "broken"
-      error = { code: err.code, message: err.message, ...(err.fix ? { fix: err.fix } : {}) }
+      error = { code: err.code, message: err.describe(), ...(err.fix ? { fix: err.fix } : {}) }
     }
     pins.push({ kind, id, file, brief_id: pin.brief_id, digest: pin.digest, state, ...(error ? { error } : {}) })
   }

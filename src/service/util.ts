@@ -1,5 +1,5 @@
 /** Small helpers shared by the authoring services: tidy agent/CLI input, summarise errors, first-write init. */
-import { AlloyError } from "../core/errors.js"
+import { errorView } from "../core/errors.js"
 import type { AlloyContext } from "./context.js"
 import type { Recipe } from "../core/recipe.js"
 
@@ -19,8 +19,8 @@ export function clean(v: Json, optional: readonly string[] = []): Json {
 }
 
 export function errInfo(e: unknown): { code: string; message: string; details?: ReadonlyArray<{ path?: string; message: string }> } {
-  const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
-  return { code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) }
+  const { code, message, details } = errorView(e)
+  return { code, message, ...(details ? { details } : {}) }
 }
 
 /** Create `.alloy/` on the first write; returns what was created. */

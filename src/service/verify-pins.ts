@@ -1,5 +1,4 @@
 /** Check every pin in `foundry/cycles` and `foundry/flows`: the CI gate (`opencode-alloy verify`). */
-import { AlloyError } from "../core/errors.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 import type { AlloyContext } from "./context.js"
 import { strayTemps } from "../store/atomic.js"
@@ -51,7 +50,7 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
       const r = resolvePin(ctx, pin)
       pins.push({ kind, id, file, brief_id: p.brief_id, digest: p.digest, status: r.stale ? "stale" : "ok", ...(r.current ? { current: r.current } : {}) })
     } catch (e) {
-      const err = inPinContext(e instanceof AlloyError ? e : new AlloyError("io_error", String(e)), pin ?? { source: { kind, id, file } })
+      const err = inPinContext(e, pin ?? { source: { kind, id, file } })
       pins.push({
         kind,
         id,
@@ -59,7 +58,7 @@ export function verifyAllPins(ctx: AlloyContext, opts: { strict?: boolean } = {}
         ...(pin ? { brief_id: pin.brief_id, digest: pin.digest } : {}),
         status: "error",
         code: err.code,
-        message: err.message,
+        message: err.describe(),
         ...(err.fix ? { fix: err.fix } : {}),
       })
     }

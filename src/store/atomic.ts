@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, constants } from "node:fs"
 import { randomBytes } from "node:crypto"
 import path from "node:path"
-import { AlloyError } from "../core/errors.js"
+import { AlloyError, describeIoError } from "../core/errors.js"
 
 export const TEMP_SUFFIX = ".tmp"
 
@@ -37,24 +37,6 @@ function safeUnlink(p: string): void {
   } catch {
     /* already gone */
   }
-}
-
-/** A reason for an I/O failure that names no path (Node's messages carry absolute paths). */
-export function describeIoError(e: unknown): string {
-  const err = e as NodeJS.ErrnoException
-  return err.code === "ENOSPC"
-      ? "the disk is full"
-      : err.code === "EROFS"
-        ? "the file system is read-only"
-        : err.code === "EACCES" || err.code === "EPERM"
-          ? "permission denied"
-          : err.code === "EDQUOT"
-            ? "the disk quota is exceeded"
-            : err.code === "ENOENT"
-              ? "a folder on the way does not exist"
-              : err.code
-                ? `${err.code}${err.syscall ? ` in ${err.syscall}` : ""}`
-                : String((err as Error)?.message ?? e).replace(/\/[^\s'"]+/g, "<path>")
 }
 
 function ioError(e: unknown, shown: string, what: string): AlloyError {

@@ -28,7 +28,7 @@ import {
   type RunRecord,
 } from "../core/run-record.js"
 import { sweepStaleTemps, writeFileAtomic, writeFileOnce } from "./atomic.js"
-import { readRegularFile } from "./read-file.js"
+import { readFileBounded, readRegularFile } from "./read-file.js"
 import { ALLOY_DIR, AlloyStore, RUNS_GITIGNORE_TEXT } from "./store.js"
 
 export const RUNS_DIR = `${ALLOY_DIR}/runs`
@@ -295,19 +295,7 @@ export function readRecords(root: string, from?: string): RecordRead {
 }
 
 function readForeign(file: string): Buffer | undefined {
-  const r = readRegularFile(file, MAX_RECORD_BYTES)
-  switch (r.kind) {
-    case "ok":
-      return r.bytes
-    case "absent":
-      return undefined
-    case "symlink":
-      throw new AlloyError("unsafe_path", `${path.basename(file)} is a symlink; Alloy does not follow it`)
-    case "too_large":
-      throw new AlloyError("malformed", `${r.size} bytes, over the ${MAX_RECORD_BYTES}-byte limit of a record`)
-    case "not_file":
-      throw new AlloyError("malformed", "not a regular file")
-  }
+  return readFileBounded(file, MAX_RECORD_BYTES, path.basename(file), { what: "a record" })
 }
 
 // ---- events -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * what was found, so each caller can turn it into its own error or default.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
+import { AlloyError, describeIoError } from "../core/errors.js"
 
 export type BoundedRead =
   | { readonly kind: "ok"; readonly bytes: Buffer }
@@ -38,5 +39,32 @@ export function readRegularFile(file: string, limit: number, opts: { followSymli
     return { kind: "ok", bytes: off === st.size ? buf : buf.subarray(0, off) }
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * `readRegularFile` with Alloy's one meaning for each outcome, so every reader answers the same
+ * condition with the same code: absent → undefined; a symlink (not followed) → `unsafe_path`; not
+ * a regular file or over the limit → `malformed`; any other operating-system error → `io_error`.
+ * `rel` is the project-relative name used in messages (never an absolute path).
+ */
+export function readFileBounded(file: string, limit: number, rel: string, opts: { followSymlink?: boolean; what?: string } = {}): Buffer | undefined {
+  let r: BoundedRead
+  try {
+    r = readRegularFile(file, limit, opts)
+  } catch (e) {
+    throw new AlloyError("io_error", `could not read ${rel}: ${describeIoError(e)}`, { file: rel, cause: e })
+  }
+  switch (r.kind) {
+    case "ok":
+      return r.bytes
+    case "absent":
+      return undefined
+    case "symlink":
+      throw new AlloyError("unsafe_path", `${rel} is a symlink; Alloy does not follow it here`, { file: rel, fix: `replace ${rel} with the file itself` })
+    case "too_large":
+      throw new AlloyError("malformed", `${rel} is ${r.size} bytes, over the ${limit}-byte limit${opts.what ? ` for ${opts.what}` : ""}`, { file: rel })
+    case "not_file":
+      throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel, fix: `replace ${rel} with a regular file` })
   }
 }

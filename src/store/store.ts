@@ -6,14 +6,14 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
-import { AlloyError } from "../core/errors.js"
+import { AlloyError, describeIoError } from "../core/errors.js"
 import { assertDigest, assertSlug, digestHex, isDigest } from "../core/ids.js"
 import { digestOf } from "../core/digest.js"
 import { MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { parseIntentBytes, renderIntentFile, type Intent } from "../core/intent.js"
 import { parseRecipeBytes, renderRecipeFile, type Recipe } from "../core/recipe.js"
-import { describeIoError, makeDirs, writeFileAtomic, writeFileOnce } from "./atomic.js"
-import { readRegularFile, type BoundedRead } from "./read-file.js"
+import { makeDirs, writeFileAtomic, writeFileOnce } from "./atomic.js"
+import { readFileBounded } from "./read-file.js"
 
 export const ALLOY_DIR = ".alloy"
 export const GITIGNORE_TEXT = "# Alloy: run results are local; everything else here is meant to be committed.\nruns/\n*.tmp\n"
@@ -160,27 +160,14 @@ export class AlloyStore {
       if (existsSync(dir)) this.checkedDirs.add(dir)
     }
     const rel = this.rel(file)
-    let r: BoundedRead
     try {
-      r = readRegularFile(file, limit)
-      if (r.kind === "symlink") {
-        this.assertInside(file)
-        r = readRegularFile(file, limit, { followSymlink: true })
-      }
+      return readFileBounded(file, limit, rel)
     } catch (e) {
-      if (e instanceof AlloyError) throw e
-      throw new AlloyError("io_error", `could not read ${rel}: ${(e as Error).message}`, { file: rel, cause: e })
+      if (!(e instanceof AlloyError) || e.code !== "unsafe_path") throw e
     }
-    switch (r.kind) {
-      case "ok":
-        return r.bytes
-      case "absent":
-        return undefined
-      case "too_large":
-        throw new AlloyError("malformed", `${rel} is ${r.size} bytes, over the ${limit}-byte limit`, { file: rel })
-      default:
-        throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel })
-    }
+    // a symlink is followed only when its target stays inside `.alloy/`
+    this.assertInside(file)
+    return readFileBounded(file, limit, rel, { followSymlink: true })
   }
 
   private listSlugs(sub: string, ext: string): string[] {

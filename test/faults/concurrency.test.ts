@@ -45,7 +45,7 @@ describe("concurrent writers lose and corrupt nothing", () => {
       writeFileSync(path.join(p.dir, `.alloy/intents/i-${k}.md`), intentText.replace(/^id: release-note-voice$/m, `id: i-${k}`))
       writeFileSync(
         path.join(p.dir, `.alloy/briefs/b-${k}.md`),
-        recipeText.replace(/^id: release-note-voice$/m, `id: b-${k}`).replace(/^  - release-note-voice$/m, `  - i-${k}`),
+        recipeText.replace(/^id: release-note-voice$/m, `id: b-${k}`).replace(/^ {2}- release-note-voice$/m, `  - i-${k}`),
       )
     }
     const shared = buildBrief(ctx, "release-note-voice").digest

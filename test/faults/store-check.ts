@@ -246,7 +246,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Does the built package exist? The fault workers import it, not the TypeScript sources. */
 export function assertBuilt(...files: string[]): void {
-  for (const f of ["core/index.js", ...files]) {
+  for (const f of ["library.js", ...files]) {
     if (!existsSync(path.join(DIST, f))) throw new Error(`dist/${f} is missing: run \`npm run build\` before the fault tests`)
   }
 }

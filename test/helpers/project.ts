@@ -69,7 +69,3 @@ export function flipByte(file: string, offset: number): void {
   rmSync(file, { force: true })
   writeFileSync(file, bytes)
 }
-
-export function readJson<T = unknown>(file: string): T {
-  return JSON.parse(readFileSync(file, "utf8")) as T
-}

@@ -258,21 +258,16 @@ describe("isolation", () => {
     expect(d.logs).toEqual([{ level: "warn", message: expect.stringMatching(/^foundry\/VERSION is "3\.7\.1"; Alloy's hooks are written for Foundry 3\.6\.x/) }])
   })
 
-  it("an unexpected error inside the hook leaves Foundry's result untouched and is reported once", async () => {
-    // the cycle file is a folder: reading it fails with an I/O error that is not a pin problem
+  it("a cycle file Alloy cannot read blocks the stage: whether it is pinned is unknown", async () => {
+    // the cycle file is a folder: Alloy cannot establish whether the cycle is pinned, so it fails closed
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     rmSync(cycleFile)
     mkdirSync(cycleFile)
     const d = await drive(p.dir)
-    const text = compact(forgeDispatch())
-    expect(await d.after("foundry_orchestrate", text)).toBe(text)
-    expect(await d.after("foundry_orchestrate", text)).toBe(text)
-    // the rewrite's failure is reported once; the live recording of the WORK files reports its own problem once
-    const rewrite = d.logs.filter((l) => !/live record|\(record\)/.test(l.message))
-    expect(rewrite).toHaveLength(1)
-    expect(rewrite[0]!.level).toBe("warn")
-    expect(rewrite[0]!.message).toMatch(/^foundry_orchestrate hook failed, Foundry's result is unchanged: /)
-    expect(d.logs.length - rewrite.length).toBeLessThanOrEqual(1)
+    const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
+    expect(res.action).toBe("blocked")
+    expect(res.alloy.code).toBe("malformed")
+    expect(res.reason).toMatch(/^Alloy: cycle draft-release-note: foundry\/cycles\/draft-release-note\.md is not a regular file\. Fix: /)
   })
 
   it("a broken events log does not stop the injection (reported once)", async () => {

@@ -154,7 +154,7 @@ describe("fail closed (onPinFailure: block, the default)", () => {
     expect(res.action).toBe("blocked")
     expect(res.alloy.code).toBe("invalid_digest")
     expect(res.reason).toBe(
-      'Alloy: cycle draft-release-note: foundry/cycles/draft-release-note.md: key `alloy.digest` is "sha256:TBD", not "sha256:" + 64 lowercase hex characters. ' +
+      'Alloy: cycle draft-release-note (foundry/cycles/draft-release-note.md): key `alloy.digest` is "sha256:TBD", not "sha256:" + 64 lowercase hex characters. ' +
         "Fix: run `opencode-alloy pin draft-release-note release-note-voice` to write the current digest",
     )
   })

@@ -28,7 +28,7 @@ describe("evidence CLI", () => {
   test("import prints one line per source and is idempotent", async () => {
     const { run, out } = cli(p.dir)
     expect(await run("import")).toBe(0)
-    expect(out[0]).toMatch(/^ok    snapshot \.snapshots\/dry-run-config-a11y-\S+: 10 records \(10 new, 0 already imported\), 1 session$/)
+    expect(out[0]).toMatch(/^ok {4}snapshot \.snapshots\/dry-run-config-a11y-\S+: 10 records \(10 new, 0 already imported\), 1 session$/)
     expect(out[out.length - 1]).toMatch(/^Imported 22 new records\./)
     expect(await run("import", "--json")).toBe(0)
     const j = JSON.parse(out.join("\n"))

@@ -72,7 +72,7 @@ describe("watch", () => {
     const out: string[] = []
     const r = await watchEvents({ file: f, follow: false, out: (s) => out.push(s), now: () => Date.parse("2026-05-27T10:02:05.000Z") })
     expect(r).toMatchObject({ events: 2, stopped: "eof" })
-    expect(out[0]).toMatch(/^10:00:00  dispatch  forge:draft-release-note/)
+    expect(out[0]).toMatch(/^10:00:00 {2}dispatch {2}forge:draft-release-note/)
     expect(out[2]).toMatch(/open\s+forge:draft-release-note .*since 10:00:05 \(2m00s\)/)
   })
 

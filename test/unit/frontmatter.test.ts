@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../src/core/frontmatter.js"
 import { readPinBlock } from "../../src/core/pin.js"
-import { AlloyError } from "../../src/core/errors.js"
+import type { AlloyError } from "../../src/core/errors.js"
 import { codeOf } from "../helpers/errors.js"
 
 const D1 = `sha256:${"a".repeat(64)}`
@@ -109,7 +109,10 @@ describe("readPinBlock", () => {
         const err = e as AlloyError
         expect(err.code).toBe(code)
         expect(err.message).toMatch(re)
-        expect(err.message).toContain("foundry/cycles/c.md")
+        // where it happened is data, rendered once by describe()
+        expect(err.context.source_file).toBe("foundry/cycles/c.md")
+        expect(err.context.field).toMatch(/^alloy/)
+        expect(err.describe()).toContain("foundry/cycles/c.md")
         expect(err.fix).toMatch(/opencode-alloy pin c /)
       }
     }

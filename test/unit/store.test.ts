@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from "node:os"
 import path from "node:path"
 import { AlloyStore } from "../../src/store/store.js"
-import { AlloyError } from "../../src/core/errors.js"
+import type { AlloyError } from "../../src/core/errors.js"
 import { digestOf } from "../../src/core/digest.js"
 import { writeFileAtomic, writeFileOnce } from "../../src/store/atomic.js"
 import { codeOf } from "../helpers/errors.js"

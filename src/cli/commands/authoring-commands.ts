@@ -1,4 +1,5 @@
 /** intent new|list|show|lint, brief new|build|show, status, demo (issue #4: authoring). */
+import { lifecycleCommand } from "./insights-commands.js"
 import { satisfactionSummary } from "../../evidence/model.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
@@ -13,8 +14,7 @@ import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { failsStrict, formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { cmdBriefBuild } from "./core-commands.js"
-import { main } from "../main.js"
-import { str, strs, type Command, type OptionValues } from "./types.js"
+import { str, strs, type CliRunner, type Commands, type OptionValues } from "./types.js"
 
 const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
 const PLURALS: Record<string, string> = { criterion: "criteria" }
@@ -156,22 +156,6 @@ export function cmdIntentLint(io: Io, args: string[], v: OptionValues): number {
   return report.ok ? EXIT_OK : EXIT_FAIL
 }
 
-const intent: Command = (io, rest, v) => {
-  const [sub, ...args] = rest
-  switch (sub) {
-    case "new":
-      return cmdIntentNew(io, args, v)
-    case "list":
-      return cmdIntentList(io)
-    case "show":
-      return cmdIntentShow(io, args)
-    case "lint":
-      return cmdIntentLint(io, args, v)
-    default:
-      throw usageError(`unknown intent command "${sub ?? ""}"`, "use one of: intent new, intent list, intent show, intent lint")
-  }
-}
-
 // ---- brief ---------------------------------------------------------------------------------
 
 export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
@@ -180,13 +164,19 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
   if (!intents.length) throw usageError("name at least one intent: --intent <intent-id>", `e.g. \`opencode-alloy brief new ${args[0]} --intent ${args[0]} --cycle <cycle-id>\``)
   const ctx = new AlloyContext(io.cwd)
   const cycles = strs(v["cycle"])
-  const r = saveBrief(ctx, { id: args[0], intents, ...(cycles.length ? { cycles } : {}), ...(str(v["flow"]) ? { flow: str(v["flow"]) } : {}), ...(str(v["title"]) ? { title: str(v["title"]) } : {}) }, "create")
+  const r = saveBrief(
+    ctx,
+    { id: args[0], intents, ...(cycles.length ? { cycles } : {}), ...(str(v["flow"]) ? { flow: str(v["flow"]) } : {}), ...(str(v["title"]) ? { title: str(v["title"]) } : {}) },
+    "create",
+  )
   if (io.json) {
     io.out(JSON.stringify({ ok: true, id: r.recipe.id, file: r.file, recipe: r.recipe, initialised: r.initialised }, null, 2))
     return EXIT_OK
   }
   if (r.initialised.length) io.out(`Initialised .alloy/ (created ${r.initialised.join(", ")}).`)
-  io.out(`Wrote ${r.file}: brief ${r.recipe.id} from ${r.recipe.intents.join(", ")}${r.recipe.formation.flow ? `, flow ${r.recipe.formation.flow}` : ""}${r.recipe.formation.cycles.length ? `, cycles ${r.recipe.formation.cycles.join(", ")}` : ""}.`)
+  io.out(
+    `Wrote ${r.file}: brief ${r.recipe.id} from ${r.recipe.intents.join(", ")}${r.recipe.formation.flow ? `, flow ${r.recipe.formation.flow}` : ""}${r.recipe.formation.cycles.length ? `, cycles ${r.recipe.formation.cycles.join(", ")}` : ""}.`,
+  )
   io.out(`Add per-stage notes under \`stages:\` in the file if you like. Next: \`opencode-alloy brief build ${r.recipe.id}\`.`)
   return EXIT_OK
 }
@@ -252,26 +242,14 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   io.out(`formation: ${[r.formation.flow ? `flow ${r.formation.flow}` : "", r.formation.cycles.length ? `cycles ${r.formation.cycles.join(", ")}` : ""].filter(Boolean).join("; ") || "(none)"}`)
   if (Object.keys(r.stages).length) io.out(`stage notes: ${Object.keys(r.stages).sort().join(", ")}`)
   if (status) {
-    io.out(`build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`)
+    io.out(
+      `build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`,
+    )
     if (status.pins.length) for (const p of status.pins) io.out(`pinned by ${pinLine(p)}`)
     else io.out(`pinned by: nothing yet (\`opencode-alloy pin <cycle-id> ${r.id}\`)`)
   }
   printWarnings(io, warnings)
   return EXIT_OK
-}
-
-const brief: Command = (io, rest, v) => {
-  const [sub, ...args] = rest
-  switch (sub) {
-    case "new":
-      return cmdBriefNew(io, args, v)
-    case "build":
-      return cmdBriefBuildChecked(io, args, v)
-    case "show":
-      return cmdBriefShow(io, args)
-    default:
-      throw usageError(`unknown brief command "${sub ?? ""}"`, "use one of: brief new, brief build, brief show")
-  }
 }
 
 // ---- status --------------------------------------------------------------------------------
@@ -329,35 +307,108 @@ export function cmdStatus(io: Io): number {
 
 // ---- demo ----------------------------------------------------------------------------------
 
-export async function cmdDemo(io: Io, v: OptionValues): Promise<number> {
+export async function cmdDemo(io: Io, v: OptionValues, cli: CliRunner): Promise<number> {
   // loaded on demand: the plugin and hooks it drives are not needed by any other command
   const { runDemo } = await import("../../demo/demo.js")
-  return runDemo(io, main, { keep: v["keep"] === true })
+  return runDemo(io, cli, { keep: v["keep"] === true })
 }
 
-export const AUTHORING_HELP = `
-Authoring:
-  intent new <id> [--title <t>] [--goal <g>] [--status <s>]
-                                    write a template intent (status draft) to edit
-  intent new <id> --from <file>     write an intent from a Markdown file with frontmatter
-  intent list                       intents with status, criteria and the briefs that use them
-  intent show <id>                  one intent, where it is used, and its lint warnings
-  intent lint [<id>...] [--strict]  check intents and briefs (exit 1 on invalid records;
-                                    --strict: on warnings too)
-  brief new <id> --intent <id>... [--cycle <id>...] [--flow <id>] [--title <t>]
-                                    write a brief recipe
-  brief build <id>... [--strict] [--dry-run]
-                                    lint, build bundles, store objects, move refs
-                                    (--strict: warnings fail and nothing is written)
-  brief show <id>                   a recipe, its current build and the cycles that pin it
-  status [--json]                   intents, briefs, current digests, pins and whether they are behind
-  demo [--keep]                     walk through authoring and a replayed Foundry run on an
-                                    example project in a temp folder (no model, no network)
-`
+const noArgs = (what: string, rest: string[]) => {
+  if (rest.length) throw usageError(`${what} takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, `run \`opencode-alloy ${what} --help\``)
+}
 
-export const authoringCommands: Record<string, Command> = {
-  intent,
-  brief,
-  status: (io) => cmdStatus(io),
-  demo: (io, _rest, v) => cmdDemo(io, v),
+const STRICT = { type: "boolean", description: "lint warnings fail too (and, for a build, nothing is written)" } as const
+
+export const authoringCommands: Commands = {
+  intent: {
+    summary: "write, list, show and check intent records",
+    usage: "intent <new|list|show|lint|lifecycle> ...",
+    subcommands: {
+      lifecycle: lifecycleCommand,
+      new: {
+        summary: "write a template intent (status draft) to edit, or one from a Markdown file with frontmatter",
+        usage: ["intent new <id> [--title <t>] [--goal <g>] [--status <s>]", "intent new <id> --from <file>"],
+        options: {
+          title: { type: "string", value: "t", description: "the intent's title" },
+          goal: { type: "string", value: "g", description: "its goal, one paragraph" },
+          status: { type: "string", value: "s", description: "draft (default), active or retired" },
+          from: { type: "string", value: "file", description: "take the whole record from this file (relative to the project root)" },
+        },
+        examples: ['opencode-alloy intent new release-note-voice --title "Release notes in our voice"', "opencode-alloy intent new release-note-voice --from notes/voice.md"],
+        run: (io, rest, v) => cmdIntentNew(io, rest, v),
+      },
+      list: {
+        summary: "intents with status, criteria and the briefs that use them",
+        usage: "intent list",
+        examples: ["opencode-alloy intent list --json"],
+        run: (io, rest) => {
+          noArgs("intent list", rest)
+          return cmdIntentList(io)
+        },
+      },
+      show: {
+        summary: "one intent, where it is used, and its lint warnings",
+        usage: "intent show <id>",
+        examples: ["opencode-alloy intent show release-note-voice"],
+        run: (io, rest) => cmdIntentShow(io, rest),
+      },
+      lint: {
+        summary: "check intents and briefs (exit 1 on invalid records; --strict: on warnings too)",
+        usage: "intent lint [<id>...] [--strict]",
+        options: { strict: STRICT },
+        examples: ["opencode-alloy intent lint", "opencode-alloy intent lint release-note-voice --strict"],
+        run: (io, rest, v) => cmdIntentLint(io, rest, v),
+      },
+    },
+  },
+  brief: {
+    summary: "write, build and show briefs",
+    usage: "brief <new|build|show> ...",
+    subcommands: {
+      new: {
+        summary: "write a brief recipe",
+        usage: "brief new <id> --intent <id>... [--cycle <id>...] [--flow <id>] [--title <t>]",
+        options: {
+          intent: { type: "string", multiple: true, value: "id", description: "an intent the brief carries (repeat for more)" },
+          cycle: { type: "string", multiple: true, value: "id", description: "a Foundry cycle in its formation (repeat for more)" },
+          flow: { type: "string", value: "id", description: "the Foundry flow it is for" },
+          title: { type: "string", value: "t", description: "the brief's title" },
+        },
+        examples: ["opencode-alloy brief new release-notes --intent release-note-voice --cycle draft-release-note"],
+        run: (io, rest, v) => cmdBriefNew(io, rest, v),
+      },
+      build: {
+        summary: "lint, build bundles, store objects, move refs (--strict: warnings fail and nothing is written)",
+        usage: "brief build <id>... [--strict] [--dry-run]",
+        options: { strict: STRICT, "dry-run": { type: "boolean", description: "compute the digests; write nothing" } },
+        examples: ["opencode-alloy brief build release-notes", "opencode-alloy brief build release-notes --dry-run --json"],
+        run: (io, rest, v) => cmdBriefBuildChecked(io, rest, v),
+      },
+      show: {
+        summary: "a recipe, its current build and the cycles that pin it",
+        usage: "brief show <id>",
+        examples: ["opencode-alloy brief show release-notes"],
+        run: (io, rest) => cmdBriefShow(io, rest),
+      },
+    },
+  },
+  status: {
+    summary: "intents, briefs, current digests, pins and whether they are behind",
+    usage: "status [--json]",
+    examples: ["opencode-alloy status", "opencode-alloy status --json"],
+    run: (io, rest) => {
+      noArgs("status", rest)
+      return cmdStatus(io)
+    },
+  },
+  demo: {
+    summary: "walk through authoring and a replayed Foundry run on an example project in a temp folder (no model, no network)",
+    usage: "demo [--keep]",
+    options: { keep: { type: "boolean", description: "keep the temp folder and say where it is" } },
+    examples: ["opencode-alloy demo", "opencode-alloy demo --keep"],
+    run: (io, rest, v, cli) => {
+      noArgs("demo", rest)
+      return cmdDemo(io, v, cli)
+    },
+  },
 }

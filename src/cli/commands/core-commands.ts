@@ -5,13 +5,14 @@ import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
 import { buildBrief } from "../../service/build.js"
 import { packFor } from "../../core/build.js"
-import { assertDigest, isDigest, parseStage } from "../../core/ids.js"
+import { assertDigest, isDigest, isSlug, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, usageError, type Io } from "../io.js"
-import { str, type Command } from "./types.js"
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, paint, unknownNameError, usageError, type Io } from "../io.js"
+import { shown, suggest } from "../args.js"
+import { str, type Commands } from "./types.js"
 
 export function cmdInit(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
@@ -33,10 +34,13 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
     io.out(JSON.stringify(report, null, 2))
   } else {
     for (const p of report.pins) {
-      if (p.status === "ok") io.out(`ok      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
-      else if (p.status === "stale") io.out(`stale   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`)
+      if (p.status === "ok") io.out(`${paint(io, "green", "ok")}      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
+      else if (p.status === "stale")
+        io.out(
+          `${paint(io, "yellow", "stale")}   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`,
+        )
       else {
-        io.out(`FAIL    ${p.message} [${p.code}]`)
+        io.out(`${paint(io, "red", "FAIL")}    ${p.message} [${p.code}]`)
         if (p.fix) io.out(`        fix: ${p.fix}`)
       }
     }
@@ -60,6 +64,7 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
     target = { cycle: positionals[0]! }
     briefId = positionals[1]
   }
+  assertKnownBrief(ctx, briefId!)
   const r = pinBrief(ctx, { ...target, brief_id: briefId!, ...(opts.digest ? { digest: opts.digest } : {}) })
   if (io.json) io.out(JSON.stringify({ ok: true, ...r }, null, 2))
   else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
@@ -68,6 +73,28 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
     io.out(`Commit it on the base branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
   }
   return EXIT_OK
+}
+
+/** A brief named on the command line that has neither a recipe nor a build: a usage error naming it (exit 2). */
+export function assertKnownBrief(ctx: AlloyContext, id: string): void {
+  if (!isSlug(id)) return // the service reports a malformed id with its own code
+  if (ctx.store.hasRecipe(id)) return
+  try {
+    if (ctx.store.readRef(id)) return
+  } catch {
+    return // a broken ref is the service's to report
+  }
+  const known = ctx.store.exists() ? ctx.store.listRecipeIds() : []
+  const near = suggest(id, known)
+  throw unknownNameError(
+    "brief_not_found",
+    `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
+    near
+      ? `did you mean ${near}?`
+      : known.length
+        ? `the briefs here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}`
+        : "create it with `opencode-alloy brief new <id> --intent <intent-id>`",
+  )
 }
 
 export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | undefined }): number {
@@ -81,7 +108,9 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
     const bytes = ctx.store.readObject(what)
     if (!bytes) throw new AlloyError("object_missing", `no object ${what} in .alloy/objects/`)
     if (digestOf(bytes) !== what) {
-      throw new AlloyError("digest_mismatch", `object ${ctx.store.rel(ctx.store.objectFile(what))} does not hash to its name ${what}`, { fix: "rebuild the brief that produced it, or restore the file from git" })
+      throw new AlloyError("digest_mismatch", `object ${ctx.store.rel(ctx.store.objectFile(what))} does not hash to its name ${what}`, {
+        fix: "rebuild the brief that produced it, or restore the file from git",
+      })
     }
     target = { brief_id: parseBundle(bytes, ctx.store.rel(ctx.store.objectFile(what))).brief.id, digest: what }
   } else target = { brief_id: what }
@@ -91,7 +120,15 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
     const pack = stage ? packFor(b, stage.raw) : undefined
     io.out(
       JSON.stringify(
-        { ok: true, brief_id: b.brief.id, digest: r.pin.digest, stale: r.stale, current: r.current, object: r.objectFile, ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }) },
+        {
+          ok: true,
+          brief_id: b.brief.id,
+          digest: r.pin.digest,
+          stale: r.stale,
+          current: r.current,
+          object: r.objectFile,
+          ...(pack ? { stage: stage!.raw, pack: pack.key, text: pack.text } : { bundle: b }),
+        },
         null,
         2,
       ),
@@ -120,20 +157,43 @@ export function cmdBriefBuild(io: Io, positionals: string[]): number {
   return results.length ? EXIT_OK : EXIT_USAGE
 }
 
-export const CORE_HELP = `Pins and verification:
-  init                              create .alloy/ (with its .gitignore)
-  verify [--json] [--strict]        check every pin in foundry/cycles and foundry/flows, and that every
-                                    cycle in a brief's formation is pinned
-                                    (exit 1 when a pin is missing, corrupt or malformed; --strict: or stale)
-  pin <cycle> <brief-id>            write the brief's current digest into the cycle's alloy block
-  pin --flow <flow> <brief-id>      the same for a flow (applies to its cycles without a pin)
-  show <brief-id|digest> [--stage <stage>]
-                                    print a verified brief (or one stage's pack)
-`
-
-export const coreCommands: Record<string, Command> = {
-  init: (io) => cmdInit(io),
-  verify: (io, _rest, v) => cmdVerify(io, { strict: v["strict"] === true }),
-  pin: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
-  show: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),
+export const coreCommands: Commands = {
+  init: {
+    summary: "create .alloy/ (with its .gitignore)",
+    usage: "init",
+    examples: ["opencode-alloy init"],
+    run: (io, rest) => {
+      if (rest.length) throw usageError("usage: opencode-alloy init (it takes no arguments)")
+      return cmdInit(io)
+    },
+  },
+  verify: {
+    summary: "check every pin in foundry/cycles and foundry/flows, and that every cycle in a brief's formation is pinned",
+    usage: "verify [--json] [--strict]",
+    details: "Exit 1 when a pin is missing, corrupt or malformed (with --strict: or stale).",
+    options: { strict: { type: "boolean", description: "a stale pin (a newer build exists) fails too" } },
+    examples: ["opencode-alloy verify", "opencode-alloy verify --strict --json"],
+    run: (io, rest, v) => {
+      if (rest.length) throw usageError(`verify takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, "run `opencode-alloy verify` at the project root, or pass --cwd <dir>")
+      return cmdVerify(io, { strict: v["strict"] === true })
+    },
+  },
+  pin: {
+    summary: "write the brief's current digest into the cycle's (or flow's) alloy block",
+    usage: ["pin <cycle> <brief-id>", "pin --flow <flow> <brief-id>"],
+    details: "A flow pin applies to the flow's cycles that have no pin of their own.",
+    options: {
+      flow: { type: "string", value: "flow", description: "pin a flow instead of a cycle" },
+      digest: { type: "string", value: "sha256:…", description: "pin this build instead of the current one" },
+    },
+    examples: ["opencode-alloy pin draft-release-note release-notes", "opencode-alloy pin --flow release-notes release-notes"],
+    run: (io, rest, v) => cmdPin(io, rest, { flow: str(v["flow"]), digest: str(v["digest"]) }),
+  },
+  show: {
+    summary: "print a verified brief (or one stage's pack)",
+    usage: "show <brief-id|digest> [--stage <stage>]",
+    options: { stage: { type: "string", value: "stage", description: "only the pack one Foundry stage receives, e.g. forge:draft-release-note" } },
+    examples: ["opencode-alloy show release-notes", "opencode-alloy show release-notes --stage forge:draft-release-note"],
+    run: (io, rest, v) => cmdShow(io, rest, { stage: str(v["stage"]) }),
+  },
 }

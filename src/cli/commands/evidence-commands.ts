@@ -14,25 +14,9 @@ import { renderReportHtml } from "../../evidence/report-html.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
-import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
-import { str, strs, type Command, type OptionValues } from "./types.js"
-
-export const EVIDENCE_HELP = `Runs and evidence:
-  import                            import what Foundry left behind, idempotently: work/* and archive/*
-                                    branches, .snapshots/*, the work tree's WORK files, other worktrees' outboxes
-  import snapshot <dir>... | branch <name>... | worktree | outbox <dir>...
-  import --from <dir|branch>        one source: a snapshot folder, a .alloy/runs folder or a branch
-  runs list [--json]                the run records, oldest first
-  runs watch [--follow] [--json]    the event stream (.alloy/runs/events.jsonl); --follow keeps printing
-                                    new events and open stages until Ctrl-C (or ALLOY_WATCH_IDLE_SECONDS idle)
-  evidence [--intent <id>] [--json] observations per acceptance criterion, with provenance
-  evidence signoff <intent>#AC-n <name> [note]
-                                    record a human sign-off of a criterion with a human gate
-  report [--json]                   verdicts per criterion and intent
-  report --html <file>              the same as one self-contained HTML page
-  export --format otel|intoto [--out <file>]
-                                    OTLP/JSON traces (GenAI conventions), or in-toto Statements (JSON Lines)
-`
+import { EXIT_FAIL, EXIT_OK, unknownNameError, usageError, type Io } from "../io.js"
+import { shown, suggest } from "../args.js"
+import { str, strs, type Commands, type OptionValues } from "./types.js"
 
 const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "-")
 
@@ -52,10 +36,14 @@ function printImport(io: Io, r: ImportReport): number {
       if (s.error.fix) io.out(`      fix: ${s.error.fix}`)
       continue
     }
-    io.out(`ok    ${s.kind} ${s.ref}: ${s.records} record${s.records === 1 ? "" : "s"} (${s.created} new, ${s.existing} already imported)${s.sessions ? `, ${s.sessions} session${s.sessions === 1 ? "" : "s"}` : ""}`)
+    io.out(
+      `ok    ${s.kind} ${s.ref}: ${s.records} record${s.records === 1 ? "" : "s"} (${s.created} new, ${s.existing} already imported)${s.sessions ? `, ${s.sessions} session${s.sessions === 1 ? "" : "s"}` : ""}`,
+    )
     for (const w of s.warnings) io.out(`      ! ${w}`)
   }
-  io.out(`Imported ${r.created} new record${r.created === 1 ? "" : "s"}${r.existing ? ` (${r.existing} were already there)` : ""}.${r.created ? " See them with `opencode-alloy runs list`; verdicts with `opencode-alloy report`." : ""}`)
+  io.out(
+    `Imported ${r.created} new record${r.created === 1 ? "" : "s"}${r.existing ? ` (${r.existing} were already there)` : ""}.${r.created ? " See them with `opencode-alloy runs list`; verdicts with `opencode-alloy report`." : ""}`,
+  )
   return r.ok ? EXIT_OK : EXIT_FAIL
 }
 
@@ -146,21 +134,45 @@ async function cmdRunsWatch(io: Io, v: OptionValues): Promise<number> {
   return EXIT_OK
 }
 
-function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
-  if (rest[0] === "signoff") {
-    const [, ref, ...words] = rest
-    const by = str(v["by"]) ?? words[0]
-    const note = str(v["note"]) ?? (str(v["by"]) ? words.join(" ") : words.slice(1).join(" "))
-    if (!ref || !by) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n <name> [note]")
-    const ctx = new AlloyContext(io.cwd)
-    const r = recordSignoff(ctx, ref, by, note || undefined)
-    if (io.json) io.out(JSON.stringify({ ok: true, created: r.created, records: r.records.map((x) => ({ run_id: x.run_id, brief_id: x.pin?.brief_id, digest: x.pin?.digest })) }, null, 2))
-    else
-      for (const x of r.records)
-        io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
-    return EXIT_OK
+function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
+  const [ref, ...words] = rest
+  const by = str(v["by"]) ?? words[0]
+  const note = str(v["note"]) ?? (str(v["by"]) ? words.join(" ") : words.slice(1).join(" "))
+  if (!ref || !by) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n <name> [note]")
+  const ctx = new AlloyContext(io.cwd)
+  let r
+  try {
+    r = recordSignoff(ctx, ref, by, note || undefined)
+  } catch (e) {
+    throw unknownIntentIn(ctx, ref, e)
   }
-  if (rest.length) throw usageError(`unknown evidence command "${rest[0]}"`, "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`")
+  if (io.json) io.out(JSON.stringify({ ok: true, created: r.created, records: r.records.map((x) => ({ run_id: x.run_id, brief_id: x.pin?.brief_id, digest: x.pin?.digest })) }, null, 2))
+  else for (const x of r.records) io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
+  return EXIT_OK
+}
+
+/** A sign-off of a criterion whose intent does not exist is a usage error naming the intent, not a pointer at a file that is not there. */
+function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
+  const intent = /^([^#]+)#/.exec(ref)?.[1]
+  if (!(e instanceof AlloyError) || e.code !== "usage" || intent === undefined || !ctx.store.exists()) return e
+  const known = ctx.store.listIntentIds()
+  if (known.includes(intent)) return e
+  const near = suggest(intent, known)
+  return unknownNameError(
+    "intent_not_found",
+    `unknown intent ${shown(intent)}: there is no .alloy/intents/${intent}.md and no built brief has a human gate for ${shown(ref)}`,
+    near ? `did you mean ${near}${ref.slice(intent.length)}?` : "list the intents with `opencode-alloy intent list`",
+  )
+}
+
+function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
+  if (rest.length) {
+    const near = suggest(rest[0]!, ["signoff"])
+    throw usageError(
+      `unknown evidence command ${shown(rest[0]!)}`,
+      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`",
+    )
+  }
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
   const only = strs(v["intent"])
@@ -169,7 +181,11 @@ function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
   if (io.json) {
     io.out(
       JSON.stringify(
-        { ok: true, criteria: intents.flatMap((i) => i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence }))), problems: model.problems },
+        {
+          ok: true,
+          criteria: intents.flatMap((i) => i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence }))),
+          problems: model.problems,
+        },
         null,
         2,
       ),
@@ -264,18 +280,88 @@ function cmdExport(io: Io, rest: string[], v: OptionValues): number {
   return EXIT_OK
 }
 
-const runs: Command = (io, rest, v) => {
-  const [sub, ...args] = rest
-  if (args.length) throw usageError(`usage: opencode-alloy runs ${sub ?? "list"}`)
-  if (sub === undefined || sub === "list") return cmdRunsList(io)
-  if (sub === "watch") return cmdRunsWatch(io, v)
-  throw usageError(`unknown runs command "${sub}"`, "use `runs list` or `runs watch [--follow]`")
+const noArgs = (what: string, rest: string[]) => {
+  if (rest.length) throw usageError(`usage: opencode-alloy ${what}`, `run \`opencode-alloy ${what} --help\``)
 }
 
-export const evidenceCommands: Record<string, Command> = {
-  import: (io, rest, v) => cmdImport(io, rest, v),
-  runs,
-  evidence: (io, rest, v) => cmdEvidence(io, rest, v),
-  report: (io, rest, v) => cmdReport(io, rest, v),
-  export: (io, rest, v) => cmdExport(io, rest, v),
+export const evidenceCommands: Commands = {
+  import: {
+    summary: "import what Foundry left behind, idempotently: work/* and archive/* branches, .snapshots/*, the work tree's WORK files, other worktrees' outboxes",
+    usage: ["import", "import snapshot <dir>... | branch <name>... | worktree | outbox <dir>...", "import --from <dir|branch>"],
+    details: "Without arguments every source found is imported. --from takes one source: a snapshot folder, a .alloy/runs folder or a branch.",
+    options: {
+      from: { type: "string", value: "dir|branch", description: "one source: a snapshot folder, a .alloy/runs folder or a branch" },
+      snapshot: { type: "string", multiple: true, value: "dir", description: "a Foundry snapshot folder (repeat for more)" },
+      branch: { type: "string", multiple: true, value: "name", description: "a git branch (repeat for more)" },
+      outbox: { type: "string", multiple: true, value: "dir", description: "another worktree's .alloy/runs folder (repeat for more)" },
+    },
+    examples: ["opencode-alloy import", "opencode-alloy import branch work/release-notes-1", "opencode-alloy import --from .snapshots/2026-05-01"],
+    run: (io, rest, v) => cmdImport(io, rest, v),
+  },
+  runs: {
+    summary: "the run records, oldest first",
+    usage: "runs [list] [--json]",
+    examples: ["opencode-alloy runs", "opencode-alloy runs watch --follow"],
+    run: (io, rest) => {
+      noArgs("runs list", rest)
+      return cmdRunsList(io)
+    },
+    subcommands: {
+      list: {
+        summary: "the run records, oldest first",
+        usage: "runs list [--json]",
+        examples: ["opencode-alloy runs list --json"],
+        run: (io, rest) => {
+          noArgs("runs list", rest)
+          return cmdRunsList(io)
+        },
+      },
+      watch: {
+        summary: "the event stream (.alloy/runs/events.jsonl); --follow keeps printing new events and open stages until Ctrl-C (or ALLOY_WATCH_IDLE_SECONDS idle)",
+        usage: "runs watch [--follow] [--json]",
+        options: { follow: { type: "boolean", short: "f", description: "keep printing new events until Ctrl-C" } },
+        examples: ["opencode-alloy runs watch --follow"],
+        run: (io, rest, v) => {
+          noArgs("runs watch", rest)
+          return cmdRunsWatch(io, v)
+        },
+      },
+    },
+  },
+  evidence: {
+    summary: "observations per acceptance criterion, with provenance",
+    usage: "evidence [--intent <id>...] [--json]",
+    options: { intent: { type: "string", multiple: true, value: "id", description: "only this intent (repeat for more)" } },
+    examples: ["opencode-alloy evidence --intent release-note-voice"],
+    run: (io, rest, v) => cmdEvidence(io, rest, v),
+    subcommands: {
+      signoff: {
+        summary: "record a human sign-off of a criterion with a human gate",
+        usage: "evidence signoff <intent>#AC-n <name> [note]",
+        options: {
+          by: { type: "string", value: "name", description: "who signs off (instead of the second argument)" },
+          note: { type: "string", value: "text", description: "a note kept with the sign-off" },
+        },
+        examples: ['opencode-alloy evidence signoff release-note-voice#AC-4 "Sam Lee" "read it aloud; fine"', 'opencode-alloy evidence signoff release-note-voice#AC-4 --by "Sam Lee"'],
+        run: (io, rest, v) => cmdSignoff(io, rest, v),
+      },
+    },
+  },
+  report: {
+    summary: "verdicts per criterion and intent (or one self-contained HTML page)",
+    usage: ["report [--json]", "report --html <file>"],
+    options: { html: { type: "string", value: "file", description: "write the report as one self-contained HTML page" } },
+    examples: ["opencode-alloy report", "opencode-alloy report --html alloy-report.html"],
+    run: (io, rest, v) => cmdReport(io, rest, v),
+  },
+  export: {
+    summary: "OTLP/JSON traces (GenAI conventions), or in-toto Statements (JSON Lines)",
+    usage: "export --format otel|intoto [--out <file>]",
+    options: {
+      format: { type: "string", value: "otel|intoto", description: "the output format" },
+      out: { type: "string", value: "file", description: "write to this file instead of stdout" },
+    },
+    examples: ["opencode-alloy export --format otel --out traces.json", "opencode-alloy export --format intoto > statements.jsonl"],
+    run: (io, rest, v) => cmdExport(io, rest, v),
+  },
 }

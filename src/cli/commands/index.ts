@@ -1,26 +1,22 @@
 /**
- * The command table, merged from one file per group of commands. Each command:
- * (io, positionals, option values) -> exit code.
+ * The command table, merged from one file per group of commands (see ./types.ts for the shape of
+ * a command and how to add a group). The program's help, per-command help and shell completion are
+ * all rendered from this table.
  */
-import { coreCommands, CORE_HELP } from "./core-commands.js"
-import { authoringCommands, AUTHORING_HELP } from "./authoring-commands.js"
-import { evidenceCommands, EVIDENCE_HELP } from "./evidence-commands.js"
-import type { Command } from "./types.js"
+import { coreCommands } from "./core-commands.js"
+import { authoringCommands } from "./authoring-commands.js"
+import { evidenceCommands } from "./evidence-commands.js"
+import { insightsCommands } from "./insights-commands.js"
+import { shellCommands } from "./shell-commands.js"
+import type { Commands } from "./types.js"
 
-export type { Command, OptionValues } from "./types.js"
+/** Groups in the order the program's help lists them. */
+export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
+  { title: "Pins and verification", commands: coreCommands },
+  { title: "Authoring", commands: authoringCommands },
+  { title: "Runs and evidence", commands: evidenceCommands },
+  { title: "Learning from runs", commands: insightsCommands },
+  { title: "Shell", commands: shellCommands(() => commands) },
+]
 
-export const HELP = `opencode-alloy — intent records, content-addressed briefs and pins for Foundry flows
-
-Usage: opencode-alloy <command> [options]
-
-${CORE_HELP}${AUTHORING_HELP}${EVIDENCE_HELP}
-Global options:
-  --cwd, -C <dir>   project root (default: current directory)
-  --json            machine-readable output
-  --help, -h        this help
-  --version, -v     print the version
-
-Exit codes: 0 ok, 1 a pin or checked content failed, 2 usage or configuration error.
-`
-
-export const commands: Record<string, Command> = { ...coreCommands, ...authoringCommands, ...evidenceCommands }
+export const commands: Commands = Object.assign({}, ...GROUPS.map((g) => g.commands)) as Commands

@@ -183,9 +183,7 @@ export interface PinFailure {
 
 /** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
 export function failureReason(f: PinFailure): string {
-  const msg = f.error.message.trim().replace(/[.\s]+$/, "")
-  const problem = msg.startsWith(`cycle ${f.cycle} `) || msg.startsWith(`cycle ${f.cycle}:`) ? msg.slice(`cycle ${f.cycle}`.length).replace(/^:\s*/, " ").trim() : msg
-  const where = problem.startsWith("(") ? `cycle ${f.cycle} ${problem}` : `cycle ${f.cycle}: ${problem}`
+  const where = f.error.withContext({ cycle: f.cycle }).describe().trim().replace(/[.\s]+$/, "")
   const fix = (f.error.fix ?? "run `opencode-alloy verify` to see every pin problem and how to fix it").replaceAll("<cycle>", f.cycle)
   return `Alloy: ${where}. Fix: ${fix}`
 }

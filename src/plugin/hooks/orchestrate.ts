@@ -3,7 +3,7 @@
  * (cached by file stamps), verify the pinned object's bytes (every time: that is the fail-closed
  * guarantee) and rewrite the result with the pure functions in dispatch.ts.
  */
-import { AlloyError } from "../../core/errors.js"
+import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { parseStage } from "../../core/ids.js"
 import type { LocatedPin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
@@ -100,7 +100,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     try {
       r = resolvePin(ctx, pin)
     } catch (e) {
-      const error = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
+      const error = toAlloyError(e)
       return failClosed(output, result, { cycle, stage, error, brief_id: pin.brief_id, digest: pin.digest })
     }
 
@@ -134,7 +134,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       cycle: f.cycle,
       ...(f.stage ? { stage: f.stage } : {}),
       pin: f.brief_id && f.digest ? { brief_id: f.brief_id, digest: f.digest } : null,
-      reason: block ? f.error.message : `unverified pin, warned: ${f.error.message}`,
+      reason: block ? f.error.describe() : `unverified pin, warned: ${f.error.describe()}`,
       code: f.error.code,
     })
   }

@@ -9,7 +9,7 @@
  * before-hook), the marker seen earlier for the same `last-stage.json` content is reused, else
  * the one from the matching `foundry_stage_begin` result, else `summary:<summary>`.
  */
-import { AlloyError } from "../../core/errors.js"
+import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
 import type { Pin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
@@ -61,8 +61,8 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
       return { pin: p ? { brief_id: p.brief_id, digest: p.digest } : null }
     } catch (e) {
       if (e instanceof AlloyError && e.code === "cycle_not_found") return { pin: null }
-      const err = e instanceof AlloyError ? e : new AlloyError("io_error", String((e as Error)?.message ?? e))
-      return { pin: null, pinError: { code: err.code, message: err.message } }
+      const err = toAlloyError(e)
+      return { pin: null, pinError: { code: err.code, message: err.describe() } }
     }
   }
 
@@ -75,7 +75,7 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
 
     afterStageBegin(output) {
       const res = parseJson(output.output)
-      if (!res || res["ok"] !== true) return
+      if (res?.["ok"] !== true) return
       const a = ActiveStageSchema.safeParse(res["active"])
       if (!a.success) return
       const active = a.data

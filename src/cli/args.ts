@@ -1,0 +1,283 @@
+/**
+ * Per-command argument parsing over node:util parseArgs: find the command (and sub-command) word,
+ * accept only that command's declared options plus the global ones, and turn every misuse into a
+ * usage error (exit 2) that names the mistake and the nearest correct spelling.
+ */
+import { parseArgs } from "node:util"
+import { AlloyError } from "../core/errors.js"
+import type { Commands, CommandSpec, OptionSpec, OptionValues } from "./commands/types.js"
+
+export const PROGRAM = "opencode-alloy"
+
+export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  cwd: { type: "string", short: "C", value: "dir", description: "project root (default: the current directory)" },
+  json: { type: "boolean", description: "machine-readable output" },
+  help: { type: "boolean", short: "h", description: "help for the command" },
+}
+
+/** Only meaningful without a command (`opencode-alloy --version`). */
+const TOP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  ...GLOBAL_OPTIONS,
+  version: { type: "boolean", short: "v", description: "print the version" },
+}
+
+export interface Resolved {
+  /** the command words, e.g. ["brief", "build"]; empty for the bare program */
+  readonly path: string[]
+  readonly spec: CommandSpec | undefined
+  readonly positionals: string[]
+  readonly values: OptionValues
+}
+
+function usage(message: string, fix: string): AlloyError {
+  return new AlloyError("usage", message, { fix })
+}
+
+/** Edit distance with adjacent swaps (optimal string alignment): `--jsn` is one step from `--json`, `verfiy` one from `verify`. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = v
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
+/** The nearest candidate to a mistyped name, when one is close enough to be what was meant. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase()
+  let best: string | undefined
+  let bestScore = Infinity
+  for (const c of candidates) {
+    const d = distance(w, c.toLowerCase())
+    // a prefix of at least three letters (`--dry` for `--dry-run`) counts as close
+    const score = c.startsWith(w) && w.length >= 3 ? 0.5 : d
+    if (score < bestScore) {
+      best = c
+      bestScore = score
+    }
+  }
+  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
+  return best !== undefined && bestScore <= limit ? best : undefined
+}
+
+/** How a word the user typed is shown back: quoted, cut short, never raw control characters. */
+export function shown(word: string): string {
+  return JSON.stringify(word.length > 40 ? `${word.slice(0, 37)}...` : word)
+}
+
+function isOption(arg: string): boolean {
+  return arg.startsWith("-") && arg !== "-"
+}
+
+/** Global options that take a value and may stand before the command word. */
+function takesValue(arg: string): boolean {
+  return arg === "--cwd" || arg === "-C"
+}
+
+/** Index of the first positional word in argv (the command), skipping leading global options. */
+function firstWord(argv: readonly string[], from: number): number {
+  for (let i = from; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === "--") return i + 1 < argv.length ? i + 1 : -1
+    if (!isOption(a)) return i
+    if (takesValue(a)) i++
+  }
+  return -1
+}
+
+export function commandLabel(path: readonly string[]): string {
+  return path.length ? path.join(" ") : "usage"
+}
+
+function helpFix(path: readonly string[]): string {
+  return `run \`${PROGRAM}${path.length ? ` ${path.join(" ")}` : ""} --help\` for usage`
+}
+
+/** Every option name any command declares, with the commands that declare it (to say where an option belongs). */
+function ownersOf(commands: Commands, name: string): string[] {
+  const found: string[] = []
+  const walk = (prefix: string[], specs: Commands) => {
+    for (const [word, spec] of Object.entries(specs)) {
+      const p = [...prefix, word]
+      if (spec.options && Object.hasOwn(spec.options, name)) found.push(p.join(" "))
+      if (spec.subcommands) walk(p, { ...spec.subcommands })
+    }
+  }
+  walk([], commands)
+  return found
+}
+
+/**
+ * Resolve the command words and parse the options against the command's own declarations.
+ * Throws a usage AlloyError (exit 2) on an unknown command, sub-command or option, a missing
+ * option value, or a value given to a flag.
+ */
+export function resolveArgs(commands: Commands, argv: readonly string[]): Resolved {
+  const path: string[] = []
+  let spec: CommandSpec | undefined
+  const rest = [...argv]
+  const at = firstWord(rest, 0)
+  if (at >= 0) {
+    const word = rest[at]!
+    const found = Object.hasOwn(commands, word) ? commands[word] : undefined
+    if (!found) {
+      const near = suggest(word, Object.keys(commands))
+      throw usage(`unknown command ${shown(word)}`, near ? `did you mean \`${PROGRAM} ${near}\`? (\`${PROGRAM} --help\` lists the commands)` : `run \`${PROGRAM} --help\` for the list of commands`)
+    }
+    path.push(word)
+    spec = found
+    rest.splice(at, 1)
+    // a sub-command is the word right after the command
+    if (spec.subcommands && at < rest.length && !isOption(rest[at]!)) {
+      const subWord = rest[at]!
+      const sub = Object.hasOwn(spec.subcommands, subWord) ? spec.subcommands[subWord] : undefined
+      if (sub) {
+        path.push(subWord)
+        spec = sub
+        rest.splice(at, 1)
+      } else if (!spec.run) {
+        const near = suggest(subWord, Object.keys(spec.subcommands))
+        throw usage(
+          `unknown ${word} command ${shown(subWord)}`,
+          near
+            ? `did you mean \`${PROGRAM} ${word} ${near}\`?`
+            : `use one of: ${Object.keys(spec.subcommands)
+                .map((s) => `${word} ${s}`)
+                .join(", ")}`,
+        )
+      }
+    }
+  }
+  const declared: Record<string, OptionSpec> = { ...(spec ? GLOBAL_OPTIONS : TOP_OPTIONS), ...(spec?.options ?? {}) }
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {}
+  const shorts = new Map<string, string>()
+  for (const [name, o] of Object.entries(declared)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }
+    if (o.short) shorts.set(o.short, name)
+  }
+  // unknown options first, on our terms: parseArgs' own message talks about `--` and positionals
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!
+    if (a === "--") break
+    if (!isOption(a)) continue
+    const long = a.startsWith("--")
+    const name = long ? a.slice(2).split("=")[0]! : a.slice(1, 2)
+    const known = long ? Object.hasOwn(declared, name) : shorts.has(name)
+    if (known) {
+      const o = declared[long ? name : shorts.get(name)!]!
+      if (o.type === "string" && !(long ? a.includes("=") : a.length > 2)) {
+        const v = rest[i + 1]
+        if (v === undefined || (isOption(v) && v !== "--")) {
+          throw usage(`${long ? `--${name}` : `-${name}`} needs a value: --${long ? name : shorts.get(name)} <${o.value ?? "value"}>`, helpFix(path))
+        }
+        i++
+      } else if (o.type === "boolean" && long && a.includes("=")) {
+        throw usage(`--${name} is a flag and takes no value (write --${name}, not ${shown(a)})`, helpFix(path))
+      }
+      continue
+    }
+    const display = long ? `--${name}` : `-${name}`
+    if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
+    const near = long ? suggest(name, Object.keys(declared)) : undefined
+    const owners = long ? ownersOf(commands, name) : []
+    const belongs = owners.length && path.length ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})` : ""
+    throw usage(`unknown option ${display.length > 42 ? shown(display) : display}${belongs}`, near ? `did you mean --${near}? (${helpFix(path)})` : helpFix(path))
+  }
+  let parsed
+  try {
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true })
+  } catch (e) {
+    throw usage(`${(e as Error).message.replace(/[\r\n]+/g, " ").slice(0, 200)}`, helpFix(path))
+  }
+  return { path, spec, positionals: parsed.positionals, values: parsed.values as OptionValues }
+}
+
+// ---- help ----------------------------------------------------------------------------------
+
+function optionLabel(name: string, o: OptionSpec): string {
+  return `${o.short ? `-${o.short}, ` : ""}--${name}${o.type === "string" ? ` <${o.value ?? "value"}>` : ""}${o.multiple ? "..." : ""}`
+}
+
+const WIDTH = 100
+
+/** Split text into lines of at most `width` characters at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ""
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line]
+}
+
+function table(rows: ReadonlyArray<readonly [string, string]>, fixed?: number, indent = "  "): string {
+  const w = fixed ?? Math.min(34, Math.max(0, ...rows.map(([l]) => l.length)))
+  const pad = `${indent}${" ".repeat(w)}  `
+  return rows
+    .map(([l, r]) => {
+      const text = wrap(r, Math.max(30, WIDTH - pad.length))
+      const first = l.length > w && r ? [`${indent}${l}`, `${pad}${text[0]}`] : [`${indent}${l.padEnd(w)}  ${text[0]}`]
+      return [...first, ...text.slice(1).map((t) => `${pad}${t}`)].map((x) => x.trimEnd()).join("\n")
+    })
+    .join("\n")
+}
+
+const usages = (spec: CommandSpec): readonly string[] => (typeof spec.usage === "string" ? [spec.usage] : spec.usage)
+
+/** The help of one command (or command group). */
+export function commandHelp(path: readonly string[], spec: CommandSpec): string {
+  const out: string[] = []
+  const lines = usages(spec)
+  out.push(`Usage: ${lines.map((u, i) => `${i ? "       " : ""}${PROGRAM} ${u}`).join("\n")}`)
+  out.push("", ...wrap(spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + (spec.summary.endsWith(".") ? "" : "."), WIDTH))
+  if (spec.details) out.push("", ...wrap(spec.details.trim(), WIDTH))
+  if (spec.subcommands) {
+    out.push("", "Commands:")
+    out.push(table(Object.entries(spec.subcommands).map(([w, s]) => [`${path.join(" ")} ${w}`, s.summary] as const)))
+  }
+  const own = Object.entries(spec.options ?? {})
+  if (own.length) out.push("", "Options:", table(own.map(([n, o]) => [optionLabel(n, o), o.description] as const)))
+  out.push("", "Global options:", table(Object.entries(GLOBAL_OPTIONS).map(([n, o]) => [optionLabel(n, o), o.description] as const)))
+  if (spec.examples?.length) out.push("", "Examples:", ...spec.examples.map((e) => `  ${e}`))
+  if (spec.subcommands) out.push("", `Run \`${PROGRAM} ${path.join(" ")} <command> --help\` for one command's options.`)
+  return out.join("\n") + "\n"
+}
+
+/** The program's help: every command's usage line and summary, grouped as the table's files group them. */
+export function programHelp(groups: ReadonlyArray<{ title: string; commands: Commands }>): string {
+  const rows = (cmds: Commands) => {
+    const r: Array<readonly [string, string]> = []
+    const add = (spec: CommandSpec) => usages(spec).forEach((u, i) => r.push([u, i ? "" : spec.summary] as const))
+    for (const spec of Object.values(cmds)) {
+      // a group whose bare word is one of its sub-commands (`runs` = `runs list`) is listed once
+      const subs = Object.values(spec.subcommands ?? {})
+      if (spec.run && !subs.some((s) => s.summary === spec.summary)) add(spec)
+      for (const sub of Object.values(spec.subcommands ?? {})) add(sub)
+    }
+    return r
+  }
+  const out = [
+    `${PROGRAM} — intent records, content-addressed briefs and pins for Foundry flows`,
+    "",
+    `Usage: ${PROGRAM} <command> [options]`,
+    `       ${PROGRAM} <command> --help      options and examples of one command`,
+  ]
+  for (const g of groups) out.push("", `${g.title}:`, table(rows(g.commands), 34))
+  out.push(
+    "",
+    "Global options:",
+    table(Object.entries(TOP_OPTIONS).map(([n, o]) => [optionLabel(n, o), n === "help" ? "this help (or one command's, after it)" : o.description] as const)),
+    "",
+    "Colours only on a terminal, never with NO_COLOR set.",
+    "Exit codes: 0 ok, 1 a pin or checked content failed, 2 usage or configuration error.",
+  )
+  return out.join("\n") + "\n"
+}
