@@ -53,7 +53,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
     const closing = latestArtefacts(model.records, brief.id)
     const subject: Subject[] = []
     for (const a of closing?.artefacts ?? []) {
-      if (a.state === "deleted") continue
+      // subjects are the work's artefacts, not Foundry's bookkeeping files
+      if (a.state === "deleted" || isFoundryBookkeeping(a.path)) continue
       const sha = a.sha256 ?? hashFile(a.path)
       if (sha && !subject.some((s) => s.name === a.path)) subject.push({ name: a.path, digest: { sha256: sha } })
     }
@@ -83,7 +84,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
             verdict: c.verdict,
             reason: c.reason,
             gates: c.gates.map((g) => ({ id: g.id, kind: g.kind, verdict: g.verdict })),
-            evidence: c.evidence.map((o) => ({
+            // only evidence produced under this brief's bundles
+            evidence: c.evidence.filter((o) => o.provenance.brief_id === brief.id).map((o) => ({
               id: o.id,
               kind: o.kind,
               outcome: o.outcome,
@@ -101,4 +103,9 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
     })
   }
   return out
+}
+
+/** WORK.md, WORK.history.yaml, WORK.feedback.yaml and ATTEST.md at the work tree's root. */
+function isFoundryBookkeeping(p: string): boolean {
+  return /^(WORK\.(md|history\.yaml|feedback\.yaml)|ATTEST\.md)$/.test(p)
 }
