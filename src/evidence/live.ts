@@ -15,6 +15,9 @@ import type { AlloyContext } from "../service/context.js"
 import { appendEvent } from "../store/outbox.js"
 import { importWorktree } from "./import.js"
 
+/** largest rewritten appraiser dispatch read back for the gates it showed */
+const MAX_PARSED = 8 * 1024 * 1024
+
 type Logger = (level: "warn" | "info", message: string) => void
 
 const TERMINAL: Record<string, "cycle_done" | "cycle_blocked" | "violation"> = { done: "cycle_done", blocked: "cycle_blocked", violation: "violation" }
@@ -42,7 +45,6 @@ export function createLiveRecorder(ctx: AlloyContext, opts: { exportUnpinned: bo
   /** appraiser dispatches this process sent on: cycle/stage -> [time, law ids shown to every task] */
   const shown = new Map<string, Array<{ at: number; laws: string[] }>>()
   const presented = (cycle: string, stage: string): string[] | undefined => {
-
     const list = shown.get(`${cycle} ${stage}`) ?? []
     return list.length ? list[list.length - 1]!.laws : undefined
   }
@@ -50,16 +52,18 @@ export function createLiveRecorder(ctx: AlloyContext, opts: { exportUnpinned: bo
     afterOrchestrate(text, sent) {
       rememberShown(sent, shown)
       if (typeof text !== "string" || text.charCodeAt(0) !== 123 /* { */) return
-      let result: Record<string, unknown>
-      try {
-        const v: unknown = JSON.parse(text)
-        if (!v || typeof v !== "object" || Array.isArray(v)) return
-        result = v as Record<string, unknown>
-      } catch {
-        return
-      }
-      const action = typeof result["action"] === "string" ? result["action"] : undefined
+      // Foundry emits `action` first; only the small end states are parsed (a dispatch may carry a 50 MB prompt)
+      const action = /^\{\s*"action"\s*:\s*"(\w+)"/.exec(text.slice(0, 64))?.[1]
       const terminal = action ? TERMINAL[action] : undefined
+      let result: Record<string, unknown> = {}
+      if (terminal) {
+        try {
+          const v: unknown = JSON.parse(text)
+          if (v && typeof v === "object" && !Array.isArray(v)) result = v as Record<string, unknown>
+        } catch {
+          return
+        }
+      }
       if (!ctx.store.exists() && !opts.exportUnpinned) return
       // nothing finalised since the last look: no new history, no new feedback (one stat per file)
       const stamp = stampOf(ctx.root)
@@ -87,7 +91,7 @@ export function createLiveRecorder(ctx: AlloyContext, opts: { exportUnpinned: bo
 
 /** Remember the law ids Alloy put into an appraiser dispatch it sent on (`alloy.laws` of a rewritten `dispatch_multi`). */
 function rememberShown(sent: string | undefined, shown: Map<string, Array<{ at: number; laws: string[] }>>): void {
-  if (typeof sent !== "string" || !sent.includes('"dispatch_multi"')) return
+  if (typeof sent !== "string" || sent.length > MAX_PARSED || !sent.slice(0, 64).includes('"dispatch_multi"')) return
   let v: unknown
   try {
     v = JSON.parse(sent)
