@@ -1,6 +1,6 @@
 /**
  * The layering Alloy describes, enforced in `npm test` (`npm run check:layers`):
- * core ← store ← foundry ← service ← evidence ← plugin, cli ← demo; a layer imports only the
+ * core ← store ← foundry ← service ← evidence ← team ← plugin, cli ← demo; a layer imports only the
  * layers to its left (and npm packages), and nothing imports in a cycle.
  */
 const layer = (name, allowed) => ({
@@ -18,9 +18,11 @@ module.exports = {
     layer("foundry", ["core", "store"]),
     layer("service", ["core", "store", "foundry"]),
     layer("evidence", ["core", "store", "foundry", "service"]),
+    // the team store (an OCI registry): uses the store, the services and evidence; only the CLI uses it
+    layer("team", ["core", "store", "foundry", "service", "evidence"]),
     layer("plugin", ["core", "store", "foundry", "service", "evidence"]),
     // the CLI may start the demo (it is a command); the demo may use the CLI's types only
-    layer("cli", ["core", "store", "foundry", "service", "evidence", "demo"]),
+    layer("cli", ["core", "store", "foundry", "service", "evidence", "team", "demo"]),
     {
       name: "demo-uses-cli-types-only",
       severity: "error",

@@ -23,9 +23,42 @@ export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
 
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
 
+/** Exactly the colour codes `paint` writes (kept by `visible` on a colour terminal). */
+const PAINT_RE = /(\u001b\[(?:0|1|2|31|32|33)m)/
+
 /** Wrap text in one ANSI colour when the output takes colours; the text unchanged otherwise. */
 export function paint(io: Pick<Io, "color">, colour: keyof typeof SGR, text: string): string {
   return io.color ? `\u001b[${SGR[colour]}m${text}\u001b[0m` : text
+}
+
+/**
+ * Make control and escape characters visible for a terminal: ESC becomes `\x1b`, a C1 control
+ * `\x9b`, a bidirectional override `\u202e`, and so on, so no text from an intent, a Foundry file
+ * or a run record can clear the screen, write the clipboard (OSC 52) or reorder a line. Line
+ * breaks and tabs stay. Text output only: `--json` output is exact JSON and never passes here.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TERMINAL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
+
+export function visible(s: string, opts: { colours?: boolean } = {}): string {
+  const esc = (t: string) =>
+    t.replace(/\r\n/g, "\n").replace(UNSAFE_TERMINAL_RE, (c) => {
+      const cp = c.codePointAt(0)!
+      return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`
+    })
+  if (!opts.colours) return esc(s)
+  // on a colour terminal the exact colour codes `paint` writes stay; everything else is escaped
+  return s
+    .split(PAINT_RE)
+    .map((part, i) => (i % 2 === 1 ? part : esc(part)))
+    .join("")
+}
+
+/** The same Io, with every text line made terminal-safe (`visible`); JSON mode is left exact. */
+export function terminalSafe(io: Io): Io {
+  if (io.json) return io
+  const colours = io.color
+  return { ...io, out: (s) => io.out(visible(s, { colours })), err: (s) => io.err(visible(s, { colours })) }
 }
 
 const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "cycle_not_found"])

@@ -6,7 +6,7 @@
  */
 import { realpathSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { EXIT_USAGE, reportError, wantsColor, type Io } from "./io.js"
+import { EXIT_USAGE, reportError, terminalSafe, wantsColor, type Io } from "./io.js"
 import { commandHelp, commandLabel, programHelp, resolveArgs } from "./args.js"
 import { commands, GROUPS } from "./commands/index.js"
 
@@ -25,10 +25,11 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     resolved = resolveArgs(commands, argv)
   } catch (e) {
     const label = commandLabel(argv.filter((a) => /^[a-z][a-z-]{0,23}$/.test(a)).slice(0, 1))
-    return reportError({ ...io0, json: jsonWanted, color: false }, e, label)
+    return reportError(terminalSafe({ ...io0, json: jsonWanted, color: false }), e, label)
   }
   const { path, spec, positionals, values } = resolved
-  const io: Io = { out: io0.out, err: io0.err, cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd, json: values["json"] === true, color: io0.color === true && values["json"] !== true }
+  // every text line a command prints goes through one helper that makes escapes visible (--json stays exact)
+  const io: Io = terminalSafe({ out: io0.out, err: io0.err, cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd, json: values["json"] === true, color: io0.color === true && values["json"] !== true })
   if (!spec) {
     if (values["version"]) {
       const { ALLOY_VERSION } = await import("../version.js")

@@ -3,12 +3,14 @@
  * clocks, no machine facts: the same sources give the same bytes and digest everywhere.
  */
 import { AlloyError } from "./errors.js"
-import { BUNDLE_TYPE, BundleSchema, type Bundle, type BundleIntent, type Gate } from "./bundle.js"
+import { BUNDLE_TYPE, BundleSchema, FORMATION_TYPE, type Bundle, type BundleIntent, type Composition, type Gate } from "./bundle.js"
 import { encodeCanonical, normalizeText, sourceDigest } from "./digest.js"
 import { criterionRef, gateLawId, parseStage, STAGE_BASES, type StageBase } from "./ids.js"
 import type { Intent } from "./intent.js"
 import type { Recipe } from "./recipe.js"
+import { code, inline, unquote } from "./prompt-safety.js"
 import {
+  NOTES_HEADINGS,
   renderAppraisePack,
   renderAssayPack,
   renderBrief,
@@ -28,6 +30,8 @@ export interface BuildInput {
   readonly recipe: SourceFile<Recipe>
   /** every intent the recipe names (order does not matter) */
   readonly intents: ReadonlyArray<SourceFile<Intent>>
+  /** Foundry's `targets` of the formation's cycles (edges of the composition; used only when the recipe scopes) */
+  readonly targets?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface BuildOutput {
@@ -74,15 +78,15 @@ export function deriveGates(intents: readonly BundleIntent[]): Gate[] {
           const cmds = list.map((e) => (e.kind === "check" ? e.command : "")).filter(Boolean)
           const command = cmds.join(" && ")
           const how = list.map((e) => (e.kind === "check" ? e.description : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run \`${command}\`; it must exit 0${how ? ` (${how})` : ""}. Proves ${c.ref}: ${c.text}` })
+          gates.push({ ...base, kind: "check", stage: "quench", command, text: `Run ${code(command)}; it must exit 0${how ? ` (${inline(how)})` : ""}. Proves ${c.ref}: ${inline(c.text)}` })
         } else if (kind === "human") {
           const who = list.map((e) => (e.kind === "human" ? e.who : undefined)).find(Boolean)
           const how = list.map((e) => (e.kind === "human" ? e.description : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${who})` : ""} confirms: ${c.text}${how ? ` (${how})` : ""}` })
+          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${inline(who)})` : ""} confirms: ${inline(c.text)}${how ? ` (${inline(how)})` : ""}` })
         } else {
           const paths = list.map((e) => (e.kind === "artefact" ? e.path : "")).filter(Boolean)
           const path = paths.join(", ")
-          gates.push({ ...base, kind: "artefact", stage: "finish", path, text: `The finished work includes ${path}. Proves ${c.ref}: ${c.text}` })
+          gates.push({ ...base, kind: "artefact", stage: "finish", path, text: `The finished work includes ${code(path)}. Proves ${c.ref}: ${inline(c.text)}` })
         }
       }
     }
@@ -114,7 +118,7 @@ export function buildBundle(input: BuildInput): BuildOutput {
   const packs: Record<string, { text: string }> = {}
   const baseText: Record<StageBase, string> = {
     forge: renderForgePack(intents, notesFor(recipe, "forge"), notes),
-    appraise: renderAppraisePack(gates, notesFor(recipe, "appraise")),
+    appraise: renderAppraisePack(gates, notesFor(recipe, "appraise"), intents),
     "human-appraise": renderHumanPack(gates, notesFor(recipe, "human-appraise"), intents),
     quench: renderQuenchPack(gates, notesFor(recipe, "quench")),
     assay: renderAssayPack(intents, notesFor(recipe, "assay")),
@@ -134,6 +138,10 @@ export function buildBundle(input: BuildInput): BuildOutput {
     ],
     packs,
     overlay: { gates },
+    // only recipes that use the composition fields get one: every other bundle keeps its bytes
+    ...(usesComposition(recipe)
+      ? { composition: deriveComposition({ recipe, intents, gates, ...(input.targets ? { targets: input.targets } : {}), notes: (k) => notesFor(recipe, k), briefNotes: notes }) }
+      : {}),
   }
   const { bytes, digest, value } = encodeCanonical(candidate)
   const checked = BundleSchema.safeParse(value)
@@ -144,20 +152,129 @@ export function buildBundle(input: BuildInput): BuildOutput {
 }
 
 /**
- * The pack text for a stage: the base pack, then the notes written for this exact
- * `<base>:<alias>` (if any). `forge:draft-release-note` and `forge` both resolve.
+ * The notes written for a base stage, read back from a stored pack: the text after the last
+ * notes heading (quoted by this renderer, raw in bundles built before it). Whatever is found is
+ * rendered again as quoted authored text, so a stored pack can never inject anything else.
  */
-export function packFor(bundle: Bundle, stage: string): { key: string; text: string } {
-  const s = parseStage(stage)
-  const base = bundle.packs[s.base]?.text ?? ""
-  const specific = s.alias !== undefined ? bundle.packs[`${s.base}:${s.alias}`]?.text : undefined
-  return { key: specific !== undefined ? `${s.base}:${s.alias}` : s.base, text: specific ? `${base}\n\n**Notes for ${s.raw}**\n\n${specific}` : base }
+export function notesFromPack(text: string | undefined, heading: string): string | undefined {
+  if (!text) return undefined
+  const marker = `\n\n${heading}\n\n`
+  const i = text.lastIndexOf(marker)
+  if (i < 0) return undefined
+  const tail = text.slice(i + marker.length)
+  return tail.split("\n").every((l) => l === ">" || l.startsWith("> ")) ? unquote(tail) : tail
 }
 
-/** The gates that apply at a stage (all gates when no stage is given). */
-export function gatesFor(bundle: Bundle, stage?: string): Gate[] {
-  if (stage === undefined) return bundle.overlay.gates
-  const s = parseStage(stage)
-  if (s.base === "forge" || s.base === "assay") return bundle.overlay.gates
-  return bundle.overlay.gates.filter((g) => g.stage === s.base)
+/**
+ * A base stage's pack, rendered again from the bundle's structured parts (intents, gates, notes)
+ * through the prompt-safe renderer. The hooks and tools never hand out a stored pack text as it
+ * is: a bundle built by an older renderer, or written to the store by hand, is still rendered
+ * safely. For a bundle built by this renderer the result equals the stored pack.
+ */
+export function renderBasePack(bundle: Bundle, base: StageBase, scope?: { intents: readonly BundleIntent[]; gates: readonly Gate[] }): string {
+  const notes = notesFromPack(bundle.packs[base]?.text, NOTES_HEADINGS[base])
+  const intents = scope?.intents ?? bundle.intents
+  const gates = scope?.gates ?? bundle.overlay.gates
+  switch (base) {
+    case "forge":
+      return renderForgePack(intents, notes, bundle.brief.notes)
+    case "appraise":
+      return renderAppraisePack(gates, notes, intents)
+    case "human-appraise":
+      return renderHumanPack(gates, notes, intents)
+    case "quench":
+      return renderQuenchPack(gates, notes)
+    case "assay":
+      return renderAssayPack(intents, notes)
+  }
+}
+
+/** The whole Formation Brief, rendered again from the bundle's structured parts (see `renderBasePack`). */
+export function briefText(bundle: Bundle): string {
+  const b = bundle.brief
+  return renderBrief({ id: b.id, title: b.title, formation: b.formation, notes: b.notes }, bundle.intents)
+}
+
+// ---- formation composition (alloy.formation/v1) ---------------------------------------------
+
+/** The cycles each criterion applies to: its own scope, else its intent's, else every formation cycle. */
+export function criterionCycles(recipe: Recipe, intents: readonly BundleIntent[]): Map<string, string[]> {
+  const scope = recipe.formation.scope ?? {}
+  const all = recipe.formation.cycles
+  const out = new Map<string, string[]>()
+  for (const i of intents) {
+    for (const c of i.acceptance_criteria) out.set(c.ref, scope[c.ref] ?? scope[i.id] ?? all)
+  }
+  return out
+}
+
+/** Does this recipe use the composition fields (and so get a composition in its bundle)? */
+export function usesComposition(recipe: Recipe): boolean {
+  return recipe.formation.scope !== undefined || recipe.formation.allow_ungated !== undefined
+}
+
+/** An intent restricted to the criteria that apply to one cycle (undefined when nothing of it applies). */
+export function intentForCycle(i: BundleIntent, cycle: string, applies: (ref: string) => boolean, wholeScope?: readonly string[]): BundleIntent | undefined {
+  const criteria = i.acceptance_criteria.filter((c) => applies(c.ref))
+  const intentApplies = wholeScope ? wholeScope.includes(cycle) : criteria.length > 0 || i.acceptance_criteria.length === 0
+  if (!intentApplies && criteria.length === 0) return undefined
+  return { ...i, acceptance_criteria: criteria }
+}
+
+interface CompositionInput {
+  readonly recipe: Recipe
+  readonly intents: readonly BundleIntent[]
+  readonly gates: readonly Gate[]
+  readonly targets?: Readonly<Record<string, readonly string[]>>
+  readonly notes: (stage: string) => string | undefined
+  readonly briefNotes: string
+}
+
+/**
+ * Derive the composition. A criterion is gated when it has evidence and applies to at least
+ * one cycle of the formation; an ungated criterion fails the build unless the recipe sets
+ * `formation.allow_ungated: true` (then the bundle lists it in `ungated`).
+ */
+function deriveComposition(input: CompositionInput): Composition {
+  const { recipe, intents, gates } = input
+  const applies = criterionCycles(recipe, intents)
+  const scope = recipe.formation.scope ?? {}
+  const cycles = recipe.formation.cycles
+  const ungated: string[] = []
+  for (const i of intents) {
+    for (const c of i.acceptance_criteria) {
+      if (c.evidence.length === 0 || (applies.get(c.ref) ?? []).length === 0) ungated.push(c.ref)
+    }
+  }
+  const allow = recipe.formation.allow_ungated === true
+  if (ungated.length && !allow) {
+    throw new AlloyError("ungated", `brief ${recipe.id}: ${ungated.length} acceptance criteri${ungated.length === 1 ? "on has" : "a have"} no gate in the formation, so nothing could prove ${ungated.length === 1 ? "it" : "them"}: ${ungated.join(", ")}`, {
+      details: ungated.map((r) => ({ path: r, message: "no evidence, or applies to no cycle of the formation" })),
+      fix: "give each criterion evidence and scope it to a formation cycle (formation.scope), or set `formation.allow_ungated: true` in the recipe (shown in the bundle)",
+    })
+  }
+  const inFormation = new Set(cycles)
+  return {
+    $type: FORMATION_TYPE,
+    cycles: cycles.map((id) => {
+      const mine = intents.map((i) => intentForCycle(i, id, (ref) => applies.get(ref)?.includes(id) ?? false, scope[i.id])).filter((i): i is BundleIntent => i !== undefined)
+      const refs = new Set(mine.flatMap((i) => i.acceptance_criteria.map((c) => c.ref)))
+      const cycleGates = gates.filter((g) => refs.has(g.criterion))
+      return {
+        id,
+        targets: [...new Set(input.targets?.[id] ?? [])].filter((t) => inFormation.has(t)).sort(),
+        criteria: [...refs],
+        gates: cycleGates.map((g) => g.id),
+        packs: {
+          forge: { text: renderForgePack(mine, input.notes("forge"), input.briefNotes) },
+          quench: { text: renderQuenchPack(cycleGates, input.notes("quench")) },
+          appraise: { text: renderAppraisePack(cycleGates, input.notes("appraise"), mine) },
+          "human-appraise": { text: renderHumanPack(cycleGates, input.notes("human-appraise"), mine) },
+          assay: { text: renderAssayPack(mine, input.notes("assay")) },
+        },
+      }
+    }),
+    ungated,
+    allow_ungated: allow,
+  }
 }

@@ -59,6 +59,37 @@ export const BundleIntentSchema = z.strictObject({
 })
 export type BundleIntent = z.infer<typeof BundleIntentSchema>
 
+export const FORMATION_TYPE = "alloy.formation/v1"
+
+/** The stages of a cycle an agent or person works in; each gets its own pack per cycle. */
+const CycleStage = z.enum(["forge", "quench", "appraise", "human-appraise", "assay"])
+
+/**
+ * The formation composition (`alloy.formation/v1`), present only when the recipe scopes its
+ * intents or criteria to cycles: per cycle, its edges, the criteria that apply to it, the gates
+ * that prove them there and the pack each of its stages gets. Bundles of recipes without
+ * `formation.scope` have no composition and keep their bytes and digests.
+ */
+export const CompositionSchema = z.strictObject({
+  $type: z.literal(FORMATION_TYPE),
+  cycles: z.array(
+    z.strictObject({
+      id: Slug,
+      /** the formation cycles this cycle feeds (Foundry's `targets`), when known at build time */
+      targets: z.array(Slug),
+      /** criteria that apply here (`<intent>#AC-<n>`) */
+      criteria: z.array(Ref),
+      /** ids of the overlay gates that prove them here */
+      gates: z.array(z.string()),
+      packs: z.record(CycleStage, z.strictObject({ text: z.string() })),
+    }),
+  ),
+  /** criteria with no gate in the formation, built only because the recipe allows it */
+  ungated: z.array(Ref),
+  allow_ungated: z.boolean(),
+})
+export type Composition = z.infer<typeof CompositionSchema>
+
 export const BundleSchema = z.strictObject({
   $type: z.literal(BUNDLE_TYPE),
   brief: z.strictObject({
@@ -73,5 +104,6 @@ export const BundleSchema = z.strictObject({
   sources: z.array(z.strictObject({ kind: z.enum(["intent", "recipe"]), id: Slug, digest: Digest })).min(2),
   packs: z.record(StageKey, z.strictObject({ text: z.string() })),
   overlay: z.strictObject({ gates: z.array(GateSchema) }),
+  composition: CompositionSchema.optional(),
 })
 export type Bundle = z.infer<typeof BundleSchema>

@@ -20,11 +20,19 @@ export const ERROR_CODES = [
   "invalid_recipe",
   "already_exists",
   "lint_failed",
+  "merge_conflict",
+  "ungated",
   "work_branch",
   "unsafe_path",
+  "unsafe_text",
   "io_error",
   "not_initialised",
   "usage",
+  // a team store (OCI registry): docs/oci-store.md
+  "auth_failed",
+  "quota_exceeded",
+  "network_error",
+  "registry_error",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

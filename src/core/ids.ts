@@ -39,6 +39,46 @@ export function assertSlug(s: unknown, what = "id"): string {
   })
 }
 
+/**
+ * A Foundry cycle or flow id. Foundry accepts any non-empty string that equals the definition's
+ * file name (`foundry/cycles/<id>.md`): `Release_Notes`, `release.notes`, `releaseNotes` and
+ * look-alikes in other scripts are all valid there. Alloy accepts the same ids, but only as one
+ * file name: never a path separator, `..`, a leading dot, white space at either end, a control
+ * character, or a name too long for a file (255 bytes with `.md`). An id is never a path.
+ */
+export const FOUNDRY_ID_MAX_BYTES = 255 - ".md".length
+// eslint-disable-next-line no-control-regex
+const FOUNDRY_ID_BAD_RE = /[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+
+export function isFoundryId(s: unknown): s is string {
+  return (
+    typeof s === "string" &&
+    s.length > 0 &&
+    !s.startsWith(".") &&
+    s.trim() === s &&
+    !FOUNDRY_ID_BAD_RE.test(s) &&
+    Buffer.byteLength(s, "utf8") <= FOUNDRY_ID_MAX_BYTES
+  )
+}
+
+/** Validate a Foundry cycle or flow id (see `isFoundryId`). */
+export function assertFoundryId(s: unknown, what = "cycle id"): string {
+  if (isFoundryId(s)) return s
+  const why =
+    typeof s !== "string"
+      ? "it is not a string"
+      : s.length === 0
+        ? "it is empty"
+        : /[/\\]/.test(s) || s.startsWith(".")
+          ? "ids are file names, never paths (no `/`, `\\` or leading `.`)"
+          : Buffer.byteLength(s, "utf8") > FOUNDRY_ID_MAX_BYTES
+            ? `it is longer than ${FOUNDRY_ID_MAX_BYTES} bytes`
+            : "it has white space at an end or a control character"
+  throw new AlloyError("invalid_id", `${what} ${show(s)} is not valid: ${why}`, {
+    fix: `use the id Foundry uses: the definition's file name without \`.md\` (e.g. "draft-release-note")`,
+  })
+}
+
 export function isDigest(s: unknown): s is string {
   return typeof s === "string" && DIGEST_RE.test(s)
 }

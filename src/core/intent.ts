@@ -11,6 +11,7 @@ import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
 
 /** Longest text one field may hold (characters). */
 export const MAX_TEXT = 8_000
@@ -216,6 +217,8 @@ export function validateIntent(data: unknown, body: string, file: string, expect
   if (issues.length || !r.success) {
     throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
   }
+  // a valid record whose text could steer Foundry's agents is refused with its own code (`metadata` never reaches a prompt)
+  assertSafeText("intent record", file, data as Record<string, unknown>, body, ["metadata"])
   return { ...r.data, body: body.trim() }
 }
 

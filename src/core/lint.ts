@@ -54,7 +54,14 @@ export const LINT_CODES = [
   "intent_missing",
   "formation_empty",
   "formation_unknown",
+  "formation_unscoped",
+  "formation_overlap",
   "constraint_clash",
+  "law_unknown",
+  "check_file_missing",
+  "check_unbound",
+  "artefact_unmatched",
+  "config_branch",
 ] as const
 export type LintCode = (typeof LINT_CODES)[number]
 
@@ -550,6 +557,16 @@ export function lintBrief(recipe: Recipe, intents: readonly Intent[], opts: { fi
       fix: "add `formation: {flow: <flow-id>, cycles: [<cycle-id>]}` so readers know what it is for",
     })
   }
+  if (recipe.formation.cycles.length > 1 && recipe.formation.scope === undefined) {
+    out.push({
+      code: "formation_unscoped",
+      severity: "warning",
+      file,
+      path: "formation",
+      message: `brief ${recipe.id} lists ${recipe.formation.cycles.length} cycles (${recipe.formation.cycles.join(", ")}) but no \`scope\`: every criterion goes to every cycle's forge and appraisers`,
+      fix: `say what applies where, e.g. \`formation: {scope: {${recipe.intents[0] ?? "<intent-id>"}: [${recipe.formation.cycles[0]}]}}\` (an intent or \`<intent>#AC-n\` to its cycles)`,
+    })
+  }
   const listed = recipe.intents.map((id) => byId.get(id)).filter((i): i is Intent => i !== undefined)
   for (let x = 0; x < listed.length; x++) {
     for (let y = x + 1; y < listed.length; y++) {
@@ -583,4 +600,34 @@ export function failsStrict(warnings: readonly LintWarning[]): boolean {
 export function formatWarning(w: LintWarning): string {
   const where = [w.file, w.path].filter(Boolean).join(" ")
   return `${w.severity === "info" ? "info" : "warning"} [${w.code}] ${where ? `${where}: ` : ""}${w.message}`
+}
+
+/** The closest candidate to a mistyped id (edit distance at most a third of its length), for "did you mean". */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestD = Math.max(1, Math.floor(word.length / 3)) + 1
+  for (const c of candidates) {
+    if (Math.abs(c.length - word.length) >= bestD) continue
+    const d = editDistance(word, c, bestD)
+    if (d < bestD) {
+      best = c
+      bestD = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string, cap: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    let rowMin = i
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      rowMin = Math.min(rowMin, cur[j]!)
+    }
+    if (rowMin >= cap) return cap
+    prev = cur
+  }
+  return prev[b.length]!
 }

@@ -9,6 +9,9 @@ import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
 import { schemaError } from "./schema-errors.js"
+import { assertSafeText } from "./prompt-safety.js"
+
+const SCOPE_KEY_RE = /^[a-z0-9]+(-[a-z0-9]+)*(#AC-[1-9][0-9]{0,3})?$/
 
 const StageKey = z.string().refine(isStage, { message: "expected a stage such as `forge`, `appraise`, `human-appraise` or `forge:<cycle>`" })
 
@@ -35,11 +38,24 @@ export const RecipeSchema = z
           {
             flow: Slug.optional(),
             cycles: z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).max(64).default([]),
+            /**
+             * What applies where (alloy.formation/v1): an intent id, or `<intent>#AC-<n>`, to the
+             * formation cycles it applies to. Not given: everything applies to every cycle.
+             */
+            scope: z
+              .record(
+                z.string().regex(SCOPE_KEY_RE, { message: "expected an intent id or `<intent-id>#AC-<n>`" }),
+                z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).min(1, "name at least one cycle").max(64),
+                { error: (iss) => `expected scope as a mapping of intent (or criterion) to cycles; ${describeValue(iss.input)}` },
+              )
+              .optional(),
+            /** build even when a criterion has no gate in the formation (shown in the bundle) */
+            allow_ungated: z.boolean({ error: (iss) => `expected true or false; ${describeValue(iss.input)}` }).optional(),
           },
           {
             error: (iss) =>
               iss.code === "unrecognized_keys"
-                ? `unknown field${iss.keys.length === 1 ? "" : "s"} ${iss.keys.map((k) => `"${k}"`).join(", ")} in formation; allowed: flow, cycles`
+                ? `unknown field${iss.keys.length === 1 ? "" : "s"} ${iss.keys.map((k) => `"${k}"`).join(", ")} in formation; allowed: flow, cycles, scope, allow_ungated`
                 : `expected formation as a mapping with \`flow\` and/or \`cycles\`; ${describeValue(iss.input)}`,
           },
         )
@@ -77,6 +93,15 @@ export const RecipeSchema = z
       if (cycles.has(id)) ctx.addIssue({ code: "custom", path: ["formation", "cycles", i], message: `cycle ${id} is listed twice` })
       cycles.add(id)
     })
+    for (const [key, list] of Object.entries(r.formation.scope ?? {})) {
+      const intent = key.split("#")[0]!
+      if (!seen.has(intent)) ctx.addIssue({ code: "custom", path: ["formation", "scope", key], message: `intent ${intent} is not one of this brief's intents (${r.intents.join(", ")})` })
+      list.forEach((c, i) => {
+        if (!cycles.has(c)) {
+          ctx.addIssue({ code: "custom", path: ["formation", "scope", key, i], message: `cycle ${c} is not in formation.cycles (${[...cycles].join(", ") || "none"}); scope names cycles of the formation` })
+        }
+      })
+    }
   })
 export type RecipeFrontmatter = z.infer<typeof RecipeSchema>
 
@@ -90,6 +115,8 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
   const r = RecipeSchema.safeParse(data)
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
+  // a valid recipe whose text could steer Foundry's agents is refused with its own code
+  assertSafeText("brief recipe", file, data as Record<string, unknown>, body)
   if (expectedId !== undefined && r.data.id !== expectedId) {
     throw new AlloyError("invalid_recipe", `${file}: id is "${r.data.id}" but the file is named ${expectedId}.md; the id and the file name must match`, {
       file,
@@ -129,6 +156,8 @@ export function renderRecipeFile(recipe: Recipe): string {
   const formation: Record<string, unknown> = {}
   if (fm.formation.flow) formation["flow"] = fm.formation.flow
   if (fm.formation.cycles.length) formation["cycles"] = fm.formation.cycles
+  if (fm.formation.scope && Object.keys(fm.formation.scope).length) formation["scope"] = fm.formation.scope
+  if (fm.formation.allow_ungated !== undefined) formation["allow_ungated"] = fm.formation.allow_ungated
   if (Object.keys(formation).length) out["formation"] = formation
   if (Object.keys(fm.stages).length) out["stages"] = fm.stages
   return `---\n${stringify(out, { lineWidth: 0 })}---\n${body ? `\n${body.trim()}\n` : ""}`

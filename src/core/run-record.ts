@@ -100,6 +100,11 @@ export const RunRecordSchema = z.object({
   error: z.string().optional(),
   /** the cycle carries an `alloy` block that could not be read (pin is then null): its error code and message */
   pin_error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /**
+   * Set by the reader, never written: the record was pulled from a team store (docs/oci-store.md),
+   * pushed there from `repository` on `machine`. A `pulled` key inside a record file is ignored.
+   */
+  pulled: z.object({ store: z.string(), repository: z.string().optional(), machine: z.string().optional() }).optional(),
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 

@@ -15,7 +15,7 @@
 import type { RunRecord } from "../core/run-record.js"
 import { ALLOY_VERSION } from "../version.js"
 import type { EvidenceModel } from "./model.js"
-import { sessionOfRecord } from "./observations.js"
+import { pulledStores, sessionOfRecord } from "./observations.js"
 import { cmpTime } from "../core/run-record.js"
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -72,6 +72,7 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
         generator: { name: "opencode-alloy", version: ALLOY_VERSION },
         generated_at: model.generated_at,
         brief: { id: brief.id, title: brief.title, digest: brief.current ?? null, formation: brief.formation },
+        ...(pulledStores(model.records).length ? { stores: pulledStores(model.records) } : {}),
         ...(closing ? { artefacts_from: { run_id: closing.run_id, stage: closing.stage, session: sessionOfRecord(closing), commit: closing.commit ?? null } } : {}),
         verdicts: intents.map((i) => ({
           intent: i.id,
@@ -94,6 +95,7 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
               stage: o.provenance.stage,
               digest: o.provenance.digest ?? null,
               commit: o.provenance.commit ?? null,
+              ...(o.provenance.store ? { store: o.provenance.store } : {}),
               older_bundle: o.older_bundle,
               at: o.at,
             })),

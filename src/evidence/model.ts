@@ -13,10 +13,11 @@ import { verifyObjectBytes } from "../core/verify.js"
 import { criterionRef, isDigest } from "../core/ids.js"
 import { toAlloyError } from "../core/errors.js"
 import type { AlloyContext } from "../service/context.js"
-import { deriveObservations, type Observation } from "./observations.js"
+import { deriveObservations, pulledStores, type Observation } from "./observations.js"
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { readValidators, type Validator } from "../foundry/laws.js"
-import { readRecords } from "../store/outbox.js"
+import { MAX_RECORD_BYTES } from "../store/outbox.js"
+import { readAllRecords } from "../service/pulled.js"
 
 export interface BriefInfo {
   readonly id: string
@@ -155,7 +156,7 @@ export function projectName(root: string): string {
 export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): EvidenceModel {
   ctx.store.requireInit()
   const problems: string[] = []
-  const { records, problems: recordProblems } = readRecords(ctx.root)
+  const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
   const bundles = new Map<string, Bundle>()
   const load = (briefId: string, digest: string) => {
@@ -210,6 +211,8 @@ export interface SatisfactionSummary {
     intent_counts: Record<Verdict, number>
     intents: Array<{ id: string; verdict: Verdict; reason: string; criteria: Array<{ ref: string; verdict: Verdict; reason: string }> }>
     records: number
+    /** team stores that pulled records came from */
+    stores?: Array<{ store: string; records: number }>
     problems: string[]
   }
 }
@@ -225,6 +228,8 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
     lines.push(`  ${i.id.padEnd(28)} ${i.verdict.toUpperCase().padEnd(9)} ${i.reason}`)
     for (const c of i.criteria) lines.push(`    ${c.id.padEnd(6)} ${c.verdict.padEnd(9)} ${c.reason.length > 110 ? `${c.reason.slice(0, 109)}…` : c.reason}`)
   }
+  const stores = pulledStores(model.records)
+  if (stores.length) lines.push(`  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"})`).join(", ")}`)
   for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
   return {
     lines,
@@ -233,6 +238,7 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
       intent_counts: model.intent_counts,
       intents: model.intents.map((i) => ({ id: i.id, verdict: i.verdict, reason: i.reason, criteria: i.criteria.map((c) => ({ ref: c.ref, verdict: c.verdict, reason: c.reason })) })),
       records: model.records.length,
+      ...(stores.length ? { stores } : {}),
       problems: model.problems,
     },
   }

@@ -38,7 +38,7 @@ import { compareRecords, type FeedbackItemSummary, type RunRecord } from "../cor
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
 import { bindCheckCommand, type Validator } from "../foundry/laws.js"
-import { matchesAny, splitGlobs } from "./glob.js"
+import { matchesAny, splitGlobs } from "../core/glob.js"
 
 export const OBSERVATION_KINDS = ["appraisal", "quench", "human", "signoff", "artefact", "attestation"] as const
 export type ObservationKind = (typeof OBSERVATION_KINDS)[number]
@@ -56,12 +56,27 @@ export interface Provenance {
   readonly source: string
   /** `snapshot <ref>`, `branch <ref>`, ... for imported records */
   readonly origin?: string
+  /** the team store a pulled record came from, with the repository and machine that pushed it */
+  readonly store?: string
   readonly brief_id?: string
   readonly digest?: string
   readonly commit?: string
   readonly base_sha?: string
   /** the stage that made the observed transition (feedback items) */
   readonly by_stage?: string
+}
+
+/** `oci://… (repository@machine)`: how evidence names the team store a pulled record came from. */
+export function describePulled(p: NonNullable<RunRecord["pulled"]>): string {
+  const who = [p.repository, p.machine].filter(Boolean).join("@")
+  return who ? `${p.store} (${who})` : p.store
+}
+
+/** The team stores pulled records came from (docs/oci-store.md), with how many records each gave. */
+export function pulledStores(records: readonly RunRecord[]): Array<{ store: string; records: number }> {
+  const n = new Map<string, number>()
+  for (const r of records) if (r.pulled) n.set(r.pulled.store, (n.get(r.pulled.store) ?? 0) + 1)
+  return [...n.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([store, records]) => ({ store, records }))
 }
 
 export interface Observation {
@@ -181,6 +196,7 @@ export function deriveObservations(input: ObservationInput): Observation[] {
       session,
       source: r.source,
       ...(r.origin ? { origin: `${r.origin.kind} ${r.origin.ref}` } : {}),
+      ...(r.pulled ? { store: describePulled(r.pulled) } : {}),
       ...(pin ? { brief_id: pin.brief_id, digest: pin.digest } : {}),
       ...(r.commit ? { commit: r.commit } : {}),
       ...(r.base_sha ? { base_sha: r.base_sha } : {}),

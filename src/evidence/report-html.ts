@@ -9,7 +9,7 @@
  */
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
-import { sessionOfRecord } from "./observations.js"
+import { pulledStores, sessionOfRecord } from "./observations.js"
 import { cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
@@ -226,7 +226,7 @@ export function renderReportHtml(model: EvidenceModel): string {
 </head>
 <body>
 <div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
-<div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}</div></div>
+<div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${pulledStores(model.records).length ? ` · evidence drawn from team stores: ${pulledStores(model.records).map((s) => `${esc(s.store)} (${s.records})`).join(", ")}` : ""}</div></div>
 <main>
 <div class="summary">${stats}
 <div class="overall"><div class="l">Criteria satisfied</div><div style="font-size:22px;font-weight:700">${model.counts.satisfied} of ${total} <span class="muted" style="font-size:14px;font-weight:400">(${pct}%) across ${model.intents.length} intent${model.intents.length === 1 ? "" : "s"}</span></div><div class="ibar">${bar}</div></div>

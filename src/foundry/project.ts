@@ -5,8 +5,8 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs"
 import path from "node:path"
-import { AlloyError } from "../core/errors.js"
-import { assertSlug, isSlug } from "../core/ids.js"
+import { AlloyError, describeIoError } from "../core/errors.js"
+import { assertFoundryId, isFoundryId } from "../core/ids.js"
 import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { readFileBounded } from "../store/read-file.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
@@ -19,24 +19,28 @@ export interface Definition {
   readonly text: string
 }
 
-interface Stamp {
-  file: string
-  mtimeMs: number
-  size: number
-}
+/**
+ * What the pin cache compares to decide a file is unchanged: device, inode, size, and the
+ * modification and change times in nanoseconds. A re-pin that keeps size and mtime still changes
+ * the ctime (and, written atomically, the inode). `absent` when the file does not exist.
+ */
+type Stamp = string
 
-function stamp(abs: string, file: string): Stamp | undefined {
+function stamp(abs: string): Stamp {
   try {
-    const st = statSync(abs)
-    return { file, mtimeMs: st.mtimeMs, size: st.size }
-  } catch {
-    return undefined
+    const st = statSync(abs, { bigint: true })
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ENOTDIR") return "absent"
+    // cannot tell whether it changed: the caller must not use a cached answer
+    throw e
   }
 }
 
 export class FoundryProject {
   readonly root: string
-  private readonly pinCache = new Map<string, { stamps: Array<Stamp | undefined>; pin: LocatedPin | undefined }>()
+  private readonly pinCache = new Map<string, { stamps: Stamp[]; pin: LocatedPin | undefined }>()
 
   constructor(root: string) {
     this.root = path.resolve(root)
@@ -54,23 +58,33 @@ export class FoundryProject {
     }
   }
 
+  /** A cycle's definition file. Any id Foundry accepts, validated as one file name (never a path). */
   cycleRel(id: string): string {
-    return `foundry/cycles/${assertSlug(id, "cycle id")}.md`
+    return `foundry/cycles/${assertFoundryId(id, "cycle id")}.md`
   }
   flowRel(id: string): string {
-    return `foundry/flows/${assertSlug(id, "flow id")}.md`
+    return `foundry/flows/${assertFoundryId(id, "flow id")}.md`
   }
 
+  /**
+   * Definition ids in a folder. A missing folder has none; any other failure to list it (EACCES,
+   * EMFILE...) is an `io_error`, never an empty list: the hooks must not conclude "no pin" from a
+   * folder they could not read.
+   */
   private listIds(dir: string): string[] {
+    let names: string[]
     try {
-      return readdirSync(this.abs(dir))
-        .filter((n) => n.endsWith(".md"))
-        .map((n) => n.slice(0, -3))
-        .filter(isSlug)
-        .sort()
-    } catch {
-      return []
+      names = readdirSync(this.abs(dir))
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === "ENOENT" || code === "ENOTDIR") return []
+      throw new AlloyError("io_error", `could not list ${dir}/: ${describeIoError(e)}`, { file: dir })
     }
+    return names
+      .filter((n) => n.endsWith(".md"))
+      .map((n) => n.slice(0, -3))
+      .filter(isFoundryId)
+      .sort()
   }
 
   listCycleIds(): string[] {
@@ -103,10 +117,14 @@ export class FoundryProject {
     return this.readDefinition(this.flowRel(id), id, "flow")
   }
 
-  /** Cycles of a flow: its starting cycles and every cycle reachable through `targets`. */
+  /**
+   * Cycles of a flow: its starting cycles and every cycle reachable through `targets`. A cycle
+   * that does not exist ends its branch; a cycle that cannot be read or parsed throws, because
+   * the cycles behind it (and so the flow's pin) would be unknown.
+   */
   cyclesOfFlow(flowId: string): string[] {
     const flow = this.readFlow(flowId)
-    const start = Array.isArray(flow.data["starting-cycles"]) ? (flow.data["starting-cycles"] as unknown[]).filter(isSlug) : []
+    const start = Array.isArray(flow.data["starting-cycles"]) ? (flow.data["starting-cycles"] as unknown[]).filter(isFoundryId) : []
     const seen = new Set<string>()
     const queue = [...start]
     while (queue.length && seen.size < 1000) {
@@ -116,10 +134,11 @@ export class FoundryProject {
       let targets: unknown = undefined
       try {
         targets = this.readCycle(c).data["targets"]
-      } catch {
-        continue
+      } catch (e) {
+        if (e instanceof AlloyError && e.code === "cycle_not_found") continue
+        throw e
       }
-      if (Array.isArray(targets)) for (const t of targets) if (isSlug(t) && !seen.has(t)) queue.push(t)
+      if (Array.isArray(targets)) for (const t of targets) if (isFoundryId(t) && !seen.has(t)) queue.push(t)
     }
     return [...seen].sort()
   }
@@ -135,8 +154,8 @@ export class FoundryProject {
     if (text === undefined) return undefined
     try {
       const { data } = parseMarkdown(text, "WORK.md")
-      const flow = isSlug(data["flow"]) ? (data["flow"] as string) : undefined
-      const cycle = isSlug(data["cycle"]) ? (data["cycle"] as string) : undefined
+      const flow = isFoundryId(data["flow"]) ? (data["flow"] as string) : undefined
+      const cycle = isFoundryId(data["cycle"]) ? (data["cycle"] as string) : undefined
       return { ...(flow ? { flow } : {}), ...(cycle ? { cycle } : {}), data }
     } catch {
       return undefined
@@ -193,24 +212,25 @@ export class FoundryProject {
   /**
    * The pin that applies to a cycle: its own block, else the block of the flow it belongs to
    * (the running flow from WORK.md first; otherwise the one flow with a pin that reaches it).
+   * Fails closed: anything that cannot be read on the way (the cycle, the cycles or flows folder,
+   * a flow, a cycle reachable from a flow) throws instead of answering "not pinned".
    */
   pinForCycle(cycleId: string): LocatedPin | undefined {
     const own = this.ownPin(cycleId)
     if (own) return own
+    const flows = this.listFlowIds()
     const work = this.readWork()
-    if (work?.flow && this.listFlowIds().includes(work.flow) && this.cyclesOfFlow(work.flow).includes(cycleId)) {
+    if (work?.flow && flows.includes(work.flow) && this.cyclesOfFlow(work.flow).includes(cycleId)) {
       const p = this.flowPin(work.flow)
       if (p) return p
     }
     const candidates: LocatedPin[] = []
-    for (const f of this.listFlowIds()) {
-      let p: LocatedPin | undefined
-      try {
-        p = this.flowPin(f)
-      } catch {
-        continue
-      }
-      if (p && this.cyclesOfFlow(f).includes(cycleId)) candidates.push(p)
+    for (const f of flows) {
+      // which cycles a flow reaches is read first: a flow that does not reach this cycle is not
+      // consulted, and one that does applies its block, broken or not
+      if (!this.cyclesOfFlow(f).includes(cycleId)) continue
+      const p = this.flowPin(f)
+      if (p) candidates.push(p)
     }
     const distinct = new Set(candidates.map((p) => `${p.brief_id}@${p.digest}`))
     if (distinct.size > 1) {
@@ -222,21 +242,22 @@ export class FoundryProject {
   }
 
   /**
-   * Cached `pinForCycle` for the hooks: re-read only when the cycle file, a flow file or
-   * WORK.md changed (size or mtime). One stat per file on a hit, no YAML parsing.
+   * Cached `pinForCycle` for the hooks: re-read when the cycle file, a flow file, WORK.md or the
+   * folders changed in any way (device, inode, size, mtime and ctime in nanoseconds, mode). One
+   * stat per file on a hit, no YAML parsing. A file that cannot be stat'ed is never a hit.
    */
   pinForCycleCached(cycleId: string): LocatedPin | undefined {
-    const rels = [this.cycleRel(cycleId), "WORK.md", ...this.listFlowIds().map((f) => this.flowRel(f))]
-    const stamps = rels.map((r) => stamp(this.abs(r), r))
+    const rels = [this.cycleRel(cycleId), "WORK.md", "foundry/cycles", "foundry/flows", ...this.listFlowIds().map((f) => this.flowRel(f))]
+    let stamps: Stamp[]
+    try {
+      stamps = rels.map((r) => `${r}=${stamp(this.abs(r))}`)
+    } catch (e) {
+      throw new AlloyError("io_error", `could not check the cycle's definition files for changes: ${describeIoError(e)}`)
+    }
     const hit = this.pinCache.get(cycleId)
-    if (hit && hit.stamps.length === stamps.length && hit.stamps.every((s, i) => sameStamp(s, stamps[i]))) return hit.pin
+    if (hit && hit.stamps.length === stamps.length && hit.stamps.every((s, i) => s === stamps[i])) return hit.pin
     const pin = this.pinForCycle(cycleId)
     this.pinCache.set(cycleId, { stamps, pin })
     return pin
   }
-}
-
-function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
-  if (!a || !b) return a === b
-  return a.file === b.file && a.mtimeMs === b.mtimeMs && a.size === b.size
 }

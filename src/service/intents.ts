@@ -286,10 +286,16 @@ export interface IntentSummary {
 /** Every intent record, valid or not (an invalid one is listed with its error). */
 export function listIntents(ctx: AlloyContext): IntentSummary[] {
   if (!ctx.store.exists()) return []
-  const recipes = readRecipesLoose(ctx)
+  // one pass over the recipes, not one per intent
+  const usedBy = new Map<string, string[]>()
+  for (const r of readRecipesLoose(ctx)) for (const i of r.recipe?.intents ?? []) {
+    const list = usedBy.get(i)
+    if (list) list.push(r.id)
+    else usedBy.set(i, [r.id])
+  }
   return ctx.store.listIntentIds().map((id) => {
     const file = intentFilePath(id)
-    const briefs = recipes.filter((r) => r.recipe?.intents.includes(id)).map((r) => r.id)
+    const briefs = usedBy.get(id) ?? []
     try {
       const r = readIntent(ctx, id)
       const i = r.value

@@ -3,7 +3,12 @@ import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
 import type { Intent } from "../core/intent.js"
 import type { Recipe } from "../core/recipe.js"
-import { intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
+import { didYouMean, intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
+import { globToRegExp, splitGlobs } from "../core/glob.js"
+import { bindCheckCommand } from "../foundry/laws.js"
+import { readFoundryConfig, type FoundryConfig } from "../foundry/config.js"
+import { existsSync } from "node:fs"
+import path from "node:path"
 import type { AlloyContext } from "./context.js"
 
 import { errInfo, readRecipesLoose } from "./util.js"
@@ -26,38 +31,145 @@ export interface LintReport {
   readonly ok: boolean
 }
 
-/** Formation names that do not exist in `foundry/` (the pure lint cannot see the project). */
-function formationWarnings(ctx: AlloyContext, recipe: Recipe, file: string): LintWarning[] {
-  if (!ctx.project.isFoundryProject()) return []
+/** The cycle and flow ids in `foundry/`, listed once per lint or build run (not once per brief). */
+export interface KnownFormation {
+  readonly cycles: ReadonlySet<string>
+  readonly flows: ReadonlySet<string>
+  readonly config: FoundryConfig
+  /** set on a Foundry `config/*` branch */
+  readonly configBranch?: string
+}
+
+export function knownFormation(ctx: AlloyContext): KnownFormation | undefined {
+  if (!ctx.project.isFoundryProject()) return undefined
+  const branch = ctx.project.currentBranch()
+  return {
+    cycles: new Set(ctx.project.listCycleIds()),
+    flows: new Set(ctx.project.listFlowIds()),
+    config: readFoundryConfig(ctx.project),
+    ...(branch?.startsWith("config/") ? { configBranch: branch } : {}),
+  }
+}
+
+const SCRIPT_RE = /^(?:\.{0,2}\/)?[\w.@+-]+(?:\/[\w.@+-]+)*\.(?:mjs|cjs|js|ts|mts|sh|bash|py|rb|pl)$/
+
+/** A glob in evidence, made concrete enough to test against Foundry's patterns (`*` → a name). */
+const sample = (glob: string) => glob.replace(/\*\*\/?/g, "x/").replace(/\*/g, "x").replace(/\?/g, "x").replace(/\{([^,}]*)[^}]*\}/g, "$1")
+
+/** Each intent's evidence against Foundry's config: law ids, check scripts and validators, artefact patterns. */
+export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined, intent: Intent): LintWarning[] {
+  if (!k) return []
+  const file = intentFilePath(intent.id)
   const out: LintWarning[] = []
-  const cycles = new Set(ctx.project.listCycleIds())
+  const { laws, validators, artefactTypes } = k.config
+  intent.acceptance_criteria.forEach((c, n) => {
+    c.evidence.forEach((e, m) => {
+      const where = `acceptance_criteria[${n}].evidence${c.evidence.length > 1 ? `[${m}]` : ""}`
+      if (e.kind === "law" && e.law !== undefined && !laws.has(e.law)) {
+        const near = didYouMean(e.law, laws.keys())
+        out.push({
+          code: "law_unknown",
+          severity: "warning",
+          file,
+          path: `${where}.law`,
+          message: `${intent.id}#${c.id} names law ${e.law}, which no Foundry laws file declares (foundry/laws/*.md, foundry/artefacts/<type>/laws.md)${near ? `; did you mean ${near}?` : ""}`,
+          fix: near ? `use \`law: ${near}\`` : `check the id (known: ${[...laws.keys()].slice(0, 12).join(", ") || "none"}), or drop \`law:\` to let Alloy write the law from the criterion`,
+        })
+      }
+      if (e.kind === "check") {
+        for (const token of e.command.split(/\s+/)) {
+          if (!SCRIPT_RE.test(token) || path.isAbsolute(token)) continue
+          if (!existsSync(ctx.project.abs(token))) {
+            out.push({
+              code: "check_file_missing",
+              // info, not warning: a script may be produced by the work itself or live outside the repository
+              severity: "info",
+              file,
+              path: `${where}.command`,
+              message: `${intent.id}#${c.id}'s check runs ${token}, which does not exist in the project, so the check cannot pass`,
+              fix: `add ${token}, or fix the path in the command`,
+            })
+          }
+        }
+        if (!bindCheckCommand(e.command, validators)) {
+          out.push({
+            code: "check_unbound",
+            severity: "info",
+            file,
+            path: `${where}.command`,
+            message: `${intent.id}#${c.id}'s check is not bound to a Foundry validator (no law's \`validators:\` runs the same command), so quench results never count for it; only Alloy's own \`check\` run does`,
+            fix: "to have quench prove it, declare the same command as a validator of a law (with {files} for the file arguments)",
+          })
+        }
+      }
+      if (e.kind === "artefact" && artefactTypes.size > 0) {
+        for (const g of splitGlobs(e.path)) {
+          const probe = sample(g)
+          const hit = [...artefactTypes.values()].some((ps) => ps.some((p) => globToRegExp(p).test(probe) || p === g))
+          if (!hit) {
+            out.push({
+              code: "artefact_unmatched",
+              severity: "warning",
+              file,
+              path: `${where}.path`,
+              message: `${intent.id}#${c.id} expects ${g}, which matches no artefact type's file patterns (${[...artefactTypes].map(([t, ps]) => `${t}: ${ps.join(", ") || "none"}`).join("; ")}), so no cycle produces it`,
+              fix: "use a path an artefact type produces, or add the pattern to the artefact type's file-patterns",
+            })
+          }
+        }
+      }
+    })
+  })
+  return out
+}
+
+/** On a Foundry config/* branch, .alloy/ changes cannot be committed there: say where they go. */
+function configBranchWarning(k: KnownFormation | undefined, file: string): LintWarning[] {
+  if (!k?.configBranch) return []
+  return [
+    {
+      code: "config_branch",
+      severity: "warning",
+      file,
+      message: `you are on Foundry config branch '${k.configBranch}': Foundry's config finish accepts only foundry/** changes, so builds and intents written here (.alloy/) must be committed on the base branch`,
+      fix: "switch to the base branch to write and build, commit .alloy/ there; make only the pin (foundry/) on the config branch",
+    },
+  ]
+}
+
+const known = (s: ReadonlySet<string>) => [...s].slice(0, 20).join(", ") || "none"
+
+/** Formation names that do not exist in `foundry/` (the pure lint cannot see the project). */
+function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: string): LintWarning[] {
+  if (!k) return []
+  const out: LintWarning[] = []
   recipe.formation.cycles.forEach((c, n) => {
-    if (!cycles.has(c)) {
+    if (!k.cycles.has(c)) {
       out.push({
         code: "formation_unknown",
         severity: "warning",
         file,
         path: `formation.cycles[${n}]`,
         message: `brief ${recipe.id} names cycle ${c}, which is not in foundry/cycles/`,
-        fix: `check the id; known cycles: ${[...cycles].join(", ") || "none"}`,
+        fix: didYouMean(c, k.cycles) ? `did you mean ${didYouMean(c, k.cycles)}?` : `check the id; known cycles: ${known(k.cycles)}`,
       })
     }
   })
-  if (recipe.formation.flow && !ctx.project.listFlowIds().includes(recipe.formation.flow)) {
+  if (recipe.formation.flow && !k.flows.has(recipe.formation.flow)) {
     out.push({
       code: "formation_unknown",
       severity: "warning",
       file,
       path: "formation.flow",
       message: `brief ${recipe.id} names flow ${recipe.formation.flow}, which is not in foundry/flows/`,
-      fix: `check the id; known flows: ${ctx.project.listFlowIds().join(", ") || "none"}`,
+      fix: didYouMean(recipe.formation.flow, k.flows) ? `did you mean ${didYouMean(recipe.formation.flow, k.flows)}?` : `check the id; known flows: ${known(k.flows)}`,
     })
   }
   return out
 }
 
 /** Lint warnings for one brief: the brief itself and each of its intents. Throws when the recipe cannot be read. */
-export function lintBriefSources(ctx: AlloyContext, briefId: string): { warnings: LintWarning[]; recipe: Recipe; intents: Intent[] } {
+export function lintBriefSources(ctx: AlloyContext, briefId: string, k: KnownFormation | undefined = knownFormation(ctx)): { warnings: LintWarning[]; recipe: Recipe; intents: Intent[] } {
   const r = ctx.store.readRecipe(assertSlug(briefId, "brief id"))
   const intents: Intent[] = []
   for (const id of r.value.intents) {
@@ -68,7 +180,12 @@ export function lintBriefSources(ctx: AlloyContext, briefId: string): { warnings
       throw e
     }
   }
-  const warnings = [...lintBrief(r.value, intents, { file: r.file }), ...formationWarnings(ctx, r.value, r.file), ...intents.flatMap((i) => lintIntent(i))]
+  const warnings = [
+    ...lintBrief(r.value, intents, { file: r.file }),
+    ...formationWarnings(k, r.value, r.file),
+    ...intents.flatMap((i) => [...lintIntent(i), ...configWarnings(ctx, k, i)]),
+    ...configBranchWarning(k, r.file),
+  ]
   return { warnings, recipe: r.value, intents }
 }
 
@@ -80,11 +197,12 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
   ctx.store.requireInit()
   const ids = opts.ids?.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
   const entries: LintEntry[] = []
+  const k = knownFormation(ctx)
   for (const id of ids) {
     const file = intentFilePath(id)
     try {
       const r = readIntent(ctx, id)
-      entries.push({ kind: "intent", id, file, warnings: lintIntent(r.value, { file }) })
+      entries.push({ kind: "intent", id, file, warnings: [...lintIntent(r.value, { file }), ...configWarnings(ctx, k, r.value)] })
     } catch (e) {
       entries.push({ kind: "intent", id, file, warnings: [], error: errInfo(e) })
     }
@@ -105,10 +223,40 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
         /* invalid or missing intents are reported on their own */
       }
     }
-    entries.push({ kind: "brief", id: r.id, file, warnings: [...lintBrief(r.recipe, intents, { file }), ...formationWarnings(ctx, r.recipe, file)] })
+    entries.push({ kind: "brief", id: r.id, file, warnings: [...lintBrief(r.recipe, intents, { file }), ...formationWarnings(k, r.recipe, file)] })
   }
+  overlapWarnings(entries, readRecipesLoose(ctx))
+  const branch = configBranchWarning(k, ".alloy/")
+  if (branch.length) entries.push({ kind: "brief", id: "(project)", file: ".alloy/", warnings: branch })
   const warnings = entries.reduce((n, e) => n + e.warnings.filter((w) => w.severity === "warning").length, 0)
   const errors = entries.filter((e) => e.error).length
   return { entries, warnings, errors, ok: errors === 0 && (!opts.strict || warnings === 0) }
 }
 
+
+/** Two briefs naming the same cycle: only one pin can apply there, so one of them is not what runs. */
+function overlapWarnings(entries: LintEntry[], recipes: ReturnType<typeof readRecipesLoose>): void {
+  const byCycle = new Map<string, string[]>()
+  for (const r of recipes) {
+    for (const c of r.recipe?.formation.cycles ?? []) {
+      const list = byCycle.get(c)
+      if (list) list.push(r.id)
+      else byCycle.set(c, [r.id])
+    }
+  }
+  for (const [cycle, briefs] of byCycle) {
+    if (briefs.length < 2) continue
+    for (const id of briefs.slice(1)) {
+      const entry = entries.find((e) => e.kind === "brief" && e.id === id)
+      const warning: LintWarning = {
+        code: "formation_overlap",
+        severity: "warning",
+        file: recipeFilePath(id),
+        path: "formation.cycles",
+        message: `briefs ${briefs.join(", ")} all name cycle ${cycle} in their formations, but a cycle carries one pin: only one of them reaches its stages`,
+        fix: `keep cycle ${cycle} in one brief's formation (or merge the briefs)`,
+      }
+      if (entry) (entry.warnings as LintWarning[]).push(warning)
+    }
+  }
+}

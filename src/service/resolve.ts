@@ -3,7 +3,7 @@
  * it (fail closed) and say whether the brief has been built again since (`stale`).
  */
 import { AlloyError, toAlloyError } from "../core/errors.js"
-import { assertDigest, assertSlug } from "../core/ids.js"
+import { assertDigest, assertFoundryId, assertSlug } from "../core/ids.js"
 import type { Bundle } from "../core/bundle.js"
 import type { LocatedPin } from "../core/pin.js"
 import { verifyObjectBytes } from "../core/verify.js"
@@ -39,7 +39,7 @@ export function locatePin(ctx: AlloyContext, target: ResolveTarget): { pin: Loca
     if (target.brief_id || target.digest) {
       throw new AlloyError("usage", "give either `cycle` or `brief_id` + `digest`, not both")
     }
-    const cycle = assertSlug(target.cycle, "cycle id")
+    const cycle = assertFoundryId(target.cycle, "cycle id")
     const pin = ctx.project.pinForCycleCached(cycle)
     if (!pin) {
       const file = ctx.project.cycleRel(cycle)

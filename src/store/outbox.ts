@@ -247,7 +247,7 @@ export interface RecordRead {
  * count: every `*.json` file is either a record or a problem. Symlinks follow the store's rule in
  * our own outbox; in another folder they are not followed.
  */
-export function readRecords(root: string, from?: string): RecordRead {
+export function readRecords(root: string, from?: string, onBytes?: (file: string, bytes: Buffer) => void): RecordRead {
   const abs = path.resolve(root)
   const own = from === undefined
   const dir = own ? runPaths(abs).records : from
@@ -274,6 +274,7 @@ export function readRecords(root: string, from?: string): RecordRead {
       continue
     }
     if (!bytes) continue // removed while listing
+    onBytes?.(file, bytes)
     let json: unknown
     try {
       json = JSON.parse(bytes.toString("utf8"))

@@ -4,6 +4,7 @@
  * Reads are synchronous (small files, no thread-pool hop on the resolve path); every write
  * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
  */
+import { hasConflictMarkers } from "../core/verify-report.js"
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { AlloyError, describeIoError } from "../core/errors.js"
@@ -33,10 +34,8 @@ export class AlloyStore {
   readonly root: string
   readonly dir: string
   private realDir: string | undefined
-  /** verified ref values by file, valid while the file's inode, mtime and size are unchanged */
-  private readonly refCache = new Map<string, { ino: number; mtimeMs: number; size: number; value: string }>()
-  /** folders already proven to lie inside `.alloy/` (checked once per store instance) */
-  private readonly checkedDirs = new Set<string>()
+  /** verified ref values by file, valid while the file's device, inode, size, mtime and ctime (ns) are unchanged */
+  private readonly refCache = new Map<string, { stamp: string; value: string }>()
 
   constructor(projectRoot: string) {
     this.root = path.resolve(projectRoot)
@@ -154,11 +153,8 @@ export class AlloyStore {
    * component is opened with O_NOFOLLOW; a symlink is followed only if it stays inside.
    */
   readBytes(file: string, limit = MAX_SOURCE_BYTES): Buffer | undefined {
-    const dir = path.dirname(file)
-    if (!this.checkedDirs.has(dir)) {
-      this.assertInside(dir)
-      if (existsSync(dir)) this.checkedDirs.add(dir)
-    }
+    // checked on every read, not once: a folder swapped for a symlink later must be refused too
+    this.assertInside(path.dirname(file))
     const rel = this.rel(file)
     try {
       return readFileBounded(file, limit, rel)
@@ -298,19 +294,24 @@ export class AlloyStore {
   readRef(id: string): string | undefined {
     const file = this.refFile(id)
     // one stat instead of open/read/close when the ref has not changed (a write replaces it: new inode)
-    let st: { ino: number; mtimeMs: number; size: number } | undefined
+    let st: string | undefined
     try {
-      const l = lstatSync(file)
-      st = l.isFile() ? l : undefined // symlinks are read (and checked) every time
+      const l = lstatSync(file, { bigint: true })
+      // symlinks are read (and checked) every time
+      st = l.isFile() ? `${l.dev}:${l.ino}:${l.size}:${l.mtimeNs}:${l.ctimeNs}:${l.mode}` : undefined
     } catch {
       st = undefined
     }
     const hit = st ? this.refCache.get(file) : undefined
-    if (st && hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.value
+    if (st && hit && hit.stamp === st) {
+      // the folder may have become a symlink since the value was cached
+      this.assertInside(path.dirname(file))
+      return hit.value
+    }
     const value = this.readRefUncached(id, file)
     if (st && value !== undefined) {
       if (this.refCache.size > 4096) this.refCache.clear()
-      this.refCache.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, value })
+      this.refCache.set(file, { stamp: st, value })
     }
     return value
   }
@@ -319,6 +320,12 @@ export class AlloyStore {
     const bytes = this.readBytes(file, 4096)
     if (!bytes) return undefined
     const line = bytes.toString("utf8").trim()
+    if (hasConflictMarkers(line)) {
+      throw new AlloyError("merge_conflict", `${this.rel(file)} holds git merge conflict markers (two builds of brief ${id} were merged)`, {
+        file: this.rel(file),
+        fix: `resolve the merge conflict by rebuilding from the merged sources: \`opencode-alloy brief build ${id}\` rewrites the ref; then re-pin and commit`,
+      })
+    }
     if (!isDigest(line)) {
       throw new AlloyError("malformed", `${this.rel(file)} does not hold a digest (found ${JSON.stringify(String(line).slice(0, 80))})`, {
         file: this.rel(file),

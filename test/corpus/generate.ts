@@ -61,7 +61,7 @@ export interface CorpusCase {
      * what the after-hook must do with Foundry's output: block (fail closed), leave it byte-for-byte,
      * add Alloy's context (Foundry's text kept), or either of the last two (never anything else)
      */
-    readonly hook?: "blocked" | "unchanged" | "injected" | "either"
+    readonly hook?: "blocked" | "blocked-id" | "unchanged" | "injected" | "either"
   }
   /**
    * run only through the built binary, each probe in a child process with a time limit (inputs

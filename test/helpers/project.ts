@@ -57,7 +57,7 @@ export async function makePinnedProject(opts: { tamper?: boolean } = {}): Promis
   writeExampleSources(p.dir)
   const built = buildBrief(p.ctx, BRIEF_ID)
   pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
-  const objectPath = path.join(p.dir, built.object)
+  const objectPath = path.join(p.dir, built.object!)
   if (opts.tamper) flipByte(objectPath, 10)
   return { ...p, briefId: BRIEF_ID, cycle: CYCLE_ID, digest: built.digest, objectPath }
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { gatesFor, packFor } from "../../src/core/build.js"
+import { gatesFor, packFor } from "../../src/core/formation.js"
 import type { Bundle } from "../../src/core/bundle.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
@@ -36,7 +36,7 @@ describe("dispatch_multi (appraisers)", () => {
     const d = await drive(p.dir)
     const original = appraiseDispatch()
     const out = await d.after("foundry_orchestrate", compact(original))
-    const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
+    const laws = gatesFor(bundle, undefined, "appraise").filter((g) => g.kind === "law")
     expect(laws.map((g) => g.law_id)).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
     const lawText = laws.map((g) => g.text.trim()).join("\n\n")
     const insert = (prompt: string) => {
@@ -73,7 +73,7 @@ describe("dispatch_multi (appraisers)", () => {
   it("law ids are accepted by Foundry's consolidation: plain YAML scalars that read back to the criterion", async () => {
     const { parse } = await import("yaml")
     const { parseGateLawId } = await import("../../src/core/ids.js")
-    for (const g of gatesFor(bundle, "appraise")) {
+    for (const g of gatesFor(bundle, undefined, "appraise")) {
       const answer = `- file: release-notes/2026-05-checkout-redesign.md\n  law: ${g.law_id}\n  issue: x\n  evidence: y`
       const [issue] = parse(answer) as Array<{ law: string }>
       expect(issue!.law).toBe(g.law_id)
@@ -87,7 +87,7 @@ describe("dispatch_multi (appraisers)", () => {
     const original = appraiseDispatch()
     original.tasks[0].prompt = "You are an appraiser.\n\n## Laws\n\n## plain-language\n\nPlain.\n\nPassing: a\n\nFailing: b"
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
-    const lawText = gatesFor(bundle, "appraise").map((g) => g.text.trim()).join("\n\n")
+    const lawText = gatesFor(bundle, undefined, "appraise").map((g) => g.text.trim()).join("\n\n")
     expect(res.tasks[0].prompt).toBe(`${original.tasks[0].prompt}\n\n${lawText}`)
   })
 
@@ -133,7 +133,7 @@ describe("human_appraise", () => {
           verified: true,
           stale: false,
           signoffs: [{ criterion: "release-note-voice#AC-4", text: "The product owner approves the tone before the note is published.", who: "the product owner" }],
-          checklist: packFor(bundle, "human-appraise:draft-release-note").text,
+          checklist: packFor(bundle, undefined, "human-appraise:draft-release-note").text,
         },
       },
     }

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { packFor } from "../../src/core/build.js"
+import { packFor } from "../../src/core/formation.js"
 import type { Bundle } from "../../src/core/bundle.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
@@ -23,7 +23,7 @@ function expectedBlock(bundle: Bundle, pin: { brief_id: string; digest: string }
     `Pinned brief: ${pin.brief_id} @ ${pin.digest} (verified: the bundle's bytes hash to this digest)`,
     ...(staleLine ? [staleLine] : []),
     "",
-    packFor(bundle, stage).text.trim(),
+    packFor(bundle, undefined, stage).text.trim(),
     "",
     `${RESOLVE_LINE}alloy_brief_resolve({ "brief_id": "${pin.brief_id}", "digest": "${pin.digest}" })`,
   ].join("\n")

@@ -15,7 +15,7 @@ import {
   sessionOf,
 } from "../../src/foundry/work-files.js"
 import { bindCheckCommand, parseLawValidators } from "../../src/foundry/laws.js"
-import { globToRegExp, matchesAny, splitGlobs } from "../../src/evidence/glob.js"
+import { globToRegExp, matchesAny, splitGlobs } from "../../src/core/glob.js"
 import { sessionRecords } from "../../src/evidence/session-records.js"
 import { RunRecordSchema } from "../../src/core/run-record.js"
 import { sha256Hex } from "../../src/core/digest.js"

@@ -4,16 +4,17 @@ import { satisfactionSummary } from "../../evidence/model.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
-import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { createIntentFromText, createIntentTemplate, listIntents, showIntent, type IntentWrite } from "../../service/intents.js"
 import { lintBriefSources, lintProject } from "../../service/lint-project.js"
-import { buildChecked, saveBrief } from "../../service/briefs.js"
+import { saveBrief } from "../../service/briefs.js"
+import { buildBriefs, computeBuild } from "../../service/build.js"
+import { diffBriefs } from "../../evidence/brief-diff.js"
+import { renderBundleDiff } from "../../core/diff.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
-import { failsStrict, formatWarning, type LintWarning } from "../../core/lint.js"
+import { formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
-import { cmdBriefBuild } from "./core-commands.js"
 import { str, strs, type CliRunner, type Commands, type OptionValues } from "./types.js"
 
 const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
@@ -181,37 +182,33 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
   return EXIT_OK
 }
 
-export function cmdBriefBuildChecked(io: Io, ids: string[], v: OptionValues): number {
+export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run]")
-  const strict = v["strict"] === true
   const dryRun = v["dry-run"] === true
-  const ctx = new AlloyContext(io.cwd)
-  if (!dryRun) assertNotOnFlowBranch(ctx, `build brief${ids.length === 1 ? "" : "s"} ${ids.join(", ")}`)
-  ctx.store.requireInit()
-  // lint everything first: with --strict a warning anywhere writes nothing anywhere
-  const linted = ids.map((id) => ({ id, warnings: lintBriefSources(ctx, id).warnings }))
-  const all = linted.flatMap((l) => l.warnings)
-  if (strict && failsStrict(all)) {
-    if (io.json) {
-      io.out(JSON.stringify({ ok: false, code: "lint_failed", error: "lint warnings with --strict; nothing was written", warnings: jsonWarnings(all) }, null, 2))
-    } else {
-      printWarnings(io, all)
-      io.err(`opencode-alloy brief build: ${plural(all.filter((w) => w.severity === "warning").length, "lint warning")} and --strict is set; nothing was written`)
-    }
-    return EXIT_FAIL
-  }
-  if (dryRun || io.json) {
-    const results = ids.map((id) => buildChecked(ctx, id, { dryRun }))
-    if (io.json) {
-      io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ result, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
-    } else {
-      printWarnings(io, all)
-      for (const r of results) io.out(`${r.brief_id} @ ${r.digest} (dry run: nothing written; ${r.changed ? (r.previous ? `the ref is ${r.previous}` : "never built") : "same as the current build"})`)
-    }
+  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun })
+  if (io.json) {
+    io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ output, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
     return EXIT_OK
   }
-  printWarnings(io, all)
-  return cmdBriefBuild(io, ids)
+  printWarnings(io, results.flatMap((r) => r.warnings))
+  for (const r of results) {
+    if (r.dry_run) io.out(`${r.brief_id} @ ${r.digest} (dry run: nothing written; ${r.changed ? (r.previous ? `the ref is ${r.previous}` : "never built") : "same as the current build"})`)
+    else {
+      io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)
+      io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
+    }
+  }
+  return EXIT_OK
+}
+
+export function cmdBriefDiff(io: Io, args: string[], v: OptionValues): number {
+  if (args.length !== 2) throw usageError("usage: opencode-alloy brief diff <a> <b> [--format text|markdown]", "each side: a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1")
+  const format = str(v["format"]) ?? "text"
+  if (format !== "text" && format !== "markdown") throw usageError(`--format ${JSON.stringify(format.slice(0, 40))} is not text or markdown`)
+  const d = diffBriefs(new AlloyContext(io.cwd), args[0]!, args[1]!)
+  if (io.json) io.out(JSON.stringify({ ok: true, ...d }, null, 2))
+  else io.out(renderBundleDiff(d, format))
+  return EXIT_OK
 }
 
 function pinLine(p: PinStatus): string {
@@ -243,7 +240,7 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   if (Object.keys(r.stages).length) io.out(`stage notes: ${Object.keys(r.stages).sort().join(", ")}`)
   if (status) {
     io.out(
-      `build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (sources changed; a build now gives ${status.source_digest})` : status.digest ? " (up to date)" : ""}`,
+      `build: ${status.digest ?? "(none)"}${status.error ? ` (cannot build: ${status.error.message.split("\n")[0]})` : status.needs_build ? ` (${status.changed_sources?.length ? `${status.changed_sources.join(", ")} changed` : "never built"}; a build now gives ${computeBuild(ctx, r.id).digest})` : status.digest ? " (up to date)" : ""}`,
     )
     if (status.pins.length) for (const p of status.pins) io.out(`pinned by ${pinLine(p)}`)
     else io.out(`pinned by: nothing yet (\`opencode-alloy pin <cycle-id> ${r.id}\`)`)
@@ -290,7 +287,12 @@ export function cmdStatus(io: Io): number {
     io.out("\nPins naming a brief that is not here")
     for (const p of s.orphan_pins) io.out(`  ${p.brief_id || "?"}: ${pinLine(p)}${p.error ? `\n      ${p.error.message.split("\n")[0]}` : ""}`)
   }
+  if (s.covered_cycles.length) io.out(`\nCycles covered by a flow pin: ${s.covered_cycles.map((c) => `${c.cycle} (flow ${c.flow})`).join(", ")}`)
   if (s.unpinned_cycles.length) io.out(`\nCycles without a pin: ${s.unpinned_cycles.join(", ")}`)
+  if (s.findings.length) {
+    io.out("\nWhat `opencode-alloy verify` reports")
+    for (const f of s.findings) io.out(`  ${f.severity} [${f.code}] ${f.message.split("\n")[0]}`)
+  }
   if (satisfaction && s.intents.length) {
     io.out("")
     for (const line of satisfaction.lines) io.out(line)
@@ -363,7 +365,7 @@ export const authoringCommands: Commands = {
   },
   brief: {
     summary: "write, build and show briefs",
-    usage: "brief <new|build|show> ...",
+    usage: "brief <new|build|show|diff> ...",
     subcommands: {
       new: {
         summary: "write a brief recipe",
@@ -382,13 +384,21 @@ export const authoringCommands: Commands = {
         usage: "brief build <id>... [--strict] [--dry-run]",
         options: { strict: STRICT, "dry-run": { type: "boolean", description: "compute the digests; write nothing" } },
         examples: ["opencode-alloy brief build release-notes", "opencode-alloy brief build release-notes --dry-run --json"],
-        run: (io, rest, v) => cmdBriefBuildChecked(io, rest, v),
+        run: (io, rest, v) => cmdBriefBuild(io, rest, v),
       },
       show: {
         summary: "a recipe, its current build and the cycles that pin it",
         usage: "brief show <id>",
         examples: ["opencode-alloy brief show release-notes"],
         run: (io, rest) => cmdBriefShow(io, rest),
+      },
+      diff: {
+        summary: "what changed between two builds for each criterion, gate and stage, in words and as unified diffs",
+        usage: "brief diff <a> <b> [--format text|markdown]",
+        details: "Each side is a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1 (the other side's brief at that commit).",
+        options: { format: { type: "string", value: "text|markdown", description: "markdown: for a pull-request comment" } },
+        examples: ["opencode-alloy brief diff HEAD~1 release-notes", "opencode-alloy brief diff sha256:… release-notes --format markdown"],
+        run: (io, rest, v) => cmdBriefDiff(io, rest, v),
       },
     },
   },

@@ -3,14 +3,14 @@ import { AlloyContext } from "../../service/context.js"
 import { verifyAllPins } from "../../service/verify-pins.js"
 import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
-import { buildBrief } from "../../service/build.js"
-import { packFor } from "../../core/build.js"
+import { briefText } from "../../core/build.js"
+import { packFor } from "../../core/formation.js"
 import { assertDigest, isDigest, isSlug, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, paint, unknownNameError, usageError, type Io } from "../io.js"
+import { EXIT_FAIL, EXIT_OK, paint, unknownNameError, usageError, type Io } from "../io.js"
 import { shown, suggest } from "../args.js"
 import { str, type Commands } from "./types.js"
 
@@ -34,7 +34,7 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
     io.out(JSON.stringify(report, null, 2))
   } else {
     for (const p of report.pins) {
-      if (p.status === "ok") io.out(`${paint(io, "green", "ok")}      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}`)
+      if (p.status === "ok") io.out(`${paint(io, "green", "ok")}      ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest}${p.covers?.length ? ` (covers ${p.covers.join(", ")})` : ""}`)
       else if (p.status === "stale")
         io.out(
           `${paint(io, "yellow", "stale")}   ${p.kind} ${p.id}: ${p.brief_id} @ ${p.digest} (a newer build exists: ${p.current}; re-pin with \`opencode-alloy pin ${p.kind === "flow" ? "--flow " : ""}${p.id} ${p.brief_id}\`)`,
@@ -44,9 +44,21 @@ export function cmdVerify(io: Io, opts: { strict: boolean }): number {
         if (p.fix) io.out(`        fix: ${p.fix}`)
       }
     }
-    for (const w of report.warnings) io.out(`warning ${w}`)
-    const summary = `${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${report.checked - report.failed - report.stale} ok, ${report.stale} stale, ${report.failed} failed${report.unpinned.length ? `; ${report.unpinned.length} cycle(s) without a pin` : ""}`
-    io.out(summary)
+    // findings the pin lines above do not already say
+    const pinFiles = new Set(report.pins.filter((p) => p.status === "error").map((p) => p.file))
+    for (const f of report.findings) {
+      if (f.code === "pin_behind" || (f.severity === "error" && f.file !== undefined && pinFiles.has(f.file) && f.code !== "not_pinned" && f.code !== "ambiguous_pin")) continue
+      io.out(`${f.severity === "error" ? paint(io, "red", "FAIL   ") : "warning"} ${f.message} [${f.code}]`)
+      if (f.fix) io.out(`        fix: ${f.fix}`)
+    }
+    const ok = report.checked - report.failed - report.stale
+    const extra = [
+      report.covered.length ? `${report.covered.length} cycle(s) covered by a flow pin` : "",
+      report.unpinned.length ? `${report.unpinned.length} cycle(s) without a pin` : "",
+      report.errors - report.failed ? `${report.errors - report.failed} other error(s)` : "",
+      report.warning_count - report.stale ? `${report.warning_count - report.stale} warning(s)${opts.strict ? " (--strict: failing)" : ""}` : "",
+    ].filter(Boolean)
+    io.out(`${report.checked} pin${report.checked === 1 ? "" : "s"} checked: ${ok} ok, ${report.stale} stale, ${report.failed} failed${extra.length ? `; ${extra.join("; ")}` : ""}`)
   }
   return report.ok ? EXIT_OK : EXIT_FAIL
 }
@@ -59,18 +71,23 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
     target = { flow: opts.flow }
     briefId = positionals[0]
     if (positionals.length !== 1) throw usageError("usage: opencode-alloy pin --flow <flow-id> <brief-id>")
+  } else if (positionals.length === 1) {
+    // the brief's own formation decides (its single cycle, else its flow)
+    target = {}
+    briefId = positionals[0]
   } else {
-    if (positionals.length !== 2) throw usageError("usage: opencode-alloy pin <cycle-id> <brief-id>")
+    if (positionals.length !== 2) throw usageError("usage: opencode-alloy pin [<cycle-id>] <brief-id>")
     target = { cycle: positionals[0]! }
     briefId = positionals[1]
   }
   assertKnownBrief(ctx, briefId!)
-  const r = pinBrief(ctx, { ...target, brief_id: briefId!, ...(opts.digest ? { digest: opts.digest } : {}) })
+  const r = pinBrief(ctx, { ...target, brief_id: briefId, ...(opts.digest ? { digest: opts.digest } : {}) })
   if (io.json) io.out(JSON.stringify({ ok: true, ...r }, null, 2))
-  else if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed.`)
   else {
-    io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}.`)
-    io.out(`Commit it on the base branch before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
+    if (!r.changed) io.out(`${r.target.file} already pins ${r.brief_id} @ ${r.digest}; nothing changed (verified: the pin reads back and its object hashes to it).`)
+    else io.out(`Pinned ${r.brief_id} @ ${r.digest} in ${r.target.file}${r.previous ? ` (was ${r.previous.brief_id} @ ${r.previous.digest})` : ""}; verified: the pin reads back and its object hashes to it.`)
+    if (r.note) io.out(`note: ${r.note}`)
+    if (r.changed) io.out(`Commit it before starting the flow: git add ${r.target.file} .alloy && git commit -m "alloy: pin ${r.brief_id}"`)
   }
   return EXIT_OK
 }
@@ -117,7 +134,7 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   const r = resolveTarget(ctx, target)
   const b = r.bundle
   if (io.json) {
-    const pack = stage ? packFor(b, stage.raw) : undefined
+    const pack = stage ? packFor(b, undefined, stage.raw) : undefined
     io.out(
       JSON.stringify(
         {
@@ -140,21 +157,8 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
   io.out(`sources: ${b.sources.map((s) => `${s.kind} ${s.id} ${s.digest.slice(0, 19)}…`).join(", ")}`)
   io.out(`packs: ${Object.keys(b.packs).sort().join(", ")}; gates: ${b.overlay.gates.length}`)
   io.out("")
-  io.out(stage ? packFor(b, stage.raw).text : b.brief.text)
+  io.out(stage ? packFor(b, undefined, stage.raw).text : briefText(b))
   return EXIT_OK
-}
-
-export function cmdBriefBuild(io: Io, positionals: string[]): number {
-  if (positionals.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id> [<brief-id>...]")
-  const ctx = new AlloyContext(io.cwd)
-  const results = positionals.map((id) => buildBrief(ctx, id))
-  if (io.json) io.out(JSON.stringify({ ok: true, builds: results.map(({ output, ...r }) => r) }, null, 2))
-  else
-    for (const r of results) {
-      io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)
-      io.out(`  object ${r.object}${r.created ? "" : " (already stored)"}; ref ${r.ref}`)
-    }
-  return results.length ? EXIT_OK : EXIT_USAGE
 }
 
 export const coreCommands: Commands = {
@@ -168,10 +172,11 @@ export const coreCommands: Commands = {
     },
   },
   verify: {
-    summary: "check every pin in foundry/cycles and foundry/flows, and that every cycle in a brief's formation is pinned",
+    summary: "the CI gate: every pin, formation and ref, by the same facts `status` reads",
     usage: "verify [--json] [--strict]",
-    details: "Exit 1 when a pin is missing, corrupt or malformed (with --strict: or stale).",
-    options: { strict: { type: "boolean", description: "a stale pin (a newer build exists) fails too" } },
+    details:
+      "Exit 1 on an error (a pin missing, corrupt or malformed; a formation cycle without a pin; a merge conflict). With --strict also on every warning (a stale pin, sources changed since the build, a dangling formation, a shadowed pin, a pin outside its brief's formation). Codes and the JSON schema: docs/verify.md.",
+    options: { strict: { type: "boolean", description: "every warning fails too (stale pins, drift, dangling formations, shadowed pins...)" } },
     examples: ["opencode-alloy verify", "opencode-alloy verify --strict --json"],
     run: (io, rest, v) => {
       if (rest.length) throw usageError(`verify takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, "run `opencode-alloy verify` at the project root, or pass --cwd <dir>")
@@ -179,9 +184,9 @@ export const coreCommands: Commands = {
     },
   },
   pin: {
-    summary: "write the brief's current digest into the cycle's (or flow's) alloy block",
-    usage: ["pin <cycle> <brief-id>", "pin --flow <flow> <brief-id>"],
-    details: "A flow pin applies to the flow's cycles that have no pin of their own.",
+    summary: "write the brief's current digest into the cycle's (or flow's) alloy block, read it back and verify it",
+    usage: ["pin [<cycle>] <brief-id>", "pin --flow <flow> <brief-id>"],
+    details: "A flow pin applies to the flow's cycles that have no pin of their own. Without a cycle, the brief's formation decides (its single cycle, else its flow).",
     options: {
       flow: { type: "string", value: "flow", description: "pin a flow instead of a cycle" },
       digest: { type: "string", value: "sha256:…", description: "pin this build instead of the current one" },

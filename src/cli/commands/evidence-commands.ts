@@ -6,10 +6,12 @@ import { AlloyError } from "../../core/errors.js"
 import { sha256Hex } from "../../core/digest.js"
 import { writeFileAtomic } from "../../store/atomic.js"
 import { importAll, type ImportSource, type ImportReport } from "../../evidence/import.js"
-import { readRecords } from "../../store/outbox.js"
+import { MAX_RECORD_BYTES } from "../../store/outbox.js"
+import { readAllRecords } from "../../service/pulled.js"
 import { eventsFile, watchEvents } from "../../evidence/events.js"
 import { loadEvidence, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
+import { describePulled } from "../../evidence/observations.js"
 import { renderReportHtml } from "../../evidence/report-html.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
@@ -85,7 +87,7 @@ export function cmdImport(io: Io, rest: string[], v: OptionValues): number {
 function cmdRunsList(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
-  const { records, problems } = readRecords(ctx.root)
+  const { records, problems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   if (io.json) {
     io.out(JSON.stringify({ ok: true, records, problems }, null, 2))
     return EXIT_OK
@@ -105,7 +107,7 @@ function cmdRunsList(io: Io): number {
   for (const r of records) {
     const open = (r.feedback?.by_state?.["open"] ?? 0) + (r.feedback?.by_state?.["actioned"] ?? 0) + (r.feedback?.by_state?.["rejected"] ?? 0)
     const older = r.pin && cur(r.pin.brief_id) !== r.pin.digest ? " (older bundle)" : ""
-    const from = r.origin ? `${r.source}:${r.origin.kind}` : r.source
+    const from = `${r.origin ? `${r.source}:${r.origin.kind}` : r.source}${r.pulled ? ` from ${describePulled(r.pulled)}` : ""}`
     io.out(
       `${r.ended_at.slice(0, 19).replace("T", " ")}  ${r.run_id}  ${r.stage.padEnd(32)} ${r.pin ? `${r.pin.brief_id}@${shortDigest(r.pin.digest)}${older}` : "unpinned"}  ${from}${r.commit ? `  ${r.commit.slice(0, 7)}` : ""}  ${r.outcome === "error" ? "ERROR" : open ? `${open} open` : "ok"}`,
     )

@@ -7,6 +7,7 @@ import { coreCommands } from "./core-commands.js"
 import { authoringCommands } from "./authoring-commands.js"
 import { evidenceCommands } from "./evidence-commands.js"
 import { insightsCommands } from "./insights-commands.js"
+import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
 import type { Commands } from "./types.js"
 
@@ -16,6 +17,7 @@ export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Authoring", commands: authoringCommands },
   { title: "Runs and evidence", commands: evidenceCommands },
   { title: "Learning from runs", commands: insightsCommands },
+  { title: "Team store (an OCI registry)", commands: teamCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]
 

@@ -11,9 +11,11 @@
  *   warning that carries nothing from the unverified bundle).
  */
 import type { Bundle } from "../../core/bundle.js"
-import { gatesFor, packFor } from "../../core/build.js"
+import { gatesFor, packFor } from "../../core/formation.js"
 import type { AlloyError } from "../../core/errors.js"
-import { isSlug } from "../../core/ids.js"
+import { gateLawId, isFoundryId, parseCriterionRef } from "../../core/ids.js"
+import { inline } from "../../core/prompt-safety.js"
+import { lawGateText } from "../../core/render.js"
 
 export type Json = Record<string, unknown>
 
@@ -50,13 +52,13 @@ export function cycleFromPrompt(prompt: unknown): string | null | undefined {
   if (typeof prompt !== "string") return undefined
   const m = CYCLE_LINE_RE.exec(prompt)
   if (!m) return undefined
-  return isSlug(m[1]) ? m[1] : null
+  return isFoundryId(m[1]) ? m[1] : null
 }
 
 /** A named cycle: the id, `null` when named but not a valid id, `undefined` when not named. */
 function named(v: unknown): string | null | undefined {
   if (v === undefined || v === null) return undefined
-  return isSlug(v) ? v : null
+  return isFoundryId(v) ? v : null
 }
 
 /**
@@ -77,6 +79,16 @@ export function cycleOfResult(result: Json): string | null | undefined {
     default:
       return undefined
   }
+}
+
+/** The cycle a result names, as display text (flattened, clipped), for a result whose cycle is not a valid id. */
+export function namedCycleText(result: Json): string {
+  let raw: unknown
+  if (result["action"] === "dispatch") raw = typeof result["prompt"] === "string" ? CYCLE_LINE_RE.exec(result["prompt"])?.[1] : undefined
+  else if (result["action"] === "human_appraise") raw = isObject(result["context"]) ? (result["context"]["cycle"] ?? result["cycle"]) : result["cycle"]
+  else raw = result["cycle"]
+  const text = inline(typeof raw === "string" ? raw : JSON.stringify(raw) ?? "")
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text || "(unnamed)"
 }
 
 /** Has this result been rewritten by Alloy already (e.g. the plugin is loaded twice)? */
@@ -115,7 +127,7 @@ export function resolveCall(pin: Pick<VerifiedPin, "brief_id" | "digest">): stri
  * about tool-call order, so Foundry's FIRST/LAST-call rules stand as they are.
  */
 export function renderDispatchBlock(bundle: Bundle, pin: VerifiedPin, stage: string): string {
-  const pack = packFor(bundle, stage)
+  const pack = packFor(bundle, pin.cycle, stage)
   const lines = [
     ALLOY_HEADING,
     "",
@@ -134,10 +146,22 @@ export function injectDispatch(result: Json, block: string, pin: VerifiedPin): J
   return { ...result, prompt: `${result["prompt"] as string}\n\n${block}`, alloy: pinSummary(pin) }
 }
 
-/** The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws. */
-export function renderAppraiseLaws(bundle: Bundle): { text: string; lawIds: string[] } {
-  const laws = gatesFor(bundle, "appraise").filter((g) => g.kind === "law")
-  return { text: laws.map((g) => g.text.trim()).join("\n\n"), lawIds: laws.map((g) => g.law_id ?? g.id) }
+/**
+ * The law gates appraisers grade, in Foundry's law format, joined the way Foundry joins laws:
+ * only those of criteria that apply to this cycle (all of them for an unscoped brief).
+ * Rendered again from the bundle's intents (never from stored gate text), and each law id is
+ * derived from the gate's validated criterion reference, so a bundle written by hand cannot add
+ * a heading of its choosing to `## Laws`.
+ */
+export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): { text: string; lawIds: string[] } {
+  const laws = gatesFor(bundle, cycle, "appraise").filter((g) => g.kind === "law" && parseCriterionRef(g.criterion) !== undefined)
+  return {
+    text: laws.map((g) => lawGateText(g, bundle.intents)).join("\n\n"),
+    lawIds: laws.map((g) => {
+      const r = parseCriterionRef(g.criterion)!
+      return gateLawId(r.intent, r.ac)
+    }),
+  }
 }
 
 const OUTPUT_HEADING = "\n\n## Output\n"
@@ -160,10 +184,10 @@ export function injectAppraise(result: Json, laws: { text: string; lawIds: strin
 
 /** `human_appraise`: add the criteria whose evidence is a human sign-off to `context.alloy`. */
 export function humanContext(bundle: Bundle, pin: VerifiedPin, stage: string): Json {
-  const signoffs = gatesFor(bundle, "human-appraise")
+  const signoffs = gatesFor(bundle, pin.cycle, "human-appraise")
     .filter((g) => g.kind === "human")
-    .map((g) => ({ criterion: g.criterion, text: g.title, who: g.who ?? null }))
-  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, stage).text }
+    .map((g) => ({ criterion: g.criterion, text: inline(g.title), who: g.who ? inline(g.who) : null }))
+  return { ...pinSummary(pin), ...(pin.stale ? { stale_note: staleNote(pin) } : {}), signoffs, checklist: packFor(bundle, pin.cycle, stage).text }
 }
 
 export function injectHuman(result: Json, alloy: Json): Json {
@@ -183,9 +207,10 @@ export interface PinFailure {
 
 /** `Alloy: cycle <id>: <problem>. Fix: <command>` — names the cycle, the problem and the fix. */
 export function failureReason(f: PinFailure): string {
-  const where = f.error.withContext({ cycle: f.cycle }).describe().trim().replace(/[.\s]+$/, "")
+  // flattened: the reason is one line of text an agent reads, whatever the message holds
+  const where = inline(f.error.withContext({ cycle: f.cycle }).describe()).replace(/[.\s]+$/, "")
   const fix = (f.error.fix ?? "run `opencode-alloy verify` to see every pin problem and how to fix it").replaceAll("<cycle>", f.cycle)
-  return `Alloy: ${where}. Fix: ${fix}`
+  return `Alloy: ${where}. Fix: ${inline(fix)}`
 }
 
 function failureInfo(f: PinFailure): Json {

@@ -21,6 +21,7 @@ import {
   injectHuman,
   isObject,
   isRewrittenAction,
+  namedCycleText,
   renderAppraiseLaws,
   renderDispatchBlock,
   warnResult,
@@ -73,25 +74,33 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     if (action === "dispatch_multi" && !(Array.isArray(result["tasks"]) && result["tasks"].every((t) => isObject(t) && typeof t["prompt"] === "string"))) return
     if (action === "human_appraise" && !isObject(result["context"])) return
 
+    const stage = typeof result["stage"] === "string" ? result["stage"] : undefined
     const named = cycleOfResult(result)
     if (named === null) {
-      log("warn", `foundry_orchestrate ${action} names a cycle that is not a valid id; left untouched`)
-      return
+      // a cycle name Alloy cannot look up as one file name: whether it is pinned is unknown
+      const error = new AlloyError("invalid_id", `the cycle named by Foundry's ${action} result is not an id Alloy can look up without treating it as a path`, {
+        fix: "rename the cycle to a plain file name (no `/`, `\\`, leading `.` or control characters) on a config branch",
+      })
+      return failClosed(output, result, { cycle: namedCycleText(result), stage, error, brief_id: undefined, digest: undefined })
     }
     const cycle = named ?? ctx.project.readWork()?.cycle
     if (!cycle) return
-    const stage = typeof result["stage"] === "string" ? result["stage"] : undefined
 
-    // 1. the pin (cached; re-read when the cycle file, a flow file or WORK.md changes)
+    // 1. the pin (cached; re-read when the cycle file, a flow file, WORK.md or a folder changes).
+    // Fail closed: only "this cycle has no definition file" and "no pin" let the result through;
+    // any other failure to establish the pin (EACCES, EMFILE, a broken block) blocks the stage.
     let pin: LocatedPin | undefined
     try {
       pin = ctx.project.pinForCycleCached(cycle)
     } catch (e) {
-      if (e instanceof AlloyError && LOOKUP_FAIL_CLOSED.has(e.code)) {
-        return failClosed(output, result, { cycle, stage, error: e, brief_id: undefined, digest: undefined })
-      }
       if (e instanceof AlloyError && e.code === "cycle_not_found") return // not a cycle we can know a pin for
-      throw e
+      const error =
+        e instanceof AlloyError && LOOKUP_FAIL_CLOSED.has(e.code)
+          ? e
+          : new AlloyError("io_error", `could not establish whether the cycle is pinned: ${(e as Error)?.message ?? String(e)}`, {
+              fix: "make the cycle's definition, the foundry/cycles and foundry/flows folders and the flow files readable (check permissions and open-file limits), then run `opencode-alloy verify`",
+            })
+      return failClosed(output, result, { cycle, stage, error, brief_id: undefined, digest: undefined })
     }
     if (!pin) return // unpinned: untouched
 
@@ -113,7 +122,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       const block = memo(`d|${vp.digest}|${st}|${cur}|${cycle}`, () => renderDispatchBlock(r.bundle, vp, st))
       next = injectDispatch(result, block, vp)
     } else if (action === "dispatch_multi") {
-      const laws = memo(`a|${vp.digest}`, () => renderAppraiseLaws(r.bundle))
+      const laws = memo(`a|${vp.digest}|${cycle}`, () => renderAppraiseLaws(r.bundle, vp.cycle))
       next = injectAppraise(result, laws, vp)
       // evidence: which Alloy gates each appraiser task was actually shown (none when there were none to show)
       gates = (next["tasks"] as unknown[]).map(() => [...laws.lawIds])

@@ -9,7 +9,9 @@ import { INTENT_STATUSES, type Intent } from "../../core/intent.js"
 import type { LintWarning } from "../../core/lint.js"
 import { contextFor } from "../../service/context.js"
 import { createIntent, listIntents, showIntent, updateIntent, type IntentPatch } from "../../service/intents.js"
-import { buildChecked, pinChecked, saveBrief } from "../../service/briefs.js"
+import { saveBrief } from "../../service/briefs.js"
+import { buildBrief } from "../../service/build.js"
+import { pinBrief } from "../../service/pin.js"
 import { runTool } from "../result.js"
 
 const z = tool.schema
@@ -196,7 +198,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
             const saved = saveBrief(ctx, { id: args.brief_id, ...args }, "upsert")
             recipe = { file: saved.file, created: saved.created, changed: saved.changed }
           }
-          const r = buildChecked(ctx, args.brief_id, { strict: args.strict === true, dryRun: args.dry_run === true })
+          const r = buildBrief(ctx, args.brief_id, { strict: args.strict === true, dryRun: args.dry_run === true })
           return {
             brief_id: r.brief_id,
             digest: r.digest,
@@ -223,7 +225,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
       },
       async execute(args, context) {
         return runTool("alloy_brief_pin", () => {
-          const r = pinChecked(contextFor(context.directory), args)
+          const r = pinBrief(contextFor(context.directory), args)
           return {
             target: r.target,
             brief_id: r.brief_id,

@@ -1,6 +1,7 @@
 /** The resolver tools (ALLOY.md §5): verified brief, stage pack and gate overlay for a pin. */
 import { tool, type ToolDefinition } from "@opencode-ai/plugin"
-import { gatesFor, packFor } from "../../core/build.js"
+import { briefText } from "../../core/build.js"
+import { gatesFor, packFor } from "../../core/formation.js"
 import { parseStage } from "../../core/ids.js"
 import { contextFor } from "../../service/context.js"
 import { resolveTarget, type Resolved } from "../../service/resolve.js"
@@ -49,7 +50,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
           return {
             ...pinInfo(r),
             brief: { id: b.brief.id, title: b.brief.title, formation: b.brief.formation },
-            text: b.brief.text,
+            text: briefText(b),
             intents: b.intents.map((i) => ({
               id: i.id,
               title: i.title,
@@ -80,7 +81,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
         return runTool("alloy_prompt_pack_resolve", () => {
           const stage = parseStage(args.stage)
           const r = resolveTarget(contextFor(context.directory), args)
-          const pack = packFor(r.bundle, stage.raw)
+          const pack = packFor(r.bundle, r.pin.source.kind === "cycle" ? r.pin.source.id : undefined, stage.raw)
           return { ...pinInfo(r), stage: stage.raw, pack: pack.key, text: pack.text }
         })
       },
@@ -96,7 +97,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
         return runTool("alloy_gate_overlay_resolve", () => {
           const stage = args.stage ? parseStage(args.stage) : undefined
           const r = resolveTarget(contextFor(context.directory), args)
-          return { ...pinInfo(r), ...(stage ? { stage: stage.raw } : {}), gates: gatesFor(r.bundle, stage?.raw) }
+          return { ...pinInfo(r), ...(stage ? { stage: stage.raw } : {}), gates: gatesFor(r.bundle, r.pin.source.kind === "cycle" ? r.pin.source.id : undefined, stage?.raw) }
         })
       },
     }),
