@@ -72,6 +72,17 @@ function storeOf(root: string): AlloyStore {
  * real folders inside `.alloy/`. Stale temp files of killed writers are swept once per process.
  */
 export function ensureOutbox(root: string): RunPaths {
+  const p = ensureRunsDir(root)
+  storeOf(root).ensureDirInside(p.records)
+  if (!swept.has(p.records)) {
+    swept.add(p.records)
+    sweepStaleTemps(p.records)
+  }
+  return p
+}
+
+/** `.alloy/runs/` with its `.gitignore` only (for what lives beside the records, e.g. pulled team records). */
+export function ensureRunsDir(root: string): RunPaths {
   const store = storeOf(root)
   const p = runPaths(root)
   const gi = path.join(p.dir, ".gitignore")
@@ -86,11 +97,6 @@ export function ensureOutbox(root: string): RunPaths {
     // create-once; an empty file (a crash between create and write) is replaced
     const shown = `${RUNS_DIR}/.gitignore`
     if (!writeFileOnce(gi, RUNS_GITIGNORE_TEXT, 0o644, shown) && size === 0) writeFileAtomic(gi, RUNS_GITIGNORE_TEXT, 0o644, shown)
-  }
-  store.ensureDirInside(p.records)
-  if (!swept.has(p.records)) {
-    swept.add(p.records)
-    sweepStaleTemps(p.records)
   }
   return p
 }

@@ -23,7 +23,7 @@ import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import { readRegularFile } from "../store/read-file.js"
-import { MAX_RECORD_BYTES, readRecords, runPaths, ensureOutbox } from "../store/outbox.js"
+import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir } from "../store/outbox.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { tryGit } from "../evidence/git.js"
@@ -383,7 +383,7 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
   fetched.sort((a, b) => RECORD_KINDS.indexOf(a.kind) - RECORD_KINDS.indexOf(b.kind) || (a.tag < b.tag ? -1 : 1))
   if (fetched.some((f) => f.kind === "object")) assertNotOnFlowBranch(ctx, "store pulled bundles in .alloy/objects/")
   if (fetched.some((f) => f.kind !== "object")) {
-    ensureOutbox(ctx.root)
+    ensureRunsDir(ctx.root)
     for (const d of [pp.records, pp.evidence, pp.origins]) makeDirs(d)
     writeFileAtomic(pp.storeFile, `${JSON.stringify({ store: store.url })}\n`, 0o644, ctx.store.rel(pp.storeFile))
   }
