@@ -33,6 +33,10 @@ export const ERROR_CODES = [
   "quota_exceeded",
   "network_error",
   "registry_error",
+  // the bridge: docs/bridge.md
+  "idempotency_conflict",
+  "unsupported_foundry",
+  "bridge_error",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

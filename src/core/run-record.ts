@@ -108,7 +108,7 @@ export const RunRecordSchema = z.object({
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 
-export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "cycle_done", "cycle_blocked", "violation"] as const
+export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "cycle_done", "cycle_blocked", "violation", "request_state"] as const
 
 export const RunEventSchema = z.object({
   $type: z.literal(RUN_EVENT_TYPE),
@@ -123,6 +123,11 @@ export const RunEventSchema = z.object({
   code: z.string().optional(),
   /** `dispatch` of appraisers: the Alloy gates each appraiser task was shown (by task index) */
   gates: z.array(z.array(z.string())).optional(),
+  /** bridge events: the request's idempotency key, its state, the runner and the lease it holds until */
+  request: z.string().optional(),
+  state: z.string().optional(),
+  runner: z.string().optional(),
+  lease_until: z.string().optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>
 

@@ -12,11 +12,80 @@
  *   printed for `heartbeatMs`. Those lines say `(watch)` so nobody mistakes them for recorded events.
  */
 import type { RunEvent } from "../core/run-record.js"
-import { readEventsFrom, runPaths } from "../store/outbox.js"
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from "node:fs"
+import { MAX_EVENT_CHUNK, readEventsFrom, runPaths } from "../store/outbox.js"
 import type { AlloyContext } from "../service/context.js"
 
 export function eventsFile(ctx: AlloyContext): string {
   return runPaths(ctx.root).events
+}
+
+/**
+ * Where a follower is in the stream: the offset, and the bytes just before it. A file that was
+ * truncated and written again past the old offset (copytruncate), or replaced (rotation), no
+ * longer has those bytes there; the follower then finishes the old content from the rotated copy
+ * (`events.jsonl.1`, when its bytes match) and reads the new file from the start, so no event is
+ * lost or repeated.
+ */
+export interface TailPosition {
+  readonly offset: number
+  /** up to TAIL_BYTES bytes before `offset`, base64 */
+  readonly tail: string
+}
+export const TAIL_BYTES = 64
+export const START: TailPosition = { offset: 0, tail: "" }
+
+function bytesBefore(file: string, offset: number): Buffer | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY)
+  } catch {
+    return undefined
+  }
+  try {
+    const len = Math.min(offset, TAIL_BYTES)
+    if (fstatSync(fd).size < offset) return undefined
+    const buf = Buffer.alloc(len)
+    const n = len ? readSync(fd, buf, 0, len, offset - len) : 0
+    return n === len ? buf : undefined
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function samePlace(file: string, pos: TailPosition): boolean {
+  if (pos.offset === 0) return true
+  const b = bytesBefore(file, pos.offset)
+  return b !== undefined && b.toString("base64") === pos.tail
+}
+
+function positionAt(file: string, offset: number): TailPosition {
+  return { offset, tail: bytesBefore(file, offset)?.toString("base64") ?? "" }
+}
+
+/** Read new events after `pos`, across truncation and rotation (see TailPosition). */
+export function readEventsTail(file: string, pos: TailPosition, maxBytes = MAX_EVENT_CHUNK): { events: RunEvent[]; pos: TailPosition; skipped: number; restarted: boolean } {
+  if (samePlace(file, pos)) {
+    const r = readEventsFrom(file, pos.offset, maxBytes)
+    return { events: r.events, pos: r.next === pos.offset ? pos : positionAt(file, r.next), skipped: r.skipped, restarted: false }
+  }
+  if (!existsSync(file)) return { events: [], pos, skipped: 0, restarted: false } // rotated, new file not there yet
+  const events: RunEvent[] = []
+  let skipped = 0
+  const rotated = `${file}.1`
+  if (pos.offset > 0 && samePlace(rotated, pos)) {
+    let off = pos.offset
+    for (let i = 0; i < 10_000; i++) {
+      const r = readEventsFrom(rotated, off, maxBytes)
+      events.push(...r.events)
+      skipped += r.skipped
+      if (r.next === off) break
+      off = r.next
+    }
+  }
+  const r = readEventsFrom(file, 0, maxBytes)
+  events.push(...r.events)
+  return { events, pos: positionAt(file, r.next), skipped: skipped + r.skipped, restarted: true }
 }
 
 const key = (e: { cycle?: string | undefined; stage?: string | undefined }) => `${e.cycle ?? ""} ${e.stage ?? ""}`
@@ -61,12 +130,14 @@ const LABEL: Record<RunEvent["kind"], string> = {
   cycle_done: "DONE",
   cycle_blocked: "BLOCKED",
   violation: "VIOLATION",
+  request_state: "request",
 }
 
 /** One event as a line for people: time, kind, stage (cycle), pin, reason. */
 export function formatEvent(e: RunEvent, open?: OpenStages, now?: number): string {
   const pin = e.pin ? ` ${e.pin.brief_id}@${e.pin.digest.replace(/^sha256:/, "").slice(0, 12)}` : ""
-  const what = `${e.stage ?? "-"}${e.cycle && !(e.stage ?? "").endsWith(`:${e.cycle}`) ? ` (${e.cycle})` : ""}`
+  const bridge = e.request || e.runner ? `${e.request ? `request ${e.request.slice(0, 12)}` : `runner ${e.runner}`}${e.state ? ` ${e.state}` : ""}${e.lease_until ? ` lease until ${hhmmss(e.lease_until)}` : ""}` : ""
+  const what = bridge && !e.stage ? bridge : `${e.stage ?? "-"}${e.cycle && !(e.stage ?? "").endsWith(`:${e.cycle}`) ? ` (${e.cycle})` : ""}`
   let extra = ""
   if (e.kind === "heartbeat" && open && now !== undefined) {
     const o = open.list().find((s) => key(s) === key(e))
@@ -124,7 +195,7 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchResult> {
   const maxMs = Math.min(opts.maxMs ?? 24 * 3600_000, 24 * 3600_000)
   const heartbeatMs = opts.heartbeatMs ?? 30_000
   const open = new OpenStages()
-  let offset = 0
+  let pos = START
   let count = 0
   let skipped = 0
   const print = (e: RunEvent) => {
@@ -134,11 +205,11 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchResult> {
   }
   // the backlog, in bounded chunks
   for (let i = 0; i < 10_000; i++) {
-    const r = readEventsFrom(opts.file, offset)
+    const r = readEventsTail(opts.file, pos)
     skipped += r.skipped
     for (const e of r.events) print(e)
-    if (r.next === offset) break
-    offset = r.next
+    if (r.pos.offset === pos.offset && !r.restarted) break
+    pos = r.pos
   }
   if (!opts.follow) {
     if (!opts.json) {
@@ -155,9 +226,9 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchResult> {
     if (now() - lastEvent >= idleMs) return { events: count, skipped, open: open.list(), stopped: "idle" }
     await sleep(pollMs, opts.signal)
     if (opts.signal?.aborted) return { events: count, skipped, open: open.list(), stopped: "aborted" }
-    const r = readEventsFrom(opts.file, offset)
-    if (r.restarted && !opts.json) opts.out("          (events.jsonl was truncated; reading it again from the start)")
-    offset = r.next
+    const r = readEventsTail(opts.file, pos)
+    if (r.restarted && !opts.json) opts.out("          (events.jsonl was rotated or truncated; following the new file)")
+    pos = r.pos
     skipped += r.skipped
     if (r.events.length) {
       for (const e of r.events) print(e)

@@ -6,6 +6,11 @@
  * Stable hooks for tests and tools: `data-verdict` on every verdict badge, `data-intent` on intent
  * cards, `data-criterion` on criterion rows, `data-run` on timeline entries, `data-older-bundle` on
  * evidence observed under an older bundle. Evidence links point at `#run-<run id>` in the timeline.
+ *
+ * The pieces are exported as view functions so the local web app (`opencode-alloy ui`, src/ui/) renders
+ * the very same cards, rows and timeline: the static report and the app can never disagree. `links`
+ * says where a run, brief, intent or criterion link goes (in-page anchors here, pages in the app).
+ * Verdicts are rendered from their string, so a verdict this file does not know still shows.
  */
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
@@ -15,76 +20,91 @@ import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { pushTo } from "../core/maps.js"
 
-const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
+export const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
 export function esc(s: unknown): string {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c]!)
 }
 
-const VERDICT_LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
-const VERDICT_ICON: Record<Verdict, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~", contested: "⚠" }
-const OUTCOME_ICON: Record<Observation["outcome"], string> = { pass: "✓", fail: "✗", waived: "~" }
+const VERDICT_LABEL: Record<string, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
+const VERDICT_ICON: Record<string, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~", contested: "⚠" }
+const OUTCOME_ICON: Record<string, string> = { pass: "✓", fail: "✗", waived: "~" }
 
-const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "")
-const shortSha = (s: string | undefined) => (s ? s.slice(0, 7) : "")
+/** A verdict string as a CSS class word (a verdict the renderer does not know still gets a stable class). */
+export const verdictClass = (v: string) => `v-${String(v).toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 32)}`
+export const verdictLabel = (v: string) => VERDICT_LABEL[v] ?? (String(v).charAt(0).toUpperCase() + String(v).slice(1))
 
-function when(iso: string | undefined): string {
+export const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "")
+export const shortSha = (s: string | undefined) => (s ? s.slice(0, 7) : "")
+
+/** Where links go: anchors in the one-page report, pages in the web app. Every result is escaped by the caller. */
+export interface ViewLinks {
+  run(runId: string): string
+  brief(briefId: string): string
+  /** the intent's heading link (none in the report: the card is the page) */
+  intent?(intentId: string): string
+  criterion?(ref: string): string
+}
+
+export const REPORT_LINKS: ViewLinks = { run: (id) => `#run-${id}`, brief: (id) => `#brief-${id}` }
+
+export function when(iso: string | undefined): string {
   if (!iso) return ""
   const d = new Date(iso)
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").slice(0, 16) + " UTC"
 }
 
-function badge(v: Verdict, big = false): string {
-  return `<span class="badge v-${v}${big ? " big" : ""}" data-verdict="${v}"><span class="i" aria-hidden="true">${VERDICT_ICON[v]}</span>${VERDICT_LABEL[v]}</span>`
+export function badge(v: Verdict | string, big = false): string {
+  return `<span class="badge ${esc(verdictClass(v))}${big ? " big" : ""}" data-verdict="${esc(v)}"><span class="i" aria-hidden="true">${esc(VERDICT_ICON[v] ?? "•")}</span>${esc(verdictLabel(v))}</span>`
 }
 
-const runAnchor = (runId: string) => `run-${runId}`
+export const runAnchor = (runId: string) => `run-${runId}`
 
-function evidenceItem(o: Observation, current: string | undefined): string {
+export function evidenceItem(o: Observation, current: string | undefined, links: ViewLinks = REPORT_LINKS): string {
   const p = o.provenance
   const older = o.older_bundle
   const digestTitle = p.digest ? `observed under ${p.digest}${current && current !== p.digest ? `; current is ${current}` : ""}` : "no pin was recorded for this run"
   return `<li class="ev o-${o.outcome}${older ? " older" : ""}"${older ? ' data-older-bundle="true"' : ""} data-observation="${esc(o.id)}">
-<span class="oi" aria-label="${esc(o.outcome)}">${OUTCOME_ICON[o.outcome]}</span>
+<span class="oi" aria-label="${esc(o.outcome)}">${esc(OUTCOME_ICON[o.outcome] ?? "•")}</span>
 <div class="evb"><div class="evs"><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && o.outcome !== "pass" ? ` <span class="reason">— ${esc(o.reason)}</span>` : ""}</div>
-<div class="meta"><a href="#${esc(runAnchor(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a> · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
+<div class="meta"><a href="${esc(links.run(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a> · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
 }
 
-function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) => string | undefined): string {
+export function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) => string | undefined, links: ViewLinks = REPORT_LINKS): string {
   const shown = c.evidence.slice(0, 3)
   const rest = c.evidence.slice(3)
-  const gates = c.gates.map((g) => `<span class="gate v-${g.verdict}" title="${esc(g.reason)}" data-verdict="${g.verdict}">${esc(g.kind)}</span>`).join("")
-  const list = (os: readonly Observation[]) => os.map((o) => evidenceItem(o, currentOf(o))).join("\n")
-  return `<tr data-criterion="${esc(c.ref)}" data-verdict="${c.verdict}">
-<td class="ref"><span class="acid">${esc(c.id)}</span></td>
+  const gates = c.gates.map((g) => `<span class="gate ${esc(verdictClass(g.verdict))}" title="${esc(g.reason)}" data-verdict="${esc(g.verdict)}">${esc(g.kind)}</span>`).join("")
+  const list = (os: readonly Observation[]) => os.map((o) => evidenceItem(o, currentOf(o), links)).join("\n")
+  const id = links.criterion ? `<a class="acid" href="${esc(links.criterion(c.ref))}">${esc(c.id)}</a>` : `<span class="acid">${esc(c.id)}</span>`
+  return `<tr data-criterion="${esc(c.ref)}" data-verdict="${esc(c.verdict)}">
+<td class="ref">${id}</td>
 <td class="crit"><div class="ctext">${esc(c.text)}</div><div class="gates">${gates || '<span class="muted">no evidence declared</span>'}</div><div class="why">${esc(c.reason)}</div></td>
 <td class="verdict">${badge(c.verdict)}</td>
 <td class="evidence">${c.evidence.length ? `<ul class="evl">${list(shown)}</ul>${rest.length ? `<details><summary>${rest.length} more observation${rest.length === 1 ? "" : "s"}</summary><ul class="evl">${list(rest)}</ul></details>` : ""}` : '<span class="muted">no observations</span>'}</td>
 </tr>`
 }
 
-function intentCard(i: IntentVerdict, model: EvidenceModel): string {
+export function intentCard(i: IntentVerdict, model: EvidenceModel, links: ViewLinks = REPORT_LINKS): string {
   const currentByBrief = new Map(model.briefs.map((b) => [b.id, b.current]))
   const currentOf = (o: Observation) => (o.provenance.brief_id ? currentByBrief.get(o.provenance.brief_id) : undefined)
-  const bar = VERDICT_ORDER.filter((v) => i.counts[v] > 0)
-    .map((v) => `<span class="seg v-${v}" style="flex:${i.counts[v]}" title="${i.counts[v]} ${v}"></span>`)
-    .join("")
-  return `<section class="card intent" id="intent-${esc(i.id)}" data-intent="${esc(i.id)}" data-verdict="${i.verdict}">
-<header class="ihead"><div><h2>${esc(i.title)}</h2><div class="sub"><code>${esc(i.id)}</code> · status ${esc(i.status)}${i.briefs.length ? ` · brief${i.briefs.length === 1 ? "" : "s"} ${i.briefs.map((b) => `<a href="#brief-${esc(b)}">${esc(b)}</a>`).join(", ")}` : " · in no built brief"}</div></div>${badge(i.verdict, true)}</header>
+  const bar = verdictBar(i.counts)
+  const title = links.intent ? `<a href="${esc(links.intent(i.id))}">${esc(i.title)}</a>` : esc(i.title)
+  return `<section class="card intent" id="intent-${esc(i.id)}" data-intent="${esc(i.id)}" data-verdict="${esc(i.verdict)}">
+<header class="ihead"><div><h2>${title}</h2><div class="sub"><code>${esc(i.id)}</code> · status ${esc(i.status)}${i.briefs.length ? ` · brief${i.briefs.length === 1 ? "" : "s"} ${i.briefs.map((b) => `<a href="${esc(links.brief(b))}">${esc(b)}</a>`).join(", ")}` : " · in no built brief"}</div></div>${badge(i.verdict, true)}</header>
 <p class="goal">${esc(i.goal)}</p>
 <div class="ibar" aria-hidden="true">${bar}</div>
 <p class="why">${esc(i.reason)}</p>
 <table class="criteria"><thead><tr><th>Criterion</th><th></th><th>Verdict</th><th>Evidence</th></tr></thead><tbody>
-${i.criteria.map((c) => criterionRow(c, currentOf)).join("\n")}
+${i.criteria.map((c) => criterionRow(c, currentOf, links)).join("\n")}
 </tbody></table>
 </section>`
 }
 
-const STAGE_CLASS = (stage: string) => {
+export const STAGE_CLASS = (stage: string) => {
   const b = stage.split(":")[0]!
   return ["forge", "quench", "appraise", "human-appraise", "assay", "finish", "attest", "observe", "signoff"].includes(b) ? `s-${b}` : "s-other"
 }
 
-function recordOutcome(r: RunRecord): { cls: string; label: string } {
+export function recordOutcome(r: RunRecord): { cls: string; label: string } {
   if (r.outcome === "error") return { cls: "bad", label: "error" }
   const open = Object.entries(r.feedback?.by_state ?? {})
     .filter(([s]) => s === "open" || s === "rejected" || s === "actioned")
@@ -94,7 +114,7 @@ function recordOutcome(r: RunRecord): { cls: string; label: string } {
   return open ? { cls: "warn", label: `${open} open` } : { cls: "good", label: "ok" }
 }
 
-function timeline(model: EvidenceModel): string {
+export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS): string {
   const groups = new Map<string, RunRecord[]>()
   for (const r of model.records) {
     const k = r.pin?.brief_id ?? ""
@@ -117,7 +137,7 @@ function timeline(model: EvidenceModel): string {
         const strip = rs
           .map((r) => {
             const o = recordOutcome(r)
-            return `<a class="pill ${STAGE_CLASS(r.stage)} ${o.cls}" href="#${esc(runAnchor(r.run_id))}" title="${esc(`${r.stage} · ${o.label} · ${when(r.ended_at)}`)}">${esc(r.stage.split(":")[0])}</a>`
+            return `<a class="pill ${STAGE_CLASS(r.stage)} ${o.cls}" href="${esc(links.run(r.run_id))}" title="${esc(`${r.stage} · ${o.label} · ${when(r.ended_at)}`)}">${esc(r.stage.split(":")[0])}</a>`
           })
           .join('<span class="arrow" aria-hidden="true">›</span>')
         const list = rs
@@ -139,7 +159,8 @@ ${rows || '<p class="muted">No runs recorded yet. Import them with <code>opencod
   return parts.join("\n")
 }
 
-const CSS = `
+/** The stylesheet both the report and the web app use. */
+export const REPORT_CSS = `
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--sat:#1a7f37;--fail:#cf222e;--stale:#bc4c00;--waived:#8250df;--unp:#6e7781}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
@@ -156,10 +177,10 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
 .overall{flex:1 1 320px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 .overall .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}
 .ibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#eaeef2;margin:8px 0}
-.seg.v-satisfied{background:var(--sat)}.seg.v-failing{background:var(--fail)}.seg.v-stale{background:var(--stale)}.seg.v-waived{background:var(--waived)}.seg.v-unproven{background:#afb8c1}.seg.v-contested{background:var(--fail)}
-.badge{display:inline-flex;align-items:center;gap:4px;border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
+.seg.v-satisfied{background:var(--sat)}.seg.v-failing{background:var(--fail)}.seg.v-stale{background:var(--stale)}.seg.v-waived{background:var(--waived)}.seg.v-unproven{background:#afb8c1}
+.badge{display:inline-flex;align-items:center;gap:4px;border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap;background:#57606a}
 .badge .i{font-weight:700}.badge.big{font-size:14px;padding:4px 14px}
-.v-satisfied.badge{background:var(--sat)}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}.v-contested.badge{background:var(--fail)}
+.v-satisfied.badge{background:var(--sat)}.v-contested.badge{background:#9a6700}.stat.v-contested .n{color:#9a6700}.gate.v-contested{color:#9a6700;border-color:#9a6700}.intent[data-verdict=contested]{border-left:5px solid #9a6700}.seg.v-contested{background:#9a6700}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin:0 0 20px;box-shadow:0 1px 2px rgba(31,35,40,.04)}
 .intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}.intent[data-verdict=contested]{border-left:5px dashed var(--fail)}
 .ihead,.bhead{display:flex;justify-content:space-between;align-items:flex-start;gap:16px}
@@ -202,16 +223,42 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
 @media print{body{background:#fff}.card{break-inside:avoid;box-shadow:none}}
 `
 
+/** Segments of a bar, one per verdict with a count (worst first). */
+export function verdictBar(counts: Readonly<Record<string, number>>): string {
+  const order = [...VERDICT_ORDER, ...Object.keys(counts).filter((v) => !(VERDICT_ORDER as readonly string[]).includes(v))]
+  return order
+    .filter((v) => (counts[v] ?? 0) > 0)
+    .map((v) => `<span class="seg ${esc(verdictClass(v))}" style="flex:${counts[v]}" title="${counts[v]} ${esc(v)}"></span>`)
+    .join("")
+}
+
+/** The summary strip: a count per verdict and the share of criteria satisfied. */
+export function summaryStrip(model: EvidenceModel): string {
+  const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
+  const extra = Object.keys(model.counts).filter((v) => !(VERDICT_ORDER as readonly string[]).includes(v))
+  const stats = [...VERDICT_ORDER, ...extra]
+    .map((v) => `<div class="stat ${esc(verdictClass(v))}" data-count-verdict="${esc(v)}"><div class="n">${(model.counts as Record<string, number>)[v] ?? 0}</div><div class="l">${badge(v)}</div></div>`)
+    .join("")
+  const bar = verdictBar(model.counts)
+  const pct = total ? Math.round((model.counts.satisfied / total) * 100) : 0
+  return `<div class="summary">${stats}
+<div class="overall"><div class="l">Criteria satisfied</div><div style="font-size:22px;font-weight:700">${model.counts.satisfied} of ${total} <span class="muted" style="font-size:14px;font-weight:400">(${pct}%) across ${model.intents.length} intent${model.intents.length === 1 ? "" : "s"}</span></div><div class="ibar">${bar}</div></div>
+</div>`
+}
+
+/** How verdicts are decided, for people. */
+export function verdictLegend(): string {
+  return `<section class="card legend"><dl>
+<dt>${badge("satisfied")}</dt><dd>Every gate of the criterion passed in the latest run of each cycle under the brief's current bundle.</dd>
+<dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check, a missing required artefact or open human feedback.</dd>
+<dt>${badge("stale")}</dt><dd>There is evidence, but only from runs under an older bundle of the brief: re-run the cycle under the current build. Such evidence is marked <span class="older-tag">older bundle</span>.</dd>
+<dt>${badge("unproven")}</dt><dd>No run has produced evidence for a gate of the criterion yet.</dd>
+<dt>${badge("waived")}</dt><dd>Nothing fails, but at least one feedback item was closed as wont-fix (the reason is shown).</dd>
+</dl><p>A criterion takes its worst gate (failing › stale › unproven › waived › satisfied); an intent takes its worst criterion.</p></section>`
+}
+
 /** The whole page. */
 export function renderReportHtml(model: EvidenceModel): string {
-  const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
-  const stats = VERDICT_ORDER.map(
-    (v) => `<div class="stat v-${v}" data-count-verdict="${v}"><div class="n">${model.counts[v]}</div><div class="l">${badge(v)}</div></div>`,
-  ).join("")
-  const bar = VERDICT_ORDER.filter((v) => model.counts[v] > 0)
-    .map((v) => `<span class="seg v-${v}" style="flex:${model.counts[v]}" title="${model.counts[v]} ${v}"></span>`)
-    .join("")
-  const pct = total ? Math.round((model.counts.satisfied / total) * 100) : 0
   const briefsLine = model.briefs.length
     ? model.briefs.map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`).join(" · ")
     : "no built brief"
@@ -222,28 +269,19 @@ export function renderReportHtml(model: EvidenceModel): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="opencode-alloy">
 <title>Alloy evidence — ${esc(model.project)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
 <div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${pulledStores(model.records).length ? ` · evidence drawn from team stores: ${pulledStores(model.records).map((s) => `${esc(s.store)} (${s.records})`).join(", ")}` : ""}</div></div>
 <main>
-<div class="summary">${stats}
-<div class="overall"><div class="l">Criteria satisfied</div><div style="font-size:22px;font-weight:700">${model.counts.satisfied} of ${total} <span class="muted" style="font-size:14px;font-weight:400">(${pct}%) across ${model.intents.length} intent${model.intents.length === 1 ? "" : "s"}</span></div><div class="ibar">${bar}</div></div>
-</div>
+${summaryStrip(model)}
 <h4>Intents</h4>
 ${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
 <h4>Runs per brief</h4>
 ${timeline(model)}
 <h4>How verdicts are decided</h4>
-<section class="card legend"><dl>
-<dt>${badge("satisfied")}</dt><dd>Every gate of the criterion passed in the latest run of each cycle under the brief's current bundle.</dd>
-<dt>${badge("contested")}</dt><dd>The evidence disagrees: a sign-off was given while an objection on the criterion is still open. Both sides are shown; neither counts as proof.</dd>
-<dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check, a missing required artefact or open human feedback.</dd>
-<dt>${badge("stale")}</dt><dd>There is evidence, but only from runs under an older bundle of the brief: re-run the cycle under the current build. Such evidence is marked <span class="older-tag">older bundle</span>.</dd>
-<dt>${badge("unproven")}</dt><dd>No run has produced evidence for a gate of the criterion yet.</dd>
-<dt>${badge("waived")}</dt><dd>Nothing fails, but at least one feedback item was closed as wont-fix (the reason is shown).</dd>
-</dl><p>A criterion takes its worst gate (failing › contested › stale › unproven › waived › satisfied); an intent takes its worst criterion.</p></section>
+${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}
 <footer>opencode-alloy · self-contained report: no scripts, no network</footer>
 </main>

@@ -319,6 +319,8 @@ export function appendEvent(root: string, input: EventInput): RunEvent {
 
 export interface EventRead {
   readonly events: RunEvent[]
+  /** for each event, the byte offset just past its line (a resumable position, e.g. a server-sent event id) */
+  readonly ends: number[]
   /** byte offset to read from next time */
   readonly next: number
   /** lines that were not valid events (torn, foreign, over-long) */
@@ -337,11 +339,11 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch {
-    return { events: [], next: offset, skipped: 0, restarted: false }
+    return { events: [], ends: [], next: offset, skipped: 0, restarted: false }
   }
   try {
     const st = fstatSync(fd)
-    if (!st.isFile()) return { events: [], next: offset, skipped: 0, restarted: false }
+    if (!st.isFile()) return { events: [], ends: [], next: offset, skipped: 0, restarted: false }
     const size = st.size
     let start = offset
     let restarted = false
@@ -350,7 +352,7 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
       restarted = true
     }
     const len = Math.min(size - start, maxBytes)
-    if (len <= 0) return { events: [], next: start, skipped: 0, restarted }
+    if (len <= 0) return { events: [], ends: [], next: start, skipped: 0, restarted }
     const buf = Buffer.alloc(len)
     let got = 0
     while (got < len) {
@@ -361,12 +363,15 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
     const lastNl = buf.subarray(0, got).lastIndexOf(0x0a)
     if (lastNl < 0) {
       // no complete line yet; a single over-long line is skipped so the reader cannot stall
-      if (got >= MAX_EVENT_LINE || got === maxBytes) return { events: [], next: start + got, skipped: 1, restarted }
-      return { events: [], next: start, skipped: 0, restarted }
+      if (got >= MAX_EVENT_LINE || got === maxBytes) return { events: [], ends: [], next: start + got, skipped: 1, restarted }
+      return { events: [], ends: [], next: start, skipped: 0, restarted }
     }
     const events: RunEvent[] = []
+    const ends: number[] = []
     let skipped = 0
+    let at = start
     for (const line of buf.subarray(0, lastNl).toString("utf8").split("\n")) {
+      at += Buffer.byteLength(line) + 1
       if (!line.trim()) continue
       if (line.length > MAX_EVENT_LINE) {
         skipped++
@@ -374,13 +379,15 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
       }
       try {
         const r = RunEventSchema.safeParse(JSON.parse(line))
-        if (r.success) events.push(r.data)
-        else skipped++
+        if (r.success) {
+          events.push(r.data)
+          ends.push(at)
+        } else skipped++
       } catch {
         skipped++
       }
     }
-    return { events, next: start + lastNl + 1, skipped, restarted }
+    return { events, ends, next: start + lastNl + 1, skipped, restarted }
   } finally {
     closeSync(fd)
   }

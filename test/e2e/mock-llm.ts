@@ -26,6 +26,11 @@ export interface MockLlmOptions {
   finalPrefix?: string
   /** answer when no tool is offered and there is no tool result (e.g. title generation) */
   plainText?: string
+  /**
+   * other scripts by name: a conversation whose first user message contains `[mock-script:<name>]`
+   * follows that script instead of `script` (so one server can play several scenarios)
+   */
+  scripts?: Record<string, ScriptStep[]>
 }
 
 export type PlannedReply = { kind: "tool_call"; name: string; args: Record<string, unknown> } | { kind: "text"; text: string }
@@ -99,7 +104,10 @@ export function planReply(body: ChatBody, opts: Required<MockLlmOptions>): Plann
   const tools = Array.isArray(body.tools) ? body.tools : []
   const results = toolResultsOf(body)
   const k = results.length
-  const step = opts.script[k]
+  const firstUser = (Array.isArray(body.messages) ? body.messages : []).find((m) => m.role === "user")
+  const named = /\[mock-script:([a-z0-9-]+)\]/.exec(contentText(firstUser?.content))?.[1]
+  const script = (named && opts.scripts[named]) || opts.script
+  const step = script[k]
   if (step) {
     if (tools.some((t) => t?.function?.name === step.tool)) return { kind: "tool_call", name: step.tool, args: step.args }
     if (k > 0 || tools.length > 0) {
@@ -202,6 +210,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     script: [],
     finalPrefix: "MOCK-FINAL: last tool result: ",
     plainText: "MOCK-TEXT",
+    scripts: {},
     ...options,
   }
   const requests: RecordedRequest[] = []

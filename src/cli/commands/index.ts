@@ -9,15 +9,19 @@ import { evidenceCommands } from "./evidence-commands.js"
 import { insightsCommands } from "./insights-commands.js"
 import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
+import { bridgeCommands, withBridge } from "./bridge-commands.js"
+import { uiCommands } from "./ui-commands.js"
 import type { Commands } from "./types.js"
 
 /** Groups in the order the program's help lists them. */
 export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Pins and verification", commands: coreCommands },
   { title: "Authoring", commands: authoringCommands },
-  { title: "Runs and evidence", commands: evidenceCommands },
+  { title: "Runs and evidence", commands: withBridge(evidenceCommands) },
+  { title: "Running Foundry", commands: bridgeCommands },
   { title: "Learning from runs", commands: insightsCommands },
   { title: "Team store (an OCI registry)", commands: teamCommands },
+  { title: "Web app", commands: uiCommands },
   { title: "Shell", commands: shellCommands(() => commands) },
 ]
 

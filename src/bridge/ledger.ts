@@ -1,0 +1,182 @@
+/**
+ * The bridge's request ledger, in the git-ignored outbox:
+ *
+ *   .alloy/runs/requests/<key>/request.json   what was asked (created once: the claim on the key)
+ *   .alloy/runs/requests/<key>/status.json    where it is now (replaced atomically)
+ *   .alloy/runs/requests/<key>/result.json    the run result (created once, at the end)
+ *   .alloy/runs/requests/<key>/abort          an abort asked for by `runs abort` (created once)
+ *   .alloy/runs/runners/<id>.json             runner registrations (replaced on each heartbeat)
+ *
+ * The claim is `writeFileOnce` (temp file + link): of two bridges making the same request at the
+ * same moment exactly one creates it; the other reads it and attaches.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import path from "node:path"
+import { AlloyError } from "../core/errors.js"
+import { ensureRunsDir } from "../store/outbox.js"
+import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
+import {
+  REQUEST_TYPE,
+  RequestFileSchema,
+  RequestResultSchema,
+  RequestStatusSchema,
+  RunnerSchema,
+  fingerprint,
+  type RequestFile,
+  type RequestResult,
+  type RequestStatus,
+  type RequestSpec,
+  type Runner,
+} from "./request.js"
+
+/** Is a process of this host still there? (EPERM: it is, under another user) */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+export interface LedgerEntry {
+  readonly request: RequestFile
+  readonly status: RequestStatus | undefined
+  readonly result: RequestResult | undefined
+}
+
+export class Ledger {
+  readonly dir: string
+  readonly runnersDir: string
+
+  constructor(readonly root: string) {
+    this.dir = path.join(root, ".alloy", "runs", "requests")
+    this.runnersDir = path.join(root, ".alloy", "runs", "runners")
+  }
+
+  private entryDir(key: string): string {
+    return path.join(this.dir, key)
+  }
+
+  private readJson<T>(file: string, parse: (v: unknown) => T): T | undefined {
+    let text: string
+    try {
+      text = readFileSync(file, "utf8")
+    } catch {
+      return undefined
+    }
+    try {
+      return parse(JSON.parse(text))
+    } catch {
+      throw new AlloyError("malformed", `${path.relative(this.root, file).split(path.sep).join("/")} is not a valid ${REQUEST_TYPE} file`, {
+        fix: "remove the request's folder under .alloy/runs/requests/ to forget it",
+      })
+    }
+  }
+
+  /**
+   * Claim `key` for `spec`. Returns `created: true` for the first caller; a later caller with the
+   * same content gets the existing entry; other content under the same key is `idempotency_conflict`.
+   */
+  claim(key: string, keySource: "content" | "given", spec: RequestSpec, now = new Date()): { created: boolean; entry: LedgerEntry } {
+    ensureRunsDir(this.root)
+    const dir = this.entryDir(key)
+    makeDirs(dir)
+    const request: RequestFile = { $type: REQUEST_TYPE, key, key_source: keySource, spec, created_at: now.toISOString() }
+    const created = writeFileOnce(path.join(dir, "request.json"), JSON.stringify(request, null, 2) + "\n", 0o444, `.alloy/runs/requests/${key}/request.json`)
+    const entry = this.get(key)
+    if (!entry) throw new AlloyError("io_error", `the request ${key} could not be read back after it was written`)
+    if (!created && fingerprint(entry.request.spec) !== fingerprint(spec)) {
+      const was = entry.request.spec
+      throw new AlloyError(
+        "idempotency_conflict",
+        `the idempotency key ${key} already names another request (brief ${was.brief_id} @ ${was.digest.slice(7, 19)}, flow ${was.flow ?? "-"}, goal hash ${was.goal_hash.slice(0, 12)}, base ${was.base_commit.slice(0, 12)})`,
+        { fix: "use a new --idempotency-key, or repeat the original request exactly to attach to it" },
+      )
+    }
+    if (created) this.setStatus({ $type: REQUEST_TYPE, key, state: "accepted", updated_at: now.toISOString() })
+    return { created, entry: this.get(key) ?? entry }
+  }
+
+  get(key: string): LedgerEntry | undefined {
+    const dir = this.entryDir(key)
+    const request = this.readJson(path.join(dir, "request.json"), (v) => RequestFileSchema.parse(v))
+    if (!request) return undefined
+    return {
+      request,
+      status: this.readJson(path.join(dir, "status.json"), (v) => RequestStatusSchema.parse(v)),
+      result: this.readJson(path.join(dir, "result.json"), (v) => RequestResultSchema.parse(v)),
+    }
+  }
+
+  /** Every request, oldest first; an entry that cannot be read is left out. */
+  list(): LedgerEntry[] {
+    let names: string[]
+    try {
+      names = readdirSync(this.dir)
+    } catch {
+      return []
+    }
+    const out: LedgerEntry[] = []
+    for (const n of names) {
+      if (n.startsWith(".")) continue
+      try {
+        const e = this.get(n)
+        if (e) out.push(e)
+      } catch {
+        /* a broken entry is not a reason to hide the others */
+      }
+    }
+    return out.sort((a, b) => a.request.created_at.localeCompare(b.request.created_at))
+  }
+
+  setStatus(status: RequestStatus): void {
+    writeFileAtomic(path.join(this.entryDir(status.key), "status.json"), JSON.stringify(RequestStatusSchema.parse(status), null, 2) + "\n", 0o644, `.alloy/runs/requests/${status.key}/status.json`)
+  }
+
+  /** Post the result once; a second post (another bridge got there first) changes nothing. */
+  postResult(result: RequestResult): boolean {
+    return writeFileOnce(path.join(this.entryDir(result.key), "result.json"), JSON.stringify(RequestResultSchema.parse(result), null, 2) + "\n", 0o444, `.alloy/runs/requests/${result.key}/result.json`)
+  }
+
+  requestAbort(key: string): boolean {
+    return writeFileOnce(path.join(this.entryDir(key), "abort"), new Date().toISOString() + "\n", 0o444, `.alloy/runs/requests/${key}/abort`)
+  }
+
+  abortRequested(key: string): boolean {
+    return existsSync(path.join(this.entryDir(key), "abort"))
+  }
+
+  writeRunner(r: Runner): void {
+    ensureRunsDir(this.root)
+    makeDirs(this.runnersDir)
+    writeFileAtomic(path.join(this.runnersDir, `${r.id}.json`), JSON.stringify(RunnerSchema.parse(r), null, 2) + "\n", 0o644, `.alloy/runs/runners/${r.id}.json`)
+  }
+
+  runners(): Runner[] {
+    let names: string[]
+    try {
+      names = readdirSync(this.runnersDir).filter((n) => n.endsWith(".json") && !n.startsWith("."))
+    } catch {
+      return []
+    }
+    const out: Runner[] = []
+    for (const n of names) {
+      try {
+        out.push(RunnerSchema.parse(JSON.parse(readFileSync(path.join(this.runnersDir, n), "utf8"))))
+      } catch {
+        /* skipped */
+      }
+    }
+    return out
+  }
+
+  /** Find a request by its key or a unique prefix of it (for `runs abort <id>`). */
+  find(idOrPrefix: string): LedgerEntry | undefined {
+    const exact = /^[A-Za-z0-9._-]{1,64}$/.test(idOrPrefix) ? this.get(idOrPrefix) : undefined
+    if (exact) return exact
+    const matches = this.list().filter((e) => e.request.key.startsWith(idOrPrefix) || e.status?.session_id === idOrPrefix)
+    if (matches.length > 1) throw new AlloyError("usage", `${idOrPrefix} matches ${matches.length} requests`, { fix: "give more characters of the key" })
+    return matches[0]
+  }
+}

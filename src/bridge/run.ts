@@ -1,0 +1,480 @@
+/**
+ * `opencode-alloy run`: one request, from a pinned brief to a posted result.
+ *
+ *   verify (no tokens on unverified context) → map the brief to the checkout's pin → derive the
+ *   key → claim it in the ledger (or attach to / replay what is there) → a git worktree per
+ *   request → an OpenCode server (attached or started) → its capabilities (Foundry generation,
+ *   agent) → one tagged session (`metadata.alloy_request`) with an explicit permission ruleset →
+ *   the Foundry prompt → follow until done → the result, once.
+ *
+ * Completion is confirmed by polling `session.status` and the messages, never by the event stream
+ * alone: the stream can close mid-turn and `idle` can arrive before the prompt was taken up.
+ * Questions and permission requests are found by polling their lists too, so a dropped stream
+ * never leaves the agent waiting on an answer nobody saw.
+ */
+import { appendFileSync, existsSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import type { OpencodeClient, PermissionRequest, PermissionRuleset, QuestionRequest, Part, Message } from "@opencode-ai/sdk/v2/client"
+import { AlloyError } from "../core/errors.js"
+import { AlloyContext } from "../service/context.js"
+import { verifyAllPins, type PinCheck } from "../service/verify-pins.js"
+import { resolvePin } from "../service/resolve.js"
+import { appendEvent } from "../store/outbox.js"
+import { importAll } from "../evidence/import.js"
+import { readRecords } from "../store/outbox.js"
+import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
+import {
+  GIVEN_KEY_RE,
+  REQUEST_TYPE,
+  TERMINAL_STATES,
+  contentKey,
+  effectiveState,
+  foundryPrompt,
+  goalText,
+  sha256,
+  stateForAction,
+  type RequestResult,
+  type RequestSpec,
+  type RequestStatus,
+  type Tokens,
+} from "./request.js"
+import { attach, capabilities, startServer, clientFor, type Server } from "./server.js"
+import { headCommit, worktreeFor } from "./worktree.js"
+
+/** What the bridge tells the person (or the UI) while a run goes on. */
+export type BridgeEvent =
+  | { type: "request"; key: string; state: string; attached?: boolean; replay?: boolean }
+  | { type: "session"; key: string; session: string; worktree: string; agent: string; generation: string }
+  | { type: "tool"; key: string; tool: string; status: string; stage?: string; action?: string }
+  | { type: "question"; key: string; id: string; questions: Array<{ question: string; header: string; options: string[] }> }
+  | { type: "permission"; key: string; id: string; permission: string; patterns: string[] }
+  | { type: "heartbeat"; key: string; lease_until: string }
+  | { type: "stream"; key: string; state: "connected" | "dropped" }
+  | { type: "result"; key: string; result: RequestResult }
+
+export interface RunUi {
+  event(e: BridgeEvent): void
+  /** answers per question (each a list of labels or custom text), or undefined to reject */
+  question(q: QuestionRequest): Promise<string[][] | undefined>
+  permission(p: PermissionRequest): Promise<"once" | "always" | "reject">
+}
+
+export interface RunOptions {
+  readonly root: string
+  readonly brief: string
+  readonly flow?: string | undefined
+  readonly digest?: string | undefined
+  readonly goal?: string | undefined
+  readonly attach?: string | undefined
+  readonly key?: string | undefined
+  readonly ui: RunUi
+  readonly signal?: AbortSignal | undefined
+  readonly leaseMs?: number
+  readonly pollMs?: number
+  readonly timeoutMs?: number
+  readonly runner?: string | undefined
+}
+
+/**
+ * The session's permission ruleset: what a Foundry flow needs inside its own worktree is allowed,
+ * anything that reaches outside it (other directories, the web) is refused, and a shell command is
+ * asked, so it reaches the person.
+ */
+export const PERMISSION_RULES: PermissionRuleset = [
+  { permission: "*", pattern: "*", action: "ask" },
+  ...["read", "edit", "glob", "grep", "list", "task", "todowrite", "todoread", "question", "skill"].map((p) => ({ permission: p, pattern: "*", action: "allow" as const })),
+  { permission: "foundry_*", pattern: "*", action: "allow" },
+  { permission: "alloy_*", pattern: "*", action: "allow" },
+  { permission: "bash", pattern: "git *", action: "allow" },
+  { permission: "external_directory", pattern: "*", action: "deny" },
+  { permission: "webfetch", pattern: "*", action: "deny" },
+  { permission: "websearch", pattern: "*", action: "deny" },
+]
+
+const TERMINAL_ACTIONS = new Set(["done", "blocked", "violation"])
+const FOUNDRY_DRIVERS = new Set(["foundry_orchestrate", "foundry_run", "foundry_continue"])
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener("abort", done)
+      resolve()
+    }
+    signal?.addEventListener("abort", done, { once: true })
+  })
+
+function pinError(check: PinCheck): AlloyError {
+  return new AlloyError((check.code as never) ?? "malformed", check.message ?? `${check.file} does not verify`, check.fix ? { fix: check.fix, file: check.file } : { file: check.file })
+}
+
+/** Pre-flight: every pin verifies, and some cycle or flow of this checkout pins the requested digest. */
+export function mapRequest(ctx: AlloyContext, brief: string, opts: { flow?: string | undefined; digest?: string | undefined }): { digest: string; flow: string | null; cycle: string | null; criteria: string[]; goals: string[] } {
+  ctx.store.requireInit()
+  const report = verifyAllPins(ctx)
+  const bad = report.pins.find((p) => p.status === "error")
+  if (bad) throw pinError(bad)
+  const digest = opts.digest ?? ctx.store.readRef(brief)
+  if (!digest) throw new AlloyError(ctx.store.hasRecipe(brief) ? "not_pinned" : "brief_not_found", `brief ${brief} has no build yet`, { fix: `opencode-alloy brief build ${brief}` })
+  const pins = report.pins.filter((p) => p.brief_id === brief && p.digest === digest && p.status !== "error")
+  const flowPin = opts.flow ? pins.find((p) => p.kind === "flow" && p.id === opts.flow) : pins.find((p) => p.kind === "flow")
+  const cyclePin = pins.find((p) => p.kind === "cycle")
+  const pin = flowPin ?? cyclePin
+  if (!pin || (opts.flow && !flowPin && !ctx.project.listFlowIds().includes(opts.flow))) {
+    const other = report.pins.find((p) => p.brief_id === brief)
+    throw new AlloyError(
+      "not_pinned",
+      `no cycle or flow in this checkout pins brief ${brief} @ ${digest.slice(0, 19)}…${other?.digest ? ` (${other.file} pins ${other.digest.slice(0, 19)}…)` : ""}, so the request has nowhere to run`,
+      { fix: `opencode-alloy pin ${opts.flow ? `--flow ${opts.flow}` : "<cycle>"} ${brief}, commit, and run again` },
+    )
+  }
+  const resolved = resolvePin(ctx, { brief_id: brief, digest, source: { kind: pin.kind, id: pin.id, file: pin.file } })
+  const criteria = resolved.bundle.intents.flatMap((i) => i.acceptance_criteria.map((c) => `${i.id}#${c.id}`))
+  return {
+    digest,
+    flow: opts.flow ?? (pin.kind === "flow" ? pin.id : null),
+    cycle: opts.flow || pin.kind === "flow" ? null : pin.id,
+    criteria,
+    goals: resolved.bundle.intents.map((i) => i.goal),
+  }
+}
+
+export function buildSpec(ctx: AlloyContext, opts: Pick<RunOptions, "brief" | "flow" | "digest" | "goal">): RequestSpec {
+  const m = mapRequest(ctx, opts.brief, opts)
+  const goal = (opts.goal ?? m.goals.join("\n")).trim()
+  return { brief_id: opts.brief, digest: m.digest, flow: m.flow, cycle: m.cycle, goal, goal_hash: sha256(goal), base_commit: headCommit(ctx.root), criteria: m.criteria }
+}
+
+interface Follow {
+  readonly client: OpencodeClient
+  readonly directory: string
+  readonly session: string
+}
+
+type Msg = { info: Message; parts: Part[] }
+
+async function messagesOf(f: Follow, sessionID: string): Promise<Msg[]> {
+  const r = await f.client.session.messages({ sessionID, directory: f.directory })
+  return (r.data ?? []) as Msg[]
+}
+
+/** The session finished its turn: idle, and the last assistant message after the last prompt has completed. */
+export function turnComplete(msgs: Msg[]): { done: boolean; prompted: boolean; aborted: boolean; error?: string } {
+  const lastUser = msgs.map((m) => m.info.role).lastIndexOf("user")
+  if (lastUser < 0) return { done: false, prompted: false, aborted: false }
+  const after = msgs.slice(lastUser + 1).filter((m) => m.info.role === "assistant")
+  const last = after[after.length - 1]?.info
+  if (last?.role !== "assistant" || !last.time.completed) return { done: false, prompted: true, aborted: false }
+  const errName = last.error ? (last.error as { name?: string }).name : undefined
+  if (errName === "MessageAbortedError") return { done: true, prompted: true, aborted: true }
+  if (last.error) return { done: true, prompted: true, aborted: false, error: errName ?? "error" }
+  return { done: last.finish !== "tool-calls" && last.finish !== "unknown", prompted: true, aborted: false }
+}
+
+function toolOutputJson(part: Part): Record<string, unknown> | undefined {
+  if (part.type !== "tool" || part.state.status !== "completed") return undefined
+  try {
+    const v: unknown = JSON.parse(part.state.output)
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The last terminal action a Foundry driver tool returned in these messages. */
+export function terminalAction(msgs: Msg[]): RequestResult["terminal_action"] {
+  let found: RequestResult["terminal_action"] = null
+  for (const m of msgs) {
+    for (const p of m.parts) {
+      if (p.type !== "tool" || !FOUNDRY_DRIVERS.has(p.tool)) continue
+      const out = toolOutputJson(p)
+      const action = typeof out?.["action"] === "string" ? (out["action"] as string) : undefined
+      if (action && TERMINAL_ACTIONS.has(action)) {
+        found = { tool: p.tool, action, ...(typeof out?.["reason"] === "string" ? { reason: (out["reason"] as string).slice(0, 500) } : {}) }
+      }
+    }
+  }
+  return found
+}
+
+function sumUsage(all: Msg[]): { tokens: Tokens; cost: number } {
+  const tokens: Tokens = { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }
+  let cost = 0
+  for (const m of all) {
+    if (m.info.role !== "assistant") continue
+    tokens.input += m.info.tokens.input
+    tokens.output += m.info.tokens.output
+    tokens.reasoning += m.info.tokens.reasoning
+    tokens.cache_read += m.info.tokens.cache.read
+    tokens.cache_write += m.info.tokens.cache.write
+    cost += m.info.cost
+  }
+  return { tokens, cost }
+}
+
+const host = os.hostname()
+
+/** Run one request (or attach to / replay the one already under its key). Returns the result. */
+export async function runRequest(opts: RunOptions): Promise<RequestResult> {
+  const ctx = new AlloyContext(opts.root)
+  const spec = buildSpec(ctx, opts)
+  if (opts.key !== undefined && !GIVEN_KEY_RE.test(opts.key)) {
+    throw new AlloyError("usage", "an idempotency key is 1–64 letters, digits, `.`, `_` or `-`", { fix: "--idempotency-key <key>" })
+  }
+  const key = opts.key ?? contentKey(spec)
+  const ledger = new Ledger(ctx.root)
+  const { created, entry } = ledger.claim(key, opts.key ? "given" : "content", spec)
+  if (entry.result) {
+    opts.ui.event({ type: "request", key, state: entry.result.state, replay: true })
+    opts.ui.event({ type: "result", key, result: entry.result })
+    return entry.result
+  }
+  opts.ui.event({ type: "request", key, state: entry.status?.state ?? "accepted", attached: !created })
+  return driveRequest(ctx, ledger, entry, opts)
+}
+
+/** Drive a claimed request to its end: used by `run` and by a restarted bridge finishing what it had in flight. */
+export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: LedgerEntry, opts: Omit<RunOptions, "brief" | "root">): Promise<RequestResult> {
+  const key = entry.request.key
+  const spec = entry.request.spec
+  const leaseMs = opts.leaseMs ?? 30_000
+  const pollMs = opts.pollMs ?? 500
+  const deadline = Date.now() + (opts.timeoutMs ?? 6 * 3600_000)
+
+  // Another live bridge holds this request: follow it until it has a session (bounded).
+  let status = entry.status
+  for (let i = 0; i < 120 && status && !status.session_id && status.owner && status.owner.host === host && status.owner.pid !== process.pid && pidAlive(status.owner.pid) && effectiveState(status, Date.now()) === "running"; i++) {
+    await sleep(250, opts.signal)
+    status = ledger.get(key)?.status
+  }
+
+  const worktree = worktreeFor(ctx.root, key, spec.base_commit)
+  // the checkout the run uses must itself pin the requested digest (what is committed, not the work tree's edits)
+  const wctx = new AlloyContext(worktree)
+  const m = mapRequest(wctx, spec.brief_id, { flow: spec.flow ?? undefined, digest: spec.digest })
+  if (m.digest !== spec.digest) throw new AlloyError("not_pinned", `the committed checkout does not pin ${spec.brief_id} @ ${spec.digest}`, { fix: "commit the pin, then run again" })
+
+  const server: Server = opts.attach ? await attach(opts.attach) : status?.server && !opts.attach && (await isUp(status.server)) ? await attach(status.server) : await startServer(ctx.root)
+  const ac = new AbortController()
+  const stopAll = () => ac.abort()
+  opts.signal?.addEventListener("abort", stopAll, { once: true })
+  try {
+    const caps = await capabilities(server.url, worktree)
+    const client = clientFor(server.url, worktree)
+    const setStatus = (patch: Partial<RequestStatus>) => {
+      const next: RequestStatus = {
+        ...(status ?? { $type: REQUEST_TYPE, key, state: "accepted" as const, updated_at: "" }),
+        ...patch,
+        updated_at: new Date().toISOString(),
+        owner: { host, pid: process.pid, ...(opts.runner ? { runner: opts.runner } : {}) },
+        lease_until: new Date(Date.now() + leaseMs).toISOString(),
+      }
+      // a finished request holds no lease
+      if (TERMINAL_STATES.has(next.state)) delete next.lease_until
+      status = next
+      ledger.setStatus(next)
+    }
+
+    // find the session: recorded, or tagged with our key (a bridge killed between create and record)
+    let sessionID = status?.session_id
+    if (!sessionID) {
+      const list = await client.session.list({ directory: worktree })
+      sessionID = (list.data ?? []).find((s) => s.metadata?.["alloy_request"] === key && !s.parentID)?.id
+    }
+    if (!sessionID && ledger.abortRequested(key)) {
+      // aborted before it ever got a session: nothing to stop, nothing spent
+      const result: RequestResult = {
+        $type: REQUEST_TYPE, kind: "result", key, request: spec, state: "aborted", sessions: [], terminal_action: null, stage_records: [],
+        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0, started_at: entry.request.created_at, ended_at: new Date().toISOString(),
+        reason: "aborted before a session was started",
+      }
+      ledger.postResult(result)
+      setStatus({ state: "aborted" })
+      const posted = ledger.get(key)?.result ?? result
+      opts.ui.event({ type: "result", key, result: posted })
+      return posted
+    }
+    if (!sessionID) {
+      const r = await client.session.create({
+        directory: worktree,
+        title: `alloy: ${spec.brief_id}${spec.flow ? ` (${spec.flow})` : spec.cycle ? ` (${spec.cycle})` : ""}`,
+        metadata: { alloy_request: key, alloy_brief: spec.brief_id, alloy_digest: spec.digest },
+        permission: PERMISSION_RULES,
+      })
+      if (!r.data) throw new AlloyError("bridge_error", `OpenCode did not create a session: ${JSON.stringify(r.error ?? {}).slice(0, 300)}`)
+      sessionID = r.data.id
+    }
+    setStatus({ state: "running", worktree: path.relative(ctx.root, worktree).split(path.sep).join("/"), server: server.url, session_id: sessionID, directory: worktree })
+    appendEvent(ctx.root, { kind: "request_state", request: key, state: "running", ...(status?.lease_until ? { lease_until: status.lease_until } : {}), ...(opts.runner ? { runner: opts.runner } : {}) })
+    opts.ui.event({ type: "session", key, session: sessionID, worktree: status?.worktree ?? "", agent: caps.agent, generation: caps.generation })
+
+    const f: Follow = { client, directory: worktree, session: sessionID }
+    const first = turnComplete(await messagesOf(f, sessionID))
+    if (!first.prompted) {
+      const text = foundryPrompt(caps.generation, { flow: spec.flow, cycle: spec.cycle }, goalText(spec))
+      const r = await client.session.promptAsync({ sessionID, directory: worktree, agent: caps.agent, parts: [{ type: "text", text }] })
+      if (r.error) throw new AlloyError("bridge_error", `OpenCode refused the prompt: ${JSON.stringify(r.error).slice(0, 300)}`)
+    }
+
+    const sessions = new Set([sessionID])
+    const stream = followStream(client, worktree, sessions, key, opts.ui, ctx.root, ac.signal)
+    const answered = new Set<string>()
+    let aborted = false
+    let lastBeat = 0
+    let outcome: ReturnType<typeof turnComplete> | undefined
+    let idleSeen = 0
+    for (;;) {
+      if (Date.now() > deadline) throw new AlloyError("bridge_error", `the run did not finish within the time limit; it goes on in session ${sessionID}`, { fix: `opencode-alloy run again with the same arguments to attach to it, or opencode-alloy runs abort ${key}` })
+      if (!aborted && (opts.signal?.aborted || ledger.abortRequested(key))) {
+        aborted = true
+        ledger.requestAbort(key)
+        await client.session.abort({ sessionID, directory: worktree })
+      }
+      if (Date.now() - lastBeat >= leaseMs / 3) {
+        lastBeat = Date.now()
+        setStatus({})
+        appendEvent(ctx.root, { kind: "heartbeat", request: key, state: "running", lease_until: status!.lease_until!, ...(opts.runner ? { runner: opts.runner } : {}) })
+        opts.ui.event({ type: "heartbeat", key, lease_until: status!.lease_until! })
+      }
+      // children (Foundry's dispatched stages) belong to the run too
+      try {
+        const kids = await client.session.children({ sessionID, directory: worktree })
+        for (const k of kids.data ?? []) sessions.add(k.id)
+      } catch {
+        /* next poll */
+      }
+      if (!aborted) await answerPending(client, worktree, sessions, answered, key, opts.ui)
+      const st = await client.session.status({ directory: worktree })
+      const busy = st.data?.[sessionID] && st.data[sessionID]!.type !== "idle"
+      if (!busy) {
+        const c = turnComplete(await messagesOf(f, sessionID))
+        if (c.done) {
+          outcome = c
+          break
+        }
+        // idle without a finished turn after an abort: the abort landed before any answer
+        if (aborted && ++idleSeen > 6) {
+          outcome = { done: true, prompted: true, aborted: true }
+          break
+        }
+      }
+      await sleep(pollMs, aborted ? undefined : ac.signal.aborted ? undefined : ac.signal)
+    }
+    ac.abort()
+    await stream.catch(() => undefined)
+
+    const all: Msg[] = []
+    for (const s of sessions) all.push(...(await messagesOf(f, s).catch(() => [] as Msg[])))
+    const main = await messagesOf(f, sessionID)
+    const action = terminalAction(main)
+    const usage = sumUsage(all)
+    // the stage records the run produced live in its worktree's outbox: bring them home
+    const outbox = path.join(worktree, ".alloy", "runs")
+    if (existsSync(outbox)) importAll(ctx, [{ kind: "outbox", ref: outbox }])
+    const records = readRecords(wctx.root).records
+    const state = aborted || outcome.aborted ? "aborted" : outcome.error ? "failed" : stateForAction(action?.action)
+    const result: RequestResult = {
+      $type: REQUEST_TYPE,
+      kind: "result",
+      key,
+      request: spec,
+      state,
+      sessions: [...sessions],
+      terminal_action: action,
+      stage_records: records.map((r) => ({ run_id: r.run_id, stage: r.stage, cycle: r.cycle, outcome: r.outcome })),
+      tokens: usage.tokens,
+      cost: usage.cost,
+      started_at: entry.request.created_at,
+      ended_at: new Date().toISOString(),
+      ...(outcome.error ? { reason: `the model turn failed: ${outcome.error}` } : !action && state === "failed" ? { reason: "Foundry reported no terminal action (done, blocked or violation)" } : action?.reason ? { reason: action.reason } : {}),
+    }
+    ledger.postResult(result)
+    const posted = ledger.get(key)?.result ?? result
+    setStatus({ state: posted.state })
+    appendEvent(ctx.root, { kind: "request_state", request: key, state: posted.state, ...(opts.runner ? { runner: opts.runner } : {}) })
+    opts.ui.event({ type: "result", key, result: posted })
+    return posted
+  } finally {
+    opts.signal?.removeEventListener("abort", stopAll)
+    ac.abort()
+    await server.close()
+  }
+}
+
+async function isUp(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/global/health`, { signal: AbortSignal.timeout(2_000) })).ok
+  } catch {
+    return false
+  }
+}
+
+async function answerPending(client: OpencodeClient, directory: string, sessions: Set<string>, answered: Set<string>, key: string, ui: RunUi): Promise<void> {
+  const qs = await client.question.list({ directory }).catch(() => ({ data: [] as QuestionRequest[] }))
+  for (const q of qs.data ?? []) {
+    if (!sessions.has(q.sessionID) || answered.has(q.id)) continue
+    answered.add(q.id)
+    ui.event({ type: "question", key, id: q.id, questions: q.questions.map((x) => ({ question: x.question, header: x.header, options: x.options.map((o) => o.label) })) })
+    // answered in the background: the poll loop (heartbeats, aborts, completion) never waits on a person
+    void ui
+      .question(q)
+      .then((answers) => (answers ? client.question.reply({ requestID: q.id, directory, answers }) : client.question.reject({ requestID: q.id, directory })))
+      .catch(() => undefined)
+  }
+  const ps = await client.permission.list({ directory }).catch(() => ({ data: [] as PermissionRequest[] }))
+  for (const p of ps.data ?? []) {
+    if (!sessions.has(p.sessionID) || answered.has(p.id)) continue
+    answered.add(p.id)
+    ui.event({ type: "permission", key, id: p.id, permission: p.permission, patterns: p.patterns })
+    void ui
+      .permission(p)
+      .then((reply) => client.permission.reply({ requestID: p.id, directory, reply }))
+      .catch(() => undefined)
+  }
+}
+
+/**
+ * Follow `/event` for progress: Foundry tool parts as they go pending → running → completed,
+ * recorded in the request's `events.jsonl`. Reconnects after a drop (bounded back-off); progress
+ * only — completion never depends on it.
+ */
+async function followStream(client: OpencodeClient, directory: string, sessions: Set<string>, key: string, ui: RunUi, root: string, signal: AbortSignal): Promise<void> {
+  const log = path.join(root, ".alloy", "runs", "requests", key, "events.jsonl")
+  const seen = new Map<string, string>()
+  for (let attempt = 0; attempt < 1000 && !signal.aborted; attempt++) {
+    try {
+      const sub = await client.event.subscribe({ directory }, { signal, sseMaxRetryAttempts: 1 } as never)
+      ui.event({ type: "stream", key, state: "connected" })
+      for await (const ev of sub.stream) {
+        if (signal.aborted) break
+        const e = ev as { type?: string; properties?: Record<string, unknown> }
+        if (e.type !== "message.part.updated") continue
+        const part = e.properties?.["part"] as Part | undefined
+        if (part?.type !== "tool" || !sessions.has(part.sessionID)) continue
+        if (!part.tool.startsWith("foundry_") && !part.tool.startsWith("alloy_") && part.tool !== "question" && part.tool !== "task") continue
+        if (seen.get(part.id) === part.state.status) continue
+        seen.set(part.id, part.state.status)
+        const out = toolOutputJson(part)
+        const stage = typeof out?.["stage"] === "string" ? (out["stage"] as string) : undefined
+        const action = typeof out?.["action"] === "string" ? (out["action"] as string) : undefined
+        const rec = { at: new Date().toISOString(), session: part.sessionID, tool: part.tool, status: part.state.status, ...(stage ? { stage } : {}), ...(action ? { action } : {}) }
+        try {
+          appendFileSync(log, JSON.stringify(rec) + "\n")
+        } catch {
+          /* progress only */
+        }
+        ui.event({ type: "tool", key, tool: part.tool, status: part.state.status, ...(stage ? { stage } : {}), ...(action ? { action } : {}) })
+      }
+    } catch {
+      /* dropped: reconnect below */
+    }
+    if (signal.aborted) return
+    ui.event({ type: "stream", key, state: "dropped" })
+    await sleep(Math.min(200 * 2 ** Math.min(attempt, 5), 5_000), signal)
+  }
+}
+
+export { TERMINAL_STATES }
