@@ -8,7 +8,7 @@
 import os from "node:os"
 import { ulid } from "ulid"
 import { AlloyContext } from "../service/context.js"
-import { appendEvent } from "../service/runs.js"
+import { appendEvent } from "../store/outbox.js"
 import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
 import { REQUEST_TYPE, RUNNER_TYPE, TERMINAL_STATES, effectiveState, type Runner } from "./request.js"
 import { attach, capabilities, clientFor, startServer, type Server } from "./server.js"

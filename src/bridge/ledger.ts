@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
-import { ensureRunsDir } from "../service/runs.js"
+import { ensureRunsDir } from "../store/outbox.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import {
   REQUEST_TYPE,

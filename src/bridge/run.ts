@@ -20,9 +20,9 @@ import { AlloyError } from "../core/errors.js"
 import { AlloyContext } from "../service/context.js"
 import { verifyAllPins, type PinCheck } from "../service/verify-pins.js"
 import { resolvePin } from "../service/resolve.js"
-import { appendEvent } from "../service/runs.js"
+import { appendEvent } from "../store/outbox.js"
 import { importAll } from "../evidence/import.js"
-import { readRecords } from "../evidence/records.js"
+import { readRecords } from "../store/outbox.js"
 import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
 import {
   GIVEN_KEY_RE,
@@ -374,7 +374,7 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     // the stage records the run produced live in its worktree's outbox: bring them home
     const outbox = path.join(worktree, ".alloy", "runs")
     if (existsSync(outbox)) importAll(ctx, [{ kind: "outbox", ref: outbox }])
-    const records = readRecords(wctx).records
+    const records = readRecords(wctx.root).records
     const state = aborted || outcome.aborted ? "aborted" : outcome.error ? "failed" : stateForAction(action?.action)
     const result: RequestResult = {
       $type: REQUEST_TYPE,

@@ -7,6 +7,7 @@
  */
 import { z } from "zod"
 import { DIGEST_RE } from "./ids.js"
+import { canonicalBytes, normalizeJson, sha256Hex } from "./digest.js"
 
 export const RUN_RECORD_TYPE = "alloy.run/v1"
 export const RUN_EVENT_TYPE = "alloy.event/v1"
@@ -42,6 +43,8 @@ export const FeedbackSummarySchema = z.object({
    * derivation also reads quench (`law:<law>:<validator>`), human (`human`) and declared-law items from it.
    */
   items: z.array(FeedbackItemSummarySchema).optional(),
+  /** set when item copies were left out to keep the record within the size limit (the counts are complete) */
+  omitted: z.object({ items: z.number().int(), reason: z.string() }).optional(),
 })
 export type FeedbackSummary = z.infer<typeof FeedbackSummarySchema>
 
@@ -88,6 +91,10 @@ export const RunRecordSchema = z.object({
   attestation: z.object({ diff_sha256: z.string().optional(), stages: z.array(z.string()), archive: z.string().optional() }).optional(),
   /** explicit human sign-offs (`opencode-alloy evidence signoff`) */
   signoffs: z.array(z.object({ criterion: z.string(), by: z.string(), note: z.string().optional() })).optional(),
+  /** appraise stages: the Alloy gate law ids the appraisers were shown (recorded by the live hook from its own dispatch) */
+  presented_gates: z.array(z.string()).optional(),
+  /** every source that reported this stage run (the live hook, imports of a branch, a snapshot...), merged into one record */
+  provenance: z.array(z.object({ source: z.enum(["hook", "import", "cli"]), origin: z.object({ kind: z.string(), ref: z.string() }).optional() })).optional(),
   /** `ok` normally; `error` when Foundry's stage_end returned an error envelope */
   outcome: z.enum(["ok", "error"]).default("ok"),
   error: z.string().optional(),
@@ -101,7 +108,7 @@ export const RunRecordSchema = z.object({
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>
 
-export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "request_state"] as const
+export const RUN_EVENT_KINDS = ["stage_begun", "stage_ended", "stage_blocked", "dispatch", "heartbeat", "cycle_done", "cycle_blocked", "violation", "request_state"] as const
 
 export const RunEventSchema = z.object({
   $type: z.literal(RUN_EVENT_TYPE),
@@ -114,6 +121,8 @@ export const RunEventSchema = z.object({
   reason: z.string().optional(),
   /** stable Alloy error code, for `stage_blocked` (and warnings) caused by a pin that did not verify */
   code: z.string().optional(),
+  /** `dispatch` of appraisers: the Alloy gates each appraiser task was shown (by task index) */
+  gates: z.array(z.array(z.string())).optional(),
   /** bridge events: the request's idempotency key, its state, the runner and the lease it holds until */
   request: z.string().optional(),
   state: z.string().optional(),
@@ -121,3 +130,60 @@ export const RunEventSchema = z.object({
   lease_until: z.string().optional(),
 })
 export type RunEvent = z.infer<typeof RunEventSchema>
+
+/** Order of records: end time, then Foundry's history seq, then run id and key (a total order, so every reader sorts alike). */
+export function compareRecords(a: RunRecord, b: RunRecord): number {
+  const t = cmpTime(a.ended_at, b.ended_at)
+  if (t) return t
+  const s = (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER)
+  return s || a.run_id.localeCompare(b.run_id) || a.idempotency_key.localeCompare(b.idempotency_key)
+}
+
+/** Compare two ISO times; an unparsable time counts as 0. */
+export function cmpTime(a: string | undefined, b: string | undefined): number {
+  const x = a ? Date.parse(a) : NaN
+  const y = b ? Date.parse(b) : NaN
+  return (Number.isNaN(x) ? 0 : x) - (Number.isNaN(y) ? 0 : y)
+}
+
+// ---- identity ----------------------------------------------------------------------------------
+
+/** A record key from what was observed (never from where or when it was read): sha256 hex of the canonical parts. */
+export function recordKey(parts: readonly unknown[]): string {
+  return sha256Hex(canonicalBytes(normalizeJson(["alloy.import/v1", ...parts])))
+}
+
+/** Stages that Foundry opens with `foundry_stage_begin` (a token, a base commit) and closes with `foundry_stage_end`. */
+export const BRIDGED_STAGE_BASES = ["forge", "assay", "human-appraise"] as const
+
+export function isBridgedStage(stage: string): boolean {
+  return (BRIDGED_STAGE_BASES as readonly string[]).includes(stage.split(":")[0]!)
+}
+
+/**
+ * The identity of one run of a stage Foundry opens with `stage_begin`: its cycle, stage and the commit
+ * it started from (`baseSha`). The live hook knows the base from `.foundry/active-stage.json`; an import
+ * knows it as the parent of the commit Foundry made for the stage (or from a dry run's trace), so both
+ * name the same stage run with the same key.
+ */
+export function stageRunKey(cycle: string, stage: string, baseSha: string): string {
+  return recordKey(["stage-run", cycle, stage, baseSha])
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+/**
+ * A run id (ULID form) that is a function of the record's key and time: the same stage run gets the
+ * same run id on every machine and in every export. Time part = `atMs`, the rest from the key.
+ */
+export function runIdFor(key: string, atMs: number): string {
+  let t = Math.max(0, Math.min(Math.floor(Number.isFinite(atMs) ? atMs : 0), 2 ** 48 - 1))
+  let time = ""
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32]! + time
+    t = Math.floor(t / 32)
+  }
+  let rand = ""
+  for (let i = 0; i < 16; i++) rand += CROCKFORD[parseInt(key.slice(i * 2, i * 2 + 2), 16) % 32]!
+  return time + rand
+}

@@ -11,89 +11,13 @@
  *   `stage_blocked`), the watcher prints a synthesised "still open for Ns" line whenever nothing was
  *   printed for `heartbeatMs`. Those lines say `(watch)` so nobody mistakes them for recorded events.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, constants } from "node:fs"
-import path from "node:path"
-import { RunEventSchema, type RunEvent } from "../core/run-record.js"
+import type { RunEvent } from "../core/run-record.js"
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from "node:fs"
+import { MAX_EVENT_CHUNK, readEventsFrom, runPaths } from "../store/outbox.js"
 import type { AlloyContext } from "../service/context.js"
 
-export const EVENTS_FILE = "events.jsonl"
-/** at most this much is read per poll (a large backlog is consumed over several polls) */
-export const MAX_CHUNK = 4 * 1024 * 1024
-/** a single line longer than this is skipped */
-export const MAX_LINE = 1024 * 1024
-
 export function eventsFile(ctx: AlloyContext): string {
-  return path.join(ctx.store.runsDir, EVENTS_FILE)
-}
-
-export interface ReadResult {
-  readonly events: RunEvent[]
-  /** for each event, the byte offset just past its line (a resumable position: the web app's SSE event id) */
-  readonly ends: number[]
-  /** byte offset to read from next time */
-  readonly next: number
-  /** lines that were not valid events (torn, foreign) */
-  readonly skipped: number
-  /** the file was shorter than `offset`: reading restarted at 0 */
-  readonly restarted: boolean
-}
-
-/** Read complete lines from `offset`. Missing file -> nothing, offset unchanged. */
-export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_CHUNK): ReadResult {
-  let fd: number
-  try {
-    fd = openSync(file, constants.O_RDONLY)
-  } catch {
-    return { events: [], ends: [], next: offset, skipped: 0, restarted: false }
-  }
-  try {
-    const size = fstatSync(fd).size
-    let start = offset
-    let restarted = false
-    if (size < offset) {
-      start = 0
-      restarted = true
-    }
-    const len = Math.min(size - start, maxBytes)
-    if (len <= 0) return { events: [], ends: [], next: start, skipped: 0, restarted }
-    const buf = Buffer.alloc(len)
-    let got = 0
-    while (got < len) {
-      const n = readSync(fd, buf, got, len - got, start + got)
-      if (n === 0) break
-      got += n
-    }
-    const lastNl = buf.subarray(0, got).lastIndexOf(0x0a)
-    if (lastNl < 0) {
-      // no complete line yet; a single over-long line is skipped so the reader cannot stall
-      if (got >= MAX_LINE || got === maxBytes) return { events: [], ends: [], next: start + got, skipped: 1, restarted }
-      return { events: [], ends: [], next: start, skipped: 0, restarted }
-    }
-    const events: RunEvent[] = []
-    const ends: number[] = []
-    let skipped = 0
-    let at = start
-    for (const line of buf.subarray(0, lastNl).toString("utf8").split("\n")) {
-      at += Buffer.byteLength(line) + 1
-      if (!line.trim()) continue
-      if (line.length > MAX_LINE) {
-        skipped++
-        continue
-      }
-      try {
-        const r = RunEventSchema.safeParse(JSON.parse(line))
-        if (r.success) {
-          events.push(r.data)
-          ends.push(at)
-        } else skipped++
-      } catch {
-        skipped++
-      }
-    }
-    return { events, ends, next: start + lastNl + 1, skipped, restarted }
-  } finally {
-    closeSync(fd)
-  }
+  return runPaths(ctx.root).events
 }
 
 /**
@@ -140,7 +64,7 @@ function positionAt(file: string, offset: number): TailPosition {
 }
 
 /** Read new events after `pos`, across truncation and rotation (see TailPosition). */
-export function readEventsTail(file: string, pos: TailPosition, maxBytes = MAX_CHUNK): { events: RunEvent[]; pos: TailPosition; skipped: number; restarted: boolean } {
+export function readEventsTail(file: string, pos: TailPosition, maxBytes = MAX_EVENT_CHUNK): { events: RunEvent[]; pos: TailPosition; skipped: number; restarted: boolean } {
   if (samePlace(file, pos)) {
     const r = readEventsFrom(file, pos.offset, maxBytes)
     return { events: r.events, pos: r.next === pos.offset ? pos : positionAt(file, r.next), skipped: r.skipped, restarted: false }
@@ -203,6 +127,9 @@ const LABEL: Record<RunEvent["kind"], string> = {
   stage_blocked: "BLOCKED",
   dispatch: "dispatch",
   heartbeat: "heartbeat",
+  cycle_done: "DONE",
+  cycle_blocked: "BLOCKED",
+  violation: "VIOLATION",
   request_state: "request",
 }
 

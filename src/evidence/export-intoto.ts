@@ -15,7 +15,8 @@
 import type { RunRecord } from "../core/run-record.js"
 import { ALLOY_VERSION } from "../version.js"
 import type { EvidenceModel } from "./model.js"
-import { cmpTime, pulledStores, sessionOfRecord } from "./observations.js"
+import { pulledStores, sessionOfRecord } from "./observations.js"
+import { cmpTime } from "../core/run-record.js"
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 export const VERDICTS_PREDICATE_TYPE = "https://opencode-alloy.dev/verdicts/v1"
@@ -52,7 +53,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
     const closing = latestArtefacts(model.records, brief.id)
     const subject: Subject[] = []
     for (const a of closing?.artefacts ?? []) {
-      if (a.state === "deleted") continue
+      // subjects are the work's artefacts, not Foundry's bookkeeping files
+      if (a.state === "deleted" || isFoundryBookkeeping(a.path)) continue
       const sha = a.sha256 ?? hashFile(a.path)
       if (sha && !subject.some((s) => s.name === a.path)) subject.push({ name: a.path, digest: { sha256: sha } })
     }
@@ -83,7 +85,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
             verdict: c.verdict,
             reason: c.reason,
             gates: c.gates.map((g) => ({ id: g.id, kind: g.kind, verdict: g.verdict })),
-            evidence: c.evidence.map((o) => ({
+            // only evidence produced under this brief's bundles
+            evidence: c.evidence.filter((o) => o.provenance.brief_id === brief.id).map((o) => ({
               id: o.id,
               kind: o.kind,
               outcome: o.outcome,
@@ -102,4 +105,9 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
     })
   }
   return out
+}
+
+/** WORK.md, WORK.history.yaml, WORK.feedback.yaml and ATTEST.md at the work tree's root. */
+function isFoundryBookkeeping(p: string): boolean {
+  return /^(WORK\.(md|history\.yaml|feedback\.yaml)|ATTEST\.md)$/.test(p)
 }

@@ -16,6 +16,7 @@ import type { RunRecord } from "../core/run-record.js"
 import { ALLOY_VERSION } from "../version.js"
 import type { EvidenceModel } from "./model.js"
 import { sessionOfRecord, type Observation } from "./observations.js"
+import { pushTo } from "../core/maps.js"
 
 type AnyValue = { stringValue: string } | { boolValue: boolean } | { intValue: string } | { doubleValue: number }
 export interface KeyValue {
@@ -95,9 +96,9 @@ function stageSpan(r: RunRecord, traceId: string, parent: string, events: Observ
 /** The OTLP/JSON `ExportTraceServiceRequest` for every record in the model. */
 export function exportOtel(model: EvidenceModel): Record<string, unknown> {
   const byRun = new Map<string, Observation[]>()
-  for (const o of model.observations) byRun.set(o.provenance.run_id, [...(byRun.get(o.provenance.run_id) ?? []), o])
+  for (const o of model.observations) pushTo(byRun, o.provenance.run_id, o)
   const sessions = new Map<string, RunRecord[]>()
-  for (const r of model.records) sessions.set(sessionOfRecord(r), [...(sessions.get(sessionOfRecord(r)) ?? []), r])
+  for (const r of model.records) pushTo(sessions, sessionOfRecord(r), r)
   const spans: Array<Record<string, unknown>> = []
   for (const [session, rs] of [...sessions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const traceId = traceIdOf(session)

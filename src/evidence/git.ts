@@ -99,18 +99,21 @@ export interface CommitInfo {
   readonly sha: string
   readonly time: number
   readonly subject: string
+  /** first parent, when there is one */
+  readonly parent?: string
 }
 
 /** Commits reachable from `tip`, oldest first (at most `max`). */
 export function logCommits(cwd: string, tip: string, max = 2000, paths: readonly string[] = []): CommitInfo[] {
-  const text = gitText(cwd, ["log", `--max-count=${max}`, "--format=%H%x09%ct%x09%s", tip, "--", ...paths])
+  const text = gitText(cwd, ["log", `--max-count=${max}`, "--format=%H%x09%P%x09%ct%x09%s", tip, "--", ...paths])
   if (!text) return []
   return text
     .split("\n")
     .filter(Boolean)
     .map((l) => {
-      const [sha, ct, ...rest] = l.split("\t")
-      return { sha: sha!, time: Number(ct) * 1000, subject: rest.join("\t") }
+      const [sha, parents, ct, ...rest] = l.split("\t")
+      const parent = parents?.split(" ")[0]
+      return { sha: sha!, time: Number(ct) * 1000, subject: rest.join("\t"), ...(parent ? { parent } : {}) }
     })
     .reverse()
 }

@@ -11,7 +11,6 @@
  * git runs read-only with timeouts. One bad source is reported and does not stop the others.
  */
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
-import { readFileBounded } from "../store/read-file.js"
 import path from "node:path"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { parseMarkdown } from "../core/frontmatter.js"
@@ -21,23 +20,26 @@ import { sha256Hex } from "../core/digest.js"
 import type { RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { catFiles, isGitRepo, listBranches, listWorktrees, logCommits, resolveCommit, isSafeRefName, type CommitInfo } from "./git.js"
-import { readRecordsFrom, recordsDir, writeRecordsOnce, MAX_RECORD_BYTES } from "./records.js"
+import { readRecords, runPaths, writeRecords } from "../store/outbox.js"
 import { sessionRecords, type PinSourceKind } from "./session-records.js"
 import {
+  MAX_WORK_BYTES,
+  WORK_FILES,
   parseAttest,
   parseDiffPatch,
-  parseFeedback,
   parseHistory,
   parseSnapshotReadme,
   parseTrace,
-  parseWorkMd,
   pinsFromTrace,
+  readWorkFolder,
+  readWorkText,
   sessionOf,
   stageBeginsFromTrace,
+  workFromTexts,
   type Attestation,
   type HistoryEntry,
   type WorkFiles,
-} from "./work-files.js"
+} from "../foundry/work-files.js"
 
 export const IMPORT_SOURCE_KINDS = ["snapshot", "branch", "worktree", "outbox"] as const
 export type ImportSourceKind = (typeof IMPORT_SOURCE_KINDS)[number]
@@ -67,10 +69,8 @@ export interface ImportReport {
   readonly existing: number
 }
 
-const MAX_WORK_BYTES = 16 * 1024 * 1024
 const MAX_TRACE_BYTES = 64 * 1024 * 1024
 const MAX_SESSION_COMMITS = 300
-const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
 
 /** Warnings of one import, each said once. */
 function warningList(): { warnings: string[]; note: (s: string) => void } {
@@ -86,17 +86,9 @@ function warningList(): { warnings: string[]; note: (s: string) => void } {
   }
 }
 
-/** Read a text file with the import's size limit; undefined when it does not exist. */
-function readLimited(file: string, limit: number): string | undefined {
-  return readFileBounded(file, limit, path.basename(file), { followSymlink: true, what: "an import" })?.toString("utf8")
-}
-
-function workFromTexts(texts: { md?: string | undefined; history?: string | undefined; feedback?: string | undefined }, where: string): WorkFiles {
-  return {
-    work: texts.md !== undefined ? parseWorkMd(texts.md, `${where}WORK.md`) : undefined,
-    history: texts.history !== undefined ? parseHistory(texts.history, `${where}WORK.history.yaml`) : [],
-    feedback: texts.feedback !== undefined ? parseFeedback(texts.feedback, `${where}WORK.feedback.yaml`) : [],
-  }
+/** Read a text file of an import source with a size limit; undefined when it does not exist. */
+function readLimited(file: string, limit: number, shown = path.basename(file)): string | undefined {
+  return readWorkText(file, shown, limit)
 }
 
 function contentKey(...texts: Array<string | undefined>): string {
@@ -144,9 +136,13 @@ function branchPin(root: string, commit: string, cycle: string, flow: string | u
   return undefined
 }
 
-/** Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order. */
-export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): Map<number, string> {
+/**
+ * Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order:
+ * `commits` (seq -> sha) and `bases` (seq -> the commit the stage started from, its parent).
+ */
+export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): { commits: Map<number, string>; bases: Map<number, string> } {
   const out = new Map<number, string>()
+  const bases = new Map<number, string>()
   const used = new Set<string>()
   for (const e of history) {
     if (e.stage === "sort" || e.seq === undefined) continue
@@ -156,17 +152,18 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
     if (c) {
       used.add(c.sha)
       out.set(e.seq, c.sha)
+      if (c.parent) bases.set(e.seq, c.parent)
     }
   }
-  return out
+  return { commits: out, bases }
 }
 
-function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number } {
-  return writeRecordsOnce(ctx, records)
+function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number; warnings: string[] } {
+  return writeRecords(ctx.root, records)
 }
 
-function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number }): SourceResult {
-  return { kind, ref, sessions, records: records.length, ...w, warnings }
+function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number; warnings?: string[] }): SourceResult {
+  return { kind, ref, sessions, records: records.length, created: w.created, existing: w.existing, warnings: [...warnings, ...(w.warnings ?? [])] }
 }
 
 // ---- snapshot ------------------------------------------------------------------------------------
@@ -180,12 +177,7 @@ export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
     throw new AlloyError("usage", `${ref} is not a dry-run snapshot (no README.md)`, { fix: "pass a folder under .snapshots/ (e.g. .snapshots/<run-id>), written by a dry-run finish" })
   }
   const readme = parseSnapshotReadme(readmeText, `${ref}/README.md`)
-  const texts = {
-    md: readLimited(path.join(abs, "work", "WORK.md"), MAX_WORK_BYTES),
-    history: readLimited(path.join(abs, "work", "WORK.history.yaml"), MAX_WORK_BYTES),
-    feedback: readLimited(path.join(abs, "work", "WORK.feedback.yaml"), MAX_WORK_BYTES),
-  }
-  const work = workFromTexts(texts, `${ref}/work/`)
+  const { work } = readWorkFolder(path.join(abs, "work"), `${ref}/work/`, note)
   const diff = readLimited(path.join(abs, "diff.patch"), MAX_TRACE_BYTES)
   const traceText = readLimited(path.join(abs, "trace.jsonl"), MAX_TRACE_BYTES)
   const trace = traceText ? parseTrace(traceText) : []
@@ -258,7 +250,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     if (text === undefined) continue
     try {
       const h = parseHistory(text, `${branch}@${c.slice(0, 7)}:WORK.history.yaml`)
-      const s = h[0] ? `${h[0].cycle}@${h[0].timestamp}` : undefined
+      const s = sessionOf({ history: h, feedback: [] })
       if (s) newestBySession.set(s, c)
     } catch (e) {
       note(toAlloyError(e).describe())
@@ -281,7 +273,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     }
     let work: WorkFiles
     try {
-      work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`)
+      work = workFromTexts(texts, `${branch}@${at.slice(0, 7)}:`, note)
     } catch (e) {
       note(toAlloyError(e).describe())
       continue
@@ -303,7 +295,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       work,
       origin: { kind: "branch", ref: branch },
       pinFor: (cycle) => branchPin(ctx.root, at, cycle, work.work?.flow, note),
-      commits: mapCommits(work.history, commits),
+      ...mapCommits(work.history, commits),
       close: attestation
         ? { kind: "attest", ...(attestCommit ? { commit: attestCommit } : { commit: tip }), attestation, shaOf }
         : { kind: "observe", commit: at, contentKey: contentKey(texts.history, texts.feedback) },
@@ -318,14 +310,20 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
 
 // ---- work tree -----------------------------------------------------------------------------------
 
-export function importWorktree(ctx: AlloyContext): SourceResult {
+export interface WorktreeOptions {
+  /** recorded by the live hook (after `foundry_orchestrate`), not by an import */
+  readonly live?: boolean
+  /** write the closing `observe` record (default true; the live hook writes it when the cycle ends) */
+  readonly closing?: boolean
+  /** only cycles with a pin (the live hook's rule unless unpinned runs are exported) */
+  readonly pinnedOnly?: boolean
+  /** the gates appraisers were shown (the live hook knows them from its own dispatch) */
+  readonly presented?: (cycle: string, stage: string, at: string) => readonly string[] | undefined
+}
+
+export function importWorktree(ctx: AlloyContext, opts: WorktreeOptions = {}): SourceResult {
   const { warnings, note } = warningList()
-  const texts = {
-    md: readLimited(path.join(ctx.root, "WORK.md"), MAX_WORK_BYTES),
-    history: readLimited(path.join(ctx.root, "WORK.history.yaml"), MAX_WORK_BYTES),
-    feedback: readLimited(path.join(ctx.root, "WORK.feedback.yaml"), MAX_WORK_BYTES),
-  }
-  const work = workFromTexts(texts, "")
+  const { texts, work } = readWorkFolder(ctx.root, "", note)
   const attestText = readLimited(path.join(ctx.root, "ATTEST.md"), MAX_WORK_BYTES)
   let attestation: Attestation | undefined
   if (attestText !== undefined) {
@@ -342,16 +340,20 @@ export function importWorktree(ctx: AlloyContext): SourceResult {
     const t = readLimited(path.join(ctx.root, p), MAX_TRACE_BYTES)
     return t === undefined ? undefined : sha256Hex(t)
   }
-  const records = sessionRecords({
+  let records = sessionRecords({
     work,
     origin: { kind: "worktree", ref: "." },
+    ...(opts.live ? { source: "hook" as const } : {}),
+    ...(opts.presented ? { presented: opts.presented } : {}),
     pinFor: (cycle) => worktreePin(ctx, cycle, note),
-    commits: mapCommits(work.history, commits),
+    ...mapCommits(work.history, commits),
     close: attestation
       ? { kind: "attest", ...(head ? { commit: head } : {}), attestation, shaOf }
       : { kind: "observe", ...(head ? { commit: head } : {}), contentKey: contentKey(texts.history, texts.feedback) },
     ...(ctx.project.version() ? { foundryVersion: ctx.project.version()! } : {}),
   })
+  if (opts.closing === false) records = records.slice(0, -1)
+  if (opts.pinnedOnly) records = records.filter((r) => r.pin !== null)
   return result("worktree", ".", warnings, sessionOf(work) ? 1 : 0, records, write(ctx, records))
 }
 
@@ -365,9 +367,9 @@ export function importOutbox(ctx: AlloyContext, dir: string): SourceResult {
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     throw new AlloyError("usage", `${ref} is not a folder of run records`, { fix: "pass a `.alloy/runs` folder (or its records/ folder)" })
   }
-  const { records, problems } = readRecordsFrom(from, (f) => Buffer.from(readLimited(f, MAX_RECORD_BYTES) ?? "", "utf8"), (p) => displayPath(ctx, p))
-  const warnings = problems.map((p) => `${p.file}: ${p.error}`)
-  const own = ctx.store.exists() && existsSync(recordsDir(ctx)) && samePath(from, recordsDir(ctx))
+  const own = existsSync(runPaths(ctx.root).records) && samePath(from, runPaths(ctx.root).records)
+  const { records, problems } = own ? readRecords(ctx.root) : readRecords(ctx.root, from)
+  const warnings = problems.map((p) => `${displayPath(ctx, path.resolve(ctx.root, p.file))}: ${p.error}`)
   if (own) return result("outbox", ref, warnings, 0, records, { created: 0, existing: records.length })
   return result("outbox", ref, warnings, 0, records, write(ctx, records))
 }

@@ -5,7 +5,7 @@
  * `satisfactionSummary` is what `status` prints.
  */
 import path from "node:path"
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import type { Bundle } from "../core/bundle.js"
 import type { Intent } from "../core/intent.js"
 import type { RunRecord } from "../core/run-record.js"
@@ -15,8 +15,9 @@ import { toAlloyError } from "../core/errors.js"
 import type { AlloyContext } from "../service/context.js"
 import { deriveObservations, pulledStores, type Observation } from "./observations.js"
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
-import { parseLawValidators, type Validator } from "../foundry/laws.js"
-import { readRecords } from "./records.js"
+import { readValidators, type Validator } from "../foundry/laws.js"
+import { MAX_RECORD_BYTES } from "../store/outbox.js"
+import { readAllRecords } from "../service/pulled.js"
 
 export interface BriefInfo {
   readonly id: string
@@ -137,30 +138,6 @@ export function buildEvidenceModel(input: ModelInput): EvidenceModel {
   }
 }
 
-/** Foundry law validators of the project (`foundry/laws/*.md`, `foundry/artefacts/<type>/laws.md`). */
-export function readValidators(ctx: AlloyContext): Validator[] {
-  const files: string[] = []
-  const list = (dir: string) => {
-    try {
-      return readdirSync(path.join(ctx.root, dir)).sort()
-    } catch {
-      return []
-    }
-  }
-  for (const n of list("foundry/laws")) if (n.endsWith(".md")) files.push(`foundry/laws/${n}`)
-  for (const t of list("foundry/artefacts")) if (list(`foundry/artefacts/${t}`).includes("laws.md")) files.push(`foundry/artefacts/${t}/laws.md`)
-  const out: Validator[] = []
-  for (const f of files.slice(0, 500)) {
-    try {
-      const text = ctx.project.readText(f)
-      if (text !== undefined) out.push(...parseLawValidators(text, f))
-    } catch {
-      /* unreadable laws file: no validators from it */
-    }
-  }
-  return out
-}
-
 /** The project's name for headings: `name` in its package.json when there is one, else the folder name. */
 export function projectName(root: string): string {
   try {
@@ -179,7 +156,7 @@ export function projectName(root: string): string {
 export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): EvidenceModel {
   ctx.store.requireInit()
   const problems: string[] = []
-  const { records, problems: recordProblems } = readRecords(ctx)
+  const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
   const bundles = new Map<string, Bundle>()
   const load = (briefId: string, digest: string) => {
@@ -221,7 +198,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
     records,
     bundles,
     current,
-    validators: readValidators(ctx),
+    validators: readValidators(ctx.project),
     authored,
     problems,
   })

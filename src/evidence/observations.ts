@@ -21,15 +21,20 @@
  * artefact    An `artefact` gate's globs against the files of the work: a match -> pass; no match in the
  *             final diff (dry-run finish, attested outputs) -> fail; no match among the files stages have
  *             changed so far (observe) -> no observation.
- * attestation ATTEST.md reached under a bundle (every stage run, every item resolved): pass for its law
- *             gates when an appraise stage ran, for its human gates when human-appraise ran, for bound
- *             check gates when quench ran.
+ * presented   An appraise run whose appraisers were shown a law gate (the live hook records which gates each
+ *             appraiser task received) and that raised no unresolved item on it: pass, in that appraisal only.
+ * attestation ATTEST.md reached under a bundle (every stage run, every item resolved): pass for its human
+ *             gates when human-appraise ran. It proves nothing about law or check gates (no proof by silence).
+ *
+ * Missing data is no observation: a failed quench, or a record whose feedback is missing or was left out
+ * to fit the size limit, judges no check gate and no presented law gate.
  *
  * Every observation carries run id, stage, session, bundle digest and commit; one made under a digest
  * that is not the brief's current one is marked `older_bundle`.
  */
 import type { Bundle, Gate, GateKind } from "../core/bundle.js"
-import type { FeedbackItemSummary, RunRecord } from "../core/run-record.js"
+import { compareRecords, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
 import { bindCheckCommand, type Validator } from "../foundry/laws.js"
@@ -235,8 +240,10 @@ export function deriveObservations(input: ObservationInput): Observation[] {
       continue
     }
 
-    // quench runs judge bound check gates
-    if (base(r.stage) === "quench" && r.quench) {
+    // quench runs judge bound check gates — only a quench that ran to its end with its feedback recorded in full
+    // (a failed quench, or one whose feedback is missing or was left out, observes nothing: silence is not a pass)
+    const fullFeedback = !!r.feedback?.items && !r.feedback.omitted
+    if (base(r.stage) === "quench" && r.quench && r.outcome === "ok" && fullFeedback) {
       for (const g of gates) {
         if (g.kind !== "check") continue
         const tags = bound(g)
@@ -251,6 +258,25 @@ export function deriveObservations(input: ObservationInput): Observation[] {
             ? `${r.stage} found ${issues.length} issue${issues.length === 1 ? "" : "s"} (${tags.join(", ")}): ${clip(issues[0]!.text ?? issues[0]!.file)}`
             : `${r.stage} ran ${tags.join(", ")}${r.artefact_version ? ` on artefact ${short(r.artefact_version)}` : ""}: no issues`,
           subject: `quench:${g.id}`,
+          at: r.ended_at,
+          ...(r.artefact_version ? { artefact_version: r.artefact_version } : {}),
+        })
+      }
+    }
+
+    // an appraisal that was shown a law gate and did not cite it (or cited it and resolved it) passes it — in that appraisal only
+    if (base(r.stage) === "appraise" && r.presented_gates && r.outcome === "ok" && fullFeedback) {
+      for (const g of gates) {
+        if (g.kind !== "law" || !r.presented_gates.includes(g.law_id ?? g.id)) continue
+        const cited = [...items.values()].filter((i) => itemTargets(i, bundle).some((t) => t.criterion === g.criterion && t.kind === "law"))
+        if (cited.some((i) => itemOutcome(i)?.outcome !== "pass")) continue // the item observations carry it
+        emit({
+          criterion: g.criterion,
+          gate_kind: "law",
+          kind: "appraisal",
+          outcome: "pass",
+          summary: `${r.stage} was shown ${g.law_id ?? g.id}${r.artefact_version ? ` on artefact ${short(r.artefact_version)}` : ""} and ${cited.length ? "every item citing it is resolved" : "raised no item on it"}`,
+          subject: `presented:${g.id}`,
           at: r.ended_at,
           ...(r.artefact_version ? { artefact_version: r.artefact_version } : {}),
         })
@@ -315,17 +341,16 @@ export function deriveObservations(input: ObservationInput): Observation[] {
     if (r.attestation) {
       const bases = new Set(r.attestation.stages.map(base))
       for (const g of gates) {
-        const ok =
-          (g.kind === "law" && bases.has("appraise")) ||
-          (g.kind === "human" && bases.has("human-appraise")) ||
-          (g.kind === "check" && bases.has("quench") && bound(g) !== undefined)
+        // an attestation proves that human-appraise ran and every item was resolved, nothing more: it is no proof that an
+        // appraiser was shown a law gate (that is the appraisal's own record) or that a check ran (the quench record's)
+        const ok = g.kind === "human" && bases.has("human-appraise")
         if (!ok) continue
         emit({
           criterion: g.criterion,
           gate_kind: g.kind,
           kind: "attestation",
           outcome: "pass",
-          summary: `attested: ${g.kind === "law" ? "appraise" : g.kind === "human" ? "human-appraise" : "quench"} ran under this bundle and every feedback item was resolved`,
+          summary: "attested: human-appraise ran under this bundle and every feedback item was resolved",
           subject: `attest:${g.id}`,
           at: r.ended_at,
         })
@@ -335,16 +360,3 @@ export function deriveObservations(input: ObservationInput): Observation[] {
   return out
 }
 
-/** Oldest first; at the same moment a session's stages (by history seq) come before its closing record. */
-export function compareRecords(a: RunRecord, b: RunRecord): number {
-  const t = cmpTime(a.ended_at, b.ended_at)
-  if (t) return t
-  const s = (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER)
-  return s || a.run_id.localeCompare(b.run_id) || a.idempotency_key.localeCompare(b.idempotency_key)
-}
-
-export function cmpTime(a: string | undefined, b: string | undefined): number {
-  const x = a ? Date.parse(a) : NaN
-  const y = b ? Date.parse(b) : NaN
-  return (Number.isNaN(x) ? 0 : x) - (Number.isNaN(y) ? 0 : y)
-}

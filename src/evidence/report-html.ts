@@ -14,17 +14,19 @@
  */
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
-import { sessionOfRecord, cmpTime, compareRecords, pulledStores } from "./observations.js"
+import { pulledStores, sessionOfRecord } from "./observations.js"
+import { cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
+import { pushTo } from "../core/maps.js"
 
 export const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
 export function esc(s: unknown): string {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c]!)
 }
 
-const VERDICT_LABEL: Record<string, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived" }
-const VERDICT_ICON: Record<string, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~" }
+const VERDICT_LABEL: Record<string, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
+const VERDICT_ICON: Record<string, string> = { satisfied: "✓", failing: "✗", stale: "↻", unproven: "?", waived: "~", contested: "⚠" }
 const OUTCOME_ICON: Record<string, string> = { pass: "✓", fail: "✗", waived: "~" }
 
 /** A verdict string as a CSS class word (a verdict the renderer does not know still gets a stable class). */
@@ -116,7 +118,7 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
   const groups = new Map<string, RunRecord[]>()
   for (const r of model.records) {
     const k = r.pin?.brief_id ?? ""
-    groups.set(k, [...(groups.get(k) ?? []), r])
+    pushTo(groups, k, r)
   }
   const order = [...model.briefs.map((b) => b.id), ...(groups.has("") ? [""] : [])].filter((id, i, a) => a.indexOf(id) === i)
   const parts: string[] = []
@@ -124,7 +126,7 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
     const brief = model.briefs.find((b) => b.id === briefId)
     const records = groups.get(briefId) ?? []
     const sessions = new Map<string, RunRecord[]>()
-    for (const r of records) sessions.set(sessionOfRecord(r), [...(sessions.get(sessionOfRecord(r)) ?? []), r])
+    for (const r of records) pushTo(sessions, sessionOfRecord(r), r)
     const sorted = [...sessions.entries()].sort((a, b) => cmpTime(b[1][b[1].length - 1]!.ended_at, a[1][a[1].length - 1]!.ended_at))
     const rows = sorted
       .map(([session, rs]) => {
@@ -171,7 +173,7 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
 .summary{display:flex;flex-wrap:wrap;gap:12px;align-items:stretch;margin-bottom:20px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;min-width:128px}
 .stat .n{font-size:28px;font-weight:700;line-height:1.1}.stat .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
-.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}
+.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}.stat.v-contested .n{color:var(--fail)}
 .overall{flex:1 1 320px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 .overall .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}
 .ibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#eaeef2;margin:8px 0}
@@ -180,7 +182,7 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
 .badge .i{font-weight:700}.badge.big{font-size:14px;padding:4px 14px}
 .v-satisfied.badge{background:var(--sat)}.v-contested.badge{background:#9a6700}.stat.v-contested .n{color:#9a6700}.gate.v-contested{color:#9a6700;border-color:#9a6700}.intent[data-verdict=contested]{border-left:5px solid #9a6700}.seg.v-contested{background:#9a6700}.v-failing.badge{background:var(--fail)}.v-stale.badge{background:var(--stale)}.v-waived.badge{background:var(--waived)}.v-unproven.badge{background:var(--unp)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin:0 0 20px;box-shadow:0 1px 2px rgba(31,35,40,.04)}
-.intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}
+.intent[data-verdict=failing]{border-left:5px solid var(--fail)}.intent[data-verdict=satisfied]{border-left:5px solid var(--sat)}.intent[data-verdict=stale]{border-left:5px solid var(--stale)}.intent[data-verdict=unproven]{border-left:5px solid var(--unp)}.intent[data-verdict=waived]{border-left:5px solid var(--waived)}.intent[data-verdict=contested]{border-left:5px dashed var(--fail)}
 .ihead,.bhead{display:flex;justify-content:space-between;align-items:flex-start;gap:16px}
 h2{margin:0;font-size:18px}h3{margin:0;font-size:16px}h4{margin:28px 0 12px;font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
 .sub{color:var(--muted);font-size:13px;margin-top:2px}.goal{margin:10px 0 4px}.why{color:var(--muted);font-size:13px;margin:4px 0}.muted{color:var(--muted)}
@@ -192,7 +194,7 @@ table.criteria{width:100%;border-collapse:collapse;margin-top:12px}
 .ctext{font-weight:500}
 .gates{margin:6px 0 2px;display:flex;gap:4px;flex-wrap:wrap}
 .gate{font-size:11px;border-radius:4px;padding:0 6px;border:1px solid;font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-.gate.v-satisfied{color:var(--sat);border-color:var(--sat)}.gate.v-failing{color:var(--fail);border-color:var(--fail)}.gate.v-stale{color:var(--stale);border-color:var(--stale)}.gate.v-waived{color:var(--waived);border-color:var(--waived)}.gate.v-unproven{color:var(--unp);border-color:#afb8c1}
+.gate.v-satisfied{color:var(--sat);border-color:var(--sat)}.gate.v-failing{color:var(--fail);border-color:var(--fail)}.gate.v-stale{color:var(--stale);border-color:var(--stale)}.gate.v-waived{color:var(--waived);border-color:var(--waived)}.gate.v-unproven{color:var(--unp);border-color:#afb8c1}.gate.v-contested{color:var(--fail);border-color:var(--fail)}
 ul.evl{list-style:none;margin:0;padding:0}
 .ev{display:flex;gap:8px;padding:4px 0;border-bottom:1px dashed #eaeef2}.ev:last-child{border-bottom:0}
 .oi{flex:0 0 20px;height:20px;border-radius:50%;display:inline-flex;align-items:center;justify-content:center;color:#fff;font-size:12px;font-weight:700;margin-top:1px}

@@ -22,12 +22,14 @@
  * An intent takes the worst verdict of its criteria; an intent with no criteria is **unproven**.
  */
 import type { GateKind } from "../core/bundle.js"
-import { cmpTime, type Observation } from "./observations.js"
+import type { Observation } from "./observations.js"
+import { cmpTime } from "../core/run-record.js"
+import { pushTo } from "../core/maps.js"
 
-export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale"] as const
+export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale", "contested"] as const
 export type Verdict = (typeof VERDICTS)[number]
 /** worst first */
-export const VERDICT_ORDER: readonly Verdict[] = ["failing", "stale", "unproven", "waived", "satisfied"]
+export const VERDICT_ORDER: readonly Verdict[] = ["failing", "contested", "stale", "unproven", "waived", "satisfied"]
 
 export interface GateSpec {
   readonly id: string
@@ -86,7 +88,7 @@ export function worst(vs: readonly Verdict[]): Verdict | undefined {
 }
 
 export function emptyCounts(): Record<Verdict, number> {
-  return { satisfied: 0, failing: 0, unproven: 0, waived: 0, stale: 0 }
+  return { satisfied: 0, failing: 0, unproven: 0, waived: 0, stale: 0, contested: 0 }
 }
 
 const shortDigest = (d: string | undefined) => (d ? `${d.slice(0, 7 + 12)}…` : "no pin")
@@ -99,7 +101,7 @@ function latestBy<T>(list: readonly T[], at: (t: T) => string): T | undefined {
 
 function groupBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>()
-  for (const x of list) m.set(key(x), [...(m.get(key(x)) ?? []), x])
+  for (const x of list) pushTo(m, key(x), x)
   return m
 }
 
@@ -127,8 +129,15 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
     }
     return { id: gate.id, kind: gate.kind, verdict: "unproven", reason: UNPROVEN_HINT[gate.kind], decisive: [] }
   }
+  // sign-offs are a person's word on the criterion, not a run of the cycle: they join the cycle's latest run instead of replacing it
+  const signoffs = cur.filter((o) => o.kind === "signoff")
+  const runs = cur.filter((o) => o.kind !== "signoff")
+  if (!runs.length) {
+    const lead = latestBy(signoffs, (o) => o.at)!
+    return { id: gate.id, kind: gate.kind, verdict: "satisfied", reason: `${lead.summary}${signoffs.length > 1 ? ` (+${signoffs.length - 1} more)` : ""}`, decisive: signoffs.map((o) => o.id) }
+  }
   const results: Array<{ verdict: Verdict; decisive: Observation[] }> = []
-  for (const perCycle of groupBy(cur, (o) => o.provenance.cycle).values()) {
+  for (const perCycle of groupBy(runs, (o) => o.provenance.cycle).values()) {
     const sessions = [...groupBy(perCycle, (o) => o.provenance.session).values()]
     const latestSession = latestBy(sessions, (s) => latestBy(s, (o) => o.at)!.at)!
     const decisive = [...groupBy(latestSession, (o) => o.subject).values()].map((s) => latestBy(s, (o) => o.at)!)
@@ -136,8 +145,22 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
     const verdict: Verdict = outcomes.includes("fail") ? "failing" : outcomes.includes("waived") ? "waived" : "satisfied"
     results.push({ verdict, decisive })
   }
-  const verdict = worst(results.map((r) => r.verdict))!
-  const decisive = results.filter((r) => r.verdict === verdict).flatMap((r) => r.decisive)
+  let verdict = worst(results.map((r) => r.verdict))!
+  let decisive = results.filter((r) => r.verdict === verdict).flatMap((r) => r.decisive)
+  if (verdict === "failing" && signoffs.length) {
+    // conflicting evidence: a sign-off over an open objection is neither proof nor refutation; show both sides
+    const fail = decisive.filter((o) => o.outcome === "fail").sort((a, b) => cmpTime(b.at, a.at))[0]!
+    const sign = latestBy(signoffs, (o) => o.at)!
+    return {
+      id: gate.id,
+      kind: gate.kind,
+      verdict: "contested",
+      reason: `${sign.summary} — but still open: ${fail.summary}`,
+      decisive: [...decisive.filter((o) => o.outcome === "fail"), ...signoffs].map((o) => o.id),
+    }
+  }
+  if (signoffs.length && verdict !== "failing") decisive = [...decisive, ...signoffs]
+  if (verdict === "unproven" && signoffs.length) verdict = "satisfied"
   const wanted = verdict === "failing" ? "fail" : verdict === "waived" ? "waived" : "pass"
   const lead = decisive.filter((o) => o.outcome === wanted).sort((a, b) => cmpTime(b.at, a.at))[0] ?? decisive[0]!
   const more = decisive.filter((o) => o.outcome === wanted).length - 1

@@ -10,13 +10,10 @@
  * Idempotency keys depend only on what was observed, never on where it was read or when it was imported,
  * so the same stage run read from a branch, an archive branch and the work tree is one record.
  */
-import { ulid } from "ulid"
-import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
-import { parseGateLawId, criterionRef } from "../core/ids.js"
-import { RUN_RECORD_TYPE, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+import { RUN_RECORD_TYPE, isBridgedStage, recordKey, runIdFor, stageRunKey, type RunRecord } from "../core/run-record.js"
 import type { Pin } from "../core/pin.js"
 import { ALLOY_VERSION } from "../version.js"
-import { itemAsOf, sessionOf, isHex64, type Attestation, type DiffFile, type FeedbackItem, type HistoryEntry, type WorkFiles } from "./work-files.js"
+import { feedbackSummary, itemAsOf, sessionOf, isHex64, type Attestation, type DiffFile, type FeedbackItem, type HistoryEntry, type WorkFiles } from "../foundry/work-files.js"
 
 export type OriginKind = "snapshot" | "branch" | "worktree" | "outbox" | "cli"
 export type PinSourceKind = "hook" | "trace" | "branch" | "worktree" | "explicit"
@@ -28,58 +25,23 @@ export interface SessionInput {
   readonly pinFor: (cycle: string, at: string) => { pin: Pin; source: PinSourceKind } | undefined
   /** commit per history entry `seq` */
   readonly commits?: ReadonlyMap<number, string>
-  /** when forge / human-appraise stages began (from a dry run's trace): `<cycle> <stage>` -> times */
-  readonly stageBegins?: ReadonlyMap<string, readonly string[]>
+  /** the commit a stage started from, per history entry `seq` (the parent of its commit) */
+  readonly bases?: ReadonlyMap<number, string>
+  /** when forge / human-appraise stages began, and from which commit (a dry run's trace): `<cycle> <stage>` -> begins in order */
+  readonly stageBegins?: ReadonlyMap<string, ReadonlyArray<{ at: string; baseSha?: string }>>
   readonly close:
     | { kind: "finish"; at?: string; summary: string; failed?: boolean; files: readonly DiffFile[] }
     | { kind: "attest"; at?: string; commit?: string; attestation: Attestation; shaOf?: (path: string) => string | undefined }
     | { kind: "observe"; at?: string; commit?: string; contentKey: string }
   readonly foundryVersion?: string
-  readonly newRunId?: (ms: number) => string
+  /** the Alloy gate law ids appraisers were shown for an appraise stage that ended at `at` (live hook: from its dispatch events) */
+  readonly presented?: (cycle: string, stage: string, at: string) => readonly string[] | undefined
+  /** who records: an import (default) or the live hook reading the work tree after `foundry_orchestrate` */
+  readonly source?: "import" | "hook"
 }
 
-export function importKey(parts: readonly unknown[]): string {
-  return sha256Hex(canonicalBytes(normalizeJson(["alloy.import/v1", ...parts])))
-}
 
-function criterionOfTag(tag: string): string | undefined {
-  const m = /^law:([^:]+)$/.exec(tag)
-  const c = m ? parseGateLawId(m[1]!) : undefined
-  return c ? criterionRef(c.intent, c.ac) : undefined
-}
-
-export function summariseItem(i: FeedbackItem): FeedbackItemSummary {
-  const top = i.history[0]!
-  const criterion = criterionOfTag(i.tag)
-  return {
-    id: i.id,
-    file: i.file,
-    tag: i.tag,
-    state: top.state,
-    ...(i.source ? { source: i.source } : {}),
-    ...(top.reason ? { reason: top.reason } : {}),
-    ...(i.artefact_version ? { artefact_version: i.artefact_version } : {}),
-    ...(criterion ? { criterion } : {}),
-    ...(i.text ? { text: i.text } : {}),
-    history: i.history.map((h) => ({
-      state: h.state,
-      ...(h.stage ? { stage: h.stage } : {}),
-      ...(h.timestamp ? { timestamp: h.timestamp } : {}),
-      ...(h.reason ? { reason: h.reason } : {}),
-    })),
-  }
-}
-
-export function feedbackSummary(items: readonly FeedbackItem[]): NonNullable<RunRecord["feedback"]> {
-  const by_state: Record<string, number> = {}
-  const by_tag: Record<string, number> = {}
-  const all = items.map(summariseItem)
-  for (const i of all) {
-    by_state[i.state] = (by_state[i.state] ?? 0) + 1
-    by_tag[i.tag] = (by_tag[i.tag] ?? 0) + 1
-  }
-  return { total: all.length, by_state, by_tag, alloy_items: all.filter((i) => i.criterion), items: all }
-}
+const presentedOf = (g: readonly string[] | undefined) => (g ? { presented_gates: [...g] } : {})
 
 function ms(at: string | undefined): number {
   const t = at ? Date.parse(at) : NaN
@@ -95,14 +57,13 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
   const session = sessionOf(work)
   const cycle = work.work?.cycle ?? work.history[0]?.cycle
   if (!session || !cycle) return []
-  const newRunId = input.newRunId ?? ((t: number) => ulid(t || Date.now()))
   const flow = work.work?.flow
   const common = {
     $type: RUN_RECORD_TYPE as typeof RUN_RECORD_TYPE,
     ...(flow ? { flow } : {}),
     ...(input.foundryVersion ? { foundry_version: input.foundryVersion } : {}),
     alloy_version: ALLOY_VERSION,
-    source: "import" as const,
+    source: input.source ?? "import",
     origin,
     session,
   }
@@ -121,11 +82,16 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     const items = work.feedback.map((i) => itemAsOf(i, e.timestamp)).filter((i): i is FeedbackItem => i !== undefined)
     const beginKey = `${e.cycle} ${e.stage}`
     const n = beginsUsed.get(beginKey) ?? 0
-    const began = input.stageBegins?.get(beginKey)?.[n]
-    if (began) beginsUsed.set(beginKey, n + 1)
+    const begin = isBridgedStage(e.stage) ? input.stageBegins?.get(beginKey)?.[n] : undefined
+    if (begin) beginsUsed.set(beginKey, n + 1)
+    const began = begin?.at
     const commit = e.seq !== undefined ? input.commits?.get(e.seq) : undefined
+    // one identity per stage run: a stage Foundry opened with stage_begin is named by its base commit, as the live hook names it
+    const baseSha = isBridgedStage(e.stage) ? ((e.seq !== undefined ? input.bases?.get(e.seq) : undefined) ?? begin?.baseSha) : undefined
+    const key = baseSha ? stageRunKey(e.cycle, e.stage, baseSha) : recordKey([session, e.cycle, e.stage, e.seq ?? null, e.timestamp])
+    // no feedback file is no data: neither a summary nor a clean quench can be read from it
     const quench =
-      base(e.stage) === "quench"
+      base(e.stage) === "quench" && !work.feedbackMissing
         ? {
             issues: items
               .filter((i) => i.source === e.stage && /^law:[^:]+:[^:]+$/.test(i.tag) && (!version || i.artefact_version === version))
@@ -135,8 +101,10 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     const contractFailed = e.contract_passed === false
     out.push({
       ...common,
-      run_id: newRunId(ms(e.timestamp)),
-      idempotency_key: importKey([session, e.cycle, e.stage, e.seq ?? null, e.timestamp]),
+      run_id: runIdFor(key, ms(e.timestamp)),
+      idempotency_key: key,
+      ...(baseSha ? { base_sha: baseSha } : {}),
+      provenance: [{ source: input.source ?? "import", origin }],
       ...pinFields(e.cycle, e.timestamp),
       cycle: e.cycle,
       stage: e.stage,
@@ -146,8 +114,9 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
       ...(e.seq !== undefined ? { seq: e.seq } : {}),
       ...(commit ? { commit } : {}),
       ...(version ? { artefact_version: version } : {}),
-      feedback: feedbackSummary(items),
+      ...(work.feedbackMissing ? {} : { feedback: feedbackSummary(items) }),
       ...(quench ? { quench } : {}),
+      ...(base(e.stage) === "appraise" && input.presented ? presentedOf(input.presented(e.cycle, e.stage, e.timestamp)) : {}),
       outcome: contractFailed ? "error" : "ok",
       ...(contractFailed ? { error: "the forge contract failed (feedback items were not actioned or the artefact did not change as claimed)" } : {}),
     })
@@ -162,19 +131,19 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     .pop()
   const close = input.close
   const at = close.at && !Number.isNaN(Date.parse(close.at)) ? close.at : (latest ?? new Date(0).toISOString())
+  const identity = (key: string) => ({ idempotency_key: key, run_id: runIdFor(key, ms(at)), provenance: [{ source: input.source ?? "import", origin }] })
   const closing = {
     ...common,
-    run_id: newRunId(ms(at)),
     ...pinFields(cycle, at),
     cycle,
     ended_at: at,
     ...(lastVersion ? { artefact_version: lastVersion } : {}),
-    feedback: feedbackSummary(work.feedback),
+    ...(work.feedbackMissing ? {} : { feedback: feedbackSummary(work.feedback) }),
   }
   if (close.kind === "finish") {
     out.push({
       ...closing,
-      idempotency_key: importKey([session, "finish", origin.ref]),
+      ...identity(recordKey([session, "finish", origin.ref])),
       stage: "finish",
       summary: close.summary,
       artefacts: close.files.map((f) => ({ path: f.path, state: f.state, ...(f.sha256 ? { sha256: f.sha256 } : {}) })),
@@ -185,7 +154,7 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     const a = close.attestation
     out.push({
       ...closing,
-      idempotency_key: importKey([session, "attest", a.diffSha256 ?? close.commit ?? null]),
+      ...identity(recordKey([session, "attest", a.diffSha256 ?? close.commit ?? null])),
       stage: "attest",
       summary: a.message.split("\n")[0]?.slice(0, 500) || "attest: cycle complete",
       ...(close.commit ? { commit: close.commit } : {}),
@@ -205,7 +174,7 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     const changed = [...new Set(work.history.flatMap((e) => (isSort(e) ? [] : (e.changed_files ?? []))))].sort()
     out.push({
       ...closing,
-      idempotency_key: importKey([session, "observe", close.contentKey]),
+      ...identity(recordKey([session, "observe", close.contentKey])),
       stage: "observe",
       summary: `WORK files as found on ${origin.kind} ${origin.ref}${work.work?.status ? ` (status ${work.work.status})` : ""}`,
       ...(close.commit ? { commit: close.commit } : {}),

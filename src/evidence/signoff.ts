@@ -8,11 +8,10 @@ import { ulid } from "ulid"
 import { AlloyError } from "../core/errors.js"
 import { parseCriterionRef } from "../core/ids.js"
 import { verifyObjectBytes } from "../core/verify.js"
-import { RUN_RECORD_TYPE, type RunRecord } from "../core/run-record.js"
+import { RUN_RECORD_TYPE, recordKey, type RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { ALLOY_VERSION } from "../version.js"
-import { writeRecordOnce } from "./records.js"
-import { importKey } from "./session-records.js"
+import { writeRecord } from "../store/outbox.js"
 
 export interface SignoffResult {
   readonly created: boolean
@@ -39,7 +38,7 @@ export function recordSignoff(ctx: AlloyContext, ref: string, by: string, note?:
     records.push({
       $type: RUN_RECORD_TYPE,
       run_id: ulid(now.getTime()),
-      idempotency_key: importKey(["signoff", ref, who, digest]),
+      idempotency_key: recordKey(["signoff", ref, who, digest]),
       pin: { brief_id: briefId, digest },
       pin_source: "explicit",
       cycle: bundle.brief.formation.cycles[0] ?? "",
@@ -61,6 +60,6 @@ export function recordSignoff(ctx: AlloyContext, ref: string, by: string, note?:
     })
   }
   let created = false
-  for (const r of records) if (writeRecordOnce(ctx, r)) created = true
+  for (const r of records) if (writeRecord(ctx.root, r).created) created = true
   return { created, records }
 }

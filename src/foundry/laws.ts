@@ -6,7 +6,9 @@
  * the gate's file arguments (one or more words). A gate joining several commands with `&&` is bound only
  * when every part binds. Anything else stays unbound, and quench results never count for it.
  */
+import { readdirSync } from "node:fs"
 import { parseYaml } from "../core/frontmatter.js"
+import type { FoundryProject } from "./project.js"
 
 export interface Validator {
   readonly law: string
@@ -77,4 +79,28 @@ export function bindCheckCommand(command: string, validators: readonly Validator
     for (const h of hits) if (!tags.includes(validatorTag(h))) tags.push(validatorTag(h))
   }
   return tags
+}
+
+/** Foundry law validators of the project (`foundry/laws/*.md`, `foundry/artefacts/<type>/laws.md`); unreadable files give none. */
+export function readValidators(project: FoundryProject): Validator[] {
+  const files: string[] = []
+  const list = (dir: string) => {
+    try {
+      return readdirSync(project.abs(dir)).sort()
+    } catch {
+      return []
+    }
+  }
+  for (const n of list("foundry/laws")) if (n.endsWith(".md")) files.push(`foundry/laws/${n}`)
+  for (const t of list("foundry/artefacts")) if (list(`foundry/artefacts/${t}`).includes("laws.md")) files.push(`foundry/artefacts/${t}/laws.md`)
+  const out: Validator[] = []
+  for (const f of files.slice(0, 500)) {
+    try {
+      const text = project.readText(f)
+      if (text !== undefined) out.push(...parseLawValidators(text, f))
+    } catch {
+      /* unreadable laws file: no validators from it */
+    }
+  }
+  return out
 }

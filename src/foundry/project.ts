@@ -3,7 +3,7 @@
  * `WORK.md`, `foundry/VERSION`, the current git branch, and the Alloy pin that applies to a
  * cycle (its own `alloy` block, else the block of the flow it belongs to).
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs"
+import { readFileSync, readdirSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyError, describeIoError } from "../core/errors.js"
 import { assertFoundryId, isFoundryId } from "../core/ids.js"
@@ -160,28 +160,6 @@ export class FoundryProject {
     } catch {
       return undefined
     }
-  }
-
-  /**
-   * The cycle run the WORK files belong to: `<cycle>@<timestamp of the first WORK.history.yaml entry>`
-   * (Foundry re-creates the WORK files for every cycle run). Undefined before the first entry is written.
-   * Reads at most the first 16 KiB: the first entry's `timestamp` line is near the top.
-   */
-  workSession(cycle: string): string | undefined {
-    let head: string
-    try {
-      const fd = openSync(this.abs("WORK.history.yaml"), "r")
-      try {
-        const buf = Buffer.alloc(16 * 1024)
-        head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8")
-      } finally {
-        closeSync(fd)
-      }
-    } catch {
-      return undefined
-    }
-    const m = /^\s*timestamp:\s*['"]?([0-9T:.Z+-]{10,40})['"]?\s*$/m.exec(head)
-    return m ? `${cycle}@${m[1]}` : undefined
   }
 
   /** Installed Foundry version as written by Foundry in `foundry/VERSION`. */

@@ -7,13 +7,13 @@
  *   .alloy/runs/pulled/<store>/evidence/<path>         evidence ledger files of other repositories
  *   .alloy/runs/pulled/<store>/origins/<tag>.json      where each one came from (repository, machine, commit, manifest)
  *
- * Records are read through the one run-record reader (service/runs `readRecordFiles`); each one
+ * Records are read through the one run-record reader (store/outbox `readRecords`); each one
  * read from here carries `pulled` (its store and origin) so evidence keeps its provenance.
  */
 import { readdirSync } from "node:fs"
 import path from "node:path"
-import type { RunRecord } from "../core/run-record.js"
-import { readRecordFiles, runPaths, type RecordProblem } from "./runs.js"
+import { compareRecords, type RunRecord } from "../core/run-record.js"
+import { readRecords, runPaths, type RecordProblem } from "../store/outbox.js"
 
 export const PULLED_SUBDIR = "pulled"
 
@@ -36,11 +36,7 @@ const SLUG_RE = /^[a-z0-9._+-]{1,300}$/
  * Every pulled run record, with `pulled` set from where it lies (a `pulled` key inside a file is
  * never trusted). Stores are read in name order; unsorted otherwise.
  */
-export function readPulledRecords(
-  root: string,
-  read: (file: string) => Buffer | undefined,
-  rel: (p: string) => string,
-): { records: RunRecord[]; problems: RecordProblem[] } {
+export function readPulledRecords(root: string, read: (file: string) => Buffer | undefined): { records: RunRecord[]; problems: RecordProblem[] } {
   const base = path.join(runPaths(root).dir, PULLED_SUBDIR)
   let slugs: string[]
   try {
@@ -64,7 +60,7 @@ export function readPulledRecords(
     }
     const s = json(p.storeFile)?.["store"]
     if (typeof s === "string" && /^oci:\/\/[A-Za-z0-9.:[\]_-]+\/[a-z0-9._/-]{1,255}$/.test(s)) store = s
-    const r = readRecordFiles(p.records, read, rel)
+    const r = readRecords(root, p.records)
     problems.push(...r.problems)
     for (const rec of r.records) {
       const o = json(path.join(p.origins, `run-${rec.idempotency_key}.json`)) ?? {}
@@ -86,9 +82,8 @@ export function withPulledRecords(
   root: string,
   own: { records: RunRecord[]; problems: RecordProblem[] },
   read: (file: string) => Buffer | undefined,
-  rel: (p: string) => string,
 ): { records: RunRecord[]; problems: RecordProblem[] } {
-  const pulled = readPulledRecords(root, read, rel)
+  const pulled = readPulledRecords(root, read)
   const seen = new Set<string>()
   const records: RunRecord[] = []
   for (const r of own.records) {
@@ -102,4 +97,11 @@ export function withPulledRecords(
     records.push(r)
   }
   return { records, problems: [...own.problems, ...pulled.problems] }
+}
+
+/** Every record the evidence reads: this project's outbox, then what was pulled from team stores (one per identity), sorted. */
+export function readAllRecords(root: string, read: (file: string) => Buffer | undefined): { records: RunRecord[]; problems: RecordProblem[] } {
+  const r = withPulledRecords(root, readRecords(root), read)
+  r.records.sort(compareRecords)
+  return r
 }

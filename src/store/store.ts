@@ -132,6 +132,23 @@ export class AlloyStore {
   }
 
   /**
+   * Create a folder under `.alloy/` (and `.alloy/` itself when missing) and prove it lies inside.
+   * For the run outbox only: the hooks may record runs of unpinned cycles before `init`.
+   */
+  ensureDirInside(dir: string): void {
+    try {
+      makeDirs(dir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST" || (e as NodeJS.ErrnoException).code === "ENOTDIR") {
+        throw new AlloyError("io_error", `${this.rel(dir)} is not a folder, so nothing can be written there`, { file: this.rel(dir), fix: `move ${this.rel(dir)} out of the way` })
+      }
+      throw new AlloyError("io_error", `could not create ${this.rel(dir)}: ${describeIoError(e)}; nothing was written`, { file: this.rel(dir), cause: e })
+    }
+    this.realDir = undefined
+    this.assertInside(dir)
+  }
+
+  /**
    * Read a file inside `.alloy/`. Returns undefined when it does not exist. The final path
    * component is opened with O_NOFOLLOW; a symlink is followed only if it stays inside.
    */

@@ -23,7 +23,7 @@ import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import { readRegularFile } from "../store/read-file.js"
-import { MAX_RECORD_BYTES, readRecordFiles, runPaths, ensureRunsDir } from "../service/runs.js"
+import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir } from "../store/outbox.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { tryGit } from "../evidence/git.js"
@@ -193,17 +193,8 @@ export function collectLocal(ctx: AlloyContext, skipped: TransferReport["skipped
   }
 
   // run records: read through the one record reader, keeping each file's exact bytes
-  const recordsDir = runPaths(root).records
   const raw = new Map<string, Buffer>()
-  const { records, problems } = readRecordFiles(
-    recordsDir,
-    (f) => {
-      const b = ctx.store.readBytes(f, MAX_RECORD_BYTES)
-      if (b) raw.set(path.basename(f), b)
-      return b
-    },
-    (p) => ctx.store.rel(p),
-  )
+  const { records, problems } = readRecords(root, undefined, (f, b) => raw.set(path.basename(f), b))
   for (const p of problems) skipped.push({ file: p.file, reason: p.error })
   for (const r of records) {
     const name = `${r.idempotency_key}.json`

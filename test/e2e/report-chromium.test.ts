@@ -25,7 +25,7 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM)
 const REQUIRE = process.env["ALLOY_E2E_REQUIRE"] === "1"
 const KEEP = process.env["E2E_KEEP"] === "1"
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-const LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived" }
+const LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
 /** the badge colours of report-html.ts */
 const COLOUR: Record<Verdict, [number, number, number]> = {
   satisfied: [0x1a, 0x7f, 0x37],
@@ -33,6 +33,7 @@ const COLOUR: Record<Verdict, [number, number, number]> = {
   stale: [0xbc, 0x4c, 0x00],
   waived: [0x82, 0x50, 0xdf],
   unproven: [0x6e, 0x77, 0x81],
+  contested: [0xcf, 0x22, 0x2e],
 }
 
 /** the few browser globals the page functions use (the project compiles without the DOM library) */

@@ -15,7 +15,7 @@ import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { verifyAllPins } from "../../src/service/verify-pins.js"
-import { readEvents, readRunRecords } from "../../src/service/runs.js"
+import { readEvents, readRecords } from "../../src/store/outbox.js"
 import { assertBuilt, checkStore, startWorker, type Worker } from "./store-check.js"
 
 const N = 8
@@ -79,8 +79,8 @@ describe("concurrent writers lose and corrupt nothing", () => {
 
   it(`${N} concurrent exporters (own and shared stage runs)`, { timeout: 40_000 }, async () => {
     const digest = checkStore(p.dir).pins.get("cycle draft-release-note")!
-    const before = readRunRecords(p.dir).length
-    const eventsBefore = readEvents(p.dir).length
+    const before = readRecords(p.dir).records.length
+    const eventsBefore = readEvents(p.dir).events.length
     const workers = Array.from({ length: N }, (_, k) =>
       startWorker("store-ops.mjs", ["export", p.dir, String(ITERATIONS), String(MAX_MS), `w${k}`, "shared"], {
         waitGo: true,
@@ -105,11 +105,11 @@ describe("concurrent writers lose and corrupt nothing", () => {
     expect(s.problems.join("\n")).toBe("")
     expect(s.tempFiles).toEqual([])
     expect(s.tornEvents).toBe(0)
-    const records = readRunRecords(p.dir)
+    const records = readRecords(p.dir).records
     expect(records.length - before, "nothing lost: one record per stage run").toBe(N * ITERATIONS + ITERATIONS)
     expect(new Set(records.map((r) => r.idempotency_key)).size).toBe(records.length)
     expect(new Set(records.map((r) => r.run_id)).size, "run ids are unique").toBe(records.length)
-    const events = readEvents(p.dir).slice(eventsBefore)
+    const events = readEvents(p.dir).events.slice(eventsBefore)
     expect(events.length, "one stage_ended event per created record, every line whole").toBe(N * ITERATIONS + ITERATIONS)
     expect(new Set(events.map((e) => e.run_id)).size).toBe(events.length)
     console.log(`${N} concurrent exporters: ${lines.length} exports, ${records.length - before} records, ${events.length} events, 0 problems`)

@@ -11,7 +11,7 @@ import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
-import { readEvents } from "../../src/service/runs.js"
+import { readEvents } from "../../src/store/outbox.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { appraiseDispatch, compact, drive, forgeDispatch, otherAction, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
 
@@ -294,9 +294,11 @@ describe("isolation", () => {
       const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
       expect(res.alloy.verified).toBe(true)
     }
-    expect(d.logs.map((l) => l.level)).toEqual(["warn"])
+    // once for the event, once for the live record: both name the outbox that is not a folder
+    expect(d.logs.map((l) => l.level)).toEqual(["warn", "warn"])
     expect(d.logs[0]!.message).toMatch(/events\.jsonl/)
+    expect(d.logs[1]!.message).toMatch(/^foundry_orchestrate \(record\) hook failed, Foundry's result is unchanged: \.alloy\/runs is not a folder/)
     expect(readFileSync(runs, "utf8")).toBe("not a folder")
-    expect(readEvents(p.dir)).toEqual([])
+    expect(readEvents(p.dir).events).toEqual([])
   })
 })

@@ -10,7 +10,7 @@ import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
-import { readEvents } from "../../src/service/runs.js"
+import { readEvents } from "../../src/store/outbox.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { compact, drive, forgeDispatch, forgeFor, setAlloyLine, type Json } from "../fixtures/hooks/harness.js"
 
@@ -136,7 +136,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
     const d = await drive(p.dir)
     const text = compact(forgeFor({ stage: "forge:condense-changelog-entry", cycle: "condense-changelog-entry" }))
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
-    expect(readEvents(p.dir).filter((e) => e.cycle === "condense-changelog-entry")).toEqual([])
+    expect(readEvents(p.dir).events.filter((e) => e.cycle === "condense-changelog-entry")).toEqual([])
   })
 
   it("a cycle pinned through its flow gets the flow's brief", async () => {
@@ -151,7 +151,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
   it("records a dispatch event for the pinned stage", async () => {
     const d = await drive(p.dir)
     await d.after("foundry_orchestrate", compact(forgeDispatch()))
-    const events = readEvents(p.dir)
+    const events = readEvents(p.dir).events
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ kind: "dispatch", cycle: p.cycle, stage: "forge:draft-release-note", pin: { brief_id: p.briefId, digest: p.digest } })
   })

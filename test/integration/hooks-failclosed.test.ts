@@ -8,7 +8,7 @@ import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
-import { readEvents } from "../../src/service/runs.js"
+import { readEvents } from "../../src/store/outbox.js"
 import { flipByte, makePinnedProject, makeProject, writeExampleSources, type PinnedProject } from "../helpers/project.js"
 import { appraiseDispatch, compact, drive, forgeDispatch, otherAction, setAlloyLine, type Json } from "../fixtures/hooks/harness.js"
 
@@ -143,7 +143,7 @@ describe("fail closed (onPinFailure: block, the default)", () => {
         expect(out).not.toContain("Token:")
         expect(out).not.toContain(original.token ?? "no token")
       }
-      const blocked = readEvents(p.dir).filter((e) => e.kind === "stage_blocked")
+      const blocked = readEvents(p.dir).events.filter((e) => e.kind === "stage_blocked")
       expect(blocked.map((e) => e.stage)).toEqual(ACTIONS.map((a) => a[2]))
       expect(blocked.every((e) => e.code === f.code && e.cycle === "draft-release-note")).toBe(true)
     })
@@ -238,7 +238,7 @@ describe("onPinFailure: warn", () => {
       expect(h).toEqual({ ...human, context: { ...human.context, alloy: expect.objectContaining({ code: "digest_mismatch", verified: false }) } })
       expect(h.context.alloy.signoffs).toBeUndefined()
 
-      expect(readEvents(p.dir).filter((e) => e.kind === "stage_blocked")).toEqual([])
+      expect(readEvents(p.dir).events.filter((e) => e.kind === "stage_blocked")).toEqual([])
       expect(d.logs.some((l) => l.level === "warn" && /did not verify \(digest_mismatch\)/.test(l.message))).toBe(true)
     })
   }

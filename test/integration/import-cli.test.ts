@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { main } from "../../src/cli/main.js"
-import { appendEvent } from "../../src/service/runs.js"
+import { appendEvent } from "../../src/store/outbox.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { makeProject } from "../helpers/project.js"
 

@@ -7,7 +7,7 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { importAll, importSnapshot, importOutbox } from "../../src/evidence/import.js"
 import { loadEvidence, satisfactionSummary } from "../../src/evidence/model.js"
-import { readRecords, recordsDir } from "../../src/evidence/records.js"
+import { readRecords, runPaths } from "../../src/store/outbox.js"
 import { RunRecordSchema } from "../../src/core/run-record.js"
 import { makeEvidenceProject, EXPECTED, GATE, NOTE_FINAL, NOTE_PATH, type EvidenceProject } from "./import-fixtures.js"
 import { makePinnedProject } from "../helpers/project.js"
@@ -34,7 +34,7 @@ describe("import: sample WORK files + dry-run snapshots", () => {
       ["snapshot", ".snapshots/dry-run-config-voice-release-notes-checkout-01JVXA0000000000000000000A", 6, 6, []],
       ["worktree", ".", 6, 6, []],
     ])
-    const { records, problems } = readRecords(p.ctx)
+    const { records, problems } = readRecords(p.dir)
     expect(problems).toEqual([])
     expect(records).toHaveLength(22)
     for (const rec of records) {
@@ -54,12 +54,12 @@ describe("import: sample WORK files + dry-run snapshots", () => {
   })
 
   test("a second import adds nothing and changes no file", () => {
-    const before = snapshotOfDir(recordsDir(p.ctx))
+    const before = snapshotOfDir(runPaths(p.dir).records)
     const r = importAll(p.ctx)
     expect(r.ok).toBe(true)
     expect(r.created).toBe(0)
     expect(r.existing).toBe(22)
-    expect(snapshotOfDir(recordsDir(p.ctx))).toEqual(before)
+    expect(snapshotOfDir(runPaths(p.dir).records)).toEqual(before)
   })
 
   test("verdicts: satisfied, stale, failing, unproven, waived, each for the expected reason", () => {
@@ -76,7 +76,7 @@ describe("import: sample WORK files + dry-run snapshots", () => {
     expect(c.get("release-note-accessibility#AC-1")!.reason).toMatch(/open: The link now reads "this page"/)
     expect(c.get("release-note-accessibility#AC-3")!.reason).toMatch(/Marketing requires the emoji/)
     expect(Object.fromEntries(m.intents.map((i) => [i.id, i.verdict]))).toEqual({ "release-note-voice": "failing", "release-note-accessibility": "failing" })
-    expect(m.counts).toEqual({ satisfied: 3, failing: 2, stale: 1, unproven: 1, waived: 1 })
+    expect(m.counts).toEqual({ satisfied: 3, failing: 2, stale: 1, unproven: 1, waived: 1, contested: 0 })
   })
 
   test("observations keep their provenance; the older bundle is marked", () => {
@@ -159,7 +159,7 @@ describe("import: single sources and failures", () => {
       const r = importAll(p.ctx, [{ kind: "snapshot", ref: p.snapshotB }])
       expect(r.sources[0]!.warnings.join("\n")).toMatch(/no trace.jsonl/)
       expect(r.sources[0]!.warnings.join("\n")).toMatch(/pin read from the work tree/)
-      const { records } = readRecords(p.ctx)
+      const { records } = readRecords(p.dir)
       expect(new Set(records.map((x) => x.pin_source))).toEqual(new Set(["worktree"]))
     } finally {
       p.cleanup()
@@ -176,7 +176,7 @@ describe("import: single sources and failures", () => {
       expect(importOutbox(b.ctx, a.ctx.store.runsDir)).toMatchObject({ created: 0, existing: 10 })
       // our own outbox is only checked
       expect(importOutbox(b.ctx, b.ctx.store.runsDir)).toMatchObject({ created: 0, existing: 10 })
-      expect(statSync(path.join(recordsDir(b.ctx))).isDirectory()).toBe(true)
+      expect(statSync(path.join(runPaths(b.dir).records)).isDirectory()).toBe(true)
     } finally {
       a.cleanup()
       b.cleanup()

@@ -7,7 +7,8 @@ import os from "node:os"
 import path from "node:path"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { RunEventSchema, RunRecordSchema } from "../../src/core/run-record.js"
-import { readEvents, readRunRecords, STALE_TEMP_MS, sweepStaleTemps } from "../../src/service/runs.js"
+import { readEvents, readRecords } from "../../src/store/outbox.js"
+import { STALE_TEMP_MS, sweepStaleTemps } from "../../src/store/atomic.js"
 import { REPO_ROOT } from "../helpers/project.js"
 
 const CHILD = path.join(REPO_ROOT, "test", "fixtures", "hooks", "export-child.mjs")
@@ -103,8 +104,8 @@ describe("run exporter under crashes and concurrency (real processes)", () => {
     expect(records).toBeGreaterThan(0)
     // a kill between the record's link and its event line can lose an event, never add one
     expect(events).toBeLessThanOrEqual(records)
-    const byRun = new Set(readRunRecords(root).map((r) => r.run_id))
-    for (const e of readEvents(root)) expect(byRun.has(e.run_id!), `event for a record that does not exist: ${e.run_id}`).toBe(true)
+    const byRun = new Set(readRecords(root).records.map((r) => r.run_id))
+    for (const e of readEvents(root).events) expect(byRun.has(e.run_id!), `event for a record that does not exist: ${e.run_id}`).toBe(true)
     console.log(`[crash] 5 kills: ${records} whole records, ${events} events, ${killedMidway} kill(s) left a temp file behind (ignored by readers)`)
 
     // leftover temp files are swept once they are old enough; whole records are never touched
@@ -131,8 +132,8 @@ describe("run exporter under crashes and concurrency (real processes)", () => {
     expect(records).toBe(expected)
     expect(temps).toEqual([])
     expect(checkEventLines(root)).toBe(expected)
-    const recs = readRunRecords(root)
-    const events = readEvents(root)
+    const recs = readRecords(root).records
+    const events = readEvents(root).events
     expect(new Set(recs.map((r) => r.run_id)).size).toBe(expected)
     expect(new Set(events.map((e) => e.run_id))).toEqual(new Set(recs.map((r) => r.run_id)))
     expect(recs.filter((r) => r.summary?.startsWith("shared ")).map((r) => r.summary).sort()).toEqual(["shared 0", "shared 1", "shared 2", "shared 3", "shared 4"])

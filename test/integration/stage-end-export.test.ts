@@ -5,9 +5,9 @@ import { execFileSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { RunRecordSchema } from "../../src/core/run-record.js"
+import { RunRecordSchema, stageRunKey } from "../../src/core/run-record.js"
 import { ALLOY_VERSION } from "../../src/version.js"
-import { readEvents, readRunRecords, idempotencyKey } from "../../src/service/runs.js"
+import { readEvents, readRecords } from "../../src/store/outbox.js"
 import { makePinnedProject, makeProject, SAMPLE_DIR, type PinnedProject } from "../helpers/project.js"
 import { compact, drive, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
 
@@ -60,10 +60,10 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     expect(seen).toBe(sent)
     expect(readFileSync(path.join(p.dir, ".alloy", "runs", ".gitignore"), "utf8")).toBe("*\n")
 
-    const records = readRunRecords(p.dir)
+    const records = readRecords(p.dir).records
     expect(records).toHaveLength(1)
     const r = records[0]!
-    const key = idempotencyKey({ cycle: "draft-release-note", stage: "forge:draft-release-note", marker: SAMPLE_ACTIVE.tokenHash, baseSha: SAMPLE_ACTIVE.baseSha })
+    const key = stageRunKey("draft-release-note", "forge:draft-release-note", SAMPLE_ACTIVE.baseSha)
     expect(r).toEqual({
       $type: "alloy.run/v1",
       run_id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
@@ -80,6 +80,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
       foundry_version: readFileSync(path.join(p.dir, "foundry", "VERSION"), "utf8").trim(),
       alloy_version: ALLOY_VERSION,
       source: "hook",
+      provenance: [{ source: "hook" }],
       feedback: {
         total: 2,
         by_state: { resolved: 1, open: 1 },
@@ -107,7 +108,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(r)
     expect(RunRecordSchema.safeParse(JSON.parse(readFileSync(file, "utf8"))).success).toBe(true)
 
-    const events = readEvents(p.dir)
+    const events = readEvents(p.dir).events
     expect(events).toEqual([
       { $type: "alloy.event/v1", kind: "stage_ended", at: r.ended_at, cycle: r.cycle, stage: r.stage, pin: r.pin, run_id: r.run_id },
     ])
@@ -127,8 +128,8 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     const d2 = await drive(p.dir)
     beginStage(p.dir, SAMPLE_ACTIVE)
     await stageEnd(d2, p.dir, "call_c")
-    expect(readRunRecords(p.dir)).toHaveLength(1)
-    expect(readEvents(p.dir).filter((e) => e.kind === "stage_ended")).toHaveLength(1)
+    expect(readRecords(p.dir).records).toHaveLength(1)
+    expect(readEvents(p.dir).events.filter((e) => e.kind === "stage_ended")).toHaveLength(1)
   })
 
   it("a new run of the same stage (new token) is a second record", async () => {
@@ -138,7 +139,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     await stageEnd(d, p.dir, "c1")
     beginStage(p.dir, { ...SAMPLE_ACTIVE, tokenHash: "f".repeat(64), startedAt: "2026-05-25T10:20:00.000Z" })
     await stageEnd(d, p.dir, "c2", "Second try.")
-    const records = readRunRecords(p.dir)
+    const records = readRecords(p.dir).records
     expect(records.map((r) => r.summary)).toEqual([SUMMARY, "Second try."])
     expect(new Set(records.map((r) => r.idempotency_key)).size).toBe(2)
     expect(records[0]!.run_id < records[1]!.run_id).toBe(true)
@@ -155,15 +156,15 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     const sent = compact({ ok: true, summary: SUMMARY })
     await d.after("foundry_stage_end", sent, { callID: "x1" })
     await d.after("foundry_stage_end", sent, { callID: "x2" })
-    const records = readRunRecords(p.dir)
+    const records = readRecords(p.dir).records
     expect(records).toHaveLength(1)
     expect(records[0]!.token_hash).toBe(begin.active.tokenHash)
     expect(records[0]!.idempotency_key).toBe(
-      idempotencyKey({ cycle: begin.active.cycle, stage: begin.active.stage, marker: begin.active.tokenHash, baseSha: begin.active.baseSha }),
+      stageRunKey(begin.active.cycle, begin.active.stage, begin.active.baseSha),
     )
-    const kinds = readEvents(p.dir).map((e) => e.kind)
+    const kinds = readEvents(p.dir).events.map((e) => e.kind)
     expect(kinds).toEqual(["stage_begun", "stage_ended"])
-    expect(readEvents(p.dir)[0]).toMatchObject({ at: begin.active.startedAt, cycle: "draft-release-note", stage: "forge:draft-release-note", pin: { digest: p.digest } })
+    expect(readEvents(p.dir).events[0]).toMatchObject({ at: begin.active.startedAt, cycle: "draft-release-note", stage: "forge:draft-release-note", pin: { digest: p.digest } })
   })
 
   it("summarises the feedback items that cite Alloy gates, with their criterion", async () => {
@@ -195,7 +196,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     beginStage(p.dir, SAMPLE_ACTIVE)
     const d = await drive(p.dir)
     await stageEnd(d, p.dir, "c1")
-    const [r] = readRunRecords(p.dir)
+    const [r] = readRecords(p.dir).records
     expect(r!.feedback).toEqual({
       total: 3,
       by_state: { resolved: 1, open: 1, rejected: 1 },
@@ -211,6 +212,10 @@ describe("foundry_stage_end exports one run record per stage run", () => {
           artefact_version: "6f29217821c9a24866bfcc8c917569c2a28e1266f6f6b3181c8b237feb2f9567",
           criterion: "release-note-voice#AC-3",
           text: "The note never says whether the shopper has to do anything.",
+          history: [
+            { state: "rejected", stage: "appraise:draft-release-note", timestamp: "2026-05-25T10:09:00.000Z", reason: "Still silent about it." },
+            { state: "open", stage: "appraise:draft-release-note", timestamp: "2026-05-25T10:05:32.669Z" },
+          ],
         },
       ],
       items: [
@@ -227,7 +232,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     beginStage(p.dir, SAMPLE_ACTIVE)
     const d = await drive(p.dir)
     await stageEnd(d, p.dir, "c1")
-    const [r] = readRunRecords(p.dir)
+    const [r] = readRecords(p.dir).records
     expect(r!.feedback).toBeUndefined()
     expect(d.logs.map((l) => l.message)).toEqual([expect.stringMatching(/^run record for draft-release-note \/ forge:draft-release-note: feedback summary left out: WORK\.feedback\.yaml is not valid YAML/)])
   })
@@ -238,14 +243,14 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     const failure = compact(stageToolResult("foundry_stage_end_memory_failure"))
     // no active stage captured: nothing ran
     expect(await d.after("foundry_stage_end", failure, { callID: "e0" })).toBe(failure)
-    expect(readRunRecords(p.dir)).toEqual([])
+    expect(readRecords(p.dir).records).toEqual([])
     beginStage(p.dir, SAMPLE_ACTIVE)
     await d.before("foundry_stage_end", { callID: "e1" })
     endStage(p.dir, SUMMARY)
     expect(await d.after("foundry_stage_end", failure, { callID: "e1" })).toBe(failure)
-    const [r] = readRunRecords(p.dir)
+    const [r] = readRecords(p.dir).records
     expect(r).toMatchObject({ outcome: "error", error: "memory sync at stage end failed: <detail>", cycle: "draft-release-note", summary: SUMMARY })
-    expect(readEvents(p.dir).at(-1)).toMatchObject({ kind: "stage_ended", reason: "stage_end failed: memory sync at stage end failed: <detail>" })
+    expect(readEvents(p.dir).events.at(-1)).toMatchObject({ kind: "stage_ended", reason: "stage_end failed: memory sync at stage end failed: <detail>" })
   })
 
   it("unpinned cycles are not exported by default; exportUnpinned (option or env) exports them with pin null", async () => {
@@ -263,7 +268,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
       beginStage(p.dir, { ...cond, tokenHash: String(i).repeat(64) })
       await stageEnd(e, p.dir, `u2-${how}`)
     }
-    const records = readRunRecords(p.dir)
+    const records = readRecords(p.dir).records
     expect(records).toHaveLength(2)
     expect(records.every((r) => r.pin === null && r.cycle === "condense-changelog-entry" && r.pin_error === undefined)).toBe(true)
   })
@@ -275,7 +280,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     beginStage(p.dir, SAMPLE_ACTIVE)
     const d = await drive(p.dir)
     await stageEnd(d, p.dir, "b1")
-    const [r] = readRunRecords(p.dir)
+    const [r] = readRecords(p.dir).records
     expect(r!.pin).toBeNull()
     expect(r!.pin_error).toEqual({ code: "malformed", message: expect.stringContaining("key `alloy` must be a mapping") })
   })
@@ -313,7 +318,7 @@ describe("isolation of the exporter", () => {
       const d = await drive(p.dir, { exportUnpinned: true })
       await d.after("foundry_stage_begin", compact(stageToolResult("foundry_stage_begin")))
       await stageEnd(d, p.dir, "g1")
-      expect(readRunRecords(p.dir), `withAlloy=${withAlloy}`).toHaveLength(1)
+      expect(readRecords(p.dir).records, `withAlloy=${withAlloy}`).toHaveLength(1)
       // (without .alloy/ before, the only new entry is the folder .alloy/ holding runs/, checked below)
       expect(snapshot().filter((f) => withAlloy || f !== ".alloy/")).toEqual(before)
       expect(git("status", "--porcelain", "--untracked-files=all"), `withAlloy=${withAlloy}`).toBe("")

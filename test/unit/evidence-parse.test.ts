@@ -13,7 +13,7 @@ import {
   parseWorkMd,
   pinsFromTrace,
   sessionOf,
-} from "../../src/evidence/work-files.js"
+} from "../../src/foundry/work-files.js"
 import { bindCheckCommand, parseLawValidators } from "../../src/foundry/laws.js"
 import { globToRegExp, matchesAny, splitGlobs } from "../../src/core/glob.js"
 import { sessionRecords } from "../../src/evidence/session-records.js"
@@ -56,12 +56,16 @@ describe("WORK files", () => {
   test("malformed files are malformed AlloyErrors naming the file", () => {
     expect(() => parseHistory("- cycle: x\n  stage: 3\n", "snap/WORK.history.yaml")).toThrowError(/snap\/WORK.history.yaml/)
     try {
-      parseFeedback("items:\n  - id: 1\n", "WORK.feedback.yaml")
+      parseFeedback("items: 7\n", "WORK.feedback.yaml")
       expect.unreachable()
     } catch (e) {
       expect(e).toBeInstanceOf(AlloyError)
       expect((e as AlloyError).code).toBe("malformed")
     }
+    // one item out of shape is left out and said, never counted as a state it does not have
+    const warned: string[] = []
+    expect(parseFeedback("items:\n  - id: 1\n  - {id: a, tag: human, history: []}\n", "WORK.feedback.yaml", (w) => warned.push(w))).toEqual([])
+    expect(warned).toEqual([expect.stringMatching(/^WORK\.feedback\.yaml: 2 items not in Foundry's shape left out/)])
     expect(parseHistory("")).toEqual([])
     expect(parseFeedback("items: []\n")).toEqual([])
   })
@@ -207,7 +211,6 @@ describe("session records", () => {
       origin: { kind: "worktree", ref },
       pinFor: () => ({ pin: { brief_id: "release-note-voice", digest }, source: "worktree" }),
       close: { kind: "observe", contentKey: "k" },
-      newRunId: () => "01JW0000000000000000000000",
     })
 
   test("one record per stage entry plus the closing one; all valid alloy.run/v1", () => {

@@ -112,8 +112,8 @@ describe("verdicts", () => {
     expect(judge([a, b]).byRef.get("release-note-voice#AC-2")!.verdict).toBe("failing")
   })
 
-  test("order of the verdicts: failing > stale > unproven > waived > satisfied", () => {
-    expect(VERDICT_ORDER).toEqual(["failing", "stale", "unproven", "waived", "satisfied"])
+  test("order of the verdicts: failing > contested > stale > unproven > waived > satisfied", () => {
+    expect(VERDICT_ORDER).toEqual(["failing", "contested", "stale", "unproven", "waived", "satisfied"])
     expect(worst(["satisfied", "waived"])).toBe("waived")
     expect(worst(["unproven", "stale"])).toBe("stale")
     expect(worst(["satisfied", "failing", "stale"])).toBe("failing")
@@ -150,7 +150,7 @@ describe("verdicts", () => {
     ])
     const i = intents[0]!
     expect(i.verdict).toBe("unproven")
-    expect(i.counts).toEqual({ satisfied: 1, waived: 1, unproven: 3, failing: 0, stale: 0 })
+    expect(i.counts).toEqual({ satisfied: 1, waived: 1, unproven: 3, failing: 0, stale: 0, contested: 0 })
     expect(i.reason).toMatch(/^1 of 5 criteria satisfied/)
   })
 })
@@ -163,8 +163,8 @@ describe("other evidence kinds", () => {
   }
 
   test("quench results judge a check gate bound to the validator; the latest quench run wins", () => {
-    const fail = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:00:00Z", quench: { issues: [{ tag: "law:word-limit:count-words", file: "n.md", text: "177 words" }] } })
-    const pass = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:05:00Z", quench: { issues: [] } })
+    const fail = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:00:00Z", feedback: feedback([]), quench: { issues: [{ tag: "law:word-limit:count-words", file: "n.md", text: "177 words" }] } })
+    const pass = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:05:00Z", feedback: feedback([]), quench: { issues: [] } })
     expect(judgeV([fail]).get("release-note-voice#AC-1")!.verdict).toBe("failing")
     expect(judgeV([fail, pass]).get("release-note-voice#AC-1")!.verdict).toBe("satisfied")
     // without a matching validator the check gate stays unproven
@@ -188,14 +188,52 @@ describe("other evidence kinds", () => {
     expect(judgeV([signoff]).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
   })
 
-  test("attestation passes law gates (appraise ran), human gates (human-appraise ran) and bound check gates (quench ran)", () => {
+  test("an attestation proves what it attests: human-appraise ran and every item resolved; never a law or check gate", () => {
     const attest = (stages: string[]) => record({ digest: cur.digest, stage: "attest", attestation: { stages } })
     const all = judgeV([attest(["forge:draft-release-note", "quench:draft-release-note", "appraise:draft-release-note"])])
-    expect(all.get("release-note-voice#AC-1")!.verdict).toBe("satisfied")
-    expect(all.get("release-note-voice#AC-2")!.verdict).toBe("satisfied")
-    expect(all.get("release-note-voice#AC-3")!.verdict).toBe("satisfied")
+    // before: satisfied for every law and check gate of the brief, although no appraiser was shown them
+    expect(all.get("release-note-voice#AC-1")!.verdict).toBe("unproven")
+    expect(all.get("release-note-voice#AC-2")!.verdict).toBe("unproven")
+    expect(all.get("release-note-voice#AC-3")!.verdict).toBe("unproven")
     expect(all.get("release-note-voice#AC-4")!.verdict).toBe("unproven")
     expect(judgeV([attest(["forge:draft-release-note", "human-appraise:draft-release-note"])]).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
+  })
+
+  test("no proof by silence: a failed quench, or one without its feedback, judges no check gate", () => {
+    const q = (over: Partial<RunRecord>) => record({ digest: cur.digest, stage: "quench:draft-release-note", quench: { issues: [] }, ...over })
+    expect(judgeV([q({ feedback: feedback([]) })]).get("release-note-voice#AC-1")!.verdict).toBe("satisfied")
+    // no feedback data at all
+    expect(judgeV([q({})]).get("release-note-voice#AC-1")!.verdict).toBe("unproven")
+    // the quench failed
+    expect(judgeV([q({ feedback: feedback([]), outcome: "error", error: "validator crashed" })]).get("release-note-voice#AC-1")!.verdict).toBe("unproven")
+    // its items were left out to fit the size limit
+    expect(judgeV([q({ feedback: { ...feedback([]), omitted: { items: 9000, reason: "too large" } } })]).get("release-note-voice#AC-1")!.verdict).toBe("unproven")
+  })
+
+  test("a law gate passes only in an appraisal that was shown it", () => {
+    const appraise = (presented: string[] | undefined) =>
+      record({ digest: cur.digest, stage: "appraise:draft-release-note", feedback: feedback([]), ...(presented ? { presented_gates: presented } : {}) })
+    const law3 = cur.bundle.overlay.gates.find((g) => g.criterion === "release-note-voice#AC-3" && g.kind === "law")!
+    expect(judgeV([appraise(undefined)]).get("release-note-voice#AC-3")!.verdict).toBe("unproven")
+    expect(judgeV([appraise(["law:some-other-law"])]).get("release-note-voice#AC-3")!.verdict).toBe("unproven")
+    expect(judgeV([appraise([law3.law_id ?? law3.id])]).get("release-note-voice#AC-3")!.verdict).toBe("satisfied")
+    // shown it, and an item citing it is still open: failing, not satisfied
+    const open = record({
+      digest: cur.digest,
+      stage: "appraise:draft-release-note",
+      presented_gates: [law3.law_id ?? law3.id],
+      feedback: feedback([fbItem("O1", `law:${law3.law_id}`, [["open", "2026-05-27T09:59:00Z"]])]),
+    })
+    expect(judgeV([open]).get("release-note-voice#AC-3")!.verdict).toBe("failing")
+  })
+
+  test("a sign-off over an open objection is contested, with both sides", () => {
+    const objection = record({ digest: cur.digest, stage: "human-appraise:draft-release-note", feedback: feedback([fbItem("H1", "human", [["open", "2026-05-27T10:00:00Z"]], { text: "AC-4: the tone is off" })]) })
+    const signoff = record({ digest: cur.digest, stage: "signoff", source: "cli", session: "signoff:release-note-voice#AC-4", at: "2026-05-27T11:00:00Z", signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }] })
+    const v = judgeV([objection, signoff]).get("release-note-voice#AC-4")!
+    // before: the sign-off's own session was the latest and the criterion read satisfied
+    expect(v.verdict).toBe("contested")
+    expect(v.reason).toMatch(/signed off by Pat — but still open: human/)
   })
 
   test("observations carry provenance and are not repeated when several records show the same state", () => {

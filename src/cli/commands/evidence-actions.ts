@@ -6,7 +6,8 @@ import { AlloyError } from "../../core/errors.js"
 import { sha256Hex } from "../../core/digest.js"
 import { writeFileAtomic } from "../../store/atomic.js"
 import { importAll, type ImportSource, type ImportReport } from "../../evidence/import.js"
-import { readRecords } from "../../evidence/records.js"
+import { MAX_RECORD_BYTES } from "../../store/outbox.js"
+import { readAllRecords } from "../../service/pulled.js"
 import { eventsFile, watchEvents } from "../../evidence/events.js"
 import { loadEvidence, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
@@ -86,7 +87,7 @@ export function cmdImport(io: Io, rest: string[], v: OptionValues): number {
 export function cmdRunsList(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
-  const { records, problems } = readRecords(ctx)
+  const { records, problems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   if (io.json) {
     io.out(JSON.stringify({ ok: true, records, problems }, null, 2))
     return EXIT_OK

@@ -4,7 +4,10 @@
  *   foundry_orchestrate  before  refuse `lastResults: []` for an appraisal Alloy refused (it would skip it)
  *                        after   pinned dispatch / dispatch_multi / human_appraise get the verified
  *                                bundle's context; a pin that does not verify blocks (or warns); an
- *                                unknown Foundry protocol refuses pinned stages
+ *                                unknown Foundry protocol refuses pinned stages; what Foundry
+ *                                finalised inside (stage entries, quench, appraisal, done / blocked /
+ *                                violation) is recorded from the WORK files (evidence/live.ts), the
+ *                                same records `import` would write
  *   foundry_run,         before  run era: a flow whose pin does not verify is refused (throws)
  *   foundry_continue
  *   chat.message                 run era: the first message of a pinned foundry-forge / foundry-appraise
@@ -23,6 +26,7 @@ import type { Logger } from "../log.js"
 import { contextFor } from "../../service/context.js"
 import { createOrchestrateHandler } from "./orchestrate.js"
 import { createStageRunTracker } from "./stage-end.js"
+import { createLiveRecorder } from "../../evidence/live.js"
 import { foundryVersionWarning } from "../../foundry/compat.js"
 import { classifyGeneration, type Generation } from "../../foundry/generations.js"
 import { createRunEraHooks, AlloyBlock } from "./run-era.js"
@@ -40,6 +44,7 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
   const orchestrate = createOrchestrateHandler(ctx, options, log, held)
   const runs = createStageRunTracker(ctx, options, log)
   const runEra = createRunEraHooks(ctx, options, log)
+  const live = createLiveRecorder(ctx, { exportUnpinned: options.exportUnpinned }, log)
   let versionChecked = false
 
   // The protocol generation, classified once per project state: re-read only when foundry/VERSION's
@@ -112,9 +117,15 @@ export function createHooks(directory: string, options: AlloyOptions, log: Logge
       })
     }
     switch (tool) {
-      case "foundry_orchestrate":
+      case "foundry_orchestrate": {
+        const original = output.output
         guarded("foundry_orchestrate", output, () => orchestrate(output, generation()))
+        // recording reads Foundry's own result and the WORK files; it never changes what Foundry returns
+        const rewritten = output.output
+        guarded("foundry_orchestrate (record)", undefined, () => live.afterOrchestrate(original, rewritten))
+        if (output.output !== rewritten) output.output = rewritten
         break
+      }
       case "foundry_stage_end": {
         // the export must never change stage_end's own result: restore it whatever happens
         const original = output.output

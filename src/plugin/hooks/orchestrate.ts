@@ -8,7 +8,7 @@ import { parseStage } from "../../core/ids.js"
 import type { LocatedPin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
 import { resolvePin, type Resolved } from "../../service/resolve.js"
-import { appendEvent } from "../../service/runs.js"
+import { appendEvent } from "../../store/outbox.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
 import { unknownProtocolReason, type Generation } from "../../foundry/generations.js"
@@ -139,6 +139,7 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
     const vp: VerifiedPin = { cycle, brief_id: pin.brief_id, digest: pin.digest, stale: r.stale, ...(r.stale ? { current: r.current } : {}) }
     const cur = r.stale ? (r.current ?? "") : ""
     let next: Json
+    let gates: string[][] | undefined
     if (action === "dispatch") {
       const st = stageOr(stage, "forge")
       const block = memo(`d|${vp.digest}|${st}|${cur}|${cycle}`, () => renderDispatchBlock(r.bundle, vp, st))
@@ -147,12 +148,14 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       const laws = memo(`a|${vp.digest}|${cycle}`, () => renderAppraiseLaws(r.bundle, vp.cycle))
       next = injectAppraise(result, laws, vp)
       held.delete(cycle)
+      // evidence: which Alloy gates each appraiser task was actually shown (none when there were none to show)
+      gates = (next["tasks"] as unknown[]).map(() => [...laws.lawIds])
     } else {
       const st = stageOr(stage, "human-appraise")
       next = injectHuman(result, memo(`h|${vp.digest}|${st}|${cur}|${cycle}`, () => humanContext(r.bundle, vp, st)))
     }
     output.output = JSON.stringify(next)
-    event({ kind: "dispatch", cycle, ...(stage ? { stage } : {}), pin: { brief_id: vp.brief_id, digest: vp.digest }, ...(vp.stale ? { reason: "stale pin" } : {}) })
+    event({ kind: "dispatch", cycle, ...(stage ? { stage } : {}), pin: { brief_id: vp.brief_id, digest: vp.digest }, ...(vp.stale ? { reason: "stale pin" } : {}), ...(gates ? { gates } : {}) })
   }
 
   function failClosed(output: { output: string }, result: Json, f: PinFailure): void {

@@ -9,55 +9,19 @@
  * before-hook), the marker seen earlier for the same `last-stage.json` content is reused, else
  * the one from the matching `foundry_stage_begin` result, else `summary:<summary>`.
  */
-import { readRegularFile, type BoundedRead } from "../../store/read-file.js"
-import path from "node:path"
-import { z } from "zod"
 import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { isSlug } from "../../core/ids.js"
 import type { Pin } from "../../core/pin.js"
 import type { AlloyContext } from "../../service/context.js"
-import { appendEvent, exportStageRun, type ExportResult } from "../../service/runs.js"
+import { exportStageRun, type ExportResult } from "../../service/runs.js"
+import { appendEvent } from "../../store/outbox.js"
+import { ActiveStageSchema, LastStageSchema, readFoundryState, type ActiveStage } from "../../foundry/runtime-state.js"
+import { observeWorkTree } from "../../foundry/work-files.js"
 import type { Logger } from "../log.js"
 import type { AlloyOptions } from "../options.js"
 import { isObject } from "./dispatch.js"
 
-export const ActiveStageSchema = z.object({
-  cycle: z.string().min(1),
-  stage: z.string().min(1),
-  tokenHash: z.string().nullable().optional(),
-  token: z.string().nullable().optional(),
-  baseSha: z.string().optional(),
-  startedAt: z.string().optional(),
-})
-export type ActiveStage = z.infer<typeof ActiveStageSchema>
-
-export const LastStageSchema = z.object({
-  cycle: z.string().min(1),
-  stage: z.string().min(1),
-  baseSha: z.string().optional(),
-  summary: z.string().optional(),
-})
-
-const MAX_STATE_BYTES = 64 * 1024
 const MAX_REMEMBERED = 64
-
-/** Read one of Foundry's small runtime JSON files under `.foundry/`; undefined when absent or not in the expected shape. */
-export function readFoundryState<T>(root: string, name: string, schema: z.ZodType<T>): T | undefined {
-  let r: BoundedRead
-  try {
-    r = readRegularFile(path.join(root, ".foundry", name), MAX_STATE_BYTES)
-  } catch {
-    return undefined
-  }
-  if (r.kind !== "ok") return undefined
-  const text = r.bytes.toString("utf8")
-  try {
-    const r = schema.safeParse(JSON.parse(text))
-    return r.success ? r.data : undefined
-  } catch {
-    return undefined
-  }
-}
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key)
@@ -155,24 +119,26 @@ export function createStageRunTracker(ctx: AlloyContext, options: AlloyOptions, 
       const { pin, pinError } = pinOf(cycle)
       if (!pin && !pinError && !options.exportUnpinned) return undefined
       const tokenHash = source?.tokenHash ?? undefined
-      const work = ctx.project.readWork()
+      const observed = observeWorkTree(ctx.root)
       const r = exportStageRun(ctx.root, {
         cycle,
         stage,
         pin,
         pinError,
         marker,
-        flow: work?.flow,
+        flow: observed.work.work?.flow,
         summary,
         baseSha,
         tokenHash: tokenHash && /^[0-9a-f]{64}$/.test(tokenHash) ? tokenHash : undefined,
         startedAt: source?.startedAt,
         foundryVersion: ctx.project.version(),
-        session: ctx.project.workSession(cycle),
+        session: observed.session,
+        feedback: observed.feedback ?? null,
         outcome: ok ? "ok" : "error",
         error,
       })
-      if (r.warning) log("warn", `run record for ${cycle} / ${stage}: ${r.warning}`)
+      const warning = [...observed.warnings, ...(r.warning ? [r.warning] : [])].join("; ")
+      if (warning) log("warn", `run record for ${cycle} / ${stage}: ${warning}`)
       return r
     },
   }

@@ -18,6 +18,8 @@
 const [op, dir, iterationsArg, maxMsArg, ...rest] = process.argv.slice(2)
 const iterations = Number(iterationsArg)
 const deadline = Date.now() + Number(maxMsArg)
+import { createHash } from "node:crypto"
+
 const dist = new URL("../../../dist/", import.meta.url)
 const core = await import(new URL("library.js", dist).href)
 const runs = op === "export" ? await import(new URL("service/runs.js", dist).href) : undefined
@@ -81,7 +83,8 @@ try {
             pin: pin.digest ? pin : null,
             marker,
             summary: `stage run ${marker}`,
-            baseSha: "4e1f0c9b7a2d3e5f60718293a4b5c6d7e8f90a1b",
+            // each stage run starts from its own commit (a stage run's identity is its cycle, stage and base commit)
+            baseSha: createHash("sha1").update(marker).digest("hex"),
           })
           out(`exported ${r.key} ${r.created} ${marker}`)
         }

@@ -1,14 +1,30 @@
 /**
- * What Foundry leaves behind, parsed (CONTRACTS.md §1.5, §3, §6.3): `WORK.md`, `WORK.history.yaml`,
- * `WORK.feedback.yaml`, `ATTEST.md`, a dry run's `README.md`, `diff.patch` and `trace.jsonl`. Pure: text in,
- * typed values out. Parsing is tolerant of keys Foundry may add and strict about the ones Alloy reads;
- * a file that is not what it claims to be is a `malformed` AlloyError naming the file.
+ * Foundry's WORK files — the one home of their shapes, limits and meaning (CONTRACTS.md §1.5, §3, §6.3):
+ * `WORK.md`, `WORK.history.yaml`, `WORK.feedback.yaml`, `ATTEST.md`, a dry run's `README.md`,
+ * `diff.patch` and `trace.jsonl`; one notion of a feedback item, one feedback summary and one session
+ * identity, used alike by the live hooks, `import` and the evidence derivation.
+ *
+ * Parsing is tolerant of keys Foundry may add and strict about the ones Alloy reads. A file that is not
+ * what it claims to be is a `malformed` AlloyError naming the file; a single feedback item that is not
+ * in Foundry's shape (no `history`, a number for an id) is left out and reported, never counted as
+ * some state it does not have.
  */
+import path from "node:path"
 import { z } from "zod"
 import { AlloyError } from "../core/errors.js"
 import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
-import { parseWorkYaml } from "../foundry/work-yaml.js"
+import { criterionRef, parseGateLawId } from "../core/ids.js"
+import type { FeedbackItemSummary, FeedbackSummary } from "../core/run-record.js"
+import { readFileBounded } from "../store/read-file.js"
+import { parseWorkYaml } from "./work-yaml.js"
+import { pushTo } from "../core/maps.js"
+
+/** Largest WORK file (or ATTEST.md, README.md) read, by the hooks and by import alike. */
+export const MAX_WORK_BYTES = 16 * 1024 * 1024
+/** Feedback texts and reasons copied into a record are clipped to this many characters. */
+export const MAX_ITEM_TEXT = 2000
+export const WORK_FILES = ["WORK.md", "WORK.history.yaml", "WORK.feedback.yaml"] as const
 
 const Hex64 = /^[0-9a-f]{64}$/
 
@@ -52,6 +68,8 @@ export interface WorkFiles {
   readonly work?: { flow?: string; cycle?: string; status?: string; stages?: string[]; goal?: string } | undefined
   readonly history: HistoryEntry[]
   readonly feedback: FeedbackItem[]
+  /** there was no WORK.feedback.yaml to read: no data, which is not the same as no items */
+  readonly feedbackMissing?: boolean
 }
 
 function fail(file: string, what: string, fix?: string): never {
@@ -72,13 +90,30 @@ export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryE
   return r.data
 }
 
-export function parseFeedback(text: string, file = "WORK.feedback.yaml"): FeedbackItem[] {
+/**
+ * The items of a feedback file. The file must be Foundry's shape (`items:` a list); an item that is
+ * not (no history, wrong types) is left out and passed to `warn`, so hook and import agree on what
+ * an item is.
+ */
+export function parseFeedback(text: string, file = "WORK.feedback.yaml", warn?: (s: string) => void): FeedbackItem[] {
   if (text.trim() === "") return []
   const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
-  const r = z.looseObject({ items: z.array(FeedbackItemSchema).max(100_000).default([]) }).safeParse(data)
+  const r = z.looseObject({ items: z.array(z.unknown()).max(100_000).default([]) }).safeParse(data)
   if (!r.success) fail(file, `is not a Foundry feedback file (${issueText(r.error)})`)
-  return r.data.items
+  const out: FeedbackItem[] = []
+  let bad = 0
+  let first: string | undefined
+  r.data.items.forEach((raw, i) => {
+    const it = FeedbackItemSchema.safeParse(raw)
+    if (it.success) out.push(it.data)
+    else {
+      bad++
+      first ??= `items.${i}.${issueText(it.error)}`
+    }
+  })
+  if (bad) warn?.(`${file}: ${bad} item${bad === 1 ? "" : "s"} not in Foundry's shape left out (first: ${first})`)
+  return out
 }
 
 export function parseWorkMd(text: string, file = "WORK.md"): WorkFiles["work"] {
@@ -104,6 +139,116 @@ export function itemAsOf(item: FeedbackItem, at: string): FeedbackItem | undefin
   if (Number.isNaN(t)) return item
   const kept = item.history.filter((h) => !h.timestamp || Number.isNaN(Date.parse(h.timestamp)) || Date.parse(h.timestamp) <= t)
   return kept.length ? { ...item, history: kept } : undefined
+}
+
+// ---- the feedback summary a record carries ------------------------------------------------------
+
+const clip = (s: string) => (s.length > MAX_ITEM_TEXT ? `${s.slice(0, MAX_ITEM_TEXT - 3)}...` : s)
+
+function criterionOfTag(tag: string): string | undefined {
+  const m = /^law:([^:]+)$/.exec(tag)
+  const c = m ? parseGateLawId(m[1]!) : undefined
+  return c ? criterionRef(c.intent, c.ac) : undefined
+}
+
+/** One item as a record carries it: current state, the criterion its tag cites, its transitions (newest first), texts clipped. */
+export function summariseItem(i: FeedbackItem): FeedbackItemSummary {
+  const top = i.history[0]!
+  const criterion = criterionOfTag(i.tag)
+  return {
+    id: i.id,
+    file: i.file,
+    tag: i.tag,
+    state: top.state,
+    ...(i.source ? { source: i.source } : {}),
+    ...(top.reason ? { reason: clip(top.reason) } : {}),
+    ...(i.artefact_version ? { artefact_version: i.artefact_version } : {}),
+    ...(criterion ? { criterion } : {}),
+    ...(i.text ? { text: clip(i.text) } : {}),
+    history: i.history.map((h) => ({
+      state: h.state,
+      ...(h.stage ? { stage: h.stage } : {}),
+      ...(h.timestamp ? { timestamp: h.timestamp } : {}),
+      ...(h.reason ? { reason: clip(h.reason) } : {}),
+    })),
+  }
+}
+
+/** Counts by current state and by tag, the items citing Alloy gates, and every item. */
+export function feedbackSummary(items: readonly FeedbackItem[]): FeedbackSummary {
+  const by_state: Record<string, number> = {}
+  const by_tag: Record<string, number> = {}
+  const all = items.map(summariseItem)
+  for (const i of all) {
+    by_state[i.state] = (by_state[i.state] ?? 0) + 1
+    by_tag[i.tag] = (by_tag[i.tag] ?? 0) + 1
+  }
+  return { total: all.length, by_state, by_tag, alloy_items: all.filter((i) => i.criterion), items: all }
+}
+
+// ---- reading the WORK files of a folder ----------------------------------------------------------
+
+/** A file of a folder (symlinks followed: a work tree or snapshot is the user's own), bounded; undefined when absent. */
+export function readWorkText(file: string, shown: string, limit = MAX_WORK_BYTES): string | undefined {
+  return readFileBounded(file, limit, shown, { followSymlink: true, what: "Foundry's files" })?.toString("utf8")
+}
+
+export interface WorkTexts {
+  readonly md?: string | undefined
+  readonly history?: string | undefined
+  readonly feedback?: string | undefined
+}
+
+/** Parse the three WORK texts (prefix `where` names them in messages). Item problems go to `warn`. */
+export function workFromTexts(texts: WorkTexts, where = "", warn?: (s: string) => void): WorkFiles {
+  return {
+    work: texts.md !== undefined ? parseWorkMd(texts.md, `${where}WORK.md`) : undefined,
+    history: texts.history !== undefined ? parseHistory(texts.history, `${where}WORK.history.yaml`) : [],
+    feedback: texts.feedback !== undefined ? parseFeedback(texts.feedback, `${where}WORK.feedback.yaml`, warn) : [],
+    ...(texts.feedback === undefined ? { feedbackMissing: true } : {}),
+  }
+}
+
+/** The WORK files of a folder (a project root, a snapshot's `work/`), read and parsed. */
+export function readWorkFolder(dir: string, where = "", warn?: (s: string) => void): { texts: WorkTexts; work: WorkFiles } {
+  const texts = {
+    md: readWorkText(path.join(dir, "WORK.md"), `${where}WORK.md`),
+    history: readWorkText(path.join(dir, "WORK.history.yaml"), `${where}WORK.history.yaml`),
+    feedback: readWorkText(path.join(dir, "WORK.feedback.yaml"), `${where}WORK.feedback.yaml`),
+  }
+  return { texts, work: workFromTexts(texts, where, warn) }
+}
+
+/**
+ * What the live hooks read from the work tree at a stage's end: the cycle run (session), the
+ * history so far and the feedback summary — by the same parser and summary `import` uses. A file
+ * that cannot be read leaves its part out with a warning; nothing throws.
+ */
+export function observeWorkTree(root: string): { work: WorkFiles; session?: string; feedback?: FeedbackSummary; warnings: string[] } {
+  const warnings: string[] = []
+  const part = <T>(what: string, f: () => T): T | undefined => {
+    try {
+      return f()
+    } catch (e) {
+      if (!(e instanceof AlloyError)) throw e
+      warnings.push(`${what} left out: ${e.message}`)
+      return undefined
+    }
+  }
+  const md = part("WORK.md", () => {
+    const t = readWorkText(path.join(root, "WORK.md"), "WORK.md")
+    return t === undefined ? undefined : parseWorkMd(t)
+  })
+  const history = part("history", () => parseHistory(readWorkText(path.join(root, "WORK.history.yaml"), "WORK.history.yaml") ?? "")) ?? []
+  let present = false
+  const items = part("feedback summary", () => {
+    const t = readWorkText(path.join(root, "WORK.feedback.yaml"), "WORK.feedback.yaml")
+    present = t !== undefined
+    return parseFeedback(t ?? "", "WORK.feedback.yaml", (w) => warnings.push(w))
+  })
+  const work: WorkFiles = { work: md, history, feedback: items ?? [] }
+  const session = sessionOf(work)
+  return { work, ...(session ? { session } : {}), ...(items && present ? { feedback: feedbackSummary(items) } : {}), warnings }
 }
 
 // ---- sessions --------------------------------------------------------------------------------
@@ -308,20 +453,30 @@ export function pinsFromTrace(trace: readonly TraceRecord[]): Map<string, Array<
     }
     const fm = res && typeof res === "object" ? (res as Record<string, unknown>)["frontmatter"] : undefined
     if (typeof cycle !== "string" || !fm || typeof fm !== "object") continue
-    out.set(cycle, [...(out.get(cycle) ?? []), { ts: r.ts, block: fm as Record<string, unknown> }])
+    pushTo(out, cycle, { ts: r.ts, block: fm as Record<string, unknown> })
   }
   return out
 }
 
-/** When each stage began, from `foundry_stage_begin` calls in a trace: `<cycle> <stage>` -> begin times. */
-export function stageBeginsFromTrace(trace: readonly TraceRecord[]): Map<string, string[]> {
-  const out = new Map<string, string[]>()
+/** When each stage began, and from which commit, from `foundry_stage_begin` calls in a trace: `<cycle> <stage>` -> begins in order. */
+export function stageBeginsFromTrace(trace: readonly TraceRecord[]): Map<string, Array<{ at: string; baseSha?: string }>> {
+  const out = new Map<string, Array<{ at: string; baseSha?: string }>>()
   for (const r of trace) {
     if (r.tool !== "foundry_stage_begin" || r.error) continue
     const { stage, cycle } = r.args
     if (typeof stage !== "string" || typeof cycle !== "string") continue
+    let res = r.result
+    if (typeof res === "string") {
+      try {
+        res = JSON.parse(res)
+      } catch {
+        res = undefined
+      }
+    }
+    const active = res && typeof res === "object" ? (res as { active?: { baseSha?: unknown } }).active : undefined
+    const baseSha = typeof active?.baseSha === "string" && /^[0-9a-f]{7,64}$/.test(active.baseSha) ? active.baseSha : undefined
     const k = `${cycle} ${stage}`
-    out.set(k, [...(out.get(k) ?? []), r.ts])
+    pushTo(out, k, { at: r.ts, ...(baseSha ? { baseSha } : {}) })
   }
   return out
 }
