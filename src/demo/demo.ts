@@ -244,6 +244,8 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     }
     const activeStage = JSON.parse(readFileSync(active, "utf8")) as { cycle: string; stage: string; baseSha?: string }
     w.say(`  The forge agent calls foundry_stage_end({summary}). Before it runs, .foundry/active-stage.json names the open stage (${activeStage.stage}).`)
+    // the orchestrate hook has already recorded what Foundry finalised in the WORK files; stage_end adds this stage run
+    const before = new Set(listRecords(dir))
     await beforeHook(plugin, "foundry_stage_end", "demo-stage-end-1", { summary: stageEnd.summary })
     // what Foundry's stage_end does: write last-stage.json, delete active-stage.json
     writeFileSync(path.join(foundryDir, "last-stage.json"), JSON.stringify({ cycle: activeStage.cycle, stage: activeStage.stage, baseSha: activeStage.baseSha, summary: stageEnd.summary }, null, 2))
@@ -252,8 +254,9 @@ export async function runDemo(io: Io, main: CliRunner, opts: DemoOptions = {}): 
     const after = await afterHook(plugin, "foundry_stage_end", endOut, "demo-stage-end-1")
     w.check(after === endOut, "Foundry's stage_end result is returned unchanged", "the stage_end result was changed")
     const records = listRecords(dir)
-    if (w.check(records.length === 1, `one run record written: ${records[0] ? rel(records[0]) : "-"}`, `expected one run record in .alloy/runs/records/, found ${records.length}`)) {
-      w.block(recordSummary(readFileSync(records[0]!, "utf8")))
+    const added = records.filter((r) => !before.has(r))
+    if (w.check(added.length === 1, `one run record written for the stage run: ${added[0] ? rel(added[0]) : "-"}`, `expected one new run record in .alloy/runs/records/, found ${added.length}`)) {
+      w.block(recordSummary(readFileSync(added[0]!, "utf8")))
     }
     await afterHook(plugin, "foundry_stage_end", endOut, "demo-stage-end-1")
     w.check(listRecords(dir).length === records.length, "a repeated stage_end result exports nothing new (exactly once per stage run)", "a repeated stage_end wrote a second record")

@@ -580,7 +580,8 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
     }
   }
   const verdictOf = new Map(input.intents.map((i) => [i.id, i]))
-  const attested = new Set(input.observations.filter((o) => o.kind === "attestation" && o.current && o.outcome === "pass").map((o) => o.criterion.split("#")[0]!))
+  // the work was attested under a digest: a record of the session that reached foundry_attest
+  const attestedDigests = new Set(input.records.filter((r) => r.attestation && r.pin).map((r) => r.pin!.digest))
   for (const intent of [...input.authored].sort((a, b) => cmp(a.id, b.id))) {
     const v = verdictOf.get(intent.id)
     const verdicts = Object.fromEntries((v?.criteria ?? []).map((c) => [c.ref, c.verdict]))
@@ -589,9 +590,9 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
       out.push({ intent: intent.id, from: "draft", to: "active", because: `lint is clean and a current build pinned on ${[...pinned].sort().join(", ")} carries it`, verdicts })
     }
     if (intent.status === "active" && v && v.criteria.length > 0 && v.criteria.every((c) => c.verdict === "satisfied")) {
-      if (!attested.has(intent.id)) continue
-      const digest = input.briefs.find((b) => b.intents.includes(intent.id) && b.digest)?.digest
-      out.push({ intent: intent.id, from: "active", to: "satisfied", because: `every criterion (${v.criteria.length}) is satisfied under the current bundle and the work was attested`, verdicts, ...(digest ? { digest } : {}) })
+      const digest = input.briefs.find((b) => b.intents.includes(intent.id) && b.digest && attestedDigests.has(b.digest))?.digest
+      if (!digest) continue
+      out.push({ intent: intent.id, from: "active", to: "satisfied", because: `every criterion (${v.criteria.length}) is satisfied under the current bundle and the work was attested`, verdicts, digest })
     }
     if (intent.status === "satisfied" && !pinned?.size) {
       const cycles = everPinned.get(intent.id) ?? new Set<string>()

@@ -37,7 +37,7 @@ function expectWalkthrough(out: string): void {
     "| Pinned brief: release-note-voice @ sha256:",
     "| **Acceptance criteria you must meet**",
     "ok: appraisers: each of the 2 appraiser prompts also grades 1 Alloy law (alloy--release-note-voice--ac-3)",
-    "ok: one run record written: .alloy/runs/records/",
+    "ok: one run record written for the stage run: .alloy/runs/records/",
     "$type alloy.run/v1; stage forge:draft-release-note; outcome ok",
     "ok: a repeated stage_end result exports nothing new",
     '"action": "blocked"',
