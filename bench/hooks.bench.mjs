@@ -93,10 +93,13 @@ export async function run({ quick = false } = {}) {
     const noop = async () => {}
     const floor = await measureAsync(() => noop(input, out), { ...t, minSampleUs: 200 })
     const subject = await measureAsync(() => after(input, out), { ...t, minSampleUs: 200 })
-    const both = await measureAsync(async () => {
-      await before(input, out)
-      await after(input, out)
-    }, { ...t, minSampleUs: 200 })
+    const both = await measureAsync(
+      async () => {
+        await before(input, out)
+        await after(input, out)
+      },
+      { ...t, minSampleUs: 200 },
+    )
     if (out.output !== "README.md\nfoundry\n") throw new Error("hooks bench: a non-Foundry result was changed")
     rows.push({
       name: "hook overhead, non-Foundry tool call (after)",
@@ -117,10 +120,13 @@ export async function run({ quick = false } = {}) {
     if (!injected.alloy || injected.alloy.digest !== p.digest || !injected.prompt.includes("## Alloy")) {
       throw new Error(`hooks bench: the pinned dispatch was not injected: ${first.output.slice(0, 300)}`)
     }
-    const dispatchFloor = await measureAsync(() => {
-      readAndHash(p.objectPath)
-      return JSON.stringify({ ...JSON.parse(dispatchText), extra: true })
-    }, { ...t, maxMs: quick ? 250 : 1500 })
+    const dispatchFloor = await measureAsync(
+      () => {
+        readAndHash(p.objectPath)
+        return JSON.stringify({ ...JSON.parse(dispatchText), extra: true })
+      },
+      { ...t, maxMs: quick ? 250 : 1500 },
+    )
     const dispatch = await measureAsync(() => after(orchestrate, { title: "", output: dispatchText, metadata: {} }), { ...t, maxMs: quick ? 250 : 1500 })
     rows.push({
       name: "pinned dispatch injection, warm cache",
@@ -161,7 +167,11 @@ export async function run({ quick = false } = {}) {
     ]) {
       round++
       writeFileSync(feedbackFile, text)
-      const parseFloor = await sampled(() => {}, () => jsyaml.load(readFileSync(feedbackFile, "utf8"), { schema: jsyaml.CORE_SCHEMA }), { samples, maxMs: quick ? 2000 : 20_000, warmup: 2 })
+      const parseFloor = await sampled(
+        () => {},
+        () => jsyaml.load(readFileSync(feedbackFile, "utf8"), { schema: jsyaml.CORE_SCHEMA }),
+        { samples, maxMs: quick ? 2000 : 20_000, warmup: 2 },
+      )
       const exp = await sampled(setupStage, exportOnce, { samples, maxMs: quick ? 2000 : 20_000, warmup: 2 })
       rows.push({
         name: `stage-end export, ${label} WORK.feedback.yaml`,

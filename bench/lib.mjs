@@ -265,9 +265,7 @@ export function writePinnedCycles(dir, n, pinFor) {
   for (let i = 0; i < n; i++) {
     const id = `bench-cycle-${String(i).padStart(4, "0")}`
     const pin = pinFor(i)
-    const text = template
-      .replace(/^id: .*$/m, `id: ${id}`)
-      .replace(/^alloy:.*(\n[ \t]+.*)*$/m, `alloy:\n  brief_id: ${pin.brief_id}\n  digest: "${pin.digest}"`)
+    const text = template.replace(/^id: .*$/m, `id: ${id}`).replace(/^alloy:.*(\n[ \t]+.*)*$/m, `alloy:\n  brief_id: ${pin.brief_id}\n  digest: "${pin.digest}"`)
     writeFileSync(path.join(cyclesDir, `${id}.md`), text)
     ids.push(id)
   }

@@ -39,7 +39,15 @@ function writeRecords(dir, from, to, pin) {
     const at = base + i * 1000
     const stage = stages[i % 8] === "observe" ? "observe" : `${stages[i % 8]}:draft-release-note`
     const session = `draft-release-note@${new Date(base + Math.floor(i / 8) * 8000).toISOString()}`
-    const item = (n, tag, state) => ({ id: `I${i}-${n}`, file: "release-notes/n.md", tag, state, source: "appraise:draft-release-note", text: "The note buries the benefit.", history: [{ state, stage: "appraise:draft-release-note", timestamp: new Date(at).toISOString() }] })
+    const item = (n, tag, state) => ({
+      id: `I${i}-${n}`,
+      file: "release-notes/n.md",
+      tag,
+      state,
+      source: "appraise:draft-release-note",
+      text: "The note buries the benefit.",
+      history: [{ state, stage: "appraise:draft-release-note", timestamp: new Date(at).toISOString() }],
+    })
     const items = stage.startsWith("appraise") ? [item(1, "law:alloy--release-note-voice--ac-3", i % 16 === 2 ? "open" : "resolved"), item(2, "law:customer-benefit-first", "resolved")] : []
     const r = {
       $type: "alloy.run/v1",
@@ -84,7 +92,11 @@ export async function run({ quick = false } = {}) {
     }
     for (const [i, m] of results.entries()) {
       const prev = results[i - 1]
-      for (const [key, label] of [["status_us", "status"], ["html_us", "report --html"], ["export_us", "export otel + in-toto"]]) {
+      for (const [key, label] of [
+        ["status_us", "status"],
+        ["html_us", "report --html"],
+        ["export_us", "export otel + in-toto"],
+      ]) {
         rows.push({
           name: `${label}, ${m.n.toLocaleString("en")} records`,
           median_us: m[key],

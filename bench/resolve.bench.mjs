@@ -63,9 +63,7 @@ export async function run({ quick = false } = {}) {
       const pair = mergePairs(got[i].digest)
       byDigest.set(size, pair)
       rows.push(pairRow(`resolve {brief_id, digest}, ${label} objects`, pair, { target: "≤ 2x", note: "floor: read + sha256 of the object file" }))
-      rows.push(
-        pairRow(`resolve {cycle}, ${label} objects`, mergePairs(got[i].cycle), { target: "info", note: "floor: read cycle file + read + sha256 of the object" }),
-      )
+      rows.push(pairRow(`resolve {cycle}, ${label} objects`, mergePairs(got[i].cycle), { target: "info", note: "floor: read cycle file + read + sha256 of the object" }))
     })
   } finally {
     for (const p of projects) p.cleanup()

@@ -33,7 +33,12 @@ function parse() {
 }
 
 function benchModules(only) {
-  const words = only ? only.split(",").map((w) => w.trim()).filter(Boolean) : []
+  const words = only
+    ? only
+        .split(",")
+        .map((w) => w.trim())
+        .filter(Boolean)
+    : []
   const names = readdirSync(BENCH_DIR)
     .filter((n) => n.endsWith(".bench.mjs"))
     .filter((n) => words.length === 0 || words.some((w) => n.includes(w)))

@@ -143,7 +143,12 @@ async function scenario(kind, quick) {
         note: `${runs} cold run(s) each, alternating; the "floor" column is OpenSpec's median over ${CYCLES} specs (one requirement and one scenario each)`,
       })
     } else if (kind === "distinct") {
-      rows.push({ name: `verify CLI --json vs openspec validate --all --json, ${CYCLES} items`, target: "≤ 0.5x", verdict: "-", note: "@fission-ai/openspec is not installed (npm install installs it as a dev dependency)" })
+      rows.push({
+        name: `verify CLI --json vs openspec validate --all --json, ${CYCLES} items`,
+        target: "≤ 0.5x",
+        verdict: "-",
+        note: "@fission-ai/openspec is not installed (npm install installs it as a dev dependency)",
+      })
     }
     return rows
   } finally {

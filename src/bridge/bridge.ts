@@ -80,11 +80,26 @@ export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; 
         // a request whose session cannot be found any more is lost: nothing can finish it
         if (s?.session_id || s?.state === "running") {
           const wt = worktreeFor(ctx.root, key, e.request.spec.base_commit)
-          const list = await clientFor(server.url, wt).session.list({ directory: wt }).catch(() => undefined)
+          const list = await clientFor(server.url, wt)
+            .session.list({ directory: wt })
+            .catch(() => undefined)
           const found = (list?.data ?? []).some((x) => x.metadata?.["alloy_request"] === key)
           if (!found) {
             const reason = "its bridge stopped and its session is not on this server"
-            ledger.postResult({ $type: REQUEST_TYPE, kind: "result", key, request: e.request.spec, state: "lost", sessions: s.session_id ? [s.session_id] : [], terminal_action: null, stage_records: [], tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0, ended_at: new Date().toISOString(), reason })
+            ledger.postResult({
+              $type: REQUEST_TYPE,
+              kind: "result",
+              key,
+              request: e.request.spec,
+              state: "lost",
+              sessions: s.session_id ? [s.session_id] : [],
+              terminal_action: null,
+              stage_records: [],
+              tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
+              cost: 0,
+              ended_at: new Date().toISOString(),
+              reason,
+            })
             ledger.setStatus({ $type: REQUEST_TYPE, key, state: "lost", updated_at: new Date().toISOString(), reason })
             appendEvent(ctx.root, { kind: "request_state", request: key, state: "lost", runner: id })
             opts.log(`request ${key}: lost`)

@@ -136,7 +136,12 @@ export class Ledger {
 
   /** Post the result once; a second post (another bridge got there first) changes nothing. */
   postResult(result: RequestResult): boolean {
-    return writeFileOnce(path.join(this.entryDir(result.key), "result.json"), JSON.stringify(RequestResultSchema.parse(result), null, 2) + "\n", 0o444, `.alloy/runs/requests/${result.key}/result.json`)
+    return writeFileOnce(
+      path.join(this.entryDir(result.key), "result.json"),
+      JSON.stringify(RequestResultSchema.parse(result), null, 2) + "\n",
+      0o444,
+      `.alloy/runs/requests/${result.key}/result.json`,
+    )
   }
 
   requestAbort(key: string): boolean {

@@ -58,9 +58,13 @@ export function uploadConfig(opts: { endpoint?: string | undefined; protocol?: s
     url = u.pathname === "/" || u.pathname === "" ? `${u.origin}/v1/traces` : u.toString()
   } else if (env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) url = safeUrl(env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]).toString()
   else if (env["OTEL_EXPORTER_OTLP_ENDPOINT"]) url = `${safeUrl(env["OTEL_EXPORTER_OTLP_ENDPOINT"]).toString().replace(/\/+$/, "")}/v1/traces`
-  if (!url) throw new AlloyError("usage", "no OTLP endpoint: give --endpoint <url> or set OTEL_EXPORTER_OTLP_ENDPOINT", { fix: "e.g. --endpoint http://127.0.0.1:4318 (an OpenTelemetry Collector's OTLP/HTTP port)" })
+  if (!url)
+    throw new AlloyError("usage", "no OTLP endpoint: give --endpoint <url> or set OTEL_EXPORTER_OTLP_ENDPOINT", {
+      fix: "e.g. --endpoint http://127.0.0.1:4318 (an OpenTelemetry Collector's OTLP/HTTP port)",
+    })
   const p = opts.protocol ?? env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? env["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "http/protobuf"
-  if (p !== "http/json" && p !== "http/protobuf") throw new AlloyError("usage", `OTLP protocol ${JSON.stringify(p.slice(0, 40))} is not supported here`, { fix: "use --protocol http/protobuf or http/json (gRPC is not spoken)" })
+  if (p !== "http/json" && p !== "http/protobuf")
+    throw new AlloyError("usage", `OTLP protocol ${JSON.stringify(p.slice(0, 40))} is not supported here`, { fix: "use --protocol http/protobuf or http/json (gRPC is not spoken)" })
   const timeout = Number(env["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"] ?? env["OTEL_EXPORTER_OTLP_TIMEOUT"] ?? 10_000)
   return {
     url,
@@ -151,9 +155,14 @@ export async function uploadTraces(
       const ra = Number(r.headers.get("retry-after"))
       if (Number.isFinite(ra) && ra >= 0) retryAfter = Math.min(ra * 1000, 30_000)
     } catch (e) {
-      last = (e as Error).name === "TimeoutError" ? `no answer within ${config.timeoutMs} ms` : `could not connect (${(e as NodeJS.ErrnoException).cause ? String(((e as { cause?: { code?: string } }).cause)?.code ?? "network error") : "network error"})`
+      last =
+        (e as Error).name === "TimeoutError"
+          ? `no answer within ${config.timeoutMs} ms`
+          : `could not connect (${(e as NodeJS.ErrnoException).cause ? String((e as { cause?: { code?: string } }).cause?.code ?? "network error") : "network error"})`
     }
     if (attempt < maxAttempts) await sleep(retryAfter ?? Math.round(base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)))
   }
-  throw new AlloyError("bridge_error", `the OTLP receiver at ${config.url} did not take the traces: ${last}`, { fix: "check the endpoint and OTEL_EXPORTER_OTLP_HEADERS (an API key?), then export again (trace and span ids are stable, so a repeat sends the same spans)" })
+  throw new AlloyError("bridge_error", `the OTLP receiver at ${config.url} did not take the traces: ${last}`, {
+    fix: "check the endpoint and OTEL_EXPORTER_OTLP_HEADERS (an API key?), then export again (trace and span ids are stable, so a repeat sends the same spans)",
+  })
 }

@@ -112,7 +112,11 @@ function pinError(check: PinCheck): AlloyError {
 }
 
 /** Pre-flight: every pin verifies, and some cycle or flow of this checkout pins the requested digest. */
-export function mapRequest(ctx: AlloyContext, brief: string, opts: { flow?: string | undefined; digest?: string | undefined }): { digest: string; flow: string | null; cycle: string | null; criteria: string[]; goals: string[] } {
+export function mapRequest(
+  ctx: AlloyContext,
+  brief: string,
+  opts: { flow?: string | undefined; digest?: string | undefined },
+): { digest: string; flow: string | null; cycle: string | null; criteria: string[]; goals: string[] } {
   ctx.store.requireInit()
   const report = verifyAllPins(ctx)
   const bad = report.pins.find((p) => p.status === "error")
@@ -246,7 +250,18 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
 
   // Another live bridge holds this request: follow it until it has a session (bounded).
   let status = entry.status
-  for (let i = 0; i < 120 && status && !status.session_id && status.owner && status.owner.host === host && status.owner.pid !== process.pid && pidAlive(status.owner.pid) && effectiveState(status, Date.now()) === "running"; i++) {
+  for (
+    let i = 0;
+    i < 120 &&
+    status &&
+    !status.session_id &&
+    status.owner &&
+    status.owner.host === host &&
+    status.owner.pid !== process.pid &&
+    pidAlive(status.owner.pid) &&
+    effectiveState(status, Date.now()) === "running";
+    i++
+  ) {
     await sleep(250, opts.signal)
     status = ledger.get(key)?.status
   }
@@ -287,8 +302,18 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     if (!sessionID && ledger.abortRequested(key)) {
       // aborted before it ever got a session: nothing to stop, nothing spent
       const result: RequestResult = {
-        $type: REQUEST_TYPE, kind: "result", key, request: spec, state: "aborted", sessions: [], terminal_action: null, stage_records: [],
-        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0, started_at: entry.request.created_at, ended_at: new Date().toISOString(),
+        $type: REQUEST_TYPE,
+        kind: "result",
+        key,
+        request: spec,
+        state: "aborted",
+        sessions: [],
+        terminal_action: null,
+        stage_records: [],
+        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
+        cost: 0,
+        started_at: entry.request.created_at,
+        ended_at: new Date().toISOString(),
         reason: "aborted before a session was started",
       }
       ledger.postResult(result)
@@ -308,7 +333,13 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       sessionID = r.data.id
     }
     setStatus({ state: "running", worktree: path.relative(ctx.root, worktree).split(path.sep).join("/"), server: server.url, session_id: sessionID, directory: worktree })
-    appendEvent(ctx.root, { kind: "request_state", request: key, state: "running", ...(status?.lease_until ? { lease_until: status.lease_until } : {}), ...(opts.runner ? { runner: opts.runner } : {}) })
+    appendEvent(ctx.root, {
+      kind: "request_state",
+      request: key,
+      state: "running",
+      ...(status?.lease_until ? { lease_until: status.lease_until } : {}),
+      ...(opts.runner ? { runner: opts.runner } : {}),
+    })
     opts.ui.event({ type: "session", key, session: sessionID, worktree: status?.worktree ?? "", agent: caps.agent, generation: caps.generation })
 
     const f: Follow = { client, directory: worktree, session: sessionID }
@@ -327,7 +358,10 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     let outcome: ReturnType<typeof turnComplete> | undefined
     let idleSeen = 0
     for (;;) {
-      if (Date.now() > deadline) throw new AlloyError("bridge_error", `the run did not finish within the time limit; it goes on in session ${sessionID}`, { fix: `opencode-alloy run again with the same arguments to attach to it, or opencode-alloy runs abort ${key}` })
+      if (Date.now() > deadline)
+        throw new AlloyError("bridge_error", `the run did not finish within the time limit; it goes on in session ${sessionID}`, {
+          fix: `opencode-alloy run again with the same arguments to attach to it, or opencode-alloy runs abort ${key}`,
+        })
       if (!aborted && (opts.signal?.aborted || ledger.abortRequested(key))) {
         aborted = true
         ledger.requestAbort(key)
@@ -389,7 +423,13 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       cost: usage.cost,
       started_at: entry.request.created_at,
       ended_at: new Date().toISOString(),
-      ...(outcome.error ? { reason: `the model turn failed: ${outcome.error}` } : !action && state === "failed" ? { reason: "Foundry reported no terminal action (done, blocked or violation)" } : action?.reason ? { reason: action.reason } : {}),
+      ...(outcome.error
+        ? { reason: `the model turn failed: ${outcome.error}` }
+        : !action && state === "failed"
+          ? { reason: "Foundry reported no terminal action (done, blocked or violation)" }
+          : action?.reason
+            ? { reason: action.reason }
+            : {}),
     }
     ledger.postResult(result)
     const posted = ledger.get(key)?.result ?? result

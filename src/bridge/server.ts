@@ -49,7 +49,9 @@ export async function attach(url: string): Promise<Server> {
   const clean = url.replace(/\/+$/, "")
   if (!/^https?:\/\/[^\s]+$/.test(clean)) throw new AlloyError("usage", "--attach needs an http(s) URL of an OpenCode server", { fix: "e.g. --attach http://127.0.0.1:4096" })
   if (!(await healthy(clean))) {
-    throw new AlloyError("bridge_error", `no OpenCode server answers at ${clean}`, { fix: "start one with `opencode serve --hostname 127.0.0.1 --port 4096`, or leave out --attach to let the bridge start its own" })
+    throw new AlloyError("bridge_error", `no OpenCode server answers at ${clean}`, {
+      fix: "start one with `opencode serve --hostname 127.0.0.1 --port 4096`, or leave out --attach to let the bridge start its own",
+    })
   }
   return { url: clean, client: clientFor(clean), owned: false, close: async () => {} }
 }
@@ -90,7 +92,11 @@ export async function startServer(cwd: string, env: NodeJS.ProcessEnv = process.
     })
     child.once("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer)
-      reject(new AlloyError("bridge_error", e.code === "ENOENT" ? "the `opencode` binary is not on PATH" : `could not start OpenCode: ${e.message}`, { fix: "install OpenCode (npm i -g opencode-ai) or set OPENCODE_BIN" }))
+      reject(
+        new AlloyError("bridge_error", e.code === "ENOENT" ? "the `opencode` binary is not on PATH" : `could not start OpenCode: ${e.message}`, {
+          fix: "install OpenCode (npm i -g opencode-ai) or set OPENCODE_BIN",
+        }),
+      )
     })
     child.once("exit", (code) => {
       clearTimeout(timer)
@@ -130,7 +136,9 @@ export async function capabilities(url: string, directory: string): Promise<Capa
   const wanted = generation === "run" ? ["foundry-guide", "foundry"] : ["foundry"]
   const agent = wanted.find((a) => agents.includes(a))
   if (!agent) {
-    throw new AlloyError("unsupported_foundry", `the OpenCode server has no ${wanted.join(" or ")} agent to drive the flow`, { fix: "check that the Foundry plugin loads in this project (`opencode debug config`)" })
+    throw new AlloyError("unsupported_foundry", `the OpenCode server has no ${wanted.join(" or ")} agent to drive the flow`, {
+      fix: "check that the Foundry plugin loads in this project (`opencode debug config`)",
+    })
   }
   const version = health?.version ?? "unknown"
   const digest = `sha256:${sha256(JSON.stringify({ tools, agents }))}`

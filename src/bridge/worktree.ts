@@ -15,7 +15,15 @@ function git(cwd: string, args: string[]): string {
   } catch (e) {
     const err = e as { stderr?: string; code?: string }
     if (err.code === "ENOENT") throw new AlloyError("bridge_error", "git is not installed or not on PATH", { fix: "install git" })
-    throw new AlloyError("bridge_error", `git ${args[0]} failed: ${String(err.stderr ?? "").trim().split("\n").slice(-2).join(" ").replace(/\/[^\s'"]+/g, "<path>")}`)
+    throw new AlloyError(
+      "bridge_error",
+      `git ${args[0]} failed: ${String(err.stderr ?? "")
+        .trim()
+        .split("\n")
+        .slice(-2)
+        .join(" ")
+        .replace(/\/[^\s'"]+/g, "<path>")}`,
+    )
   }
 }
 

@@ -29,7 +29,13 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
   }
   const { path, spec, positionals, values } = resolved
   // every text line a command prints goes through one helper that makes escapes visible (--json stays exact)
-  const io: Io = terminalSafe({ out: io0.out, err: io0.err, cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd, json: values["json"] === true, color: io0.color === true && values["json"] !== true })
+  const io: Io = terminalSafe({
+    out: io0.out,
+    err: io0.err,
+    cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd,
+    json: values["json"] === true,
+    color: io0.color === true && values["json"] !== true,
+  })
   if (!spec) {
     if (values["version"]) {
       const { ALLOY_VERSION } = await import("../version.js")

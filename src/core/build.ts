@@ -9,16 +9,7 @@ import { criterionRef, gateLawId, parseStage, STAGE_BASES, type StageBase } from
 import type { Intent } from "./intent.js"
 import type { Recipe } from "./recipe.js"
 import { code, inline, unquote } from "./prompt-safety.js"
-import {
-  NOTES_HEADINGS,
-  renderAppraisePack,
-  renderAssayPack,
-  renderBrief,
-  renderForgePack,
-  renderHumanPack,
-  renderLawGate,
-  renderQuenchPack,
-} from "./render.js"
+import { NOTES_HEADINGS, renderAppraisePack, renderAssayPack, renderBrief, renderForgePack, renderHumanPack, renderLawGate, renderQuenchPack } from "./render.js"
 
 export interface SourceFile<T> {
   readonly value: T
@@ -82,7 +73,13 @@ export function deriveGates(intents: readonly BundleIntent[]): Gate[] {
         } else if (kind === "human") {
           const who = list.map((e) => (e.kind === "human" ? e.who : undefined)).find(Boolean)
           const how = list.map((e) => (e.kind === "human" ? e.description : undefined)).find(Boolean)
-          gates.push({ ...base, kind: "human", stage: "human-appraise", ...(who ? { who } : {}), text: `A person${who ? ` (${inline(who)})` : ""} confirms: ${inline(c.text)}${how ? ` (${inline(how)})` : ""}` })
+          gates.push({
+            ...base,
+            kind: "human",
+            stage: "human-appraise",
+            ...(who ? { who } : {}),
+            text: `A person${who ? ` (${inline(who)})` : ""} confirms: ${inline(c.text)}${how ? ` (${inline(how)})` : ""}`,
+          })
         } else {
           const paths = list.map((e) => (e.kind === "artefact" ? e.path : "")).filter(Boolean)
           const path = paths.join(", ")
@@ -132,10 +129,7 @@ export function buildBundle(input: BuildInput): BuildOutput {
     $type: BUNDLE_TYPE,
     brief: { id: recipe.id, title, formation, notes, text: renderBrief({ id: recipe.id, title, formation, notes }, intents) },
     intents,
-    sources: [
-      ...ordered.map((s) => ({ kind: "intent" as const, id: s.value.id, digest: sourceDigest(s.text) })),
-      { kind: "recipe" as const, id: recipe.id, digest: sourceDigest(input.recipe.text) },
-    ],
+    sources: [...ordered.map((s) => ({ kind: "intent" as const, id: s.value.id, digest: sourceDigest(s.text) })), { kind: "recipe" as const, id: recipe.id, digest: sourceDigest(input.recipe.text) }],
     packs,
     overlay: { gates },
     // only recipes that use the composition fields get one: every other bundle keeps its bytes
@@ -248,10 +242,14 @@ function deriveComposition(input: CompositionInput): Composition {
   }
   const allow = recipe.formation.allow_ungated === true
   if (ungated.length && !allow) {
-    throw new AlloyError("ungated", `brief ${recipe.id}: ${ungated.length} acceptance criteri${ungated.length === 1 ? "on has" : "a have"} no gate in the formation, so nothing could prove ${ungated.length === 1 ? "it" : "them"}: ${ungated.join(", ")}`, {
-      details: ungated.map((r) => ({ path: r, message: "no evidence, or applies to no cycle of the formation" })),
-      fix: "give each criterion evidence and scope it to a formation cycle (formation.scope), or set `formation.allow_ungated: true` in the recipe (shown in the bundle)",
-    })
+    throw new AlloyError(
+      "ungated",
+      `brief ${recipe.id}: ${ungated.length} acceptance criteri${ungated.length === 1 ? "on has" : "a have"} no gate in the formation, so nothing could prove ${ungated.length === 1 ? "it" : "them"}: ${ungated.join(", ")}`,
+      {
+        details: ungated.map((r) => ({ path: r, message: "no evidence, or applies to no cycle of the formation" })),
+        fix: "give each criterion evidence and scope it to a formation cycle (formation.scope), or set `formation.allow_ungated: true` in the recipe (shown in the bundle)",
+      },
+    )
   }
   const inFormation = new Set(cycles)
   return {

@@ -46,7 +46,9 @@ export interface ParsedMarkdown {
 /** Decode file bytes as strict UTF-8 text; binary junk is refused with a clear message. */
 export function decodeText(bytes: Uint8Array, file: string): string {
   if (bytes.byteLength > MAX_SOURCE_BYTES) {
-    throw new AlloyError("malformed", `${file}: ${bytes.byteLength} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file; split it (for an intent: into smaller intents)`, { file })
+    throw new AlloyError("malformed", `${file}: ${bytes.byteLength} bytes is larger than the ${MAX_SOURCE_BYTES}-byte limit for a definition file; split it (for an intent: into smaller intents)`, {
+      file,
+    })
   }
   if (bytes.includes(0)) throw new AlloyError("malformed", `${file}: holds NUL bytes; expected a UTF-8 Markdown text file`, { file })
   try {
@@ -124,7 +126,7 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
   const empty = root === null || (isScalar(root) && (root.value === null || root.value === ""))
   if (!empty && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
   const nl = split.yaml.includes("\r\n") || text.slice(0, split.yamlStart).includes("\r\n") ? "\r\n" : "\n"
-  const pair = empty ? undefined : (root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined
+  const pair = empty ? undefined : ((root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined)
   const edits: Array<{ start: number; end: number; text: string }> = []
 
   const freshBlock = (indent: string) =>

@@ -16,7 +16,7 @@ export function isSlug(s: unknown): s is string {
 }
 
 function show(s: unknown): string {
-  const text = typeof s === "string" ? s : JSON.stringify(s) ?? String(s)
+  const text = typeof s === "string" ? s : (JSON.stringify(s) ?? String(s))
   const clipped = text.length > 80 ? `${text.slice(0, 77)}...` : text
   return JSON.stringify(clipped)
 }
@@ -51,14 +51,7 @@ export const FOUNDRY_ID_MAX_BYTES = 255 - ".md".length
 const FOUNDRY_ID_BAD_RE = /[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 export function isFoundryId(s: unknown): s is string {
-  return (
-    typeof s === "string" &&
-    s.length > 0 &&
-    !s.startsWith(".") &&
-    s.trim() === s &&
-    !FOUNDRY_ID_BAD_RE.test(s) &&
-    Buffer.byteLength(s, "utf8") <= FOUNDRY_ID_MAX_BYTES
-  )
+  return typeof s === "string" && s.length > 0 && !s.startsWith(".") && s.trim() === s && !FOUNDRY_ID_BAD_RE.test(s) && Buffer.byteLength(s, "utf8") <= FOUNDRY_ID_MAX_BYTES
 }
 
 /** Validate a Foundry cycle or flow id (see `isFoundryId`). */

@@ -85,8 +85,7 @@ const EVIDENCE_SHAPES = {
   artefact: { kind: z.literal("artefact"), path: Text("path"), description: Text("description").optional() },
 } as const
 
-const evidenceObject = <K extends EvidenceKind>(k: K) =>
-  z.strictObject(EVIDENCE_SHAPES[k], { error: unknownKeys(`${k} evidence`, Object.keys(EVIDENCE_SHAPES[k])) })
+const evidenceObject = <K extends EvidenceKind>(k: K) => z.strictObject(EVIDENCE_SHAPES[k], { error: unknownKeys(`${k} evidence`, Object.keys(EVIDENCE_SHAPES[k])) })
 
 /** How a criterion is proven: a deterministic check, an appraisal law, a human sign-off, or an artefact that must exist. */
 export const EvidenceSchema = z.discriminatedUnion("kind", [evidenceObject("check"), evidenceObject("law"), evidenceObject("human"), evidenceObject("artefact")], {
@@ -213,7 +212,8 @@ export function validateIntent(data: unknown, body: string, file: string, expect
   if (expectedId !== undefined && typeof id === "string" && id !== expectedId) {
     issues.push({ path: ["id"], message: `is "${id.slice(0, 80)}" but the file is named ${expectedId}.md; the id and the file name must match` })
   }
-  if (body.length > MAX_BODY) issues.push({ path: ["(body)"], message: `the Markdown body is ${body.length} characters, longer than ${MAX_BODY}; move reference material into a linked file (links:) or split the intent` })
+  if (body.length > MAX_BODY)
+    issues.push({ path: ["(body)"], message: `the Markdown body is ${body.length} characters, longer than ${MAX_BODY}; move reference material into a linked file (links:) or split the intent` })
   if (issues.length || !r.success) {
     throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
   }
@@ -235,7 +235,11 @@ export function parseIntent(text: string, file: string, expectedId?: string): In
 }
 
 export function parseIntentBytes(bytes: Uint8Array, file: string, expectedId?: string): Intent {
-  return parseIntent(recode(() => decodeText(bytes, file)), file, expectedId)
+  return parseIntent(
+    recode(() => decodeText(bytes, file)),
+    file,
+    expectedId,
+  )
 }
 
 /**

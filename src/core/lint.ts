@@ -147,10 +147,8 @@ export const WEASEL_WORDS = [
   "compelling",
 ] as const
 
-const NUMBER_WORDS =
-  "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred|thousand|million|single|half|twice|double|triple"
-const QUANTIFIERS =
-  "every|each|all|none|no|never|only|at most|at least|exactly|fewer|less than|more than|under|within|before|after|first|last|both|neither|either|nothing|any"
+const NUMBER_WORDS = "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred|thousand|million|single|half|twice|double|triple"
+const QUANTIFIERS = "every|each|all|none|no|never|only|at most|at least|exactly|fewer|less than|more than|under|within|before|after|first|last|both|neither|either|nothing|any"
 /** Stems of verbs and terms that describe something a person or a program can check. */
 export const CHECKABLE_STEMS = [
   "exist",
@@ -361,7 +359,9 @@ const CONTRACTIONS: Array<[RegExp, string]> = [
 ]
 
 const STOP = new Set(
-  "a an the is are was were be been being of in on at for and or with by as it its this that these those there their they them our we you your from into than then so such e g eg ie i etc per via its who which what when where how if also just".split(" "),
+  "a an the is are was were be been being of in on at for and or with by as it its this that these those there their they them our we you your from into than then so such e g eg ie i etc per via its who which what when where how if also just".split(
+    " ",
+  ),
 )
 const MARKERS = new Set(
   "must shall should may will can cannot do does not never no none without always required require requires mandatory need needs has have to forbidden prohibited disallowed banned allowed permitted avoid ever any anything".split(
@@ -374,14 +374,55 @@ const PRESENCE = new Set(
   ),
 )
 
-const NEGATIVE_RE = /\b(must|shall|should|may|will|can|do|does|is|are|need|needs)\s+not\b|\bcannot\b|\bnever\b|\bno\b|\bnone\b|\bwithout\b|\b(forbidden|prohibited|disallowed|banned)\b|\bnot\s+(allowed|permitted)\b|\bavoid\b/
+const NEGATIVE_RE =
+  /\b(must|shall|should|may|will|can|do|does|is|are|need|needs)\s+not\b|\bcannot\b|\bnever\b|\bno\b|\bnone\b|\bwithout\b|\b(forbidden|prohibited|disallowed|banned)\b|\bnot\s+(allowed|permitted)\b|\bavoid\b/
 const POSITIVE_RE = /\b(must|shall|should|always|required|requires?|mandatory|needs? to|has to|have to)\b/
 
-const UPPER = ["no more than", "not more than", "not to exceed", "not exceed", "at most", "up to", "maximum of", "maximum", "max", "fewer than", "less than", "shorter than", "under", "below", "<=", "<"]
-const LOWER = ["no fewer than", "no less than", "not less than", "at least", "minimum of", "minimum", "min", "more than", "greater than", "longer than", "over", "above", "exceeds", "exceed", ">=", ">"]
+const UPPER = [
+  "no more than",
+  "not more than",
+  "not to exceed",
+  "not exceed",
+  "at most",
+  "up to",
+  "maximum of",
+  "maximum",
+  "max",
+  "fewer than",
+  "less than",
+  "shorter than",
+  "under",
+  "below",
+  "<=",
+  "<",
+]
+const LOWER = [
+  "no fewer than",
+  "no less than",
+  "not less than",
+  "at least",
+  "minimum of",
+  "minimum",
+  "min",
+  "more than",
+  "greater than",
+  "longer than",
+  "over",
+  "above",
+  "exceeds",
+  "exceed",
+  ">=",
+  ">",
+]
 const EXCLUSIVE = new Set(["fewer than", "less than", "shorter than", "under", "below", "<", "more than", "greater than", "longer than", "over", "above", "exceeds", "exceed", ">"])
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\<>=]/g, "\\$&")
-const BOUND_RE = new RegExp(`(?:^|\\s)(${[...UPPER, ...LOWER].sort((a, b) => b.length - a.length).map(esc).join("|")})\\s+(\\d+)\\s*(%|[a-z]+)?`, "g")
+const BOUND_RE = new RegExp(
+  `(?:^|\\s)(${[...UPPER, ...LOWER]
+    .sort((a, b) => b.length - a.length)
+    .map(esc)
+    .join("|")})\\s+(\\d+)\\s*(%|[a-z]+)?`,
+  "g",
+)
 const OR_RE = /(?:^|\s)(\d+)\s*(%|[a-z]+)?\s+or\s+(fewer|less|more|greater|longer|shorter)\b/g
 const EXACT_RE = /(?:^|\s)exactly\s+(\d+)\s*(%|[a-z]+)?/g
 const BETWEEN_RE = /(?:^|\s)between\s+(\d+)\s+and\s+(\d+)\s*(%|[a-z]+)?/g

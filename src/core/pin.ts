@@ -34,11 +34,7 @@ function describe(v: unknown): string {
  * Read the `alloy` block from parsed frontmatter. Returns `undefined` when there is none;
  * throws an AlloyError naming the file and key when it is there but wrong.
  */
-export function readPinBlock(
-  frontmatter: Record<string, unknown>,
-  file: string,
-  owner?: { kind: "cycle" | "flow"; id: string },
-): Pin | undefined {
+export function readPinBlock(frontmatter: Record<string, unknown>, file: string, owner?: { kind: "cycle" | "flow"; id: string }): Pin | undefined {
   if (!Object.hasOwn(frontmatter, PIN_KEY)) return undefined
   const block = frontmatter[PIN_KEY]
   const target = owner ? `${owner.kind === "flow" ? "--flow " : ""}${owner.id}` : "<cycle>"

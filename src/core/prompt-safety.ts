@@ -114,7 +114,18 @@ export interface UnsafeText {
 function describeChar(c: string): string {
   const cp = c.codePointAt(0)!
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
-  const names: Record<number, string> = { 0x1b: "escape", 0x07: "bell", 0x08: "backspace", 0x00: "NUL", 0x9b: "CSI", 0x9d: "OSC", 0x7f: "delete", 0x2028: "line separator", 0x2029: "paragraph separator", 0x202e: "right-to-left override" }
+  const names: Record<number, string> = {
+    0x1b: "escape",
+    0x07: "bell",
+    0x08: "backspace",
+    0x00: "NUL",
+    0x9b: "CSI",
+    0x9d: "OSC",
+    0x7f: "delete",
+    0x2028: "line separator",
+    0x2029: "paragraph separator",
+    0x202e: "right-to-left override",
+  }
   return `${hex}${names[cp] ? ` (${names[cp]})` : ""}`
 }
 

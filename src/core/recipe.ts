@@ -37,7 +37,10 @@ export const RecipeSchema = z
         .strictObject(
           {
             flow: Slug.optional(),
-            cycles: z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).max(64, "at most 64 cycles; split the brief into briefs for smaller formations").default([]),
+            cycles: z
+              .array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` })
+              .max(64, "at most 64 cycles; split the brief into briefs for smaller formations")
+              .default([]),
             /**
              * What applies where (alloy.formation/v1): an intent id, or `<intent>#AC-<n>`, to the
              * formation cycles it applies to. Not given: everything applies to every cycle.
@@ -45,7 +48,10 @@ export const RecipeSchema = z
             scope: z
               .record(
                 z.string().regex(SCOPE_KEY_RE, { message: "expected an intent id or `<intent-id>#AC-<n>`" }),
-                z.array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` }).min(1, "name at least one cycle").max(64),
+                z
+                  .array(Slug, { error: (iss) => `expected a list of cycle ids; ${describeValue(iss.input)}` })
+                  .min(1, "name at least one cycle")
+                  .max(64),
                 { error: (iss) => `expected scope as a mapping of intent (or criterion) to cycles; ${describeValue(iss.input)}` },
               )
               .optional(),
@@ -70,7 +76,9 @@ export const RecipeSchema = z
             .max(8_000, "notes are longer than 8000 characters; shorten them, or move the detail into an intent"),
           {
             error: (iss) =>
-              iss.code === "invalid_key" ? `${JSON.stringify(String(iss.path?.[iss.path.length - 1] ?? ""))} is not a stage: ${STAGE_HINT}` : `expected a mapping of stage to notes; ${describeValue(iss.input)}`,
+              iss.code === "invalid_key"
+                ? `${JSON.stringify(String(iss.path?.[iss.path.length - 1] ?? ""))} is not a stage: ${STAGE_HINT}`
+                : `expected a mapping of stage to notes; ${describeValue(iss.input)}`,
           },
         )
         .default({}),
@@ -98,7 +106,11 @@ export const RecipeSchema = z
       if (!seen.has(intent)) ctx.addIssue({ code: "custom", path: ["formation", "scope", key], message: `intent ${intent} is not one of this brief's intents (${r.intents.join(", ")})` })
       list.forEach((c, i) => {
         if (!cycles.has(c)) {
-          ctx.addIssue({ code: "custom", path: ["formation", "scope", key, i], message: `cycle ${c} is not in formation.cycles (${[...cycles].join(", ") || "none"}); scope names cycles of the formation` })
+          ctx.addIssue({
+            code: "custom",
+            path: ["formation", "scope", key, i],
+            message: `cycle ${c} is not in formation.cycles (${[...cycles].join(", ") || "none"}); scope names cycles of the formation`,
+          })
         }
       })
     }

@@ -174,9 +174,7 @@ export function renderAppraisePack(gates: readonly Gate[], notes: string | undef
   const laws = gates.filter((g) => g.kind === "law")
   const parts: string[] = []
   if (laws.length) {
-    parts.push(
-      "Grade the artefact against these additional laws too. They come from the acceptance criteria of the brief; cite a law by its id exactly as written in the heading.",
-    )
+    parts.push("Grade the artefact against these additional laws too. They come from the acceptance criteria of the brief; cite a law by its id exactly as written in the heading.")
     parts.push(laws.map((g) => lawGateText(g, intents)).join("\n\n"))
   } else {
     parts.push("This brief adds no appraisal laws; grade against the cycle's own laws.")

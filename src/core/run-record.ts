@@ -26,9 +26,7 @@ export const FeedbackItemSummarySchema = z.object({
   criterion: z.string().optional(),
   text: z.string().optional(),
   /** the item's transitions, newest first as Foundry keeps them (imports fill this; optional for the hook) */
-  history: z
-    .array(z.object({ state: z.string(), stage: z.string().optional(), timestamp: z.string().optional(), reason: z.string().optional() }))
-    .optional(),
+  history: z.array(z.object({ state: z.string(), stage: z.string().optional(), timestamp: z.string().optional(), reason: z.string().optional() })).optional(),
 })
 export type FeedbackItemSummary = z.infer<typeof FeedbackItemSummarySchema>
 
@@ -78,15 +76,16 @@ export const RunRecordSchema = z.object({
   /** `seq` of the WORK.history.yaml entry the record was made from */
   seq: z.number().int().optional(),
   /** the commit that recorded the stage (`[<cycle>] <stage>: ...`), or the attest commit */
-  commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/)
+    .optional(),
   /** Foundry's artefact version (64 hex) the stage produced (forge) or judged (quench, appraise) */
   artefact_version: Hex64.optional(),
   /** quench stages: the validator issues this run raised (tags `law:<law>:<validator>`) */
   quench: z.object({ issues: z.array(z.object({ tag: z.string(), file: z.string(), id: z.string().optional(), text: z.string().optional() })) }).optional(),
   /** files of the work: the final diff (finish, attest) or the files stages changed so far (observe) */
-  artefacts: z
-    .array(z.object({ path: z.string(), state: z.enum(["new", "modified", "deleted", "changed"]), sha256: Hex64.optional() }))
-    .optional(),
+  artefacts: z.array(z.object({ path: z.string(), state: z.enum(["new", "modified", "deleted", "changed"]), sha256: Hex64.optional() })).optional(),
   /** set when the session reached `foundry_attest` (ATTEST.md found) */
   attestation: z.object({ diff_sha256: z.string().optional(), stages: z.array(z.string()), archive: z.string().optional() }).optional(),
   /** explicit human sign-offs (`opencode-alloy evidence signoff`) */

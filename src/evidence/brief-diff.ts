@@ -11,7 +11,10 @@ import { verifyObjectBytes } from "../core/verify.js"
 import type { Bundle } from "../core/bundle.js"
 import { catFiles, gitText } from "./git.js"
 
-const showFile = (cwd: string, commit: string, file: string): string | undefined => catFiles(cwd, [`${commit}:${file}`]).get(`${commit}:${file}`)?.toString("utf8")
+const showFile = (cwd: string, commit: string, file: string): string | undefined =>
+  catFiles(cwd, [`${commit}:${file}`])
+    .get(`${commit}:${file}`)
+    ?.toString("utf8")
 import type { AlloyContext } from "../service/context.js"
 import { resolvePin } from "../service/resolve.js"
 

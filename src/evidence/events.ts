@@ -136,7 +136,10 @@ const LABEL: Record<RunEvent["kind"], string> = {
 /** One event as a line for people: time, kind, stage (cycle), pin, reason. */
 export function formatEvent(e: RunEvent, open?: OpenStages, now?: number): string {
   const pin = e.pin ? ` ${e.pin.brief_id}@${e.pin.digest.replace(/^sha256:/, "").slice(0, 12)}` : ""
-  const bridge = e.request || e.runner ? `${e.request ? `request ${e.request.slice(0, 12)}` : `runner ${e.runner}`}${e.state ? ` ${e.state}` : ""}${e.lease_until ? ` lease until ${hhmmss(e.lease_until)}` : ""}` : ""
+  const bridge =
+    e.request || e.runner
+      ? `${e.request ? `request ${e.request.slice(0, 12)}` : `runner ${e.runner}`}${e.state ? ` ${e.state}` : ""}${e.lease_until ? ` lease until ${hhmmss(e.lease_until)}` : ""}`
+      : ""
   const what = bridge && !e.stage ? bridge : `${e.stage ?? "-"}${e.cycle && !(e.stage ?? "").endsWith(`:${e.cycle}`) ? ` (${e.cycle})` : ""}`
   let extra = ""
   if (e.kind === "heartbeat" && open && now !== undefined) {

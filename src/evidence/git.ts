@@ -27,7 +27,8 @@ export function tryGit(cwd: string, args: readonly string[], input?: string | Bu
     })
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { status?: number | null; signal?: string | null }
-    if (err.code === "ENOENT") throw new AlloyError("io_error", "git is not installed or not on PATH; it is needed to import from branches", { fix: "install git, or import a snapshot folder instead" })
+    if (err.code === "ENOENT")
+      throw new AlloyError("io_error", "git is not installed or not on PATH; it is needed to import from branches", { fix: "install git, or import a snapshot folder instead" })
     if (err.code === "ETIMEDOUT" || err.signal === "SIGTERM") {
       throw new AlloyError("io_error", `git ${args[0]} took longer than ${GIT_TIMEOUT_MS / 1000}s; nothing was imported from it`)
     }
@@ -121,7 +122,11 @@ export function logCommits(cwd: string, tip: string, max = 2000, paths: readonly
 /** Local branches under the given prefixes (e.g. `work/`, `archive/`). */
 export function listBranches(cwd: string, prefixes: readonly string[]): string[] {
   const text = gitText(cwd, ["for-each-ref", "--format=%(refname:short)", ...prefixes.map((p) => `refs/heads/${p}`)])
-  return (text ?? "").split("\n").map((s) => s.trim()).filter((s) => s && isSafeRefName(s)).sort()
+  return (text ?? "")
+    .split("\n")
+    .map((s) => s.trim())
+    .filter((s) => s && isSafeRefName(s))
+    .sort()
 }
 
 /** Other work trees of the repository (absolute paths), for their `.alloy/runs/` outboxes. */

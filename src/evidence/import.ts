@@ -235,15 +235,22 @@ export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
 // ---- branch --------------------------------------------------------------------------------------
 
 export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
-  if (!isSafeRefName(branch)) throw new AlloyError("usage", `${JSON.stringify(branch.slice(0, 80))} is not a branch name Alloy will pass to git`, { fix: "name a local branch such as work/release-notes-checkout or archive/work/..." })
-  if (!isGitRepo(ctx.root)) throw new AlloyError("usage", "this project is not a git repository, so there are no branches to import", { fix: "run the command in the repository, or import a snapshot folder" })
+  if (!isSafeRefName(branch))
+    throw new AlloyError("usage", `${JSON.stringify(branch.slice(0, 80))} is not a branch name Alloy will pass to git`, {
+      fix: "name a local branch such as work/release-notes-checkout or archive/work/...",
+    })
+  if (!isGitRepo(ctx.root))
+    throw new AlloyError("usage", "this project is not a git repository, so there are no branches to import", { fix: "run the command in the repository, or import a snapshot folder" })
   const tip = resolveCommit(ctx.root, branch)
   if (!tip) throw new AlloyError("usage", `there is no branch ${branch}`, { fix: "list candidates with `git branch --list 'work/*' 'archive/*'`" })
   const { warnings, note } = warningList()
   // every session: the newest commit that holds its WORK.history.yaml
   const touching = logCommits(ctx.root, tip, MAX_SESSION_COMMITS, ["WORK.history.yaml"]).map((c) => c.sha)
   const candidates = [...touching.filter((c) => c !== tip), tip]
-  const hist = catFiles(ctx.root, candidates.map((c) => `${c}:WORK.history.yaml`))
+  const hist = catFiles(
+    ctx.root,
+    candidates.map((c) => `${c}:WORK.history.yaml`),
+  )
   const newestBySession = new Map<string, string>()
   for (const c of candidates) {
     const text = hist.get(`${c}:WORK.history.yaml`)?.toString("utf8")
@@ -258,7 +265,10 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
   }
   const commits = logCommits(ctx.root, tip, 5000)
   const attestCommit = [...commits].reverse().find((c) => c.subject.includes("attest: cycle complete"))?.sha
-  const version = catFiles(ctx.root, [`${tip}:foundry/VERSION`]).get(`${tip}:foundry/VERSION`)?.toString("utf8").trim()
+  const version = catFiles(ctx.root, [`${tip}:foundry/VERSION`])
+    .get(`${tip}:foundry/VERSION`)
+    ?.toString("utf8")
+    .trim()
   const all: RunRecord[] = []
   let sessions = 0
   const tipSession = [...newestBySession.entries()].find(([, c]) => c === tip)?.[0] ?? [...newestBySession.keys()].pop()

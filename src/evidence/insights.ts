@@ -453,7 +453,10 @@ function strategyFindings(input: InsightInput, thin: string[]): Finding[] {
         code: "strategy_comparison",
         subject: intent.id,
         message: `intent ${intent.id} ran under ${enough.length} bundles with enough runs to compare: ${enough
-          .map((s) => `${short(s.digest)} satisfied ${s.satisfied_sessions}/${s.sessions} sessions, ${(s.forge_runs / s.sessions).toFixed(1)} forge runs each, ${s.feedback_resolved}/${s.feedback_raised} feedback resolved, ${s.overrides} override(s)`)
+          .map(
+            (s) =>
+              `${short(s.digest)} satisfied ${s.satisfied_sessions}/${s.sessions} sessions, ${(s.forge_runs / s.sessions).toFixed(1)} forge runs each, ${s.feedback_resolved}/${s.feedback_raised} feedback resolved, ${s.overrides} override(s)`,
+          )
           .join("; ")}. Best so far: ${short(best.digest)}`,
         evidence: enough.flatMap((s) => s.runs.map((run_id) => ({ run_id, digest: s.digest }))),
         data: { strategies: enough, best: best.digest },
@@ -592,7 +595,14 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
     if (intent.status === "active" && v && v.criteria.length > 0 && v.criteria.every((c) => c.verdict === "satisfied")) {
       const digest = input.briefs.find((b) => b.intents.includes(intent.id) && b.digest && attestedDigests.has(b.digest))?.digest
       if (!digest) continue
-      out.push({ intent: intent.id, from: "active", to: "satisfied", because: `every criterion (${v.criteria.length}) is satisfied under the current bundle and the work was attested`, verdicts, digest })
+      out.push({
+        intent: intent.id,
+        from: "active",
+        to: "satisfied",
+        because: `every criterion (${v.criteria.length}) is satisfied under the current bundle and the work was attested`,
+        verdicts,
+        digest,
+      })
     }
     if (intent.status === "satisfied" && !pinned?.size) {
       const cycles = everPinned.get(intent.id) ?? new Set<string>()
@@ -600,7 +610,8 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
         .filter(([other, cs]) => other !== intent.id && [...cycles].some((c) => cs.has(c)))
         .map(([other]) => other)
         .sort()[0]
-      if (successor) out.push({ intent: intent.id, from: "satisfied", to: "superseded", superseded_by: successor, because: `no current pin carries it; ${successor} is pinned on the cycles it ran in`, verdicts })
+      if (successor)
+        out.push({ intent: intent.id, from: "satisfied", to: "superseded", superseded_by: successor, because: `no current pin carries it; ${successor} is pinned on the cycles it ran in`, verdicts })
       else if (cycles.size > 0) out.push({ intent: intent.id, from: "satisfied", to: "retired", because: "no current pin carries it and nothing replaces it on its cycles", verdicts })
     }
   }

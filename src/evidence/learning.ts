@@ -126,7 +126,16 @@ export function applyLifecycle(ctx: AlloyContext, proposals: readonly LifecycleP
       _type: "https://in-toto.io/Statement/v1",
       subject: [{ name: w.file, digest: { sha256: w.source_digest.replace(/^sha256:/, "") } }],
       predicateType: "https://opencode-alloy.dev/lifecycle/v1",
-      predicate: { intent: p.intent, from: p.from, to: p.to, ...(p.superseded_by ? { superseded_by: p.superseded_by } : {}), because: p.because, verdicts: p.verdicts, ...(p.digest ? { digest: p.digest } : {}), at: now.toISOString() },
+      predicate: {
+        intent: p.intent,
+        from: p.from,
+        to: p.to,
+        ...(p.superseded_by ? { superseded_by: p.superseded_by } : {}),
+        because: p.because,
+        verdicts: p.verdicts,
+        ...(p.digest ? { digest: p.digest } : {}),
+        at: now.toISOString(),
+      },
     }
     const rel = `.alloy/lifecycle/${p.intent}-${p.to}-${now.toISOString().replace(/[:.]/g, "-")}.intoto.json`
     const abs = path.join(ctx.root, rel)

@@ -100,7 +100,7 @@ function rememberShown(sent: string | undefined, shown: Map<string, Array<{ at: 
   }
   const r = v as { action?: unknown; cycle?: unknown; stage?: unknown; alloy?: { laws?: unknown } }
   if (r.action !== "dispatch_multi" || typeof r.stage !== "string" || !Array.isArray(r.alloy?.laws)) return
-  const cycle = typeof r.cycle === "string" ? r.cycle : r.stage.split(":")[1] ?? ""
+  const cycle = typeof r.cycle === "string" ? r.cycle : (r.stage.split(":")[1] ?? "")
   const laws = r.alloy.laws.filter((l): l is string => typeof l === "string")
   const k = `${cycle} ${r.stage}`
   const list = shown.get(k) ?? []

@@ -146,8 +146,7 @@ export function itemTargets(item: FeedbackItemSummary, bundle: Bundle | undefine
     const c = parseGateLawId(law)
     if (c) add(criterionRef(c.intent, c.ac), "law")
     else if (bundle) {
-      for (const i of bundle.intents)
-        for (const ac of i.acceptance_criteria) if (ac.evidence.some((e) => e.kind === "law" && e.law === law)) add(ac.ref, "law")
+      for (const i of bundle.intents) for (const ac of i.acceptance_criteria) if (ac.evidence.some((e) => e.kind === "law" && e.law === law)) add(ac.ref, "law")
     }
   }
   if (item.tag === "human" && bundle) {
@@ -221,19 +220,22 @@ export function deriveObservations(input: ObservationInput): Observation[] {
       if (!o) continue
       for (const t of itemTargets(item, bundle)) {
         const top = item.history?.[0]
-        emit({
-          criterion: t.criterion,
-          gate_kind: t.kind,
-          kind: t.kind === "human" ? "human" : "appraisal",
-          outcome: o.outcome,
-          summary: `${item.tag} ${o.label}: ${clip(item.text ?? item.file)}`,
-          ...(o.reason ? { reason: o.reason } : {}),
-          subject: `item:${item.id}`,
-          at: top?.timestamp ?? r.ended_at,
-          feedback_id: item.id,
-          ...(item.artefact_version ? { artefact_version: item.artefact_version } : {}),
-          by_stage: top?.stage ?? item.source,
-        }, top?.timestamp ?? `state:${item.state}`)
+        emit(
+          {
+            criterion: t.criterion,
+            gate_kind: t.kind,
+            kind: t.kind === "human" ? "human" : "appraisal",
+            outcome: o.outcome,
+            summary: `${item.tag} ${o.label}: ${clip(item.text ?? item.file)}`,
+            ...(o.reason ? { reason: o.reason } : {}),
+            subject: `item:${item.id}`,
+            at: top?.timestamp ?? r.ended_at,
+            feedback_id: item.id,
+            ...(item.artefact_version ? { artefact_version: item.artefact_version } : {}),
+            by_stage: top?.stage ?? item.source,
+          },
+          top?.timestamp ?? `state:${item.state}`,
+        )
       }
     }
     if (!bundle) {
@@ -329,7 +331,10 @@ export function deriveObservations(input: ObservationInput): Observation[] {
           kind: "artefact",
           outcome: hits.length ? "pass" : "fail",
           summary: hits.length
-            ? `${final ? "the final diff" : "the work so far"} includes ${hits.map((h) => h.path).slice(0, 5).join(", ")}${hits.length > 5 ? ` and ${hits.length - 5} more` : ""}`
+            ? `${final ? "the final diff" : "the work so far"} includes ${hits
+                .map((h) => h.path)
+                .slice(0, 5)
+                .join(", ")}${hits.length > 5 ? ` and ${hits.length - 5} more` : ""}`
             : `the final diff has no file matching ${g.path}`,
           subject: `artefact:${g.id}`,
           at: r.ended_at,
@@ -359,4 +364,3 @@ export function deriveObservations(input: ObservationInput): Observation[] {
   }
   return out
 }
-

@@ -30,8 +30,12 @@ const VERDICT_ICON: Record<string, string> = { satisfied: "✓", failing: "✗",
 const OUTCOME_ICON: Record<string, string> = { pass: "✓", fail: "✗", waived: "~" }
 
 /** A verdict string as a CSS class word (a verdict the renderer does not know still gets a stable class). */
-export const verdictClass = (v: string) => `v-${String(v).toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 32)}`
-export const verdictLabel = (v: string) => VERDICT_LABEL[v] ?? (String(v).charAt(0).toUpperCase() + String(v).slice(1))
+export const verdictClass = (v: string) =>
+  `v-${String(v)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 32)}`
+export const verdictLabel = (v: string) => VERDICT_LABEL[v] ?? String(v).charAt(0).toUpperCase() + String(v).slice(1)
 
 export const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "")
 export const shortSha = (s: string | undefined) => (s ? s.slice(0, 7) : "")
@@ -237,7 +241,9 @@ export function summaryStrip(model: EvidenceModel): string {
   const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
   const extra = Object.keys(model.counts).filter((v) => !(VERDICT_ORDER as readonly string[]).includes(v))
   const stats = [...VERDICT_ORDER, ...extra]
-    .map((v) => `<div class="stat ${esc(verdictClass(v))}" data-count-verdict="${esc(v)}"><div class="n">${(model.counts as Record<string, number>)[v] ?? 0}</div><div class="l">${badge(v)}</div></div>`)
+    .map(
+      (v) => `<div class="stat ${esc(verdictClass(v))}" data-count-verdict="${esc(v)}"><div class="n">${(model.counts as Record<string, number>)[v] ?? 0}</div><div class="l">${badge(v)}</div></div>`,
+    )
     .join("")
   const bar = verdictBar(model.counts)
   const pct = total ? Math.round((model.counts.satisfied / total) * 100) : 0
@@ -260,7 +266,9 @@ export function verdictLegend(): string {
 /** The whole page. */
 export function renderReportHtml(model: EvidenceModel): string {
   const briefsLine = model.briefs.length
-    ? model.briefs.map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`).join(" · ")
+    ? model.briefs
+        .map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`)
+        .join(" · ")
     : "no built brief"
   return `<!doctype html>
 <html lang="en">
@@ -273,7 +281,13 @@ export function renderReportHtml(model: EvidenceModel): string {
 </head>
 <body>
 <div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
-<div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${pulledStores(model.records).length ? ` · evidence drawn from team stores: ${pulledStores(model.records).map((s) => `${esc(s.store)} (${s.records})`).join(", ")}` : ""}</div></div>
+<div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${
+    pulledStores(model.records).length
+      ? ` · evidence drawn from team stores: ${pulledStores(model.records)
+          .map((s) => `${esc(s.store)} (${s.records})`)
+          .join(", ")}`
+      : ""
+  }</div></div>
 <main>
 ${summaryStrip(model)}
 <h4>Intents</h4>

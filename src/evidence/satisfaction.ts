@@ -194,7 +194,15 @@ export function judgeIntent(spec: IntentSpec, observations: readonly Observation
   for (const c of criteria) counts[c.verdict]++
   const verdict = worst(criteria.map((c) => c.verdict)) ?? "unproven"
   const parts = VERDICT_ORDER.filter((v) => counts[v] > 0).map(
-    (v) => `${counts[v]} ${v}${v === "satisfied" ? "" : ` (${criteria.filter((c) => c.verdict === v).map((c) => c.id).join(", ")})`}`,
+    (v) =>
+      `${counts[v]} ${v}${
+        v === "satisfied"
+          ? ""
+          : ` (${criteria
+              .filter((c) => c.verdict === v)
+              .map((c) => c.id)
+              .join(", ")})`
+      }`,
   )
   const reason = criteria.length ? `${counts.satisfied} of ${criteria.length} criteria satisfied; ${parts.join(", ")}` : "the intent has no acceptance criteria"
   return { id: spec.id, title: spec.title, status: spec.status, goal: spec.goal, briefs: spec.briefs, verdict, reason, criteria, counts }

@@ -40,7 +40,6 @@ export interface SessionInput {
   readonly source?: "import" | "hook"
 }
 
-
 const presentedOf = (g: readonly string[] | undefined) => (g ? { presented_gates: [...g] } : {})
 
 function ms(at: string | undefined): number {
@@ -122,10 +121,7 @@ export function sessionRecords(input: SessionInput): RunRecord[] {
     })
   }
 
-  const latest = [
-    ...work.history.map((e) => e.timestamp),
-    ...work.feedback.flatMap((i) => i.history.map((h) => h.timestamp ?? "")),
-  ]
+  const latest = [...work.history.map((e) => e.timestamp), ...work.feedback.flatMap((i) => i.history.map((h) => h.timestamp ?? ""))]
     .filter((t) => !Number.isNaN(Date.parse(t)))
     .sort((a, b) => ms(a) - ms(b))
     .pop()

@@ -36,8 +36,12 @@ export function readFoundryConfig(project: FoundryProject): FoundryConfig {
     }
   }
   const lawFiles = [
-    ...list("foundry/laws").filter((n) => n.endsWith(".md")).map((n) => `foundry/laws/${n}`),
-    ...list("foundry/artefacts").filter((t) => list(`foundry/artefacts/${t}`).includes("laws.md")).map((t) => `foundry/artefacts/${t}/laws.md`),
+    ...list("foundry/laws")
+      .filter((n) => n.endsWith(".md"))
+      .map((n) => `foundry/laws/${n}`),
+    ...list("foundry/artefacts")
+      .filter((t) => list(`foundry/artefacts/${t}`).includes("laws.md"))
+      .map((t) => `foundry/artefacts/${t}/laws.md`),
   ].slice(0, MAX_FILES)
   const laws = new Map<string, string>()
   const validators: Validator[] = []

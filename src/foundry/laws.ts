@@ -70,7 +70,10 @@ function bindsTo(gatePart: string, template: string): boolean {
 
 /** The validator tags a check gate's command is bound to, or undefined when it cannot be bound honestly. */
 export function bindCheckCommand(command: string, validators: readonly Validator[]): string[] | undefined {
-  const parts = command.split("&&").map((p) => p.trim()).filter(Boolean)
+  const parts = command
+    .split("&&")
+    .map((p) => p.trim())
+    .filter(Boolean)
   if (!parts.length) return undefined
   const tags: string[] = []
   for (const part of parts) {

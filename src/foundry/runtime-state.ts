@@ -25,7 +25,6 @@ export const LastStageSchema = z.object({
   summary: z.string().optional(),
 })
 
-
 const MAX_STATE_BYTES = 64 * 1024
 
 /** Read one of Foundry's small runtime JSON files under `.foundry/`; undefined when absent or not in the expected shape. */

@@ -268,7 +268,10 @@ export function sessionOf(w: WorkFiles): string | undefined {
   if (!cycle) return undefined
   if (first) return sessionId(cycle, first.timestamp)
   // no history yet: the earliest feedback transition, else nothing to name it by
-  const ts = w.feedback.flatMap((i) => i.history.map((h) => h.timestamp ?? "")).filter(Boolean).sort()[0]
+  const ts = w.feedback
+    .flatMap((i) => i.history.map((h) => h.timestamp ?? ""))
+    .filter(Boolean)
+    .sort()[0]
   return ts ? sessionId(cycle, ts) : undefined
 }
 

@@ -37,9 +37,7 @@ export function saveBrief(ctx: AlloyContext, input: BriefInput, mode: "create" |
     }
     existing = ctx.store.readRecipe(id).value
   }
-  const data: Json = existing
-    ? { id, ...(existing.title ? { title: existing.title } : {}), intents: existing.intents, formation: { ...existing.formation }, stages: { ...existing.stages } }
-    : { id }
+  const data: Json = existing ? { id, ...(existing.title ? { title: existing.title } : {}), intents: existing.intents, formation: { ...existing.formation }, stages: { ...existing.stages } } : { id }
   if (input.title !== undefined && input.title !== null && input.title !== "") data["title"] = input.title
   if (input.intents !== undefined) data["intents"] = input.intents
   if (input.cycles !== undefined || input.flow !== undefined) {
@@ -59,7 +57,7 @@ export function saveBrief(ctx: AlloyContext, input: BriefInput, mode: "create" |
   if (input.notes !== undefined && typeof input.notes !== "string") {
     throw new AlloyError("invalid_recipe", `${file}: notes must be Markdown text`, { file, details: [{ path: "notes", message: "expected text" }] })
   }
-  const body = typeof input.notes === "string" ? input.notes : existing?.body ?? ""
+  const body = typeof input.notes === "string" ? input.notes : (existing?.body ?? "")
   const recipe = validateRecipe(data, body, file, id)
 
   // references must resolve: intents in .alloy/intents/, formation in foundry/
@@ -80,11 +78,15 @@ export function saveBrief(ctx: AlloyContext, input: BriefInput, mode: "create" |
   }
   if (problems.length) {
     const onlyIntents = problems.every((p) => p.path.startsWith("intents"))
-    throw new AlloyError(onlyIntents ? "intent_not_found" : "invalid_recipe", `brief ${id} names things that do not exist; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`, {
-      file,
-      details: problems,
-      fix: onlyIntents ? "create the intents first (`opencode-alloy intent new <id>` or `alloy_intent_create`)" : "check the ids against foundry/cycles/ and foundry/flows/",
-    })
+    throw new AlloyError(
+      onlyIntents ? "intent_not_found" : "invalid_recipe",
+      `brief ${id} names things that do not exist; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`,
+      {
+        file,
+        details: problems,
+        fix: onlyIntents ? "create the intents first (`opencode-alloy intent new <id>` or `alloy_intent_create`)" : "check the ids against foundry/cycles/ and foundry/flows/",
+      },
+    )
   }
   if (existing && isDeepStrictEqual({ ...existing }, { ...recipe })) {
     return { recipe, file, created: false, changed: false, initialised: [] }

@@ -126,7 +126,12 @@ export function checkCompat(ctx: AlloyContext, built: BuiltCapabilities): Compat
     for (const k of kinds) {
       const n = need[k]
       if (n && g !== "unknown" && !stages.has(n[0])) {
-        problems.push({ kind: "gate", name: `${k} (${p.brief_id})`, message: `${n[1]}, and this Foundry has no ${n[0]} stage`, fix: `remove the ${k} evidence from the brief's intents or use a Foundry with a ${n[0]} stage` })
+        problems.push({
+          kind: "gate",
+          name: `${k} (${p.brief_id})`,
+          message: `${n[1]}, and this Foundry has no ${n[0]} stage`,
+          fix: `remove the ${k} evidence from the brief's intents or use a Foundry with a ${n[0]} stage`,
+        })
       }
     }
   }

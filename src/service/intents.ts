@@ -29,7 +29,13 @@ function cleanEvidence(e: unknown): unknown {
 /** Fill in missing criterion ids (`AC-<n>`, after the highest id already used) and tidy evidence. */
 function prepareCriteria(list: unknown, existing: ReadonlyArray<{ id: string }> = []): unknown {
   if (!Array.isArray(list)) return list
-  const used = [...existing, ...list.filter(isObj).filter((c) => typeof c["id"] === "string").map((c) => ({ id: c["id"] as string }))]
+  const used = [
+    ...existing,
+    ...list
+      .filter(isObj)
+      .filter((c) => typeof c["id"] === "string")
+      .map((c) => ({ id: c["id"] as string })),
+  ]
   return list.map((c) => {
     if (!isObj(c)) return c
     const out = clean(c)
@@ -223,7 +229,8 @@ export function updateIntent(ctx: AlloyContext, idIn: unknown, patch: IntentPatc
       if (c["remove"] !== undefined) {
         const ids = Array.isArray(c["remove"]) ? c["remove"] : [c["remove"]]
         ids.forEach((rid, n) => {
-          if (typeof rid !== "string" || !known.has(rid)) problems.push({ path: `criteria.remove[${n}]`, message: `no criterion ${JSON.stringify(rid)} in ${id}; it has ${[...known].join(", ") || "none"}` })
+          if (typeof rid !== "string" || !known.has(rid))
+            problems.push({ path: `criteria.remove[${n}]`, message: `no criterion ${JSON.stringify(rid)} in ${id}; it has ${[...known].join(", ") || "none"}` })
         })
         list = list.filter((x) => !ids.includes(x["id"]))
       }
@@ -231,7 +238,7 @@ export function updateIntent(ctx: AlloyContext, idIn: unknown, patch: IntentPatc
         const reps = Array.isArray(c["replace"]) ? c["replace"] : [c["replace"]]
         reps.forEach((r, n) => {
           if (!isObj(r) || typeof r["id"] !== "string") {
-            problems.push({ path: `criteria.replace[${n}]`, message: "expected {id: \"AC-n\", text?, evidence?}" })
+            problems.push({ path: `criteria.replace[${n}]`, message: 'expected {id: "AC-n", text?, evidence?}' })
             return
           }
           const target = list.find((x) => x["id"] === r["id"])
@@ -255,11 +262,15 @@ export function updateIntent(ctx: AlloyContext, idIn: unknown, patch: IntentPatc
   }
 
   if (problems.length) {
-    throw new AlloyError("invalid_intent", `update of ${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`, {
-      file,
-      details: problems,
-      fix: "fix the patch and call the update again",
-    })
+    throw new AlloyError(
+      "invalid_intent",
+      `update of ${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`,
+      {
+        file,
+        details: problems,
+        fix: "fix the patch and call the update again",
+      },
+    )
   }
   const intent = validateIntent(next, body, file, id)
   const changed = renderIntentFile(intent) !== renderIntentFile(current.value)
@@ -288,11 +299,12 @@ export function listIntents(ctx: AlloyContext): IntentSummary[] {
   if (!ctx.store.exists()) return []
   // one pass over the recipes, not one per intent
   const usedBy = new Map<string, string[]>()
-  for (const r of readRecipesLoose(ctx)) for (const i of r.recipe?.intents ?? []) {
-    const list = usedBy.get(i)
-    if (list) list.push(r.id)
-    else usedBy.set(i, [r.id])
-  }
+  for (const r of readRecipesLoose(ctx))
+    for (const i of r.recipe?.intents ?? []) {
+      const list = usedBy.get(i)
+      if (list) list.push(r.id)
+      else usedBy.set(i, [r.id])
+    }
   return ctx.store.listIntentIds().map((id) => {
     const file = intentFilePath(id)
     const briefs = usedBy.get(id) ?? []

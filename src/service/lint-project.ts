@@ -54,7 +54,12 @@ export function knownFormation(ctx: AlloyContext): KnownFormation | undefined {
 const SCRIPT_RE = /^(?:\.{0,2}\/)?[\w.@+-]+(?:\/[\w.@+-]+)*\.(?:mjs|cjs|js|ts|mts|sh|bash|py|rb|pl)$/
 
 /** A glob in evidence, made concrete enough to test against Foundry's patterns (`*` → a name). */
-const sample = (glob: string) => glob.replace(/\*\*\/?/g, "x/").replace(/\*/g, "x").replace(/\?/g, "x").replace(/\{([^,}]*)[^}]*\}/g, "$1")
+const sample = (glob: string) =>
+  glob
+    .replace(/\*\*\/?/g, "x/")
+    .replace(/\*/g, "x")
+    .replace(/\?/g, "x")
+    .replace(/\{([^,}]*)[^}]*\}/g, "$1")
 
 /** Each intent's evidence against Foundry's config: law ids, check scripts and validators, artefact patterns. */
 export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined, intent: Intent): LintWarning[] {
@@ -232,7 +237,6 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
   const errors = entries.filter((e) => e.error).length
   return { entries, warnings, errors, ok: errors === 0 && (!opts.strict || warnings === 0) }
 }
-
 
 /** Two briefs naming the same cycle: only one pin can apply there, so one of them is not what runs. */
 function overlapWarnings(entries: LintEntry[], recipes: ReturnType<typeof readRecipesLoose>): void {

@@ -188,7 +188,15 @@ export function scanPins(ctx: AlloyContext): PinScan {
   }
   for (const p of pins) {
     if (p.state === "broken") {
-      add({ code: (p.error!.code as Finding["code"]) ?? "malformed", severity: "error", message: p.error!.message, ...(p.error!.fix ? { fix: p.error!.fix } : {}), file: p.file, [p.kind]: p.id, ...(p.brief_id ? { brief: p.brief_id } : {}) })
+      add({
+        code: (p.error!.code as Finding["code"]) ?? "malformed",
+        severity: "error",
+        message: p.error!.message,
+        ...(p.error!.fix ? { fix: p.error!.fix } : {}),
+        file: p.file,
+        [p.kind]: p.id,
+        ...(p.brief_id ? { brief: p.brief_id } : {}),
+      })
     } else if (p.state === "behind") {
       add({
         code: "pin_behind",
@@ -326,7 +334,8 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: ScannedBrief["error"]
     for (const iid of recipe.intents) {
       const d = intentDigest(iid)
-      if (d instanceof AlloyError) error ??= errInfo(d.code === "intent_not_found" ? new AlloyError("intent_not_found", `brief ${id} (${file}) names intent ${iid}, which does not exist (${intentFilePath(iid)})`) : d)
+      if (d instanceof AlloyError)
+        error ??= errInfo(d.code === "intent_not_found" ? new AlloyError("intent_not_found", `brief ${id} (${file}) names intent ${iid}, which does not exist (${intentFilePath(iid)})`) : d)
     }
     if (ref.digest && !error) {
       let bundle = verified.get(`${id}@${ref.digest}`)
@@ -336,7 +345,13 @@ export function scanPins(ctx: AlloyContext): PinScan {
           verified.set(`${id}@${ref.digest}`, bundle)
         } catch (e) {
           const err = e instanceof AlloyError ? e : new AlloyError("io_error", String(e))
-          add({ code: "ref_broken", severity: "error", message: `brief ${id}'s current build ${ref.digest} does not verify: ${err.message}`, fix: `rebuild it: \`opencode-alloy brief build ${id}\``, brief: id })
+          add({
+            code: "ref_broken",
+            severity: "error",
+            message: `brief ${id}'s current build ${ref.digest} does not verify: ${err.message}`,
+            fix: `rebuild it: \`opencode-alloy brief build ${id}\``,
+            brief: id,
+          })
         }
       }
       if (bundle) {
@@ -384,7 +399,15 @@ export function scanPins(ctx: AlloyContext): PinScan {
   for (const p of pins) {
     if (storeOk && p.brief_id && p.state !== "broken" && !briefPinIds.has(p.brief_id)) {
       // a pinned object can verify without its recipe (e.g. copied in); the project cannot rebuild it
-      add({ code: "brief_not_found", severity: "warning", message: `${p.kind} ${p.id} pins brief ${p.brief_id}, which has no recipe or ref here`, fix: `restore .alloy/briefs/${p.brief_id}.md, or pin a brief of this project`, file: p.file, [p.kind]: p.id, brief: p.brief_id })
+      add({
+        code: "brief_not_found",
+        severity: "warning",
+        message: `${p.kind} ${p.id} pins brief ${p.brief_id}, which has no recipe or ref here`,
+        fix: `restore .alloy/briefs/${p.brief_id}.md, or pin a brief of this project`,
+        file: p.file,
+        [p.kind]: p.id,
+        brief: p.brief_id,
+      })
     }
   }
 
@@ -394,7 +417,12 @@ export function scanPins(ctx: AlloyContext): PinScan {
   if (foundry) {
     for (const dir of ["foundry/cycles", "foundry/flows"]) {
       for (const n of strayTemps(ctx.project.abs(dir))) {
-        add({ code: "stray_temp", severity: "warning", message: `${dir}/${n} is a temp file left by an interrupted write; delete it (Foundry's finish refuses untracked foundry/** files)`, file: `${dir}/${n}` })
+        add({
+          code: "stray_temp",
+          severity: "warning",
+          message: `${dir}/${n} is a temp file left by an interrupted write; delete it (Foundry's finish refuses untracked foundry/** files)`,
+          file: `${dir}/${n}`,
+        })
       }
     }
   }

@@ -40,7 +40,9 @@ export function readPulledRecords(root: string, read: (file: string) => Buffer |
   const base = path.join(runPaths(root).dir, PULLED_SUBDIR)
   let slugs: string[]
   try {
-    slugs = readdirSync(base).filter((s) => SLUG_RE.test(s)).sort()
+    slugs = readdirSync(base)
+      .filter((s) => SLUG_RE.test(s))
+      .sort()
   } catch {
     return { records: [], problems: [] }
   }

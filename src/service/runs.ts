@@ -24,7 +24,9 @@ import { ALLOY_VERSION } from "../version.js"
  * same key, a new run of the same stage gets a new token and so a new key.
  */
 export function idempotencyKey(run: { cycle: string; stage: string; marker: string; baseSha?: string | undefined }): string {
-  return createHash("sha256").update(`${run.cycle}|${run.stage}|${run.marker}|${run.baseSha ?? ""}`, "utf8").digest("hex")
+  return createHash("sha256")
+    .update(`${run.cycle}|${run.stage}|${run.marker}|${run.baseSha ?? ""}`, "utf8")
+    .digest("hex")
 }
 
 /** Summarise `WORK.feedback.yaml` at the project root; undefined when there is none. Throws AlloyError when it cannot be read. */
@@ -156,4 +158,3 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): T {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
   return out as T
 }
-

@@ -38,4 +38,3 @@ export function readRecipesLoose(ctx: AlloyContext): Array<{ id: string; recipe?
     }
   })
 }
-

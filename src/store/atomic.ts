@@ -114,7 +114,9 @@ export function sweepStaleTemps(dir: string, now = Date.now(), opts: { olderThan
 /** Stray temp files in `dir` (for reports: a crash left them, and Foundry's finish refuses untracked foundry/** files). */
 export function strayTemps(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => n.startsWith(".") && n.endsWith(TEMP_SUFFIX)).sort()
+    return readdirSync(dir)
+      .filter((n) => n.startsWith(".") && n.endsWith(TEMP_SUFFIX))
+      .sort()
   } catch {
     return []
   }

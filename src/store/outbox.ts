@@ -18,15 +18,7 @@
 import { appendFileSync, closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
-import {
-  RUN_EVENT_TYPE,
-  RunEventSchema,
-  RunRecordSchema,
-  compareRecords,
-  isBridgedStage,
-  type RunEvent,
-  type RunRecord,
-} from "../core/run-record.js"
+import { RUN_EVENT_TYPE, RunEventSchema, RunRecordSchema, compareRecords, isBridgedStage, type RunEvent, type RunRecord } from "../core/run-record.js"
 import { sweepStaleTemps, writeFileAtomic, writeFileOnce } from "./atomic.js"
 import { readFileBounded, readRegularFile } from "./read-file.js"
 import { ALLOY_DIR, AlloyStore, RUNS_GITIGNORE_TEXT } from "./store.js"
@@ -146,9 +138,13 @@ export function fitRecord(record: RunRecord): { record: RunRecord; text: string;
     text = serialise(r)
   }
   if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
-    throw new AlloyError("malformed", `the record of ${r.cycle} / ${r.stage} would be ${Buffer.byteLength(text)} bytes even without its feedback items, over the ${MAX_RECORD_BYTES}-byte limit; it was not written`, {
-      fix: "shorten WORK.feedback.yaml (close or remove stale items), then import again",
-    })
+    throw new AlloyError(
+      "malformed",
+      `the record of ${r.cycle} / ${r.stage} would be ${Buffer.byteLength(text)} bytes even without its feedback items, over the ${MAX_RECORD_BYTES}-byte limit; it was not written`,
+      {
+        fix: "shorten WORK.feedback.yaml (close or remove stale items), then import again",
+      },
+    )
   }
   return { record: r, text, warning: `record of ${r.cycle} / ${r.stage} would have been ${size} bytes (limit ${MAX_RECORD_BYTES}); left out: ${left.join(", ")}` }
 }

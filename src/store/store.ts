@@ -44,7 +44,13 @@ export class AlloyStore {
 
   /** Project-relative path for messages (never an absolute machine path). */
   rel(p: string): string {
-    if (p.startsWith(this.root + path.sep)) return path.sep === "/" ? p.slice(this.root.length + 1) : p.slice(this.root.length + 1).split(path.sep).join("/")
+    if (p.startsWith(this.root + path.sep))
+      return path.sep === "/"
+        ? p.slice(this.root.length + 1)
+        : p
+            .slice(this.root.length + 1)
+            .split(path.sep)
+            .join("/")
     return path.relative(this.root, p).split(path.sep).join("/")
   }
 

@@ -24,7 +24,10 @@ export interface Credentials {
 }
 
 function hostKey(k: string): string {
-  return k.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").toLowerCase()
+  return k
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/.*$/, "")
+    .toLowerCase()
 }
 
 function fromAuthFile(file: string, registry: string): Credentials | undefined {

@@ -59,10 +59,18 @@ export class RegistryClient {
 
   constructor(store: StoreRef, opts: ClientOptions = {}) {
     this.store = store
-    this.opts = { maxAttempts: opts.maxAttempts ?? 4, backoffMs: opts.backoffMs ?? 250, timeoutMs: opts.timeoutMs ?? 60_000, chunkBytes: opts.chunkBytes ?? 4 * 1024 * 1024, credentials: opts.credentials }
+    this.opts = {
+      maxAttempts: opts.maxAttempts ?? 4,
+      backoffMs: opts.backoffMs ?? 250,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      chunkBytes: opts.chunkBytes ?? 4 * 1024 * 1024,
+      credentials: opts.credentials,
+    }
     this.fetchImpl = opts.fetch ?? fetch
     const c = opts.credentials
-    this.secrets = [c?.password, c?.token, c?.identityToken, c?.username && c?.password ? Buffer.from(`${c.username}:${c.password}`).toString("base64") : undefined].filter((s): s is string => !!s && s.length >= 3)
+    this.secrets = [c?.password, c?.token, c?.identityToken, c?.username && c?.password ? Buffer.from(`${c.username}:${c.password}`).toString("base64") : undefined].filter(
+      (s): s is string => !!s && s.length >= 3,
+    )
     if (c?.token) this.authorization = `Bearer ${c.token}`
   }
 
@@ -72,7 +80,10 @@ export class RegistryClient {
 
   /** Text from the server for a message: one line, clipped, with any credential removed. */
   private clean(s: string): string {
-    let t = s.replace(/[\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 300)
+    let t = s
+      .replace(/[\u0000-\u001f\u007f]+/g, " ")
+      .trim()
+      .slice(0, 300)
     for (const x of this.secrets) t = t.split(x).join("***")
     return t
   }
@@ -125,14 +136,19 @@ export class RegistryClient {
           await this.backoff(attempt)
           continue
         }
-        const why = (e as Error).name === "TimeoutError" ? `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s` : (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message
-        throw this.fail("network_error", `${r.what}: the registry could not be reached (${why}) after ${attempt} attempt${attempt === 1 ? "" : "s"}`, "check the address and the network, then run the command again (it resumes: what is there already is not sent again)")
+        const why = (e as Error).name === "TimeoutError" ? `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s` : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message)
+        throw this.fail(
+          "network_error",
+          `${r.what}: the registry could not be reached (${why}) after ${attempt} attempt${attempt === 1 ? "" : "s"}`,
+          "check the address and the network, then run the command again (it resumes: what is there already is not sent again)",
+        )
       }
       if (r.ok.includes(res.status)) return res
       if (res.status >= 300 && res.status < 400 && res.headers.get("location") && (r.method === "GET" || r.method === "HEAD") && redirects < MAX_REDIRECTS) {
         redirects++
         const next = new URL(res.headers.get("location")!, url)
-        if (next.protocol !== "https:" && !(next.protocol === "http:" && (this.store.plainHttp || isLoopbackHost(next.host)))) throw this.fail("registry_error", `${r.what}: the registry redirected to a plain-http address`)
+        if (next.protocol !== "https:" && !(next.protocol === "http:" && (this.store.plainHttp || isLoopbackHost(next.host))))
+          throw this.fail("registry_error", `${r.what}: the registry redirected to a plain-http address`)
         url = next.toString()
         attempt--
         continue
@@ -154,14 +170,17 @@ export class RegistryClient {
           "set ALLOY_REGISTRY_USERNAME and ALLOY_REGISTRY_PASSWORD (or ALLOY_REGISTRY_TOKEN), or log in with `docker login <registry>`; pushing needs write access to the repository",
         )
       }
-      if (res.status === 413 || res.status === 507) throw this.fail("quota_exceeded", `${r.what}: ${res.status} ${text || "the registry has no room for this"}`, "free space in the registry or raise its quota")
+      if (res.status === 413 || res.status === 507)
+        throw this.fail("quota_exceeded", `${r.what}: ${res.status} ${text || "the registry has no room for this"}`, "free space in the registry or raise its quota")
       if (RETRY_STATUS.has(res.status) && attempt < this.opts.maxAttempts) {
         const after = Number(res.headers.get("retry-after"))
         await this.backoff(attempt, Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 10_000) : undefined)
         continue
       }
-      if (res.status === 429) throw this.fail("quota_exceeded", `${r.what}: the registry limits requests (429) and still did after ${attempt} attempts`, "wait, then run the command again (it resumes)")
-      if (res.status >= 500) throw this.fail("network_error", `${r.what}: the registry failed (${res.status}${text ? ` ${text}` : ""}) after ${attempt} attempts`, "run the command again later (it resumes)")
+      if (res.status === 429)
+        throw this.fail("quota_exceeded", `${r.what}: the registry limits requests (429) and still did after ${attempt} attempts`, "wait, then run the command again (it resumes)")
+      if (res.status >= 500)
+        throw this.fail("network_error", `${r.what}: the registry failed (${res.status}${text ? ` ${text}` : ""}) after ${attempt} attempts`, "run the command again later (it resumes)")
       throw this.fail("registry_error", `${r.what}: unexpected answer ${res.status}${text ? ` ${text}` : ""}`)
     }
   }
@@ -179,7 +198,11 @@ export class RegistryClient {
     const params: Record<string, string> = {}
     for (const m of header.matchAll(/(\w+)="([^"]*)"/g)) params[m[1]!.toLowerCase()] = m[2]!
     const need = () =>
-      this.fail("auth_failed", `${r.what}: the registry asks for credentials and none were found`, "set ALLOY_REGISTRY_USERNAME and ALLOY_REGISTRY_PASSWORD (or ALLOY_REGISTRY_TOKEN), or log in with `docker login <registry>`")
+      this.fail(
+        "auth_failed",
+        `${r.what}: the registry asks for credentials and none were found`,
+        "set ALLOY_REGISTRY_USERNAME and ALLOY_REGISTRY_PASSWORD (or ALLOY_REGISTRY_TOKEN), or log in with `docker login <registry>`",
+      )
     if (scheme === "basic") {
       if (!c?.username || c.password === undefined) throw need()
       if (!this.store.plainHttp || isLoopbackHost(this.store.registry)) this.authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`
@@ -193,7 +216,8 @@ export class RegistryClient {
     } catch {
       throw this.fail("auth_failed", `${r.what}: the registry's token realm is not a URL`)
     }
-    if (realm.protocol !== "https:" && !(realm.protocol === "http:" && (isLoopbackHost(realm.host) || this.store.plainHttp))) throw this.fail("auth_failed", "refusing to ask a plain-http token realm for a token")
+    if (realm.protocol !== "https:" && !(realm.protocol === "http:" && (isLoopbackHost(realm.host) || this.store.plainHttp)))
+      throw this.fail("auth_failed", "refusing to ask a plain-http token realm for a token")
     const write = r.method !== "GET" && r.method !== "HEAD"
     const scope = params["scope"] ?? `repository:${this.store.repository}:${write ? "pull,push" : "pull"}`
     if (params["service"]) realm.searchParams.set("service", params["service"])
@@ -222,7 +246,8 @@ export class RegistryClient {
       if (attempt < this.opts.maxAttempts) await this.backoff(attempt)
     }
     if (!res) throw this.fail("network_error", `${r.what}: the token service could not be reached`)
-    if (res.status === 401 || res.status === 403) throw this.fail("auth_failed", `${r.what}: the token service refused ${c ? `the credentials from ${c.source}` : "anonymous access"} (${res.status})`, "check the user name and password or token")
+    if (res.status === 401 || res.status === 403)
+      throw this.fail("auth_failed", `${r.what}: the token service refused ${c ? `the credentials from ${c.source}` : "anonymous access"} (${res.status})`, "check the user name and password or token")
     if (res.status !== 200) throw this.fail("auth_failed", `${r.what}: the token service answered ${res.status}`)
     let token: unknown
     try {

@@ -30,7 +30,10 @@ export interface StoreRef {
 }
 
 export function isLoopbackHost(registry: string): boolean {
-  const host = registry.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "").toLowerCase()
+  const host = registry
+    .replace(/:[0-9]+$/, "")
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase()
   return host === "localhost" || host === "::1" || /^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(host)
 }
 

@@ -32,18 +32,7 @@ import { findCredentials } from "./credentials.js"
 import { RegistryClient, type ClientOptions, type TransferStats } from "./registry.js"
 import { readTeamConfig, type StoreRef } from "./store-url.js"
 import { pulledPaths } from "../service/pulled.js"
-import {
-  EMPTY_BYTES,
-  EMPTY_DIGEST,
-  RECORD_KINDS,
-  isLedgerPath,
-  manifestBytes,
-  parseManifest,
-  parseTag,
-  tagOf,
-  type ManifestInput,
-  type RecordKind,
-} from "./layout.js"
+import { EMPTY_BYTES, EMPTY_DIGEST, RECORD_KINDS, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, type ManifestInput, type RecordKind } from "./layout.js"
 
 export const EVIDENCE_DIR = ".alloy/evidence"
 /** Most ledger files pushed from one repository, and the largest one. */
@@ -162,7 +151,9 @@ export function collectLocal(ctx: AlloyContext, skipped: TransferReport["skipped
   // bundles: the object's name is its digest; a file whose bytes no longer hash to it is not pushed
   let names: string[] = []
   try {
-    names = readdirSync(path.join(ctx.store.dir, "objects", "sha256")).filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).sort()
+    names = readdirSync(path.join(ctx.store.dir, "objects", "sha256"))
+      .filter((n) => /^[0-9a-f]{64}\.json$/.test(n))
+      .sort()
   } catch {
     names = []
   }
@@ -267,7 +258,14 @@ export async function push(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
               return
             }
             if (m) {
-              kept.push({ kind, id: item.id, reason: typeof parsed === "string" ? `the store's ${tag} is not a readable Alloy record (${parsed}); left as it is` : `the store holds other bytes for ${tag}; kept them (records are never overwritten)` })
+              kept.push({
+                kind,
+                id: item.id,
+                reason:
+                  typeof parsed === "string"
+                    ? `the store's ${tag} is not a readable Alloy record (${parsed}); left as it is`
+                    : `the store holds other bytes for ${tag}; kept them (records are never overwritten)`,
+              })
               return
             }
           }
@@ -371,9 +369,13 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         rec = undefined
       }
       if (!rec || rec.idempotency_key !== parsed.id) {
-        throw new AlloyError("digest_mismatch", `${store.url}: ${w.tag} does not hold the run record ${parsed.id}${rec ? ` (it holds ${rec.idempotency_key})` : " (not an alloy.run/v1 record)"}; nothing was stored`, {
-          fix: "check who writes to this repository, then pull again",
-        })
+        throw new AlloyError(
+          "digest_mismatch",
+          `${store.url}: ${w.tag} does not hold the run record ${parsed.id}${rec ? ` (it holds ${rec.idempotency_key})` : " (not an alloy.run/v1 record)"}; nothing was stored`,
+          {
+            fix: "check who writes to this repository, then pull again",
+          },
+        )
       }
     }
     fetched.push({ kind: w.kind, id: parsed.id, tag: w.tag, manifest: m.digest, bytes, annotations: parsed.annotations })

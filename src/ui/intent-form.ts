@@ -43,7 +43,17 @@ const blankEvidence = (): EvidenceRow => ({ kind: "", value: "", description: ""
 const blankCriterion = (): CriterionRow => ({ id: "", text: "", evidence: [blankEvidence()] })
 
 export function emptyForm(): IntentFormState {
-  return { id: "", title: "", status: "draft", goal: "", context: "", superseded_by: "", lists: { constraints: "", non_goals: "", tradeoffs: "", open_questions: "", links: "" }, body: "", criteria: [] }
+  return {
+    id: "",
+    title: "",
+    status: "draft",
+    goal: "",
+    context: "",
+    superseded_by: "",
+    lists: { constraints: "", non_goals: "", tradeoffs: "", open_questions: "", links: "" },
+    body: "",
+    criteria: [],
+  }
 }
 
 export function formFromIntent(i: Intent): IntentFormState {
@@ -99,9 +109,7 @@ const evidenceBlank = (e: EvidenceRow) => !e.kind && !e.value.trim() && !e.descr
 
 /** Drop the empty rows the form offers for adding (so a re-shown form does not grow, and indexes match what is shown). */
 export function compact(f: IntentFormState): IntentFormState {
-  const criteria = f.criteria
-    .map((c) => ({ ...c, evidence: c.evidence.filter((e) => !evidenceBlank(e)) }))
-    .filter((c) => c.text.trim() || c.evidence.length)
+  const criteria = f.criteria.map((c) => ({ ...c, evidence: c.evidence.filter((e) => !evidenceBlank(e)) })).filter((c) => c.text.trim() || c.evidence.length)
   return { ...f, criteria }
 }
 
@@ -207,7 +215,10 @@ function control(name: string, label: string, input: (attrs: string) => string, 
 }
 
 const text = (v: string) => (attrs: string) => `<input type="text" ${attrs} value="${esc(v)}">`
-const area = (v: string, rows = 3) => (attrs: string) => `<textarea ${attrs} rows="${rows}">${esc(v)}</textarea>`
+const area =
+  (v: string, rows = 3) =>
+  (attrs: string) =>
+    `<textarea ${attrs} rows="${rows}">${esc(v)}</textarea>`
 const select = (v: string, options: ReadonlyArray<[string, string]>) => (attrs: string) =>
   `<select ${attrs}>${options.map(([val, lab]) => `<option value="${esc(val)}"${val === v ? " selected" : ""}>${esc(lab)}</option>`).join("")}</select>`
 
@@ -238,14 +249,20 @@ export function renderIntentForm(f: IntentFormState, errors: FieldErrors, opts: 
     })
     .join("\n")
   const idField =
-    opts.mode === "create"
-      ? control("id", "Id (kebab-case, e.g. checkout-redesign)", text(f.id), errors)
-      : `<input type="hidden" name="id" value="${esc(f.id)}"><p>Id: <code>${esc(f.id)}</code></p>`
+    opts.mode === "create" ? control("id", "Id (kebab-case, e.g. checkout-redesign)", text(f.id), errors) : `<input type="hidden" name="id" value="${esc(f.id)}"><p>Id: <code>${esc(f.id)}</code></p>`
   return `${summary}<form method="post" action="${esc(opts.action)}" class="intent-form" novalidate>
 ${opts.expectedDigest ? `<input type="hidden" name="expected_digest" value="${esc(opts.expectedDigest)}">` : ""}
 ${idField}
 ${control("title", "Title", text(f.title), errors)}
-${control("status", "Status", select(f.status, INTENT_STATUSES.map((s): [string, string] => [s, s])), errors)}
+${control(
+  "status",
+  "Status",
+  select(
+    f.status,
+    INTENT_STATUSES.map((s): [string, string] => [s, s]),
+  ),
+  errors,
+)}
 ${control("goal", "Goal", area(f.goal, 2), errors)}
 ${control("context", "Context (optional)", area(f.context, 3), errors)}
 ${control("constraints", "Constraints (one per line)", area(f.lists.constraints, 3), errors)}

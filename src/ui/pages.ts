@@ -11,7 +11,22 @@ import type { AlloyContext } from "../service/context.js"
 import { loadEvidence, type EvidenceModel } from "../evidence/model.js"
 import { judgeCriterion, VERDICT_ORDER, type CriterionVerdict, type IntentVerdict } from "../evidence/satisfaction.js"
 import type { Observation } from "../evidence/observations.js"
-import { badge, criterionRow, esc, intentCard, recordOutcome, REPORT_CSS, shortDigest, shortSha, STAGE_CLASS, summaryStrip, timeline, verdictLegend, when, type ViewLinks } from "../evidence/report-html.js"
+import {
+  badge,
+  criterionRow,
+  esc,
+  intentCard,
+  recordOutcome,
+  REPORT_CSS,
+  shortDigest,
+  shortSha,
+  STAGE_CLASS,
+  summaryStrip,
+  timeline,
+  verdictLegend,
+  when,
+  type ViewLinks,
+} from "../evidence/report-html.js"
 import { eventsFile, OpenStages } from "../evidence/events.js"
 import { readEventsFrom } from "../store/outbox.js"
 import type { RunEvent } from "../core/run-record.js"
@@ -203,8 +218,7 @@ function humanWho(ctx: AlloyContext): Map<string, string> {
   for (const id of ctx.store.listIntentIds()) {
     try {
       const i = ctx.store.readIntent(id).value
-      for (const c of i.acceptance_criteria)
-        for (const e of c.evidence) if (e.kind === "human" && e.who) out.set(`${i.id}#${c.id}`, e.who)
+      for (const c of i.acceptance_criteria) for (const e of c.evidence) if (e.kind === "human" && e.who) out.set(`${i.id}#${c.id}`, e.who)
     } catch {
       /* an invalid intent shows on the intents page */
     }
@@ -222,7 +236,10 @@ function actorLine(a: NextActor): string {
 
 function actorTable(rows: ReadonlyArray<{ ref: string; verdict: string; a: NextActor }>): string {
   return `<table class="list" aria-label="Who must act next"><thead><tr><th scope="col">Criterion</th><th scope="col">Verdict</th><th scope="col">Who</th><th scope="col">What</th></tr></thead><tbody>${rows
-    .map((r) => `<tr data-next="${esc(r.ref)}" data-actor="${esc(r.a.who)}"><td><a href="${esc(APP_LINKS.criterion!(r.ref))}">${esc(r.ref)}</a></td><td>${badge(r.verdict)}</td><td><strong>${esc(r.a.who)}</strong></td><td>${esc(r.a.what)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr data-next="${esc(r.ref)}" data-actor="${esc(r.a.who)}"><td><a href="${esc(APP_LINKS.criterion!(r.ref))}">${esc(r.ref)}</a></td><td>${badge(r.verdict)}</td><td><strong>${esc(r.a.who)}</strong></td><td>${esc(r.a.what)}</td></tr>`,
+    )
     .join("")}</tbody></table>`
 }
 
@@ -241,8 +258,16 @@ export function dashboardBody(ctx: AlloyContext, model: EvidenceModel, q: Dashbo
     .slice(0, 50)
   const filters = `<form class="filters" method="get" action="/" aria-label="Filter criteria">
 <div class="field"><label for="q-verdict">Verdict</label><select id="q-verdict" name="verdict">${options(verdicts, q.verdict, "any verdict")}</select></div>
-<div class="field"><label for="q-intent">Intent</label><select id="q-intent" name="intent">${options(model.intents.map((i) => i.id), q.intent, "any intent")}</select></div>
-<div class="field"><label for="q-brief">Brief</label><select id="q-brief" name="brief">${options(model.briefs.map((b) => b.id), q.brief, "any brief")}</select></div>
+<div class="field"><label for="q-intent">Intent</label><select id="q-intent" name="intent">${options(
+    model.intents.map((i) => i.id),
+    q.intent,
+    "any intent",
+  )}</select></div>
+<div class="field"><label for="q-brief">Brief</label><select id="q-brief" name="brief">${options(
+    model.briefs.map((b) => b.id),
+    q.brief,
+    "any brief",
+  )}</select></div>
 <div class="field"><label for="q-cycle">Cycle</label><select id="q-cycle" name="cycle">${options(cycles, q.cycle, "any cycle")}</select></div>
 <button type="submit" class="secondary">Filter</button> <a href="/">Clear</a></form>`
   const live = `${summaryStrip(model)}
@@ -299,7 +324,10 @@ function trendTable(c: CriterionVerdict, current: string | undefined): string {
   const t = trendOf(c)
   if (!t.length) return ""
   return `<section class="card" id="trend"><h2>Across bundle builds</h2><p class="muted">The verdict each build would have, judged by the same rule from the observations made under it (oldest build first).</p><table class="list" aria-label="Verdict of ${esc(c.ref)} per bundle build"><thead><tr><th scope="col">Build</th><th scope="col">Verdict</th><th scope="col">Pass</th><th scope="col">Fail</th><th scope="col">Waived</th><th scope="col">First observed</th></tr></thead><tbody>${t
-    .map((r) => `<tr data-trend="${esc(r.digest ?? "none")}"><td>${r.digest ? `<code title="${esc(r.digest)}">${esc(shortDigest(r.digest))}</code>${r.digest === current ? " (current)" : ""}` : "no pin"}</td><td>${badge(r.verdict)}</td><td>${r.pass}</td><td>${r.fail}</td><td>${r.waived}</td><td>${esc(when(r.first))}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr data-trend="${esc(r.digest ?? "none")}"><td>${r.digest ? `<code title="${esc(r.digest)}">${esc(shortDigest(r.digest))}</code>${r.digest === current ? " (current)" : ""}` : "no pin"}</td><td>${badge(r.verdict)}</td><td>${r.pass}</td><td>${r.fail}</td><td>${r.waived}</td><td>${esc(when(r.first))}</td></tr>`,
+    )
     .join("")}</tbody></table></section>`
 }
 
@@ -383,9 +411,10 @@ export function briefsListBody(ctx: AlloyContext, notice = ""): string {
   const cycles = ctx.project.isFoundryProject() ? ctx.project.listCycleIds() : []
   const rows = st.briefs
     .map(
-      (b) => `<tr data-brief-row="${esc(b.id)}"><td><a href="/briefs/${esc(encodeURIComponent(b.id))}"><code>${esc(b.id)}</code></a><br>${esc(b.title ?? "")}</td><td>${b.intents.map((i) => `<a href="/intents/${esc(encodeURIComponent(i))}">${esc(i)}</a>`).join(", ")}</td><td>${esc([b.formation?.flow ? `flow ${b.formation.flow}` : "", ...(b.formation?.cycles ?? [])].filter(Boolean).join(", "))}</td><td>${
-        b.digest ? `<code data-digest="${esc(b.digest)}" title="${esc(b.digest)}">${esc(shortDigest(b.digest))}</code>` : '<span class="muted">not built</span>'
-      }${b.needs_build ? ' <span class="older-tag">sources changed</span>' : ""}${b.error ? `<br><span class="st bad">${esc(b.error.code)}: ${esc(b.error.message)}</span>` : ""}</td><td><ul>${b.pins.map(pinState).join("") || '<li class="muted">no pin</li>'}</ul></td><td>${briefActions(b, cycles)}</td></tr>`,
+      (b) =>
+        `<tr data-brief-row="${esc(b.id)}"><td><a href="/briefs/${esc(encodeURIComponent(b.id))}"><code>${esc(b.id)}</code></a><br>${esc(b.title ?? "")}</td><td>${b.intents.map((i) => `<a href="/intents/${esc(encodeURIComponent(i))}">${esc(i)}</a>`).join(", ")}</td><td>${esc([b.formation?.flow ? `flow ${b.formation.flow}` : "", ...(b.formation?.cycles ?? [])].filter(Boolean).join(", "))}</td><td>${
+          b.digest ? `<code data-digest="${esc(b.digest)}" title="${esc(b.digest)}">${esc(shortDigest(b.digest))}</code>` : '<span class="muted">not built</span>'
+        }${b.needs_build ? ' <span class="older-tag">sources changed</span>' : ""}${b.error ? `<br><span class="st bad">${esc(b.error.code)}: ${esc(b.error.message)}</span>` : ""}</td><td><ul>${b.pins.map(pinState).join("") || '<li class="muted">no pin</li>'}</ul></td><td>${briefActions(b, cycles)}</td></tr>`,
     )
     .join("\n")
   const checks = (name: string, values: readonly string[]) =>
@@ -452,7 +481,12 @@ export function stageTexts(bundle: Bundle, pin: { brief_id: string; digest: stri
     const base = key.split(":")[0]!
     if (base === "forge" || base === "assay") {
       out.push({ stage: key, how: "appended after Foundry's prompt (dispatch)", text: renderDispatchBlock(bundle, { cycle, ...pin }, key) })
-    } else out.push({ stage: key, how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack", text: packFor(bundle, bundle.brief.formation.cycles[0], key).text })
+    } else
+      out.push({
+        stage: key,
+        how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack",
+        text: packFor(bundle, bundle.brief.formation.cycles[0], key).text,
+      })
   }
   return out
 }
@@ -494,7 +528,10 @@ export function diffBody(ctx: AlloyContext, briefId: string, a: string, b: strin
         changed ? `<div class="pack diff">${d.ops.map((o) => `<span class="${o.op}">${o.op === "add" ? "+ " : o.op === "del" ? "- " : "  "}${esc(o.line)}</span>`).join("")}</div>` : ""
       }</section>`
     })
-    return { status: 200, body: `<p><a href="/briefs/${esc(encodeURIComponent(briefId))}">← ${esc(briefId)}</a></p><h1 class="page">${esc(briefId)}: <code>${esc(shortDigest(a))}</code> → <code>${esc(shortDigest(b))}</code></h1><div class="ok" role="status">Both bundles verified.</div>${parts.join("\n")}` }
+    return {
+      status: 200,
+      body: `<p><a href="/briefs/${esc(encodeURIComponent(briefId))}">← ${esc(briefId)}</a></p><h1 class="page">${esc(briefId)}: <code>${esc(shortDigest(a))}</code> → <code>${esc(shortDigest(b))}</code></h1><div class="ok" role="status">Both bundles verified.</div>${parts.join("\n")}`,
+    }
   } catch (e) {
     return { status: 409, body: `<h1 class="page">Bundle diff</h1>${errorBlock(toAlloyError(e), "Did not verify; nothing is shown")}` }
   }
@@ -539,14 +576,16 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
     })
     .join("")
   const live = `<section class="card"><h2>Stages</h2><table class="list" aria-label="Stages by their latest event"><thead><tr><th scope="col">Stage</th><th scope="col">Cycle</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Pin</th></tr></thead><tbody>${rows || '<tr><td colspan="5" class="muted">No stage events yet.</td></tr>'}</tbody></table></section>
-<section class="card"><h2>Run records (${model.records.length})</h2>${model.records
-    .slice(-50)
-    .reverse()
-    .map((r) => {
-      const o = recordOutcome(r)
-      return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span></div>`
-    })
-    .join("") || '<p class="muted">No run records yet.</p>'}</section>
+<section class="card"><h2>Run records (${model.records.length})</h2>${
+    model.records
+      .slice(-50)
+      .reverse()
+      .map((r) => {
+        const o = recordOutcome(r)
+        return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span></div>`
+      })
+      .join("") || '<p class="muted">No run records yet.</p>'
+  }</section>
 <h2 class="h4">Runs per brief</h2>${timeline(model, APP_LINKS)}`
   const feed = events
     .slice(-200)
@@ -555,7 +594,6 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
     .join("")
   return { live, feed, end }
 }
-
 
 // ---------------------------------------------------------------- learning loop
 
@@ -573,9 +611,10 @@ function citeLine(c: Cite): string {
 export function insightsBody(ins: ProjectInsights, flowBranch: string | undefined, notice = ""): string {
   const findings = ins.findings
     .map(
-      (f) => `<tr data-finding="${esc(f.id)}" data-kind="${esc(f.kind)}"><td><span class="kind">${esc(f.kind)}</span><br><code>${esc(f.code)}</code></td><td>${
-        /#AC-\d+$/.test(f.subject) ? `<a href="${esc(APP_LINKS.criterion!(f.subject))}">${esc(f.subject)}</a>` : esc(f.subject)
-      }</td><td>${esc(f.message)}${f.fix ? `<br><strong>Fix:</strong> ${esc(f.fix)}` : ""}</td><td>${f.since ? citeLine(f.since) : ""}</td><td>${f.evidence.slice(0, 5).map(citeLine).join("<br>")}${f.evidence.length > 5 ? `<br><span class="muted">+${f.evidence.length - 5} more</span>` : ""}</td></tr>`,
+      (f) =>
+        `<tr data-finding="${esc(f.id)}" data-kind="${esc(f.kind)}"><td><span class="kind">${esc(f.kind)}</span><br><code>${esc(f.code)}</code></td><td>${
+          /#AC-\d+$/.test(f.subject) ? `<a href="${esc(APP_LINKS.criterion!(f.subject))}">${esc(f.subject)}</a>` : esc(f.subject)
+        }</td><td>${esc(f.message)}${f.fix ? `<br><strong>Fix:</strong> ${esc(f.fix)}` : ""}</td><td>${f.since ? citeLine(f.since) : ""}</td><td>${f.evidence.slice(0, 5).map(citeLine).join("<br>")}${f.evidence.length > 5 ? `<br><span class="muted">+${f.evidence.length - 5} more</span>` : ""}</td></tr>`,
     )
     .join("")
   const followups = ins.followups
@@ -585,14 +624,17 @@ export function insightsBody(ins: ProjectInsights, flowBranch: string | undefine
     )
     .join("")
   const lifecycle = ins.lifecycle
-    .map((p) => `<li data-lifecycle="${esc(p.intent)}"><a href="/intents/${esc(encodeURIComponent(p.intent))}">${esc(p.intent)}</a>: ${esc(p.from)} → <strong>${esc(p.to)}</strong>${p.superseded_by ? ` (by ${esc(p.superseded_by)})` : ""} — ${esc(p.because)}</li>`)
+    .map(
+      (p) =>
+        `<li data-lifecycle="${esc(p.intent)}"><a href="/intents/${esc(encodeURIComponent(p.intent))}">${esc(p.intent)}</a>: ${esc(p.from)} → <strong>${esc(p.to)}</strong>${p.superseded_by ? ` (by ${esc(p.superseded_by)})` : ""} — ${esc(p.because)}</li>`,
+    )
     .join("")
   return `${notice}<h1 class="page">Insights</h1>
 ${liveRegion(`<section class="card"><h2>Findings (${ins.findings.length})</h2>${
-    ins.findings.length
-      ? `<table class="list" aria-label="Findings"><thead><tr><th scope="col">Kind</th><th scope="col">About</th><th scope="col">Finding</th><th scope="col">Since</th><th scope="col">Evidence</th></tr></thead><tbody>${findings}</tbody></table>`
-      : '<p class="muted">No findings: nothing has drifted, contradicted or been traded off in the recorded runs.</p>'
-  }</section>
+  ins.findings.length
+    ? `<table class="list" aria-label="Findings"><thead><tr><th scope="col">Kind</th><th scope="col">About</th><th scope="col">Finding</th><th scope="col">Since</th><th scope="col">Evidence</th></tr></thead><tbody>${findings}</tbody></table>`
+    : '<p class="muted">No findings: nothing has drifted, contradicted or been traded off in the recorded runs.</p>'
+}</section>
 <section class="card"><h2>Follow-up questions (${ins.followups.length})</h2>${followups ? `<ul>${followups}</ul>` : '<p class="muted">None.</p>'}${flowBranch ? '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' : ""}</section>
 <section class="card"><h2>Lifecycle proposals</h2>${lifecycle ? `<ul>${lifecycle}</ul><p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>` : '<p class="muted">None.</p>'}</section>
 ${ins.thin.length ? `<section class="card"><h2>Too little data to conclude</h2><ul>${ins.thin.map((t) => `<li>${esc(t)}</li>`).join("")}</ul></section>` : ""}

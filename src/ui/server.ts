@@ -105,7 +105,10 @@ function redirect(res: Res, to: string, nonce: string, extra: Record<string, str
 
 function readBody(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
-    const type = String(req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+    const type = String(req.headers["content-type"] ?? "")
+      .split(";")[0]!
+      .trim()
+      .toLowerCase()
     if (type !== "application/x-www-form-urlencoded") {
       reject(new AlloyError("usage", "a form post must be application/x-www-form-urlencoded"))
       req.resume()
@@ -139,12 +142,17 @@ const NOTICES: Record<string, string> = {
 const notice = (u: URL) => {
   const n = NOTICES[u.searchParams.get("done") ?? ""]
   const extra = u.searchParams.get("digest")
-  return n ? `<div class="ok" role="status" data-done="${esc(u.searchParams.get("done"))}">${esc(n)}${extra && /^sha256:[0-9a-f]{64}$/.test(extra) ? ` <code data-digest="${esc(extra)}">${esc(extra)}</code>` : ""}</div>` : ""
+  return n
+    ? `<div class="ok" role="status" data-done="${esc(u.searchParams.get("done"))}">${esc(n)}${extra && /^sha256:[0-9a-f]{64}$/.test(extra) ? ` <code data-digest="${esc(extra)}">${esc(extra)}</code>` : ""}</div>`
+    : ""
 }
 
 /** SSE framing: every line of the payload its own `data:` line. */
 function sseMessage(id: number, event: string, data: string): string {
-  return `id: ${id}\nevent: ${event}\n${data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join("\n")}\n\n`
+  return `id: ${id}\nevent: ${event}\n${data
+    .split(/\r\n|\r|\n/)
+    .map((l) => `data: ${l}`)
+    .join("\n")}\n\n`
 }
 
 export async function startUi(opts: UiOptions): Promise<UiServer> {
@@ -196,20 +204,27 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       const v = req.headers[n]
       return Array.isArray(v) ? v[0] : v
     }
-    const verdict = checkRequest({ method, host: h("host"), origin: h("origin"), secFetchSite: h("sec-fetch-site"), cookie: h("cookie"), queryToken: u.searchParams.get("token") ?? undefined }, port, token)
+    const verdict = checkRequest(
+      { method, host: h("host"), origin: h("origin"), secFetchSite: h("sec-fetch-site"), cookie: h("cookie"), queryToken: u.searchParams.get("token") ?? undefined },
+      port,
+      token,
+    )
     if (!verdict.ok) return send(res, verdict.status, `refused: ${verdict.reason}\n`, nonce, "text/plain; charset=utf-8")
     if (verdict.via === "query" && method === "GET" && u.pathname !== "/events") {
       // trade the secret in the address bar for the cookie, and drop it from the URL (history, copies)
       u.searchParams.delete("token")
       return redirect(res, `${u.pathname}${u.search}`, nonce, { "Set-Cookie": sessionCookie(port, token) })
     }
-    const parts = u.pathname.split("/").filter(Boolean).map((p) => {
-      try {
-        return decodeURIComponent(p)
-      } catch {
-        return "\u0000"
-      }
-    })
+    const parts = u.pathname
+      .split("/")
+      .filter(Boolean)
+      .map((p) => {
+        try {
+          return decodeURIComponent(p)
+        } catch {
+          return "\u0000"
+        }
+      })
     const fragment = u.searchParams.get("fragment") === "1"
     const q = (k: string) => u.searchParams.get(k) ?? undefined
 
@@ -222,13 +237,25 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       if (parts.length === 0) {
         const offset = eventsEnd(ctx)
         const model = loadEvidence(ctx)
-        return page(res, nonce, { title: "Satisfaction", nav: "dashboard", offset, body: dashboardBody(ctx, model, { verdict: q("verdict"), intent: q("intent"), brief: q("brief"), cycle: q("cycle") }) }, 200, fragment)
+        return page(
+          res,
+          nonce,
+          { title: "Satisfaction", nav: "dashboard", offset, body: dashboardBody(ctx, model, { verdict: q("verdict"), intent: q("intent"), brief: q("brief"), cycle: q("cycle") }) },
+          200,
+          fragment,
+        )
       }
       if (parts[0] === "satisfaction" && (parts.length === 2 || parts.length === 3)) {
         const offset = eventsEnd(ctx)
         const model = loadEvidence(ctx)
         const body = parts.length === 2 ? intentSatisfactionBody(ctx, model, parts[1]!) : criterionBody(ctx, model, `${parts[1]}#${parts[2]}`, ctx.project.onFlowBranch(), notice(u))
-        if (body === undefined) return page(res, nonce, { title: "Not found", nav: "dashboard", body: errorBlock(new AlloyError("intent_not_found", "no such intent or criterion in any built brief or in .alloy/intents/"), "Not found") }, 404)
+        if (body === undefined)
+          return page(
+            res,
+            nonce,
+            { title: "Not found", nav: "dashboard", body: errorBlock(new AlloyError("intent_not_found", "no such intent or criterion in any built brief or in .alloy/intents/"), "Not found") },
+            404,
+          )
         return page(res, nonce, { title: parts.slice(1).join("#"), nav: "dashboard", offset, body }, 200, fragment)
       }
       if (parts[0] === "intents") {
@@ -273,7 +300,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         const body = `<h1 class="page">Runs, live</h1>${liveRegion(r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
         return page(res, nonce, { title: "Runs", nav: "runs", offset: r.end, body }, 200, fragment)
       }
-      return page(res, nonce, { title: "Not found", nav: "dashboard", body: "<h1 class=\"page\">Not found</h1>" }, 404)
+      return page(res, nonce, { title: "Not found", nav: "dashboard", body: '<h1 class="page">Not found</h1>' }, 404)
     }
 
     if (method !== "POST") {
@@ -379,11 +406,11 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
             return undefined
           }
         })()
-        const again = model ? criterionBody(ctx, model, ref, ctx.project.onFlowBranch()) ?? "" : ""
+        const again = model ? (criterionBody(ctx, model, ref, ctx.project.onFlowBranch()) ?? "") : ""
         return refused(res, nonce, e, "dashboard", "Sign off", again)
       }
     }
-    return page(res, nonce, { title: "Not found", nav: "dashboard", body: "<h1 class=\"page\">Not found</h1>" }, 404)
+    return page(res, nonce, { title: "Not found", nav: "dashboard", body: '<h1 class="page">Not found</h1>' }, 404)
   }
 
   /** The event stream, from `Last-Event-ID` (a reconnect), else `from` (the offset the page was rendered at), else the end. */
@@ -441,7 +468,12 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       const nonce = randomBytes(16).toString("base64")
       if (!res.headersSent) {
         try {
-          send(res, err.code === "not_initialised" ? 409 : 500, layout({ title: "Error", nav: "dashboard", nonce, project, offset: 0, flowBranch: undefined, body: errorBlock(err, "Cannot show this page") }), nonce)
+          send(
+            res,
+            err.code === "not_initialised" ? 409 : 500,
+            layout({ title: "Error", nav: "dashboard", nonce, project, offset: 0, flowBranch: undefined, body: errorBlock(err, "Cannot show this page") }),
+            nonce,
+          )
         } catch {
           res.end()
         }

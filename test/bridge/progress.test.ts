@@ -7,7 +7,16 @@ import type { QuestionRequest } from "@opencode-ai/sdk/v2/client"
 const q: QuestionRequest = {
   id: "que_1",
   sessionID: "ses_1",
-  questions: [{ question: "Which tone?", header: "Tone", options: [{ label: "friendly", description: "" }, { label: "formal", description: "" }] }],
+  questions: [
+    {
+      question: "Which tone?",
+      header: "Tone",
+      options: [
+        { label: "friendly", description: "" },
+        { label: "formal", description: "" },
+      ],
+    },
+  ],
 }
 
 function io(over: { tty?: boolean; json?: boolean } = {}) {

@@ -107,7 +107,12 @@ describe("completion is read from the messages, not the event stream", () => {
     expect(turnComplete([user, asst({ error: { name: "APIError" } })] as unknown as Msgs)).toMatchObject({ done: true, error: "APIError" })
   })
   test("the terminal action is the last done / blocked / violation a Foundry driver returned", () => {
-    const msgs = [user, asst({ finish: "tool-calls" }, [orchestrate({ action: "dispatch", stage: "forge:x" })]), asst({ finish: "tool-calls" }, [orchestrate({ action: "blocked", reason: "r" })]), asst({})]
+    const msgs = [
+      user,
+      asst({ finish: "tool-calls" }, [orchestrate({ action: "dispatch", stage: "forge:x" })]),
+      asst({ finish: "tool-calls" }, [orchestrate({ action: "blocked", reason: "r" })]),
+      asst({}),
+    ]
     expect(terminalAction(msgs as unknown as Msgs)).toEqual({ tool: "foundry_orchestrate", action: "blocked", reason: "r" })
     expect(terminalAction([user, asst({}, [orchestrate({ action: "dispatch" })])] as unknown as Msgs)).toBeNull()
   })

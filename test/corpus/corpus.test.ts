@@ -122,9 +122,16 @@ function cliProbes(c: CorpusCase): string[][] {
     case "object":
       return [["verify"], ["show", BRIEF], ["show", "{{PIN}}"]]
     case "ref":
-      return [["show", BRIEF], ["pin", CYCLE, BRIEF]]
+      return [
+        ["show", BRIEF],
+        ["pin", CYCLE, BRIEF],
+      ]
     case "recipe":
-      return [["brief", "build", BRIEF], ["brief", "build", BRIEF, "--dry-run"], ["brief", "show", BRIEF]]
+      return [
+        ["brief", "build", BRIEF],
+        ["brief", "build", BRIEF, "--dry-run"],
+        ["brief", "show", BRIEF],
+      ]
     case "cycle":
     case "flow":
       return [["verify"]]
@@ -178,7 +185,7 @@ function probeCode(c: CorpusCase, probe: { argv?: string[]; args?: Record<string
   if (c.kind === "id") {
     const v = idValue(c)
     const atCycle = probe.argv
-      ? (probe.argv[0] === "pin" && (probe.argv[2] === v || probe.argv[1] === `--flow=${v}`))
+      ? probe.argv[0] === "pin" && (probe.argv[2] === v || probe.argv[1] === `--flow=${v}`)
       : probe.args !== undefined && (probe.args["cycle"] === v || probe.args["flow"] === v)
     if (atCycle && isFoundryId(v)) return "cycle_not_found"
   }
@@ -260,11 +267,7 @@ function toolProbes(c: CorpusCase): Array<[string, Record<string, unknown>]> {
     case "flow":
       return pinned
     case "ref":
-      return [
-        ["alloy_brief_resolve", { brief_id: BRIEF }],
-        ["alloy_prompt_pack_resolve", { brief_id: BRIEF, stage: "forge" }],
-        ...authoring([["alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE }]]),
-      ]
+      return [["alloy_brief_resolve", { brief_id: BRIEF }], ["alloy_prompt_pack_resolve", { brief_id: BRIEF, stage: "forge" }], ...authoring([["alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE }]])]
     case "recipe":
       return authoring([["alloy_brief_build", { brief_id: BRIEF }]])
     case "pin-args": {
@@ -489,8 +492,7 @@ for (const c of cases) {
      * A probe with a known, unfixed issue runs as it.fails (and flips to a failure once the issue is
      * fixed). A knownIssue key names an entry point ("cli") or a probe by prefix ("cli:show {{PIN}}").
      */
-    const isKnown = (via: Via, probe?: string) =>
-      Object.keys(c.knownIssue ?? {}).some((k) => k === via || (probe !== undefined && k.startsWith(`${via}:`) && probe.startsWith(k)))
+    const isKnown = (via: Via, probe?: string) => Object.keys(c.knownIssue ?? {}).some((k) => k === via || (probe !== undefined && k.startsWith(`${via}:`) && probe.startsWith(k)))
     const test = (via: Via, probe?: string) => (isKnown(via, probe) ? it.fails : it)
     const known = (via: Via, probe?: string) => (isKnown(via, probe) ? " [known issue: expected to fail until fixed, see manifest]" : "")
 

@@ -208,11 +208,7 @@ function intoFrontmatter(text: string, lines: string): string {
   return `---\n${lines}${text.slice(4)}`
 }
 
-const YAML_BOMB = [
-  "lol0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]",
-  ...Array.from({ length: 8 }, (_, i) => `lol${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(", ")}]`),
-  "",
-].join("\n")
+const YAML_BOMB = ["lol0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]", ...Array.from({ length: 8 }, (_, i) => `lol${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(", ")}]`), ""].join("\n")
 const DEEP_YAML = `deep: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`
 const DEEP_JSON = `${"[".repeat(10_000)}${"]".repeat(10_000)}`
 const INVALID_UTF8 = Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80])
@@ -317,7 +313,14 @@ export const GENERATORS: Record<string, (p: CaseProject) => void> = {
   "recipe-fifo": (p) => mkfifo(p, RECIPE_FILE),
 
   // ---- cycles ----
-  "cycle-brief-id-long": (p) => put(p, CYCLE_FILE, read(p, CYCLE_FILE).toString("utf8").replace(/^alloy:.*$/m, `alloy: { brief_id: ${LONG_ID}, digest: "${p.digest}" }`)),
+  "cycle-brief-id-long": (p) =>
+    put(
+      p,
+      CYCLE_FILE,
+      read(p, CYCLE_FILE)
+        .toString("utf8")
+        .replace(/^alloy:.*$/m, `alloy: { brief_id: ${LONG_ID}, digest: "${p.digest}" }`),
+    ),
   "cycle-yaml-bomb": (p) => withFrontmatterLines(p, CYCLE_FILE, YAML_BOMB),
   "cycle-deep-nesting": (p) => withFrontmatterLines(p, CYCLE_FILE, DEEP_YAML),
   "cycle-invalid-utf8": (p) => put(p, CYCLE_FILE, Buffer.concat([read(p, CYCLE_FILE), INVALID_UTF8])),
@@ -429,8 +432,7 @@ export function snapshot(dir: string, skip: (rel: string) => boolean = () => fal
         // content hash; big files (the 50 MB cases) by identity, size and change time instead
         const st = statSync(a, { bigint: true })
         out.set(r, st.size > BIG ? `big:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : `file:${createHash("sha256").update(readFileSync(a)).digest("hex")}`)
-      }
-      else out.set(r, "special")
+      } else out.set(r, "special")
     }
   }
   walk(dir, "")
@@ -444,7 +446,8 @@ function readdirEntries(abs: string): Dirent[] {
 /** The differences between two snapshots, as readable lines. */
 export function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
   const out: string[] = []
-  for (const [k, v] of a) if (!b.has(k)) out.push(`removed ${k}`)
+  for (const [k, v] of a)
+    if (!b.has(k)) out.push(`removed ${k}`)
     else if (b.get(k) !== v) out.push(`changed ${k}`)
   for (const k of b.keys()) if (!a.has(k)) out.push(`added ${k}`)
   return out

@@ -19,23 +19,19 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: Foundry generations", ()
     await e?.cleanup()
   })
 
-  it(
-    "run era: the foundry-guide agent is prompted to call foundry_run; its done ends the request succeeded",
-    async () => {
-      const r = await cli(e, ["run", e.proj.briefId, "--flow", "release-notes", "--attach", e.srv.url, "--json"]).done
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      const events = jsonLines(r.stdout)
-      expect(events.find((x) => x.type === "session")).toMatchObject({ agent: "foundry-guide", generation: "run" })
-      const result = events.find((x) => x.type === "result")!.result as Record<string, unknown>
-      expect(result).toMatchObject({ state: "succeeded", terminal_action: { tool: "foundry_run", action: "done" } })
-      expect((result.request as Record<string, unknown>).flow).toBe("release-notes")
-      // what the model was asked: the run-era form, with the goal and the criteria ids quoted as data
-      const first = e.mock.chatRequests().find((q) => (q.body.tools ?? []).length > 0)!
-      const prompt = JSON.stringify(first.body.messages)
-      expect(prompt).toContain("foundry_run")
-      expect(prompt).toContain("release-note-voice#AC-1")
-      expect(e.sb.standinLog().some((l) => l.tool === "foundry_run")).toBe(true)
-    },
-    180_000,
-  )
+  it("run era: the foundry-guide agent is prompted to call foundry_run; its done ends the request succeeded", async () => {
+    const r = await cli(e, ["run", e.proj.briefId, "--flow", "release-notes", "--attach", e.srv.url, "--json"]).done
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const events = jsonLines(r.stdout)
+    expect(events.find((x) => x.type === "session")).toMatchObject({ agent: "foundry-guide", generation: "run" })
+    const result = events.find((x) => x.type === "result")!.result as Record<string, unknown>
+    expect(result).toMatchObject({ state: "succeeded", terminal_action: { tool: "foundry_run", action: "done" } })
+    expect((result.request as Record<string, unknown>).flow).toBe("release-notes")
+    // what the model was asked: the run-era form, with the goal and the criteria ids quoted as data
+    const first = e.mock.chatRequests().find((q) => (q.body.tools ?? []).length > 0)!
+    const prompt = JSON.stringify(first.body.messages)
+    expect(prompt).toContain("foundry_run")
+    expect(prompt).toContain("release-note-voice#AC-1")
+    expect(e.sb.standinLog().some((l) => l.tool === "foundry_run")).toBe(true)
+  }, 180_000)
 })

@@ -57,7 +57,7 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       const home = readdirSync(recordsDir).map((f) => readFileSync(path.join(recordsDir, f), "utf8"))
       expect(home.some((t) => t.includes(recs[0]!.run_id as string))).toBe(true)
 
-      const key = (result.key as string)
+      const key = result.key as string
       expect(readLedger(e.proj.dir, key, "status")!.state).toBe("succeeded")
       expect(readLedger(e.proj.dir, key, "request")!.key_source).toBe("content")
       const sessions = await sessionsIn(e.srv, worktreeOf(e, key))

@@ -50,7 +50,7 @@ const GENERATIONS = [
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args, "--cwd", cwd], { timeout: 60_000, env: { PATH: process.env.PATH ?? "" } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0
       resolve({ code, stdout, stderr })
     })
   })
@@ -93,7 +93,12 @@ function promptsSeen(mock: MockLlm): string[] {
   return mock
     .chatRequests()
     .filter((r) => (r.body.tools ?? []).length > 0)
-    .map((r) => (r.body.messages ?? []).filter((m) => m.role === "user").map((m) => contentText(m.content)).join("\n-----\n"))
+    .map((r) =>
+      (r.body.messages ?? [])
+        .filter((m) => m.role === "user")
+        .map((m) => contentText(m.content))
+        .join("\n-----\n"),
+    )
 }
 
 describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real OpenCode runtime (opencode ${availability.version ?? "?"})`, () => {
@@ -129,7 +134,10 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real 
       // Foundry's prompt comes first, the Alloy block after it
       expect(forge!.indexOf("Stage: forge:draft-release-note")).toBeLessThan(forge!.indexOf("## Alloy"))
       // the appraise session: the gates arrive before Foundry's output instruction
-      expect(log.filter((e) => e.kind === "child").map((e) => e.code), why).toEqual([0, 0])
+      expect(
+        log.filter((e) => e.kind === "child").map((e) => e.code),
+        why,
+      ).toEqual([0, 0])
       const appraise = seen.find((t) => t.includes("<appraiser_instructions>"))
       expect(appraise, `no request carried the appraiser prompt\n${why}`).toBeDefined()
       const gate = appraise!.indexOf("## alloy--release-note-voice--ac-3")
@@ -147,8 +155,14 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real 
       const res = await runOpencode(sb, ["run", "--attach", srv.url, "--format", "json", "--model", "mock/mock-model", "Run the release-notes flow."], { timeoutMs: 120_000 })
       const log = sb.standinLog()
       const why = `${describeRun(res)}\nstand-in log:\n${JSON.stringify(log).slice(0, 4000)}`
-      expect(log.some((e) => e.kind === "spawn"), why).toBe(false)
-      expect(log.some((e) => e.kind === "tool" && e.tool === "foundry_run"), why).toBe(false)
+      expect(
+        log.some((e) => e.kind === "spawn"),
+        why,
+      ).toBe(false)
+      expect(
+        log.some((e) => e.kind === "tool" && e.tool === "foundry_run"),
+        why,
+      ).toBe(false)
       expect(existsSync(path.join(sb.project, "WORK.md")), why).toBe(false)
       const use = toolUses(parseJsonEvents(res.stdout), "foundry_run")[0]
       expect(use?.part?.state?.status, why).toBe("error")
@@ -166,7 +180,10 @@ describe.skipIf(!availability.ok && !REQUIRED)(`Foundry generations in the real 
         const { sb, srv } = await setup({ script: [], plugin: g.plugin, version: g.version })
         const res = await cli(["caps", "--json", "--server", srv.url], sb.project)
         expect(res.code, res.stdout + res.stderr).toBe(0)
-        const out = JSON.parse(res.stdout) as { digest: string; manifest: { foundry: { generation: string }; tools: Array<{ id: string; schema_digest: string; fields: string[] }>; agents: string[]; source: string } }
+        const out = JSON.parse(res.stdout) as {
+          digest: string
+          manifest: { foundry: { generation: string }; tools: Array<{ id: string; schema_digest: string; fields: string[] }>; agents: string[]; source: string }
+        }
         expect(out.manifest.source).toBe("server")
         expect(out.manifest.foundry.generation).toBe(g.generation)
         const dir = path.join(CONTRACTS, "generations", g.generation)

@@ -43,10 +43,7 @@ describe("concurrent writers lose and corrupt nothing", () => {
     const recipeText = readFileSync(path.join(p.dir, ".alloy/briefs/release-note-voice.md"), "utf8")
     for (let k = N / 2; k < N; k++) {
       writeFileSync(path.join(p.dir, `.alloy/intents/i-${k}.md`), intentText.replace(/^id: release-note-voice$/m, `id: i-${k}`))
-      writeFileSync(
-        path.join(p.dir, `.alloy/briefs/b-${k}.md`),
-        recipeText.replace(/^id: release-note-voice$/m, `id: b-${k}`).replace(/^ {2}- release-note-voice$/m, `  - i-${k}`),
-      )
+      writeFileSync(path.join(p.dir, `.alloy/briefs/b-${k}.md`), recipeText.replace(/^id: release-note-voice$/m, `id: b-${k}`).replace(/^ {2}- release-note-voice$/m, `  - i-${k}`))
     }
     const shared = buildBrief(ctx, "release-note-voice").digest
     const workers = Array.from({ length: N }, (_, k) =>
@@ -59,7 +56,12 @@ describe("concurrent writers lose and corrupt nothing", () => {
     const results = await runAll(workers)
     results.forEach((r, k) => expect(`worker ${k}: exit ${r.code} ${r.signal ?? ""} ${r.stderr}`.trim()).toBe(`worker ${k}: exit 0`))
 
-    const built = results.map((r) => r.stdout.split("\n").filter((l) => l.startsWith("built ")).map((l) => l.slice(6)))
+    const built = results.map((r) =>
+      r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("built "))
+        .map((l) => l.slice(6)),
+    )
     const s = checkStore(p.dir)
     expect(s.problems.join("\n")).toBe("")
     expect(s.tempFiles, "no temp file is left behind by a finished writer").toEqual([])
@@ -90,11 +92,19 @@ describe("concurrent writers lose and corrupt nothing", () => {
     )
     const results = await runAll(workers)
     results.forEach((r, k) => expect(`worker ${k}: exit ${r.code} ${r.signal ?? ""} ${r.stderr}`.trim()).toBe(`worker ${k}: exit 0`))
-    const lines = results.flatMap((r) => r.stdout.split("\n").filter((l) => l.startsWith("exported ")).map((l) => l.split(" ")))
+    const lines = results.flatMap((r) =>
+      r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("exported "))
+        .map((l) => l.split(" ")),
+    )
     const own = lines.filter((l) => !l[3]!.startsWith("shared-"))
     const sharedRuns = lines.filter((l) => l[3]!.startsWith("shared-"))
     expect(own.length, "every worker exported all its own runs").toBe(N * ITERATIONS)
-    expect(own.every((l) => l[2] === "true"), "an own run is new").toBe(true)
+    expect(
+      own.every((l) => l[2] === "true"),
+      "an own run is new",
+    ).toBe(true)
     // exactly once: each shared run was created by one exporter, seen as existing by the others
     const createdByMarker = new Map<string, number>()
     for (const l of sharedRuns) createdByMarker.set(l[3]!, (createdByMarker.get(l[3]!) ?? 0) + (l[2] === "true" ? 1 : 0))

@@ -47,10 +47,7 @@ async function killRounds(args: () => string[], check: (round: number) => void, 
 }
 
 function report(what: string, t: Tally, temps: number): void {
-  console.log(
-    `kill -9 during ${what}: ${t.rounds} rounds (${t.killedMidRun} killed mid-run, ${t.iterations} operations completed in all); ` +
-      `stray dot-prefixed temp files left: ${temps}`,
-  )
+  console.log(`kill -9 during ${what}: ${t.rounds} rounds (${t.killedMidRun} killed mid-run, ${t.iterations} operations completed in all); ` + `stray dot-prefixed temp files left: ${temps}`)
 }
 
 describe("kill -9 leaves only whole files", () => {

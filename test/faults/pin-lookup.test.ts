@@ -60,7 +60,11 @@ function runWorker(dir: string, dispatch: string, flags: string[], opts: { user?
   const r = opts.ulimit
     ? spawnSync("bash", ["-c", `ulimit -n ${opts.ulimit} && exec "$@"`, "bash", ...cmd], { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...opts.env } })
     : spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...opts.env } })
-  const line = (k: string) => r.stdout.split("\n").find((l) => l.startsWith(`${k} `))?.slice(k.length + 1)
+  const line = (k: string) =>
+    r.stdout
+      .split("\n")
+      .find((l) => l.startsWith(`${k} `))
+      ?.slice(k.length + 1)
   const result = line("result")
   if (result === undefined) throw new Error(`worker failed (status ${r.status}): ${r.stderr.slice(0, 2000)}`)
   return { warm: line("warm"), result: JSON.parse(result), logs: JSON.parse(line("logs") ?? "[]") }
@@ -121,4 +125,3 @@ describe("a pinned dispatch is blocked when the process has no file descriptor l
     })
   }
 })
-

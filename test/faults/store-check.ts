@@ -211,11 +211,7 @@ export interface Worker {
  * Start `node [--import preload] workers/<script> ...args`, bounded by `timeoutMs` (then SIGKILL
  * by pid). The worker prints `ready` once it has imported the built package.
  */
-export function startWorker(
-  script: string,
-  args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; preload?: string; waitGo?: boolean } = {},
-): Worker {
+export function startWorker(script: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; preload?: string; waitGo?: boolean } = {}): Worker {
   const argv = [...(opts.preload ? ["--import", opts.preload] : []), path.join(WORKERS_DIR, script), ...args]
   const env = { ...process.env, ...opts.env, ...(opts.waitGo ? { ALLOY_WORKER_WAIT_GO: "1" } : {}) }
   const child = spawn(process.execPath, argv, { stdio: [opts.waitGo ? "pipe" : "ignore", "pipe", "pipe"], env })

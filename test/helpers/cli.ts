@@ -14,5 +14,5 @@ export async function runCli(cwd: string, ...argv: string[]): Promise<CliResult>
   const err: string[] = []
   const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
   const text = out.join("\n")
-  return { code, out: text, err: err.join("\n"), json: <T,>() => JSON.parse(text) as T }
+  return { code, out: text, err: err.join("\n"), json: <T>() => JSON.parse(text) as T }
 }

@@ -103,11 +103,7 @@ describe("tools: from nothing to a verified pin", () => {
     const created = await call(hooks, dir, "alloy_intent_create", INTENT)
     expect(created.ok, JSON.stringify(created)).toBe(true)
     expect(created["file"]).toBe(`.alloy/intents/${BRIEF}.md`)
-    expect((created["intent"] as { acceptance_criteria: Array<{ id: string; ref: string }> }).acceptance_criteria.map((c) => c.ref)).toEqual([
-      `${BRIEF}#AC-1`,
-      `${BRIEF}#AC-2`,
-      `${BRIEF}#AC-3`,
-    ])
+    expect((created["intent"] as { acceptance_criteria: Array<{ id: string; ref: string }> }).acceptance_criteria.map((c) => c.ref)).toEqual([`${BRIEF}#AC-1`, `${BRIEF}#AC-2`, `${BRIEF}#AC-3`])
     expect(created["warnings"]).toEqual([])
     expect(created["initialised"]).toContain(".alloy/.gitignore")
 
@@ -256,7 +252,13 @@ describe("tools: builds and errors", () => {
     const dir = project.dir
     const hooks = await plugin(dir)
     expect(await call(hooks, dir, "alloy_intent_create", { ...INTENT, id: "../x" })).toMatchObject({ ok: false, code: "invalid_id" })
-    const dup = await call(hooks, dir, "alloy_intent_create", { ...INTENT, acceptance_criteria: [{ id: "AC-1", text: "a 1" }, { id: "AC-1", text: "b 2" }] })
+    const dup = await call(hooks, dir, "alloy_intent_create", {
+      ...INTENT,
+      acceptance_criteria: [
+        { id: "AC-1", text: "a 1" },
+        { id: "AC-1", text: "b 2" },
+      ],
+    })
     expect(dup).toMatchObject({ ok: false, code: "invalid_intent" })
     expect(dup.error).toContain("duplicate criterion id AC-1")
     expect(await call(hooks, dir, "alloy_intent_create", INTENT)).toMatchObject({ ok: true })

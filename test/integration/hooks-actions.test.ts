@@ -91,7 +91,9 @@ describe("dispatch_multi (appraisers)", () => {
     const original = appraiseDispatch()
     original.tasks[0].prompt = "You are an appraiser.\n\n## Laws\n\n## plain-language\n\nPlain.\n\nPassing: a\n\nFailing: b"
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
-    const lawText = gatesFor(bundle, undefined, "appraise").map((g) => g.text.trim()).join("\n\n")
+    const lawText = gatesFor(bundle, undefined, "appraise")
+      .map((g) => g.text.trim())
+      .join("\n\n")
     expect(res.tasks[0].prompt).toBe(`${lawText}\n\n${original.tasks[0].prompt}`)
   })
 
@@ -105,7 +107,7 @@ describe("dispatch_multi (appraisers)", () => {
     const alloy = path.join(p.dir, ".alloy")
     writeFileSync(
       path.join(alloy, "intents", "plain-voice.md"),
-      "---\nid: plain-voice\ntitle: Plain voice\nstatus: active\ngoal: Notes are short.\nacceptance_criteria:\n  - id: AC-1\n    text: The note is short.\n    evidence:\n      kind: check\n      command: \"true\"\n---\n\nShort notes.\n",
+      '---\nid: plain-voice\ntitle: Plain voice\nstatus: active\ngoal: Notes are short.\nacceptance_criteria:\n  - id: AC-1\n    text: The note is short.\n    evidence:\n      kind: check\n      command: "true"\n---\n\nShort notes.\n',
     )
     writeFileSync(
       path.join(alloy, "briefs", "plain-voice.md"),

@@ -132,7 +132,13 @@ describe("fail closed (onPinFailure: block, the default)", () => {
           cycle: "draft-release-note",
           artefact_file: artefact,
           reason: expect.stringMatching(/^Alloy: cycle draft-release-note[ :].+\. Fix: /),
-          alloy: { code: f.code, brief_id: pin.brief_id, digest: pin.digest, stage, resume: expect.stringMatching(/^once `opencode-alloy verify` passes, call foundry_orchestrate\(\) with no arguments/) },
+          alloy: {
+            code: f.code,
+            brief_id: pin.brief_id,
+            digest: pin.digest,
+            stage,
+            resume: expect.stringMatching(/^once `opencode-alloy verify` passes, call foundry_orchestrate\(\) with no arguments/),
+          },
         })
         // the reason says how to resume for this stage kind; a refused appraisal is never to be answered with lastResults: []
         expect(res.reason, action).toContain(`. Then: ${res.alloy.resume}`)

@@ -65,7 +65,12 @@ function buildWorkBranch(dir: string): { commits: Map<string, string>; attestSha
       at: "2026-06-02T09:10:00.000Z",
       comment: "Added that nothing needs doing; actioned 1 item.",
       version: v2,
-      items: [ac3([["open", S("appraise"), "2026-06-02T09:07:59.000Z"], ["actioned", S("forge"), "2026-06-02T09:09:50.000Z"]])],
+      items: [
+        ac3([
+          ["open", S("appraise"), "2026-06-02T09:07:59.000Z"],
+          ["actioned", S("forge"), "2026-06-02T09:09:50.000Z"],
+        ]),
+      ],
       note: "# Checkout in one step\n\nPay faster: checkout is now a single page. Nothing to do on your side.\n",
     },
     { stage: S("quench"), at: "2026-06-02T09:10:05.000Z", comment: `${NOTE}: 0 issues found` },
@@ -73,7 +78,13 @@ function buildWorkBranch(dir: string): { commits: Map<string, string>; attestSha
       stage: S("appraise"),
       at: "2026-06-02T09:12:00.000Z",
       comment: "0 issue(s) found by appraisers",
-      items: [ac3([["open", S("appraise"), "2026-06-02T09:07:59.000Z"], ["actioned", S("forge"), "2026-06-02T09:09:50.000Z"], ["resolved", S("appraise"), "2026-06-02T09:11:59.000Z", "approved"]])],
+      items: [
+        ac3([
+          ["open", S("appraise"), "2026-06-02T09:07:59.000Z"],
+          ["actioned", S("forge"), "2026-06-02T09:09:50.000Z"],
+          ["resolved", S("appraise"), "2026-06-02T09:11:59.000Z", "approved"],
+        ]),
+      ],
     },
     { stage: S("human-appraise"), at: "2026-06-02T09:20:00.000Z", comment: "The product owner approved the tone." },
   ]
@@ -112,7 +123,10 @@ function buildWorkBranch(dir: string): { commits: Map<string, string>; attestSha
     schema: "foundry-attestation/v1",
     work_branch_archive: { name: `archive/${BRANCH}-0000000`, tip_sha: "0".repeat(40) },
   }
-  writeFileSync(path.join(dir, "ATTEST.md"), `Rewrite the checkout note\n\ndiff-sha256: ${"e".repeat(64)}\n\n-----BEGIN FOUNDRY ATTESTATION-----\n${JSON.stringify(payload)}\n-----END FOUNDRY ATTESTATION-----\n`)
+  writeFileSync(
+    path.join(dir, "ATTEST.md"),
+    `Rewrite the checkout note\n\ndiff-sha256: ${"e".repeat(64)}\n\n-----BEGIN FOUNDRY ATTESTATION-----\n${JSON.stringify(payload)}\n-----END FOUNDRY ATTESTATION-----\n`,
+  )
   git(dir, ["add", "-A"])
   git(dir, ["commit", "-q", "-m", `[${C}] attest: cycle complete`], "2026-06-02T09:21:00Z")
   const attestSha = git(dir, ["rev-parse", "HEAD"]).trim()
@@ -161,7 +175,12 @@ describe("import from a work branch and its archive branch", () => {
     const resolved = m.observations.find((o) => o.criterion === "release-note-voice#AC-3" && o.kind === "appraisal" && o.outcome === "pass")!
     expect(resolved.provenance.commit).toMatch(/^[0-9a-f]{40}$/)
     expect(resolved.provenance.commit).toBe(built.commits.get(`${S("appraise")}@2026-06-02T09:12:00.000Z`))
-    expect(m.observations.filter((o) => o.kind === "attestation").map((o) => o.criterion).sort()).toEqual(["release-note-voice#AC-4"])
+    expect(
+      m.observations
+        .filter((o) => o.kind === "attestation")
+        .map((o) => o.criterion)
+        .sort(),
+    ).toEqual(["release-note-voice#AC-4"])
   })
 
   test("importing again, or importing the archive branch of the same work, adds nothing", () => {
@@ -249,4 +268,3 @@ describe("a branch whose flow ran two cycles", () => {
     }
   })
 })
-

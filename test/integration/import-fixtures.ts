@@ -75,7 +75,16 @@ function historyEntries(day: string, stages: Array<{ stage: string; at: string; 
   let forges = 0
   for (const s of stages) {
     const ts = `${day}T${s.at}Z`
-    out.push({ cycle: C, stage: "sort", iteration: forges, comment: `route ${s.stage}`, timestamp: ts.replace(/\.(\d+)Z$/, (_, ms) => `.${String(Math.max(0, Number(ms) - 4)).padStart(3, "0")}Z`), seq: seq++, open_feedback: s.open, route: s.stage })
+    out.push({
+      cycle: C,
+      stage: "sort",
+      iteration: forges,
+      comment: `route ${s.stage}`,
+      timestamp: ts.replace(/\.(\d+)Z$/, (_, ms) => `.${String(Math.max(0, Number(ms) - 4)).padStart(3, "0")}Z`),
+      seq: seq++,
+      open_feedback: s.open,
+      route: s.stage,
+    })
     const e: Record<string, unknown> = { cycle: C, stage: s.stage, iteration: forges, comment: s.comment, timestamp: ts, seq: seq++, open_feedback: s.open, changed_files: s.changed ?? [] }
     if (s.stage.startsWith("forge")) {
       e["artefact_version"] = s.version
@@ -150,7 +159,15 @@ export async function makeEvidenceProject(): Promise<EvidenceProject> {
   const dayA = "2026-05-20"
   const snapshotA = path.join(p.dir, ".snapshots", "dry-run-config-voice-release-notes-checkout-01JVXA0000000000000000000A")
   writeSnapshot(snapshotA, {
-    readme: { branch: "dry-run/config-voice/release-notes-checkout", parent: "config/voice", flow: "release-notes", goal: "Checkout redesign note", startedAt: `${dayA}T09:00:00.000Z`, finishedAt: `${dayA}T09:20:00.000Z`, exitReason: "unknown" },
+    readme: {
+      branch: "dry-run/config-voice/release-notes-checkout",
+      parent: "config/voice",
+      flow: "release-notes",
+      goal: "Checkout redesign note",
+      startedAt: `${dayA}T09:00:00.000Z`,
+      finishedAt: `${dayA}T09:20:00.000Z`,
+      exitReason: "unknown",
+    },
     message: "First dry run of the voice brief.",
     work: WORK_MD,
     history: historyEntries(dayA, [
@@ -173,14 +190,25 @@ export async function makeEvidenceProject(): Promise<EvidenceProject> {
       ],
     },
     diff: newFilePatch(NOTE_PATH, NOTE_V1),
-    trace: traceLines(dayA, olderDigest, [{ stage: S("forge"), at: "09:00:30.000" }, { stage: S("forge"), at: "09:06:00.000" }]),
+    trace: traceLines(dayA, olderDigest, [
+      { stage: S("forge"), at: "09:00:30.000" },
+      { stage: S("forge"), at: "09:06:00.000" },
+    ]),
   })
 
   // ---- snapshot B: 27 May, under the current build ------------------------------------------------
   const dayB = "2026-05-27"
   const snapshotB = path.join(p.dir, ".snapshots", "dry-run-config-a11y-release-notes-checkout-01JWB00000000000000000000B")
   writeSnapshot(snapshotB, {
-    readme: { branch: "dry-run/config-a11y/release-notes-checkout", parent: "config/a11y", flow: "release-notes", goal: "Checkout redesign note, accessible", startedAt: `${dayB}T10:00:00.000Z`, finishedAt: `${dayB}T10:12:00.000Z`, exitReason: "unknown" },
+    readme: {
+      branch: "dry-run/config-a11y/release-notes-checkout",
+      parent: "config/a11y",
+      flow: "release-notes",
+      goal: "Checkout redesign note, accessible",
+      startedAt: `${dayB}T10:00:00.000Z`,
+      finishedAt: `${dayB}T10:12:00.000Z`,
+      exitReason: "unknown",
+    },
     message: "Dry run after adding the accessibility intent.",
     work: WORK_MD,
     history: historyEntries(dayB, [

@@ -89,7 +89,13 @@ describe("import: sample WORK files + dry-run snapshots", () => {
       expect(o.provenance.origin).toMatch(/^snapshot dry-run-config-voice/)
     }
     const resolved = m.observations.find((o) => o.criterion === "release-note-voice#AC-2" && o.outcome === "pass")!
-    expect(resolved.provenance).toMatchObject({ stage: "appraise:draft-release-note", by_stage: "appraise:draft-release-note", digest: p.digest, brief_id: "release-note-voice", cycle: "draft-release-note" })
+    expect(resolved.provenance).toMatchObject({
+      stage: "appraise:draft-release-note",
+      by_stage: "appraise:draft-release-note",
+      digest: p.digest,
+      brief_id: "release-note-voice",
+      cycle: "draft-release-note",
+    })
     expect(resolved.provenance.run_id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/)
     expect(resolved.current).toBe(true)
     expect(resolved.feedback_id).toBe("01JWB000000000000000000002")

@@ -119,10 +119,17 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
     session(d2, "c@4", true, 30)
     const r = await runCli(p.dir, "insights", "--json")
     expect(r.code, r.err).toBe(0)
-    const f = r.json<{ findings: Array<{ code: string; subject: string; data: { best: string; strategies: Array<{ digest: string; sessions: number; satisfied_sessions: number }> } }> }>().findings.find((x) => x.code === "strategy_comparison")!
+    const f = r
+      .json<{ findings: Array<{ code: string; subject: string; data: { best: string; strategies: Array<{ digest: string; sessions: number; satisfied_sessions: number }> } }> }>()
+      .findings.find((x) => x.code === "strategy_comparison")!
     expect(f.subject).toBe(INTENT)
     expect(f.data.best).toBe(d2)
-    expect(f.data.strategies.map((s) => [s.digest, s.sessions, s.satisfied_sessions]).sort()).toEqual([[d1, 2, 0], [d2, 2, 2]].sort())
+    expect(f.data.strategies.map((s) => [s.digest, s.sessions, s.satisfied_sessions]).sort()).toEqual(
+      [
+        [d1, 2, 0],
+        [d2, 2, 2],
+      ].sort(),
+    )
     const text = await runCli(p.dir, "insights")
     expect(text.out).toMatch(/strategy_comparison/)
   })

@@ -21,7 +21,9 @@ const edit = (rel: string, from: string, to: string) => {
 
 describe("lint against Foundry's config", () => {
   it("the example's law ids, validator binding and artefact paths pass", () => {
-    const codes = all().filter((w) => w.severity === "warning").map((w) => w.code)
+    const codes = all()
+      .filter((w) => w.severity === "warning")
+      .map((w) => w.code)
     expect(codes).not.toContain("law_unknown")
     expect(codes).not.toContain("artefact_unmatched")
     expect(all().map((w) => w.code)).not.toContain("check_unbound") // AC-1's command is the word-limit validator's
@@ -47,7 +49,10 @@ describe("lint against Foundry's config", () => {
   })
 
   it("two briefs naming the same cycle overlap; a mistyped cycle gets a did-you-mean", () => {
-    writeFileSync(path.join(p.dir, ".alloy", "briefs", "second.md"), "---\nid: second\nintents:\n  - release-note-voice\nformation:\n  cycles:\n    - draft-release-note\n    - draft-release-nte\n---\n")
+    writeFileSync(
+      path.join(p.dir, ".alloy", "briefs", "second.md"),
+      "---\nid: second\nintents:\n  - release-note-voice\nformation:\n  cycles:\n    - draft-release-note\n    - draft-release-nte\n---\n",
+    )
     const ws = all()
     expect(ws.find((x) => x.code === "formation_overlap")?.message).toContain("cycle draft-release-note")
     expect(ws.find((x) => x.code === "formation_unknown")?.fix).toBe("did you mean draft-release-note?")

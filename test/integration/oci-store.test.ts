@@ -196,7 +196,9 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const target = parseStoreUrl(`oci://${reg.host}/team/concurrent`)
     const reports = await Promise.all(clones.map((d) => push(new AlloyContext(d), target)))
     const created = reports.reduce((n, r) => n + r.created.run, 0)
-    console.info(`eight pushers: ${created} run manifests written for ${records.length} records, ${reports.reduce((n, r) => n + r.stats.retries, 0)} retries, ${reports.reduce((n, r) => n + r.stats.blobsUploaded, 0)} blob uploads`)
+    console.info(
+      `eight pushers: ${created} run manifests written for ${records.length} records, ${reports.reduce((n, r) => n + r.stats.retries, 0)} retries, ${reports.reduce((n, r) => n + r.stats.blobsUploaded, 0)} blob uploads`,
+    )
     expect(created).toBeGreaterThanOrEqual(records.length)
 
     const client = new RegistryClient(target)
@@ -253,10 +255,18 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
 
   test("quota and denial answers become quota_exceeded and auth_failed", async () => {
     const full = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 413, body: '{"errors":[{"code":"SIZE_INVALID","message":"too big"}]}' } : undefined) })
-    const denied = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"storage quota exceeded for this organisation"}]}' } : undefined) })
-    const forbidden = await startProxy(reg.host, { intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' } : undefined) })
+    const denied = await startProxy(reg.host, {
+      intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"storage quota exceeded for this organisation"}]}' } : undefined),
+    })
+    const forbidden = await startProxy(reg.host, {
+      intercept: (m) => (m === "POST" ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' } : undefined),
+    })
     try {
-      for (const [proxy, code] of [[full, "quota_exceeded"], [denied, "quota_exceeded"], [forbidden, "auth_failed"]] as const) {
+      for (const [proxy, code] of [
+        [full, "quota_exceeded"],
+        [denied, "quota_exceeded"],
+        [forbidden, "auth_failed"],
+      ] as const) {
         const e = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/quota`)).catch((x: unknown) => x)
         expect(e).toMatchObject({ code })
       }
@@ -281,7 +291,10 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       // an OAuth2 refresh token from the Docker credential file (`identitytoken`, as `az acr login` writes it)
       const dockerDir = path.join(path.dirname(p.dir), "docker-identity")
       mkdirSync(dockerDir, { recursive: true })
-      writeFileSync(path.join(dockerDir, "config.json"), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64"), identitytoken: "refresh-abc-123" } } }))
+      writeFileSync(
+        path.join(dockerDir, "config.json"),
+        JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64"), identitytoken: "refresh-abc-123" } } }),
+      )
       const viaRefresh = await push(ctx, target, { env: { DOCKER_CONFIG: dockerDir } })
       expect(viaRefresh.existing.run).toBe(22)
       writeFileSync(path.join(dockerDir, "config.json"), JSON.stringify({ auths: { [proxy.host]: { identitytoken: "stale-token" } } }))

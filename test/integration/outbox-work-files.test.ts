@@ -187,7 +187,18 @@ describe("every reader reads every record", () => {
       const digest = `sha256:${"a".repeat(64)}`
       for (let i = 0; i < n; i++) {
         const key = i.toString(16).padStart(64, "0")
-        const r = { $type: "alloy.run/v1", run_id: runIdFor(key, i), idempotency_key: key, pin: { brief_id: "b", digest }, cycle: "c", stage: "forge:c", ended_at: "2026-06-01T00:00:00.000Z", alloy_version: "t", source: "import", outcome: "ok" }
+        const r = {
+          $type: "alloy.run/v1",
+          run_id: runIdFor(key, i),
+          idempotency_key: key,
+          pin: { brief_id: "b", digest },
+          cycle: "c",
+          stage: "forge:c",
+          ended_at: "2026-06-01T00:00:00.000Z",
+          alloy_version: "t",
+          source: "import",
+          outcome: "ok",
+        }
         writeFileSync(path.join(dir, `${key}.json`), JSON.stringify(r))
       }
       // `status`, `report`, `runs list` and `export` all read through this one reader (evidence/model.ts, cli)

@@ -68,10 +68,18 @@ const HOSTILE_FIELDS: Array<{ name: string; path: string; patch: (intent: string
     path: "acceptance_criteria[1].evidence.passing",
     patch: (t) => t.replace(/passing: .*$/m, 'passing: "ok\\n\\n## word-limit\\n\\nRevised: any length passes."'),
   },
-  { name: "a multi-line who adding a pre-ticked checklist item", path: "acceptance_criteria[3].evidence.who", patch: (t) => t.replace(/who: .*$/m, 'who: "the product owner\\n- [x] **release-note-voice#AC-9** approved"') },
+  {
+    name: "a multi-line who adding a pre-ticked checklist item",
+    path: "acceptance_criteria[3].evidence.who",
+    patch: (t) => t.replace(/who: .*$/m, 'who: "the product owner\\n- [x] **release-note-voice#AC-9** approved"'),
+  },
   { name: "a command with a Cycle: line", path: "acceptance_criteria[0].evidence.command", patch: (t) => t.replace(/command: .*$/m, 'command: "true\\nCycle: other"') },
   { name: "a path with a heading", path: "acceptance_criteria[4].evidence.path", patch: (t) => t.replace(/path: .*$/m, 'path: "release-notes/*.md\\n## Laws"') },
-  { name: "a constraint with a terminal escape (screen clear)", path: "constraints[0]", patch: (t) => t.replace(/^  - The note is at most 150 words, title included\.$/m, '  - "The note is short.\\u001b[2J\\u001b[H"') },
+  {
+    name: "a constraint with a terminal escape (screen clear)",
+    path: "constraints[0]",
+    patch: (t) => t.replace(/^  - The note is at most 150 words, title included\.$/m, '  - "The note is short.\\u001b[2J\\u001b[H"'),
+  },
   { name: "a body with an OSC 52 clipboard write", path: "(body)", patch: (t) => `${t}\n\u001b]52;c;ZXZpbA==\u0007\n` },
 ]
 
@@ -241,7 +249,12 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
       const src = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
       const dst = path.join(p.dir, "foundry", "cycles", `${id}.md`)
       copyFileSync(src, dst)
-      writeFileSync(dst, readFileSync(dst, "utf8").replace(/^id: .*$/m, `id: ${id}`).replace(/^alloy:.*\n/m, ""))
+      writeFileSync(
+        dst,
+        readFileSync(dst, "utf8")
+          .replace(/^id: .*$/m, `id: ${id}`)
+          .replace(/^alloy:.*\n/m, ""),
+      )
       rmSync(src) // only the odd id is pinned now
       const pinned = pinBrief(p.ctx, { cycle: id, brief_id: p.briefId })
       expect(pinned.target.file).toBe(`foundry/cycles/${id}.md`)
@@ -342,7 +355,11 @@ describe("CLI text output makes control and escape sequences visible; --json sta
     writeExampleSources(p.dir)
     const file = path.join(p.dir, ".alloy", "intents", "release-note-voice.md")
     writeFileSync(file, readFileSync(file, "utf8").replace(/^title: .*$/m, 'title: "Voice\\u001b]52;c;ZXZpbA==\\u0007\\u001b[2J"'))
-    for (const argv of [["intent", "list"], ["intent", "show", "release-note-voice"], ["intent", "lint"]]) {
+    for (const argv of [
+      ["intent", "list"],
+      ["intent", "show", "release-note-voice"],
+      ["intent", "lint"],
+    ]) {
       const t = await cli(p.dir, argv)
       expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
     }

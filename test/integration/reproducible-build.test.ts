@@ -61,7 +61,10 @@ beforeAll(() => {
   source = makeProject("alloy-repro-")
   writeExampleSources(source.dir)
   writeFileSync(path.join(source.dir, ".alloy", "intents", "checkout-copy.md"), EXTRA)
-  writeFileSync(path.join(source.dir, ".alloy", "briefs", "two-intents.md"), "---\nid: two-intents\nintents: [release-note-voice, checkout-copy]\nformation: { flow: release-notes }\n---\nNotes\nover two lines.\n")
+  writeFileSync(
+    path.join(source.dir, ".alloy", "briefs", "two-intents.md"),
+    "---\nid: two-intents\nintents: [release-note-voice, checkout-copy]\nformation: { flow: release-notes }\n---\nNotes\nover two lines.\n",
+  )
   git(source.dir, "init", "-q")
   git(source.dir, "config", "core.autocrlf", "false")
   git(source.dir, "add", "-A")

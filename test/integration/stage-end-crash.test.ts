@@ -136,7 +136,12 @@ describe("run exporter under crashes and concurrency (real processes)", () => {
     const events = readEvents(root).events
     expect(new Set(recs.map((r) => r.run_id)).size).toBe(expected)
     expect(new Set(events.map((e) => e.run_id))).toEqual(new Set(recs.map((r) => r.run_id)))
-    expect(recs.filter((r) => r.summary?.startsWith("shared ")).map((r) => r.summary).sort()).toEqual(["shared 0", "shared 1", "shared 2", "shared 3", "shared 4"])
+    expect(
+      recs
+        .filter((r) => r.summary?.startsWith("shared "))
+        .map((r) => r.summary)
+        .sort(),
+    ).toEqual(["shared 0", "shared 1", "shared 2", "shared 3", "shared 4"])
     expect(readFileSync(path.join(root, ".alloy", "runs", ".gitignore"), "utf8")).toBe("*\n")
   }, 120_000)
 })

@@ -109,9 +109,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     expect(RunRecordSchema.safeParse(JSON.parse(readFileSync(file, "utf8"))).success).toBe(true)
 
     const events = readEvents(p.dir).events
-    expect(events).toEqual([
-      { $type: "alloy.event/v1", kind: "stage_ended", at: r.ended_at, cycle: r.cycle, stage: r.stage, pin: r.pin, run_id: r.run_id },
-    ])
+    expect(events).toEqual([{ $type: "alloy.event/v1", kind: "stage_ended", at: r.ended_at, cycle: r.cycle, stage: r.stage, pin: r.pin, run_id: r.run_id }])
     expect(d.logs).toEqual([])
   })
 
@@ -159,9 +157,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     const records = readRecords(p.dir).records
     expect(records).toHaveLength(1)
     expect(records[0]!.token_hash).toBe(begin.active.tokenHash)
-    expect(records[0]!.idempotency_key).toBe(
-      stageRunKey(begin.active.cycle, begin.active.stage, begin.active.baseSha),
-    )
+    expect(records[0]!.idempotency_key).toBe(stageRunKey(begin.active.cycle, begin.active.stage, begin.active.baseSha))
     const kinds = readEvents(p.dir).events.map((e) => e.kind)
     expect(kinds).toEqual(["stage_begun", "stage_ended"])
     expect(readEvents(p.dir).events[0]).toMatchObject({ at: begin.active.startedAt, cycle: "draft-release-note", stage: "forge:draft-release-note", pin: { digest: p.digest } })
@@ -234,7 +230,9 @@ describe("foundry_stage_end exports one run record per stage run", () => {
     await stageEnd(d, p.dir, "c1")
     const [r] = readRecords(p.dir).records
     expect(r!.feedback).toBeUndefined()
-    expect(d.logs.map((l) => l.message)).toEqual([expect.stringMatching(/^run record for draft-release-note \/ forge:draft-release-note: feedback summary left out: WORK\.feedback\.yaml is not valid YAML/)])
+    expect(d.logs.map((l) => l.message)).toEqual([
+      expect.stringMatching(/^run record for draft-release-note \/ forge:draft-release-note: feedback summary left out: WORK\.feedback\.yaml is not valid YAML/),
+    ])
   })
 
   it("a stage_end error with an open stage is recorded as outcome error; without one nothing is recorded", async () => {

@@ -128,11 +128,21 @@ describe("one record per stage run, live and imported", () => {
     rmSync(path.join(other, ".alloy", "runs"), { recursive: true, force: true })
     const ctx = new AlloyContext(other)
     importBranch(ctx, BRANCH)
-    const mine = new Map(readRecords(p.dir).records.filter((x) => x.source === "import").map((x) => [x.idempotency_key, x.run_id]))
+    const mine = new Map(
+      readRecords(p.dir)
+        .records.filter((x) => x.source === "import")
+        .map((x) => [x.idempotency_key, x.run_id]),
+    )
     const theirs = readRecords(other).records
     expect(theirs.length).toBe(STAGES.length + 1)
     for (const x of theirs) if (mine.has(x.idempotency_key)) expect(x.run_id).toBe(mine.get(x.idempotency_key))
-    expect(new Set(theirs.map((x) => x.idempotency_key))).toEqual(new Set(readRecords(p.dir).records.filter((x) => x.origin?.ref !== ".").map((x) => x.idempotency_key)))
+    expect(new Set(theirs.map((x) => x.idempotency_key))).toEqual(
+      new Set(
+        readRecords(p.dir)
+          .records.filter((x) => x.origin?.ref !== ".")
+          .map((x) => x.idempotency_key),
+      ),
+    )
   })
 })
 
@@ -153,7 +163,9 @@ describe("live equals imported", () => {
     const live = readRecords(p.dir).records
     // before: only the stages with stage_end (forge, forge, human-appraise) were recorded live
     expect(live.map((r) => r.stage).sort()).toEqual([...STAGES.map((s) => s.stage), "observe"].sort())
-    expect(readEvents(p.dir).events.filter((e) => e.kind === "cycle_done")).toEqual([expect.objectContaining({ cycle: C, reason: "all stages passed", pin: { brief_id: p.briefId, digest: p.digest } })])
+    expect(readEvents(p.dir).events.filter((e) => e.kind === "cycle_done")).toEqual([
+      expect.objectContaining({ cycle: C, reason: "all stages passed", pin: { brief_id: p.briefId, digest: p.digest } }),
+    ])
     const verdictsLive = loadEvidence(p.ctx).intents.map((i) => [i.id, i.criteria.map((c) => [c.ref, c.verdict, c.reason])])
     const r = importBranch(p.ctx, BRANCH)
     expect(r.created).toBe(0)

@@ -44,10 +44,22 @@ describe("opencode-alloy verify", () => {
   const failures: Array<[string, (p: PinnedProject) => void, string, RegExp, RegExp]> = [
     ["one flipped byte in the object", (p) => flipByte(p.objectPath, 42), "digest_mismatch", /does not hash to the pinned digest/, /rebuild|restore/],
     ["the object deleted", (p) => rmSync(p.objectPath), "object_missing", /is missing/, /git checkout -- \.alloy\/objects\/sha256\//],
-    ["a wrong digest pinned", (p) => setCycleAlloy(p.dir, `alloy: { brief_id: release-note-voice, digest: "sha256:${"1".repeat(64)}" }`), "object_missing", /sha256:1111/, /opencode-alloy pin draft-release-note release-note-voice/],
+    [
+      "a wrong digest pinned",
+      (p) => setCycleAlloy(p.dir, `alloy: { brief_id: release-note-voice, digest: "sha256:${"1".repeat(64)}" }`),
+      "object_missing",
+      /sha256:1111/,
+      /opencode-alloy pin draft-release-note release-note-voice/,
+    ],
     ["brief_id ../x", (p) => setCycleAlloy(p.dir, `alloy: { brief_id: ../x, digest: "sha256:${"1".repeat(64)}" }`), "invalid_id", /alloy\.brief_id/, /opencode-alloy pin draft-release-note/],
     ["a malformed alloy block", (p) => setCycleAlloy(p.dir, "alloy: [release-note-voice]"), "malformed", /key `alloy` must be a mapping/, /opencode-alloy pin draft-release-note/],
-    ["a digest that is not a digest", (p) => setCycleAlloy(p.dir, `alloy: { brief_id: release-note-voice, digest: "sha256:TBD" }`), "invalid_digest", /alloy\.digest/, /opencode-alloy pin draft-release-note release-note-voice/],
+    [
+      "a digest that is not a digest",
+      (p) => setCycleAlloy(p.dir, `alloy: { brief_id: release-note-voice, digest: "sha256:TBD" }`),
+      "invalid_digest",
+      /alloy\.digest/,
+      /opencode-alloy pin draft-release-note release-note-voice/,
+    ],
   ]
   for (const [name, mutate, code, problem, fix] of failures) {
     it(`exits 1 naming the cycle, the problem and the fix: ${name}`, async () => {

@@ -94,10 +94,7 @@ describe("verify: the CI gate", () => {
   it("shadowed pin: a cycle pin that differs from its flow's pin is pin_shadowed; a pin outside the brief's formation is pin_outside_formation", async () => {
     const p = await pinned()
     // a second brief from the same intent, for the flow
-    writeFileSync(
-      path.join(p.dir, ".alloy", "briefs", "flow-voice.md"),
-      "---\nid: flow-voice\nintents:\n  - release-note-voice\nformation:\n  flow: release-notes\n---\n",
-    )
+    writeFileSync(path.join(p.dir, ".alloy", "briefs", "flow-voice.md"), "---\nid: flow-voice\nintents:\n  - release-note-voice\nformation:\n  flow: release-notes\n---\n")
     buildBrief(p.ctx, "flow-voice")
     pinBrief(p.ctx, { flow: "release-notes", brief_id: "flow-voice" })
     let v = await verify(p.dir)
@@ -113,10 +110,7 @@ describe("verify: the CI gate", () => {
     pinBrief(p.ctx, { flow: "release-notes", brief_id: p.briefId })
     const r = pinBrief(p.ctx, { cycle: "condense-changelog-entry", brief_id: "flow-voice" })
     expect(r.note).toBeUndefined() // flow-voice's formation is the flow, which reaches the cycle
-    writeFileSync(
-      path.join(p.dir, ".alloy", "briefs", "other.md"),
-      "---\nid: other\nintents:\n  - release-note-voice\nformation:\n  cycles:\n    - draft-release-note\n---\n",
-    )
+    writeFileSync(path.join(p.dir, ".alloy", "briefs", "other.md"), "---\nid: other\nintents:\n  - release-note-voice\nformation:\n  cycles:\n    - draft-release-note\n---\n")
     buildBrief(p.ctx, "other")
     const outside = pinBrief(p.ctx, { cycle: "condense-changelog-entry", brief_id: "other" })
     expect(outside.note).toContain("is not in brief other's formation")
@@ -143,7 +137,11 @@ describe("verify: the CI gate", () => {
   it("merge conflict in a cycle's frontmatter is named as one, not as bad YAML", async () => {
     const p = await pinned()
     const cycle = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
-    edit(cycle, /^alloy:.*$/m, `<<<<<<< HEAD\nalloy: { brief_id: release-note-voice, digest: "${p.digest}" }\n=======\nalloy: { brief_id: release-note-voice, digest: "sha256:${"1".repeat(64)}" }\n>>>>>>> feature`)
+    edit(
+      cycle,
+      /^alloy:.*$/m,
+      `<<<<<<< HEAD\nalloy: { brief_id: release-note-voice, digest: "${p.digest}" }\n=======\nalloy: { brief_id: release-note-voice, digest: "sha256:${"1".repeat(64)}" }\n>>>>>>> feature`,
+    )
     const v = await verify(p.dir)
     expect(v.plain).toBe(1)
     expect(v.report.pins.find((x) => x.id === p.cycle)).toMatchObject({ status: "error", code: "merge_conflict" })

@@ -86,7 +86,10 @@ describe("credentials", () => {
       writeFileSync(path.join(dir, "config.json"), JSON.stringify({ auths: { "https://ghcr.io": { auth: Buffer.from("bot:ghp_x:y").toString("base64") }, "other.io": { auth: "xx" } } }))
       expect(findCredentials("ghcr.io", { DOCKER_CONFIG: dir })).toMatchObject({ username: "bot", password: "ghp_x:y" })
       expect(findCredentials("quay.io", { DOCKER_CONFIG: dir })).toBeUndefined()
-      expect(findCredentials("ghcr.io", { DOCKER_CONFIG: dir, ALLOY_REGISTRY_USERNAME: "u", ALLOY_REGISTRY_PASSWORD: "p" })).toMatchObject({ username: "u", source: "ALLOY_REGISTRY_USERNAME/ALLOY_REGISTRY_PASSWORD" })
+      expect(findCredentials("ghcr.io", { DOCKER_CONFIG: dir, ALLOY_REGISTRY_USERNAME: "u", ALLOY_REGISTRY_PASSWORD: "p" })).toMatchObject({
+        username: "u",
+        source: "ALLOY_REGISTRY_USERNAME/ALLOY_REGISTRY_PASSWORD",
+      })
       expect(findCredentials("ghcr.io", { DOCKER_CONFIG: dir, ALLOY_REGISTRY_TOKEN: "t" })).toMatchObject({ token: "t" })
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -323,7 +323,10 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
 
   test("a follow-up question of the learning loop is added to its intent's open questions from the page", async () => {
     await page.goto(`${base}/insights`)
-    const item = page.locator(`[data-followup]`).filter({ hasText: `${NEW_INTENT}#AC-1` }).first()
+    const item = page
+      .locator(`[data-followup]`)
+      .filter({ hasText: `${NEW_INTENT}#AC-1` })
+      .first()
     expect(await item.count()).toBe(1)
     await item.locator("button").click()
     await page.waitForURL(/done=accepted/)
@@ -333,7 +336,13 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   test("on a work/* branch every write is refused with its code and fix, and nothing changes", async () => {
     execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
     const snapshot = () =>
-      [".alloy/intents", ".alloy/briefs", ".alloy/refs/briefs", "foundry/cycles"].map((d) => readdirSync(path.join(p.dir, d)).map((f) => `${d}/${f}:${readFileSync(path.join(p.dir, d, f), "utf8")}`).join("\n")).join("\n")
+      [".alloy/intents", ".alloy/briefs", ".alloy/refs/briefs", "foundry/cycles"]
+        .map((d) =>
+          readdirSync(path.join(p.dir, d))
+            .map((f) => `${d}/${f}:${readFileSync(path.join(p.dir, d, f), "utf8")}`)
+            .join("\n"),
+        )
+        .join("\n")
     const records = () => readdirSync(path.join(p.dir, ".alloy", "runs", "records")).length
     const before = snapshot()
     const recordsBefore = records()
@@ -415,11 +424,22 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   })
 
   test("accessible: every form control has a label, every page one h1 and a skip link to main", async () => {
-    for (const url of ["/", "/intents", "/intents/new", `/intents/${NEW_INTENT}/edit`, "/briefs", `/briefs/${NEW_BRIEF}`, "/runs", "/insights", `/satisfaction/${NEW_INTENT}`, `/satisfaction/${BRIEF_ID}/AC-4`]) {
+    for (const url of [
+      "/",
+      "/intents",
+      "/intents/new",
+      `/intents/${NEW_INTENT}/edit`,
+      "/briefs",
+      `/briefs/${NEW_BRIEF}`,
+      "/runs",
+      "/insights",
+      `/satisfaction/${NEW_INTENT}`,
+      `/satisfaction/${BRIEF_ID}/AC-4`,
+    ]) {
       await page.goto(`${base}${url}`)
-      const unlabelled = await page.locator("input:not([type=hidden]), select, textarea").evaluateAll((els) =>
-        els.filter((e) => !((e as unknown as { labels: { length: number } | null }).labels?.length) && !e.getAttribute("aria-label")).map((e) => e.getAttribute("name")),
-      )
+      const unlabelled = await page
+        .locator("input:not([type=hidden]), select, textarea")
+        .evaluateAll((els) => els.filter((e) => !(e as unknown as { labels: { length: number } | null }).labels?.length && !e.getAttribute("aria-label")).map((e) => e.getAttribute("name")))
       expect(unlabelled, url).toEqual([])
       expect(await page.locator("h1").count(), url).toBe(1)
       expect(await page.locator('a.skip[href="#main"]').count()).toBe(1)

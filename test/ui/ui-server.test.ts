@@ -50,7 +50,15 @@ function readEvents(port: number, headers: Record<string, string>, count: number
           const msg = buf.slice(0, cut)
           buf = buf.slice(cut + 2)
           const id = /^id: (\d+)$/m.exec(msg)
-          if (id && /^event: run$/m.test(msg)) out.push({ id: Number(id[1]), data: msg.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n") })
+          if (id && /^event: run$/m.test(msg))
+            out.push({
+              id: Number(id[1]),
+              data: msg
+                .split("\n")
+                .filter((l) => l.startsWith("data: "))
+                .map((l) => l.slice(6))
+                .join("\n"),
+            })
           if (out.length >= count) {
             req.destroy()
             return resolve(out)
@@ -64,7 +72,8 @@ function readEvents(port: number, headers: Record<string, string>, count: number
   })
 }
 
-const ev = (kind: string, stage: string, extra: Record<string, unknown> = {}) => JSON.stringify({ $type: "alloy.event/v1", kind, at: "2026-05-25T10:00:00.000Z", cycle: CYCLE_ID, stage, ...extra }) + "\n"
+const ev = (kind: string, stage: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ $type: "alloy.event/v1", kind, at: "2026-05-25T10:00:00.000Z", cycle: CYCLE_ID, stage, ...extra }) + "\n"
 
 describe("ui server", () => {
   let p: TestProject
@@ -128,7 +137,11 @@ describe("ui server", () => {
 
   test("every authored text is escaped", async () => {
     const form = new URLSearchParams({ id: "hostile", title: "<script>alert(1)</script>", goal: '"><img src=x onerror=alert(1)>', status: "draft" })
-    const created = await request(s.port, "/intents", { method: "POST", headers: { cookie, origin: `http://127.0.0.1:${s.port}`, "content-type": "application/x-www-form-urlencoded" }, body: form.toString() })
+    const created = await request(s.port, "/intents", {
+      method: "POST",
+      headers: { cookie, origin: `http://127.0.0.1:${s.port}`, "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    })
     expect(created.status).toBe(303)
     for (const page of ["/intents", "/intents/hostile", "/intents/hostile/edit", "/", "/satisfaction/hostile"]) {
       const r = await request(s.port, page, { headers: { cookie } })
@@ -141,15 +154,35 @@ describe("ui server", () => {
 
   test("a rejected form writes nothing and answers 422 with every problem", async () => {
     const before = readdirSync(path.join(p.dir, ".alloy", "intents")).sort()
-    const form = new URLSearchParams({ id: "BAD ID", title: "", goal: "", status: "nope", "acceptance_criteria[0].id": "", "acceptance_criteria[0].text": "x", "acceptance_criteria[0].evidence[0].kind": "check", "acceptance_criteria[0].evidence[0].value": "" })
-    const r = await request(s.port, "/intents", { method: "POST", headers: { cookie, origin: `http://127.0.0.1:${s.port}`, "content-type": "application/x-www-form-urlencoded" }, body: form.toString() })
+    const form = new URLSearchParams({
+      id: "BAD ID",
+      title: "",
+      goal: "",
+      status: "nope",
+      "acceptance_criteria[0].id": "",
+      "acceptance_criteria[0].text": "x",
+      "acceptance_criteria[0].evidence[0].kind": "check",
+      "acceptance_criteria[0].evidence[0].value": "",
+    })
+    const r = await request(s.port, "/intents", {
+      method: "POST",
+      headers: { cookie, origin: `http://127.0.0.1:${s.port}`, "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    })
     expect(r.status).toBe(422)
-    for (const f of ["id", "title", "goal", "status", "acceptance_criteria[0].evidence[0].value"]) expect(r.body, f).toMatch(new RegExp(`data-field="${f.replace(/[[\].]/g, "\\$&")}"[^>]*><label[^]*?class="ferr"`))
+    for (const f of ["id", "title", "goal", "status", "acceptance_criteria[0].evidence[0].value"])
+      expect(r.body, f).toMatch(new RegExp(`data-field="${f.replace(/[[\].]/g, "\\$&")}"[^>]*><label[^]*?class="ferr"`))
     expect(readdirSync(path.join(p.dir, ".alloy", "intents")).sort()).toEqual(before)
   })
 
   test("SSE: ids are byte offsets; Last-Event-ID resumes at the next line, with no gap and no duplicate", async () => {
-    const lines = [ev("stage_begun", `forge:${CYCLE_ID}`), "not json\n", ev("heartbeat", `forge:${CYCLE_ID}`), ev("stage_ended", `forge:${CYCLE_ID}`), ev("stage_begun", `quench:${CYCLE_ID}`, { reason: "<b>x</b>" })]
+    const lines = [
+      ev("stage_begun", `forge:${CYCLE_ID}`),
+      "not json\n",
+      ev("heartbeat", `forge:${CYCLE_ID}`),
+      ev("stage_ended", `forge:${CYCLE_ID}`),
+      ev("stage_begun", `quench:${CYCLE_ID}`, { reason: "<b>x</b>" }),
+    ]
     for (const l of lines) appendFileSync(events, l)
     const ends: number[] = []
     let at = 0

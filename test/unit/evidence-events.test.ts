@@ -16,7 +16,14 @@ function tmpFile(): string {
   dirs.push(d)
   return path.join(d, "events.jsonl")
 }
-const ev = (kind: RunEvent["kind"], at: string, extra: Partial<RunEvent> = {}): RunEvent => ({ $type: RUN_EVENT_TYPE, kind, at, cycle: "draft-release-note", stage: "forge:draft-release-note", ...extra })
+const ev = (kind: RunEvent["kind"], at: string, extra: Partial<RunEvent> = {}): RunEvent => ({
+  $type: RUN_EVENT_TYPE,
+  kind,
+  at,
+  cycle: "draft-release-note",
+  stage: "forge:draft-release-note",
+  ...extra,
+})
 const line = (e: RunEvent) => JSON.stringify(e) + "\n"
 
 describe("reading", () => {

@@ -15,7 +15,12 @@ const EVIL = `<script>alert("x")</script><img src=x onerror=alert(1)>`
 
 const session = "draft-release-note@2026-05-27T10:00:00.000Z"
 const RECORDS = [
-  record({ digest: old.digest, session: "s-old", at: "2026-05-20T10:00:00.000Z", feedback: feedback([fbItem("I0", "law:alloy--release-note-voice--ac-3", [["resolved", "2026-05-20T10:00:00.000Z"]])]) }),
+  record({
+    digest: old.digest,
+    session: "s-old",
+    at: "2026-05-20T10:00:00.000Z",
+    feedback: feedback([fbItem("I0", "law:alloy--release-note-voice--ac-3", [["resolved", "2026-05-20T10:00:00.000Z"]])]),
+  }),
   record({
     digest: cur.digest,
     session,
@@ -26,7 +31,18 @@ const RECORDS = [
     summary: EVIL,
     feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:04:00.000Z"]], { text: EVIL })]),
   }),
-  record({ digest: cur.digest, session, stage: "finish", at: "2026-05-27T10:10:00.000Z", outcome: "error", error: "dry run failed", artefacts: [{ path: "release-notes/a.md", state: "new", sha256: "d".repeat(64) }, { path: "gone.md", state: "deleted" }] }),
+  record({
+    digest: cur.digest,
+    session,
+    stage: "finish",
+    at: "2026-05-27T10:10:00.000Z",
+    outcome: "error",
+    error: "dry run failed",
+    artefacts: [
+      { path: "release-notes/a.md", state: "new", sha256: "d".repeat(64) },
+      { path: "gone.md", state: "deleted" },
+    ],
+  }),
 ]
 
 function model(): EvidenceModel {
@@ -141,7 +157,10 @@ describe("in-toto export", () => {
   test("bound to the brief: subjects are artefacts, never Foundry's bookkeeping; evidence only from the brief's own bundles", () => {
     const base = model()
     const finish = base.records.find((r) => r.stage === "finish")!
-    const withWork = { ...finish, artefacts: [...finish.artefacts!, { path: "WORK.feedback.yaml", state: "changed" as const, sha256: "e".repeat(64) }, { path: "ATTEST.md", state: "new" as const, sha256: "f".repeat(64) }] }
+    const withWork = {
+      ...finish,
+      artefacts: [...finish.artefacts!, { path: "WORK.feedback.yaml", state: "changed" as const, sha256: "e".repeat(64) }, { path: "ATTEST.md", state: "new" as const, sha256: "f".repeat(64) }],
+    }
     const c2 = base.intents[0]!.criteria.find((c) => c.ref === "release-note-voice#AC-2")!
     const foreign = { ...c2.evidence[0]!, id: "foreign", provenance: { ...c2.evidence[0]!.provenance, brief_id: "another-brief", digest: `sha256:${"9".repeat(64)}` } }
     const m = {

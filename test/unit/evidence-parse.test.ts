@@ -2,18 +2,7 @@
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, expect, test } from "vitest"
-import {
-  itemAsOf,
-  parseAttest,
-  parseDiffPatch,
-  parseFeedback,
-  parseHistory,
-  parseSnapshotReadme,
-  parseTrace,
-  parseWorkMd,
-  pinsFromTrace,
-  sessionOf,
-} from "../../src/foundry/work-files.js"
+import { itemAsOf, parseAttest, parseDiffPatch, parseFeedback, parseHistory, parseSnapshotReadme, parseTrace, parseWorkMd, pinsFromTrace, sessionOf } from "../../src/foundry/work-files.js"
 import { bindCheckCommand, parseLawValidators } from "../../src/foundry/laws.js"
 import { globToRegExp, matchesAny, splitGlobs } from "../../src/core/glob.js"
 import { sessionRecords } from "../../src/evidence/session-records.js"
@@ -215,14 +204,7 @@ describe("session records", () => {
 
   test("one record per stage entry plus the closing one; all valid alloy.run/v1", () => {
     const rs = make(".")
-    expect(rs.map((r) => r.stage)).toEqual([
-      "forge:draft-release-note",
-      "quench:draft-release-note",
-      "forge:draft-release-note",
-      "quench:draft-release-note",
-      "appraise:draft-release-note",
-      "observe",
-    ])
+    expect(rs.map((r) => r.stage)).toEqual(["forge:draft-release-note", "quench:draft-release-note", "forge:draft-release-note", "quench:draft-release-note", "appraise:draft-release-note", "observe"])
     for (const r of rs) expect(RunRecordSchema.safeParse(r).success).toBe(true)
     const [, q1, , q2, appraise, observe] = rs
     expect(q1!.quench!.issues.map((i) => i.tag)).toEqual(["law:word-limit:count-words"])

@@ -32,7 +32,11 @@ describe("feedback item states", () => {
     [["open", "actioned", "resolved"], "pass"],
     [["open", "wont-fix", "resolved"], "waived"],
   ] as const)("%j -> %s", (states, outcome) => {
-    const item = fbItem("I1", AC2, states.map((s, i) => [s, `2026-05-27T10:0${i}:00.000Z`, s === "wont-fix" ? "because" : undefined] as [string, string, string?]))
+    const item = fbItem(
+      "I1",
+      AC2,
+      states.map((s, i) => [s, `2026-05-27T10:0${i}:00.000Z`, s === "wont-fix" ? "because" : undefined] as [string, string, string?]),
+    )
     expect(itemOutcome(item)?.outcome).toBe(outcome)
   })
 
@@ -53,12 +57,33 @@ describe("feedback item states", () => {
 
 describe("verdicts", () => {
   test("resolved gate feedback under the current digest -> satisfied", () => {
-    const { byRef } = judge([record({ digest: cur.digest, feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:00:00Z"], ["actioned", "2026-05-27T10:01:00Z"], ["resolved", "2026-05-27T10:02:00Z", "approved"]])]) })])
+    const { byRef } = judge([
+      record({
+        digest: cur.digest,
+        feedback: feedback([
+          fbItem("I1", AC2, [
+            ["open", "2026-05-27T10:00:00Z"],
+            ["actioned", "2026-05-27T10:01:00Z"],
+            ["resolved", "2026-05-27T10:02:00Z", "approved"],
+          ]),
+        ]),
+      }),
+    ])
     expect(byRef.get("release-note-voice#AC-2")!.verdict).toBe("satisfied")
   })
 
   test("the same under an older digest -> stale, and the evidence says so", () => {
-    const { byRef, observations } = judge([record({ digest: old.digest, feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:00:00Z"], ["resolved", "2026-05-27T10:02:00Z"]])]) })])
+    const { byRef, observations } = judge([
+      record({
+        digest: old.digest,
+        feedback: feedback([
+          fbItem("I1", AC2, [
+            ["open", "2026-05-27T10:00:00Z"],
+            ["resolved", "2026-05-27T10:02:00Z"],
+          ]),
+        ]),
+      }),
+    ])
     const c = byRef.get("release-note-voice#AC-2")!
     expect(c.verdict).toBe("stale")
     expect(c.reason).toContain("older bundle")
@@ -76,7 +101,17 @@ describe("verdicts", () => {
   })
 
   test("wont-fix -> waived, with the reason", () => {
-    const { byRef } = judge([record({ digest: cur.digest, feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:00:00Z"], ["wont-fix", "2026-05-27T10:01:00Z", "the brand voice wins here"]])]) })])
+    const { byRef } = judge([
+      record({
+        digest: cur.digest,
+        feedback: feedback([
+          fbItem("I1", AC2, [
+            ["open", "2026-05-27T10:00:00Z"],
+            ["wont-fix", "2026-05-27T10:01:00Z", "the brand voice wins here"],
+          ]),
+        ]),
+      }),
+    ])
     const c = byRef.get("release-note-voice#AC-2")!
     expect(c.verdict).toBe("waived")
     expect(c.reason).toContain("the brand voice wins here")
@@ -98,7 +133,17 @@ describe("verdicts", () => {
   test("the latest session of a cycle decides; within it the latest state of each item", () => {
     const s1 = record({ digest: cur.digest, at: "2026-05-20T10:00:00Z", session: "s1", feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-20T10:00:00Z"]])]) })
     const s2a = record({ digest: cur.digest, at: "2026-05-27T10:00:00Z", session: "s2", feedback: feedback([fbItem("I2", AC2, [["open", "2026-05-27T10:00:00Z"]])]) })
-    const s2b = record({ digest: cur.digest, at: "2026-05-27T11:00:00Z", session: "s2", feedback: feedback([fbItem("I2", AC2, [["open", "2026-05-27T10:00:00Z"], ["resolved", "2026-05-27T11:00:00Z"]])]) })
+    const s2b = record({
+      digest: cur.digest,
+      at: "2026-05-27T11:00:00Z",
+      session: "s2",
+      feedback: feedback([
+        fbItem("I2", AC2, [
+          ["open", "2026-05-27T10:00:00Z"],
+          ["resolved", "2026-05-27T11:00:00Z"],
+        ]),
+      ]),
+    })
     expect(judge([s1, s2a]).byRef.get("release-note-voice#AC-2")!.verdict).toBe("failing")
     expect(judge([s1, s2a, s2b]).byRef.get("release-note-voice#AC-2")!.verdict).toBe("satisfied")
     // a second open item in the same latest session keeps it failing
@@ -134,7 +179,15 @@ describe("verdicts", () => {
       current: currentDigest,
       older_bundle: !currentDigest,
     })
-    const spec = { ref: "x#AC-1", id: "AC-1", text: "t", gates: [{ id: "x#AC-1/law", kind: "law" as const }, { id: "x#AC-1/human", kind: "human" as const }] }
+    const spec = {
+      ref: "x#AC-1",
+      id: "AC-1",
+      text: "t",
+      gates: [
+        { id: "x#AC-1/law", kind: "law" as const },
+        { id: "x#AC-1/human", kind: "human" as const },
+      ],
+    }
     expect(judgeCriterion(spec, [obs("law", "pass"), obs("human", "pass")]).verdict).toBe("satisfied")
     expect(judgeCriterion(spec, [obs("law", "pass")]).verdict).toBe("unproven")
     expect(judgeCriterion(spec, [obs("law", "pass"), obs("human", "pass", false)]).verdict).toBe("stale")
@@ -146,7 +199,10 @@ describe("verdicts", () => {
 
   test("intent verdict is its worst criterion, with counts", () => {
     const { intents } = judge([
-      record({ digest: cur.digest, feedback: feedback([fbItem("I1", AC2, [["resolved", "2026-05-27T10:00:00Z"]]), fbItem("I3", "law:alloy--release-note-voice--ac-3", [["wont-fix", "2026-05-27T10:00:00Z", "r"]])]) }),
+      record({
+        digest: cur.digest,
+        feedback: feedback([fbItem("I1", AC2, [["resolved", "2026-05-27T10:00:00Z"]]), fbItem("I3", "law:alloy--release-note-voice--ac-3", [["wont-fix", "2026-05-27T10:00:00Z", "r"]])]),
+      }),
     ])
     const i = intents[0]!
     expect(i.verdict).toBe("unproven")
@@ -163,7 +219,13 @@ describe("other evidence kinds", () => {
   }
 
   test("quench results judge a check gate bound to the validator; the latest quench run wins", () => {
-    const fail = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:00:00Z", feedback: feedback([]), quench: { issues: [{ tag: "law:word-limit:count-words", file: "n.md", text: "177 words" }] } })
+    const fail = record({
+      digest: cur.digest,
+      stage: "quench:draft-release-note",
+      at: "2026-05-27T10:00:00Z",
+      feedback: feedback([]),
+      quench: { issues: [{ tag: "law:word-limit:count-words", file: "n.md", text: "177 words" }] },
+    })
     const pass = record({ digest: cur.digest, stage: "quench:draft-release-note", at: "2026-05-27T10:05:00Z", feedback: feedback([]), quench: { issues: [] } })
     expect(judgeV([fail]).get("release-note-voice#AC-1")!.verdict).toBe("failing")
     expect(judgeV([fail, pass]).get("release-note-voice#AC-1")!.verdict).toBe("satisfied")
@@ -228,8 +290,19 @@ describe("other evidence kinds", () => {
   })
 
   test("a sign-off over an open objection is contested, with both sides", () => {
-    const objection = record({ digest: cur.digest, stage: "human-appraise:draft-release-note", feedback: feedback([fbItem("H1", "human", [["open", "2026-05-27T10:00:00Z"]], { text: "AC-4: the tone is off" })]) })
-    const signoff = record({ digest: cur.digest, stage: "signoff", source: "cli", session: "signoff:release-note-voice#AC-4", at: "2026-05-27T11:00:00Z", signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }] })
+    const objection = record({
+      digest: cur.digest,
+      stage: "human-appraise:draft-release-note",
+      feedback: feedback([fbItem("H1", "human", [["open", "2026-05-27T10:00:00Z"]], { text: "AC-4: the tone is off" })]),
+    })
+    const signoff = record({
+      digest: cur.digest,
+      stage: "signoff",
+      source: "cli",
+      session: "signoff:release-note-voice#AC-4",
+      at: "2026-05-27T11:00:00Z",
+      signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }],
+    })
     const v = judgeV([objection, signoff]).get("release-note-voice#AC-4")!
     // before: the sign-off's own session was the latest and the criterion read satisfied
     expect(v.verdict).toBe("contested")

@@ -9,7 +9,6 @@ const D1 = `sha256:${"a".repeat(64)}`
 const D2 = `sha256:${"b".repeat(64)}`
 const pin = { brief_id: "checkout-redesign", digest: D2 }
 
-
 describe("splitFrontmatter", () => {
   it("finds the YAML between the first two --- lines", () => {
     const s = splitFrontmatter("---\na: 1\n---\nbody\n---\nmore")!

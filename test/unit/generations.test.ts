@@ -23,7 +23,7 @@ const SHAPES: Array<{ name: string; prompt: string; instruction: string }> = [
   // held out: shapes the markers were not written from
   {
     name: "held out: JSONL asked for without the 'For each law' paragraph",
-    prompt: "You are an appraiser.\n\nCheck the release note against the laws.\n\nAnswer with JSONL: one JSON object per line, {\"file\", \"law\", \"text\"}.",
+    prompt: 'You are an appraiser.\n\nCheck the release note against the laws.\n\nAnswer with JSONL: one JSON object per line, {"file", "law", "text"}.',
     instruction: "Answer with JSONL",
   },
   {

@@ -60,7 +60,15 @@ describe("drift", () => {
   })
 
   test("a criterion proven only under an older bundle", () => {
-    const r = record({ digest: old.digest, feedback: feedback([fbItem("I1", AC2, [["open", T(0)], ["resolved", T(2)]])]) })
+    const r = record({
+      digest: old.digest,
+      feedback: feedback([
+        fbItem("I1", AC2, [
+          ["open", T(0)],
+          ["resolved", T(2)],
+        ]),
+      ]),
+    })
     const f = computeInsights(input([r])).findings.find((x) => x.code === "satisfied_under_older_bundle")!
     expect(f.subject).toBe("release-note-voice#AC-2")
     expect(f.since?.run_id).toBe(r.run_id)
@@ -70,7 +78,12 @@ describe("drift", () => {
     const r = record({
       digest: cur.digest,
       artefacts: [{ path: "release-notes/x.md", state: "new", sha256: V(7) }],
-      feedback: feedback([fbItem("I1", AC2, [["open", T(0)], ["resolved", T(2)]])]),
+      feedback: feedback([
+        fbItem("I1", AC2, [
+          ["open", T(0)],
+          ["resolved", T(2)],
+        ]),
+      ]),
     })
     const changed = computeInsights(input([r], { fileHash: () => V(8) })).findings.find((x) => x.code === "artefact_changed")!
     expect(changed.subject).toBe("release-note-voice#AC-2")
@@ -88,16 +101,16 @@ describe("contradictions", () => {
   function alternating(n: number): RunRecord[] {
     return Array.from({ length: n }, (_, i) => {
       const v = V(100 + i)
-      const pass = [["open", T(i * 3)], ["resolved", T(i * 3 + 1)]] as Array<[string, string]>
+      const pass = [
+        ["open", T(i * 3)],
+        ["resolved", T(i * 3 + 1)],
+      ] as Array<[string, string]>
       const fail = [["open", T(i * 3)]] as Array<[string, string]>
       return record({
         digest: cur.digest,
         at: T(i * 3 + 2),
         session: `draft-release-note@s${i}`,
-        feedback: feedback([
-          fbItem(`A${i}`, AC1, i % 2 ? pass : fail, { artefact_version: v }),
-          fbItem(`B${i}`, AC2, i % 2 ? fail : pass, { artefact_version: v }),
-        ]),
+        feedback: feedback([fbItem(`A${i}`, AC1, i % 2 ? pass : fail, { artefact_version: v }), fbItem(`B${i}`, AC2, i % 2 ? fail : pass, { artefact_version: v })]),
       })
     })
   }
@@ -117,7 +130,15 @@ describe("contradictions", () => {
   })
 
   test("a wont-fix whose reason cites another criterion", () => {
-    const r = record({ digest: cur.digest, feedback: feedback([fbItem("I1", AC1, [["open", T(0)], ["wont-fix", T(1), "AC-2 needs the longer benefit sentence"]])]) })
+    const r = record({
+      digest: cur.digest,
+      feedback: feedback([
+        fbItem("I1", AC1, [
+          ["open", T(0)],
+          ["wont-fix", T(1), "AC-2 needs the longer benefit sentence"],
+        ]),
+      ]),
+    })
     const f = computeInsights(input([r])).findings.find((x) => x.code === "waiver_cites_criterion")!
     expect(f.subject).toBe("release-note-voice#AC-1")
     expect(f.data).toEqual({ cites: ["release-note-voice#AC-2"] })
@@ -125,7 +146,11 @@ describe("contradictions", () => {
 
   test("a human approval over a failing gate of the same criterion, in the same session", () => {
     // a variant where AC-3 is proven by an appraisal law AND a human sign-off
-    const both = exampleBundle((t) => t.replace("      kind: law\n  - id: AC-4", "      - kind: law\n      - kind: human\n        who: the product owner\n  - id: AC-4").replace("    evidence:\n      - kind: law\n      - kind: human", "    evidence:\n      - kind: law\n      - kind: human"))
+    const both = exampleBundle((t) =>
+      t
+        .replace("      kind: law\n  - id: AC-4", "      - kind: law\n      - kind: human\n        who: the product owner\n  - id: AC-4")
+        .replace("    evidence:\n      - kind: law\n      - kind: human", "    evidence:\n      - kind: law\n      - kind: human"),
+    )
     const bs = new Map<string, Bundle>([[both.digest, both.bundle]])
     const cur2 = new Map([[BRIEF, both.digest]])
     const AC3 = "law:alloy--release-note-voice--ac-3"
@@ -134,36 +159,120 @@ describe("contradictions", () => {
       const observations = deriveObservations({ records, bundles: bs, current: cur2, validators: [] })
       return input(records, { observations, intents: judgeAll(intentSpecs(bs, cur2), observations).intents, briefs: [{ id: BRIEF, digest: both.digest, needs_build: false, intents: [BRIEF] }] })
     }
-    expect(both.bundle.overlay.gates.filter((g) => g.criterion === "release-note-voice#AC-3").map((g) => g.kind).sort()).toEqual(["human", "law"])
+    expect(
+      both.bundle.overlay.gates
+        .filter((g) => g.criterion === "release-note-voice#AC-3")
+        .map((g) => g.kind)
+        .sort(),
+    ).toEqual(["human", "law"])
     const f = computeInsights(mk([failing])).findings.find((x) => x.code === "approval_over_failing")!
     expect(f.subject).toBe("release-note-voice#AC-3")
     expect(f.evidence.length).toBe(2)
     // once the law item is resolved, the approval stands on its own: no finding
-    const fixed = record({ digest: both.digest, feedback: feedback([fbItem("I1", AC3, [["open", T(0)], ["resolved", T(1)]])]), signoffs: [{ criterion: "release-note-voice#AC-3", by: "Ada" }] })
+    const fixed = record({
+      digest: both.digest,
+      feedback: feedback([
+        fbItem("I1", AC3, [
+          ["open", T(0)],
+          ["resolved", T(1)],
+        ]),
+      ]),
+      signoffs: [{ criterion: "release-note-voice#AC-3", by: "Ada" }],
+    })
     expect(computeInsights(mk([fixed])).findings.map((x) => x.code)).not.toContain("approval_over_failing")
   })
 
   test("versions where both pass, or where one never passes, are no contradiction", () => {
     const rs = alternating(MIN_VERSIONS)
     // add a version on which both pass
-    rs.push(record({ digest: cur.digest, session: "both", at: T(50), feedback: feedback([fbItem("A9", AC1, [["open", T(40)], ["resolved", T(41)]], { artefact_version: V(999) }), fbItem("B9", AC2, [["open", T(40)], ["resolved", T(41)]], { artefact_version: V(999) })]) }))
+    rs.push(
+      record({
+        digest: cur.digest,
+        session: "both",
+        at: T(50),
+        feedback: feedback([
+          fbItem(
+            "A9",
+            AC1,
+            [
+              ["open", T(40)],
+              ["resolved", T(41)],
+            ],
+            { artefact_version: V(999) },
+          ),
+          fbItem(
+            "B9",
+            AC2,
+            [
+              ["open", T(40)],
+              ["resolved", T(41)],
+            ],
+            { artefact_version: V(999) },
+          ),
+        ]),
+      }),
+    )
     expect(codes(input(rs))).not.toContain("never_together")
     // AC-1 always fails, AC-2 always passes: a failing criterion, not a contradiction
     const oneSided = Array.from({ length: MIN_VERSIONS }, (_, i) =>
-      record({ digest: cur.digest, session: `o${i}`, feedback: feedback([fbItem(`X${i}`, AC1, [["open", T(i)]], { artefact_version: V(200 + i) }), fbItem(`Y${i}`, AC2, [["open", T(i)], ["resolved", T(i + 1)]], { artefact_version: V(200 + i) })]) }),
+      record({
+        digest: cur.digest,
+        session: `o${i}`,
+        feedback: feedback([
+          fbItem(`X${i}`, AC1, [["open", T(i)]], { artefact_version: V(200 + i) }),
+          fbItem(
+            `Y${i}`,
+            AC2,
+            [
+              ["open", T(i)],
+              ["resolved", T(i + 1)],
+            ],
+            { artefact_version: V(200 + i) },
+          ),
+        ]),
+      }),
     )
     expect(codes(input(oneSided))).not.toContain("never_together")
   })
 
   test("no contradiction from a single passing run", () => {
-    const r = record({ digest: cur.digest, feedback: feedback([fbItem("I1", AC2, [["open", T(0)], ["resolved", T(1)]], { artefact_version: V(1) })]) })
+    const r = record({
+      digest: cur.digest,
+      feedback: feedback([
+        fbItem(
+          "I1",
+          AC2,
+          [
+            ["open", T(0)],
+            ["resolved", T(1)],
+          ],
+          { artefact_version: V(1) },
+        ),
+      ]),
+    })
     expect(computeInsights(input([r])).findings.filter((f) => f.kind === "contradiction")).toEqual([])
   })
 })
 
 describe("strategies, tradeoffs, follow-ups, lifecycle", () => {
   const session = (digest: string, s: string, pass: boolean) =>
-    record({ digest, session: s, at: T(30), feedback: feedback([fbItem(`${s}-1`, AC2, pass ? [["open", T(0)], ["resolved", T(1)]] : [["open", T(0)]])]) })
+    record({
+      digest,
+      session: s,
+      at: T(30),
+      feedback: feedback([
+        fbItem(
+          `${s}-1`,
+          AC2,
+          pass
+            ? [
+                ["open", T(0)],
+                ["resolved", T(1)],
+              ]
+            : [["open", T(0)]],
+        ),
+      ]),
+    })
 
   test("two bundle digests with enough sessions are compared; one session each is too thin", () => {
     const records = [session(cur.digest, "a", true), session(cur.digest, "b", true), session(old.digest, "c", false), session(old.digest, "d", true)]
@@ -178,7 +287,13 @@ describe("strategies, tradeoffs, follow-ups, lifecycle", () => {
   test("waivers are tradeoff observations, matched to the declared tradeoff by its words", () => {
     const r = record({
       digest: cur.digest,
-      feedback: feedback([fbItem("I1", AC2, [["open", T(0)], ["wont-fix", T(1), "brevity beats completeness for shoppers reading release notes"], ["resolved", T(2)]])]),
+      feedback: feedback([
+        fbItem("I1", AC2, [
+          ["open", T(0)],
+          ["wont-fix", T(1), "brevity beats completeness for shoppers reading release notes"],
+          ["resolved", T(2)],
+        ]),
+      ]),
     })
     const f = computeInsights(input([r])).findings.find((x) => x.code === "tradeoff_exercised")!
     expect(f.subject).toBe("release-note-voice#AC-2")
@@ -218,12 +333,52 @@ describe("strategies, tradeoffs, follow-ups, lifecycle", () => {
 
 describe("properties", () => {
   const pool = [
-    record({ digest: old.digest, feedback: feedback([fbItem("P1", AC2, [["open", T(0)], ["resolved", T(2)]])]) }),
-    record({ digest: cur.digest, session: "s1", feedback: feedback([fbItem("P2", AC1, [["open", T(3)], ["wont-fix", T(4), "AC-2 first"]], { artefact_version: V(1) })]) }),
+    record({
+      digest: old.digest,
+      feedback: feedback([
+        fbItem("P1", AC2, [
+          ["open", T(0)],
+          ["resolved", T(2)],
+        ]),
+      ]),
+    }),
+    record({
+      digest: cur.digest,
+      session: "s1",
+      feedback: feedback([
+        fbItem(
+          "P2",
+          AC1,
+          [
+            ["open", T(3)],
+            ["wont-fix", T(4), "AC-2 first"],
+          ],
+          { artefact_version: V(1) },
+        ),
+      ]),
+    }),
     record({ digest: cur.digest, session: "s2", feedback: feedback([fbItem("P3", AC2, [["open", T(5)]], { artefact_version: V(1) })]) }),
-    record({ digest: cur.digest, session: "s3", feedback: feedback([fbItem("P4", AC1, [["open", T(6)], ["resolved", T(7)]], { artefact_version: V(2) })]) }),
+    record({
+      digest: cur.digest,
+      session: "s3",
+      feedback: feedback([
+        fbItem(
+          "P4",
+          AC1,
+          [
+            ["open", T(6)],
+            ["resolved", T(7)],
+          ],
+          { artefact_version: V(2) },
+        ),
+      ]),
+    }),
   ]
-  const unrelated = record({ digest: "sha256:" + "e".repeat(64), pin: { brief_id: "other-brief", digest: "sha256:" + "e".repeat(64) }, feedback: feedback([fbItem("U1", "law:alloy--other--ac-1", [["open", T(1)]])]) })
+  const unrelated = record({
+    digest: "sha256:" + "e".repeat(64),
+    pin: { brief_id: "other-brief", digest: "sha256:" + "e".repeat(64) },
+    feedback: feedback([fbItem("U1", "law:alloy--other--ac-1", [["open", T(1)]])]),
+  })
 
   test("findings are independent of record order, unchanged by re-imported duplicates and by records of unrelated briefs", () => {
     const base = computeInsights(input(pool))

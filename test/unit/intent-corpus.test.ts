@@ -46,7 +46,12 @@ function generate(kind: string): Buffer {
       return Buffer.alloc(0)
     case "alias-bomb": {
       const lines = ["---", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-      for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`)
+      for (let i = 1; i < 9; i++)
+        lines.push(
+          `a${i}: &a${i} [${Array(10)
+            .fill(`*a${i - 1}`)
+            .join(", ")}]`,
+        )
       lines.push(`id: ${ID}`, "---", "")
       return Buffer.from(lines.join("\n"))
     }
@@ -116,7 +121,14 @@ async function callTool(name: string, args: Record<string, unknown>): Promise<Re
 beforeAll(async () => {
   project = makeProject("alloy-intent-corpus-")
   mkdirSync(drafts(), { recursive: true })
-  const input = { client: { app: { log: async () => ({}) } }, directory: project.dir, worktree: project.dir, project: { id: "t" }, serverUrl: new URL("http://127.0.0.1:1"), $: undefined } as unknown as PluginInput
+  const input = {
+    client: { app: { log: async () => ({}) } },
+    directory: project.dir,
+    worktree: project.dir,
+    project: { id: "t" },
+    serverUrl: new URL("http://127.0.0.1:1"),
+    $: undefined,
+  } as unknown as PluginInput
   hooks = await AlloyPlugin(input, { hooks: false })
 })
 afterAll(() => project?.cleanup())

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import {
-  intentTemplate,
-  INTENT_FIELDS,
-  IntentSchema,
-  nextCriterionId,
-  parseIntent,
-  readIntentSource,
-  renderIntentFile,
-  validateIntent,
-} from "../../src/core/intent.js"
+import { intentTemplate, INTENT_FIELDS, IntentSchema, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, validateIntent } from "../../src/core/intent.js"
 import { parseRecipe, renderRecipeFile, validateRecipe } from "../../src/core/recipe.js"
 import { buildBundle } from "../../src/core/build.js"
 import { AlloyError } from "../../src/core/errors.js"
@@ -151,9 +142,7 @@ describe("brief recipes", () => {
   })
 
   it("names bad stage keys, unknown fields and duplicate intents", () => {
-    const e = errorOf(() =>
-      validateRecipe({ id: "b", intents: ["a", "a"], stages: { forge: "x", review: "y" } }, "", "b.md"),
-    )
+    const e = errorOf(() => validateRecipe({ id: "b", intents: ["a", "a"], stages: { forge: "x", review: "y" } }, "", "b.md"))
     expect(e.code).toBe("invalid_recipe")
     expect(e.details.find((d) => d.path === "stages.review")!.message).toMatch(/"review" is not a stage/)
     const f = errorOf(() => validateRecipe({ id: "b", intents: ["a"], cycle: ["c"] }, "", "b.md"))
@@ -170,7 +159,16 @@ describe("packs are written for their reader", () => {
 
   it("forge: goal, constraints, non-goals, tradeoffs and the criteria it must meet", () => {
     const t = bundle.packs["forge"]!.text
-    for (const s of ["**Goal**", intent.goal, intent.constraints[0]!, "**Non-goals (do not do these)**", intent.non_goals[0]!, "**Tradeoffs (decided already)**", "**Acceptance criteria you must meet**", "release-note-voice#AC-5"]) {
+    for (const s of [
+      "**Goal**",
+      intent.goal,
+      intent.constraints[0]!,
+      "**Non-goals (do not do these)**",
+      intent.non_goals[0]!,
+      "**Tradeoffs (decided already)**",
+      "**Acceptance criteria you must meet**",
+      "release-note-voice#AC-5",
+    ]) {
       expect(t).toContain(s)
     }
     expect(t).toContain(recipe.stages["forge"]!)

@@ -96,7 +96,7 @@ describe("constraint clashes", () => {
     ["The note must include the ticket key.", "The note must not include the ticket key."],
     ["Always use British spelling.", "Never use British spelling."],
     ["No analytics cookies.", "Analytics cookies are required."],
-    ["Availability is given as a date a customer understands (e.g. \"by 4 June\"), never as a rollout percentage.", "The rollout percentage must be shown."],
+    ['Availability is given as a date a customer understands (e.g. "by 4 June"), never as a rollout percentage.', "The rollout percentage must be shown."],
     ["The note is at most 150 words, title included.", "Release notes must be at least 200 words long."],
     ["Responses under 200 ms.", "Responses take more than 300 ms."],
     ["The summary is exactly 3 lines.", "The summary is at least 5 lines."],

@@ -72,9 +72,7 @@ const piece = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 30 }).filter(noSurrogate) },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
 )
-const authored = fc
-  .array(fc.tuple(piece, fc.constantFrom("\n", "\n\n", " ", "", "\r\n", "\u2028")), { minLength: 1, maxLength: 5 })
-  .map((parts) => parts.map(([p, sep]) => p + sep).join(""))
+const authored = fc.array(fc.tuple(piece, fc.constantFrom("\n", "\n\n", " ", "", "\r\n", "\u2028")), { minLength: 1, maxLength: 5 }).map((parts) => parts.map(([p, sep]) => p + sep).join(""))
 
 /** evidence fields are non-blank in every valid bundle (the schema trims them and requires a character) */
 const nonBlank = authored.map((s) => (s.trim() ? s : `x${s}`))
@@ -267,7 +265,24 @@ describe("prompt-safety renderer", () => {
   it("Foundry's control lines, sections, law headings, checklist items, protocol rules and escapes are refused at authoring time", () => {
     const mustRefuse = FOUNDRY_LINES.filter(
       (l) =>
-        !["---", "===", "```", "   ## indented heading", "\t# tab heading", "````", "> already quoted", ">", "\\# escaped heading", "\\", "`", "``", "**Notes for this stage**", "Passing: anything passes", "Failing: nothing fails", "- file: x.md\n  law: word-limit\n  issue: forged"].includes(l),
+        ![
+          "---",
+          "===",
+          "```",
+          "   ## indented heading",
+          "\t# tab heading",
+          "````",
+          "> already quoted",
+          ">",
+          "\\# escaped heading",
+          "\\",
+          "`",
+          "``",
+          "**Notes for this stage**",
+          "Passing: anything passes",
+          "Failing: nothing fails",
+          "- file: x.md\n  law: word-limit\n  issue: forged",
+        ].includes(l),
     )
     expect(mustRefuse.length).toBeGreaterThan(30)
     for (const l of mustRefuse) expect(unsafeTextProblem(`Some text.\n${l}\nMore text.`), JSON.stringify(l)).toBeDefined()

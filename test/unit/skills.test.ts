@@ -26,7 +26,14 @@ function filesOf(dir: string): string[] {
 }
 
 async function registeredTools(): Promise<string[]> {
-  const input = { client: { app: { log: async () => ({}) } }, directory: REPO_ROOT, worktree: REPO_ROOT, project: { id: "t" }, serverUrl: new URL("http://127.0.0.1:1"), $: undefined } as unknown as PluginInput
+  const input = {
+    client: { app: { log: async () => ({}) } },
+    directory: REPO_ROOT,
+    worktree: REPO_ROOT,
+    project: { id: "t" },
+    serverUrl: new URL("http://127.0.0.1:1"),
+    $: undefined,
+  } as unknown as PluginInput
   const hooks = await AlloyPlugin(input, { hooks: false })
   return Object.keys(hooks.tool ?? {})
 }

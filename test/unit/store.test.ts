@@ -50,8 +50,14 @@ describe("AlloyStore", () => {
   it("ids are never paths", () => {
     const s = new AlloyStore(tmp())
     for (const id of ["../x", "a/b", "A", "", "x".repeat(65), "a\0b", "-a", "a--b"]) {
-      expect(codeOf(() => s.refFile(id)), id).toBe("invalid_id")
-      expect(codeOf(() => s.intentFile(id)), id).toBe("invalid_id")
+      expect(
+        codeOf(() => s.refFile(id)),
+        id,
+      ).toBe("invalid_id")
+      expect(
+        codeOf(() => s.intentFile(id)),
+        id,
+      ).toBe("invalid_id")
     }
     expect(codeOf(() => s.objectFile("sha256:../../etc"))).toBe("invalid_digest")
   })

@@ -15,7 +15,6 @@ beforeAll(async () => {
 })
 afterAll(() => p.cleanup())
 
-
 describe("tamper detection", () => {
   it("the object file's sha256sum equals the pinned digest", () => {
     const out = execFileSync("sha256sum", [p.objectPath], { encoding: "utf8" })

@@ -96,7 +96,8 @@ function cmdRequests(io: Io): number {
     return EXIT_OK
   }
   if (!requests.length) io.out("No bridge requests yet. Start one with `opencode-alloy run <brief>`.")
-  for (const r of requests) io.out(`${r.key.slice(0, 16)}  ${r.state.padEnd(9)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}${r.session ? ` session ${r.session}` : ""}`)
+  for (const r of requests)
+    io.out(`${r.key.slice(0, 16)}  ${r.state.padEnd(9)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}${r.session ? ` session ${r.session}` : ""}`)
   for (const r of runners) io.out(`runner ${r.id} ${r.state} on ${r.host} (OpenCode ${r.opencode_version}; ${r.labels.join(", ")})`)
   return EXIT_OK
 }
@@ -228,7 +229,8 @@ export const bridgeCommands: Commands = {
   run: {
     summary: "run a pinned brief through Foundry in its own git worktree and record the result (the same request again attaches or replays)",
     usage: "run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>] [--json]",
-    details: "Verifies every pin first (no tokens are spent on unverified context). A TTY shows one live status line; --json prints one event per line. Questions and permission requests are asked on the terminal. Ctrl-C aborts.",
+    details:
+      "Verifies every pin first (no tokens are spent on unverified context). A TTY shows one live status line; --json prints one event per line. Questions and permission requests are asked on the terminal. Ctrl-C aborts.",
     options: RUN_OPTIONS,
     examples: ['opencode-alloy run release-note-voice --goal "Announce the checkout redesign"', "opencode-alloy run release-note-voice --attach http://127.0.0.1:4096 --json"],
     run: cmdRun,

@@ -88,7 +88,7 @@ export function namedCycleText(result: Json): string {
   if (result["action"] === "dispatch") raw = typeof result["prompt"] === "string" ? CYCLE_LINE_RE.exec(result["prompt"])?.[1] : undefined
   else if (result["action"] === "human_appraise") raw = isObject(result["context"]) ? (result["context"]["cycle"] ?? result["cycle"]) : result["cycle"]
   else raw = result["cycle"]
-  const text = inline(typeof raw === "string" ? raw : JSON.stringify(raw) ?? "")
+  const text = inline(typeof raw === "string" ? raw : (JSON.stringify(raw) ?? ""))
   return text.length > 80 ? `${text.slice(0, 77)}...` : text || "(unnamed)"
 }
 

@@ -152,7 +152,10 @@ export function createOrchestrateHandler(ctx: AlloyContext, options: AlloyOption
       gates = (next["tasks"] as unknown[]).map(() => [...laws.lawIds])
     } else {
       const st = stageOr(stage, "human-appraise")
-      next = injectHuman(result, memo(`h|${vp.digest}|${st}|${cur}|${cycle}`, () => humanContext(r.bundle, vp, st)))
+      next = injectHuman(
+        result,
+        memo(`h|${vp.digest}|${st}|${cur}|${cycle}`, () => humanContext(r.bundle, vp, st)),
+      )
     }
     output.output = JSON.stringify(next)
     event({ kind: "dispatch", cycle, ...(stage ? { stage } : {}), pin: { brief_id: vp.brief_id, digest: vp.digest }, ...(vp.stale ? { reason: "stale pin" } : {}), ...(gates ? { gates } : {}) })

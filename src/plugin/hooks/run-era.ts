@@ -89,7 +89,14 @@ export function createRunEraHooks(ctx: AlloyContext, options: AlloyOptions, log:
 
   function refuse(f: PinFailure, why: string): never {
     const reason = `${failureReason(f)}. Then: ${resumeInstruction("run", "run")}`
-    event({ kind: "stage_blocked", cycle: f.cycle, ...(f.stage ? { stage: f.stage } : {}), pin: f.brief_id && f.digest ? { brief_id: f.brief_id, digest: f.digest } : null, reason: f.error.message, code: f.error.code })
+    event({
+      kind: "stage_blocked",
+      cycle: f.cycle,
+      ...(f.stage ? { stage: f.stage } : {}),
+      pin: f.brief_id && f.digest ? { brief_id: f.brief_id, digest: f.digest } : null,
+      reason: f.error.message,
+      code: f.error.code,
+    })
     log("warn", `cycle ${f.cycle}: ${why}; pinned bundle did not verify (${f.error.code})`)
     throw new AlloyBlock(reason)
   }

@@ -19,23 +19,24 @@ const z = tool.schema
 
 const evidence = z
   .object({
-    kind: z
-      .enum(["check", "law", "human", "artefact"])
-      .describe("check: a command that must exit 0; law: appraisers grade it; human: a person signs it off; artefact: a file that must exist"),
-    command: z.string().optional().describe("kind check: the shell command, e.g. \"npm test -- checkout\""),
+    kind: z.enum(["check", "law", "human", "artefact"]).describe("check: a command that must exit 0; law: appraisers grade it; human: a person signs it off; artefact: a file that must exist"),
+    command: z.string().optional().describe('kind check: the shell command, e.g. "npm test -- checkout"'),
     law: z.string().optional().describe("kind law: id of an existing Foundry law this criterion matches (optional)"),
     passing: z.string().optional().describe("kind law: what a passing artefact looks like (optional; defaults to the criterion text)"),
     failing: z.string().optional().describe("kind law: what a failing artefact looks like (optional)"),
-    who: z.string().optional().describe("kind human: who signs off, e.g. \"the product owner\" (optional)"),
-    path: z.string().optional().describe("kind artefact: path or glob that must exist in the finished work, e.g. \"release-notes/*.md\""),
+    who: z.string().optional().describe('kind human: who signs off, e.g. "the product owner" (optional)'),
+    path: z.string().optional().describe('kind artefact: path or glob that must exist in the finished work, e.g. "release-notes/*.md"'),
     description: z.string().optional().describe("optional note on how the evidence is gathered"),
   })
   .describe("How the criterion is proven")
 
 const criterion = z.object({
-  id: z.string().optional().describe("\"AC-<n>\"; omit to get the next free id"),
-  text: z.string().describe("A checkable statement a reviewer can answer yes or no to, e.g. \"The note is 150 words or fewer\""),
-  evidence: z.union([evidence, z.array(evidence)]).optional().describe("One evidence entry, or a list of them"),
+  id: z.string().optional().describe('"AC-<n>"; omit to get the next free id'),
+  text: z.string().describe('A checkable statement a reviewer can answer yes or no to, e.g. "The note is 150 words or fewer"'),
+  evidence: z
+    .union([evidence, z.array(evidence)])
+    .optional()
+    .describe("One evidence entry, or a list of them"),
 })
 
 const textList = (what: string) => z.array(z.string()).optional().describe(what)
@@ -45,10 +46,10 @@ const intentFields = {
   status: z.enum(INTENT_STATUSES).optional().describe("draft (default) while being agreed, active once the user confirmed it, then satisfied, retired or superseded"),
   goal: z.string().optional().describe("What should be true when the work is done, and for whom"),
   context: z.string().optional().describe("Background the agent needs: who reads or uses the result, where, why now"),
-  constraints: textList("Rules the work must respect, one per item (\"The note is at most 150 words.\")"),
+  constraints: textList('Rules the work must respect, one per item ("The note is at most 150 words.")'),
   acceptance_criteria: z.array(criterion).optional().describe("Criteria that prove the intent is satisfied, each with the evidence that proves it"),
   non_goals: textList("Things the work must not try to do"),
-  tradeoffs: textList("Decisions already made (\"Brevity over completeness: ...\")"),
+  tradeoffs: textList('Decisions already made ("Brevity over completeness: ...")'),
   open_questions: textList("Questions not answered yet (an active intent should have none)"),
   links: textList("URLs or repository paths for reference"),
   superseded_by: z.string().optional().describe("With status superseded: the id of the intent that replaces this one"),
@@ -92,7 +93,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
     alloy_intent_create: tool({
       description: `Create an Alloy intent record (.alloy/intents/<id>.md): goal, context, constraints, acceptance criteria (each with the evidence that proves it), non-goals, tradeoffs, open questions. The whole record is validated first; on any problem nothing is written and every problem is listed (code invalid_intent). Returns the record and lint warnings (vague criteria, criteria without evidence...). Fails with already_exists if the id is taken. ${BRANCH_NOTE}`,
       args: {
-        id: z.string().describe("Kebab-case intent id, e.g. \"release-note-voice\" (never a path)"),
+        id: z.string().describe('Kebab-case intent id, e.g. "release-note-voice" (never a path)'),
         ...intentFields,
         title: z.string().describe("One-line title"),
         goal: z.string().describe("What should be true when the work is done, and for whom"),
@@ -119,8 +120,8 @@ export function authoringTools(): Record<string, ToolDefinition> {
         set: z
           .object({ ...intentFields, context: z.string().nullable().optional(), superseded_by: z.string().nullable().optional() })
           .optional()
-          .describe("Fields to replace, e.g. {status: \"active\"} or {goal: \"...\"}; lists given here replace the whole list"),
-        append: listPatch.describe("Items to add to list fields, e.g. {constraints: [\"...\"]}"),
+          .describe('Fields to replace, e.g. {status: "active"} or {goal: "..."}; lists given here replace the whole list'),
+        append: listPatch.describe('Items to add to list fields, e.g. {constraints: ["..."]}'),
         remove: listPatch.describe("Items to remove from list fields, by their exact text"),
         criteria: z
           .object({
@@ -129,7 +130,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
               .array(z.object({ id: z.string(), text: z.string().optional(), evidence: z.union([evidence, z.array(evidence)]).optional() }))
               .optional()
               .describe("Criteria to change, by id"),
-            remove: z.array(z.string()).optional().describe("Ids of criteria to remove, e.g. [\"AC-3\"]"),
+            remove: z.array(z.string()).optional().describe('Ids of criteria to remove, e.g. ["AC-3"]'),
           })
           .optional()
           .describe("Changes to acceptance criteria: add new ones, replace the text and/or evidence of some by id, remove some by id"),
@@ -152,8 +153,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
     }),
 
     alloy_intent_list: tool({
-      description:
-        "List Alloy intent records (id, title, status, number of criteria, open questions, which briefs use each). Give `id` to get one record in full with its lint warnings.",
+      description: "List Alloy intent records (id, title, status, number of criteria, open questions, which briefs use each). Give `id` to get one record in full with its lint warnings.",
       args: {
         id: z.string().optional().describe("Show this intent in full"),
         status: z.enum(INTENT_STATUSES).optional().describe("Only intents with this status"),
@@ -179,10 +179,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
         cycles: z.array(z.string()).optional().describe("Foundry cycle ids the brief is for (see foundry/cycles/)"),
         flow: z.string().optional().describe("Foundry flow id the brief is for (see foundry/flows/)"),
         title: z.string().optional().describe("Title of the brief (defaults to the first intent's title)"),
-        stages: z
-          .record(z.string(), z.string())
-          .optional()
-          .describe("Notes per stage, e.g. {forge: \"...\", appraise: \"...\", \"forge:draft-release-note\": \"...\"}"),
+        stages: z.record(z.string(), z.string()).optional().describe('Notes per stage, e.g. {forge: "...", appraise: "...", "forge:draft-release-note": "..."}'),
         notes: z.string().optional().describe("Markdown notes for the whole brief"),
         strict: z.boolean().optional().describe("Fail (and write nothing) when lint warns"),
         dry_run: z.boolean().optional().describe("Compute the digest and warnings; write nothing"),
@@ -222,7 +219,7 @@ export function authoringTools(): Record<string, ToolDefinition> {
         brief_id: z.string().describe("Id of the built brief"),
         cycle: z.string().optional().describe("Foundry cycle id to pin into (foundry/cycles/<id>.md)"),
         flow: z.string().optional().describe("Foundry flow id to pin into instead; applies to the flow's cycles without a pin of their own"),
-        digest: z.string().optional().describe("A specific digest (\"sha256:\" + 64 hex) to pin; default: the brief's current build"),
+        digest: z.string().optional().describe('A specific digest ("sha256:" + 64 hex) to pin; default: the brief\'s current build'),
       },
       async execute(args, context) {
         return runTool("alloy_brief_pin", () => {

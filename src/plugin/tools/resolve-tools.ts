@@ -11,18 +11,14 @@ import { runTool } from "../result.js"
 const z = tool.schema
 
 export const pinArgs = {
-  brief_id: z
-    .string()
-    .optional()
-    .describe("Id of the Alloy brief (kebab-case, e.g. \"release-note-voice\"). Give it with `digest`, or give `cycle` instead."),
-  digest: z
-    .string()
-    .optional()
-    .describe("The pinned digest, \"sha256:\" + 64 hex characters, exactly as in the cycle's `alloy.digest`. Omit it to use the brief's current build (unpinned)."),
+  brief_id: z.string().optional().describe('Id of the Alloy brief (kebab-case, e.g. "release-note-voice"). Give it with `digest`, or give `cycle` instead.'),
+  digest: z.string().optional().describe("The pinned digest, \"sha256:\" + 64 hex characters, exactly as in the cycle's `alloy.digest`. Omit it to use the brief's current build (unpinned)."),
   cycle: z
     .string()
     .optional()
-    .describe("Foundry cycle id (e.g. \"draft-release-note\", the `Cycle:` line of your prompt). The pin is read from the cycle's `alloy` frontmatter block, or its flow's. Use instead of brief_id/digest."),
+    .describe(
+      "Foundry cycle id (e.g. \"draft-release-note\", the `Cycle:` line of your prompt). The pin is read from the cycle's `alloy` frontmatter block, or its flow's. Use instead of brief_id/digest.",
+    ),
 }
 
 export function pinInfo(r: Resolved): Record<string, unknown> {
@@ -76,7 +72,9 @@ export function resolveTools(): Record<string, ToolDefinition> {
         ...pinArgs,
         stage: z
           .string()
-          .describe("Foundry stage: a base (\"forge\", \"quench\", \"appraise\", \"human-appraise\", \"assay\") or Foundry's \"<base>:<alias>\" form, e.g. \"forge:draft-release-note\" (the `Stage:` line of your prompt)."),
+          .describe(
+            'Foundry stage: a base ("forge", "quench", "appraise", "human-appraise", "assay") or Foundry\'s "<base>:<alias>" form, e.g. "forge:draft-release-note" (the `Stage:` line of your prompt).',
+          ),
       },
       async execute(args, context) {
         return runTool("alloy_prompt_pack_resolve", () => {
@@ -92,7 +90,7 @@ export function resolveTools(): Record<string, ToolDefinition> {
         "Get the verified Alloy Gate Overlay: the extra gates a brief adds on top of the cycle's own (appraisal laws, deterministic checks, human sign-offs, required artefacts), each with its id, kind, text or command, and the acceptance criterion (`<intent>#AC-n`) it proves. Optionally only those for one stage.",
       args: {
         ...pinArgs,
-        stage: z.string().optional().describe("Only the gates for this stage (\"appraise\", \"quench\", \"human-appraise\", or \"<base>:<alias>\"). Omit for all gates."),
+        stage: z.string().optional().describe('Only the gates for this stage ("appraise", "quench", "human-appraise", or "<base>:<alias>"). Omit for all gates.'),
       },
       async execute(args, context) {
         return runTool("alloy_gate_overlay_resolve", () => {

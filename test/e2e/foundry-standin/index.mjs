@@ -51,9 +51,7 @@ export default async function FoundryStandInPlugin({ directory }) {
         description: "Foundry stand-in: drive the cycle; returns the next action as JSON.",
         args: {
           lastResult: tool.schema.object({ ok: tool.schema.boolean(), error: tool.schema.string().optional() }).optional(),
-          lastResults: tool.schema
-            .array(tool.schema.object({ ok: tool.schema.boolean(), output: tool.schema.string().optional(), error: tool.schema.string().optional() }))
-            .optional(),
+          lastResults: tool.schema.array(tool.schema.object({ ok: tool.schema.boolean(), output: tool.schema.string().optional(), error: tool.schema.string().optional() })).optional(),
           baseBranch: tool.schema.string().optional(),
           defaultModel: tool.schema.string().optional(),
         },

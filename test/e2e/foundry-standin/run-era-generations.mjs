@@ -119,7 +119,21 @@ export default async function FoundryRunEraStandIn({ directory, serverUrl }) {
           mkdirSync(promptDir, { recursive: true })
           const promptFile = path.join(promptDir, `${randomUUID()}.txt`)
           writeFileSync(promptFile, forgePrompt(cycle, directory))
-          const childArgs = ["run", "--attach", String(serverUrl), "--agent", "foundry-forge", "--dir", directory, "--format", "json", "--file", promptFile, "--", "Run the stage in the attached prompt."]
+          const childArgs = [
+            "run",
+            "--attach",
+            String(serverUrl),
+            "--agent",
+            "foundry-forge",
+            "--dir",
+            directory,
+            "--format",
+            "json",
+            "--file",
+            promptFile,
+            "--",
+            "Run the stage in the attached prompt.",
+          ]
           log({ kind: "spawn", args: childArgs })
           const child = await runChild(childArgs, process.env)
           log({ kind: "child", code: child.code, stdout: child.stdout.slice(0, 4000), stderr: child.stderr.slice(-4000) })
@@ -127,13 +141,31 @@ export default async function FoundryRunEraStandIn({ directory, serverUrl }) {
           if (process.env.FOUNDRY_STANDIN_APPRAISE === "1") {
             const appraiseFile = path.join(promptDir, `${randomUUID()}.txt`)
             writeFileSync(appraiseFile, readFileSync(new URL("../../../contracts/generations/run/prompts/appraise.txt", import.meta.url), "utf8"))
-            const appraiseArgs = ["run", "--attach", String(serverUrl), "--agent", "foundry-appraise", "--dir", directory, "--format", "json", "--file", appraiseFile, "--", "Appraise as the attached prompt says."]
+            const appraiseArgs = [
+              "run",
+              "--attach",
+              String(serverUrl),
+              "--agent",
+              "foundry-appraise",
+              "--dir",
+              directory,
+              "--format",
+              "json",
+              "--file",
+              appraiseFile,
+              "--",
+              "Appraise as the attached prompt says.",
+            ]
             log({ kind: "spawn", args: appraiseArgs })
             const a = await runChild(appraiseArgs, process.env)
             log({ kind: "child", agent: "foundry-appraise", code: a.code, stdout: a.stdout.slice(0, 4000), stderr: a.stderr.slice(-4000) })
           }
           const outDir = path.join(directory, ".foundry", "stage-outputs")
-          const lines = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith(".jsonl")).flatMap((f) => readFileSync(path.join(outDir, f), "utf8").split("\n").filter(Boolean)) : []
+          const lines = existsSync(outDir)
+            ? readdirSync(outDir)
+                .filter((f) => f.endsWith(".jsonl"))
+                .flatMap((f) => readFileSync(path.join(outDir, f), "utf8").split("\n").filter(Boolean))
+            : []
           const runId = randomUUID()
           mkdirSync(path.join(directory, ".foundry", "attestations"), { recursive: true })
           appendFileSync(path.join(directory, ".foundry", "attestations", `${runId}.jsonl`), JSON.stringify({ stage: `forge:${cycle}`, child_exit: child.code }) + "\n")

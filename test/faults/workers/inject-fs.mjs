@@ -34,8 +34,7 @@ const inside = (p) => {
   const a = path.resolve(p instanceof URL ? p.pathname : String(p))
   return a === DIR || a.startsWith(DIR + path.sep)
 }
-const writes = (flags) =>
-  typeof flags === "number" ? (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) !== 0 : typeof flags === "string" ? /[wa+]/.test(flags) : false
+const writes = (flags) => (typeof flags === "number" ? (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) !== 0 : typeof flags === "string" ? /[wa+]/.test(flags) : false)
 
 const orig = {}
 for (const k of ["openSync", "writeSync", "closeSync", "mkdirSync", "renameSync", "linkSync", "unlinkSync", "writeFileSync", "appendFileSync", "symlinkSync", "copyFileSync", "rmSync"]) {
