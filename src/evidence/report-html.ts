@@ -177,7 +177,7 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
 .summary{display:flex;flex-wrap:wrap;gap:12px;align-items:stretch;margin-bottom:20px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;min-width:128px}
 .stat .n{font-size:28px;font-weight:700;line-height:1.1}.stat .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
-.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}.stat.v-contested .n{color:var(--fail)}
+.stat.v-satisfied .n{color:var(--sat)}.stat.v-failing .n{color:var(--fail)}.stat.v-stale .n{color:var(--stale)}.stat.v-waived .n{color:var(--waived)}.stat.v-unproven .n{color:var(--unp)}
 .overall{flex:1 1 320px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 .overall .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em;margin-bottom:8px}
 .ibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#eaeef2;margin:8px 0}

@@ -49,13 +49,15 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       const result = resultOf(r1.stdout)
       expect(result.state).toBe("succeeded")
       expect(result.terminal_action).toMatchObject({ tool: "foundry_orchestrate", action: "done" })
-      const recs = result.stage_records as Array<Record<string, unknown>>
-      expect(recs.map((r) => r.stage)).toEqual([STAGE])
+      // the stand-in's forge stage run, plus what the orchestrate hook recorded from the sample's WORK files
+      const all = result.stage_records as Array<Record<string, unknown>>
+      const recs = all.filter((r) => r.stage === STAGE)
+      expect(recs.length, JSON.stringify(all.map((r) => r.stage))).toBeGreaterThanOrEqual(1)
       expect((result.tokens as Record<string, number>).input).toBeGreaterThan(0)
       // the stage record came home into the project's outbox, under the run id the result names
       const recordsDir = path.join(e.proj.dir, ".alloy", "runs", "records")
       const home = readdirSync(recordsDir).map((f) => readFileSync(path.join(recordsDir, f), "utf8"))
-      expect(home.some((t) => t.includes(recs[0]!.run_id as string))).toBe(true)
+      for (const r of all) expect(home.some((t) => t.includes(r.run_id as string))).toBe(true)
 
       const key = result.key as string
       expect(readLedger(e.proj.dir, key, "status")!.state).toBe("succeeded")

@@ -33,7 +33,8 @@ const COLOUR: Record<Verdict, [number, number, number]> = {
   stale: [0xbc, 0x4c, 0x00],
   waived: [0x82, 0x50, 0xdf],
   unproven: [0x6e, 0x77, 0x81],
-  contested: [0xcf, 0x22, 0x2e],
+  // contested is amber: neither proven nor simply failing, it needs a person to look at both sides
+  contested: [0x9a, 0x67, 0x00],
 }
 
 /** the few browser globals the page functions use (the project compiles without the DOM library) */

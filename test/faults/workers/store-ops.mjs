@@ -24,6 +24,23 @@ const dist = new URL("../../../dist/", import.meta.url)
 const core = await import(new URL("library.js", dist).href)
 const runs = op === "export" ? await import(new URL("service/runs.js", dist).href) : undefined
 
+// Warm up before saying ready: the built package loads its schemas and parsers on first use, and a
+// kill must land inside an operation, not inside that one-time loading. The warm-up is one whole
+// operation of the same kind (unprinted), so the store is in a state the test checks anyway.
+if (op === "build" || op === "build-same") {
+  const warm = new core.AlloyContext(dir)
+  if (op === "build") {
+    const intent = warm.store.readIntent(rest[1]).value
+    warm.store.writeIntent({ ...intent, goal: `${intent.goal.replace(/ \[[^\]]*\]$/, "")} [${rest[2]} warm]` }, "replace")
+  }
+  core.buildBrief(warm, rest[0])
+}
+if (op === "pin") {
+  const warm = new core.AlloyContext(dir)
+  core.pinBrief(warm, { cycle: rest[0], brief_id: rest[1], digest: rest[2] })
+  core.resolveTarget(warm, { cycle: rest[0] })
+}
+
 process.stdout.write("ready\n")
 if (process.env.ALLOY_WORKER_WAIT_GO === "1") {
   await new Promise((resolve) => {
