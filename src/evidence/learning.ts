@@ -14,10 +14,10 @@ import { readFileBounded } from "../store/read-file.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { updateIntent } from "../service/intents.js"
-import { projectStatus } from "../service/status.js"
+import { projectStatus, type ProjectStatus } from "../service/status.js"
 import { commitPaths } from "./git.js"
-import { computeInsights, type Insights, type LifecycleProposal } from "./insights.js"
-import { loadEvidence, type EvidenceModel } from "./model.js"
+import { computeInsights, FINDING_KINDS, type FindingKind, type Insights, type LifecycleProposal } from "./insights.js"
+import { loadEvidence, satisfactionSummary, summaryOf, type EvidenceModel, type SatisfactionSummary } from "./model.js"
 
 /** Largest artefact Alloy hashes to see whether it changed since a run: 64 MiB. */
 const MAX_ARTEFACT_BYTES = 64 * 1024 * 1024
@@ -27,8 +27,7 @@ export interface ProjectInsights extends Insights {
   readonly problems: readonly string[]
 }
 
-export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvidence(ctx)): ProjectInsights {
-  const status = projectStatus(ctx)
+export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvidence(ctx), status: ProjectStatus = projectStatus(ctx)): ProjectInsights {
   const authored: Intent[] = []
   const linted = new Set<string>()
   const problems = [...model.problems]
@@ -145,4 +144,39 @@ export function applyLifecycle(ctx: AlloyContext, proposals: readonly LifecycleP
   const message = `alloy: intent lifecycle\n\n${proposals.map((p) => `- ${p.intent}: ${p.from} -> ${p.to}${p.superseded_by ? ` (by ${p.superseded_by})` : ""}: ${p.because}`).join("\n")}\n`
   const sha = commitPaths(ctx.root, files, message)
   return { applied: [...proposals], ...(sha ? { commit: sha } : {}), files }
+}
+
+export interface InsightsSummary {
+  readonly lines: string[]
+  readonly json: { findings: Record<FindingKind, number>; followups: number; lifecycle: LifecycleProposal[]; thin: number; problems?: string[] }
+}
+
+/**
+ * For `status`: the verdicts and a summary of the insights from one load of the evidence (the model
+ * and the project status are read once). A failure of the insights is shown, never hidden.
+ */
+export function statusEvidence(ctx: AlloyContext, status: ProjectStatus): { satisfaction: SatisfactionSummary; insights: InsightsSummary } {
+  const findings = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>
+  let model: EvidenceModel
+  try {
+    model = loadEvidence(ctx)
+  } catch {
+    // the same error, rendered the way status always rendered it
+    const satisfaction = satisfactionSummary(ctx)
+    return { satisfaction, insights: { lines: [], json: { findings, followups: 0, lifecycle: [], thin: 0 } } }
+  }
+  const satisfaction = summaryOf(model)
+  try {
+    const ins = loadInsights(ctx, model, status)
+    for (const f of ins.findings) findings[f.kind]++
+    const counts = FINDING_KINDS.filter((k) => findings[k] > 0).map((k) => `${findings[k]} ${k}`)
+    const lines = [
+      `Insights: ${ins.findings.length ? counts.join(", ") : "no findings"}; ${ins.followups.length} follow-up question${ins.followups.length === 1 ? "" : "s"}; ${ins.lifecycle.length} lifecycle change${ins.lifecycle.length === 1 ? "" : "s"} due (\`opencode-alloy insights\`)`,
+      ...ins.lifecycle.map((p) => `  ${p.intent}: ${p.from} -> ${p.to}${p.superseded_by ? ` (by ${p.superseded_by})` : ""} — ${p.because}`),
+    ]
+    return { satisfaction, insights: { lines, json: { findings, followups: ins.followups.length, lifecycle: [...ins.lifecycle], thin: ins.thin.length } } }
+  } catch (e) {
+    const msg = toAlloyError(e).describe()
+    return { satisfaction, insights: { lines: [`Insights: unavailable (${msg})`], json: { findings, followups: 0, lifecycle: [], thin: 0, problems: [msg] } } }
+  }
 }

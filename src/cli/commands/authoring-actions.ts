@@ -1,5 +1,5 @@
 /** intent, brief, status, demo: authoring: what the commands do. */
-import { satisfactionSummary } from "../../evidence/model.js"
+import { statusEvidence } from "../../evidence/learning.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
@@ -257,9 +257,10 @@ export function cmdBriefShow(io: Io, args: string[]): number {
 export function cmdStatus(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   const s = projectStatus(ctx)
-  const satisfaction = s.root_initialised ? satisfactionSummary(ctx) : undefined
+  const evidence = s.root_initialised ? statusEvidence(ctx, s) : undefined
+  const satisfaction = evidence?.satisfaction
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, ...s, ...(satisfaction ? { satisfaction: satisfaction.json } : {}) }, null, 2))
+    io.out(JSON.stringify({ ok: true, ...s, ...(evidence ? { satisfaction: evidence.satisfaction.json, insights: evidence.insights.json } : {}) }, null, 2))
     return EXIT_OK
   }
   const where = [s.branch ? `branch ${s.branch}${s.flow_branch ? " (a Foundry flow branch: authoring writes are refused here)" : ""}` : "", s.foundry_version ? `Foundry ${s.foundry_version}` : ""]
@@ -299,6 +300,7 @@ export function cmdStatus(io: Io): number {
   if (satisfaction && s.intents.length) {
     io.out("")
     for (const line of satisfaction.lines) io.out(line)
+    for (const line of evidence?.insights.lines ?? []) io.out(line)
   }
   const behind = s.briefs.flatMap((b) => b.pins).filter((p) => p.state === "behind").length
   const rebuild = s.briefs.filter((b) => b.needs_build).length
