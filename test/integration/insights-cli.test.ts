@@ -145,8 +145,8 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
     expect(prop.json<{ proposals: Array<{ intent: string; from: string; to: string }> }>().proposals).toMatchObject([{ intent: INTENT, from: "active", to: "satisfied" }])
 
     // status reads the same facts, from one load of the evidence
-    const st = await runCli(p.dir, "status", "--json")
-    expect(st.json<{ insights: { lifecycle: Array<{ intent: string; to: string }> } }>().insights.lifecycle).toMatchObject([{ intent: INTENT, to: "satisfied" }])
+    const status = await runCli(p.dir, "status", "--json")
+    expect(status.json<{ insights: { lifecycle: Array<{ intent: string; to: string }> } }>().insights.lifecycle).toMatchObject([{ intent: INTENT, to: "satisfied" }])
     expect((await runCli(p.dir, "status")).out).toMatch(/^Insights: .*1 lifecycle change due/m)
 
     git(p.dir, ["checkout", "-q", "-b", "work/two-laws"])
