@@ -12,6 +12,7 @@
  * Questions and permission requests are found by polling their lists too, so a dropped stream
  * never leaves the agent waiting on an answer nobody saw.
  */
+import { sleepUnlessAborted } from "../evidence/events.js"
 import { appendFileSync, existsSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
@@ -95,17 +96,7 @@ export const PERMISSION_RULES: PermissionRuleset = [
 const TERMINAL_ACTIONS = new Set(["done", "blocked", "violation"])
 const FOUNDRY_DRIVERS = new Set(["foundry_orchestrate", "foundry_run", "foundry_continue"])
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve()
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener("abort", done)
-      resolve()
-    }
-    signal?.addEventListener("abort", done, { once: true })
-  })
+const sleep = sleepUnlessAborted
 
 function pinError(check: PinCheck): AlloyError {
   return new AlloyError((check.code as never) ?? "malformed", check.message ?? `${check.file} does not verify`, check.fix ? { fix: check.fix, file: check.file } : { file: check.file })

@@ -176,7 +176,8 @@ export interface WatchResult {
   readonly stopped: "eof" | "idle" | "max" | "aborted"
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Wait `ms`, or less when `signal` aborts; never rejects. Shared by the watcher and the bridge. */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve()
     const t = setTimeout(done, ms)
@@ -192,7 +193,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Print the stream (and with `follow`, keep printing new events). */
 export async function watchEvents(opts: WatchOptions): Promise<WatchResult> {
   const now = opts.now ?? Date.now
-  const sleep = opts.sleep ?? defaultSleep
+  const sleep = opts.sleep ?? sleepUnlessAborted
   const pollMs = Math.max(50, opts.pollMs ?? 500)
   const idleMs = opts.idleMs ?? 10 * 60_000
   const maxMs = Math.min(opts.maxMs ?? 24 * 3600_000, 24 * 3600_000)

@@ -7,6 +7,7 @@ export const GIT_IDENTITY_ENV = {
   GIT_COMMITTER_NAME: "Test",
   GIT_COMMITTER_EMAIL: "test@example.invalid",
   GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
   GIT_TERMINAL_PROMPT: "0",
 } as const
 
@@ -14,8 +15,9 @@ export function git(dir: string, args: readonly string[], date?: string): string
   return execFileSync("git", ["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], {
     cwd: dir,
     env: { ...process.env, ...GIT_IDENTITY_ENV, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) },
-    encoding: "utf8",
-  })
+    timeout: 15_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  }).toString("utf8")
 }
 
 /** Make `dir` a repository with everything committed on `main`. */

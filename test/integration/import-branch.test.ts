@@ -3,7 +3,7 @@
  * in a temporary repository built from the sample project. Commits become provenance; the same run read
  * from two branches is one record; importing twice adds nothing.
  */
-import { execFileSync } from "node:child_process"
+import { git } from "../helpers/git.js"
 import { readdirSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -19,15 +19,6 @@ const C = "draft-release-note"
 const S = (b: string) => `${b}:${C}`
 const NOTE = "release-notes/2026-05-checkout-redesign.md"
 const BRANCH = "work/release-notes-checkout-v2"
-
-function git(dir: string, args: string[], date?: string): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], {
-    cwd: dir,
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) },
-    timeout: 15_000,
-    stdio: ["ignore", "pipe", "pipe"],
-  }).toString("utf8")
-}
 
 interface Stage {
   stage: string

@@ -2,7 +2,7 @@
 // (stage_end for forge and human-appraise), then `import` reads the same work branch. The import adds no
 // record (it merges what it knew into the live ones), every record belongs to one cycle run, and run ids
 // are the same on another machine importing the same branch.
-import { execFileSync } from "node:child_process"
+import { git } from "../helpers/git.js"
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -20,15 +20,6 @@ const C = "draft-release-note"
 const S = (b: string) => `${b}:${C}`
 const NOTE = "release-notes/2026-05-checkout-redesign.md"
 const BRANCH = "work/release-notes-identity"
-
-function git(dir: string, args: string[], date?: string): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], {
-    cwd: dir,
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) },
-    timeout: 15_000,
-    stdio: ["ignore", "pipe", "pipe"],
-  }).toString("utf8")
-}
 
 const STAGES = [
   { stage: S("forge"), at: "2026-06-02T09:05:00.000Z", comment: "Rewrote the note.", note: "# Checkout\n\nPay faster.\n" },
