@@ -7,7 +7,7 @@
 // Skipped, with a message, when /usr/bin/chromium is missing; ALLOY_E2E_REQUIRE=1 fails instead.
 // Screenshots of each main page are written to test/ui/screenshots/ (git-ignored).
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { execFileSync, spawn, type ChildProcess } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -17,6 +17,7 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
+import { git } from "../helpers/git.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -101,7 +102,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(existsSync(CLI), "run `npm run build` first").toBe(true)
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
-    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: p.dir })
+    git(p.dir, ["init", "-q", "-b", "main"])
     writeExampleSources(p.dir)
     buildBrief(p.ctx, BRIEF_ID)
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
@@ -334,7 +335,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   })
 
   test("on a work/* branch every write is refused with its code and fix, and nothing changes", async () => {
-    execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
+    git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"])
     const snapshot = () =>
       [".alloy/intents", ".alloy/briefs", ".alloy/refs/briefs", "foundry/cycles"]
         .map((d) =>
@@ -385,7 +386,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       expect(snapshot()).toBe(before)
       expect(records()).toBe(recordsBefore)
     } finally {
-      execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/main"], { cwd: p.dir })
+      git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/main"])
     }
   })
 
