@@ -79,6 +79,52 @@ export const RequestResultSchema = z.object({
 })
 export type RequestResult = z.infer<typeof RequestResultSchema>
 
+/**
+ * Something a run waits on a person for: a question the agent asked (OpenCode's question tool), a
+ * permission request, or a human appraisal Foundry asked for (`prompt_user` in the run era).
+ * Whoever drives the run writes it once; the terminal and the UI both answer it through the ledger
+ * (the first answer wins), and the driver sends that answer back to OpenCode.
+ */
+export const ASK_KINDS = ["question", "permission", "appraisal"] as const
+export const AskSchema = z.object({
+  $type: z.literal(REQUEST_TYPE),
+  kind: z.literal("ask"),
+  key: z.string(),
+  id: z.string(),
+  ask: z.enum(ASK_KINDS),
+  session: z.string(),
+  questions: z.array(
+    z.object({
+      question: z.string(),
+      header: z.string(),
+      options: z.array(z.object({ label: z.string(), description: z.string().optional() })),
+      multiple: z.boolean().optional(),
+      /** free text is accepted besides the options */
+      custom: z.boolean().optional(),
+    }),
+  ),
+  /** for an appraisal: the stage, artefact and open feedback Foundry named */
+  context: z.record(z.string(), z.unknown()).optional(),
+  asked_at: z.string(),
+})
+export type Ask = z.infer<typeof AskSchema>
+
+export const AnswerSchema = z.object({
+  $type: z.literal(REQUEST_TYPE),
+  kind: z.literal("answer"),
+  key: z.string(),
+  id: z.string(),
+  /** one list of chosen labels or free text per question; null: rejected (dismissed) */
+  answers: z.array(z.array(z.string())).nullable(),
+  /** where it came from: "terminal", "ui", or "elsewhere" (answered outside Alloy, e.g. in OpenCode's own UI) */
+  by: z.string(),
+  at: z.string(),
+})
+export type Answer = z.infer<typeof AnswerSchema>
+
+/** An ask id is used as a file name: OpenCode's ids and ours are letters, digits, `_` and `-`. */
+export const ASK_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
+
 export const RunnerSchema = z.object({
   $type: z.literal(RUNNER_TYPE),
   id: z.string(),
