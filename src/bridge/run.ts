@@ -612,7 +612,8 @@ const asQuestionRequest = (a: Ask): QuestionRequest => ({
  */
 export function openAsk(ledger: Ledger, asking: Asking, ask: Ask, send: OpenAsk["send"], ui: RunUi, leaveOpen: boolean): void {
   if (asking.open.has(ask.id) || asking.sent.has(ask.id)) return
-  ledger.ask(ask)
+  // an event too, so a page following the event stream shows the question at once
+  if (ledger.ask(ask)) appendEvent(ledger.root, { kind: "request_state", request: ask.key, state: "running", reason: `waits on ${ask.ask} ${ask.id}` })
   const stop = new AbortController()
   asking.open.set(ask.id, { ask, send, stop })
   if (ledger.answerOf(ask.key, ask.id)) return

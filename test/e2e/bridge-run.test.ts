@@ -206,6 +206,46 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
   )
 
   it(
+    "run --queue queues once; a running bridge picks it up from the ledger, and a question it asks is answered from outside the terminal (runs answer)",
+    async () => {
+      const args = ["run", e.proj.briefId, "--queue", "--goal", "Queued from the UI [mock-script:question]", "--json"]
+      const q1 = await cli(e, args).done
+      expect(q1.code, q1.stdout + q1.stderr).toBe(0)
+      const queued = JSON.parse(q1.stdout) as { key: string; created: boolean; state: string }
+      expect(queued).toMatchObject({ created: true, state: "accepted" })
+      // idempotent, like run: the same request again is the same key, nothing new
+      const q2 = await cli(e, args).done
+      expect(JSON.parse(q2.stdout)).toEqual({ ok: true, key: queued.key, created: false, state: "accepted" })
+      const chats = e.mock.chatRequests().length
+
+      const bridge = cli(e, ["bridge", "--attach", e.srv.url], { extraEnv: { ALLOY_BRIDGE_MAX_SECONDS: "2" } })
+      await bridge.waitFor(/QUESTION Tone/)
+      // nobody types at the bridge's terminal: the question waits in the ledger for an answer from elsewhere
+      const listed = JSON.parse((await cli(e, ["runs", "requests", "--json"]).done).stdout) as { requests: Array<{ key: string; open: Array<{ id: string; ask: string }> }> }
+      const open = listed.requests.find((r) => r.key === queued.key)!.open
+      expect(open).toHaveLength(1)
+      expect(open[0]!.ask).toBe("question")
+      const ans = await cli(e, ["runs", "answer", queued.key.slice(0, 12), open[0]!.id, "formal"]).done
+      expect(ans.code, ans.stdout + ans.stderr).toBe(0)
+      // a second answer is refused: the first one was sent
+      const again = await cli(e, ["runs", "answer", queued.key.slice(0, 12), open[0]!.id, "friendly", "--json"]).done
+      expect(again.code).toBe(1)
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, code: "already_exists" })
+      const r = await bridge.done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toContain(`request ${queued.key}: succeeded`)
+      expect(r.stdout).toMatch(/answered question \S+ \(terminal\): formal/)
+      expect(readLedger(e.proj.dir, queued.key, "result")!.state).toBe("succeeded")
+      expect(e.mock.chatRequests().length).toBeGreaterThan(chats)
+      const answer = e.mock.toolResults().filter((t) => t.tool === "question").at(-1)
+      expect(answer?.content).toContain("formal")
+      const tagged = (await sessionsIn(e.srv, worktreeOf(e, queued.key))).filter((s) => s.metadata?.["alloy_request"] === queued.key)
+      expect(tagged).toHaveLength(1)
+    },
+    T,
+  )
+
+  it(
     "a proxy that drops the event stream mid-turn does not lose completion",
     async () => {
       const target = new URL(e.srv.url)
