@@ -46,9 +46,7 @@ function askForm(r: RequestView, a: Ask, disabled: boolean): string {
     })
     .join("")
   const ctxLine =
-    a.ask === "appraisal" && a.context
-      ? `<p class="muted">Human appraisal of <code>${esc(String(a.context["artefact"] ?? ""))}</code> (${esc(String(a.context["stage"] ?? ""))})</p>`
-      : ""
+    a.ask === "appraisal" && a.context ? `<p class="muted">Human appraisal of <code>${esc(String(a.context["artefact"] ?? ""))}</code> (${esc(String(a.context["stage"] ?? ""))})</p>` : ""
   return `<div class="ask" data-ask="${esc(a.id)}" data-ask-kind="${esc(a.ask)}"><h3>Waits on a ${esc(a.ask)} <code>${esc(a.id)}</code></h3>${ctxLine}
 <form method="post" action="/runs/${esc(encodeURIComponent(r.key))}/answer"><input type="hidden" name="ask" value="${esc(a.id)}">${parts}
 <button type="submit"${dis}>Send the answer</button> <button type="submit" name="dismiss" value="1" class="secondary"${dis}>Dismiss</button></form></div>`

@@ -422,13 +422,17 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
           .find((x) => x.key === key)
           ?.open.find((a) => a.id === askId)
         // each part: the words typed, else the options ticked (answerAsk checks them against the question)
-        const answers =
-          f("dismiss") === "1" ? null : (ask?.questions ?? []).map((_, i) => (f(`t${i}`).trim() ? [f(`t${i}`).trim()] : form.getAll(`a${i}`)))
+        const answers = f("dismiss") === "1" ? null : (ask?.questions ?? []).map((_, i) => (f(`t${i}`).trim() ? [f(`t${i}`).trim()] : form.getAll(`a${i}`)))
         const r = answerAsk(ctx.root, key, askId, answers, "ui")
         return redirect(res, `/runs?done=answered#request-${encodeURIComponent(r.key)}`, nonce)
       } catch (e) {
         const err = toAlloyError(e)
-        return page(res, nonce, { title: "Runs", nav: "runs", body: runsPage(errorBlock(err)).body }, err.code === "work_branch" || err.code === "already_exists" ? 409 : err.code === "io_error" ? 500 : 422)
+        return page(
+          res,
+          nonce,
+          { title: "Runs", nav: "runs", body: runsPage(errorBlock(err)).body },
+          err.code === "work_branch" || err.code === "already_exists" ? 409 : err.code === "io_error" ? 500 : 422,
+        )
       }
     }
     if (parts[0] === "followups" && parts.length === 1) {

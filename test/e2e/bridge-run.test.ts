@@ -237,7 +237,10 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       expect(r.stdout).toMatch(/answered question \S+ \(terminal\): formal/)
       expect(readLedger(e.proj.dir, queued.key, "result")!.state).toBe("succeeded")
       expect(e.mock.chatRequests().length).toBeGreaterThan(chats)
-      const answer = e.mock.toolResults().filter((t) => t.tool === "question").at(-1)
+      const answer = e.mock
+        .toolResults()
+        .filter((t) => t.tool === "question")
+        .at(-1)
       expect(answer?.content).toContain("formal")
       const tagged = (await sessionsIn(e.srv, worktreeOf(e, queued.key))).filter((s) => s.metadata?.["alloy_request"] === queued.key)
       expect(tagged).toHaveLength(1)

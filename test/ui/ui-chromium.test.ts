@@ -211,7 +211,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     const digest = readFileSync(path.join(p.dir, ".alloy", "refs", "briefs", NEW_BRIEF), "utf8").trim()
     await page.goto(`${base}/bundles/${NEW_BRIEF}/${digest}`)
     expect(await page.locator("[data-verified=true]").count()).toBe(1)
-    const forge = await page.locator('[data-stage="forge"] pre').innerText()
+    const forge = await page.locator(`[data-stage="forge:${NEW_CYCLE}"] pre`).innerText()
     expect(forge).toContain("## Alloy")
     expect(forge).toContain(`Pinned brief: ${NEW_BRIEF} @ ${digest}`)
     await shot("bundle")

@@ -162,9 +162,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
       id: "apr_prt_1",
       ask: "appraisal",
       session: "ses_1",
-      questions: [
-        { question: "Approve release-notes/checkout.md?", header: "Human appraisal", options: [{ label: "approve" }, { label: "reject" }], custom: true },
-      ],
+      questions: [{ question: "Approve release-notes/checkout.md?", header: "Human appraisal", options: [{ label: "approve" }, { label: "reject" }], custom: true }],
       context: { stage: "human-appraise", artefact: "release-notes/checkout.md" },
       asked_at: new Date(Date.now() + 1).toISOString(),
     })
