@@ -70,6 +70,20 @@ export const RequestResultSchema = z.object({
   sessions: z.array(z.string()),
   terminal_action: z.object({ tool: z.string(), action: z.string(), reason: z.string().optional() }).nullable(),
   foundry_run_id: z.string().optional(),
+  /** the audit Foundry left for the run (run era: the attestation JSONL with every line's hash checked; 3.6/3.7: ATTEST.md) */
+  attestation: z
+    .object({
+      kind: z.enum(["attestations-jsonl", "attest-md"]),
+      file: z.string(),
+      sha256: z.string(),
+      run_id: z.string().optional(),
+      stages: z.number(),
+      verified: z.boolean().optional(),
+      seal: z.object({ status: z.string(), hash: z.string() }).optional(),
+    })
+    .optional(),
+  /** the criteria whose verdict the run's records changed (before → after, "none": not judged), from the evidence before and after they came home */
+  verdict_changes: z.array(z.object({ criterion: z.string(), before: z.string(), after: z.string() })).optional(),
   stage_records: z.array(z.object({ run_id: z.string(), stage: z.string(), cycle: z.string(), outcome: z.string() })),
   tokens: TokensSchema,
   cost: z.number(),

@@ -24,6 +24,8 @@ import { resolvePin } from "../service/resolve.js"
 import { appendEvent } from "../store/outbox.js"
 import { importAll } from "../evidence/import.js"
 import { readRecords } from "../store/outbox.js"
+import { loadEvidence, verdictChanges } from "../evidence/model.js"
+import { readRunAttestation } from "../foundry/attestations.js"
 import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
 import {
   GIVEN_KEY_RE,
@@ -199,6 +201,18 @@ export function terminalAction(msgs: Msg[]): RequestResult["terminal_action"] {
     }
   }
   return found
+}
+
+/** The Foundry run id a driver tool named in its output (`run_id`), the last one given. */
+export function runIdOf(msgs: Msg[]): string | undefined {
+  let id: string | undefined
+  for (const m of msgs)
+    for (const p of m.parts) {
+      if (p.type !== "tool" || !FOUNDRY_DRIVERS.has(p.tool)) continue
+      const v = toolOutputJson(p)?.["run_id"]
+      if (typeof v === "string" && /^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$/.test(v)) id = v
+    }
+  return id
 }
 
 /** A run-era `prompt_user` (human appraisal) as Foundry returns it: the stage, the artefact, the open feedback items, the goal. */
@@ -533,8 +547,23 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     const usage = sumUsage(all)
     // the stage records the run produced live in its worktree's outbox: bring them home
     const outbox = path.join(worktree, ".alloy", "runs")
+    // the verdicts before and after this run's records come home: what the run changed (best effort: a
+    // model that cannot be built is no reason to lose the result)
+    const verdicts = () => {
+      try {
+        return loadEvidence(ctx)
+      } catch {
+        return undefined
+      }
+    }
+    const before = verdicts()
     if (existsSync(outbox)) importAll(ctx, [{ kind: "outbox", ref: outbox }])
+    const after = before ? verdicts() : undefined
+    const changes = before && after ? verdictChanges(before, after) : undefined
     const records = readRecords(wctx.root).records
+    const actionRunId = runIdOf(main)
+    const attestation = readRunAttestation(worktree, { runId: actionRunId, since: Date.parse(entry.request.created_at) - 1_000 })
+    const foundryRunId = attestation?.run_id ?? actionRunId
     const state = aborted || outcome.aborted ? "aborted" : outcome.error ? "failed" : stateForAction(action?.action)
     const result: RequestResult = {
       $type: REQUEST_TYPE,
@@ -544,6 +573,9 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       state,
       sessions: [...sessions],
       terminal_action: action,
+      ...(foundryRunId ? { foundry_run_id: foundryRunId } : {}),
+      ...(attestation ? { attestation } : {}),
+      ...(changes ? { verdict_changes: changes } : {}),
       stage_records: records.map((r) => ({ run_id: r.run_id, stage: r.stage, cycle: r.cycle, outcome: r.outcome })),
       tokens: usage.tokens,
       cost: usage.cost,

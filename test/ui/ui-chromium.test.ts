@@ -244,8 +244,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     await page.waitForURL(/done=built/)
     await page.click("text=Compare the stage texts")
     await page.waitForLoadState("load")
-    expect(Number(await page.locator('[data-diff-stage="forge"]').getAttribute("data-changes"))).toBeGreaterThan(0)
-    expect(await page.locator('[data-diff-stage="forge"] .add').first().innerText()).toContain("what it costs")
+    expect(Number(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"]`).getAttribute("data-changes"))).toBeGreaterThan(0)
+    expect(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"] .add`).first().innerText()).toContain("what it costs")
     await shot("diff")
     // re-pin the new build so its cycle is current again
     await page.goto(`${base}/briefs/${NEW_BRIEF}`)
