@@ -233,7 +233,7 @@ export function promptUserOf(msgs: Msg[]): PromptUser | undefined {
       if (p.type !== "tool" || !FOUNDRY_DRIVERS.has(p.tool) || p.state.status !== "completed") continue
       last = { id: p.id, out: toolOutputJson(p) }
     }
-  if (!last || last.out?.["action"] !== "prompt_user") return undefined
+  if (last?.out?.["action"] !== "prompt_user") return undefined
   const o = last.out
   const str = (v: unknown) => (typeof v === "string" ? v.slice(0, 500) : "")
   const feedback = Array.isArray(o["feedback"])

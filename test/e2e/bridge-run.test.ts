@@ -206,7 +206,7 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
   )
 
   it(
-    "run --queue queues once; a running bridge picks it up from the ledger, and a question it asks is answered from outside the terminal (runs answer)",
+    "run --queue queues once; a running bridge picks it up from the ledger, a question it asks is answered from outside the terminal (runs answer), and its traces go live to an OTLP receiver",
     async () => {
       const args = ["run", e.proj.briefId, "--queue", "--goal", "Queued from the UI [mock-script:question]", "--json"]
       const q1 = await cli(e, args).done
@@ -218,7 +218,19 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       expect(JSON.parse(q2.stdout)).toEqual({ ok: true, key: queued.key, created: false, state: "accepted" })
       const chats = e.mock.chatRequests().length
 
-      const bridge = cli(e, ["bridge", "--attach", e.srv.url], { extraEnv: { ALLOY_BRIDGE_MAX_SECONDS: "2" } })
+      // an OTLP/HTTP receiver on 127.0.0.1 for the bridge's live traces
+      const posts: Array<Record<string, unknown>> = []
+      const rx = http.createServer((req, res) => {
+        let body = ""
+        req.on("data", (c: Buffer) => (body += c.toString()))
+        req.on("end", () => {
+          posts.push({ path: req.url, type: req.headers["content-type"], body: JSON.parse(body) as unknown })
+          res.writeHead(200, { "content-type": "application/json" }).end("{}")
+        })
+      })
+      await new Promise<void>((r) => rx.listen(0, "127.0.0.1", () => r()))
+      const rxUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`
+      const bridge = cli(e, ["bridge", "--attach", e.srv.url, "--otel-endpoint", rxUrl, "--otel-protocol", "http/json"], { extraEnv: { ALLOY_BRIDGE_MAX_SECONDS: "2" } })
       await bridge.waitFor(/QUESTION Tone/)
       // nobody types at the bridge's terminal: the question waits in the ledger for an answer from elsewhere
       const listed = JSON.parse((await cli(e, ["runs", "requests", "--json"]).done).stdout) as { requests: Array<{ key: string; open: Array<{ id: string; ask: string }> }> }
@@ -244,6 +256,21 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       expect(answer?.content).toContain("formal")
       const tagged = (await sessionsIn(e.srv, worktreeOf(e, queued.key))).filter((s) => s.metadata?.["alloy_request"] === queued.key)
       expect(tagged).toHaveLength(1)
+      // live traces: the finished request's stage runs, as export --format otel builds them, posted once
+      rx.close()
+      const result = readLedger(e.proj.dir, queued.key, "result")!
+      const runIds = (result.stage_records as Array<{ run_id: string }>).map((x) => x.run_id).sort()
+      expect(runIds.length).toBeGreaterThan(0)
+      expect(posts).toHaveLength(1)
+      expect(posts[0]).toMatchObject({ path: "/v1/traces", type: "application/json" })
+      type Span = { name: string; attributes: Array<{ key: string; value: { stringValue?: string } }> }
+      const spans = (posts[0]!.body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Span[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans))
+      const sent = spans
+        .filter((x) => x.name.startsWith("invoke_agent "))
+        .map((x) => x.attributes.find((a) => a.key === "alloy.run.id")?.value.stringValue)
+        .sort()
+      expect(sent).toEqual(runIds)
+      expect(r.stdout).toMatch(new RegExp(`request ${queued.key}: \\d+ span\\(s\\) sent to ${rxUrl}/v1/traces`))
     },
     T,
   )

@@ -148,7 +148,7 @@ export function uploadingExport(plain: Command): Command {
 }
 
 export const cmdBridge: Command = async (io, rest, v) => {
-  if (rest.length) throw usageError("usage: opencode-alloy bridge [--attach <url>]")
+  if (rest.length) throw usageError("usage: opencode-alloy bridge [--attach <url>] [--otel-endpoint <url>]")
   const progress = progressFor(io)
   const intr = interruptible()
   try {
@@ -161,6 +161,8 @@ export const cmdBridge: Command = async (io, rest, v) => {
       leaseMs: seconds(v, "lease-seconds", 30_000),
       pollMs: Number(process.env["ALLOY_BRIDGE_POLL_MS"] ?? 1000) || 1000,
       ...(maxS ? { maxMs: Number(maxS) * 1000 } : {}),
+      // live traces: with --otel-endpoint (or --otel-protocol and the OTEL_EXPORTER_OTLP_* variables)
+      ...(str(v["otel-endpoint"]) !== undefined || str(v["otel-protocol"]) !== undefined ? { otel: uploadConfig({ endpoint: str(v["otel-endpoint"]), protocol: str(v["otel-protocol"]) }) } : {}),
       log: (l) => (io.json ? io.out(JSON.stringify({ type: "bridge", message: l })) : io.out(l)),
     })
     return EXIT_OK

@@ -88,9 +88,16 @@ export const bridgeCommands: Commands = {
   },
   bridge: {
     summary: "long-running: register a runner, heartbeat, finish requests whose bridge stopped, run queued ones",
-    usage: "bridge [--attach <url>] [--lease-seconds <n>]",
-    options: { attach: RUN_OPTIONS.attach, "lease-seconds": RUN_OPTIONS["lease-seconds"] },
-    examples: ["opencode-alloy bridge --attach http://127.0.0.1:4096"],
+    usage: "bridge [--attach <url>] [--lease-seconds <n>] [--otel-endpoint <url>] [--otel-protocol http/protobuf|http/json]",
+    details:
+      "With --otel-endpoint each finished request's stage runs are posted as OTLP traces (the same spans as `export --format otel`; headers from OTEL_EXPORTER_OTLP_HEADERS); a receiver that refuses them is logged, and the bridge goes on.",
+    options: {
+      attach: RUN_OPTIONS.attach,
+      "lease-seconds": RUN_OPTIONS["lease-seconds"],
+      "otel-endpoint": { type: "string", value: "url", description: "post each finished request's traces to this OTLP/HTTP receiver (else OTEL_EXPORTER_OTLP_ENDPOINT with --otel-protocol)" },
+      "otel-protocol": { type: "string", value: "http/protobuf|http/json", description: "the OTLP encoding (default http/protobuf)" },
+    },
+    examples: ["opencode-alloy bridge --attach http://127.0.0.1:4096", "opencode-alloy bridge --otel-endpoint http://127.0.0.1:4318"],
     run: async (io, rest, v, cli) => (await load()).cmdBridge(io, rest, v, cli),
   },
 }
