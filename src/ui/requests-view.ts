@@ -62,8 +62,24 @@ function requestCard(r: RequestView, disabled: boolean): string {
       : r.abort_requested && !ended
         ? '<span class="muted">abort requested</span>'
         : ""
-  const result = r.result
-    ? `<p>Result: <strong>${esc(r.result.state)}</strong>${r.result.terminal_action ? ` — Foundry ${esc(r.result.terminal_action.action)}` : ""}${r.result.reason ? `: ${esc(r.result.reason)}` : ""}; ${r.result.stage_records.length} stage record${r.result.stage_records.length === 1 ? "" : "s"}</p>`
+  const res = r.result
+  const changes = res?.verdict_changes ?? []
+  const att = res?.attestation
+  const result = res
+    ? `<p>Result: <strong>${esc(res.state)}</strong>${res.terminal_action ? ` — Foundry ${esc(res.terminal_action.action)}` : ""}${res.reason ? `: ${esc(res.reason)}` : ""}; ${res.stage_records.length} stage record${res.stage_records.length === 1 ? "" : "s"}</p>${
+        changes.length
+          ? `<p>Verdicts it changed:</p><ul class="changes">${changes
+              .map((c) => {
+                const [intent, ac] = c.criterion.split("#")
+                return `<li data-verdict-change="${esc(c.criterion)}"><a href="/satisfaction/${esc(encodeURIComponent(intent ?? ""))}/${esc(encodeURIComponent(ac ?? ""))}">${esc(c.criterion)}</a>: ${esc(c.before)} → <strong>${esc(c.after)}</strong></li>`
+              })
+              .join("")}</ul>`
+          : ""
+      }${
+        att
+          ? `<p class="muted" data-attestation="${esc(att.kind)}">Foundry ${res.foundry_run_id ? `run <code>${esc(res.foundry_run_id)}</code>, ` : ""}attestation <code>${esc(att.file)}</code> (sha256 <code>${esc(att.sha256.slice(0, 12))}</code>, ${att.stages} stage${att.stages === 1 ? "" : "s"}${att.verified === undefined ? "" : att.verified ? ", every line's hash checks" : ", <strong>a line's hash does not check</strong>"}${att.seal ? `, sealed ${esc(att.seal.status)}` : ""})</p>`
+          : ""
+      }`
     : ""
   return `<section class="card" id="request-${esc(r.key)}" data-request="${esc(r.key)}" data-state="${esc(r.state)}"><h3><code>${esc(r.key.slice(0, 16))}</code> <span class="st ${STATE_CLASS[r.state] ?? ""}">${esc(r.state)}</span> ${esc(r.brief)}${r.flow ? ` · flow ${esc(r.flow)}` : r.cycle ? ` · cycle ${esc(r.cycle)}` : ""} ${abort}</h3>
 <p class="muted">since ${esc(when(r.created_at))}${r.session ? ` · session <code>${esc(r.session)}</code>` : ""}${r.worktree ? ` · worktree <code>${esc(r.worktree)}</code>` : ""}</p>

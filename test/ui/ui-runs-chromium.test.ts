@@ -202,6 +202,44 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
     expect(await page.locator(`[data-request="${key}"] form[action$="/abort"]`).count()).toBe(0)
   })
 
+  test("a finished run shows the verdicts it changed (linked to their criterion pages) and Foundry's run id and attestation", async () => {
+    const l = new Ledger(p.dir)
+    const spec = l.get(keys()[0]!)!.request.spec
+    l.claim("finished-1", "given", { ...spec, goal: "done elsewhere" })
+    l.postResult({
+      $type: REQUEST_TYPE,
+      kind: "result",
+      key: "finished-1",
+      request: { ...spec, goal: "done elsewhere" },
+      state: "succeeded",
+      sessions: ["ses_9"],
+      terminal_action: { tool: "foundry_run", action: "done" },
+      foundry_run_id: "01JKVT7Z8Q3WN0GJM2TYBR4AA",
+      attestation: {
+        kind: "attestations-jsonl",
+        file: ".foundry/attestations/01JKVT7Z8Q3WN0GJM2TYBR4AA.jsonl",
+        sha256: "a".repeat(64),
+        run_id: "01JKVT7Z8Q3WN0GJM2TYBR4AA",
+        stages: 2,
+        verified: true,
+        seal: { status: "pass", hash: "b".repeat(64) },
+      },
+      verdict_changes: [{ criterion: `${BRIEF_ID}#AC-1`, before: "unverified", after: "satisfied" }],
+      stage_records: [],
+      tokens: { input: 1, output: 1, reasoning: 0, cache_read: 0, cache_write: 0 },
+      cost: 0,
+      ended_at: new Date().toISOString(),
+    })
+    await page.goto(`${base}/runs`)
+    const card = page.locator('[data-request="finished-1"]')
+    expect(await card.getAttribute("data-state")).toBe("succeeded")
+    const change = card.locator(`[data-verdict-change="${BRIEF_ID}#AC-1"]`)
+    expect(await change.innerText()).toBe(`${BRIEF_ID}#AC-1: unverified → satisfied`)
+    expect(await change.locator("a").getAttribute("href")).toBe(`/satisfaction/${BRIEF_ID}/AC-1`)
+    expect(await card.locator('[data-attestation="attestations-jsonl"]').innerText()).toContain("every line's hash checks, sealed pass")
+    await page.screenshot({ path: path.join(SHOTS, "runs-result.png"), fullPage: true })
+  })
+
   test("refused: a foreign Origin, a request without the secret, and every run write on a work/* branch", async () => {
     const before = keys()
     const foreignOrigin = await page.request.post(`${base}/runs/start`, { form: { brief: BRIEF_ID, goal: "from elsewhere" }, headers: { Origin: "http://evil.example" } })
