@@ -13,7 +13,8 @@ import { resolveTarget } from "../../src/service/resolve.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { stageTexts } from "../../src/ui/pages.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeFor, type Json } from "../fixtures/hooks/harness.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeFor } from "../helpers/recordings.js"
 
 const DRAFT = "draft-release-note"
 const CONDENSE = "condense-changelog-entry"
@@ -92,7 +93,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
 
   it("through the real hooks: the changelog forge never sees the release-note criteria, and vice versa", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const draftOut = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: DRAFT })))) as Json
     expect(draftOut.prompt).toContain("release-note-voice#AC-1")
     expect(draftOut.prompt).not.toContain("changelog-line#AC-")
@@ -116,7 +117,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
     expect(forgeOf(CONDENSE)?.text).toContain("changelog-line#AC-1")
     expect(forgeOf(CONDENSE)?.text).not.toContain("release-note-voice#AC-")
     // byte for byte what the dispatch hook appends for that cycle
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const condenseOut = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: CONDENSE, stage: `forge:${CONDENSE}` })))) as Json
     expect(condenseOut.prompt as string).toContain(forgeOf(CONDENSE)!.text)
     expect(new Set(texts.map((t) => t.cycle))).toEqual(new Set([DRAFT, CONDENSE]))
@@ -124,7 +125,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
 
   it("through the real hooks: each cycle's appraisers grade only that cycle's law gates", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const forDraft = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: DRAFT }))) as Json
     expect(forDraft.alloy.laws).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
     const forCondense = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: CONDENSE, stage: `appraise:${CONDENSE}` }))) as Json
