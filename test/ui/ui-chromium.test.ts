@@ -1,90 +1,38 @@
 // The web app (`opencode-alloy ui`) in a real browser: Debian's Chromium (/usr/bin/chromium, never a
-// downloaded one), headless, driven by playwright-core, against the built CLI (`node dist/cli/main.js ui
+// downloaded one), headless, driven by playwright-core, against the built BIN (`node dist/cli/main.js ui
 // --port 0`) on a temp copy of the sample project. Every request the browser makes is recorded; anything
 // not for the app's own 127.0.0.1 origin is aborted and fails the test.
 //
 // Run: npm run build && npx vitest run test/ui/ui-chromium.test.ts
 // Skipped, with a message, when /usr/bin/chromium is missing; ALLOY_E2E_REQUIRE=1 fails instead.
 // Screenshots of each main page are written to test/ui/screenshots/ (git-ignored).
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { spawn, type ChildProcess } from "node:child_process"
-import os from "node:os"
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { chromium, type BrowserContext, type Page } from "playwright-core"
-import { makeProject, writeExampleSources, REPO_ROOT, BRIEF_ID, CYCLE_ID, flipByte, type TestProject } from "../helpers/project.js"
+import { type BrowserContext, type Page } from "playwright-core"
+import { makeProject, writeExampleSources, BRIEF_ID, CYCLE_ID, flipByte, type TestProject } from "../helpers/project.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
 import { git } from "../helpers/git.js"
+import { BIN } from "../helpers/cli.js"
+import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, stopUi, type RunningUi } from "../helpers/browser.js"
 
-const CHROMIUM = "/usr/bin/chromium"
-const HAVE_CHROMIUM = existsSync(CHROMIUM)
-const REQUIRE = process.env["ALLOY_E2E_REQUIRE"] === "1"
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")
-const SHOTS = path.join(REPO_ROOT, "test", "ui", "screenshots")
 const TOKEN = "ui-test-token-0123456789abcdefghijklmnop"
 const NEW_INTENT = "checkout-copy"
 const NEW_BRIEF = "checkout-copy"
 const NEW_CYCLE = "condense-changelog-entry"
 
-if (!HAVE_CHROMIUM && !REQUIRE) console.warn(`ui-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
-
-interface Running {
-  child: ChildProcess
-  port: number
-  url: string
-}
-
-/** Start `opencode-alloy ui` and read the URL it prints (bounded wait). */
-async function startServer(dir: string, port = 0): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] })
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ""
-    let err = ""
-    const t = setTimeout(() => reject(new Error(`ui did not start in 15 s: ${err}`)), 15_000)
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString()
-      const nl = out.indexOf("\n")
-      if (nl >= 0) {
-        clearTimeout(t)
-        resolve(out.slice(0, nl))
-      }
-    })
-    child.stderr!.on("data", (c: Buffer) => (err += c.toString()))
-    child.on("exit", (code) => {
-      clearTimeout(t)
-      reject(new Error(`ui exited with ${code}: ${err}`))
-    })
-  })
-  const j = JSON.parse(line) as { url: string; port: number }
-  return { child, port: j.port, url: j.url }
-}
-
-function stopServer(r: Running | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (!r || r.child.exitCode !== null || r.child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      r.child.kill("SIGKILL")
-      resolve()
-    }, 5000)
-    r.child.once("exit", () => {
-      clearTimeout(t)
-      resolve()
-    })
-    r.child.kill(signal)
-  })
-}
+if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`ui-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
 
 function event(kind: string, stage: string, cycle = CYCLE_ID, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ $type: "alloy.event/v1", kind, at: new Date().toISOString(), cycle, stage, ...extra }) + "\n"
 }
 
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chromium", () => {
+describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headless Chromium", () => {
   let p: TestProject
-  let server: Running | undefined
+  let server: RunningUi | undefined
   let base: string
   let ctx: BrowserContext
   let page: Page
@@ -99,7 +47,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
 
   beforeAll(async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (ALLOY_E2E_REQUIRE=1)`).toBe(true)
-    expect(existsSync(CLI), "run `npm run build` first").toBe(true)
+    expect(existsSync(BIN), "run `npm run build` first").toBe(true)
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
     git(p.dir, ["init", "-q", "-b", "main"])
@@ -109,15 +57,9 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     eventsPath = path.join(p.dir, ".alloy", "runs", "events.jsonl")
     mkdirSync(path.dirname(eventsPath), { recursive: true })
     appendFileSync(eventsPath, event("stage_begun", `forge:${CYCLE_ID}`))
-    server = await startServer(p.dir)
+    server = await spawnUi(p.dir, TOKEN)
     base = `http://127.0.0.1:${server.port}`
-    ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), "alloy-ui-profile-")), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000,
-    })
+    ctx = await launchChromium("alloy-ui-profile-")
     await ctx.route("**/*", (route) => {
       const url = route.request().url()
       requests.push(url)
@@ -135,7 +77,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
 
   afterAll(async () => {
     await ctx?.close()
-    await stopServer(server)
+    await stopUi(server)
     p?.cleanup()
   })
 
@@ -291,11 +233,11 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     appendFileSync(eventsPath, event("heartbeat", `forge:${CYCLE_ID}`))
     await expect.poll(async () => (await offsets()).length).toBe(n0 + 1)
     const port = server!.port
-    await stopServer(server, "SIGKILL")
+    await stopUi(server, "SIGKILL")
     await expect.poll(() => page.locator("body").getAttribute("data-sse"), { timeout: 5000 }).toBe("down")
     appendFileSync(eventsPath, event("stage_ended", `forge:${CYCLE_ID}`))
     appendFileSync(eventsPath, event("stage_begun", `appraise:${CYCLE_ID}`))
-    server = await startServer(p.dir, port)
+    server = await spawnUi(p.dir, TOKEN, port)
     appendFileSync(eventsPath, event("stage_blocked", `appraise:${CYCLE_ID}`, CYCLE_ID, { reason: "Alloy: pin did not verify", code: "digest_mismatch" }))
     // every event of the file, newest first, each exactly once
     const lines = readFileSync(eventsPath, "utf8").split("\n").filter(Boolean)

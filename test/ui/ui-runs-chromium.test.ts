@@ -1,5 +1,5 @@
 // The runs page of the web app in a real browser (Debian's Chromium, headless, playwright-core) against
-// the built CLI (`node dist/cli/main.js ui --port 0`): start a run (queued for a bridge through the same
+// the built BIN (`node dist/cli/main.js ui --port 0`): start a run (queued for a bridge through the same
 // service as `run --queue`), answer what a run waits on (the same ledger answer the terminal writes),
 // abort a run (as `runs abort`) — each with the page script switched OFF, so the plain forms are what
 // is proven — and the refusals: a work/* branch, a foreign Origin, no secret. No bridge runs here: the
@@ -7,57 +7,27 @@
 // test/e2e/bridge-run.test.ts against the real OpenCode runtime.
 //
 // Run: npm run build && npx vitest run test/ui/ui-runs-chromium.test.ts
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs"
-import { spawn, type ChildProcess } from "node:child_process"
-import os from "node:os"
+import { existsSync, mkdirSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { chromium, type BrowserContext, type Page } from "playwright-core"
-import { makeProject, writeExampleSources, REPO_ROOT, BRIEF_ID, CYCLE_ID, type TestProject } from "../helpers/project.js"
+import { type BrowserContext, type Page } from "playwright-core"
+import { makeProject, writeExampleSources, BRIEF_ID, CYCLE_ID, type TestProject } from "../helpers/project.js"
 import { gitInitCommitAll } from "../helpers/git.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { Ledger } from "../../src/bridge/ledger.js"
 import { REQUEST_TYPE } from "../../src/bridge/request.js"
 import { git } from "../helpers/git.js"
+import { BIN } from "../helpers/cli.js"
+import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, type RunningUi } from "../helpers/browser.js"
 
-const CHROMIUM = "/usr/bin/chromium"
-const HAVE_CHROMIUM = existsSync(CHROMIUM)
-const REQUIRE = process.env["ALLOY_E2E_REQUIRE"] === "1"
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")
-const SHOTS = path.join(REPO_ROOT, "test", "ui", "screenshots")
 const TOKEN = "ui-runs-token-0123456789abcdefghijklmnop"
 
-if (!HAVE_CHROMIUM && !REQUIRE) console.warn(`ui-runs-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
+if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`ui-runs-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
 
-async function startServer(dir: string): Promise<{ child: ChildProcess; port: number; url: string }> {
-  const child = spawn(process.execPath, [CLI, "ui", "--port", "0", "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] })
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ""
-    let err = ""
-    const t = setTimeout(() => reject(new Error(`ui did not start in 15 s: ${err}`)), 15_000)
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString()
-      const nl = out.indexOf("\n")
-      if (nl >= 0) {
-        clearTimeout(t)
-        resolve(out.slice(0, nl))
-      }
-    })
-    child.stderr!.on("data", (c: Buffer) => (err += c.toString()))
-    child.on("exit", (code) => {
-      clearTimeout(t)
-      reject(new Error(`ui exited with ${code}: ${err}`))
-    })
-  })
-  const j = JSON.parse(line) as { url: string; port: number }
-  return { child, port: j.port, url: j.url }
-}
-
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort", () => {
+describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page: start, answer, abort", () => {
   let p: TestProject
-  let server: { child: ChildProcess; port: number; url: string } | undefined
+  let server: RunningUi | undefined
   let base: string
   let ctx: BrowserContext
   let page: Page
@@ -67,7 +37,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
 
   beforeAll(async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (ALLOY_E2E_REQUIRE=1)`).toBe(true)
-    expect(existsSync(CLI), "run `npm run build` first").toBe(true)
+    expect(existsSync(BIN), "run `npm run build` first").toBe(true)
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-runs-")
     writeExampleSources(p.dir)
@@ -75,17 +45,10 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
     // a run starts from what is committed (its worktree checks out the base commit)
     gitInitCommitAll(p.dir)
-    server = await startServer(p.dir)
+    server = await spawnUi(p.dir, TOKEN)
     base = `http://127.0.0.1:${server.port}`
-    ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), "alloy-ui-runs-profile-")), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      // the forms must work without the page script
-      javaScriptEnabled: false,
-      timeout: 30_000,
-    })
+    // the forms must work without the page script
+    ctx = await launchChromium("alloy-ui-runs-profile-", { javaScript: false })
     await ctx.route("**/*", (route) => {
       const url = route.request().url()
       if (url.startsWith(`${base}/`)) return route.continue()

@@ -1,0 +1,79 @@
+/**
+ * One browser setup for the tests a person would look at: Debian's Chromium (never a downloaded
+ * one), headless through playwright-core, and the web app (`opencode-alloy ui`) started from the
+ * built CLI on 127.0.0.1 with a known launch secret.
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { existsSync, mkdtempSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { chromium, type BrowserContext } from "playwright-core"
+import { BIN } from "./cli.js"
+import { REPO_ROOT } from "./project.js"
+
+export const CHROMIUM = "/usr/bin/chromium"
+export const HAVE_CHROMIUM = existsSync(CHROMIUM)
+/** set in CI: a missing browser fails instead of skipping */
+export const REQUIRE_BROWSER = process.env["ALLOY_E2E_REQUIRE"] === "1"
+/** screenshots each browser test saves (git-ignored) */
+export const SHOTS = path.join(REPO_ROOT, "test", "ui", "screenshots")
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+/** A headless Chromium with a fresh profile (`javaScript: false` proves what works without the page script). */
+export function launchChromium(profilePrefix: string, opts: { javaScript?: boolean } = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), profilePrefix)), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+    javaScriptEnabled: opts.javaScript ?? true,
+    timeout: 30_000,
+  })
+}
+
+export interface RunningUi {
+  child: ChildProcess
+  port: number
+  url: string
+}
+
+/** Start `opencode-alloy ui` in `dir` with the launch secret `token` and read the URL it prints (bounded wait). */
+export async function spawnUi(dir: string, token: string, port = 0): Promise<RunningUi> {
+  const child = spawn(process.execPath, [BIN, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] })
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    let err = ""
+    const t = setTimeout(() => reject(new Error(`ui did not start in 15 s: ${err}`)), 15_000)
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString()
+      const nl = out.indexOf("\n")
+      if (nl >= 0) {
+        clearTimeout(t)
+        resolve(out.slice(0, nl))
+      }
+    })
+    child.stderr!.on("data", (c: Buffer) => (err += c.toString()))
+    child.on("exit", (code) => {
+      clearTimeout(t)
+      reject(new Error(`ui exited with ${code}: ${err}`))
+    })
+  })
+  const j = JSON.parse(line) as { url: string; port: number }
+  return { child, port: j.port, url: j.url }
+}
+
+/** Stop a server started by `spawnUi` (SIGKILL after 5 s). */
+export function stopUi(r: RunningUi | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (!r || r.child.exitCode !== null || r.child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      r.child.kill("SIGKILL")
+      resolve()
+    }, 5000)
+    r.child.once("exit", () => {
+      clearTimeout(t)
+      resolve()
+    })
+    r.child.kill(signal)
+  })
+}
