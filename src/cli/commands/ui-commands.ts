@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process"
 import { AlloyContext } from "../../service/context.js"
 import { startUi } from "../../ui/server.js"
+import { bridgeUsage } from "../../bridge/usage.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type Commands } from "./types.js"
 
@@ -22,7 +23,7 @@ const ui: Command = async (io: Io, rest, v) => {
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw usageError("--port takes a number from 0 to 65535 (0: any free port)")
   const ctx = new AlloyContext(io.cwd)
   const token = process.env["ALLOY_UI_TOKEN"]
-  const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}) })
+  const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}), usage: () => bridgeUsage(ctx.root) })
   if (io.json) io.out(JSON.stringify({ ok: true, url: server.url, port: server.port }))
   else {
     io.out(`Alloy UI: ${server.url}`)
