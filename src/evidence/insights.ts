@@ -222,7 +222,7 @@ function cite(o: Observation): Cite {
 
 function finding(f: Omit<Finding, "id">): Finding {
   return {
-    id: stableId({ kind: f.kind, code: f.code, subject: f.subject, evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.commit ?? e.digest ?? ""), data: f.data ?? null }),
+    id: stableId({ kind: f.kind, code: f.code, subject: f.subject, evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.commit ?? e.digest ?? ""), data: JSON.stringify(f.data ?? null) }),
     ...f,
   }
 }
@@ -533,20 +533,21 @@ function latestByVersion(sorted: readonly Observation[]): Map<string, Map<string
   return byVersion
 }
 
-/** The words a text is about (the lint's subject words, stemmed) and the units it bounds. */
-function topicWords(text: string): Set<string> {
-  const out = new Set<string>()
+/** What a text is about: the lint's subject words (stemmed) and the units it bounds. */
+function topicOf(text: string): { words: Set<string>; units: Set<string> } {
+  const words = new Set<string>()
+  const units = new Set<string>()
   for (const c of parseConstraint(text)) {
-    for (const w of c.subject) out.add(w)
-    for (const b of c.bounds) if (b.unit) out.add(b.unit)
+    for (const w of c.subject) words.add(w)
+    for (const b of c.bounds) if (b.unit) units.add(b.unit)
   }
-  return out
+  return { words, units }
 }
 
 /**
  * Constraints of two intents that the lint's word rule says clash become a finding only when the runs
  * confirm it. The criteria that guard a constraint are those of its intent that speak of the same
- * thing (a shared subject word or bounded unit). Confirmed when, on at least MIN_VERSIONS artefact
+ * thing most (shared bounded units first, then shared subject words). Confirmed when, on at least MIN_VERSIONS artefact
  * versions judged on both sides, the two sides' guarding criteria never all passed on one version
  * (each side passing on some), or when a wont-fix of one side's criterion cites the other side's.
  */
@@ -555,12 +556,17 @@ function confirmedClashes(input: InsightInput, sorted: readonly Observation[], t
   const authored = new Map(input.authored.map((i) => [i.id, i]))
   const byVersion = latestByVersion(sorted)
   const waivers = sorted.filter((o) => o.outcome === "waived" && o.reason)
+  // the criteria that speak most of what the constraint speaks of: a shared bounded unit weighs more
+  // than any number of shared words (a word limit is guarded by the criterion that counts words)
   const guards = (intent: Intent, constraint: string): string[] => {
-    const topic = topicWords(constraint)
-    return intent.acceptance_criteria
-      .filter((ac) => [...topicWords(ac.text)].some((w) => topic.has(w)))
-      .map((ac) => `${intent.id}#${ac.id}`)
-      .sort()
+    const t = topicOf(constraint)
+    const scored = intent.acceptance_criteria.map((ac) => {
+      const c = topicOf(ac.text)
+      const score = [...c.units].filter((u) => t.units.has(u)).length * 100 + [...c.words].filter((w) => t.words.has(w)).length
+      return { ref: `${intent.id}#${ac.id}`, score }
+    })
+    const best = Math.max(0, ...scored.map((x) => x.score))
+    return best === 0 ? [] : scored.filter((x) => x.score === best).map((x) => x.ref).sort()
   }
   /** per version: every guarding criterion judged there, and whether all of them passed */
   const sideOn = (refs: readonly string[]) => {
