@@ -921,6 +921,6 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
 export function computeInsights(input: InsightInput): Insights {
   const thin: string[] = []
   const findings = [...drift(input, thin), ...contradictions(input, thin), ...strategyFindings(input, thin), ...tradeoffs(input)]
-  const sorted = findings.sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.id, b.id))
+  const sorted = findings.sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.message, b.message) || cmp(a.id, b.id))
   return { findings: sorted, followups: followups(input, sorted), lifecycle: lifecycle(input), thin: [...new Set(thin)].sort() }
 }
