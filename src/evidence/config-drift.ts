@@ -31,13 +31,20 @@ export function formationConfigPaths(ctx: AlloyContext, pin: Pick<PinFact, "kind
     } catch {
       continue // a cycle that is gone or unreadable: its file's change is still seen through its path
     }
-    const types = [data["output-type"], ...(Array.isArray((data["inputs"] as { artefacts?: unknown } | undefined)?.artefacts) ? ((data["inputs"] as { artefacts: unknown[] }).artefacts as unknown[]) : [])]
+    const types = [
+      data["output-type"],
+      ...(Array.isArray((data["inputs"] as { artefacts?: unknown } | undefined)?.artefacts) ? ((data["inputs"] as { artefacts: unknown[] }).artefacts as unknown[]) : []),
+    ]
     for (const t of types) if (typeof t === "string" && isFoundryId(t)) paths.add(`foundry/artefacts/${assertFoundryId(t, "artefact type")}`)
   }
   return [...paths].sort()
 }
 
-const lines = (s: string | undefined) => (s ?? "").split("\n").map((l) => l.trim()).filter(Boolean)
+const lines = (s: string | undefined) =>
+  (s ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
 
 /** Changes of the Foundry config under every pin; `thin` names the pins git could not date. */
 export function foundryConfigChanges(ctx: AlloyContext, pins: readonly PinFact[]): { changes: ConfigChange[]; thin: string[] } {
@@ -59,7 +66,10 @@ export function foundryConfigChanges(ctx: AlloyContext, pins: readonly PinFact[]
       continue
     }
     const paths = formationConfigPaths(ctx, p)
-    const changed = new Set([...lines(gitText(ctx.root, ["diff", "--name-only", pinnedIn, "--", ...paths])), ...lines(gitText(ctx.root, ["ls-files", "--others", "--exclude-standard", "--", ...paths]))])
+    const changed = new Set([
+      ...lines(gitText(ctx.root, ["diff", "--name-only", pinnedIn, "--", ...paths])),
+      ...lines(gitText(ctx.root, ["ls-files", "--others", "--exclude-standard", "--", ...paths])),
+    ])
     for (const f of [...changed].sort().slice(0, MAX_FILES_PER_PIN)) {
       // the first commit after the pin that touched it; none: the change is in the work tree only
       const since = lines(gitText(ctx.root, ["log", "--reverse", "--format=%H", `${pinnedIn}..HEAD`, "--", f]))[0]

@@ -222,7 +222,13 @@ function cite(o: Observation): Cite {
 
 function finding(f: Omit<Finding, "id">): Finding {
   return {
-    id: stableId({ kind: f.kind, code: f.code, subject: f.subject, evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.commit ?? e.digest ?? ""), data: JSON.stringify(f.data ?? null) }),
+    id: stableId({
+      kind: f.kind,
+      code: f.code,
+      subject: f.subject,
+      evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.commit ?? e.digest ?? ""),
+      data: JSON.stringify(f.data ?? null),
+    }),
     ...f,
   }
 }
@@ -566,7 +572,12 @@ function confirmedClashes(input: InsightInput, sorted: readonly Observation[], t
       return { ref: `${intent.id}#${ac.id}`, score }
     })
     const best = Math.max(0, ...scored.map((x) => x.score))
-    return best === 0 ? [] : scored.filter((x) => x.score === best).map((x) => x.ref).sort()
+    return best === 0
+      ? []
+      : scored
+          .filter((x) => x.score === best)
+          .map((x) => x.ref)
+          .sort()
   }
   /** per version: every guarding criterion judged there, and whether all of them passed */
   const sideOn = (refs: readonly string[]) => {
@@ -607,7 +618,11 @@ function confirmedClashes(input: InsightInput, sorted: readonly Observation[], t
             const together = both.some((v) => sa.get(v)!.pass && sb.get(v)!.pass)
             const eachPassed = both.some((v) => sa.get(v)!.pass) && both.some((v) => sb.get(v)!.pass)
             const byVersions = !together && eachPassed && both.length >= MIN_VERSIONS
-            const cites = waivers.filter((o) => (ga.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => gb.includes(r))) || (gb.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => ga.includes(r))))
+            const cites = waivers.filter(
+              (o) =>
+                (ga.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => gb.includes(r))) ||
+                (gb.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => ga.includes(r))),
+            )
             if (!byVersions && cites.length === 0) {
               thin.push(
                 `the lint flags ${label}; the runs do not confirm it yet (${both.length} artefact version(s) judged on both sides${together ? ", and both sides passed together on one" : ""}; at least ${MIN_VERSIONS} never passing together, or a wont-fix citing the other side, are needed)`,
@@ -921,6 +936,8 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
 export function computeInsights(input: InsightInput): Insights {
   const thin: string[] = []
   const findings = [...drift(input, thin), ...contradictions(input, thin), ...strategyFindings(input, thin), ...tradeoffs(input)]
-  const sorted = findings.sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.message, b.message) || cmp(a.id, b.id))
+  const sorted = findings.sort(
+    (a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.message, b.message) || cmp(a.id, b.id),
+  )
   return { findings: sorted, followups: followups(input, sorted), lifecycle: lifecycle(input), thin: [...new Set(thin)].sort() }
 }

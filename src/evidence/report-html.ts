@@ -310,7 +310,10 @@ export function insightsSections(ins: Insights & { readonly problems?: readonly 
     )
     .join("")
   const followups = ins.followups
-    .map((q) => `<li data-followup="${esc(q.id)}">${criterionLink(q.criterion, links)}: ${esc(q.question)} <span class="muted">(${esc(q.because)})</span>${opts.followupAction ? `\n${opts.followupAction(q)}` : ""}</li>`)
+    .map(
+      (q) =>
+        `<li data-followup="${esc(q.id)}">${criterionLink(q.criterion, links)}: ${esc(q.question)} <span class="muted">(${esc(q.because)})</span>${opts.followupAction ? `\n${opts.followupAction(q)}` : ""}</li>`,
+    )
     .join("")
   const lifecycle = ins.lifecycle
     .map(

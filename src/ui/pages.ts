@@ -603,10 +603,14 @@ export function insightsBody(ins: ProjectInsights, flowBranch: string | undefine
   return `${notice}<h1 class="page">Insights</h1>
 ${liveRegion(
   // a lifecycle proposal is about the intent record: its link goes there
-  insightsSections(ins, { ...APP_LINKS, intent: (id) => `/intents/${encodeURIComponent(id)}` }, {
-    followupAction,
-    ...(flowBranch ? { followupNote: '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' } : {}),
-    lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>',
-  }),
+  insightsSections(
+    ins,
+    { ...APP_LINKS, intent: (id) => `/intents/${encodeURIComponent(id)}` },
+    {
+      followupAction,
+      ...(flowBranch ? { followupNote: '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' } : {}),
+      lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>',
+    },
+  ),
 )}`
 }

@@ -295,7 +295,13 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       }
       if (parts[0] === "insights" && parts.length === 1) {
         const offset = eventsEnd(ctx)
-        return page(res, nonce, { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx, undefined, undefined, opts.usage ? { usage: opts.usage() } : {}), ctx.project.onFlowBranch(), notice(u)) }, 200, fragment)
+        return page(
+          res,
+          nonce,
+          { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx, undefined, undefined, opts.usage ? { usage: opts.usage() } : {}), ctx.project.onFlowBranch(), notice(u)) },
+          200,
+          fragment,
+        )
       }
       if (parts[0] === "runs" && parts.length === 1) {
         const model = loadEvidence(ctx)

@@ -155,7 +155,19 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
       ["req-lost", "lost"],
     ] as const) {
       ledger.claim(key, "given", spec)
-      ledger.postResult({ $type: REQUEST_TYPE, kind: "result", key, request: spec, state, sessions: [], terminal_action: null, stage_records: [], tokens, cost: 0.0421, ended_at: "2026-06-02T10:00:00.000Z" })
+      ledger.postResult({
+        $type: REQUEST_TYPE,
+        kind: "result",
+        key,
+        request: spec,
+        state,
+        sessions: [],
+        terminal_action: null,
+        stage_records: [],
+        tokens,
+        cost: 0.0421,
+        ended_at: "2026-06-02T10:00:00.000Z",
+      })
     }
     const r = await runCli(p.dir, "insights", "--json")
     const f = r.json<{ findings: Array<{ code: string; data: { strategies: Array<{ digest: string; usage: unknown }> } }> }>().findings.find((x) => x.code === "strategy_comparison")!
@@ -186,7 +198,10 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
   test("Foundry config changed after the pin: the file, the pin's commit, the commit that changed it; gone once the pin moves", async () => {
     // not a repository yet: nothing can be dated, and that is said
     await buildAndPin("active")
-    let out = (await runCli(p.dir, "insights", "--json")).json<{ findings: Array<{ code: string; subject: string; data: { file: string; pinned_in: string; changed_in: string | null } }>; thin: string[] }>()
+    let out = (await runCli(p.dir, "insights", "--json")).json<{
+      findings: Array<{ code: string; subject: string; data: { file: string; pinned_in: string; changed_in: string | null } }>
+      thin: string[]
+    }>()
     expect(out.findings.map((f) => f.code)).not.toContain("foundry_config_changed")
     expect(out.thin.join("\n")).toMatch(/not a git repository/)
 

@@ -333,7 +333,6 @@ describe("strategies, tradeoffs, follow-ups, lifecycle", () => {
   })
 })
 
-
 const CAPS_THEN = `sha256:${"c".repeat(64)}`
 const CAPS_NOW = `sha256:${"d".repeat(64)}`
 
@@ -659,17 +658,44 @@ describe("properties", () => {
   // the later kinds: capability drift, config drift, usage per strategy, and clashes confirmed by runs
   const pool2 = [
     ...tugOfWar(MIN_VERSIONS, 400).map((r, i) => ({ ...r, capabilities_digest: i % 2 ? CAPS_THEN : CAPS_NOW })),
-    record({ digest: two.digest, session: "u1", at: T(40), feedback: feedback([fbItem("U1", AC2, [["open", T(39)], ["resolved", T(40)]])]) }),
+    record({
+      digest: two.digest,
+      session: "u1",
+      at: T(40),
+      feedback: feedback([
+        fbItem("U1", AC2, [
+          ["open", T(39)],
+          ["resolved", T(40)],
+        ]),
+      ]),
+    }),
     // two sessions under the earlier build: a second strategy to compare, with its own spending
     record({ digest: twoBefore.digest, session: "e1", at: T(41), feedback: feedback([fbItem("E1", AC2, [["open", T(40)]])]) }),
-    record({ digest: twoBefore.digest, session: "e2", at: T(42), feedback: feedback([fbItem("E2", AC2, [["open", T(41)], ["resolved", T(42)]])]) }),
+    record({
+      digest: twoBefore.digest,
+      session: "e2",
+      at: T(42),
+      feedback: feedback([
+        fbItem("E2", AC2, [
+          ["open", T(41)],
+          ["resolved", T(42)],
+        ]),
+      ]),
+    }),
   ]
   const usagePool: UsageFact[] = [
     { key: "k1", brief_id: BRIEF, digest: two.digest, runs: [pool2[0]!.run_id], tokens: { input: 7, output: 3, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0.1 },
     { key: "k2", brief_id: BRIEF, digest: two.digest, runs: [pool2[1]!.run_id], tokens: { input: 5, output: 1, reasoning: 1, cache_read: 0, cache_write: 0 }, cost: 0.2 },
     { key: "k3", brief_id: BRIEF, digest: twoBefore.digest, runs: [pool2.at(-1)!.run_id], tokens: { input: 11, output: 2, reasoning: 0, cache_read: 3, cache_write: 0 }, cost: 0.3 },
   ]
-  const unrelatedUsage: UsageFact = { key: "k9", brief_id: "other-brief", digest: `sha256:${"e".repeat(64)}`, runs: [unrelated.run_id], tokens: { input: 1, output: 1, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 1 }
+  const unrelatedUsage: UsageFact = {
+    key: "k9",
+    brief_id: "other-brief",
+    digest: `sha256:${"e".repeat(64)}`,
+    runs: [unrelated.run_id],
+    tokens: { input: 1, output: 1, reasoning: 0, cache_read: 0, cache_write: 0 },
+    cost: 1,
+  }
   const changes: ConfigChange[] = [
     { pin: { kind: "cycle", id: "draft-release-note", brief_id: BRIEF, digest: two.digest }, pinned_in: "1".repeat(40), file: "foundry/laws/house-style.md", changed_in: "2".repeat(40) },
     { pin: { kind: "cycle", id: "draft-release-note", brief_id: BRIEF, digest: two.digest }, pinned_in: "1".repeat(40), file: "foundry/cycles/draft-release-note.md" },
