@@ -335,7 +335,8 @@ ${problems.length ? `<section class="card"><h2>Problems while reading</h2><ul cl
 
 /**
  * The whole report. With `insights` (what `report --html` passes), the learning loop's findings are a
- * section of it, rendered by the same view as the app's Insights page.
+ * section of it, rendered by the same view as the app's Insights page (the model's own problems are
+ * listed once, at the end; the section adds only the insights' own).
  */
 export function renderReportHtml(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): string {
   const briefsLine = model.briefs.length
@@ -367,7 +368,7 @@ ${summaryStrip(model)}
 ${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
 <h4>Runs per brief</h4>
 ${timeline(model)}
-${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections(insights, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
+${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: (insights.problems ?? []).filter((x) => !model.problems.includes(x)) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}
