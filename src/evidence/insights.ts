@@ -846,6 +846,17 @@ function followups(input: InsightInput, findings: readonly Finding[]): FollowUp[
   }
   const byRef = new Map(input.intents.flatMap((i) => i.criteria.map((c) => [c.ref, c] as const)))
   for (const f of findings) {
+    if (f.code === "constraint_clash_confirmed") {
+      // asked on each side's guarding criteria: settling the priority settles which one may give way
+      const sides = (f.data?.["sides"] ?? []) as Array<{ intent: string; text: string; criteria: string[] }>
+      const [a, b] = sides
+      if (!a || !b) continue
+      for (const ref of [...a.criteria, ...b.criteria]) {
+        const c = byRef.get(ref)
+        if (c) add(c, `The runs confirm that "${clip(a.text, 80)}" (${a.intent}) and "${clip(b.text, 80)}" (${b.intent}) cannot both hold. Which one wins?`, f.message, f.evidence)
+      }
+      continue
+    }
     const refs = f.subject.split(" ").filter((s) => byRef.has(s))
     const c = byRef.get(refs[0] ?? "")
     if (!c) continue

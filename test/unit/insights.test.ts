@@ -497,6 +497,13 @@ describe("contradictions: constraint clashes confirmed by runs", () => {
     expect(data.sides.map((x) => x.observations.length)).toEqual([MIN_VERSIONS, MIN_VERSIONS])
     expect(f.evidence).toHaveLength(MIN_VERSIONS * 2)
     expect(f.fix).toMatch(/record the decision under `tradeoffs`, then `opencode-alloy brief build release-note-voice`/)
+    // a follow-up question on each side's guarding criterion, citing the same evidence
+    const qs = ins.followups.filter((q) => q.because === f.message)
+    expect(qs.map((q) => q.criterion)).toEqual(["release-note-length#AC-1", "release-note-voice#AC-1"])
+    expect(qs[0]!.question).toBe(
+      'The runs confirm that "The note is at least 200 words." (release-note-length) and "The note is at most 150 words, title included." (release-note-voice) cannot both hold. Which one wins?',
+    )
+    expect(qs[0]!.evidence).toEqual(f.evidence)
   })
 
   test("confirmed by a wont-fix of one side that cites the other side's criterion", () => {
