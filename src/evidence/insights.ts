@@ -333,7 +333,7 @@ function drift(input: InsightInput, thin: string[]): Finding[] {
 }
 
 /** A record's capability manifest digest, when it carries one (older records do not: unknown). */
-const capsOf = (r: RunRecord): string | undefined => (typeof r.capabilities_digest === "string" ? r.capabilities_digest : undefined)
+const capsOf = (r: RunRecord): string | undefined => (typeof r.capabilities === "string" ? r.capabilities : undefined)
 
 /**
  * Runs under a brief's current bundle that recorded another capability manifest than the project's:

@@ -186,8 +186,8 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
     expect(out.thin.join("\n")).toMatch(/says which capability manifest it ran under/)
     const now = projectCapabilitiesDigest(p.ctx)!
     expect(now).toMatch(/^sha256:/)
-    writeRecord(d, "c@2", { capabilities_digest: now })
-    writeRecord(d, "c@3", { capabilities_digest: `sha256:${"a".repeat(64)}` })
+    writeRecord(d, "c@2", { capabilities: now })
+    writeRecord(d, "c@3", { capabilities: `sha256:${"a".repeat(64)}` })
     r = await runCli(p.dir, "insights", "--json")
     out = r.json()
     const f = out.findings.filter((x) => x.code === "capabilities_changed")

@@ -338,9 +338,9 @@ const CAPS_NOW = `sha256:${"d".repeat(64)}`
 
 describe("drift: capability manifest", () => {
   test("runs under the current bundle that recorded another manifest: one finding naming both digests, the runs and the fix", () => {
-    const a = record({ digest: cur.digest, at: T(1), capabilities_digest: CAPS_THEN, commit: "a".repeat(40) })
-    const b = record({ digest: cur.digest, at: T(2), capabilities_digest: CAPS_THEN })
-    const same = record({ digest: cur.digest, at: T(3), capabilities_digest: CAPS_NOW })
+    const a = record({ digest: cur.digest, at: T(1), capabilities: CAPS_THEN, commit: "a".repeat(40) })
+    const b = record({ digest: cur.digest, at: T(2), capabilities: CAPS_THEN })
+    const same = record({ digest: cur.digest, at: T(3), capabilities: CAPS_NOW })
     const unknown = record({ digest: cur.digest, at: T(4) })
     const ins = computeInsights(input([a, b, same, unknown], { capabilities: CAPS_NOW }))
     const f = ins.findings.filter((x) => x.code === "capabilities_changed")
@@ -363,11 +363,11 @@ describe("drift: capability manifest", () => {
   })
 
   test("too thin: records that do not carry a manifest are unknown, never drift; runs under an older bundle are not counted", () => {
-    const ins = computeInsights(input([record({ digest: cur.digest }), record({ digest: old.digest, capabilities_digest: CAPS_THEN })], { capabilities: CAPS_NOW }))
+    const ins = computeInsights(input([record({ digest: cur.digest }), record({ digest: old.digest, capabilities: CAPS_THEN })], { capabilities: CAPS_NOW }))
     expect(ins.findings.map((x) => x.code)).not.toContain("capabilities_changed")
     expect(ins.thin).toContain(`brief ${BRIEF}: none of its 1 run record(s) under the current bundle says which capability manifest it ran under; no capability drift can be told`)
     // the project's own manifest unknown: nothing compared, and said
-    const noCaps = computeInsights(input([record({ digest: cur.digest, capabilities_digest: CAPS_THEN })]))
+    const noCaps = computeInsights(input([record({ digest: cur.digest, capabilities: CAPS_THEN })]))
     expect(noCaps.findings.map((x) => x.code)).not.toContain("capabilities_changed")
     expect(noCaps.thin.join("\n")).toMatch(/capability manifest could not be built now/)
   })
@@ -664,7 +664,7 @@ describe("properties", () => {
 
   // the later kinds: capability drift, config drift, usage per strategy, and clashes confirmed by runs
   const pool2 = [
-    ...tugOfWar(MIN_VERSIONS, 400).map((r, i) => ({ ...r, capabilities_digest: i % 2 ? CAPS_THEN : CAPS_NOW })),
+    ...tugOfWar(MIN_VERSIONS, 400).map((r, i) => ({ ...r, capabilities: i % 2 ? CAPS_THEN : CAPS_NOW })),
     record({
       digest: two.digest,
       session: "u1",
