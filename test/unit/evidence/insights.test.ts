@@ -1,16 +1,16 @@
 /** The learning loop (pure): one case per finding kind, one "too thin" case per kind, and properties. */
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { deriveObservations } from "../../src/evidence/observations.js"
-import { judgeAll } from "../../src/evidence/satisfaction.js"
-import { intentSpecs } from "../../src/evidence/model.js"
-import { computeInsights, MIN_VERSIONS, type ConfigChange, type InsightInput, type PinFact, type UsageFact } from "../../src/evidence/insights.js"
-import { parseIntent } from "../../src/core/intent.js"
-import { parseRecipe } from "../../src/core/recipe.js"
-import { buildBundle } from "../../src/core/build.js"
-import type { Bundle } from "../../src/core/bundle.js"
-import type { RunRecord } from "../../src/core/run-record.js"
-import { exampleBundle, fbItem, feedback, INTENT_TEXT, RECIPE_TEXT, record } from "./evidence-fixtures.js"
+import { deriveObservations } from "../../../src/evidence/observations.js"
+import { judgeAll } from "../../../src/evidence/satisfaction.js"
+import { intentSpecs } from "../../../src/evidence/model.js"
+import { computeInsights, MIN_VERSIONS, type ConfigChange, type InsightInput, type PinFact, type UsageFact } from "../../../src/evidence/insights.js"
+import { parseIntent } from "../../../src/core/intent.js"
+import { parseRecipe } from "../../../src/core/recipe.js"
+import { buildBundle } from "../../../src/core/build.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import type { RunRecord } from "../../../src/core/run-record.js"
+import { exampleBundle, fbItem, feedback, INTENT_TEXT, RECIPE_TEXT, record } from "../../helpers/evidence.js"
 
 const cur = exampleBundle()
 const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
