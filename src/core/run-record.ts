@@ -94,6 +94,8 @@ export const RunRecordSchema = z.object({
   presented_gates: z.array(z.string()).optional(),
   /** every source that reported this stage run (the live hook, imports of a branch, a snapshot...), merged into one record */
   provenance: z.array(z.object({ source: z.enum(["hook", "import", "cli"]), origin: z.object({ kind: z.string(), ref: z.string() }).optional() })).optional(),
+  /** the capability manifest (`alloy.capabilities/v1`) digest of the installation that wrote the record; absent in older records */
+  capabilities: z.string().regex(DIGEST_RE).optional(),
   /** `ok` normally; `error` when Foundry's stage_end returned an error envelope */
   outcome: z.enum(["ok", "error"]).default("ok"),
   error: z.string().optional(),

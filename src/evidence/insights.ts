@@ -13,14 +13,22 @@
  *                sources_changed             an intent or recipe was edited since the brief's build
  *                satisfied_under_older_bundle a criterion whose only proof ran under an older bundle
  *                artefact_changed            a file the satisfying run produced has changed since
+ *                capabilities_changed        runs under the current bundle recorded a capability manifest other
+ *                                            than the project's (a record without one is unknown, never drift)
+ *                foundry_config_changed      a Foundry config file a pinned formation uses (cycle, flow, laws and
+ *                                            their validators, artefact types, appraisers) changed after the pin
  * contradiction  never_together              two criteria of one brief judged on >= MIN_VERSIONS artefact
  *                                            versions, never both passing on one version
  *                waiver_cites_criterion      a wont-fix whose reason names another criterion
  *                approval_over_failing       a human pass on a criterion whose other gate fails in that session
  *                cross_intent_open           open feedback for gates of two intents on one artefact version
+ *                constraint_clash_confirmed  constraints the lint says clash, confirmed by runs: the criteria
+ *                                            guarding them never all pass on one of >= MIN_VERSIONS versions,
+ *                                            or a wont-fix of one side's criterion cites the other side's
  * strategy       strategy_comparison         per intent, each bundle digest it ran under is a strategy:
  *                                            sessions, sessions that ended with every criterion passing,
- *                                            forge runs per session, feedback raised / resolved, overrides
+ *                                            forge runs per session, feedback raised / resolved, overrides,
+ *                                            tokens and cost where the bridge recorded them (else "not recorded")
  * tradeoff       tradeoff_exercised          wont-fix waivers on a criterion: how often, how many accepted,
  *                                            and the declared tradeoff the reason matches (if any)
  * followup       (questions)                 proposed only from evidence: unproven, contested, contradicting,
@@ -31,7 +39,7 @@
  *                                            its cycles; → retired when nothing replaces it
  */
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
-import { vagueReason } from "../core/lint.js"
+import { constraintClash, intentFilePath, parseConstraint, vagueReason } from "../core/lint.js"
 import type { Intent } from "../core/intent.js"
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
@@ -71,6 +79,27 @@ export interface Finding {
   readonly data?: Record<string, unknown>
 }
 
+export interface TokenCounts {
+  readonly input: number
+  readonly output: number
+  readonly reasoning: number
+  readonly cache_read: number
+  readonly cache_write: number
+}
+
+/**
+ * What a strategy spent, from the bridge's results. A strategy with none says `"not recorded"` (no
+ * result names it) or `"not read"` (the caller could not read the bridge's results) — never zero.
+ */
+export interface StrategyUsage {
+  /** bridge runs whose result recorded tokens and cost under this digest */
+  readonly requests: number
+  readonly tokens: TokenCounts
+  readonly cost: number
+  /** how many of the strategy's runs those results name (the rest spent an unknown amount) */
+  readonly runs_covered: number
+}
+
 export interface StrategyStats {
   readonly digest: string
   readonly sessions: number
@@ -82,6 +111,7 @@ export interface StrategyStats {
   readonly overrides: number
   readonly failed_stages: number
   readonly runs: readonly string[]
+  readonly usage: StrategyUsage | "not recorded" | "not read"
 }
 
 export interface FollowUp {
@@ -130,6 +160,27 @@ export interface BriefFact {
   readonly intents: readonly string[]
 }
 
+/** One bridge run's result: the brief and digest it ran, the stage records it made, what it spent. */
+export interface UsageFact {
+  readonly key: string
+  readonly brief_id: string
+  readonly digest: string
+  readonly runs: readonly string[]
+  readonly tokens: TokenCounts
+  readonly cost: number
+}
+
+/** A Foundry config file that changed after the commit that set a pin (read from git by the edge). */
+export interface ConfigChange {
+  readonly pin: { readonly kind: "cycle" | "flow"; readonly id: string; readonly brief_id: string; readonly digest: string }
+  /** the commit that set the pin to its digest */
+  readonly pinned_in: string
+  /** repository-relative path under foundry/ */
+  readonly file: string
+  /** the first commit after the pin that changed the file; absent when the change is not committed yet */
+  readonly changed_in?: string
+}
+
 export interface InsightInput {
   readonly intents: readonly IntentVerdict[]
   readonly observations: readonly Observation[]
@@ -142,6 +193,14 @@ export interface InsightInput {
   readonly linted: ReadonlySet<string>
   /** current sha256 of artefact files named by records (undefined: the file is gone) */
   readonly fileHash: (path: string) => string | undefined
+  /** the project's capability manifest digest now (undefined: it could not be built, so nothing is compared) */
+  readonly capabilities?: string
+  /** Foundry config files changed since the pins that use them */
+  readonly configChanges?: readonly ConfigChange[]
+  /** pins whose config drift could not be dated (e.g. the pin is not committed): said, not guessed */
+  readonly configThin?: readonly string[]
+  /** tokens and cost of bridge runs */
+  readonly usage?: readonly UsageFact[]
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -162,7 +221,16 @@ function cite(o: Observation): Cite {
 }
 
 function finding(f: Omit<Finding, "id">): Finding {
-  return { id: stableId({ kind: f.kind, code: f.code, subject: f.subject, evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.digest ?? "") }), ...f }
+  return {
+    id: stableId({
+      kind: f.kind,
+      code: f.code,
+      subject: f.subject,
+      evidence: f.evidence.map((e) => e.observation ?? e.record ?? e.run_id ?? e.commit ?? e.digest ?? ""),
+      data: JSON.stringify(f.data ?? null),
+    }),
+    ...f,
+  }
 }
 
 /** Observations sorted into one canonical order, so nothing depends on how records arrived. */
@@ -177,7 +245,7 @@ function briefOfCriterion(ref: string, briefs: readonly BriefFact[]): string[] {
 
 // ---- drift ------------------------------------------------------------------------------------
 
-function drift(input: InsightInput): Finding[] {
+function drift(input: InsightInput, thin: string[]): Finding[] {
   const out: Finding[] = []
   const refOf = new Map(input.briefs.map((b) => [b.id, b.digest]))
   for (const p of input.pins) {
@@ -260,6 +328,92 @@ function drift(input: InsightInput): Finding[] {
       }
     }
   }
+  out.push(...capabilityDrift(input, thin), ...configDrift(input, thin))
+  return out
+}
+
+/** A record's capability manifest digest, when it carries one (older records do not: unknown). */
+const capsOf = (r: RunRecord): string | undefined => (typeof r.capabilities === "string" ? r.capabilities : undefined)
+
+/**
+ * Runs under a brief's current bundle that recorded another capability manifest than the project's:
+ * their verdicts were reached with another Foundry (generation, agents) than the one that runs now.
+ * A record without a digest is unknown — counted in `thin`, never taken for drift.
+ */
+function capabilityDrift(input: InsightInput, thin: string[]): Finding[] {
+  const out: Finding[] = []
+  for (const b of [...input.briefs].sort((x, y) => cmp(x.id, y.id))) {
+    if (!b.digest) continue
+    const recs = dedupe(input.records.filter((r) => r.pin?.brief_id === b.id && r.pin.digest === b.digest))
+    if (recs.length === 0) continue
+    const unknown = recs.filter((r) => capsOf(r) === undefined).length
+    if (!input.capabilities) {
+      thin.push(`brief ${b.id}: the project's capability manifest could not be built now, so the runs' manifests were not compared`)
+      continue
+    }
+    if (unknown === recs.length) {
+      thin.push(`brief ${b.id}: none of its ${recs.length} run record(s) under the current bundle says which capability manifest it ran under; no capability drift can be told`)
+      continue
+    }
+    const other = new Map<string, RunRecord[]>()
+    for (const r of recs) {
+      const c = capsOf(r)
+      if (c === undefined || c === input.capabilities) continue
+      let l = other.get(c)
+      if (!l) other.set(c, (l = []))
+      l.push(r)
+    }
+    for (const [caps, list] of [...other.entries()].sort((x, y) => cmp(x[0], y[0]))) {
+      const latest = list.at(-1)!
+      out.push(
+        finding({
+          kind: "drift",
+          code: "capabilities_changed",
+          subject: b.id,
+          brief_id: b.id,
+          message: `${list.length} run(s) of brief ${b.id} under its current bundle ran under capability manifest ${short(caps)}, but the project's is now ${short(input.capabilities)}: Foundry or its agents changed after those runs, so their verdicts were reached with other tools${unknown ? ` (${unknown} other record(s) do not say which manifest they ran under)` : ""}`,
+          since: { run_id: latest.run_id, record: latest.idempotency_key, digest: b.digest, ...(latest.commit ? { commit: latest.commit } : {}) },
+          evidence: list.map((r) => ({ run_id: r.run_id, record: r.idempotency_key, digest: b.digest!, ...(r.commit ? { commit: r.commit } : {}) })),
+          fix: `see what changed with \`opencode-alloy compat\`, then run ${[...new Set(list.map((r) => r.cycle))].sort().join(", ")} again so the criteria are judged under the Foundry that runs now`,
+          data: { recorded: caps, current: input.capabilities, runs: list.length, unknown },
+        }),
+      )
+    }
+  }
+  return out
+}
+
+/** Records in one canonical order, once each (a re-imported record is the same stage run). */
+function dedupe(records: readonly RunRecord[]): RunRecord[] {
+  const seen = new Map<string, RunRecord>()
+  for (const r of records) if (!seen.has(r.idempotency_key)) seen.set(r.idempotency_key, r)
+  return [...seen.values()].sort((a, b) => cmp(a.ended_at, b.ended_at) || cmp(a.idempotency_key, b.idempotency_key))
+}
+
+/** Foundry config a pinned formation uses, changed after the commit that set the pin: one finding per pin and file. */
+function configDrift(input: InsightInput, thin: string[]): Finding[] {
+  const out: Finding[] = []
+  const seen = new Set<string>()
+  for (const c of input.configChanges ?? []) {
+    const k = `${c.pin.kind}|${c.pin.id}|${c.file}`
+    if (seen.has(k)) continue
+    seen.add(k)
+    const target = `${c.pin.kind} ${c.pin.id}`
+    out.push(
+      finding({
+        kind: "drift",
+        code: "foundry_config_changed",
+        subject: target,
+        brief_id: c.pin.brief_id,
+        message: `${c.file} changed after ${target} was pinned to brief ${c.pin.brief_id} @ ${short(c.pin.digest)} (pinned in commit ${c.pinned_in.slice(0, 7)}; ${c.changed_in ? `changed in commit ${c.changed_in.slice(0, 7)}` : "changed in the work tree, not committed"}): the brief's gates and packs were written against the Foundry config as it was`,
+        since: { commit: c.pinned_in, digest: c.pin.digest },
+        evidence: [{ commit: c.changed_in ?? c.pinned_in, digest: c.pin.digest }],
+        fix: `review the change (\`git diff ${c.pinned_in.slice(0, 12)} -- ${c.file}\`); if the brief no longer fits, update its intents, \`opencode-alloy brief build ${c.pin.brief_id}\` and \`opencode-alloy pin ${c.pin.kind === "flow" ? "--flow " : ""}${c.pin.id} ${c.pin.brief_id}\`; otherwise revert the change`,
+        data: { file: c.file, pinned_in: c.pinned_in, changed_in: c.changed_in ?? null },
+      }),
+    )
+  }
+  thin.push(...(input.configThin ?? []))
   return out
 }
 
@@ -268,14 +422,7 @@ function drift(input: InsightInput): Finding[] {
 function contradictions(input: InsightInput, thin: string[]): Finding[] {
   const out: Finding[] = []
   const obs = sortedObservations(input.observations)
-  // latest outcome per (criterion, artefact version), current bundles only
-  const byVersion = new Map<string, Map<string, Observation>>()
-  for (const o of obs) {
-    if (!o.artefact_version || !o.current || o.outcome === "waived") continue
-    let m = byVersion.get(o.criterion)
-    if (!m) byVersion.set(o.criterion, (m = new Map()))
-    m.set(o.artefact_version, o)
-  }
+  const byVersion = latestByVersion(obs)
   const criteria = [...byVersion.keys()].sort()
   for (let i = 0; i < criteria.length; i++) {
     for (let j = i + 1; j < criteria.length; j++) {
@@ -376,6 +523,146 @@ function contradictions(input: InsightInput, thin: string[]): Finding[] {
       }),
     )
   }
+  out.push(...confirmedClashes(input, obs, thin))
+  return out
+}
+
+/** The latest outcome per (criterion, artefact version), current bundles only, waivers left out. */
+function latestByVersion(sorted: readonly Observation[]): Map<string, Map<string, Observation>> {
+  const byVersion = new Map<string, Map<string, Observation>>()
+  for (const o of sorted) {
+    if (!o.artefact_version || !o.current || o.outcome === "waived") continue
+    let m = byVersion.get(o.criterion)
+    if (!m) byVersion.set(o.criterion, (m = new Map()))
+    m.set(o.artefact_version, o)
+  }
+  return byVersion
+}
+
+/** What a text is about: the lint's subject words (stemmed) and the units it bounds. */
+function topicOf(text: string): { words: Set<string>; units: Set<string> } {
+  const words = new Set<string>()
+  const units = new Set<string>()
+  for (const c of parseConstraint(text)) {
+    for (const w of c.subject) words.add(w)
+    for (const b of c.bounds) if (b.unit) units.add(b.unit)
+  }
+  return { words, units }
+}
+
+/**
+ * Constraints of two intents that the lint's word rule says clash become a finding only when the runs
+ * confirm it. The criteria that guard a constraint are those of its intent that speak of the same
+ * thing most (shared bounded units first, then shared subject words). Confirmed when, on at least MIN_VERSIONS artefact
+ * versions judged on both sides, the two sides' guarding criteria never all passed on one version
+ * (each side passing on some), or when a wont-fix of one side's criterion cites the other side's.
+ */
+function confirmedClashes(input: InsightInput, sorted: readonly Observation[], thin: string[]): Finding[] {
+  const out: Finding[] = []
+  const authored = new Map(input.authored.map((i) => [i.id, i]))
+  const byVersion = latestByVersion(sorted)
+  const waivers = sorted.filter((o) => o.outcome === "waived" && o.reason)
+  // the criteria that speak most of what the constraint speaks of: a shared bounded unit weighs more
+  // than any number of shared words (a word limit is guarded by the criterion that counts words)
+  const guards = (intent: Intent, constraint: string): string[] => {
+    const t = topicOf(constraint)
+    const scored = intent.acceptance_criteria.map((ac) => {
+      const c = topicOf(ac.text)
+      const score = [...c.units].filter((u) => t.units.has(u)).length * 100 + [...c.words].filter((w) => t.words.has(w)).length
+      return { ref: `${intent.id}#${ac.id}`, score }
+    })
+    const best = Math.max(0, ...scored.map((x) => x.score))
+    return best === 0
+      ? []
+      : scored
+          .filter((x) => x.score === best)
+          .map((x) => x.ref)
+          .sort()
+  }
+  /** per version: every guarding criterion judged there, and whether all of them passed */
+  const sideOn = (refs: readonly string[]) => {
+    const m = new Map<string, { pass: boolean; obs: Observation[] }>()
+    for (const ref of refs) {
+      for (const [v, o] of byVersion.get(ref) ?? []) {
+        const cur = m.get(v) ?? { pass: true, obs: [] }
+        m.set(v, { pass: cur.pass && o.outcome === "pass", obs: [...cur.obs, o] })
+      }
+    }
+    return m
+  }
+  const done = new Set<string>()
+  for (const b of [...input.briefs].sort((x, y) => cmp(x.id, y.id))) {
+    const ids = [...new Set(b.intents)].sort()
+    for (let x = 0; x < ids.length; x++) {
+      for (let y = x + 1; y < ids.length; y++) {
+        const A = authored.get(ids[x]!)
+        const B = authored.get(ids[y]!)
+        if (!A || !B) continue
+        A.constraints.forEach((ca, ia) => {
+          B.constraints.forEach((cb, ib) => {
+            const why = constraintClash(ca, cb)
+            if (!why) return
+            const key = `${A.id}|${ia}|${B.id}|${ib}`
+            if (done.has(key)) return
+            done.add(key)
+            const label = `${A.id} constraints[${ia}] "${clip(ca, 70)}" vs ${B.id} constraints[${ib}] "${clip(cb, 70)}"`
+            const ga = guards(A, ca)
+            const gb = guards(B, cb)
+            if (ga.length === 0 || gb.length === 0) {
+              thin.push(`the lint flags ${label}, but no criterion of ${ga.length ? B.id : A.id} speaks of it, so no run can confirm the clash`)
+              return
+            }
+            const sa = sideOn(ga)
+            const sb = sideOn(gb)
+            const both = [...sa.keys()].filter((v) => sb.has(v)).sort()
+            const together = both.some((v) => sa.get(v)!.pass && sb.get(v)!.pass)
+            const eachPassed = both.some((v) => sa.get(v)!.pass) && both.some((v) => sb.get(v)!.pass)
+            const byVersions = !together && eachPassed && both.length >= MIN_VERSIONS
+            const cites = waivers.filter(
+              (o) =>
+                (ga.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => gb.includes(r))) ||
+                (gb.includes(o.criterion) && citedCriteria(o.reason!, o.criterion).some((r) => ga.includes(r))),
+            )
+            if (!byVersions && cites.length === 0) {
+              thin.push(
+                `the lint flags ${label}; the runs do not confirm it yet (${both.length} artefact version(s) judged on both sides${together ? ", and both sides passed together on one" : ""}; at least ${MIN_VERSIONS} never passing together, or a wont-fix citing the other side, are needed)`,
+              )
+              return
+            }
+            const side = (intent: Intent, i: number, text: string, refs: string[], own: (o: Observation) => boolean) => ({
+              intent: intent.id,
+              file: intentFilePath(intent.id),
+              constraint: i,
+              text,
+              criteria: refs,
+              observations: [...(byVersions ? both.flatMap((v) => (refs === ga ? sa : sb).get(v)!.obs) : []), ...cites.filter(own)].map((o) => o.id).sort(),
+            })
+            const evidence = [...(byVersions ? both.flatMap((v) => [...sa.get(v)!.obs, ...sb.get(v)!.obs]) : []), ...cites]
+            const how = [
+              ...(byVersions ? [`on ${both.length} artefact versions judged on both sides, ${ga.join(", ")} and ${gb.join(", ")} never all passed on the same one`] : []),
+              ...(cites.length ? [`${cites.length} wont-fix reason(s) give up one side for the other (${[...new Set(cites.map((o) => o.criterion))].sort().join(", ")})`] : []),
+            ]
+            out.push(
+              finding({
+                kind: "contradiction",
+                code: "constraint_clash_confirmed",
+                subject: `${A.id} ${B.id}`,
+                brief_id: b.id,
+                message: `the lint flags ${label} (${why}), and the runs confirm it: ${how.join("; ")}`,
+                evidence: [...new Map(evidence.map((o) => [o.id, o])).values()].map(cite),
+                fix: `decide which one wins: change one of the two constraints (${intentFilePath(A.id)}, ${intentFilePath(B.id)}), record the decision under \`tradeoffs\`, then \`opencode-alloy brief build ${b.id}\``,
+                data: {
+                  lint: why,
+                  confirmed_by: [...(byVersions ? ["versions"] : []), ...(cites.length ? ["waiver"] : [])],
+                  sides: [side(A, ia, ca, ga, (o) => ga.includes(o.criterion)), side(B, ib, cb, gb, (o) => gb.includes(o.criterion))],
+                },
+              }),
+            )
+          })
+        })
+      }
+    }
+  }
   return out
 }
 
@@ -410,6 +697,7 @@ export function strategies(input: InsightInput, intent: IntentVerdict): Strategy
     if (o.outcome === "waived" || o.kind === "signoff") s.overrides++
   }
   const out: StrategyStats[] = []
+  const briefsOfIntent = new Set(input.briefs.filter((b) => b.intents.includes(intent.id)).map((b) => b.id))
   for (const [digest, s] of [...byDigest.entries()].sort((a, b) => cmp(a[0], b[0]))) {
     const sessionIds = new Set(s.sessions.keys())
     const recs = input.records.filter((r) => r.pin?.digest === digest && r.session !== undefined && sessionIds.has(r.session))
@@ -430,10 +718,35 @@ export function strategies(input: InsightInput, intent: IntentVerdict): Strategy
       overrides: s.overrides,
       failed_stages: recs.filter((r) => r.outcome === "error").length,
       runs: [...s.runs].sort(),
+      usage: input.usage ? usageOf(input.usage, digest, briefsOfIntent, s.runs) : "not read",
     })
   }
   return out
 }
+
+/**
+ * What the bridge recorded spending under one digest for this intent's briefs (each result once, by
+ * its key). "not recorded" when none names it: an unknown cost is not a cost of zero.
+ */
+function usageOf(usage: readonly UsageFact[], digest: string, briefs: ReadonlySet<string>, runs: ReadonlySet<string>): StrategyUsage | "not recorded" {
+  const mine = new Map<string, UsageFact>()
+  for (const u of usage) if (u.digest === digest && briefs.has(u.brief_id) && !mine.has(u.key)) mine.set(u.key, u)
+  if (mine.size === 0) return "not recorded"
+  const tokens = { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }
+  let cost = 0
+  const covered = new Set<string>()
+  for (const u of [...mine.values()].sort((a, b) => cmp(a.key, b.key))) {
+    for (const k of Object.keys(tokens) as Array<keyof TokenCounts>) tokens[k] += u.tokens[k]
+    cost += u.cost
+    for (const r of u.runs) if (runs.has(r)) covered.add(r)
+  }
+  return { requests: mine.size, tokens, cost: Math.round(cost * 1e6) / 1e6, runs_covered: covered.size }
+}
+
+const usageText = (s: StrategyStats) =>
+  typeof s.usage === "object"
+    ? `${s.usage.tokens.input} tokens in / ${s.usage.tokens.output} out, cost ${s.usage.cost.toFixed(4)} over ${s.usage.requests} bridge run(s) naming ${s.usage.runs_covered} of its ${s.runs.length} run(s)`
+    : `tokens and cost ${s.usage}`
 
 function strategyFindings(input: InsightInput, thin: string[]): Finding[] {
   const out: Finding[] = []
@@ -455,7 +768,7 @@ function strategyFindings(input: InsightInput, thin: string[]): Finding[] {
         message: `intent ${intent.id} ran under ${enough.length} bundles with enough runs to compare: ${enough
           .map(
             (s) =>
-              `${short(s.digest)} satisfied ${s.satisfied_sessions}/${s.sessions} sessions, ${(s.forge_runs / s.sessions).toFixed(1)} forge runs each, ${s.feedback_resolved}/${s.feedback_raised} feedback resolved, ${s.overrides} override(s)`,
+              `${short(s.digest)} satisfied ${s.satisfied_sessions}/${s.sessions} sessions, ${(s.forge_runs / s.sessions).toFixed(1)} forge runs each, ${s.feedback_resolved}/${s.feedback_raised} feedback resolved, ${s.overrides} override(s), ${usageText(s)}`,
           )
           .join("; ")}. Best so far: ${short(best.digest)}`,
         evidence: enough.flatMap((s) => s.runs.map((run_id) => ({ run_id, digest: s.digest }))),
@@ -533,6 +846,17 @@ function followups(input: InsightInput, findings: readonly Finding[]): FollowUp[
   }
   const byRef = new Map(input.intents.flatMap((i) => i.criteria.map((c) => [c.ref, c] as const)))
   for (const f of findings) {
+    if (f.code === "constraint_clash_confirmed") {
+      // asked on each side's guarding criteria: settling the priority settles which one may give way
+      const sides = (f.data?.["sides"] ?? []) as Array<{ intent: string; text: string; criteria: string[] }>
+      const [a, b] = sides
+      if (!a || !b) continue
+      for (const ref of [...a.criteria, ...b.criteria]) {
+        const c = byRef.get(ref)
+        if (c) add(c, `The runs confirm that "${clip(a.text, 80)}" (${a.intent}) and "${clip(b.text, 80)}" (${b.intent}) cannot both hold. Which one wins?`, f.message, f.evidence)
+      }
+      continue
+    }
     const refs = f.subject.split(" ").filter((s) => byRef.has(s))
     const c = byRef.get(refs[0] ?? "")
     if (!c) continue
@@ -622,7 +946,9 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
 
 export function computeInsights(input: InsightInput): Insights {
   const thin: string[] = []
-  const findings = [...drift(input), ...contradictions(input, thin), ...strategyFindings(input, thin), ...tradeoffs(input)]
-  const sorted = findings.sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.id, b.id))
+  const findings = [...drift(input, thin), ...contradictions(input, thin), ...strategyFindings(input, thin), ...tradeoffs(input)]
+  const sorted = findings.sort(
+    (a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || cmp(a.code, b.code) || cmp(a.subject, b.subject) || cmp(a.message, b.message) || cmp(a.id, b.id),
+  )
   return { findings: sorted, followups: followups(input, sorted), lifecycle: lifecycle(input), thin: [...new Set(thin)].sort() }
 }

@@ -16,7 +16,9 @@ import { assertNotOnFlowBranch } from "../service/guard.js"
 import { updateIntent } from "../service/intents.js"
 import { projectStatus, type ProjectStatus } from "../service/status.js"
 import { commitPaths } from "./git.js"
-import { computeInsights, FINDING_KINDS, type FindingKind, type Insights, type LifecycleProposal } from "./insights.js"
+import { projectCapabilitiesDigest } from "../service/capabilities.js"
+import { foundryConfigChanges } from "./config-drift.js"
+import { computeInsights, FINDING_KINDS, type ConfigChange, type FindingKind, type Insights, type LifecycleProposal, type UsageFact } from "./insights.js"
 import { loadEvidence, satisfactionSummary, summaryOf, type EvidenceModel, type SatisfactionSummary } from "./model.js"
 
 /** Largest artefact Alloy hashes to see whether it changed since a run: 64 MiB. */
@@ -27,7 +29,15 @@ export interface ProjectInsights extends Insights {
   readonly problems: readonly string[]
 }
 
-export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvidence(ctx), status: ProjectStatus = projectStatus(ctx)): ProjectInsights {
+/**
+ * Facts from outside the evidence layer, given by the caller that may read them: the bridge's results
+ * (tokens and cost). Left out, strategies say their usage was not read here — never that it was zero.
+ */
+export interface InsightSources {
+  readonly usage?: readonly UsageFact[]
+}
+
+export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvidence(ctx), status: ProjectStatus = projectStatus(ctx), sources: InsightSources = {}): ProjectInsights {
   const authored: Intent[] = []
   const linted = new Set<string>()
   const problems = [...model.problems]
@@ -64,6 +74,13 @@ export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvide
     hashes.set(rel, h)
     return h
   }
+  let config: { changes: ConfigChange[]; thin: string[] } = { changes: [], thin: [] }
+  try {
+    config = foundryConfigChanges(ctx, pins)
+  } catch (e) {
+    problems.push(`Foundry config drift: ${toAlloyError(e).describe()}`)
+  }
+  const capabilities = projectCapabilitiesDigest(ctx)
   const insights = computeInsights({
     intents: model.intents,
     observations: model.observations,
@@ -73,6 +90,10 @@ export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvide
     authored,
     linted,
     fileHash,
+    ...(capabilities ? { capabilities } : {}),
+    configChanges: config.changes,
+    configThin: config.thin,
+    ...(sources.usage ? { usage: sources.usage } : {}),
   })
   return { generated_at: model.generated_at, ...insights, problems }
 }
@@ -155,7 +176,7 @@ export interface InsightsSummary {
  * For `status`: the verdicts and a summary of the insights from one load of the evidence (the model
  * and the project status are read once). A failure of the insights is shown, never hidden.
  */
-export function statusEvidence(ctx: AlloyContext, status: ProjectStatus): { satisfaction: SatisfactionSummary; insights: InsightsSummary } {
+export function statusEvidence(ctx: AlloyContext, status: ProjectStatus, sources: InsightSources = {}): { satisfaction: SatisfactionSummary; insights: InsightsSummary } {
   const findings = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>
   let model: EvidenceModel
   try {
@@ -167,7 +188,7 @@ export function statusEvidence(ctx: AlloyContext, status: ProjectStatus): { sati
   }
   const satisfaction = summaryOf(model)
   try {
-    const ins = loadInsights(ctx, model, status)
+    const ins = loadInsights(ctx, model, status, sources)
     for (const f of ins.findings) findings[f.kind]++
     const counts = FINDING_KINDS.filter((k) => findings[k] > 0).map((k) => `${findings[k]} ${k}`)
     const lines = [

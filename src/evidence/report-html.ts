@@ -19,6 +19,7 @@ import { cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { pushTo } from "../core/maps.js"
+import type { Cite, FollowUp, Insights } from "./insights.js"
 
 export const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }
 export function esc(s: unknown): string {
@@ -165,6 +166,9 @@ ${rows || '<p class="muted">No runs recorded yet. Import them with <code>opencod
 
 /** The stylesheet both the report and the web app use. */
 export const REPORT_CSS = `
+/* lists of rows (the insights findings here, and the app's pages) */
+table.list{width:100%;border-collapse:collapse;background:#fff}table.list th,table.list td{text-align:left;padding:8px;border-bottom:1px solid #eaeef2;vertical-align:top;font-size:13px}
+table.list th{font-size:12px;color:var(--muted)}
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--sat:#1a7f37;--fail:#cf222e;--stale:#bc4c00;--waived:#8250df;--unp:#6e7781}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
@@ -264,7 +268,77 @@ export function verdictLegend(): string {
 }
 
 /** The whole page. */
-export function renderReportHtml(model: EvidenceModel): string {
+// ---- the learning loop's insights (the report's section and the app's Insights page) ------------
+
+function citeLine(c: Cite, links: ViewLinks): string {
+  const parts = [
+    c.run_id ? `<a href="${esc(links.run(c.run_id))}">run <code>${esc(c.run_id.slice(-8))}</code></a>` : "",
+    c.digest ? `<code title="${esc(c.digest)}">${esc(shortDigest(c.digest))}</code>` : "",
+    c.commit ? `commit <code title="${esc(c.commit)}">${esc(shortSha(c.commit))}</code>` : "",
+    c.session ? `<span class="muted">${esc(c.session)}</span>` : "",
+  ].filter(Boolean)
+  return parts.join(" · ")
+}
+
+const criterionLink = (ref: string, links: ViewLinks) => (links.criterion ? `<a href="${esc(links.criterion(ref))}">${esc(ref)}</a>` : esc(ref))
+
+export interface InsightsViewOptions {
+  /** what follows each follow-up question (the app's "add to open questions" form); the report has none */
+  readonly followupAction?: (q: FollowUp) => string
+  /** said under the follow-up list (the app: why adding is refused on a flow branch) */
+  readonly followupNote?: string
+  /** how lifecycle proposals are applied, said under them */
+  readonly lifecycleNote?: string
+}
+
+/**
+ * The learning loop's findings (drift, contradictions, strategies, tradeoffs), follow-up questions,
+ * lifecycle proposals, the rules that had too little data, and problems while reading — each finding
+ * with its fix and citations. One view for the report and the app (`data-finding`, `data-kind`,
+ * `data-followup`, `data-lifecycle` are the stable hooks).
+ */
+export function insightsSections(ins: Insights & { readonly problems?: readonly string[] }, links: ViewLinks = REPORT_LINKS, opts: InsightsViewOptions = {}): string {
+  const findings = ins.findings
+    .map(
+      (f) =>
+        `<tr data-finding="${esc(f.id)}" data-kind="${esc(f.kind)}" data-code="${esc(f.code)}"><td><span class="kind">${esc(f.kind)}</span><br><code>${esc(f.code)}</code></td><td>${
+          /#AC-\d+$/.test(f.subject) ? criterionLink(f.subject, links) : esc(f.subject)
+        }</td><td>${esc(f.message)}${f.fix ? `<br><strong>Fix:</strong> ${esc(f.fix)}` : ""}</td><td>${f.since ? citeLine(f.since, links) : ""}</td><td>${f.evidence
+          .slice(0, 5)
+          .map((c) => citeLine(c, links))
+          .join("<br>")}${f.evidence.length > 5 ? `<br><span class="muted">+${f.evidence.length - 5} more</span>` : ""}</td></tr>`,
+    )
+    .join("")
+  const followups = ins.followups
+    .map(
+      (q) =>
+        `<li data-followup="${esc(q.id)}">${criterionLink(q.criterion, links)}: ${esc(q.question)} <span class="muted">(${esc(q.because)})</span>${opts.followupAction ? `\n${opts.followupAction(q)}` : ""}</li>`,
+    )
+    .join("")
+  const lifecycle = ins.lifecycle
+    .map(
+      (p) =>
+        `<li data-lifecycle="${esc(p.intent)}">${links.intent ? `<a href="${esc(links.intent(p.intent))}">${esc(p.intent)}</a>` : esc(p.intent)}: ${esc(p.from)} → <strong>${esc(p.to)}</strong>${p.superseded_by ? ` (by ${esc(p.superseded_by)})` : ""} — ${esc(p.because)}</li>`,
+    )
+    .join("")
+  const problems = ins.problems ?? []
+  return `<section class="card" data-insights="findings"><h2>Findings (${ins.findings.length})</h2>${
+    ins.findings.length
+      ? `<table class="list" aria-label="Findings"><thead><tr><th scope="col">Kind</th><th scope="col">About</th><th scope="col">Finding</th><th scope="col">Since</th><th scope="col">Evidence</th></tr></thead><tbody>${findings}</tbody></table>`
+      : '<p class="muted">No findings: nothing has drifted, contradicted or been traded off in the recorded runs.</p>'
+  }</section>
+<section class="card" data-insights="followups"><h2>Follow-up questions (${ins.followups.length})</h2>${followups ? `<ul>${followups}</ul>` : '<p class="muted">None.</p>'}${opts.followupNote ?? ""}</section>
+<section class="card" data-insights="lifecycle"><h2>Lifecycle proposals</h2>${lifecycle ? `<ul>${lifecycle}</ul>${opts.lifecycleNote ?? ""}` : '<p class="muted">None.</p>'}</section>
+${ins.thin.length ? `<section class="card" data-insights="thin"><h2>Too little data to conclude</h2><ul>${ins.thin.map((t) => `<li>${esc(t)}</li>`).join("")}</ul></section>` : ""}
+${problems.length ? `<section class="card"><h2>Problems while reading</h2><ul class="problems">${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}`
+}
+
+/**
+ * The whole report. With `insights` (what `report --html` passes), the learning loop's findings are a
+ * section of it, rendered by the same view as the app's Insights page (the model's own problems are
+ * listed once, at the end; the section adds only the insights' own).
+ */
+export function renderReportHtml(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): string {
   const briefsLine = model.briefs.length
     ? model.briefs
         .map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`)
@@ -294,6 +368,7 @@ ${summaryStrip(model)}
 ${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
 <h4>Runs per brief</h4>
 ${timeline(model)}
+${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: (insights.problems ?? []).filter((x) => !model.problems.includes(x)) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}

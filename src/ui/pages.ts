@@ -16,6 +16,7 @@ import {
   criterionRow,
   esc,
   intentCard,
+  insightsSections,
   recordOutcome,
   REPORT_CSS,
   shortDigest,
@@ -40,7 +41,7 @@ import { isDigest, isSlug } from "../core/ids.js"
 import { AlloyError, toAlloyError } from "../core/errors.js"
 import { nextActor, type NextActor } from "./next-actor.js"
 import type { Bundle } from "../core/bundle.js"
-import type { Cite } from "../evidence/insights.js"
+import type { FollowUp } from "../evidence/insights.js"
 import type { ProjectInsights } from "../evidence/learning.js"
 
 export const APP_LINKS: ViewLinks = {
@@ -72,8 +73,6 @@ fieldset.crit{border:1px solid var(--line);border-radius:8px;margin:10px 0;paddi
 button,.button{font:inherit;font-weight:600;background:#1f883d;color:#fff;border:1px solid #1a7f37;border-radius:6px;padding:6px 14px;cursor:pointer}
 button.secondary{background:#f6f8fa;color:#24292f;border-color:#8c959f}
 form.inline{display:inline}
-table.list{width:100%;border-collapse:collapse;background:#fff}table.list th,table.list td{text-align:left;padding:8px;border-bottom:1px solid #eaeef2;vertical-align:top;font-size:13px}
-table.list th{font-size:12px;color:var(--muted)}
 .filters{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;margin-bottom:16px}.filters .field{margin:0}.filters select,.filters input{min-width:160px}
 pre.pack{white-space:pre-wrap;background:#f6f8fa;border:1px solid var(--line);border-radius:8px;padding:12px;font:12px/1.5 ui-monospace,Menlo,Consolas,monospace;overflow:auto}
 .diff .add{background:#dafbe1}.diff .del{background:#ffebe9}.diff span{display:block;white-space:pre-wrap}
@@ -614,46 +613,21 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
 
 // ---------------------------------------------------------------- learning loop
 
-function citeLine(c: Cite): string {
-  const parts = [
-    c.run_id ? `<a href="${esc(APP_LINKS.run(c.run_id))}">run <code>${esc(c.run_id.slice(-8))}</code></a>` : "",
-    c.digest ? `<code title="${esc(c.digest)}">${esc(shortDigest(c.digest))}</code>` : "",
-    c.commit ? `commit <code title="${esc(c.commit)}">${esc(shortSha(c.commit))}</code>` : "",
-    c.session ? `<span class="muted">${esc(c.session)}</span>` : "",
-  ].filter(Boolean)
-  return parts.join(" · ")
-}
-
 /** The learning loop's findings (drift, contradictions, strategies, tradeoffs), follow-up questions and lifecycle proposals, with their citations. */
 export function insightsBody(ins: ProjectInsights, flowBranch: string | undefined, notice = ""): string {
-  const findings = ins.findings
-    .map(
-      (f) =>
-        `<tr data-finding="${esc(f.id)}" data-kind="${esc(f.kind)}"><td><span class="kind">${esc(f.kind)}</span><br><code>${esc(f.code)}</code></td><td>${
-          /#AC-\d+$/.test(f.subject) ? `<a href="${esc(APP_LINKS.criterion!(f.subject))}">${esc(f.subject)}</a>` : esc(f.subject)
-        }</td><td>${esc(f.message)}${f.fix ? `<br><strong>Fix:</strong> ${esc(f.fix)}` : ""}</td><td>${f.since ? citeLine(f.since) : ""}</td><td>${f.evidence.slice(0, 5).map(citeLine).join("<br>")}${f.evidence.length > 5 ? `<br><span class="muted">+${f.evidence.length - 5} more</span>` : ""}</td></tr>`,
-    )
-    .join("")
-  const followups = ins.followups
-    .map(
-      (q) => `<li data-followup="${esc(q.id)}"><a href="${esc(APP_LINKS.criterion!(q.criterion))}">${esc(q.criterion)}</a>: ${esc(q.question)} <span class="muted">(${esc(q.because)})</span>
-<form class="inline" method="post" action="/followups"><input type="hidden" name="id" value="${esc(q.id)}"><button type="submit" class="secondary" aria-label="Add to ${esc(q.intent)}'s open questions: ${esc(q.question)}"${flowBranch ? ' aria-describedby="ro-note"' : ""}>Add to open questions</button></form></li>`,
-    )
-    .join("")
-  const lifecycle = ins.lifecycle
-    .map(
-      (p) =>
-        `<li data-lifecycle="${esc(p.intent)}"><a href="/intents/${esc(encodeURIComponent(p.intent))}">${esc(p.intent)}</a>: ${esc(p.from)} → <strong>${esc(p.to)}</strong>${p.superseded_by ? ` (by ${esc(p.superseded_by)})` : ""} — ${esc(p.because)}</li>`,
-    )
-    .join("")
+  const followupAction = (q: FollowUp) =>
+    `<form class="inline" method="post" action="/followups"><input type="hidden" name="id" value="${esc(q.id)}"><button type="submit" class="secondary" aria-label="Add to ${esc(q.intent)}'s open questions: ${esc(q.question)}"${flowBranch ? ' aria-describedby="ro-note"' : ""}>Add to open questions</button></form>`
   return `${notice}<h1 class="page">Insights</h1>
-${liveRegion(`<section class="card"><h2>Findings (${ins.findings.length})</h2>${
-  ins.findings.length
-    ? `<table class="list" aria-label="Findings"><thead><tr><th scope="col">Kind</th><th scope="col">About</th><th scope="col">Finding</th><th scope="col">Since</th><th scope="col">Evidence</th></tr></thead><tbody>${findings}</tbody></table>`
-    : '<p class="muted">No findings: nothing has drifted, contradicted or been traded off in the recorded runs.</p>'
-}</section>
-<section class="card"><h2>Follow-up questions (${ins.followups.length})</h2>${followups ? `<ul>${followups}</ul>` : '<p class="muted">None.</p>'}${flowBranch ? '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' : ""}</section>
-<section class="card"><h2>Lifecycle proposals</h2>${lifecycle ? `<ul>${lifecycle}</ul><p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>` : '<p class="muted">None.</p>'}</section>
-${ins.thin.length ? `<section class="card"><h2>Too little data to conclude</h2><ul>${ins.thin.map((t) => `<li>${esc(t)}</li>`).join("")}</ul></section>` : ""}
-${ins.problems.length ? `<section class="card"><h2>Problems while reading</h2><ul class="problems">${ins.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}`)}`
+${liveRegion(
+  // a lifecycle proposal is about the intent record: its link goes there
+  insightsSections(
+    ins,
+    { ...APP_LINKS, intent: (id) => `/intents/${encodeURIComponent(id)}` },
+    {
+      followupAction,
+      ...(flowBranch ? { followupNote: '<p id="ro-note" class="muted">Adding is refused on a flow branch.</p>' } : {}),
+      lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>',
+    },
+  ),
+)}`
 }

@@ -25,6 +25,7 @@ import { eventsFile } from "../evidence/events.js"
 import { readEventsFrom } from "../store/outbox.js"
 import { recordSignoff } from "../evidence/signoff.js"
 import { acceptFollowups, loadInsights } from "../evidence/learning.js"
+import type { UsageFact } from "../evidence/insights.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { createIntent, showIntent, updateIntent } from "../service/intents.js"
 import { validateIntent } from "../core/intent.js"
@@ -74,6 +75,8 @@ export interface UiOptions {
   readonly token?: string
   readonly pollMs?: number
   readonly keepAliveMs?: number
+  /** the bridge's recorded tokens and cost, read by the caller that may (the CLI); left out: "not read" */
+  readonly usage?: () => readonly UsageFact[]
 }
 
 export interface UiServer {
@@ -310,7 +313,13 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       }
       if (parts[0] === "insights" && parts.length === 1) {
         const offset = eventsEnd(ctx)
-        return page(res, nonce, { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx), ctx.project.onFlowBranch(), notice(u)) }, 200, fragment)
+        return page(
+          res,
+          nonce,
+          { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx, undefined, undefined, opts.usage ? { usage: opts.usage() } : {}), ctx.project.onFlowBranch(), notice(u)) },
+          200,
+          fragment,
+        )
       }
       if (parts[0] === "runs" && parts.length === 1) {
         const r = runsPage(notice(u))

@@ -13,6 +13,9 @@ import { loadPlugin } from "../helpers/plugin.js"
 import { git, gitInitCommitAll, GIT_IDENTITY_ENV } from "../helpers/git.js"
 import { CYCLE_ID, type TestProject, scratch } from "../helpers/project.js"
 import { isolateEnv } from "../helpers/env.js"
+import { Ledger } from "../../src/bridge/ledger.js"
+import { REQUEST_TYPE, type RequestSpec } from "../../src/bridge/request.js"
+import { projectCapabilitiesDigest } from "../../src/service/capabilities.js"
 
 const INTENT = "two-laws"
 const intentText = (status: string, extra = "") => `---
@@ -123,6 +126,108 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
     )
     const text = await runCli(p.dir, "insights")
     expect(text.out).toMatch(/strategy_comparison/)
+    // no bridge run recorded what either spent: said, never zero
+    expect(text.out).toMatch(/tokens and cost not recorded/)
+    expect(text.out).not.toMatch(/cost 0\.0000/)
+  })
+
+  test("tokens and cost the bridge recorded are reported per strategy; a strategy without a result says not recorded", async () => {
+    const d1 = await buildAndPin("active")
+    session(d1, "c@1", false, 0)
+    session(d1, "c@2", false, 10)
+    const d2 = await buildAndPin("active", " Name the setting to change.")
+    session(d2, "c@3", true, 20)
+    session(d2, "c@4", true, 30)
+    const ledger = new Ledger(p.dir)
+    const spec: RequestSpec = { brief_id: INTENT, digest: d2, flow: null, cycle: CYCLE_ID, goal: "g", goal_hash: "0".repeat(64), base_commit: "0".repeat(40), criteria: [] }
+    const tokens = { input: 1200, output: 340, reasoning: 0, cache_read: 0, cache_write: 0 }
+    for (const [key, state] of [
+      ["req-1", "succeeded"],
+      ["req-lost", "lost"],
+    ] as const) {
+      ledger.claim(key, "given", spec)
+      ledger.postResult({
+        $type: REQUEST_TYPE,
+        kind: "result",
+        key,
+        request: spec,
+        state,
+        sessions: [],
+        terminal_action: null,
+        stage_records: [],
+        tokens,
+        cost: 0.0421,
+        ended_at: "2026-06-02T10:00:00.000Z",
+      })
+    }
+    const r = await runCli(p.dir, "insights", "--json")
+    const f = r.json<{ findings: Array<{ code: string; data: { strategies: Array<{ digest: string; usage: unknown }> } }> }>().findings.find((x) => x.code === "strategy_comparison")!
+    const usage = new Map(f.data.strategies.map((s) => [s.digest, s.usage]))
+    // the lost run's zeros-or-not are not a count: only the succeeded result is summed
+    expect(usage.get(d2)).toEqual({ requests: 1, tokens, cost: 0.0421, runs_covered: 0 })
+    expect(usage.get(d1)).toBe("not recorded")
+  })
+
+  test("runs under another capability manifest than the project's are drift; records without one are unknown", async () => {
+    const d = await buildAndPin("active")
+    writeRecord(d, "c@1", {})
+    let r = await runCli(p.dir, "insights", "--json")
+    let out = r.json<{ findings: Array<{ code: string; data: Record<string, unknown> }>; thin: string[] }>()
+    expect(out.findings.map((f) => f.code)).not.toContain("capabilities_changed")
+    expect(out.thin.join("\n")).toMatch(/says which capability manifest it ran under/)
+    const now = projectCapabilitiesDigest(p.ctx)!
+    expect(now).toMatch(/^sha256:/)
+    writeRecord(d, "c@2", { capabilities: now })
+    writeRecord(d, "c@3", { capabilities: `sha256:${"a".repeat(64)}` })
+    r = await runCli(p.dir, "insights", "--json")
+    out = r.json()
+    const f = out.findings.filter((x) => x.code === "capabilities_changed")
+    expect(f).toHaveLength(1)
+    expect(f[0]!.data).toEqual({ recorded: `sha256:${"a".repeat(64)}`, current: now, runs: 1, unknown: 1 })
+  })
+
+  test("Foundry config changed after the pin: the file, the pin's commit, the commit that changed it; gone once the pin moves", async () => {
+    // not a repository yet: nothing can be dated, and that is said
+    await buildAndPin("active")
+    let out = (await runCli(p.dir, "insights", "--json")).json<{
+      findings: Array<{ code: string; subject: string; data: { file: string; pinned_in: string; changed_in: string | null } }>
+      thin: string[]
+    }>()
+    expect(out.findings.map((f) => f.code)).not.toContain("foundry_config_changed")
+    expect(out.thin.join("\n")).toMatch(/not a git repository/)
+
+    gitInitCommitAll(p.dir)
+    const pinned = git(p.dir, ["rev-parse", "HEAD"]).trim()
+    const configFindings = async () => {
+      out = (await runCli(p.dir, "insights", "--json")).json()
+      return out.findings.filter((f) => f.code === "foundry_config_changed").map((f) => ({ subject: f.subject, ...f.data }))
+    }
+    expect(await configFindings()).toEqual([])
+
+    const law = "foundry/laws/house-style.md"
+    writeFileSync(path.join(p.dir, law), `${readFileSync(path.join(p.dir, law), "utf8")}\n## no-exclamation-marks\n\nNever use an exclamation mark.\n`)
+    git(p.dir, ["commit", "-q", "-am", "house style: no exclamation marks"])
+    const changedIn = git(p.dir, ["rev-parse", "HEAD"]).trim()
+    // in the work tree only: the artefact type the cycle writes
+    const def = "foundry/artefacts/release-note/definition.md"
+    writeFileSync(path.join(p.dir, def), `${readFileSync(path.join(p.dir, def), "utf8")}\nEdited.\n`)
+    // a cycle the pinned formation does not use: not reported
+    const other = "foundry/cycles/condense-changelog-entry.md"
+    writeFileSync(path.join(p.dir, other), `${readFileSync(path.join(p.dir, other), "utf8")}\nEdited.\n`)
+    expect(await configFindings()).toEqual([
+      { subject: `cycle ${CYCLE_ID}`, file: def, pinned_in: pinned, changed_in: null },
+      { subject: `cycle ${CYCLE_ID}`, file: law, pinned_in: pinned, changed_in: changedIn },
+    ])
+    const text = await runCli(p.dir, "insights")
+    expect(text.out).toMatch(/foundry_config_changed/)
+    expect(text.out).toMatch(new RegExp(`git diff ${pinned.slice(0, 12)} -- ${law}`))
+
+    // a new build pinned and committed: the pin moved past the changes
+    git(p.dir, ["checkout", "-q", "--", def, other])
+    await buildAndPin("active", " Name the setting to change.")
+    git(p.dir, ["add", "-A"])
+    git(p.dir, ["commit", "-q", "-m", "rebuild and re-pin"])
+    expect(await configFindings()).toEqual([])
   })
 
   test("proven and attested: lifecycle proposes satisfied, --apply commits it with a statement, refused on work/*", async () => {

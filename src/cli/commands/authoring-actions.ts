@@ -1,5 +1,6 @@
 /** intent, brief, status, demo: authoring: what the commands do. */
 import { statusEvidence } from "../../evidence/learning.js"
+import { bridgeUsage } from "../../bridge/usage.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
@@ -257,7 +258,7 @@ export function cmdBriefShow(io: Io, args: string[]): number {
 export function cmdStatus(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   const s = projectStatus(ctx)
-  const evidence = s.root_initialised ? statusEvidence(ctx, s) : undefined
+  const evidence = s.root_initialised ? statusEvidence(ctx, s, { usage: bridgeUsage(ctx.root) }) : undefined
   const satisfaction = evidence?.satisfaction
   if (io.json) {
     io.out(JSON.stringify({ ok: true, ...s, ...(evidence ? { satisfaction: evidence.satisfaction.json, insights: evidence.insights.json } : {}) }, null, 2))

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
-import { AlloyError } from "../../core/errors.js"
+import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { sha256Hex } from "../../core/digest.js"
 import { writeFileAtomic } from "../../store/atomic.js"
 import { importAll, type ImportSource, type ImportReport } from "../../evidence/import.js"
@@ -13,6 +13,8 @@ import { loadEvidence, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
 import { describePulled } from "../../evidence/observations.js"
 import { renderReportHtml } from "../../evidence/report-html.js"
+import { loadInsights } from "../../evidence/learning.js"
+import { bridgeUsage } from "../../bridge/usage.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
@@ -220,7 +222,15 @@ export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
   const html = str(v["html"])
   if (html !== undefined) {
     if (!html) throw usageError("usage: opencode-alloy report --html <file>")
-    writeOutput(io.cwd, html, renderReportHtml(model))
+    // the learning loop's findings are a section of the report, from the same load of the evidence;
+    // when they cannot be computed the report still renders, and its Insights section says why
+    let insights: Parameters<typeof renderReportHtml>[1]
+    try {
+      insights = loadInsights(ctx, model, undefined, { usage: bridgeUsage(ctx.root) })
+    } catch (e) {
+      insights = { findings: [], followups: [], lifecycle: [], thin: [], problems: [`insights unavailable: ${toAlloyError(e).describe()}`] }
+    }
+    writeOutput(io.cwd, html, renderReportHtml(model, insights))
     if (io.json) io.out(JSON.stringify({ ok: true, file: html, counts: model.counts }, null, 2))
     else {
       const total = Object.values(model.counts).reduce((a, b) => a + b, 0)

@@ -1,6 +1,7 @@
 /** insights, followups and intent lifecycle: what the insights commands do (the learning loop). */
 import { AlloyContext } from "../../service/context.js"
 import { acceptFollowups, applyLifecycle, loadInsights } from "../../evidence/learning.js"
+import { bridgeUsage } from "../../bridge/usage.js"
 import type { Finding } from "../../evidence/insights.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { strs, type OptionValues } from "./types.js"
@@ -17,7 +18,7 @@ export function cmdInsights(io: Io, rest: string[]): number {
   noArgs("insights", rest)
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
-  const ins = loadInsights(ctx)
+  const ins = loadInsights(ctx, undefined, undefined, { usage: bridgeUsage(ctx.root) })
   if (io.json) {
     io.out(JSON.stringify({ ok: true, ...ins }, null, 2))
     return EXIT_OK

@@ -19,10 +19,10 @@ const ui: Command = async (io: Io, rest, v) => {
   const portText = str(v["port"]) ?? "0"
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw usageError("--port takes a number from 0 to 65535 (0: any free port)")
   // the server and its pages load only when `ui` runs: --help and other commands stay fast
-  const [{ AlloyContext }, { startUi }] = await Promise.all([import("../../service/context.js"), import("../../ui/server.js")])
+  const [{ AlloyContext }, { startUi }, { bridgeUsage }] = await Promise.all([import("../../service/context.js"), import("../../ui/server.js"), import("../../bridge/usage.js")])
   const ctx = new AlloyContext(io.cwd)
   const token = process.env["ALLOY_UI_TOKEN"]
-  const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}) })
+  const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}), usage: () => bridgeUsage(ctx.root) })
   if (io.json) io.out(JSON.stringify({ ok: true, url: server.url, port: server.port }))
   else {
     io.out(`Alloy UI: ${server.url}`)
