@@ -1,7 +1,7 @@
 /**
  * Git access for evidence: every call has a timeout and an output limit and never prompts. Reads
  * (show, log, for-each-ref, cat-file, rev-parse, worktree list) never change the repository; the one
- * write is `commitPaths`, which commits exactly the files Alloy just wrote.
+ * write is `commitPaths`, which commits exactly the files Alloy just wrote (intent lifecycle changes, ledger sign-offs).
  */
 import { execFileSync } from "node:child_process"
 import { realpathSync } from "node:fs"
@@ -14,8 +14,8 @@ function env(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" }
 }
 
-/** Run git; returns stdout, or undefined when git exits non-zero (a missing ref, not a repository). */
-export function tryGit(cwd: string, args: readonly string[], input?: string | Buffer): Buffer | undefined {
+/** Run git; returns stdout, or undefined when git exits non-zero (a missing ref, not a repository). `onError` hears git's own message then. */
+export function tryGit(cwd: string, args: readonly string[], input?: string | Buffer, onError?: (stderr: string) => void): Buffer | undefined {
   try {
     return execFileSync("git", ["-c", "core.quotepath=off", ...args], {
       cwd,
@@ -26,13 +26,14 @@ export function tryGit(cwd: string, args: readonly string[], input?: string | Bu
       ...(input !== undefined ? { input } : {}),
     })
   } catch (e) {
-    const err = e as NodeJS.ErrnoException & { status?: number | null; signal?: string | null }
+    const err = e as NodeJS.ErrnoException & { status?: number | null; signal?: string | null; stderr?: Buffer | string }
     if (err.code === "ENOENT")
       throw new AlloyError("io_error", "git is not installed or not on PATH; it is needed to import from branches", { fix: "install git, or import a snapshot folder instead" })
     if (err.code === "ETIMEDOUT" || err.signal === "SIGTERM") {
       throw new AlloyError("io_error", `git ${args[0]} took longer than ${GIT_TIMEOUT_MS / 1000}s; nothing was imported from it`)
     }
     if (err.code === "ENOBUFS") throw new AlloyError("io_error", `git ${args[0]} printed more than ${MAX_OUTPUT} bytes; nothing was imported from it`)
+    onError?.(String(err.stderr ?? "").trim())
     return undefined
   }
 }
@@ -138,9 +139,19 @@ export function listWorktrees(cwd: string): string[] {
     .map((l) => l.slice("worktree ".length).trim())
 }
 
+export interface CommitOptions {
+  /** sign the commit with the user's configured git signing (`git commit -S`: GPG, or SSH with `gpg.format ssh`) */
+  readonly sign?: boolean
+  /** the commit's author, `Name <email>` (default: git's own identity) */
+  readonly author?: string
+  /** hears git's message when it refuses (a signing key that cannot sign, a hook...) */
+  readonly onError?: (message: string) => void
+}
+
 /** Commit exactly these paths (and nothing else that is staged); returns the new commit, or undefined when git refused. */
-export function commitPaths(cwd: string, paths: readonly string[], message: string): string | undefined {
-  if (tryGit(cwd, ["add", "--", ...paths]) === undefined) return undefined
-  if (tryGit(cwd, ["commit", "-q", "--no-verify", "-m", message, "--only", "--", ...paths]) === undefined) return undefined
+export function commitPaths(cwd: string, paths: readonly string[], message: string, opts: CommitOptions = {}): string | undefined {
+  if (tryGit(cwd, ["add", "--", ...paths], undefined, opts.onError) === undefined) return undefined
+  const extra = [...(opts.sign ? ["-S"] : []), ...(opts.author ? [`--author=${opts.author}`] : [])]
+  if (tryGit(cwd, ["commit", "-q", "--no-verify", ...extra, "-m", message, "--only", "--", ...paths], undefined, opts.onError) === undefined) return undefined
   return gitText(cwd, ["rev-parse", "HEAD"])?.trim()
 }

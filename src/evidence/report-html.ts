@@ -282,9 +282,9 @@ export function renderReportHtml(model: EvidenceModel): string {
 <body>
 <div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
 <div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${
-    pulledStores(model.records).length
-      ? ` · evidence drawn from team stores: ${pulledStores(model.records)
-          .map((s) => `${esc(s.store)} (${s.records})`)
+    pulledStores(model.records, model.signoffs).length
+      ? ` · evidence drawn from team stores: ${pulledStores(model.records, model.signoffs)
+          .map((s) => `${esc(s.store)} (${s.records}${s.signoffs ? ` + ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`)
           .join(", ")}`
       : ""
   }</div></div>

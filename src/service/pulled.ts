@@ -11,9 +11,12 @@
  * read from here carries `pulled` (its store and origin) so evidence keeps its provenance.
  */
 import { readdirSync } from "node:fs"
+import { createHash } from "node:crypto"
 import path from "node:path"
 import { compareRecords, type RunRecord } from "../core/run-record.js"
-import { readRecords, runPaths, type RecordProblem } from "../store/outbox.js"
+import { readRecords, runPaths, RUNS_DIR, type RecordProblem } from "../store/outbox.js"
+import { LEDGER_DIR, ledgerCommits, readSignoffDir, type LedgerCommit, type LedgerSignoff } from "../store/ledger.js"
+import { readRegularFile } from "../store/read-file.js"
 
 export const PULLED_SUBDIR = "pulled"
 
@@ -31,6 +34,7 @@ export function pulledPaths(root: string, slug: string): PulledPaths {
 }
 
 const SLUG_RE = /^[a-z0-9._+-]{1,300}$/
+const STORE_RE = /^oci:\/\/[A-Za-z0-9.:[\]_-]+\/[a-z0-9._/-]{1,255}$/
 
 /**
  * Every pulled run record, with `pulled` set from where it lies (a `pulled` key inside a file is
@@ -61,7 +65,7 @@ export function readPulledRecords(root: string, read: (file: string) => Buffer |
       }
     }
     const s = json(p.storeFile)?.["store"]
-    if (typeof s === "string" && /^oci:\/\/[A-Za-z0-9.:[\]_-]+\/[a-z0-9._/-]{1,255}$/.test(s)) store = s
+    if (typeof s === "string" && STORE_RE.test(s)) store = s
     const r = readRecords(root, p.records)
     problems.push(...r.problems)
     for (const rec of r.records) {
@@ -106,4 +110,77 @@ export function readAllRecords(root: string, read: (file: string) => Buffer | un
   const r = withPulledRecords(root, readRecords(root), read)
   r.records.sort(compareRecords)
   return r
+}
+
+// ---- the evidence ledger -----------------------------------------------------------------------
+
+/** A sign-off as the evidence reads it: from this project's committed ledger, or pulled from a team store. */
+export interface SignoffEntry extends LedgerSignoff {
+  /** the team store it was pulled from (absent: this project's own ledger) */
+  readonly pulled?: { store: string; repository?: string; machine?: string }
+  /** the commit that added it to this project's ledger, with its signature as git verifies it here */
+  readonly commit?: LedgerCommit
+}
+
+/**
+ * THE reader of sign-offs: every verdict (status, verify, report, export, insights, the UI) reads the
+ * ledger through this, so a fresh clone and CI compute the same verdicts as the machine that signed.
+ * This project's `.alloy/evidence/` first, then ledgers pulled from team stores; one entry per
+ * identity (the file's name is its identity), the project's own copy first. `commits` adds what git
+ * says about the commit of each own entry (one `git log`); verdicts never depend on it.
+ */
+export function readAllSignoffs(root: string, opts: { commits?: boolean } = {}): { signoffs: SignoffEntry[]; problems: RecordProblem[] } {
+  const own = readSignoffDir(path.join(root, ...LEDGER_DIR.split("/")), LEDGER_DIR)
+  const problems: RecordProblem[] = own.problems.map((p) => ({ file: p.file, error: p.error }))
+  const commits = opts.commits && own.entries.length ? ledgerCommits(root) : undefined
+  const seen = new Set<string>()
+  const signoffs: SignoffEntry[] = []
+  for (const e of own.entries) {
+    seen.add(e.rel)
+    const c = commits?.get(e.rel)
+    signoffs.push({ ...e, ...(c ? { commit: c } : {}) })
+  }
+  const base = path.join(runPaths(root).dir, PULLED_SUBDIR)
+  let slugs: string[] = []
+  try {
+    slugs = readdirSync(base)
+      .filter((s) => SLUG_RE.test(s))
+      .sort()
+  } catch {
+    slugs = []
+  }
+  for (const slug of slugs) {
+    const p = pulledPaths(root, slug)
+    const shown = `${RUNS_DIR}/${PULLED_SUBDIR}/${slug}/evidence`
+    const r = readSignoffDir(p.evidence, shown)
+    problems.push(...r.problems.map((x) => ({ file: x.file, error: x.error })))
+    if (!r.entries.length) continue
+    const store = storeOf(p.storeFile, slug)
+    for (const e of r.entries) {
+      if (seen.has(e.rel)) continue
+      seen.add(e.rel)
+      const o = readJsonObject(path.join(p.origins, `evidence-${createHash("sha256").update(e.rel, "utf8").digest("hex")}.json`)) ?? {}
+      const str = (k: string) => (typeof o[k] === "string" && (o[k] as string).length <= 300 ? (o[k] as string) : undefined)
+      const repository = str("repository")
+      const machine = str("machine")
+      signoffs.push({ ...e, pulled: { store, ...(repository ? { repository } : {}), ...(machine ? { machine } : {}) } })
+    }
+  }
+  return { signoffs, problems }
+}
+
+function readJsonObject(file: string): Record<string, unknown> | undefined {
+  const r = readRegularFile(file, 64 * 1024)
+  if (r.kind !== "ok") return undefined
+  try {
+    const d = JSON.parse(r.bytes.toString("utf8")) as unknown
+    return d && typeof d === "object" && !Array.isArray(d) ? (d as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function storeOf(storeFile: string, slug: string): string {
+  const s = readJsonObject(storeFile)?.["store"]
+  return typeof s === "string" && STORE_RE.test(s) ? s : `oci://${slug}`
 }
