@@ -39,7 +39,7 @@ interface Running {
 
 /** Start `opencode-alloy ui` and read the URL it prints (bounded wait). */
 async function startServer(dir: string, port = 0): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [CLI, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: TOKEN, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }, stdio: ["ignore", "pipe", "pipe"] })
   const line = await new Promise<string>((resolve, reject) => {
     let out = ""
     let err = ""
@@ -102,6 +102,10 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: p.dir })
+    // the signer of every sign-off is the repository's git identity (docs/ledger.md)
+    execFileSync("git", ["config", "user.name", "Ada Lovelace"], { cwd: p.dir })
+    execFileSync("git", ["config", "user.email", "ada@example.com"], { cwd: p.dir })
+    execFileSync("git", ["config", "commit.gpgsign", "false"], { cwd: p.dir })
     writeExampleSources(p.dir)
     buildBrief(p.ctx, BRIEF_ID)
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
@@ -274,7 +278,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 2))
     const crit = page.locator(`tr[data-criterion="${BRIEF_ID}#AC-4"]`)
     expect(await crit.getAttribute("data-verdict")).toBe("unproven")
-    recordSignoff(p.ctx, `${BRIEF_ID}#AC-4`, "Grace Hopper")
+    recordSignoff(p.ctx, { ref: `${BRIEF_ID}#AC-4` })
     const t1 = Date.now()
     appendFileSync(eventsPath, event("stage_ended", "signoff"))
     await expect.poll(() => crit.getAttribute("data-verdict"), { timeout: 1000, interval: 50 }).toBe("satisfied")
@@ -311,14 +315,32 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(await page.locator(".ihead [data-verdict]").first().getAttribute("data-verdict")).toBe("unproven")
     expect(await page.locator("[data-actor]").first().getAttribute("data-actor")).toBe("the product owner")
     await shot("criterion")
-    await page.fill("#signoff-by", "Ada Lovelace")
+    // the page shows who will sign: git's identity, not a name typed into the form
+    expect(await page.locator("#signoff-by").count()).toBe(0)
+    expect(await page.locator("[data-signer]").getAttribute("data-signer")).toBe("ada@example.com")
+    expect(await page.locator("[data-signer]").innerText()).toContain("Signing as Ada Lovelace <ada@example.com>")
+    const commitsBefore = Number(execFileSync("git", ["rev-list", "--count", "--all"], { cwd: p.dir }).toString())
     await page.fill("#signoff-note", "tone approved")
     await page.click("text=Sign off AC-2")
     await page.waitForURL(/done=signed/)
     expect(await page.locator(".ihead [data-verdict]").first().getAttribute("data-verdict")).toBe("satisfied")
     const obs = loadEvidence(p.ctx).observations.filter((o) => o.criterion === `${NEW_INTENT}#AC-2` && o.kind === "signoff")
-    expect(obs.map((o) => o.summary).join(" ")).toContain("Ada Lovelace")
-    expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace")
+    expect(obs.map((o) => o.summary).join(" ")).toContain("approved by Ada Lovelace <ada@example.com>")
+    expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace <ada@example.com>")
+    // the ledger changed: one new file, in one new commit by the signer, on main
+    expect(Number(execFileSync("git", ["rev-list", "--count", "--all"], { cwd: p.dir }).toString())).toBe(commitsBefore + 1)
+    expect(execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd: p.dir }).toString().trim()).toBe("main")
+    expect(execFileSync("git", ["log", "-1", "--format=%an <%ae>"], { cwd: p.dir }).toString().trim()).toBe("Ada Lovelace <ada@example.com>")
+    const files = execFileSync("git", ["show", "--name-only", "--format=", "HEAD"], { cwd: p.dir }).toString().trim().split("\n")
+    expect(files).toHaveLength(1)
+    expect(files[0]).toMatch(new RegExp(`^\\.alloy/evidence/signoffs/${NEW_INTENT}/AC-2/[0-9a-f]{32}\\.json$`))
+    expect(JSON.parse(readFileSync(path.join(p.dir, files[0]!), "utf8"))).toMatchObject({
+      $type: "alloy.signoff/v1",
+      criterion: `${NEW_INTENT}#AC-2`,
+      decision: "approve",
+      reason: "tone approved",
+      signer: { name: "Ada Lovelace", email: "ada@example.com" },
+    })
   })
 
   test("a follow-up question of the learning loop is added to its intent's open questions from the page", async () => {
@@ -343,7 +365,9 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
             .join("\n"),
         )
         .join("\n")
-    const records = () => readdirSync(path.join(p.dir, ".alloy", "runs", "records")).length
+    // run records and the evidence ledger: a refused sign-off adds to neither
+    const records = () =>
+      [".alloy/runs/records", ".alloy/evidence"].map((d) => (existsSync(path.join(p.dir, d)) ? readdirSync(path.join(p.dir, d), { recursive: true }).length : 0)).join("+")
     const before = snapshot()
     const recordsBefore = records()
     try {
@@ -378,7 +402,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       await page.locator("[data-followup] button").first().click()
       await refusedHere()
       await page.goto(`${base}/satisfaction/${BRIEF_ID}/AC-4`)
-      await page.fill("#signoff-by", "Mallory")
+      await page.fill("#signoff-note", "on a flow branch")
       await page.click("text=Sign off AC-4")
       await refusedHere()
       await shot("work-branch-refused")
