@@ -36,21 +36,27 @@ export interface LedgerRead {
 export function readSignoffDir(ledgerDir: string, shown: string): LedgerRead {
   const entries: LedgerSignoff[] = []
   const problems: LedgerRead["problems"] = []
-  const list = (dir: string): string[] => {
+  // folders at the first two levels, files at the third; anything else is reported, never skipped in silence
+  const list = (dir: string, rel: string, want: "dir" | "file"): string[] => {
+    let ents
     try {
-      return readdirSync(dir)
-        .filter((n) => !n.startsWith("."))
-        .sort()
+      ents = readdirSync(dir, { withFileTypes: true })
     } catch {
       return []
     }
+    const out: string[] = []
+    for (const e of ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.name.startsWith(".") || e.name.endsWith(".tmp")) continue
+      if (want === "dir" ? e.isDirectory() : e.isFile()) out.push(e.name)
+      else problems.push({ file: `${shown}/${rel}/${e.name}`, error: `not a sign-off file (signoffs/<intent>/<AC-n>/<32 hex>.json); it is not read` })
+    }
+    return out
   }
   const base = path.join(ledgerDir, SIGNOFFS_SUBDIR)
   let n = 0
-  for (const intent of list(base)) {
-    for (const ac of list(path.join(base, intent))) {
-      for (const name of list(path.join(base, intent, ac))) {
-        if (name.endsWith(".tmp")) continue
+  for (const intent of list(base, SIGNOFFS_SUBDIR, "dir")) {
+    for (const ac of list(path.join(base, intent), `${SIGNOFFS_SUBDIR}/${intent}`, "dir")) {
+      for (const name of list(path.join(base, intent, ac), `${SIGNOFFS_SUBDIR}/${intent}/${ac}`, "file")) {
         const rel = `${SIGNOFFS_SUBDIR}/${intent}/${ac}/${name}`
         const file = `${shown}/${rel}`
         if (++n > MAX_SIGNOFF_FILES) {

@@ -32,9 +32,11 @@ import { findCredentials } from "./credentials.js"
 import { RegistryClient, type ClientOptions, type TransferStats } from "./registry.js"
 import { readTeamConfig, type StoreRef } from "./store-url.js"
 import { pulledPaths } from "../service/pulled.js"
+import { LEDGER_DIR } from "../store/ledger.js"
 import { EMPTY_BYTES, EMPTY_DIGEST, RECORD_KINDS, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, type ManifestInput, type RecordKind } from "./layout.js"
 
-export const EVIDENCE_DIR = ".alloy/evidence"
+/** the committed evidence ledger: its owner is store/ledger */
+const EVIDENCE_DIR = LEDGER_DIR
 /** Most ledger files pushed from one repository, and the largest one. */
 export const MAX_LEDGER_FILES = 50_000
 export const MAX_LEDGER_BYTES = 4 * 1024 * 1024

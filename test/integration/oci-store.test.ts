@@ -15,6 +15,10 @@ import { parseStoreUrl } from "../../src/team/store-url.js"
 import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
+import { writeSignoffs } from "../../src/store/ledger.js"
+import { SignoffSchema } from "../../src/core/signoff.js"
+
+const A11Y_AC2 = "release-note-accessibility#AC-2"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
 
 // a real registry and many clones on a shared 2-core machine: generous, bounded
@@ -60,9 +64,18 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const { run } = cli(p.dir)
     expect(await run("import")).toBe(0)
     writeFileSync(path.join(p.dir, ".alloy", "config.json"), JSON.stringify({ name: "acme/release-notes" }) + "\n")
-    // one ledger file (the committed evidence ledger is create-once records)
-    mkdirSync(path.join(p.dir, ".alloy", "evidence", "signoffs"), { recursive: true })
-    writeFileSync(path.join(p.dir, ".alloy", "evidence", "signoffs", "release-note-voice-ac-4.json"), '{"by":"Ada"}\n')
+    // one sign-off in the committed evidence ledger (create-once, named by its identity)
+    writeSignoffs(p.dir, [
+      SignoffSchema.parse({
+        $type: "alloy.signoff/v1",
+        criterion: A11Y_AC2,
+        decision: "approve",
+        reason: "listened with VoiceOver",
+        signer: { name: "Ada Lovelace", email: "ada@example.com" },
+        at: "2026-05-28T09:00:00.000Z",
+        bundle: { brief_id: "release-note-voice", digest: p.digest },
+      }),
+    ])
     store = `oci://${reg.host}/team/alloy`
   }, 120_000)
   afterAll(async () => {
@@ -107,9 +120,10 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const statement = JSON.parse(b.out.join("\n").split("\n")[0]!) as { predicate: { stores?: unknown } }
     expect(statement.predicate.stores).toEqual([{ store, records: 22 }])
     expect(await b.run("evidence", "--json")).toBe(0)
-    const obs = (b.json()["criteria"] as Array<{ observations: Array<{ provenance: { store?: string } }> }>).flatMap((c) => c.observations)
+    const obs = (b.json()["criteria"] as Array<{ observations: Array<{ provenance: { store?: string; source: string } }> }>).flatMap((c) => c.observations)
     expect(obs.length).toBeGreaterThan(0)
-    for (const o of obs) expect(o.provenance.store).toBe(`${store} (acme/release-notes@${os.hostname()})`)
+    // every observation of a run record names the store it was pulled from; the clone's own (committed) ledger names none
+    for (const o of obs) expect(o.provenance.store).toBe(o.provenance.source === "ledger" ? undefined : `${store} (acme/release-notes@${os.hostname()})`)
     // the pulled records are apart from the clone's own outbox, byte for byte what was pushed
     const pulledDir = path.join(bDir, ".alloy", "runs", "pulled", `${reg.host.replace(":", "_")}+team+alloy`)
     expect(readdirSync(path.join(pulledDir, "records")).length).toBe(22)
@@ -132,6 +146,44 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
     expect(again.created).toEqual({ object: 0, run: 0, evidence: 0 })
     expect(again.stats.blobsDownloaded).toBe(0)
+  })
+
+  test("a sign-off of another repository reaches status, report and evidence with its origin; the repository's own copy wins", async () => {
+    const a = cli(p.dir)
+    expect(await a.run("store", "set", store)).toBe(0)
+    expect(await a.run("push")).toBe(0)
+    expect(await a.run("report", "--json")).toBe(0)
+    const reportA = a.json()
+    // another repository: it never had the ledger commit
+    const cDir = freshClone(p.dir, "clone-c")
+    rmSync(path.join(cDir, ".alloy", "evidence"), { recursive: true, force: true })
+    const c = cli(cDir)
+    expect(await c.run("status", "--json")).toBe(0)
+    const before = (c.json()["satisfaction"] as { intents: Array<{ criteria: Array<{ ref: string; verdict: string }> }> }).intents.flatMap((i) => i.criteria)
+    expect(before.find((x) => x.ref === A11Y_AC2)!.verdict).toBe("unproven")
+    expect(await c.run("pull", "--json")).toBe(0)
+    expect((c.json() as { created: Record<string, number> }).created.evidence).toBe(1)
+    expect(await c.run("status", "--json")).toBe(0)
+    const st = c.json()["satisfaction"] as { intents: Array<{ criteria: Array<{ ref: string; verdict: string; reason: string }> }>; stores: unknown }
+    const ac2 = st.intents.flatMap((i) => i.criteria).find((x) => x.ref === A11Y_AC2)!
+    expect(ac2.verdict).toBe("satisfied")
+    expect(ac2.reason).toContain("approved by Ada Lovelace <ada@example.com>")
+    expect(st.stores).toEqual([{ store, records: 22, signoffs: 1 }])
+    expect(await c.run("report", "--json")).toBe(0)
+    expect(verdicts(c.json()).map((i) => [i.id, i.verdict, i.criteria.map((x) => x[1])])).toEqual(verdicts(reportA).map((i) => [i.id, i.verdict, i.criteria.map((x) => x[1])]))
+    expect(await c.run("report")).toBe(0)
+    expect(c.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records, 1 sign-off)`)
+    expect(await c.run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
+    const so = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string; source: string; origin?: string } }> }>)
+      .find((x) => x.ref === A11Y_AC2)!
+      .observations.find((o) => o.kind === "signoff")!
+    expect(so.provenance).toMatchObject({ source: "ledger", origin: "pulled ledger", store: `${store} (acme/release-notes@${os.hostname()})` })
+    // the same sign-off committed here too (one identity): the repository's own copy is read, the pulled one is not counted twice
+    cpSync(path.join(p.dir, ".alloy", "evidence"), path.join(cDir, ".alloy", "evidence"), { recursive: true })
+    expect(await c.run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
+    const both = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string } }> }>).find((x) => x.ref === A11Y_AC2)!.observations.filter((o) => o.kind === "signoff")
+    expect(both).toHaveLength(1)
+    expect(both[0]!.provenance.store).toBeUndefined()
   })
 
   test("a second push transfers no blob and writes no manifest (counted at a proxy)", async () => {
