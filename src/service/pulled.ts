@@ -5,6 +5,8 @@
  *   .alloy/runs/pulled/<store>/store.json              {"store": "oci://<registry>/<repository>"}
  *   .alloy/runs/pulled/<store>/records/<key>.json      run records, the exact bytes from the store
  *   .alloy/runs/pulled/<store>/evidence/<path>         evidence ledger files of other repositories
+ *   .alloy/runs/pulled/<store>/requests/<key>/…        bridge request and result files of others
+ *   .alloy/runs/pulled/<store>/runners/<id>.json       runner registrations of others
  *   .alloy/runs/pulled/<store>/origins/<tag>.json      where each one came from (repository, machine, commit, manifest)
  *
  * Records are read through the one run-record reader (store/outbox `readRecords`); each one
@@ -26,11 +28,23 @@ export interface PulledPaths {
   readonly evidence: string
   readonly origins: string
   readonly storeFile: string
+  /** bridge requests of others: `<key>/request.json`, `<key>/result.json` */
+  readonly requests: string
+  /** runner registrations of others: `<id>.json` */
+  readonly runners: string
 }
 
 export function pulledPaths(root: string, slug: string): PulledPaths {
   const dir = path.join(runPaths(root).dir, PULLED_SUBDIR, slug)
-  return { dir, records: path.join(dir, "records"), evidence: path.join(dir, "evidence"), origins: path.join(dir, "origins"), storeFile: path.join(dir, "store.json") }
+  return {
+    dir,
+    records: path.join(dir, "records"),
+    evidence: path.join(dir, "evidence"),
+    origins: path.join(dir, "origins"),
+    storeFile: path.join(dir, "store.json"),
+    requests: path.join(dir, "requests"),
+    runners: path.join(dir, "runners"),
+  }
 }
 
 const SLUG_RE = /^[a-z0-9._+-]{1,300}$/

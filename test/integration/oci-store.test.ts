@@ -12,7 +12,8 @@ import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
-import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
+import { manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { writeSignoffs } from "../../src/store/ledger.js"
@@ -88,7 +89,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
-    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1 })
+    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
     expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
@@ -144,7 +145,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // a second pull adds nothing and downloads nothing
     expect(await b.run("pull", "--json")).toBe(0)
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
-    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0 })
+    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
     expect(again.stats.blobsDownloaded).toBe(0)
   })
 
@@ -186,12 +187,74 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(both[0]!.provenance.store).toBeUndefined()
   })
 
+  test("bridge records travel too: request and result files and runner registrations, bound to their identity, never overwritten", async () => {
+    const dir = freshClone(p.dir, "clone-bridge")
+    const ledger = new Ledger(dir)
+    const spec = { brief_id: "release-note-voice", digest: p.digest, flow: "release-notes", cycle: null, goal: "ship the note", goal_hash: "0".repeat(64), base_commit: "1".repeat(40), criteria: [] }
+    ledger.claim("nightly-1", "given", spec, new Date("2026-05-28T10:00:00Z"))
+    ledger.postResult({
+      $type: "alloy.request/v1",
+      kind: "result",
+      key: "nightly-1",
+      request: spec,
+      state: "succeeded",
+      sessions: ["ses_1"],
+      terminal_action: null,
+      stage_records: [],
+      tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 },
+      cost: 0,
+      ended_at: "2026-05-28T10:05:00.000Z",
+    })
+    const runner = { $type: "alloy.runner/v1" as const, id: "01JZRUNNER0000000000000000", host: "ci-1", pid: 42, opencode_version: "1.0.0", capability_digest: `sha256:${"2".repeat(64)}`, project_roots: ["/x"], labels: ["os:linux"], started_at: "2026-05-28T09:59:00.000Z", lease_until: "2026-05-28T10:00:30.000Z" }
+    ledger.writeRunner(runner)
+    const bstore = `oci://${reg.host}/team/bridge`
+    const a = cli(dir)
+    expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
+    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ request: 2, runner: 1 })
+    // the runner renews its lease: the registration is the same record, nothing new and nothing kept apart
+    ledger.writeRunner({ ...runner, lease_until: "2026-05-28T10:01:00.000Z" })
+    expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
+    const again = a.json() as { created: Record<string, number>; existing: Record<string, number>; kept: unknown[] }
+    expect(again.created).toMatchObject({ request: 0, runner: 0 })
+    expect(again.existing).toMatchObject({ request: 2, runner: 1 })
+    expect(again.kept).toEqual([])
+
+    const cDir = freshClone(p.dir, "clone-bridge-c")
+    const c = cli(cDir)
+    expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
+    const pulled = c.json() as { created: Record<string, number>; pulledDir: string }
+    expect(pulled.created).toMatchObject({ request: 2, runner: 1 })
+    const base = path.join(cDir, pulled.pulledDir)
+    expect(readFileSync(path.join(base, "requests", "nightly-1", "request.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json")))
+    expect(readFileSync(path.join(base, "requests", "nightly-1", "result.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "result.json")))
+    const reg1 = JSON.parse(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")) as Record<string, unknown>
+    expect(reg1).toMatchObject({ id: runner.id, host: "ci-1", capability_digest: runner.capability_digest })
+    expect(reg1["lease_until"]).toBeUndefined()
+    expect(existsSync(path.join(cDir, ".alloy", "runs", "requests"))).toBe(false) // others' requests are never this project's own
+    expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
+    expect((c.json() as { created: Record<string, number> }).created).toMatchObject({ request: 0, runner: 0 })
+
+    // a record pushed under another request's tag fails the pull closed: nothing stored
+    const client = new RegistryClient(parseStoreUrl(bstore), {})
+    const forged = Buffer.from(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json"), "utf8").replace('"nightly-1"', '"nightly-2"'))
+    const id = "nightly-9/request.json"
+    await client.putBlob(digestOf(forged), forged)
+    const m = manifestBytes({ kind: "request", id, blob: { mediaType: "", digest: digestOf(forged), size: forged.length }, annotations: {} })
+    await client.putBlob("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", Buffer.from("{}"))
+    expect((await client.putManifest(tagOf({ kind: "request", id }), m)).status).toBe(201)
+    const dDir = freshClone(p.dir, "clone-bridge-d")
+    const d = cli(dDir)
+    expect(await d.run("pull", "--store", bstore, "--json")).not.toBe(0)
+    expect(d.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
+    expect(existsSync(path.join(dDir, ".alloy", "runs", "pulled"))).toBe(false)
+  })
+
   test("a second push transfers no blob and writes no manifest (counted at a proxy)", async () => {
     const proxy = await startProxy(reg.host)
     try {
       const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/alloy`))
-      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0 })
-      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1 })
+      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
       const writes = proxy.log.filter((l) => l.method !== "GET" && l.method !== "HEAD")
       expect(writes).toEqual([])
       expect(proxy.log.filter((l) => l.path.includes("/blobs/"))).toEqual([])
@@ -302,7 +365,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(r.existing.object + r.existing.run + r.existing.evidence).toBe(first.length)
     const dDir = freshClone(p.dir, "clone-d", p.olderDigest)
     const d = await import("../../src/team/transfer.js").then((m) => m.pull(new AlloyContext(dDir), parseStoreUrl(target)))
-    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0 })
+    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0, request: 0, runner: 0 })
   })
 
   test("quota and denial answers become quota_exceeded and auth_failed", async () => {
@@ -388,7 +451,7 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
-    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0 })
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
 
     expect(await a.run("report", "--json")).toBe(0)
     const ra = a.json()
