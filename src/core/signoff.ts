@@ -72,7 +72,17 @@ export function isSignoffPath(rel: string): boolean {
 
 /** The bytes of a ledger file: canonical key order, two-space indent, one trailing newline (stable diffs). */
 export function signoffBytes(s: Signoff): string {
-  const ordered = { $type: s.$type, criterion: s.criterion, decision: s.decision, reason: s.reason, signer: { name: s.signer.name, email: s.signer.email }, at: s.at, bundle: { brief_id: s.bundle.brief_id, digest: s.bundle.digest }, who: s.who, sign_requested: s.sign_requested }
+  const ordered = {
+    $type: s.$type,
+    criterion: s.criterion,
+    decision: s.decision,
+    reason: s.reason,
+    signer: { name: s.signer.name, email: s.signer.email },
+    at: s.at,
+    bundle: { brief_id: s.bundle.brief_id, digest: s.bundle.digest },
+    who: s.who,
+    sign_requested: s.sign_requested,
+  }
   return `${JSON.stringify(normalizeJson(ordered), null, 2)}\n`
 }
 
@@ -91,9 +101,25 @@ const EMAIL_RE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+/g
  * no email (`the product owner`), it describes a role that git's identity cannot check: it is shown beside
  * the signer, and the sign-off counts.
  */
-export function matchWho(who: string | undefined, signer: Signer): { kind: "none" } | { kind: "role"; who: string } | { kind: "match"; who: string } | { kind: "mismatch"; who: string; expected: string[] } {
+export function matchWho(
+  who: string | undefined,
+  signer: Signer,
+): { kind: "none" } | { kind: "role"; who: string } | { kind: "match"; who: string } | { kind: "mismatch"; who: string; expected: string[] } {
   if (!who?.trim()) return { kind: "none" }
   const emails = [...who.matchAll(EMAIL_RE)].map((m) => m[0].toLowerCase().replace(/\.+$/, ""))
   if (!emails.length) return { kind: "role", who }
   return emails.includes(signer.email.toLowerCase()) ? { kind: "match", who } : { kind: "mismatch", who, expected: emails }
+}
+
+/** What git says about the signature of the commit that added a sign-off (evidence/git.ts `ledgerCommits`). */
+export type SignatureStatus = "good" | "good-unknown-key" | "bad" | "expired" | "revoked" | "unverifiable" | "unsigned"
+
+export interface LedgerCommit {
+  readonly sha: string
+  readonly author: { name: string; email: string }
+  readonly signature: SignatureStatus
+  /** who git says signed (the principal of an SSH key, the user id of a GPG key), when it could verify */
+  readonly signed_by?: string
+  /** the key's fingerprint, when git could read it */
+  readonly key?: string
 }

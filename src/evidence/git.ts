@@ -6,6 +6,8 @@
 import { execFileSync } from "node:child_process"
 import { realpathSync } from "node:fs"
 import { AlloyError } from "../core/errors.js"
+import type { LedgerCommit, SignatureStatus } from "../core/signoff.js"
+import { LEDGER_DIR, SIGNOFFS_SUBDIR } from "../store/ledger.js"
 
 export const GIT_TIMEOUT_MS = 15_000
 const MAX_OUTPUT = 64 * 1024 * 1024
@@ -154,4 +156,70 @@ export function commitPaths(cwd: string, paths: readonly string[], message: stri
   const extra = [...(opts.sign ? ["-S"] : []), ...(opts.author ? [`--author=${opts.author}`] : [])]
   if (tryGit(cwd, ["commit", "-q", "--no-verify", ...extra, "-m", message, "--only", "--", ...paths], undefined, opts.onError) === undefined) return undefined
   return gitText(cwd, ["rev-parse", "HEAD"])?.trim()
+}
+
+// ---- the evidence ledger's commits (docs/ledger.md) ----------------------------------------
+
+const SIG: Record<string, SignatureStatus> = { G: "good", U: "good-unknown-key", B: "bad", X: "expired", Y: "expired", R: "revoked", E: "unverifiable", N: "unsigned" }
+
+/**
+ * The commit that added each sign-off file of this project's ledger (path relative to the ledger
+ * folder), with its signature as git verifies it here (`%G?`). A commit that carries a signature git
+ * cannot check here (an SSH signature without `gpg.ssh.allowedSignersFile`, a GPG key not in the
+ * keyring) is `unverifiable`, not `unsigned`. Empty when this is no git repository.
+ */
+export function ledgerCommits(root: string, max = 5000): Map<string, LedgerCommit> {
+  const out = new Map<string, LedgerCommit>()
+  const dir = `${LEDGER_DIR}/${SIGNOFFS_SUBDIR}`
+  let buf: Buffer | undefined
+  try {
+    buf = tryGit(root, ["log", `--max-count=${max}`, "--diff-filter=A", "--no-renames", "--format=%x01%H%x09%G?%x09%an%x09%ae%x09%GS%x09%GK", "--name-only", "--", dir])
+  } catch {
+    return out
+  }
+  if (!buf) return out
+  let cur: LedgerCommit | undefined
+  const unknown = new Set<string>()
+  const byFile: Array<[string, LedgerCommit]> = []
+  for (const line of buf.toString("utf8").split("\n")) {
+    if (line.startsWith("\u0001")) {
+      const [sha, g, an, ae, gs, gk] = line.slice(1).split("\t")
+      if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) {
+        cur = undefined
+        continue
+      }
+      const signature = SIG[g ?? "N"] ?? "unverifiable"
+      cur = { sha, author: { name: an ?? "", email: ae ?? "" }, signature, ...(gs ? { signed_by: gs } : {}), ...(gk ? { key: gk } : {}) }
+      if (signature === "unsigned") unknown.add(sha)
+    } else if (cur && line.startsWith(`${dir}/`)) byFile.push([line.slice(LEDGER_DIR.length + 1).trim(), cur])
+  }
+  // `%G?` says N both for an unsigned commit and for one whose signature git has no means to check here
+  const signed = signedCommits(root, [...unknown])
+  for (const [rel, c] of byFile) if (!out.has(rel)) out.set(rel, signed.has(c.sha) ? { ...c, signature: "unverifiable" } : c)
+  return out
+}
+
+/** Which of these commits carry a signature header (one `git cat-file --batch`). */
+function signedCommits(root: string, shas: readonly string[]): Set<string> {
+  const out = new Set<string>()
+  if (!shas.length) return out
+  const buf = tryGit(root, ["cat-file", "--batch"], `${shas.join("\n")}\n`)
+  if (!buf) return out
+  let off = 0
+  for (const sha of shas) {
+    const nl = buf.indexOf(0x0a, off)
+    if (nl < 0) break
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(buf.subarray(off, nl).toString("utf8"))
+    off = nl + 1
+    if (!m) continue
+    const size = Number(m[2])
+    const head =
+      buf
+        .subarray(off, off + size)
+        .toString("utf8")
+        .split("\n\n")[0] ?? ""
+    if (m[1] === "commit" && /^gpgsig(-sha256)? /m.test(head)) out.add(sha)
+    off += size + 1
+  }
+  return out
 }

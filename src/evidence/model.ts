@@ -18,6 +18,7 @@ import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdi
 import { readValidators, type Validator } from "../foundry/laws.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readAllRecords, readAllSignoffs, type SignoffEntry } from "../service/pulled.js"
+import { ledgerCommits } from "./git.js"
 
 export interface BriefInfo {
   readonly id: string
@@ -164,7 +165,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
   const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
   // the committed evidence ledger (and pulled ledgers): the one reader every verdict goes through
-  const { signoffs, problems: ledgerProblems } = readAllSignoffs(ctx.root, { commits: true })
+  const { signoffs, problems: ledgerProblems } = readAllSignoffs(ctx.root, (root) => ledgerCommits(root))
   for (const p of ledgerProblems) problems.push(`${p.file}: ${p.error}`)
   const bundles = new Map<string, Bundle>()
   const load = (briefId: string, digest: string) => {
@@ -239,7 +240,10 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
     for (const c of i.criteria) lines.push(`    ${c.id.padEnd(6)} ${c.verdict.padEnd(9)} ${c.reason.length > 110 ? `${c.reason.slice(0, 109)}…` : c.reason}`)
   }
   const stores = pulledStores(model.records, model.signoffs)
-  if (stores.length) lines.push(`  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"}${s.signoffs ? `, ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`).join(", ")}`)
+  if (stores.length)
+    lines.push(
+      `  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"}${s.signoffs ? `, ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`).join(", ")}`,
+    )
   for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
   return {
     lines,

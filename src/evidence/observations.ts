@@ -327,7 +327,8 @@ export function deriveObservations(input: ObservationInput): Observation[] {
         summary: `signed off locally by ${s.by} (typed name, outbox only)${s.note ? `: ${clip(s.note)}` : ""}`,
         subject: `signoff-local:${s.by}`,
         at: r.ended_at,
-        excluded: "a local sign-off: a typed name in the git-ignored outbox, which CI and other clones never see; sign off again with `opencode-alloy evidence signoff` to record it in the committed ledger",
+        excluded:
+          "a local sign-off: a typed name in the git-ignored outbox, which CI and other clones never see; sign off again with `opencode-alloy evidence signoff` to record it in the committed ledger",
       })
     }
 

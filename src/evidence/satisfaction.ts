@@ -137,10 +137,12 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
   }
   // sign-offs are a person's word on the criterion, not a run of the cycle: they join the cycle's latest run instead of
   // replacing it; each signer's latest word counts (approve -> pass, reject -> fail, waive -> waived)
-  const signoffs = [...groupBy(
-    cur.filter((o) => o.kind === "signoff"),
-    (o) => o.subject,
-  ).values()].map((list) => latestBy(list, (o) => o.at)!)
+  const signoffs = [
+    ...groupBy(
+      cur.filter((o) => o.kind === "signoff"),
+      (o) => o.subject,
+    ).values(),
+  ].map((list) => latestBy(list, (o) => o.at)!)
   const runs = cur.filter((o) => o.kind !== "signoff")
   const signVerdict: Verdict | undefined = signoffs.length
     ? signoffs.some((o) => o.outcome === "fail")

@@ -13,8 +13,9 @@ import { verifyObjectBytes } from "../core/verify.js"
 import { describeSigner, matchWho, SIGNOFF_TYPE, SignoffSchema, type Signer, type Signoff, type SignoffDecision } from "../core/signoff.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
-import { LEDGER_DIR, ledgerCommits, unwriteSignoffs, writeSignoffs, type LedgerCommit } from "../store/ledger.js"
-import { commitPaths, gitText, isGitRepo } from "./git.js"
+import { LEDGER_DIR, unwriteSignoffs, writeSignoffs } from "../store/ledger.js"
+import type { LedgerCommit } from "../core/signoff.js"
+import { commitPaths, gitText, isGitRepo, ledgerCommits, tryGit } from "./git.js"
 
 export interface SignoffRequest {
   readonly ref: string
@@ -67,7 +68,9 @@ export function recordSignoff(ctx: AlloyContext, req: SignoffRequest): SignoffRe
     throw new AlloyError("usage", "the note or reason is at most 2000 characters, without control characters", { fix: `opencode-alloy evidence signoff ${ref} --reason "read it aloud; fine"` })
   }
   if (decision !== "approve" && !reason) {
-    throw new AlloyError("usage", `to ${decision} ${ref} say why: a ${decision === "waive" ? "waiver" : "rejection"} needs a reason`, { fix: `opencode-alloy evidence signoff ${ref} --${decision} --reason "<why>"` })
+    throw new AlloyError("usage", `to ${decision} ${ref} say why: a ${decision === "waive" ? "waiver" : "rejection"} needs a reason`, {
+      fix: `opencode-alloy evidence signoff ${ref} --${decision} --reason "<why>"`,
+    })
   }
   const targets: Array<{ briefId: string; digest: string; who?: string }> = []
   for (const briefId of ctx.store.listRefIds()) {
@@ -114,6 +117,7 @@ export function recordSignoff(ctx: AlloyContext, req: SignoffRequest): SignoffRe
   const message = `alloy: ${decision} ${ref}\n\n${describeSigner(signer)} ${decision === "approve" ? "approved" : decision === "reject" ? "rejected" : "waived"} ${ref}${reason ? `: ${reason}` : ""}\n${signoffs.map((s) => `- under ${s.bundle.brief_id}@${s.bundle.digest}`).join("\n")}\n`
   const sha = commitPaths(ctx.root, created, message, { sign: !!req.sign, author: describeSigner(signer), onError: (m) => errors.push(m) })
   if (!sha) {
+    tryGit(ctx.root, ["reset", "-q", "--", ...created])
     unwriteSignoffs(ctx.root, created)
     const why = errors.filter(Boolean).join("; ").replace(/\s+/g, " ").slice(0, 400)
     throw new AlloyError("commit_failed", `git did not commit the sign-off${why ? ` (${why})` : ""}; nothing was recorded`, {

@@ -17,7 +17,8 @@ import { createHash } from "node:crypto"
 import path from "node:path"
 import { compareRecords, type RunRecord } from "../core/run-record.js"
 import { readRecords, runPaths, RUNS_DIR, type RecordProblem } from "../store/outbox.js"
-import { LEDGER_DIR, ledgerCommits, readSignoffDir, type LedgerCommit, type LedgerSignoff } from "../store/ledger.js"
+import { LEDGER_DIR, readSignoffDir, type LedgerSignoff } from "../store/ledger.js"
+import type { LedgerCommit } from "../core/signoff.js"
 import { readRegularFile } from "../store/read-file.js"
 
 export const PULLED_SUBDIR = "pulled"
@@ -140,13 +141,14 @@ export interface SignoffEntry extends LedgerSignoff {
  * THE reader of sign-offs: every verdict (status, verify, report, export, insights, the UI) reads the
  * ledger through this, so a fresh clone and CI compute the same verdicts as the machine that signed.
  * This project's `.alloy/evidence/` first, then ledgers pulled from team stores; one entry per
- * identity (the file's name is its identity), the project's own copy first. `commits` adds what git
- * says about the commit of each own entry (one `git log`); verdicts never depend on it.
+ * identity (the file's name is its identity), the project's own copy first. `commits` (what git says
+ * about the commit that added each own entry: evidence/git.ts `ledgerCommits`) is joined in; verdicts
+ * never depend on it.
  */
-export function readAllSignoffs(root: string, opts: { commits?: boolean } = {}): { signoffs: SignoffEntry[]; problems: RecordProblem[] } {
+export function readAllSignoffs(root: string, commitsOf?: (root: string) => ReadonlyMap<string, LedgerCommit>): { signoffs: SignoffEntry[]; problems: RecordProblem[] } {
   const own = readSignoffDir(path.join(root, ...LEDGER_DIR.split("/")), LEDGER_DIR)
   const problems: RecordProblem[] = own.problems.map((p) => ({ file: p.file, error: p.error }))
-  const commits = opts.commits && own.entries.length ? ledgerCommits(root) : undefined
+  const commits = commitsOf && own.entries.length ? commitsOf(root) : undefined
   const seen = new Set<string>()
   const signoffs: SignoffEntry[] = []
   for (const e of own.entries) {

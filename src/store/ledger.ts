@@ -2,15 +2,14 @@
  * The committed evidence ledger (docs/ledger.md): `.alloy/evidence/`, committed on the base branch so
  * every clone and CI read the same sign-offs. This module owns its files: where they lie, how they
  * are read (bounded, validated, bound to their name), written (create-once, atomic) and taken back
- * when the commit that should carry them fails, and what git says about the commit that added each
- * one (who committed it, whether its signature verifies).
+ * when the commit that should carry them fails. What git says about the commit that added each one
+ * (who committed it, whether its signature verifies) is `ledgerCommits` in evidence/git.ts.
  *
  *   .alloy/evidence/signoffs/<intent>/<AC-n>/<key>.json    alloy.signoff/v1 (src/core/signoff.ts)
  */
 import { lstatSync, readdirSync, unlinkSync } from "node:fs"
 import path from "node:path"
 import { isSignoffPath, signoffBytes, signoffPath, SignoffSchema, type Signoff } from "../core/signoff.js"
-import { tryGit } from "../evidence/git.js"
 import { makeDirs, writeFileOnce } from "./atomic.js"
 import { readRegularFile } from "./read-file.js"
 
@@ -112,10 +111,8 @@ export function writeSignoffs(root: string, signoffs: readonly Signoff[]): { cre
   return { created, existing }
 }
 
-/** Take back ledger files this call created when the commit that should carry them failed (no half-recorded sign-off). */
+/** Take back ledger files this call created when the commit that should carry them failed (the caller unstages them first). */
 export function unwriteSignoffs(root: string, files: readonly string[]): void {
-  if (!files.length) return
-  tryGit(root, ["reset", "-q", "--", ...files])
   for (const rel of files) {
     try {
       if (lstatSync(path.join(root, rel)).isFile()) unlinkSync(path.join(root, rel))
@@ -123,78 +120,4 @@ export function unwriteSignoffs(root: string, files: readonly string[]): void {
       /* already gone */
     }
   }
-}
-
-// ---- what git says about the ledger ----------------------------------------------------------
-
-export type SignatureStatus = "good" | "good-unknown-key" | "bad" | "expired" | "revoked" | "unverifiable" | "unsigned"
-
-export interface LedgerCommit {
-  readonly sha: string
-  readonly author: { name: string; email: string }
-  readonly signature: SignatureStatus
-  /** who git says signed (the principal of an SSH key, the user id of a GPG key), when it could verify */
-  readonly signed_by?: string
-  /** the key's fingerprint, when git could read it */
-  readonly key?: string
-}
-
-const SIG: Record<string, SignatureStatus> = { G: "good", U: "good-unknown-key", B: "bad", X: "expired", Y: "expired", R: "revoked", E: "unverifiable", N: "unsigned" }
-
-/**
- * The commit that added each sign-off file of this project's ledger (path relative to the ledger
- * folder), with its signature as git verifies it here (`%G?`). A commit that carries a signature git
- * cannot check here (an SSH signature without `gpg.ssh.allowedSignersFile`, a GPG key not in the
- * keyring) is `unverifiable`, not `unsigned`. Empty when this is no git repository.
- */
-export function ledgerCommits(root: string, max = 5000): Map<string, LedgerCommit> {
-  const out = new Map<string, LedgerCommit>()
-  const dir = `${LEDGER_DIR}/${SIGNOFFS_SUBDIR}`
-  let buf: Buffer | undefined
-  try {
-    buf = tryGit(root, ["log", `--max-count=${max}`, "--diff-filter=A", "--no-renames", "--format=%x01%H%x09%G?%x09%an%x09%ae%x09%GS%x09%GK", "--name-only", "--", dir])
-  } catch {
-    return out
-  }
-  if (!buf) return out
-  let cur: LedgerCommit | undefined
-  const unknown = new Set<string>()
-  const byFile: Array<[string, LedgerCommit]> = []
-  for (const line of buf.toString("utf8").split("\n")) {
-    if (line.startsWith("\u0001")) {
-      const [sha, g, an, ae, gs, gk] = line.slice(1).split("\t")
-      if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) {
-        cur = undefined
-        continue
-      }
-      const signature = SIG[g ?? "N"] ?? "unverifiable"
-      cur = { sha, author: { name: an ?? "", email: ae ?? "" }, signature, ...(gs ? { signed_by: gs } : {}), ...(gk ? { key: gk } : {}) }
-      if (signature === "unsigned") unknown.add(sha)
-    } else if (cur && line.startsWith(`${dir}/`)) byFile.push([line.slice(LEDGER_DIR.length + 1).trim(), cur])
-  }
-  // `%G?` says N both for an unsigned commit and for one whose signature git has no means to check here
-  const signed = signedCommits(root, [...unknown])
-  for (const [rel, c] of byFile) if (!out.has(rel)) out.set(rel, signed.has(c.sha) ? { ...c, signature: "unverifiable" } : c)
-  return out
-}
-
-/** Which of these commits carry a signature header (one `git cat-file --batch`). */
-function signedCommits(root: string, shas: readonly string[]): Set<string> {
-  const out = new Set<string>()
-  if (!shas.length) return out
-  const buf = tryGit(root, ["cat-file", "--batch"], `${shas.join("\n")}\n`)
-  if (!buf) return out
-  let off = 0
-  for (const sha of shas) {
-    const nl = buf.indexOf(0x0a, off)
-    if (nl < 0) break
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(buf.subarray(off, nl).toString("utf8"))
-    off = nl + 1
-    if (!m) continue
-    const size = Number(m[2])
-    const head = buf.subarray(off, off + size).toString("utf8").split("\n\n")[0] ?? ""
-    if (m[1] === "commit" && /^gpgsig(-sha256)? /m.test(head)) out.add(sha)
-    off += size + 1
-  }
-  return out
 }

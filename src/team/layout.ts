@@ -182,7 +182,8 @@ export function parseManifest(bytes: Uint8Array, expect: { kind: RecordKind; id?
   if (annotations[ANN.kind] !== expect.kind || typeof id !== "string") return "the manifest does not name its record"
   if (!validId({ kind: expect.kind, id })) return `the manifest names an invalid record id`
   if (expect.id !== undefined && id !== expect.id) return "the manifest names another record than its tag"
-  if (expect.pathHash !== undefined && createHash("sha256").update(id, "utf8").digest("hex") !== expect.pathHash) return `the manifest names another ${expect.kind === "evidence" ? "ledger file" : `${expect.kind} record`} than its tag`
+  if (expect.pathHash !== undefined && createHash("sha256").update(id, "utf8").digest("hex") !== expect.pathHash)
+    return `the manifest names another ${expect.kind === "evidence" ? "ledger file" : `${expect.kind} record`} than its tag`
   if (expect.kind === "object" && l["digest"] !== `sha256:${id}`) return "an object's layer digest is not its name"
   return { kind: expect.kind, id, layer: { mediaType: l["mediaType"] as string, digest: l["digest"], size: l["size"] }, annotations }
 }

@@ -61,7 +61,9 @@ describe("evidence CLI", () => {
       git(p.dir, ["config", "user.name", "Sam Lee"])
       git(p.dir, ["config", "user.email", "sam@example.com"])
       expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "listened", "with", "VoiceOver")).toBe(0)
-      expect(out[0]).toMatch(/^Recorded: Sam Lee <sam@example\.com> signed off release-note-accessibility#AC-2 under release-note-voice@[0-9a-f]{12} \(\.alloy\/evidence\/signoffs\/release-note-accessibility\/AC-2\/[0-9a-f]{32}\.json\)\.$/)
+      expect(out[0]).toMatch(
+        /^Recorded: Sam Lee <sam@example\.com> signed off release-note-accessibility#AC-2 under release-note-voice@[0-9a-f]{12} \(\.alloy\/evidence\/signoffs\/release-note-accessibility\/AC-2\/[0-9a-f]{32}\.json\)\.$/,
+      )
       expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "listened", "with", "VoiceOver")).toBe(0)
       expect(out[0]).toMatch(/^Already recorded/)
       expect(await run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)

@@ -74,7 +74,14 @@ describe("evidence signoff: the committed ledger", () => {
     expect(files).toEqual(ledgerFiles(p.dir))
     expect(files[0]).toMatch(/^\.alloy\/evidence\/signoffs\/release-note-voice\/AC-4\/[0-9a-f]{32}\.json$/)
     const rec = JSON.parse(readFileSync(path.join(p.dir, files[0]!), "utf8")) as Record<string, unknown>
-    expect(rec).toMatchObject({ $type: "alloy.signoff/v1", criterion: AC4, decision: "approve", reason: "read it aloud; fine", signer: { name: "Ada Lovelace", email: "ada@example.com" }, bundle: { brief_id: BRIEF_ID, digest: p.digest } })
+    expect(rec).toMatchObject({
+      $type: "alloy.signoff/v1",
+      criterion: AC4,
+      decision: "approve",
+      reason: "read it aloud; fine",
+      signer: { name: "Ada Lovelace", email: "ada@example.com" },
+      bundle: { brief_id: BRIEF_ID, digest: p.digest },
+    })
     expect(git(p.dir, ["status", "--porcelain", "--", ".alloy/evidence"]).trim()).toBe("")
 
     const status = (await runCli(p.dir, "status", "--json")).json<{ satisfaction: never }>().satisfaction

@@ -182,7 +182,9 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // the same sign-off committed here too (one identity): the repository's own copy is read, the pulled one is not counted twice
     cpSync(path.join(p.dir, ".alloy", "evidence"), path.join(cDir, ".alloy", "evidence"), { recursive: true })
     expect(await c.run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
-    const both = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string } }> }>).find((x) => x.ref === A11Y_AC2)!.observations.filter((o) => o.kind === "signoff")
+    const both = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string } }> }>)
+      .find((x) => x.ref === A11Y_AC2)!
+      .observations.filter((o) => o.kind === "signoff")
     expect(both).toHaveLength(1)
     expect(both[0]!.provenance.store).toBeUndefined()
   })
@@ -205,7 +207,18 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       cost: 0,
       ended_at: "2026-05-28T10:05:00.000Z",
     })
-    const runner = { $type: "alloy.runner/v1" as const, id: "01JZRUNNER0000000000000000", host: "ci-1", pid: 42, opencode_version: "1.0.0", capability_digest: `sha256:${"2".repeat(64)}`, project_roots: ["/x"], labels: ["os:linux"], started_at: "2026-05-28T09:59:00.000Z", lease_until: "2026-05-28T10:00:30.000Z" }
+    const runner = {
+      $type: "alloy.runner/v1" as const,
+      id: "01JZRUNNER0000000000000000",
+      host: "ci-1",
+      pid: 42,
+      opencode_version: "1.0.0",
+      capability_digest: `sha256:${"2".repeat(64)}`,
+      project_roots: ["/x"],
+      labels: ["os:linux"],
+      started_at: "2026-05-28T09:59:00.000Z",
+      lease_until: "2026-05-28T10:00:30.000Z",
+    }
     ledger.writeRunner(runner)
     const bstore = `oci://${reg.host}/team/bridge`
     const a = cli(dir)

@@ -39,7 +39,11 @@ interface Running {
 
 /** Start `opencode-alloy ui` and read the URL it prints (bounded wait). */
 async function startServer(dir: string, port = 0): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: TOKEN, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [CLI, "ui", "--port", String(port), "--json"], {
+    cwd: dir,
+    env: { ...process.env, ALLOY_UI_TOKEN: TOKEN, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
   const line = await new Promise<string>((resolve, reject) => {
     let out = ""
     let err = ""
@@ -366,8 +370,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
         )
         .join("\n")
     // run records and the evidence ledger: a refused sign-off adds to neither
-    const records = () =>
-      [".alloy/runs/records", ".alloy/evidence"].map((d) => (existsSync(path.join(p.dir, d)) ? readdirSync(path.join(p.dir, d), { recursive: true }).length : 0)).join("+")
+    const records = () => [".alloy/runs/records", ".alloy/evidence"].map((d) => (existsSync(path.join(p.dir, d)) ? readdirSync(path.join(p.dir, d), { recursive: true }).length : 0)).join("+")
     const before = snapshot()
     const recordsBefore = records()
     try {

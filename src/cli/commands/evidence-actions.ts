@@ -141,7 +141,10 @@ export function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
   const [ref, ...words] = rest
   if (!ref) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n [note] [--reject|--waive --reason <why>] [--sign]")
   if (str(v["by"]) !== undefined) {
-    throw usageError("the signer is your git identity, not a typed name: --by is no longer accepted", `check it with \`git config user.name\` and \`git config user.email\`, then: opencode-alloy evidence signoff ${ref}`)
+    throw usageError(
+      "the signer is your git identity, not a typed name: --by is no longer accepted",
+      `check it with \`git config user.name\` and \`git config user.email\`, then: opencode-alloy evidence signoff ${ref}`,
+    )
   }
   if (v["reject"] === true && v["waive"] === true) throw usageError("--reject and --waive exclude each other", `opencode-alloy evidence signoff ${ref} --waive --reason "<why>"`)
   const decision = v["reject"] === true ? "reject" : v["waive"] === true ? "waive" : "approve"
@@ -175,7 +178,8 @@ export function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
     if (x.who.kind === "mismatch") io.out(`  ! who: names ${x.who.expected.join(", ")}, not ${r.signer.email}: this sign-off is recorded but does not satisfy the gate`)
     else if (x.who.kind === "role") io.out(`  who: ${x.who.who} (a role; git's identity cannot check it)`)
   }
-  if (r.commit) io.out(`Committed ${r.commit.sha.slice(0, 12)} on the current branch; signature: ${r.commit.signature}${r.commit.signed_by ? ` (${r.commit.signed_by})` : ""}. Push it so CI and your team see it.`)
+  if (r.commit)
+    io.out(`Committed ${r.commit.sha.slice(0, 12)} on the current branch; signature: ${r.commit.signature}${r.commit.signed_by ? ` (${r.commit.signed_by})` : ""}. Push it so CI and your team see it.`)
   return EXIT_OK
 }
 
