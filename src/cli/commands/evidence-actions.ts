@@ -233,8 +233,9 @@ export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
       for (const o of c.evidence) {
         const p = o.provenance
         io.out(
-          `      ${icon[o.outcome]} ${o.kind.padEnd(11)} ${o.summary}${o.reason && o.outcome !== "pass" ? ` — ${o.reason}` : ""}\n` +
-            `        run ${p.run_id} · ${p.stage} · ${p.digest ? shortDigest(p.digest) : "no pin"}${o.older_bundle ? " (older bundle)" : ""}${p.commit ? ` · commit ${p.commit.slice(0, 7)}` : ""} · ${o.at}`,
+          `      ${icon[o.outcome]} ${o.kind.padEnd(11)} ${o.summary}${o.reason && o.outcome !== "pass" && !o.summary.includes(o.reason) ? ` — ${o.reason}` : ""}\n` +
+            (o.excluded ? `        not counted: ${o.excluded}\n` : "") +
+            `        ${p.source === "ledger" ? `ledger ${p.record}${p.store ? ` from ${p.store}` : ""}` : `run ${p.run_id}`} · ${p.stage} · ${p.digest ? shortDigest(p.digest) : "no pin"}${o.older_bundle ? " (older bundle)" : ""}${p.commit ? ` · commit ${p.commit.slice(0, 7)}` : ""} · ${o.at}`,
         )
       }
     }
