@@ -98,6 +98,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
                 digest: o.provenance.digest ?? null,
                 commit: o.provenance.commit ?? null,
                 ...(o.provenance.store ? { store: o.provenance.store } : {}),
+                ...(o.provenance.source === "ledger" ? { ledger: o.provenance.record } : {}),
+                ...(o.excluded ? { excluded: o.excluded } : {}),
                 older_bundle: o.older_bundle,
                 at: o.at,
               })),

@@ -105,6 +105,20 @@ describe("evidence signoff: the committed ledger", () => {
     expect(theirs.reason).toBe(mine.reason)
     const report = (await runCli(clone, "report", "--json")).json<{ intents: Array<{ criteria: Array<{ ref: string; verdict: string }> }> }>()
     expect(report.intents.flatMap((i) => i.criteria).find((c) => c.ref === AC4)!.verdict).toBe("satisfied")
+    // the HTML report and the in-toto statement of the clone carry the sign-off, named by its ledger file
+    expect((await runCli(clone, "report", "--html", "r.html")).code).toBe(0)
+    const html = readFileSync(path.join(clone, "r.html"), "utf8")
+    expect(html).toContain("approved by Ada Lovelace &lt;ada@example.com&gt;")
+    expect(html).toContain(`title=".alloy/evidence/${files[0]!.slice(".alloy/evidence/".length)}"`)
+    const statement = JSON.parse((await runCli(clone, "export", "--format", "intoto")).out.split("\n")[0]!) as {
+      predicate: { verdicts: Array<{ criteria: Array<{ ref: string; evidence: Array<{ kind: string; ledger?: string; commit: string | null }> }> }> }
+    }
+    const ev = statement.predicate.verdicts
+      .flatMap((i) => i.criteria)
+      .find((c) => c.ref === AC4)!
+      .evidence.find((e) => e.kind === "signoff")!
+    expect(ev.ledger).toBe(files[0]!.slice(".alloy/evidence/".length))
+    expect(ev.commit).toBe(git(p.dir, ["rev-parse", "HEAD"]).trim())
   })
 
   test("refused on work/* and dry-run/* branches with the work_branch code and a fix; nothing written", async () => {
