@@ -1,23 +1,13 @@
 /** The evidence commands through the CLI entry: import, runs watch, evidence signoff, report, export. */
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { cliSession } from "../helpers/cli.js"
+import { withEnv } from "../helpers/env.js"
 import { git, gitInitCommitAll } from "../helpers/git.js"
-import { main } from "../../src/cli/main.js"
 import { appendEvent } from "../../src/store/outbox.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { makeProject } from "../helpers/project.js"
-
-function cli(cwd: string) {
-  const out: string[] = []
-  const err: string[] = []
-  const run = async (...argv: string[]) => {
-    out.length = 0
-    err.length = 0
-    return main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  }
-  return { run, out, err }
-}
 
 describe("evidence CLI", () => {
   let p: EvidenceProject
@@ -27,7 +17,7 @@ describe("evidence CLI", () => {
   afterAll(() => p?.cleanup())
 
   test("import prints one line per source and is idempotent", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("import")).toBe(0)
     expect(out[0]).toMatch(/^ok {4}snapshot \.snapshots\/dry-run-config-a11y-\S+: 10 records \(10 new, 0 already imported\), 1 session$/)
     expect(out[out.length - 1]).toMatch(/^Imported 22 new records\./)
@@ -40,7 +30,7 @@ describe("evidence CLI", () => {
   })
 
   test("report and status lines show every verdict", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("report")).toBe(0)
     expect(out[0]).toBe("Satisfaction: 8 criteria in 2 intents — 2 failing, 1 stale, 1 unproven, 1 waived, 3 satisfied (22 run records)")
     expect(await run("report", "--html", "reports/evidence.html")).toBe(0)
@@ -50,10 +40,8 @@ describe("evidence CLI", () => {
   })
 
   test("evidence signoff satisfies a human gate as git's identity, once per person and build; other criteria are refused", async () => {
-    const { run, out, err } = cli(p.dir)
-    vi.stubEnv("GIT_CONFIG_GLOBAL", "/dev/null")
-    vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1")
-    try {
+    const { run, out, err } = cliSession(p.dir)
+    await withEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }, async () => {
       // the ledger is committed: outside a git repository a sign-off is refused with the fix
       expect(await run("evidence", "signoff", "release-note-accessibility#AC-2")).toBe(2)
       expect(err.join("\n")).toMatch(/not the top of a git repository/)
@@ -78,13 +66,11 @@ describe("evidence CLI", () => {
       expect(await run("evidence", "signoff", "not-a-ref")).toBe(2)
       expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "--by", "Sam")).toBe(2)
       expect(await run("evidence", "signoff")).toBe(2)
-    } finally {
-      vi.unstubAllEnvs()
-    }
+    })
   })
 
   test("runs watch prints the event stream and the stages still open", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("runs", "watch")).toBe(0)
     expect(out[0]).toMatch(/^No events yet/)
     const pin = { brief_id: "release-note-voice", digest: p.digest }
@@ -106,7 +92,7 @@ describe("evidence CLI", () => {
   })
 
   test("export writes OTLP JSON and in-toto JSON Lines", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("export", "--format", "otel", "--out", "traces.json")).toBe(0)
     // sign-offs are ledger entries, not stage runs: no span of their own
     expect(out[0]).toBe("Wrote traces.json (22 stage span(s)).")
@@ -123,7 +109,7 @@ test("without .alloy/ the commands say how to start", async () => {
   const p = makeProject()
   try {
     rmSync(path.join(p.dir, ".alloy"), { recursive: true, force: true })
-    const { run, err } = cli(p.dir)
+    const { run, err } = cliSession(p.dir)
     expect(await run("import")).toBe(2)
     expect(err.join("\n")).toMatch(/there is no \.alloy\/ folder.*\n\s+fix: run `opencode-alloy init`/)
     expect(await run("report")).toBe(2)

@@ -8,8 +8,9 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from "vitest"
+import { afterAll, beforeEach, describe, expect, test } from "vitest"
 import { runCli } from "../helpers/cli.js"
+import { isolateEnv } from "../helpers/env.js"
 import { git } from "../helpers/git.js"
 import { BRIEF_ID, makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { skipNote } from "../helpers/skip.js"
@@ -19,12 +20,11 @@ import { RUN_RECORD_TYPE, recordKey } from "../../src/core/run-record.js"
 const AC4 = `${BRIEF_ID}#AC-4`
 const cleanups: Array<() => void> = []
 
-/** Only the repository's own config speaks: no global or system identity can leak into a test. */
-function isolateGit(): void {
-  vi.stubEnv("GIT_CONFIG_GLOBAL", "/dev/null")
-  vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1")
-  for (const k of ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) vi.stubEnv(k, undefined as unknown as string)
-}
+// only the repository's own config speaks: no global or system identity, no identity from the environment
+isolateEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" })
+beforeEach(() => {
+  for (const k of ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) delete process.env[k]
+})
 
 async function repo(identity: { name?: string; email?: string } = { name: "Ada Lovelace", email: "ada@example.com" }): Promise<PinnedProject> {
   const p = await makePinnedProject()
@@ -49,8 +49,6 @@ function ledgerFiles(dir: string): string[] {
     .map((d) => path.relative(dir, path.join(d.parentPath, d.name)).split(path.sep).join("/"))
 }
 
-beforeEach(() => isolateGit())
-afterEach(() => vi.unstubAllEnvs())
 afterAll(() => {
   for (const c of cleanups.splice(0)) c()
 })

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
-import { main } from "../../src/cli/main.js"
+import { cliSession } from "../helpers/cli.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
@@ -27,17 +27,6 @@ vi.setConfig({ testTimeout: 120_000 })
 
 const unavailable = registryUnavailable()
 if (unavailable) console.warn(`oci-store tests skipped: ${unavailable}`)
-
-function cli(cwd: string) {
-  const out: string[] = []
-  const err: string[] = []
-  const run = async (...argv: string[]) => {
-    out.length = 0
-    err.length = 0
-    return main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  }
-  return { run, out, err, json: () => JSON.parse(out.join("\n")) as Record<string, unknown> }
-}
 
 /** A fresh clone: what git would give (no git-ignored outbox, no dry-run snapshots), optionally without one bundle. */
 function freshClone(from: string, name: string, dropObject?: string): string {
@@ -62,7 +51,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   beforeAll(async () => {
     reg = await startRegistry()
     p = await makeEvidenceProject()
-    const { run } = cli(p.dir)
+    const { run } = cliSession(p.dir)
     expect(await run("import")).toBe(0)
     writeFileSync(path.join(p.dir, ".alloy", "config.json"), JSON.stringify({ name: "acme/release-notes" }) + "\n")
     // one sign-off in the committed evidence ledger (create-once, named by its identity)
@@ -85,7 +74,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   })
 
   test("push from one clone, pull into a fresh one: verify and report agree offline, with the store named", async () => {
-    const a = cli(p.dir)
+    const a = cliSession(p.dir)
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
@@ -93,7 +82,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
-    const b = cli(bDir)
+    const b = cliSession(bDir)
     expect(await a.run("report", "--json")).toBe(0)
     const reportA = a.json()
     expect(await a.run("verify", "--json")).toBe(0)
@@ -150,7 +139,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   })
 
   test("a sign-off of another repository reaches status, report and evidence with its origin; the repository's own copy wins", async () => {
-    const a = cli(p.dir)
+    const a = cliSession(p.dir)
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push")).toBe(0)
     expect(await a.run("report", "--json")).toBe(0)
@@ -158,7 +147,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // another repository: it never had the ledger commit
     const cDir = freshClone(p.dir, "clone-c")
     rmSync(path.join(cDir, ".alloy", "evidence"), { recursive: true, force: true })
-    const c = cli(cDir)
+    const c = cliSession(cDir)
     expect(await c.run("status", "--json")).toBe(0)
     const before = (c.json()["satisfaction"] as { intents: Array<{ criteria: Array<{ ref: string; verdict: string }> }> }).intents.flatMap((i) => i.criteria)
     expect(before.find((x) => x.ref === A11Y_AC2)!.verdict).toBe("unproven")
@@ -221,7 +210,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     }
     ledger.writeRunner(runner)
     const bstore = `oci://${reg.host}/team/bridge`
-    const a = cli(dir)
+    const a = cliSession(dir)
     expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
     expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ request: 2, runner: 1 })
     // the runner renews its lease: the registration is the same record, nothing new and nothing kept apart
@@ -233,7 +222,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(again.kept).toEqual([])
 
     const cDir = freshClone(p.dir, "clone-bridge-c")
-    const c = cli(cDir)
+    const c = cliSession(cDir)
     expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
     const pulled = c.json() as { created: Record<string, number>; pulledDir: string }
     expect(pulled.created).toMatchObject({ request: 2, runner: 1 })
@@ -256,7 +245,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     await client.putBlob("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", Buffer.from("{}"))
     expect((await client.putManifest(tagOf({ kind: "request", id }), m)).status).toBe(201)
     const dDir = freshClone(p.dir, "clone-bridge-d")
-    const d = cli(dDir)
+    const d = cliSession(dDir)
     expect(await d.run("pull", "--store", bstore, "--json")).not.toBe(0)
     expect(d.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
     expect(existsSync(path.join(dDir, ".alloy", "runs", "pulled"))).toBe(false)
@@ -280,7 +269,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const proxy = await startProxy(reg.host, { tamperBlob: true })
     try {
       const cDir = freshClone(p.dir, "clone-c", p.olderDigest)
-      const c = cli(cDir)
+      const c = cliSession(cDir)
       expect(await c.run("pull", "--store", `oci://${proxy.host}/team/alloy`, "--json")).toBe(1)
       expect(c.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
       expect(proxy.tampered).toBe(1)
@@ -303,7 +292,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const m = manifestBytes({ kind: "run", id: forgedKey, blob: { mediaType: "", digest: digestOf(bytes), size: bytes.length }, annotations: {} })
     expect((await client.putManifest(`run-${forgedKey}`, m)).status).toBe(201)
     const eDir = freshClone(p.dir, "clone-e")
-    const e = cli(eDir)
+    const e = cliSession(eDir)
     expect(await e.run("pull", "--store", target.url, "--json")).toBe(1)
     expect(e.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
     expect(existsSync(path.join(eDir, ".alloy", "runs", "pulled"))).toBe(false)
@@ -447,15 +436,15 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
 
   test("each imports part of the work, both sync twice: one consistent report, equal to one machine that saw everything", async () => {
     const store = `oci://${reg.host}/team/two`
-    const one = cli(p.dir)
+    const one = cliSession(p.dir)
     expect(await one.run("import")).toBe(0)
     expect(await one.run("report", "--json")).toBe(0)
     const reference = verdicts(one.json())
 
     const aDir = freshClone(p.dir, "machine-a")
     const bDir = freshClone(p.dir, "machine-b")
-    const a = cli(aDir)
-    const b = cli(bDir)
+    const a = cliSession(aDir)
+    const b = cliSession(bDir)
     expect(await a.run("import", "snapshot", p.snapshotA)).toBe(0)
     expect(await a.run("import", "worktree")).toBe(0)
     expect(await b.run("import", "snapshot", p.snapshotB)).toBe(0)
@@ -496,7 +485,7 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
 
   test.skipIf(!line)("anonymous is refused; environment and Docker credential file work; the password is never printed", async () => {
     const store = `oci://${reg.host}/team/basic`
-    const a = cli(p.dir)
+    const a = cliSession(p.dir)
     const saved = { ...process.env }
     try {
       delete process.env["ALLOY_REGISTRY_USERNAME"]
@@ -520,7 +509,7 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
       delete process.env["ALLOY_REGISTRY_PASSWORD"]
       writeFileSync(path.join(home, "config.json"), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from("alloy:pa55-Word").toString("base64") } } }))
       const bDir = freshClone(p.dir, "basic-b")
-      const b = cli(bDir)
+      const b = cliSession(bDir)
       expect(await b.run("pull", "--store", store, "--json")).toBe(0)
       expect((b.json() as { created: { run: number } }).created.run).toBe(0) // nothing was imported in this project: no records
       expect(b.out.join("\n")).not.toContain("pa55-Word")

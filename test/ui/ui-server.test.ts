@@ -4,7 +4,8 @@
 import http from "node:http"
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { isolateEnv } from "../helpers/env.js"
 import { git, gitInitCommitAll } from "../helpers/git.js"
 import { makeProject, writeExampleSources, BRIEF_ID, CYCLE_ID, type TestProject } from "../helpers/project.js"
 import { buildBrief } from "../../src/service/build.js"
@@ -393,9 +394,9 @@ describe("ui sign-off: the signer is git's identity", () => {
   let s: UiServer
   let cookie: string
   const AC4 = `${BRIEF_ID}#AC-4`
+  // the server reads git's identity from the repository's own config only
+  isolateEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" })
   beforeAll(async () => {
-    vi.stubEnv("GIT_CONFIG_GLOBAL", "/dev/null")
-    vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1")
     p = makeProject("alloy-ui-signoff-")
     writeExampleSources(p.dir)
     const intent = path.join(p.dir, ".alloy", "intents", `${BRIEF_ID}.md`)
@@ -410,7 +411,6 @@ describe("ui sign-off: the signer is git's identity", () => {
   afterAll(async () => {
     await s?.close()
     p?.cleanup()
-    vi.unstubAllEnvs()
   })
   const post = (body: Record<string, string>) =>
     request(s.port, "/signoff", {
