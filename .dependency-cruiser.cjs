@@ -22,8 +22,9 @@ module.exports = {
     // schemas to bind pulled request and runner records to their identity; only the CLI uses it
     layer("team", ["core", "store", "foundry", "service", "evidence", "bridge"]),
     layer("plugin", ["core", "store", "foundry", "service", "evidence"]),
-    // the web app shows the exact Alloy block the hooks append, so it reads the plugin's pure renderer
-    layer("ui", ["core", "store", "foundry", "service", "evidence", "plugin"]),
+    // the web app shows the exact Alloy block the hooks append, so it reads the plugin's pure renderer;
+    // it starts, aborts and answers bridge runs through the bridge's own use cases (bridge/requests.ts)
+    layer("ui", ["core", "store", "foundry", "service", "evidence", "plugin", "bridge"]),
     // the bridge drives Foundry runs through an OpenCode server; the CLI starts it
     layer("bridge", ["core", "store", "foundry", "service", "evidence"]),
     // the CLI may start the demo and the web app (they are commands); the demo may use the CLI's types only

@@ -16,11 +16,11 @@ import { manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/la
 import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
+import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
 import { writeSignoffs } from "../../src/store/ledger.js"
 import { SignoffSchema } from "../../src/core/signoff.js"
 
 const A11Y_AC2 = "release-note-accessibility#AC-2"
-import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
 
 // a real registry and many clones on a shared 2-core machine: generous, bounded
 vi.setConfig({ testTimeout: 120_000 })

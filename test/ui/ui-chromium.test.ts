@@ -7,7 +7,7 @@
 // Skipped, with a message, when /usr/bin/chromium is missing; ALLOY_E2E_REQUIRE=1 fails instead.
 // Screenshots of each main page are written to test/ui/screenshots/ (git-ignored).
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { execFileSync, spawn, type ChildProcess } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -17,6 +17,7 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
+import { git } from "../helpers/git.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -105,11 +106,10 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(existsSync(CLI), "run `npm run build` first").toBe(true)
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
-    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: p.dir })
+    git(p.dir, ["init", "-q", "-b", "main"])
     // the signer of every sign-off is the repository's git identity (docs/ledger.md)
-    execFileSync("git", ["config", "user.name", "Ada Lovelace"], { cwd: p.dir })
-    execFileSync("git", ["config", "user.email", "ada@example.com"], { cwd: p.dir })
-    execFileSync("git", ["config", "commit.gpgsign", "false"], { cwd: p.dir })
+    git(p.dir, ["config", "user.name", "Ada Lovelace"])
+    git(p.dir, ["config", "user.email", "ada@example.com"])
     writeExampleSources(p.dir)
     buildBrief(p.ctx, BRIEF_ID)
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
@@ -219,7 +219,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     const digest = readFileSync(path.join(p.dir, ".alloy", "refs", "briefs", NEW_BRIEF), "utf8").trim()
     await page.goto(`${base}/bundles/${NEW_BRIEF}/${digest}`)
     expect(await page.locator("[data-verified=true]").count()).toBe(1)
-    const forge = await page.locator('[data-stage="forge"] pre').innerText()
+    const forge = await page.locator(`[data-stage="forge:${NEW_CYCLE}"] pre`).innerText()
     expect(forge).toContain("## Alloy")
     expect(forge).toContain(`Pinned brief: ${NEW_BRIEF} @ ${digest}`)
     await shot("bundle")
@@ -252,8 +252,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     await page.waitForURL(/done=built/)
     await page.click("text=Compare the stage texts")
     await page.waitForLoadState("load")
-    expect(Number(await page.locator('[data-diff-stage="forge"]').getAttribute("data-changes"))).toBeGreaterThan(0)
-    expect(await page.locator('[data-diff-stage="forge"] .add').first().innerText()).toContain("what it costs")
+    expect(Number(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"]`).getAttribute("data-changes"))).toBeGreaterThan(0)
+    expect(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"] .add`).first().innerText()).toContain("what it costs")
     await shot("diff")
     // re-pin the new build so its cycle is current again
     await page.goto(`${base}/briefs/${NEW_BRIEF}`)
@@ -323,7 +323,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(await page.locator("#signoff-by").count()).toBe(0)
     expect(await page.locator("[data-signer]").getAttribute("data-signer")).toBe("ada@example.com")
     expect(await page.locator("[data-signer]").innerText()).toContain("Signing as Ada Lovelace <ada@example.com>")
-    const commitsBefore = Number(execFileSync("git", ["rev-list", "--count", "--all"], { cwd: p.dir }).toString())
+    const commitsBefore = Number(git(p.dir, ["rev-list", "--count", "--all"]))
     await page.fill("#signoff-note", "tone approved")
     await page.click("text=Sign off AC-2")
     await page.waitForURL(/done=signed/)
@@ -332,10 +332,10 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(obs.map((o) => o.summary).join(" ")).toContain("approved by Ada Lovelace <ada@example.com>")
     expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace <ada@example.com>")
     // the ledger changed: one new file, in one new commit by the signer, on main
-    expect(Number(execFileSync("git", ["rev-list", "--count", "--all"], { cwd: p.dir }).toString())).toBe(commitsBefore + 1)
-    expect(execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd: p.dir }).toString().trim()).toBe("main")
-    expect(execFileSync("git", ["log", "-1", "--format=%an <%ae>"], { cwd: p.dir }).toString().trim()).toBe("Ada Lovelace <ada@example.com>")
-    const files = execFileSync("git", ["show", "--name-only", "--format=", "HEAD"], { cwd: p.dir }).toString().trim().split("\n")
+    expect(Number(git(p.dir, ["rev-list", "--count", "--all"]))).toBe(commitsBefore + 1)
+    expect(git(p.dir, ["rev-parse", "--abbrev-ref", "HEAD"]).trim()).toBe("main")
+    expect(git(p.dir, ["log", "-1", "--format=%an <%ae>"]).trim()).toBe("Ada Lovelace <ada@example.com>")
+    const files = git(p.dir, ["show", "--name-only", "--format=", "HEAD"]).trim().split("\n")
     expect(files).toHaveLength(1)
     expect(files[0]).toMatch(new RegExp(`^\\.alloy/evidence/signoffs/${NEW_INTENT}/AC-2/[0-9a-f]{32}\\.json$`))
     expect(JSON.parse(readFileSync(path.join(p.dir, files[0]!), "utf8"))).toMatchObject({
@@ -360,7 +360,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   })
 
   test("on a work/* branch every write is refused with its code and fix, and nothing changes", async () => {
-    execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
+    git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"])
     const snapshot = () =>
       [".alloy/intents", ".alloy/briefs", ".alloy/refs/briefs", "foundry/cycles"]
         .map((d) =>
@@ -412,7 +412,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       expect(snapshot()).toBe(before)
       expect(records()).toBe(recordsBefore)
     } finally {
-      execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/main"], { cwd: p.dir })
+      git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/main"])
     }
   })
 

@@ -1,12 +1,10 @@
 /** The HTML report (pure, escaped, self-contained) and the OpenTelemetry / in-toto exports. */
 import { describe, expect, test } from "vitest"
-import { buildEvidenceModel, type EvidenceModel } from "../../src/evidence/model.js"
-import { renderReportHtml, esc } from "../../src/evidence/report-html.js"
-import { exportOtel } from "../../src/evidence/export-otel.js"
-import { exportIntoto, STATEMENT_TYPE, VERDICTS_PREDICATE_TYPE } from "../../src/evidence/export-intoto.js"
-import type { Bundle } from "../../src/core/bundle.js"
-import { sha256Hex } from "../../src/core/digest.js"
-import { exampleBundle, fbItem, feedback, record } from "./evidence-fixtures.js"
+import { buildEvidenceModel, type EvidenceModel } from "../../../src/evidence/model.js"
+import { exportIntoto, STATEMENT_TYPE, VERDICTS_PREDICATE_TYPE } from "../../../src/evidence/export-intoto.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import { sha256Hex } from "../../../src/core/digest.js"
+import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
 
 const cur = exampleBundle()
 const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
@@ -58,81 +56,6 @@ function model(): EvidenceModel {
     records: RECORDS,
   })
 }
-
-describe("HTML report", () => {
-  const html = renderReportHtml(model())
-
-  test("one self-contained page: no script, no external URL, no external asset", () => {
-    expect(html.startsWith("<!doctype html>")).toBe(true)
-    expect(html).not.toMatch(/<script/i)
-    expect(html).not.toMatch(/https?:\/\//i)
-    // attribute values are always double-quoted (and `"` inside them escaped): drop them, then look at the tags
-    const tags = html.replace(/"[^"]*"/g, '""')
-    expect(tags.match(/<[^>]*\s(src|href)=""/gi)?.filter((t) => !t.startsWith("<a ")) ?? []).toEqual([])
-    expect([...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]).filter((h) => !h!.startsWith("#"))).toEqual([])
-    expect(html).not.toMatch(/<link\b/i)
-    expect(html).not.toMatch(/@import|url\(/i)
-  })
-
-  test("everything from records and intents is escaped", () => {
-    expect(html).not.toContain(EVIL)
-    expect(html).toContain(esc(EVIL))
-    expect(html).toContain("acme &lt;shop&gt;")
-  })
-
-  test("verdicts, older-bundle marker, run anchors and commits are there", () => {
-    for (const v of ["failing", "stale", "unproven", "satisfied"]) expect(html).toContain(`data-verdict="${v}"`)
-    expect(html).toContain('data-criterion="release-note-voice#AC-2"')
-    expect(html).toContain('data-older-bundle="true"')
-    const m = model()
-    for (const r of m.records) {
-      expect(html).toContain(`id="run-${r.run_id}"`)
-    }
-    expect(html).toContain('title="0123456789abcdef0123456789abcdef01234567">0123456<')
-  })
-
-  test("deterministic for the same model", () => {
-    expect(renderReportHtml(model())).toBe(html)
-  })
-})
-
-describe("OpenTelemetry export", () => {
-  const otel = exportOtel(model()) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, any>> }> }> }
-  const spans = otel.resourceSpans[0]!.scopeSpans[0]!.spans
-  const attr = (s: Record<string, any>, k: string) => s["attributes"].find((a: { key: string }) => a.key === k)?.value
-
-  test("a root span per session, a child span per stage run, stable ids", () => {
-    const roots = spans.filter((s) => !s["parentSpanId"])
-    expect(roots).toHaveLength(2)
-    expect(roots.every((r) => attr(r, "gen_ai.operation.name").stringValue === "invoke_workflow")).toBe(true)
-    const children = spans.filter((s) => s["parentSpanId"])
-    expect(children).toHaveLength(3)
-    for (const c of children) {
-      expect(attr(c, "gen_ai.operation.name").stringValue).toBe("invoke_agent")
-      expect(c["traceId"]).toMatch(/^[0-9a-f]{32}$/)
-      expect(c["spanId"]).toMatch(/^[0-9a-f]{16}$/)
-      expect(roots.some((r) => r["spanId"] === c["parentSpanId"] && r["traceId"] === c["traceId"])).toBe(true)
-    }
-    expect(exportOtel(model())).toEqual(otel)
-    const appraise = children.find((c) => attr(c, "foundry.stage").stringValue === "appraise:draft-release-note")!
-    expect(appraise["startTimeUnixNano"]).toBe(String(Date.parse("2026-05-27T10:00:00.000Z") * 1_000_000))
-    expect(attr(appraise, "vcs.ref.head.revision").stringValue).toMatch(/^0123456/)
-    const finish = children.find((c) => attr(c, "foundry.stage").stringValue === "finish")!
-    expect(finish["status"]).toEqual({ code: 2, message: "dry run failed" })
-  })
-
-  test("gen_ai.evaluation.result events per gate observation", () => {
-    const events = spans.flatMap((s) => (s["events"] ?? []) as Array<Record<string, any>>)
-    const evals = events.filter((e) => e["name"] === "gen_ai.evaluation.result")
-    const names = evals.map((e) => attr(e, "gen_ai.evaluation.name").stringValue)
-    expect(names).toContain("release-note-voice#AC-2/law")
-    const ac2 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-2/law")!
-    expect(attr(ac2, "gen_ai.evaluation.score.label").stringValue).toBe("fail")
-    expect(attr(ac2, "gen_ai.evaluation.score.value").intValue).toBe("0")
-    const ac3 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-3/law")!
-    expect(attr(ac3, "alloy.bundle.older").boolValue).toBe(true)
-  })
-})
 
 describe("in-toto export", () => {
   test("one Statement v1 per brief: artefacts as subjects, verdicts as predicate", () => {

@@ -3,9 +3,9 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { afterEach, describe, expect, test } from "vitest"
-import { duration, formatEvent, OpenStages, watchEvents } from "../../src/evidence/events.js"
-import { readEventsFrom } from "../../src/store/outbox.js"
-import { RUN_EVENT_TYPE, type RunEvent } from "../../src/core/run-record.js"
+import { duration, formatEvent, OpenStages, watchEvents } from "../../../src/evidence/events.js"
+import { readEventsFrom } from "../../../src/store/outbox.js"
+import { RUN_EVENT_TYPE, type RunEvent } from "../../../src/core/run-record.js"
 
 const dirs: string[] = []
 afterEach(() => {

@@ -4,10 +4,10 @@ import os from "node:os"
 import path from "node:path"
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { digestOf } from "../../src/core/digest.js"
-import { EMPTY_BYTES, EMPTY_DIGEST, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, type ManifestInput } from "../../src/team/layout.js"
-import { parseStoreUrl } from "../../src/team/store-url.js"
-import { findCredentials } from "../../src/team/credentials.js"
+import { digestOf } from "../../../src/core/digest.js"
+import { EMPTY_BYTES, EMPTY_DIGEST, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, type ManifestInput } from "../../../src/team/layout.js"
+import { parseStoreUrl } from "../../../src/team/store-url.js"
+import { findCredentials } from "../../../src/team/credentials.js"
 
 const hex = (c: string) => c.repeat(64)
 

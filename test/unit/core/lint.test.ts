@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import { constraintClash, failsStrict, formatWarning, lintBrief, lintIntent, parseConstraint, vagueReason, type LintWarning } from "../../src/core/lint.js"
-import { parseIntent, validateIntent, type Intent } from "../../src/core/intent.js"
-import { parseRecipe, validateRecipe, type Recipe } from "../../src/core/recipe.js"
-import { EXAMPLE_ALLOY_DIR } from "../../src/demo/example-project.js"
+import { constraintClash, failsStrict, formatWarning, lintBrief, lintIntent, parseConstraint, vagueReason, type LintWarning } from "../../../src/core/lint.js"
+import { parseIntent, validateIntent, type Intent } from "../../../src/core/intent.js"
+import { parseRecipe, validateRecipe, type Recipe } from "../../../src/core/recipe.js"
+import { EXAMPLE_ALLOY_DIR } from "../../../src/demo/example-project.js"
 
 const example = () => parseIntent(readFileSync(path.join(EXAMPLE_ALLOY_DIR, "intents", "release-note-voice.md"), "utf8"), "x.md")
 const exampleRecipe = () => parseRecipe(readFileSync(path.join(EXAMPLE_ALLOY_DIR, "briefs", "release-note-voice.md"), "utf8"), "b.md")

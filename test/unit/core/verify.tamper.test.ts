@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
-import { verifyObjectBytes, parseBundle } from "../../src/core/verify.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { codeOf } from "../helpers/errors.js"
+import { verifyObjectBytes, parseBundle } from "../../../src/core/verify.js"
+import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
+import { codeOf } from "../../helpers/errors.js"
 
 let p: PinnedProject
 let bytes: Buffer

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from "vitest"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, statSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { AlloyStore } from "../../src/store/store.js"
-import type { AlloyError } from "../../src/core/errors.js"
-import { digestOf } from "../../src/core/digest.js"
-import { writeFileAtomic, writeFileOnce } from "../../src/store/atomic.js"
-import { codeOf } from "../helpers/errors.js"
+import { AlloyStore } from "../../../src/store/store.js"
+import type { AlloyError } from "../../../src/core/errors.js"
+import { digestOf } from "../../../src/core/digest.js"
+import { writeFileAtomic, writeFileOnce } from "../../../src/store/atomic.js"
+import { codeOf } from "../../helpers/errors.js"
 
 const dirs: string[] = []
 afterEach(() => {

@@ -1,14 +1,14 @@
 /** The learning loop (pure): one case per finding kind, one "too thin" case per kind, and properties. */
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { deriveObservations } from "../../src/evidence/observations.js"
-import { judgeAll } from "../../src/evidence/satisfaction.js"
-import { intentSpecs } from "../../src/evidence/model.js"
-import { computeInsights, MIN_VERSIONS, type InsightInput, type PinFact } from "../../src/evidence/insights.js"
-import { parseIntent } from "../../src/core/intent.js"
-import type { Bundle } from "../../src/core/bundle.js"
-import type { RunRecord } from "../../src/core/run-record.js"
-import { exampleBundle, fbItem, feedback, INTENT_TEXT, record } from "./evidence-fixtures.js"
+import { deriveObservations } from "../../../src/evidence/observations.js"
+import { judgeAll } from "../../../src/evidence/satisfaction.js"
+import { intentSpecs } from "../../../src/evidence/model.js"
+import { computeInsights, MIN_VERSIONS, type InsightInput, type PinFact } from "../../../src/evidence/insights.js"
+import { parseIntent } from "../../../src/core/intent.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import type { RunRecord } from "../../../src/core/run-record.js"
+import { exampleBundle, fbItem, feedback, INTENT_TEXT, record } from "../../helpers/evidence.js"
 
 const cur = exampleBundle()
 const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))

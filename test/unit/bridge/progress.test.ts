@@ -1,7 +1,7 @@
 /** What a person sees: plain lines off a TTY, one rewritten status line on a TTY, JSON with --json; answers from stdin. */
 import { PassThrough } from "node:stream"
 import { describe, expect, test } from "vitest"
-import { Progress } from "../../src/bridge/progress.js"
+import { Progress } from "../../../src/bridge/progress.js"
 import type { QuestionRequest } from "@opencode-ai/sdk/v2/client"
 
 const q: QuestionRequest = {

@@ -1,11 +1,11 @@
 /** The bridge's pure parts and its ledger: keys, create-once claims, conflicts, completion, mapping. */
 import { describe, expect, test, afterEach } from "vitest"
 import fc from "fast-check"
-import { contentKey, effectiveState, fingerprint, foundryPrompt, goalText, REQUEST_TYPE, type RequestSpec } from "../../src/bridge/request.js"
-import { Ledger } from "../../src/bridge/ledger.js"
-import { mapRequest, terminalAction, turnComplete } from "../../src/bridge/run.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { AlloyContext } from "../../src/service/context.js"
+import { contentKey, effectiveState, fingerprint, foundryPrompt, goalText, REQUEST_TYPE, type RequestSpec } from "../../../src/bridge/request.js"
+import { Ledger } from "../../../src/bridge/ledger.js"
+import { mapRequest, terminalAction, turnComplete } from "../../../src/bridge/run.js"
+import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
+import { AlloyContext } from "../../../src/service/context.js"
 
 const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({
   brief_id: "release-note-voice",
@@ -146,7 +146,7 @@ describe("pre-flight and project mapping (no session, no tokens)", () => {
 })
 
 describe("which requests a bridge takes over", async () => {
-  const { orphaned } = await import("../../src/bridge/bridge.js")
+  const { orphaned } = await import("../../../src/bridge/bridge.js")
   const entry = (status: Record<string, unknown> | undefined, result?: unknown) =>
     ({ request: { key: "k" }, status: status ? { $type: REQUEST_TYPE, key: "k", updated_at: "", ...status } : undefined, result }) as never
   const now = Date.parse("2026-01-01T00:00:00.000Z")

@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs"
 import path from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { classifyGeneration, outputInstructionStart, placeGates, resumeInstruction } from "../../src/foundry/generations.js"
-import { capabilitiesDigest, encodeCapabilities, schemaFields, toolSchemaDigest, type Capabilities } from "../../src/core/capabilities.js"
-import { fieldDifference } from "../../src/service/compat.js"
-import { CONTRACTS_DIR } from "../../src/foundry/contracts.js"
+import { classifyGeneration, outputInstructionStart, placeGates, resumeInstruction } from "../../../src/foundry/generations.js"
+import { capabilitiesDigest, encodeCapabilities, schemaFields, toolSchemaDigest, type Capabilities } from "../../../src/core/capabilities.js"
+import { fieldDifference } from "../../../src/service/compat.js"
+import { CONTRACTS_DIR } from "../../../src/foundry/contracts.js"
 
 const gen = (g: string, f: string) => path.join(CONTRACTS_DIR, "generations", g, f)
 const json = (file: string) => JSON.parse(readFileSync(file, "utf8")) as { tasks: Array<{ prompt: string }> }
@@ -135,8 +135,8 @@ describe("capability manifest", () => {
 
 describe("criterion refs cited as law ids", () => {
   it("parseGateLawId reads Alloy's gate id and the criterion ref alike; feedback citing the ref counts for the criterion", async () => {
-    const { parseGateLawId } = await import("../../src/core/ids.js")
-    const { itemTargets } = await import("../../src/evidence/observations.js")
+    const { parseGateLawId } = await import("../../../src/core/ids.js")
+    const { itemTargets } = await import("../../../src/evidence/observations.js")
     expect(parseGateLawId("alloy--release-note-voice--ac-3")).toEqual({ intent: "release-note-voice", ac: "AC-3" })
     expect(parseGateLawId("release-note-voice#AC-3")).toEqual({ intent: "release-note-voice", ac: "AC-3" })
     expect(parseGateLawId("release-note-voice#AC-0")).toBeUndefined()

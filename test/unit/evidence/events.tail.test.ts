@@ -3,8 +3,8 @@ import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncate
 import os from "node:os"
 import path from "node:path"
 import { afterEach, describe, expect, test } from "vitest"
-import { START, readEventsTail, watchEvents } from "../../src/evidence/events.js"
-import { RUN_EVENT_TYPE, type RunEvent } from "../../src/core/run-record.js"
+import { START, readEventsTail, watchEvents } from "../../../src/evidence/events.js"
+import { RUN_EVENT_TYPE, type RunEvent } from "../../../src/core/run-record.js"
 
 const dirs: string[] = []
 afterEach(() => {

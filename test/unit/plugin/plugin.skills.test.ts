@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import type { Config } from "@opencode-ai/plugin"
-import { parseMarkdown } from "../../src/core/frontmatter.js"
-import { SKILLS_DIR } from "../../src/plugin/plugin.js"
-import { loadPlugin } from "../helpers/plugin.js"
-import { REPO_ROOT } from "../helpers/project.js"
+import { parseMarkdown } from "../../../src/core/frontmatter.js"
+import { SKILLS_DIR } from "../../../src/plugin/plugin.js"
+import { loadPlugin } from "../../helpers/plugin.js"
+import { REPO_ROOT } from "../../helpers/project.js"
 
 const DIR = path.join(REPO_ROOT, "skills")
 const ALLOWED_KEYS = ["name", "description", "license", "compatibility", "metadata"]

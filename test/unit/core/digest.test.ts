@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { canonicalBytes, digestOf, encodeCanonical, normalizeJson, normalizeText, sha256Hex, sourceDigest } from "../../src/core/digest.js"
-import { AlloyError } from "../../src/core/errors.js"
+import { canonicalBytes, digestOf, encodeCanonical, normalizeJson, normalizeText, sha256Hex, sourceDigest } from "../../../src/core/digest.js"
+import { AlloyError } from "../../../src/core/errors.js"
 
 /** Rebuild an object with its keys in a different order (deeply). */
 function shuffleKeys(v: unknown, seed: number): unknown {

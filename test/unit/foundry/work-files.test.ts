@@ -2,14 +2,10 @@
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, expect, test } from "vitest"
-import { itemAsOf, parseAttest, parseDiffPatch, parseFeedback, parseHistory, parseSnapshotReadme, parseTrace, parseWorkMd, pinsFromTrace, sessionOf } from "../../src/foundry/work-files.js"
-import { bindCheckCommand, parseLawValidators } from "../../src/foundry/laws.js"
-import { globToRegExp, matchesAny, splitGlobs } from "../../src/core/glob.js"
-import { sessionRecords } from "../../src/evidence/session-records.js"
-import { RunRecordSchema } from "../../src/core/run-record.js"
-import { sha256Hex } from "../../src/core/digest.js"
-import { AlloyError } from "../../src/core/errors.js"
-import { SAMPLE_DIR } from "../helpers/project.js"
+import { itemAsOf, parseAttest, parseDiffPatch, parseFeedback, parseHistory, parseSnapshotReadme, parseTrace, parseWorkMd, pinsFromTrace, sessionOf } from "../../../src/foundry/work-files.js"
+import { sha256Hex } from "../../../src/core/digest.js"
+import { AlloyError } from "../../../src/core/errors.js"
+import { SAMPLE_DIR } from "../../helpers/project.js"
 
 const sample = (f: string) => readFileSync(path.join(SAMPLE_DIR, f), "utf8")
 
@@ -146,79 +142,5 @@ describe("ATTEST.md, diff.patch, README, trace", () => {
     expect(t).toHaveLength(2)
     const pins = pinsFromTrace(t).get("c")!
     expect(pins.map((p) => (p.block["alloy"] as { brief_id: string }).brief_id)).toEqual(["b", "b2"])
-  })
-})
-
-describe("validators and check gates", () => {
-  const laws = sample("foundry/artefacts/release-note/laws.md")
-  const validators = parseLawValidators(laws)
-
-  test("the sample's word-limit validator", () => {
-    expect(validators).toEqual([{ law: "word-limit", id: "count-words", command: "node scripts/validators/word-limit.mjs --max 150 {files}" }])
-    expect(parseLawValidators(sample("foundry/laws/house-style.md"))).toEqual([])
-  })
-
-  test("a check gate binds only to the same command, {files} standing for the file arguments", () => {
-    expect(bindCheckCommand("node scripts/validators/word-limit.mjs --max 150 release-notes/*.md", validators)).toEqual(["law:word-limit:count-words"])
-    expect(bindCheckCommand("node scripts/validators/word-limit.mjs --max 150 a.md b.md", validators)).toEqual(["law:word-limit:count-words"])
-    expect(bindCheckCommand("node scripts/validators/word-limit.mjs --max 140 release-notes/*.md", validators)).toBeUndefined()
-    expect(bindCheckCommand("node scripts/validators/word-limit.mjs --max 150", validators)).toBeUndefined()
-    expect(bindCheckCommand("npm test", validators)).toBeUndefined()
-    // every part of an && chain must bind
-    expect(bindCheckCommand("node scripts/validators/word-limit.mjs --max 150 a.md && npm test", validators)).toBeUndefined()
-    expect(bindCheckCommand("x {files}", [{ law: "l", id: "v", command: "x --in={files}" }])).toBeUndefined()
-    expect(bindCheckCommand("x --in=a.md", [{ law: "l", id: "v", command: "x --in={files}" }])).toEqual(["law:l:v"])
-  })
-})
-
-describe("globs", () => {
-  test.each([
-    ["release-notes/*.md", "release-notes/a.md", true],
-    ["release-notes/*.md", "release-notes/sub/a.md", false],
-    ["release-notes/**/*.md", "release-notes/sub/a.md", true],
-    ["release-notes/**/*.md", "release-notes/a.md", true],
-    ["**", "a/b/c", true],
-    ["docs/{a,b}.md", "docs/b.md", true],
-    ["docs/?.md", "docs/ab.md", false],
-    ["docs/[ab].md", "docs/a.md", true],
-    ["a.b", "axb", false],
-  ])("%s ~ %s = %s", (glob, file, ok) => {
-    expect(globToRegExp(glob).test(file)).toBe(ok)
-  })
-  test("gate paths: comma-separated, braces kept together", () => {
-    expect(splitGlobs("release-notes/*.md, docs/{a,b}.md")).toEqual(["release-notes/*.md", "docs/{a,b}.md"])
-    expect(matchesAny("./docs/a.md", ["docs/{a,b}.md"])).toBe(true)
-  })
-})
-
-describe("session records", () => {
-  const work = { work: parseWorkMd(sample("WORK.md")), history: parseHistory(sample("WORK.history.yaml")), feedback: parseFeedback(sample("WORK.feedback.yaml")) }
-  const digest = `sha256:${"c".repeat(64)}`
-  const make = (ref: string) =>
-    sessionRecords({
-      work,
-      origin: { kind: "worktree", ref },
-      pinFor: () => ({ pin: { brief_id: "release-note-voice", digest }, source: "worktree" }),
-      close: { kind: "observe", contentKey: "k" },
-    })
-
-  test("one record per stage entry plus the closing one; all valid alloy.run/v1", () => {
-    const rs = make(".")
-    expect(rs.map((r) => r.stage)).toEqual(["forge:draft-release-note", "quench:draft-release-note", "forge:draft-release-note", "quench:draft-release-note", "appraise:draft-release-note", "observe"])
-    for (const r of rs) expect(RunRecordSchema.safeParse(r).success).toBe(true)
-    const [, q1, , q2, appraise, observe] = rs
-    expect(q1!.quench!.issues.map((i) => i.tag)).toEqual(["law:word-limit:count-words"])
-    expect(q1!.artefact_version).toBe("7c00ceac1d2c4396c9c5bdad6f4167736f57d6fdb9c4b95795a8625486724107")
-    expect(q2!.quench!.issues).toEqual([])
-    expect(appraise!.feedback!.items!.map((i) => [i.tag, i.state])).toEqual([
-      ["law:word-limit:count-words", "resolved"],
-      ["law:customer-benefit-first", "open"],
-    ])
-    expect(observe!.artefacts).toEqual([{ path: "release-notes/2026-05-checkout-redesign.md", state: "changed" }])
-  })
-
-  test("keys depend on what was observed, not on where it was read", () => {
-    expect(make(".").map((r) => r.idempotency_key)).toEqual(make("elsewhere").map((r) => r.idempotency_key))
-    expect(new Set(make(".").map((r) => r.idempotency_key)).size).toBe(6)
   })
 })

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest"
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import { intentTemplate, INTENT_FIELDS, IntentSchema, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, validateIntent } from "../../src/core/intent.js"
-import { parseRecipe, renderRecipeFile, validateRecipe } from "../../src/core/recipe.js"
-import { buildBundle } from "../../src/core/build.js"
-import { AlloyError } from "../../src/core/errors.js"
-import { lintIntent } from "../../src/core/lint.js"
-import { EXAMPLE_ALLOY_DIR } from "../../src/demo/example-project.js"
+import { intentTemplate, INTENT_FIELDS, IntentSchema, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, validateIntent } from "../../../src/core/intent.js"
+import { parseRecipe, renderRecipeFile, validateRecipe } from "../../../src/core/recipe.js"
+import { buildBundle } from "../../../src/core/build.js"
+import { AlloyError } from "../../../src/core/errors.js"
+import { lintIntent } from "../../../src/core/lint.js"
+import { EXAMPLE_ALLOY_DIR } from "../../../src/demo/example-project.js"
 
 const EXAMPLE = readFileSync(path.join(EXAMPLE_ALLOY_DIR, "intents", "release-note-voice.md"), "utf8")
 const RECIPE = readFileSync(path.join(EXAMPLE_ALLOY_DIR, "briefs", "release-note-voice.md"), "utf8")

@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
 
-import { MAX_SOURCE_BYTES, parseMarkdown } from "../../src/core/frontmatter.js"
-import { ERROR_CODES } from "../../src/core/errors.js"
-import { makeProject, REPO_ROOT, type TestProject } from "../helpers/project.js"
-import { snapshotTree } from "../helpers/tree.js"
-import { runCli, type CliResult } from "../helpers/cli.js"
-import { loadPlugin, type LoadedPlugin } from "../helpers/plugin.js"
+import { MAX_SOURCE_BYTES, parseMarkdown } from "../../../src/core/frontmatter.js"
+import { ERROR_CODES } from "../../../src/core/errors.js"
+import { makeProject, REPO_ROOT, type TestProject } from "../../helpers/project.js"
+import { snapshotTree } from "../../helpers/tree.js"
+import { runCli, type CliResult } from "../../helpers/cli.js"
+import { loadPlugin, type LoadedPlugin } from "../../helpers/plugin.js"
 
 interface Case {
   id: string

@@ -5,11 +5,11 @@
 import http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, test } from "vitest"
-import { buildEvidenceModel } from "../../src/evidence/model.js"
-import { exportOtel } from "../../src/evidence/export-otel.js"
-import type { Bundle } from "../../src/core/bundle.js"
-import { hexIdsToBytes, otlpTraceRequestType, uploadConfig, uploadTraces } from "../../src/bridge/otlp-upload.js"
-import { exampleBundle, fbItem, feedback, record } from "../unit/evidence-fixtures.js"
+import { buildEvidenceModel } from "../../../src/evidence/model.js"
+import { exportOtel } from "../../../src/evidence/export-otel.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import { hexIdsToBytes, otlpTraceRequestType, uploadConfig, uploadTraces } from "../../../src/bridge/otlp-upload.js"
+import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
 
 interface Received {
   path: string
@@ -142,8 +142,8 @@ test("endpoint and protocol from the standard variables", () => {
 })
 
 test("the CLI: export --format otel --endpoint uploads; with no endpoint anywhere it is a usage error", async () => {
-  const { runCli } = await import("../helpers/cli.js")
-  const { makePinnedProject } = await import("../helpers/project.js")
+  const { runCli } = await import("../../helpers/cli.js")
+  const { makePinnedProject } = await import("../../helpers/project.js")
   const p = await makePinnedProject()
   try {
     const rx = await receiver()

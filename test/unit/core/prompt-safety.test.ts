@@ -4,16 +4,16 @@
 // exactly Foundry's own fields, and Alloy's block reads back to the same (sanitised) content.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { buildBundle } from "../../src/core/build.js"
-import { normalizeText } from "../../src/core/digest.js"
-import type { Bundle } from "../../src/core/bundle.js"
-import { gateLawId } from "../../src/core/ids.js"
-import type { Intent } from "../../src/core/intent.js"
-import { code, inline, quote, quotedContent, unquote, unsafeTextProblem } from "../../src/core/prompt-safety.js"
-import type { Recipe } from "../../src/core/recipe.js"
-import { humanContext, injectAppraise, injectDispatch, renderAppraiseLaws, renderDispatchBlock, type VerifiedPin } from "../../src/plugin/hooks/dispatch.js"
-import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, outputHeadings, quotedRuns } from "../helpers/foundry-prompt.js"
-import { appraiseDispatch, forgeDispatch } from "../helpers/recordings.js"
+import { buildBundle } from "../../../src/core/build.js"
+import { normalizeText } from "../../../src/core/digest.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import { gateLawId } from "../../../src/core/ids.js"
+import type { Intent } from "../../../src/core/intent.js"
+import { code, inline, quote, quotedContent, unquote, unsafeTextProblem } from "../../../src/core/prompt-safety.js"
+import type { Recipe } from "../../../src/core/recipe.js"
+import { humanContext, injectAppraise, injectDispatch, renderAppraiseLaws, renderDispatchBlock, type VerifiedPin } from "../../../src/plugin/hooks/dispatch.js"
+import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, outputHeadings, quotedRuns } from "../../helpers/foundry-prompt.js"
+import { appraiseDispatch, forgeDispatch } from "../../helpers/recordings.js"
 
 /** Lines Foundry's prompts are made of, and the attacks the issue found. */
 const FOUNDRY_LINES = [
@@ -295,8 +295,8 @@ describe("prompt-safety renderer", () => {
 
 describe("packs rendered again from the bundle", () => {
   it("equal the stored packs of a bundle built by this renderer (notes included), for random authored text", async () => {
-    const { renderBasePack } = await import("../../src/core/build.js")
-    const { STAGE_BASES } = await import("../../src/core/ids.js")
+    const { renderBasePack } = await import("../../../src/core/build.js")
+    const { STAGE_BASES } = await import("../../../src/core/ids.js")
     fc.assert(
       fc.property(intentArb, (t) => {
         const b = hostileBundle(t)

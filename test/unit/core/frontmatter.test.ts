@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../src/core/frontmatter.js"
-import { readPinBlock } from "../../src/core/pin.js"
-import type { AlloyError } from "../../src/core/errors.js"
-import { codeOf } from "../helpers/errors.js"
+import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../../src/core/frontmatter.js"
+import { readPinBlock } from "../../../src/core/pin.js"
+import type { AlloyError } from "../../../src/core/errors.js"
+import { codeOf } from "../../helpers/errors.js"
 
 const D1 = `sha256:${"a".repeat(64)}`
 const D2 = `sha256:${"b".repeat(64)}`
