@@ -1,6 +1,6 @@
 /**
  * The layering Alloy describes, enforced in `npm test` (`npm run check:layers`):
- * core ← store ← foundry ← service ← evidence ← team, plugin, bridge (← ui) ← cli ← demo; a layer imports only the
+ * core ← store ← foundry ← service ← evidence ← bridge ← team, plugin (← ui) ← cli ← demo; a layer imports only the
  * layers to its left (and npm packages), and nothing imports in a cycle.
  */
 const layer = (name, allowed) => ({
@@ -18,8 +18,9 @@ module.exports = {
     layer("foundry", ["core", "store"]),
     layer("service", ["core", "store", "foundry"]),
     layer("evidence", ["core", "store", "foundry", "service"]),
-    // the team store (an OCI registry): uses the store, the services and evidence; only the CLI uses it
-    layer("team", ["core", "store", "foundry", "service", "evidence"]),
+    // the team store (an OCI registry): uses the store, the services and evidence, and reads the bridge's record
+    // schemas to bind pulled request and runner records to their identity; only the CLI uses it
+    layer("team", ["core", "store", "foundry", "service", "evidence", "bridge"]),
     layer("plugin", ["core", "store", "foundry", "service", "evidence"]),
     // the web app shows the exact Alloy block the hooks append, so it reads the plugin's pure renderer;
     // it starts, aborts and answers bridge runs through the bridge's own use cases (bridge/requests.ts)

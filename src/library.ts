@@ -33,6 +33,7 @@ export { FINDING_CODES, FindingSchema, VERIFY_REPORT_TYPE, VerifyReportSchema, t
 export { parseBundle, verifyObjectBytes } from "./core/verify.js"
 export { PIN_KEY, readPinBlock, type LocatedPin, type Pin, type PinSource } from "./core/pin.js"
 export { RUN_EVENT_TYPE, RUN_RECORD_TYPE, RunEventSchema, RunRecordSchema, type RunEvent, type RunRecord } from "./core/run-record.js"
+export { SIGNOFF_TYPE, SignoffSchema, matchWho, signoffPath, type Signoff, type SignoffDecision } from "./core/signoff.js"
 export { failsStrict, formatWarning, LINT_CODES, lintBrief, lintIntent, type LintCode, type LintSeverity, type LintWarning } from "./core/lint.js"
 export { AlloyStore } from "./store/store.js"
 export { writeFileAtomic, writeFileOnce } from "./store/atomic.js"

@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   "bridge_error",
   // a pinned stage under a Foundry protocol Alloy does not know: docs/generations.md
   "unsupported_protocol",
+  // the committed evidence ledger: docs/ledger.md
+  "no_identity",
+  "commit_failed",
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

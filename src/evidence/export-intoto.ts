@@ -72,7 +72,7 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
         generator: { name: "opencode-alloy", version: ALLOY_VERSION },
         generated_at: model.generated_at,
         brief: { id: brief.id, title: brief.title, digest: brief.current ?? null, formation: brief.formation },
-        ...(pulledStores(model.records).length ? { stores: pulledStores(model.records) } : {}),
+        ...(pulledStores(model.records, model.signoffs).length ? { stores: pulledStores(model.records, model.signoffs) } : {}),
         ...(closing ? { artefacts_from: { run_id: closing.run_id, stage: closing.stage, session: sessionOfRecord(closing), commit: closing.commit ?? null } } : {}),
         verdicts: intents.map((i) => ({
           intent: i.id,
@@ -98,6 +98,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
                 digest: o.provenance.digest ?? null,
                 commit: o.provenance.commit ?? null,
                 ...(o.provenance.store ? { store: o.provenance.store } : {}),
+                ...(o.provenance.source === "ledger" ? { ledger: o.provenance.record } : {}),
+                ...(o.excluded ? { excluded: o.excluded } : {}),
                 older_bundle: o.older_bundle,
                 at: o.at,
               })),

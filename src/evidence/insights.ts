@@ -482,7 +482,8 @@ function contradictions(input: InsightInput, thin: string[]): Finding[] {
     l.push(o)
   }
   for (const [, list] of [...bySession.entries()].sort((x, y) => cmp(x[0], y[0]))) {
-    const human = list.filter((o) => (o.kind === "human" || o.kind === "signoff") && o.outcome === "pass")
+    // a sign-off that decides nothing (a who: mismatch, a local outbox one) is no approval either
+    const human = list.filter((o) => (o.kind === "human" || o.kind === "signoff") && o.outcome === "pass" && !o.excluded)
     if (human.length === 0) continue
     const latestOther = new Map<string, Observation>()
     for (const o of list) if (o.gate_kind !== "human") latestOther.set(`${o.gate_kind}|${o.subject}`, o)
@@ -694,7 +695,7 @@ export function strategies(input: InsightInput, intent: IntentVerdict): Strategy
       s.raised.add(o.feedback_id)
       if (o.outcome === "pass") s.resolved.add(o.feedback_id)
     }
-    if (o.outcome === "waived" || o.kind === "signoff") s.overrides++
+    if (o.outcome === "waived" || (o.kind === "signoff" && !o.excluded)) s.overrides++
   }
   const out: StrategyStats[] = []
   const briefsOfIntent = new Set(input.briefs.filter((b) => b.intents.includes(intent.id)).map((b) => b.id))

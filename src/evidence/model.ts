@@ -17,7 +17,8 @@ import { deriveObservations, pulledStores, type Observation } from "./observatio
 import { emptyCounts, judgeAll, VERDICT_ORDER, type IntentSpec, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { readValidators, type Validator } from "../foundry/laws.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
-import { readAllRecords } from "../service/pulled.js"
+import { readAllRecords, readAllSignoffs, type SignoffEntry } from "../service/pulled.js"
+import { ledgerCommits } from "./git.js"
 
 export interface BriefInfo {
   readonly id: string
@@ -39,6 +40,8 @@ export interface EvidenceModel {
   readonly intent_counts: Record<Verdict, number>
   readonly observations: Observation[]
   readonly records: RunRecord[]
+  /** the sign-offs of the evidence ledger the verdicts were computed from */
+  readonly signoffs: SignoffEntry[]
   /** things that could not be read (a corrupt record, an object that does not verify...) */
   readonly problems: string[]
 }
@@ -53,6 +56,8 @@ export interface ModelInput {
   /** authored intents, for those no built brief carries yet */
   readonly authored?: readonly Intent[]
   readonly problems?: readonly string[]
+  /** sign-offs of the committed evidence ledger and of pulled ledgers (`readAllSignoffs`) */
+  readonly signoffs?: readonly SignoffEntry[]
 }
 
 /** Intents to judge: every intent of a current bundle (gates from its overlay), then authored ones no brief carries. */
@@ -102,7 +107,7 @@ export function intentSpecs(bundles: ReadonlyMap<string, Bundle>, current: Reado
 }
 
 export function buildEvidenceModel(input: ModelInput): EvidenceModel {
-  const observations = deriveObservations({ records: input.records, bundles: input.bundles, current: input.current, validators: input.validators })
+  const observations = deriveObservations({ records: input.records, bundles: input.bundles, current: input.current, validators: input.validators, signoffs: input.signoffs ?? [] })
   const specs = intentSpecs(input.bundles, input.current, input.authored)
   const { intents, counts } = judgeAll(specs, observations)
   const intent_counts = emptyCounts()
@@ -134,6 +139,7 @@ export function buildEvidenceModel(input: ModelInput): EvidenceModel {
     intent_counts,
     observations,
     records: [...input.records],
+    signoffs: [...(input.signoffs ?? [])],
     problems: [...(input.problems ?? [])],
   }
 }
@@ -179,6 +185,9 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
   const problems: string[] = []
   const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
+  // the committed evidence ledger (and pulled ledgers): the one reader every verdict goes through
+  const { signoffs, problems: ledgerProblems } = readAllSignoffs(ctx.root, (root) => ledgerCommits(root))
+  for (const p of ledgerProblems) problems.push(`${p.file}: ${p.error}`)
   const bundles = new Map<string, Bundle>()
   const load = (briefId: string, digest: string) => {
     if (bundles.has(digest) || !isDigest(digest)) return
@@ -205,6 +214,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
     }
   }
   for (const r of records) if (r.pin) load(r.pin.brief_id, r.pin.digest)
+  for (const e of signoffs) load(e.signoff.bundle.brief_id, e.signoff.bundle.digest)
   const authored: Intent[] = []
   for (const id of ctx.store.listIntentIds()) {
     try {
@@ -222,6 +232,7 @@ export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): Evidenc
     validators: readValidators(ctx.project),
     authored,
     problems,
+    signoffs,
   })
 }
 
@@ -233,7 +244,7 @@ export interface SatisfactionSummary {
     intents: Array<{ id: string; verdict: Verdict; reason: string; criteria: Array<{ ref: string; verdict: Verdict; reason: string }> }>
     records: number
     /** team stores that pulled records came from */
-    stores?: Array<{ store: string; records: number }>
+    stores?: Array<{ store: string; records: number; signoffs?: number }>
     problems: string[]
   }
 }
@@ -249,8 +260,11 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
     lines.push(`  ${i.id.padEnd(28)} ${i.verdict.toUpperCase().padEnd(9)} ${i.reason}`)
     for (const c of i.criteria) lines.push(`    ${c.id.padEnd(6)} ${c.verdict.padEnd(9)} ${c.reason.length > 110 ? `${c.reason.slice(0, 109)}…` : c.reason}`)
   }
-  const stores = pulledStores(model.records)
-  if (stores.length) lines.push(`  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"})`).join(", ")}`)
+  const stores = pulledStores(model.records, model.signoffs)
+  if (stores.length)
+    lines.push(
+      `  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"}${s.signoffs ? `, ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`).join(", ")}`,
+    )
   for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
   return {
     lines,

@@ -16,8 +16,13 @@
  *             (only the gate of the criterion its text names, `AC-n` or `<intent>#AC-n`, when it names
  *             one), with the state rule above. A human-appraise run that leaves no human item open is a
  *             pass for every human gate of its bundle.
- * signoff     `opencode-alloy evidence signoff <intent>#AC-n --by <name>` records a pass for that
- *             criterion's human gate.
+ * signoff     A sign-off in the committed evidence ledger (`opencode-alloy evidence signoff`, docs/ledger.md),
+ *             signed by a git identity under a bundle: approve -> pass, reject -> fail, waive -> waived
+ *             (with its reason), for that criterion's human gate; one subject per signer (their latest
+ *             word counts). When the gate's `who:` names people by email and the signer is not one of
+ *             them, the sign-off is shown but `excluded` (it decides nothing). Sign-offs of the old
+ *             outbox (`.alloy/runs/`, a typed name, never committed) are shown as local and
+ *             unaccountable and are `excluded` too: CI and other clones cannot see them.
  * artefact    An `artefact` gate's globs against the files of the work: a match -> pass; no match in the
  *             final diff (dry-run finish, attested outputs) -> fail; no match among the files stages have
  *             changed so far (observe) -> no observation.
@@ -39,6 +44,8 @@ import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
 import { bindCheckCommand, type Validator } from "../foundry/laws.js"
 import { matchesAny, splitGlobs } from "../core/glob.js"
+import { describeSigner, matchWho } from "../core/signoff.js"
+import type { SignoffEntry } from "../service/pulled.js"
 
 export const OBSERVATION_KINDS = ["appraisal", "quench", "human", "signoff", "artefact", "attestation"] as const
 export type ObservationKind = (typeof OBSERVATION_KINDS)[number]
@@ -72,11 +79,13 @@ export function describePulled(p: NonNullable<RunRecord["pulled"]>): string {
   return who ? `${p.store} (${who})` : p.store
 }
 
-/** The team stores pulled records came from (docs/oci-store.md), with how many records each gave. */
-export function pulledStores(records: readonly RunRecord[]): Array<{ store: string; records: number }> {
-  const n = new Map<string, number>()
-  for (const r of records) if (r.pulled) n.set(r.pulled.store, (n.get(r.pulled.store) ?? 0) + 1)
-  return [...n.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([store, records]) => ({ store, records }))
+/** The team stores pulled records (and pulled ledger sign-offs) came from (docs/oci-store.md), with how many each gave. */
+export function pulledStores(records: readonly RunRecord[], signoffs: readonly SignoffEntry[] = []): Array<{ store: string; records: number; signoffs?: number }> {
+  const n = new Map<string, { records: number; signoffs: number }>()
+  const at = (s: string) => n.get(s) ?? n.set(s, { records: 0, signoffs: 0 }).get(s)!
+  for (const r of records) if (r.pulled) at(r.pulled.store).records++
+  for (const e of signoffs) if (e.pulled) at(e.pulled.store).signoffs++
+  return [...n.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([store, c]) => ({ store, records: c.records, ...(c.signoffs ? { signoffs: c.signoffs } : {}) }))
 }
 
 export interface Observation {
@@ -99,6 +108,8 @@ export interface Observation {
   readonly older_bundle: boolean
   readonly feedback_id?: string
   readonly artefact_version?: string
+  /** set when the observation is shown but decides nothing, and why (a sign-off by someone `who:` does not name, a local one) */
+  readonly excluded?: string
 }
 
 export interface ObservationInput {
@@ -109,6 +120,8 @@ export interface ObservationInput {
   readonly current: ReadonlyMap<string, string>
   /** Foundry law validators of the project (for check-gate binding) */
   readonly validators: readonly Validator[]
+  /** sign-offs of the committed evidence ledger (and pulled ledgers), as `readAllSignoffs` gives them */
+  readonly signoffs?: readonly SignoffEntry[]
 }
 
 const FAIL_LABEL: Record<string, string> = {
@@ -304,16 +317,18 @@ export function deriveObservations(input: ObservationInput): Observation[] {
       }
     }
 
-    // explicit sign-offs
+    // sign-offs of the old outbox: a typed name in a git-ignored folder; shown, never deciding (docs/ledger.md)
     for (const s of r.signoffs ?? []) {
       emit({
         criterion: s.criterion,
         gate_kind: "human",
         kind: "signoff",
         outcome: "pass",
-        summary: `signed off by ${s.by}${s.note ? `: ${clip(s.note)}` : ""}`,
-        subject: `signoff:${s.by}`,
+        summary: `signed off locally by ${s.by} (typed name, outbox only)${s.note ? `: ${clip(s.note)}` : ""}`,
+        subject: `signoff-local:${s.by}`,
         at: r.ended_at,
+        excluded:
+          "a local sign-off: a typed name in the git-ignored outbox, which CI and other clones never see; sign off again with `opencode-alloy evidence signoff` to record it in the committed ledger",
       })
     }
 
@@ -361,6 +376,65 @@ export function deriveObservations(input: ObservationInput): Observation[] {
         })
       }
     }
+  }
+  for (const o of ledgerObservations(input)) {
+    if (seen.has(o.id)) continue
+    seen.add(o.id)
+    out.push(o)
+  }
+  return out
+}
+
+const DECISION_OUTCOME = { approve: "pass", reject: "fail", waive: "waived" } as const
+const DECISION_VERB = { approve: "approved", reject: "rejected", waive: "waived" } as const
+
+/** Human sign-offs of the committed ledger (and pulled ledgers): one observation each, with the signer, bundle and commit. */
+function ledgerObservations(input: ObservationInput): Observation[] {
+  const out: Observation[] = []
+  for (const e of input.signoffs ?? []) {
+    const s = e.signoff
+    const bundle = input.bundles.get(s.bundle.digest)
+    const current = input.current.get(s.bundle.brief_id) === s.bundle.digest
+    const gate = bundle?.overlay.gates.find((g) => g.kind === "human" && g.criterion === s.criterion)
+    const who = matchWho(gate?.who ?? s.who, s.signer)
+    const c = e.commit
+    const signature = c
+      ? c.signature === "unsigned"
+        ? `commit ${c.sha.slice(0, 7)}, unsigned`
+        : `commit ${c.sha.slice(0, 7)}, signature ${c.signature}${c.signed_by ? ` (${c.signed_by})` : ""}`
+      : e.pulled
+        ? undefined
+        : "not committed yet"
+    const whoNote = who.kind === "role" ? ` as ${clip(who.who, 80)}` : who.kind === "match" ? " (named by who:)" : ""
+    const summary = `${DECISION_VERB[s.decision]} by ${describeSigner(s.signer)}${whoNote}${s.reason ? `: ${clip(s.reason)}` : ""}${signature ? ` [${signature}]` : ""}`
+    const key = e.rel.split("/").pop()!.slice(0, 32)
+    out.push({
+      id: sha256Hex(canonicalBytes(normalizeJson(["ledger", e.rel]))).slice(0, 16),
+      criterion: s.criterion,
+      gate_kind: "human",
+      kind: "signoff",
+      outcome: DECISION_OUTCOME[s.decision],
+      summary,
+      ...(s.reason ? { reason: s.reason } : {}),
+      subject: `signoff:${s.signer.email.toLowerCase()}`,
+      at: s.at,
+      provenance: {
+        run_id: key,
+        record: e.rel,
+        stage: "signoff",
+        cycle: "",
+        session: `signoff:${s.criterion}`,
+        source: "ledger",
+        origin: e.pulled ? "pulled ledger" : "ledger",
+        ...(e.pulled ? { store: describePulled(e.pulled) } : {}),
+        brief_id: s.bundle.brief_id,
+        digest: s.bundle.digest,
+        ...(c ? { commit: c.sha } : {}),
+      },
+      current,
+      older_bundle: !current,
+      ...(who.kind === "mismatch" ? { excluded: `who: names ${who.expected.join(", ")}; signed by ${s.signer.email}, so this sign-off does not count` } : {}),
+    })
   }
   return out
 }

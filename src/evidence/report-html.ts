@@ -70,8 +70,9 @@ export function evidenceItem(o: Observation, current: string | undefined, links:
   const digestTitle = p.digest ? `observed under ${p.digest}${current && current !== p.digest ? `; current is ${current}` : ""}` : "no pin was recorded for this run"
   return `<li class="ev o-${o.outcome}${older ? " older" : ""}"${older ? ' data-older-bundle="true"' : ""} data-observation="${esc(o.id)}">
 <span class="oi" aria-label="${esc(o.outcome)}">${esc(OUTCOME_ICON[o.outcome] ?? "•")}</span>
-<div class="evb"><div class="evs"><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && o.outcome !== "pass" ? ` <span class="reason">— ${esc(o.reason)}</span>` : ""}</div>
-<div class="meta"><a href="${esc(links.run(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a> · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
+<div class="evb"><div class="evs"><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && o.outcome !== "pass" && !o.summary.includes(o.reason) ? ` <span class="reason">— ${esc(o.reason)}</span>` : ""}</div>
+${o.excluded ? `<div class="reason" data-excluded="true">not counted: ${esc(o.excluded)}</div>` : ""}
+<div class="meta">${p.source === "ledger" ? `<span title="${esc(`.alloy/evidence/${p.record}`)}">ledger${p.store ? ` · from ${esc(p.store)}` : ""}</span>` : `<a href="${esc(links.run(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a>`} · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
 }
 
 export function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) => string | undefined, links: ViewLinks = REPORT_LINKS): string {
@@ -356,9 +357,9 @@ export function renderReportHtml(model: EvidenceModel, insights?: Insights & { r
 <body>
 <div class="top"><div class="brand">Alloy · evidence &amp; satisfaction</div><h1>${esc(model.project)}</h1>
 <div class="sub">${briefsLine} · generated ${esc(when(model.generated_at))} · ${model.records.length} run record${model.records.length === 1 ? "" : "s"}, ${model.observations.length} observation${model.observations.length === 1 ? "" : "s"}${
-    pulledStores(model.records).length
-      ? ` · evidence drawn from team stores: ${pulledStores(model.records)
-          .map((s) => `${esc(s.store)} (${s.records})`)
+    pulledStores(model.records, model.signoffs).length
+      ? ` · evidence drawn from team stores: ${pulledStores(model.records, model.signoffs)
+          .map((s) => `${esc(s.store)} (${s.records}${s.signoffs ? ` + ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`)
           .join(", ")}`
       : ""
   }</div></div>

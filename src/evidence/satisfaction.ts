@@ -108,14 +108,20 @@ function groupBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]>
 const UNPROVEN_HINT: Record<GateKind, string> = {
   law: "no appraisal has cited this gate, and no attested run covers it",
   check: "no quench run has judged it (a check gate counts only when its command is a Foundry validator's)",
-  human: "no human-appraise run, human feedback or sign-off yet",
+  human: "no human-appraise run, human feedback or sign-off in the evidence ledger yet",
   artefact: "no finished diff or changed files to match yet",
 }
 
 /** Judge one gate from the observations about its criterion. */
 export function judgeGate(gate: GateSpec, observations: readonly Observation[]): GateVerdict {
-  const obs = observations.filter((o) => o.gate_kind === gate.kind)
+  const all = observations.filter((o) => o.gate_kind === gate.kind)
+  // shown but deciding nothing: a sign-off by someone the criterion's `who:` does not name, a local (outbox) sign-off
+  const excluded = all.filter((o) => o.excluded)
+  const obs = all.filter((o) => !o.excluded)
   const cur = obs.filter((o) => o.current)
+  const excludedNote = excluded.length
+    ? ` (not counted: ${latestBy(excluded, (o) => o.at)!.summary} — ${latestBy(excluded, (o) => o.at)!.excluded}${excluded.length > 1 ? `; +${excluded.length - 1} more` : ""})`
+    : ""
   if (!cur.length) {
     if (obs.length) {
       const last = latestBy(obs, (o) => o.at)!
@@ -123,18 +129,36 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
         id: gate.id,
         kind: gate.kind,
         verdict: "stale",
-        reason: `evidence only under an older bundle (${shortDigest(last.provenance.digest)}): last ${last.outcome} — ${last.summary}`,
+        reason: `evidence only under an older bundle (${shortDigest(last.provenance.digest)}): last ${last.outcome} — ${last.summary}${excludedNote}`,
         decisive: [last.id],
       }
     }
-    return { id: gate.id, kind: gate.kind, verdict: "unproven", reason: UNPROVEN_HINT[gate.kind], decisive: [] }
+    return { id: gate.id, kind: gate.kind, verdict: "unproven", reason: `${UNPROVEN_HINT[gate.kind]}${excludedNote}`, decisive: excluded.map((o) => o.id) }
   }
-  // sign-offs are a person's word on the criterion, not a run of the cycle: they join the cycle's latest run instead of replacing it
-  const signoffs = cur.filter((o) => o.kind === "signoff")
+  // sign-offs are a person's word on the criterion, not a run of the cycle: they join the cycle's latest run instead of
+  // replacing it; each signer's latest word counts (approve -> pass, reject -> fail, waive -> waived)
+  const signoffs = [
+    ...groupBy(
+      cur.filter((o) => o.kind === "signoff"),
+      (o) => o.subject,
+    ).values(),
+  ].map((list) => latestBy(list, (o) => o.at)!)
   const runs = cur.filter((o) => o.kind !== "signoff")
+  const signVerdict: Verdict | undefined = signoffs.length
+    ? signoffs.some((o) => o.outcome === "fail")
+      ? "failing"
+      : signoffs.some((o) => o.outcome === "waived")
+        ? "waived"
+        : "satisfied"
+    : undefined
+  const reasonOf = (v: Verdict, list: readonly Observation[]) => {
+    const wanted = v === "failing" ? "fail" : v === "waived" ? "waived" : "pass"
+    const hits = list.filter((o) => o.outcome === wanted).sort((a, b) => cmpTime(b.at, a.at))
+    const lead = hits[0] ?? list[0]!
+    return `${lead.summary}${v === "waived" && lead.reason && !lead.summary.includes(lead.reason) ? ` (reason: ${lead.reason})` : ""}${hits.length > 1 ? ` (+${hits.length - 1} more)` : ""}`
+  }
   if (!runs.length) {
-    const lead = latestBy(signoffs, (o) => o.at)!
-    return { id: gate.id, kind: gate.kind, verdict: "satisfied", reason: `${lead.summary}${signoffs.length > 1 ? ` (+${signoffs.length - 1} more)` : ""}`, decisive: signoffs.map((o) => o.id) }
+    return { id: gate.id, kind: gate.kind, verdict: signVerdict!, reason: reasonOf(signVerdict!, signoffs), decisive: signoffs.map((o) => o.id) }
   }
   const results: Array<{ verdict: Verdict; decisive: Observation[] }> = []
   for (const perCycle of groupBy(runs, (o) => o.provenance.cycle).values()) {
@@ -147,8 +171,8 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
   }
   let verdict = worst(results.map((r) => r.verdict))!
   let decisive = results.filter((r) => r.verdict === verdict).flatMap((r) => r.decisive)
-  if (verdict === "failing" && signoffs.length) {
-    // conflicting evidence: a sign-off over an open objection is neither proof nor refutation; show both sides
+  if (verdict === "failing" && signVerdict && signVerdict !== "failing") {
+    // conflicting evidence: a sign-off (approval or waiver) over an open objection is neither proof nor refutation; show both sides
     const fail = decisive.filter((o) => o.outcome === "fail").sort((a, b) => cmpTime(b.at, a.at))[0]!
     const sign = latestBy(signoffs, (o) => o.at)!
     return {
@@ -159,13 +183,16 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
       decisive: [...decisive.filter((o) => o.outcome === "fail"), ...signoffs].map((o) => o.id),
     }
   }
-  if (signoffs.length && verdict !== "failing") decisive = [...decisive, ...signoffs]
-  if (verdict === "unproven" && signoffs.length) verdict = "satisfied"
-  const wanted = verdict === "failing" ? "fail" : verdict === "waived" ? "waived" : "pass"
-  const lead = decisive.filter((o) => o.outcome === wanted).sort((a, b) => cmpTime(b.at, a.at))[0] ?? decisive[0]!
-  const more = decisive.filter((o) => o.outcome === wanted).length - 1
-  const reason = `${lead.summary}${verdict === "waived" && lead.reason ? ` (reason: ${lead.reason})` : ""}${more > 0 ? ` (+${more} more)` : ""}`
-  return { id: gate.id, kind: gate.kind, verdict, reason, decisive: decisive.map((o) => o.id) }
+  if (signVerdict) {
+    // a person's rejection or waiver weighs like any other result: the worse one decides
+    const combined = worst([verdict, signVerdict])!
+    decisive = combined === verdict ? [...decisive, ...signoffs.filter((o) => o.outcome !== "fail" || combined === "failing")] : [...signoffs]
+    if (combined !== verdict) {
+      verdict = combined
+      return { id: gate.id, kind: gate.kind, verdict, reason: reasonOf(verdict, signoffs), decisive: decisive.map((o) => o.id) }
+    }
+  }
+  return { id: gate.id, kind: gate.kind, verdict, reason: reasonOf(verdict, decisive), decisive: decisive.map((o) => o.id) }
 }
 
 export function judgeCriterion(spec: CriterionSpec, observations: readonly Observation[]): CriterionVerdict {

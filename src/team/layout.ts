@@ -7,6 +7,12 @@
  *   run-<key>           a run record, `.alloy/runs/records/<key>.json` (key = idempotency key)
  *   evidence-<sha256 of path>
  *                       a file of the committed evidence ledger, `.alloy/evidence/<path>`
+ *   request-<sha256 of id>
+ *                       a bridge request's create-once file, `.alloy/runs/requests/<key>/request.json`
+ *                       or `…/result.json` (id = `<key>/request.json`); its mutable status is not shared
+ *   runner-<sha256 of id>
+ *                       a runner's registration (`alloy.runner/v1` without its lease, which only
+ *                       says the runner was alive a moment ago), `.alloy/runs/runners/<id>.json`
  *
  * Tags are hints: a pulled record is bound to its identity by its content (an object's bytes hash
  * to its name; a run record carries its key; a ledger file's manifest names its path) and every
@@ -20,19 +26,23 @@ export const OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 export const EMPTY_BYTES = Buffer.from("{}", "utf8")
 export const EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
-export const RECORD_KINDS = ["object", "run", "evidence"] as const
+export const RECORD_KINDS = ["object", "run", "evidence", "request", "runner"] as const
 export type RecordKind = (typeof RECORD_KINDS)[number]
 
 export const MEDIA_TYPES: Record<RecordKind, string> = {
   object: "application/vnd.opencode-alloy.bundle.v1+json",
   run: "application/vnd.opencode-alloy.run.v1+json",
   evidence: "application/vnd.opencode-alloy.evidence.v1",
+  request: "application/vnd.opencode-alloy.request.v1+json",
+  runner: "application/vnd.opencode-alloy.runner.v1+json",
 }
 /** the config media type of the ORAS 1.0 shape (registries that refuse `artifactType`) */
 export const CONFIG_TYPES: Record<RecordKind, string> = {
   object: "application/vnd.opencode-alloy.bundle.config.v1+json",
   run: "application/vnd.opencode-alloy.run.config.v1+json",
   evidence: "application/vnd.opencode-alloy.evidence.config.v1+json",
+  request: "application/vnd.opencode-alloy.request.config.v1+json",
+  runner: "application/vnd.opencode-alloy.runner.config.v1+json",
 }
 
 export const ANN = {
@@ -59,25 +69,45 @@ export function isLedgerPath(p: string): boolean {
 /** The identity of a record: what its file is named by, and so what two copies of it share. */
 export interface RecordId {
   readonly kind: RecordKind
-  /** object: 64 hex of its digest; run: its idempotency key; evidence: its path under `.alloy/evidence/` */
+  /**
+   * object: 64 hex of its digest; run: its idempotency key; evidence: its path under `.alloy/evidence/`;
+   * request: `<request key>/request.json` or `<request key>/result.json`; runner: the runner id
+   */
   readonly id: string
 }
 
+/** Kinds whose tag carries a hash of the id (the id itself is no tag-safe 64 hex). */
+const HASHED: ReadonlySet<RecordKind> = new Set(["evidence", "request", "runner"])
+
 export function tagOf(r: RecordId): string {
-  if (r.kind === "evidence") return `evidence-${createHash("sha256").update(r.id, "utf8").digest("hex")}`
+  if (HASHED.has(r.kind)) return `${r.kind}-${createHash("sha256").update(r.id, "utf8").digest("hex")}`
   return `${r.kind}-${r.id}`
 }
 
 /** The kind (and, for objects and runs, the identity) a tag names; undefined for any other tag. */
 export function parseTag(tag: string): { kind: RecordKind; id?: string; pathHash?: string } | undefined {
-  const m = /^(object|run|evidence)-([0-9a-f]{64})$/.exec(tag)
+  const m = /^(object|run|evidence|request|runner)-([0-9a-f]{64})$/.exec(tag)
   if (!m) return undefined
   const kind = m[1] as RecordKind
-  return kind === "evidence" ? { kind, pathHash: m[2]! } : { kind, id: m[2]! }
+  return HASHED.has(kind) ? { kind, pathHash: m[2]! } : { kind, id: m[2]! }
 }
 
+/** a bridge request key (content key or one given with --idempotency-key) and which create-once file */
+export const REQUEST_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\/(request|result)\.json$/
+/** a runner id (a ULID today; any plain name) */
+export const RUNNER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
 export function validId(r: RecordId): boolean {
-  return r.kind === "evidence" ? isLedgerPath(r.id) : HEX64.test(r.id)
+  switch (r.kind) {
+    case "evidence":
+      return isLedgerPath(r.id)
+    case "request":
+      return REQUEST_ID_RE.test(r.id) && !r.id.includes("..")
+    case "runner":
+      return RUNNER_ID_RE.test(r.id) && !r.id.includes("..")
+    default:
+      return HEX64.test(r.id)
+  }
 }
 
 export interface Descriptor {
@@ -95,7 +125,7 @@ export interface ManifestInput extends RecordId {
 
 /** The file name a record's layer carries (`org.opencontainers.image.title`). */
 export function titleOf(r: RecordId): string {
-  return r.kind === "evidence" ? r.id : `${r.id}.json`
+  return r.kind === "evidence" || r.kind === "request" ? r.id : `${r.id}.json`
 }
 
 /**
@@ -152,7 +182,8 @@ export function parseManifest(bytes: Uint8Array, expect: { kind: RecordKind; id?
   if (annotations[ANN.kind] !== expect.kind || typeof id !== "string") return "the manifest does not name its record"
   if (!validId({ kind: expect.kind, id })) return `the manifest names an invalid record id`
   if (expect.id !== undefined && id !== expect.id) return "the manifest names another record than its tag"
-  if (expect.pathHash !== undefined && createHash("sha256").update(id, "utf8").digest("hex") !== expect.pathHash) return "the manifest names another ledger file than its tag"
+  if (expect.pathHash !== undefined && createHash("sha256").update(id, "utf8").digest("hex") !== expect.pathHash)
+    return `the manifest names another ${expect.kind === "evidence" ? "ledger file" : `${expect.kind} record`} than its tag`
   if (expect.kind === "object" && l["digest"] !== `sha256:${id}`) return "an object's layer digest is not its name"
   return { kind: expect.kind, id, layer: { mediaType: l["mediaType"] as string, digest: l["digest"], size: l["size"] }, annotations }
 }

@@ -1,7 +1,8 @@
 /**
  * `push`, `pull` and `sync` with a team store (docs/oci-store.md).
  *
- * push  every local record (bundles, this repository's run records, its evidence ledger) becomes one
+ * push  every local record (bundles, this repository's run records, its evidence ledger, the bridge's
+ *       request and result files and runner registrations) becomes one
  *       artifact tagged by its identity. A tag already there whose manifest carries the same bytes
  *       is left alone (a second push sends no blob and no manifest); one that carries other bytes
  *       for the same identity is kept (create-once: nothing is ever overwritten) and reported.
@@ -23,7 +24,8 @@ import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import { readRegularFile } from "../store/read-file.js"
-import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir } from "../store/outbox.js"
+import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir, RUNS_DIR } from "../store/outbox.js"
+import { RequestFileSchema, RequestResultSchema, RunnerSchema, type Runner } from "../bridge/request.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { tryGit } from "../evidence/git.js"
@@ -32,9 +34,11 @@ import { findCredentials } from "./credentials.js"
 import { RegistryClient, type ClientOptions, type TransferStats } from "./registry.js"
 import { readTeamConfig, type StoreRef } from "./store-url.js"
 import { pulledPaths } from "../service/pulled.js"
-import { EMPTY_BYTES, EMPTY_DIGEST, RECORD_KINDS, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, type ManifestInput, type RecordKind } from "./layout.js"
+import { LEDGER_DIR } from "../store/ledger.js"
+import { EMPTY_BYTES, EMPTY_DIGEST, RECORD_KINDS, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, validId, type ManifestInput, type RecordKind } from "./layout.js"
 
-export const EVIDENCE_DIR = ".alloy/evidence"
+/** the committed evidence ledger: its owner is store/ledger */
+const EVIDENCE_DIR = LEDGER_DIR
 /** Most ledger files pushed from one repository, and the largest one. */
 export const MAX_LEDGER_FILES = 50_000
 export const MAX_LEDGER_BYTES = 4 * 1024 * 1024
@@ -43,7 +47,7 @@ export const MAX_PULL_BYTES = 1024 * 1024 * 1024
 const CONCURRENCY = 4
 
 type Counts = Record<RecordKind, number>
-const zero = (): Counts => ({ object: 0, run: 0, evidence: 0 })
+const zero = (): Counts => ({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
 
 export interface TransferReport {
   readonly store: string
@@ -217,7 +221,110 @@ export function collectLocal(ctx: AlloyContext, skipped: TransferReport["skipped
     }
     items.push({ kind: "evidence", id: f.rel, bytes: r.bytes, digest: digestOf(r.bytes), file, annotations: { sourceCommit: commits.get(file), repository, machine } })
   }
+
+  // the bridge's requests: their create-once files (what was asked, and the result); the status is a moment, kept local
+  for (const b of localBridgeRecords(root, skipped)) items.push({ ...b, digest: digestOf(b.bytes), annotations: { ...b.annotations, repository, machine } })
   return items
+}
+
+interface BridgeItem {
+  readonly kind: "request" | "runner"
+  readonly id: string
+  readonly bytes: Buffer
+  readonly file: string
+  readonly annotations: { briefId?: string; bundleDigest?: string }
+}
+
+/** The runner record without its lease: what registered, where, with which OpenCode and capabilities (stable bytes). */
+export function runnerRegistrationBytes(r: Runner): Buffer {
+  const { lease_until: _lease, ...registration } = r
+  return Buffer.from(`${JSON.stringify(registration, null, 2)}\n`, "utf8")
+}
+
+const RunnerRegistrationSchema = RunnerSchema.omit({ lease_until: true }).strict()
+
+/** This project's bridge records to share: request.json and result.json of every request, and each runner's registration. */
+function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): BridgeItem[] {
+  const out: BridgeItem[] = []
+  const reqDir = path.join(runPaths(root).dir, "requests")
+  let keys: string[] = []
+  try {
+    keys = readdirSync(reqDir).sort()
+  } catch {
+    keys = []
+  }
+  for (const key of keys) {
+    for (const part of ["request.json", "result.json"] as const) {
+      const id = `${key}/${part}`
+      const file = `${RUNS_DIR}/requests/${id}`
+      const abs = path.join(reqDir, key, part)
+      if (!existsSync(abs)) continue
+      if (!validId({ kind: "request", id })) {
+        skipped.push({ file, reason: "its request key is not a plain name (letters, digits, . _ -)" })
+        continue
+      }
+      const r = readRegularFile(abs, MAX_RECORD_BYTES)
+      if (r.kind !== "ok") {
+        skipped.push({ file, reason: r.kind === "too_large" ? `over ${MAX_RECORD_BYTES} bytes` : "not a readable regular file" })
+        continue
+      }
+      const parsed = parseBridgeRecord("request", id, r.bytes)
+      if (typeof parsed === "string") {
+        skipped.push({ file, reason: parsed })
+        continue
+      }
+      out.push({ kind: "request", id, bytes: r.bytes, file, annotations: parsed })
+    }
+  }
+  const runDir = path.join(runPaths(root).dir, "runners")
+  let names: string[] = []
+  try {
+    names = readdirSync(runDir)
+      .filter((n) => n.endsWith(".json") && !n.startsWith("."))
+      .sort()
+  } catch {
+    names = []
+  }
+  for (const n of names) {
+    const file = `${RUNS_DIR}/runners/${n}`
+    const r = readRegularFile(path.join(runDir, n), MAX_RECORD_BYTES)
+    let runner: Runner | undefined
+    try {
+      runner = r.kind === "ok" ? RunnerSchema.parse(JSON.parse(r.bytes.toString("utf8"))) : undefined
+    } catch {
+      runner = undefined
+    }
+    if (!runner || `${runner.id}.json` !== n || !validId({ kind: "runner", id: runner.id })) {
+      skipped.push({ file, reason: "not an alloy.runner/v1 record named by its id" })
+      continue
+    }
+    out.push({ kind: "runner", id: runner.id, bytes: runnerRegistrationBytes(runner), file, annotations: {} })
+  }
+  return out
+}
+
+/**
+ * Bind a bridge record's bytes to its identity: a request file must be the schema its name says and
+ * carry the key of its folder; a runner registration must carry its id. The reason when not.
+ */
+function parseBridgeRecord(kind: "request" | "runner", id: string, bytes: Buffer): { briefId?: string; bundleDigest?: string } | string {
+  let v: unknown
+  try {
+    v = JSON.parse(bytes.toString("utf8"))
+  } catch {
+    return "not JSON"
+  }
+  if (kind === "runner") {
+    const r = RunnerRegistrationSchema.safeParse(v)
+    if (!r.success) return "not an alloy.runner/v1 registration"
+    return r.data.id === id ? {} : `it registers runner ${r.data.id}, not ${id}`
+  }
+  const [key, part] = id.split("/") as [string, string]
+  const r = part === "request.json" ? RequestFileSchema.safeParse(v) : RequestResultSchema.safeParse(v)
+  if (!r.success) return `not an alloy.request/v1 ${part === "request.json" ? "request" : "result"}`
+  if (r.data.key !== key) return `it holds request ${r.data.key}, not ${key}`
+  const spec = "spec" in r.data ? r.data.spec : r.data.request
+  return { briefId: spec.brief_id, bundleDigest: spec.digest }
 }
 
 // ---- push -------------------------------------------------------------------------------
@@ -328,6 +435,10 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
   const own = runPaths(ctx.root).records
   const ownLedger = ledgerHashes(path.join(ctx.root, EVIDENCE_DIR))
   const pulledLedger = ledgerHashes(pp.evidence)
+  // bridge records here (this project's own, or pulled before), by the hash their tags carry
+  const bridgeHave = new Set<string>()
+  for (const b of localBridgeRecords(ctx.root, [])) bridgeHave.add(`${b.kind}:${hashPath(b.id)}`)
+  for (const b of pulledBridgeIds(pp)) bridgeHave.add(`${b.kind}:${hashPath(b.id)}`)
 
   // 1. what is missing here (tags are only hints of what the store holds)
   const wanted: Array<{ tag: string; kind: RecordKind; id?: string; pathHash?: string }> = []
@@ -339,7 +450,9 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         ? haveObject(ctx, t.id!)
         : t.kind === "run"
           ? existsSync(path.join(own, `${t.id}.json`)) || existsSync(path.join(pp.records, `${t.id}.json`))
-          : ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
+          : t.kind === "evidence"
+            ? ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
+            : bridgeHave.has(`${t.kind}:${t.pathHash!}`)
     if (have) existing[t.kind]++
     else wanted.push({ tag, ...t })
   }
@@ -356,7 +469,7 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         fix: "the store holds an artifact Alloy did not write under an Alloy tag: check who writes to this repository, then pull again",
       })
     }
-    const limit = w.kind === "object" ? MAX_OBJECT_BYTES : w.kind === "run" ? MAX_RECORD_BYTES : MAX_LEDGER_BYTES
+    const limit = w.kind === "object" ? MAX_OBJECT_BYTES : w.kind === "evidence" ? MAX_LEDGER_BYTES : MAX_RECORD_BYTES
     held += parsed.layer.size
     if (held > MAX_PULL_BYTES) throw new AlloyError("quota_exceeded", `${store.url}: more than ${MAX_PULL_BYTES} bytes to pull at once; nothing was stored`)
     const bytes = await c.getBlob(parsed.layer.digest, parsed.layer.size, limit)
@@ -378,6 +491,14 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         )
       }
     }
+    if (w.kind === "request" || w.kind === "runner") {
+      const bound = parseBridgeRecord(w.kind, parsed.id, bytes)
+      if (typeof bound === "string") {
+        throw new AlloyError("digest_mismatch", `${store.url}: ${w.tag} does not hold the ${w.kind} record ${parsed.id} (${bound}); nothing was stored`, {
+          fix: "check who writes to this repository, then pull again",
+        })
+      }
+    }
     fetched.push({ kind: w.kind, id: parsed.id, tag: w.tag, manifest: m.digest, bytes, annotations: parsed.annotations })
   })
 
@@ -387,6 +508,8 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
   if (fetched.some((f) => f.kind !== "object")) {
     ensureRunsDir(ctx.root)
     for (const d of [pp.records, pp.evidence, pp.origins]) makeDirs(d)
+    if (fetched.some((f) => f.kind === "request")) makeDirs(pp.requests)
+    if (fetched.some((f) => f.kind === "runner")) makeDirs(pp.runners)
     writeFileAtomic(pp.storeFile, `${JSON.stringify({ store: store.url })}\n`, 0o644, ctx.store.rel(pp.storeFile))
   }
   for (const f of fetched) {
@@ -406,12 +529,19 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     }
     const originFile = path.join(pp.origins, `${f.tag}.json`)
     writeFileOnce(originFile, `${JSON.stringify(origin, null, 2)}\n`, 0o644, ctx.store.rel(originFile))
-    const target = f.kind === "run" ? path.join(pp.records, `${f.id}.json`) : path.join(pp.evidence, ...f.id.split("/"))
+    const target =
+      f.kind === "run"
+        ? path.join(pp.records, `${f.id}.json`)
+        : f.kind === "request"
+          ? path.join(pp.requests, ...f.id.split("/"))
+          : f.kind === "runner"
+            ? path.join(pp.runners, `${f.id}.json`)
+            : path.join(pp.evidence, ...f.id.split("/"))
     if (f.kind === "run" && existsSync(path.join(own, `${f.id}.json`))) {
       existing.run++
       continue
     }
-    if (f.kind === "evidence") makeDirs(path.dirname(target))
+    if (f.kind === "evidence" || f.kind === "request") makeDirs(path.dirname(target))
     if (writeFileOnce(target, f.bytes, 0o644, ctx.store.rel(target))) created[f.kind]++
     else {
       const there = readRegularFile(target, f.bytes.length + 1)
@@ -420,6 +550,21 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     }
   }
   return { store: store.url, created, existing, kept, skipped: [], stats: c.stats, pulledDir: ctx.store.rel(pp.dir) }
+}
+
+/** Bridge records pulled before from this store. */
+function pulledBridgeIds(pp: ReturnType<typeof pulledPaths>): Array<{ kind: "request" | "runner"; id: string }> {
+  const out: Array<{ kind: "request" | "runner"; id: string }> = []
+  const list = (d: string) => {
+    try {
+      return readdirSync(d)
+    } catch {
+      return []
+    }
+  }
+  for (const key of list(pp.requests)) for (const part of list(path.join(pp.requests, key))) out.push({ kind: "request", id: `${key}/${part}` })
+  for (const n of list(pp.runners)) if (n.endsWith(".json")) out.push({ kind: "runner", id: n.slice(0, -5) })
+  return out
 }
 
 function haveObject(ctx: AlloyContext, hex: string): boolean {

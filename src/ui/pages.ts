@@ -39,6 +39,9 @@ import { renderDispatchBlock } from "../plugin/hooks/dispatch.js"
 import { lineDiff } from "../core/line-diff.js"
 import { isDigest, isSlug } from "../core/ids.js"
 import { AlloyError, toAlloyError } from "../core/errors.js"
+import { matchWho, type Signer } from "../core/signoff.js"
+import { verifyObjectBytes } from "../core/verify.js"
+import { gitIdentity } from "../evidence/signoff.js"
 import { nextActor, type NextActor } from "./next-actor.js"
 import type { Bundle } from "../core/bundle.js"
 import type { FollowUp } from "../evidence/insights.js"
@@ -337,7 +340,7 @@ function provenanceTable(c: CriterionVerdict, current: (o: Observation) => strin
     .map((o) => {
       const p = o.provenance
       const cur = current(o)
-      return `<tr data-observation="${esc(o.id)}" data-outcome="${esc(o.outcome)}"${decisive.has(o.id) ? ' class="decisive" data-decisive="true"' : ""}><td>${esc(o.outcome)}${decisive.has(o.id) ? " (decisive)" : ""}</td><td><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason ? ` — ${esc(o.reason)}` : ""}</td><td><a href="${esc(APP_LINKS.run(p.run_id))}"><code>${esc(p.run_id)}</code></a>${p.origin ? `<br><span class="muted">${esc(p.origin)}</span>` : ""}</td><td>${esc(p.stage)}${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""}<br><span class="muted">${esc(p.cycle)}</span></td><td>${p.digest ? `<code title="${esc(p.digest)}">${esc(shortDigest(p.digest))}</code>${o.older_bundle ? ` <span class="older-tag" title="current is ${esc(cur ?? "unknown")}">older bundle</span>` : ""}` : "no pin"}</td><td>${p.commit ? `<code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : "—"}</td><td>${esc(when(o.at))}</td></tr>`
+      return `<tr data-observation="${esc(o.id)}" data-outcome="${esc(o.outcome)}"${decisive.has(o.id) ? ' class="decisive" data-decisive="true"' : ""}><td>${esc(o.outcome)}${decisive.has(o.id) ? " (decisive)" : ""}</td><td><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && !o.summary.includes(o.reason) ? ` — ${esc(o.reason)}` : ""}${o.excluded ? `<br><span class="muted" data-excluded="true">not counted: ${esc(o.excluded)}</span>` : ""}</td><td>${p.source === "ledger" ? `<code title="${esc(p.record)}">ledger ${esc(p.run_id.slice(0, 12))}</code>${p.store ? `<br><span class="muted">from ${esc(p.store)}</span>` : ""}` : `<a href="${esc(APP_LINKS.run(p.run_id))}"><code>${esc(p.run_id)}</code></a>`}${p.origin ? `<br><span class="muted">${esc(p.origin)}</span>` : ""}</td><td>${esc(p.stage)}${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""}<br><span class="muted">${esc(p.cycle)}</span></td><td>${p.digest ? `<code title="${esc(p.digest)}">${esc(shortDigest(p.digest))}</code>${o.older_bundle ? ` <span class="older-tag" title="current is ${esc(cur ?? "unknown")}">older bundle</span>` : ""}` : "no pin"}</td><td>${p.commit ? `<code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : "—"}</td><td>${esc(when(o.at))}</td></tr>`
     })
     .join("")}</tbody></table>`
 }
@@ -349,13 +352,7 @@ export function criterionBody(ctx: AlloyContext, model: EvidenceModel, ref: stri
   const currentByBrief = new Map(model.briefs.map((b) => [b.id, b.current]))
   const current = (o: Observation) => (o.provenance.brief_id ? currentByBrief.get(o.provenance.brief_id) : undefined)
   const human = c.gates.some((g) => g.kind === "human")
-  const signoff = human
-    ? `<section class="card" id="signoff"><h2>Sign off</h2><p>Records that you approve <code>${esc(ref)}</code> under the brief's current bundle.</p>
-<form method="post" action="/signoff"><input type="hidden" name="ref" value="${esc(ref)}">
-<div class="field"><label for="signoff-by">Your name</label><input type="text" id="signoff-by" name="by" autocomplete="name" required maxlength="120"></div>
-<div class="field"><label for="signoff-note">Note (optional)</label><input type="text" id="signoff-note" name="note" maxlength="500"></div>
-<button type="submit"${flowBranch ? ' aria-describedby="ro-note"' : ""}>Sign off ${esc(c.id)}</button>${flowBranch ? ' <span id="ro-note" class="muted">(will be refused: flow branch)</span>' : ""}</form></section>`
-    : ""
+  const signoff = human ? signoffForm(ctx, model, ref, c.id, flowBranch) : ""
   return `<p><a href="/">← Satisfaction</a> · <a href="${esc(APP_LINKS.intent!(i.id))}">${esc(i.title)}</a></p>${notice}
 ${liveRegion(`
 <section class="card"><header class="ihead"><div><h1 class="page">${esc(c.ref)}</h1><p class="ctext">${esc(c.text)}</p></div>${badge(c.verdict, true)}</header>
@@ -366,6 +363,58 @@ ${contestedNote(c)}
 ${trendTable(c, i.briefs.map((b) => currentByBrief.get(b)).find((d) => c.evidence.some((o) => o.provenance.digest === d)) ?? currentByBrief.get(i.briefs[0] ?? ""))}
 <section class="card"><h2>Every observation, with its provenance</h2>${provenanceTable(c, current)}</section>`)}
 ${signoff}`
+}
+
+/**
+ * The sign-off form: the signer is git's identity (shown, never typed), and the criterion's `who:` is
+ * matched against it before anyone presses the button (docs/ledger.md).
+ */
+function signoffForm(ctx: AlloyContext, model: EvidenceModel, ref: string, acId: string, flowBranch: string | undefined): string {
+  let signer: Signer | undefined
+  let problem: string | undefined
+  try {
+    signer = gitIdentity(ctx.root)
+  } catch (e) {
+    const err = toAlloyError(e)
+    problem = `${err.message}${err.fix ? ` — fix: ${err.fix}` : ""}`
+  }
+  const brief = model.briefs.find((b) => b.intents.includes(ref.split("#")[0]!))
+  const who = whoOf(ctx, model, ref)
+  const match = signer ? matchWho(who, signer) : undefined
+  const whoLine =
+    match?.kind === "mismatch"
+      ? `<p class="banner" role="note" data-who="mismatch">This criterion names ${esc(match.expected.join(", "))} (<code>who:</code>); a sign-off by ${esc(signer!.email)} is recorded but does not satisfy it.</p>`
+      : who
+        ? `<p class="muted" data-who="${match?.kind ?? "unknown"}"><code>who:</code> ${esc(who)}${match?.kind === "role" ? " (a role: git's identity cannot check it)" : ""}</p>`
+        : ""
+  return `<section class="card" id="signoff"><h2>Sign off</h2><p>Records your decision on <code>${esc(ref)}</code> under the brief's current bundle${brief?.current ? ` (<code>${esc(shortDigest(brief.current))}</code>)` : ""} in the committed evidence ledger (<code>.alloy/evidence/</code>), as one commit on this branch.</p>
+${signer ? `<p data-signer="${esc(signer.email)}">Signing as <strong>${esc(signer.name)}</strong> &lt;${esc(signer.email)}&gt; (git's <code>user.name</code> and <code>user.email</code>).</p>` : `<p class="banner" role="note" data-signer="">${esc(problem ?? "no git identity")}</p>`}
+${whoLine}
+<form method="post" action="/signoff"><input type="hidden" name="ref" value="${esc(ref)}">
+<fieldset class="field"><legend>Decision</legend>
+<label><input type="radio" name="decision" value="approve" checked> Approve</label>
+<label><input type="radio" name="decision" value="reject"> Reject</label>
+<label><input type="radio" name="decision" value="waive"> Waive</label></fieldset>
+<div class="field"><label for="signoff-note">Note, or the reason to reject or waive</label><input type="text" id="signoff-note" name="note" maxlength="2000"></div>
+<div class="field"><label><input type="checkbox" id="signoff-sign" name="sign" value="1"> Sign the commit with my git signing key</label></div>
+<button type="submit"${flowBranch ? ' aria-describedby="ro-note"' : ""}>Sign off ${esc(acId)}</button>${flowBranch ? ' <span id="ro-note" class="muted">(will be refused: flow branch)</span>' : ""}</form></section>`
+}
+
+/** The `who:` of a criterion's human gate in a current bundle. */
+function whoOf(ctx: AlloyContext, model: EvidenceModel, ref: string): string | undefined {
+  for (const b of model.briefs) {
+    if (!b.current) continue
+    try {
+      const bytes = ctx.store.readObject(b.current)
+      if (!bytes) continue
+      const bundle = verifyObjectBytes(bytes, { brief_id: b.id, digest: b.current }, ctx.store.rel(ctx.store.objectFile(b.current)))
+      const g = bundle.overlay.gates.find((x) => x.kind === "human" && x.criterion === ref)
+      if (g) return g.who
+    } catch {
+      /* a bundle that does not verify names nobody */
+    }
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------- intents

@@ -459,7 +459,9 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       const back = isSlug(intent) && AC_ID_RE.test(ac ?? "") ? `/satisfaction/${encodeURIComponent(intent!)}/${encodeURIComponent(ac!)}` : "/"
       try {
         assertNotOnFlowBranch(ctx, `record a sign-off of ${isSlug(intent) && AC_ID_RE.test(ac ?? "") ? ref : "a criterion"}`)
-        recordSignoff(ctx, ref, f("by"), f("note").trim() || undefined)
+        const decision = f("decision")
+        const note = f("note").trim()
+        recordSignoff(ctx, { ref, decision: decision === "reject" || decision === "waive" ? decision : "approve", ...(note ? { reason: note } : {}), sign: f("sign") === "1" })
         return redirect(res, `${back}?done=signed`, nonce)
       } catch (e) {
         const model = (() => {

@@ -37,9 +37,17 @@ export interface RunningUi {
   url: string
 }
 
-/** Start `opencode-alloy ui` in `dir` with the launch secret `token` and read the URL it prints (bounded wait). */
+/**
+ * Start `opencode-alloy ui` in `dir` with the launch secret `token` and read the URL it prints
+ * (bounded wait). The machine's git configuration is kept out: a sign-off's identity comes from the
+ * test project's own repository.
+ */
 export async function spawnUi(dir: string, token: string, port = 0): Promise<RunningUi> {
-  const child = spawn(process.execPath, [BIN, "ui", "--port", String(port), "--json"], { cwd: dir, env: { ...process.env, ALLOY_UI_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [BIN, "ui", "--port", String(port), "--json"], {
+    cwd: dir,
+    env: { ...process.env, ALLOY_UI_TOKEN: token, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
   const line = await new Promise<string>((resolve, reject) => {
     let out = ""
     let err = ""

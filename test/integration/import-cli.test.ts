@@ -3,6 +3,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { cliSession } from "../helpers/cli.js"
+import { withEnv } from "../helpers/env.js"
+import { git, gitInitCommitAll } from "../helpers/git.js"
 import { appendEvent } from "../../src/store/outbox.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { makeProject } from "../helpers/project.js"
@@ -37,22 +39,34 @@ describe("evidence CLI", () => {
     for (const v of ["satisfied", "failing", "stale", "unproven", "waived"]) expect(html).toContain(`data-verdict="${v}"`)
   })
 
-  test("evidence signoff satisfies a human gate, once per person and build; other criteria are refused", async () => {
+  test("evidence signoff satisfies a human gate as git's identity, once per person and build; other criteria are refused", async () => {
     const { run, out, err } = cliSession(p.dir)
-    expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "Sam Lee", "listened", "with", "VoiceOver")).toBe(0)
-    expect(out[0]).toMatch(/^Recorded: Sam Lee signed off release-note-accessibility#AC-2 under release-note-voice@[0-9a-f]{12}\.$/)
-    expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "Sam Lee")).toBe(0)
-    expect(out[0]).toMatch(/^Already recorded/)
-    expect(await run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
-    const j = JSON.parse(out.join("\n")) as { criteria: Array<{ ref: string; verdict: string; observations: Array<{ kind: string; summary: string }> }> }
-    const ac2 = j.criteria.find((c) => c.ref === "release-note-accessibility#AC-2")!
-    expect(ac2.verdict).toBe("satisfied")
-    expect(ac2.observations[0]).toMatchObject({ kind: "signoff", summary: "signed off by Sam Lee: listened with VoiceOver" })
-    expect(await run("evidence", "signoff", "release-note-voice#AC-2", "Sam Lee")).toBe(2)
-    expect(err.join("\n")).toMatch(/has no human gate in any built brief/)
-    expect(err.join("\n")).toMatch(/fix: give the criterion `evidence: \{kind: human\}`/)
-    expect(await run("evidence", "signoff", "not-a-ref", "Sam")).toBe(2)
-    expect(await run("evidence", "signoff", "release-note-accessibility#AC-2")).toBe(2)
+    await withEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }, async () => {
+      // the ledger is committed: outside a git repository a sign-off is refused with the fix
+      expect(await run("evidence", "signoff", "release-note-accessibility#AC-2")).toBe(2)
+      expect(err.join("\n")).toMatch(/not the top of a git repository/)
+      gitInitCommitAll(p.dir)
+      git(p.dir, ["config", "user.name", "Sam Lee"])
+      git(p.dir, ["config", "user.email", "sam@example.com"])
+      expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "listened", "with", "VoiceOver")).toBe(0)
+      expect(out[0]).toMatch(
+        /^Recorded: Sam Lee <sam@example\.com> signed off release-note-accessibility#AC-2 under release-note-voice@[0-9a-f]{12} \(\.alloy\/evidence\/signoffs\/release-note-accessibility\/AC-2\/[0-9a-f]{32}\.json\)\.$/,
+      )
+      expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "listened", "with", "VoiceOver")).toBe(0)
+      expect(out[0]).toMatch(/^Already recorded/)
+      expect(await run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
+      const j = JSON.parse(out.join("\n")) as { criteria: Array<{ ref: string; verdict: string; observations: Array<{ kind: string; summary: string }> }> }
+      const ac2 = j.criteria.find((c) => c.ref === "release-note-accessibility#AC-2")!
+      expect(ac2.verdict).toBe("satisfied")
+      expect(ac2.observations[0]).toMatchObject({ kind: "signoff" })
+      expect(ac2.observations[0]!.summary).toMatch(/^approved by Sam Lee <sam@example\.com> as the accessibility lead: listened with VoiceOver \[commit [0-9a-f]{7}, unsigned\]$/)
+      expect(await run("evidence", "signoff", "release-note-voice#AC-2")).toBe(2)
+      expect(err.join("\n")).toMatch(/has no human gate in any built brief/)
+      expect(err.join("\n")).toMatch(/fix: give the criterion `evidence: \{kind: human\}`/)
+      expect(await run("evidence", "signoff", "not-a-ref")).toBe(2)
+      expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "--by", "Sam")).toBe(2)
+      expect(await run("evidence", "signoff")).toBe(2)
+    })
   })
 
   test("runs watch prints the event stream and the stages still open", async () => {
@@ -80,9 +94,10 @@ describe("evidence CLI", () => {
   test("export writes OTLP JSON and in-toto JSON Lines", async () => {
     const { run, out } = cliSession(p.dir)
     expect(await run("export", "--format", "otel", "--out", "traces.json")).toBe(0)
-    expect(out[0]).toBe("Wrote traces.json (23 stage span(s)).")
+    // sign-offs are ledger entries, not stage runs: no span of their own
+    expect(out[0]).toBe("Wrote traces.json (22 stage span(s)).")
     const otel = JSON.parse(readFileSync(path.join(p.dir, "traces.json"), "utf8"))
-    expect(otel.resourceSpans[0].scopeSpans[0].spans.length).toBe(23 + 4) // + one root span per session (3 imported + sign-off)
+    expect(otel.resourceSpans[0].scopeSpans[0].spans.length).toBe(22 + 3) // + one root span per session (3 imported)
     expect(await run("export", "--format", "intoto", "--out", "verdicts.intoto.jsonl")).toBe(0)
     const lines = readFileSync(path.join(p.dir, "verdicts.intoto.jsonl"), "utf8").trim().split("\n")
     expect(lines).toHaveLength(1)

@@ -12,10 +12,15 @@ import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
-import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
+import { manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
+import { writeSignoffs } from "../../src/store/ledger.js"
+import { SignoffSchema } from "../../src/core/signoff.js"
+
+const A11Y_AC2 = "release-note-accessibility#AC-2"
 
 // a real registry and many clones on a shared 2-core machine: generous, bounded
 vi.setConfig({ testTimeout: 120_000 })
@@ -49,9 +54,18 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const { run } = cliSession(p.dir)
     expect(await run("import")).toBe(0)
     writeFileSync(path.join(p.dir, ".alloy", "config.json"), JSON.stringify({ name: "acme/release-notes" }) + "\n")
-    // one ledger file (the committed evidence ledger is create-once records)
-    mkdirSync(path.join(p.dir, ".alloy", "evidence", "signoffs"), { recursive: true })
-    writeFileSync(path.join(p.dir, ".alloy", "evidence", "signoffs", "release-note-voice-ac-4.json"), '{"by":"Ada"}\n')
+    // one sign-off in the committed evidence ledger (create-once, named by its identity)
+    writeSignoffs(p.dir, [
+      SignoffSchema.parse({
+        $type: "alloy.signoff/v1",
+        criterion: A11Y_AC2,
+        decision: "approve",
+        reason: "listened with VoiceOver",
+        signer: { name: "Ada Lovelace", email: "ada@example.com" },
+        at: "2026-05-28T09:00:00.000Z",
+        bundle: { brief_id: "release-note-voice", digest: p.digest },
+      }),
+    ])
     store = `oci://${reg.host}/team/alloy`
   }, 120_000)
   afterAll(async () => {
@@ -64,7 +78,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
-    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1 })
+    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
     expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
@@ -96,9 +110,10 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const statement = JSON.parse(b.out.join("\n").split("\n")[0]!) as { predicate: { stores?: unknown } }
     expect(statement.predicate.stores).toEqual([{ store, records: 22 }])
     expect(await b.run("evidence", "--json")).toBe(0)
-    const obs = (b.json()["criteria"] as Array<{ observations: Array<{ provenance: { store?: string } }> }>).flatMap((c) => c.observations)
+    const obs = (b.json()["criteria"] as Array<{ observations: Array<{ provenance: { store?: string; source: string } }> }>).flatMap((c) => c.observations)
     expect(obs.length).toBeGreaterThan(0)
-    for (const o of obs) expect(o.provenance.store).toBe(`${store} (acme/release-notes@${os.hostname()})`)
+    // every observation of a run record names the store it was pulled from; the clone's own (committed) ledger names none
+    for (const o of obs) expect(o.provenance.store).toBe(o.provenance.source === "ledger" ? undefined : `${store} (acme/release-notes@${os.hostname()})`)
     // the pulled records are apart from the clone's own outbox, byte for byte what was pushed
     const pulledDir = path.join(bDir, ".alloy", "runs", "pulled", `${reg.host.replace(":", "_")}+team+alloy`)
     expect(readdirSync(path.join(pulledDir, "records")).length).toBe(22)
@@ -119,16 +134,129 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // a second pull adds nothing and downloads nothing
     expect(await b.run("pull", "--json")).toBe(0)
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
-    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0 })
+    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
     expect(again.stats.blobsDownloaded).toBe(0)
+  })
+
+  test("a sign-off of another repository reaches status, report and evidence with its origin; the repository's own copy wins", async () => {
+    const a = cliSession(p.dir)
+    expect(await a.run("store", "set", store)).toBe(0)
+    expect(await a.run("push")).toBe(0)
+    expect(await a.run("report", "--json")).toBe(0)
+    const reportA = a.json()
+    // another repository: it never had the ledger commit
+    const cDir = freshClone(p.dir, "clone-c")
+    rmSync(path.join(cDir, ".alloy", "evidence"), { recursive: true, force: true })
+    const c = cliSession(cDir)
+    expect(await c.run("status", "--json")).toBe(0)
+    const before = (c.json()["satisfaction"] as { intents: Array<{ criteria: Array<{ ref: string; verdict: string }> }> }).intents.flatMap((i) => i.criteria)
+    expect(before.find((x) => x.ref === A11Y_AC2)!.verdict).toBe("unproven")
+    expect(await c.run("pull", "--json")).toBe(0)
+    expect((c.json() as { created: Record<string, number> }).created.evidence).toBe(1)
+    expect(await c.run("status", "--json")).toBe(0)
+    const st = c.json()["satisfaction"] as { intents: Array<{ criteria: Array<{ ref: string; verdict: string; reason: string }> }>; stores: unknown }
+    const ac2 = st.intents.flatMap((i) => i.criteria).find((x) => x.ref === A11Y_AC2)!
+    expect(ac2.verdict).toBe("satisfied")
+    expect(ac2.reason).toContain("approved by Ada Lovelace <ada@example.com>")
+    expect(st.stores).toEqual([{ store, records: 22, signoffs: 1 }])
+    expect(await c.run("report", "--json")).toBe(0)
+    expect(verdicts(c.json()).map((i) => [i.id, i.verdict, i.criteria.map((x) => x[1])])).toEqual(verdicts(reportA).map((i) => [i.id, i.verdict, i.criteria.map((x) => x[1])]))
+    expect(await c.run("report")).toBe(0)
+    expect(c.out.join("\n")).toContain(`Evidence drawn from team stores: ${store} (22 records, 1 sign-off)`)
+    expect(await c.run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
+    const so = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string; source: string; origin?: string } }> }>)
+      .find((x) => x.ref === A11Y_AC2)!
+      .observations.find((o) => o.kind === "signoff")!
+    expect(so.provenance).toMatchObject({ source: "ledger", origin: "pulled ledger", store: `${store} (acme/release-notes@${os.hostname()})` })
+    // the same sign-off committed here too (one identity): the repository's own copy is read, the pulled one is not counted twice
+    cpSync(path.join(p.dir, ".alloy", "evidence"), path.join(cDir, ".alloy", "evidence"), { recursive: true })
+    expect(await c.run("evidence", "--intent", "release-note-accessibility", "--json")).toBe(0)
+    const both = (c.json()["criteria"] as Array<{ ref: string; observations: Array<{ kind: string; provenance: { store?: string } }> }>)
+      .find((x) => x.ref === A11Y_AC2)!
+      .observations.filter((o) => o.kind === "signoff")
+    expect(both).toHaveLength(1)
+    expect(both[0]!.provenance.store).toBeUndefined()
+  })
+
+  test("bridge records travel too: request and result files and runner registrations, bound to their identity, never overwritten", async () => {
+    const dir = freshClone(p.dir, "clone-bridge")
+    const ledger = new Ledger(dir)
+    const spec = { brief_id: "release-note-voice", digest: p.digest, flow: "release-notes", cycle: null, goal: "ship the note", goal_hash: "0".repeat(64), base_commit: "1".repeat(40), criteria: [] }
+    ledger.claim("nightly-1", "given", spec, new Date("2026-05-28T10:00:00Z"))
+    ledger.postResult({
+      $type: "alloy.request/v1",
+      kind: "result",
+      key: "nightly-1",
+      request: spec,
+      state: "succeeded",
+      sessions: ["ses_1"],
+      terminal_action: null,
+      stage_records: [],
+      tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 },
+      cost: 0,
+      ended_at: "2026-05-28T10:05:00.000Z",
+    })
+    const runner = {
+      $type: "alloy.runner/v1" as const,
+      id: "01JZRUNNER0000000000000000",
+      host: "ci-1",
+      pid: 42,
+      opencode_version: "1.0.0",
+      capability_digest: `sha256:${"2".repeat(64)}`,
+      project_roots: ["/x"],
+      labels: ["os:linux"],
+      started_at: "2026-05-28T09:59:00.000Z",
+      lease_until: "2026-05-28T10:00:30.000Z",
+    }
+    ledger.writeRunner(runner)
+    const bstore = `oci://${reg.host}/team/bridge`
+    const a = cliSession(dir)
+    expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
+    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ request: 2, runner: 1 })
+    // the runner renews its lease: the registration is the same record, nothing new and nothing kept apart
+    ledger.writeRunner({ ...runner, lease_until: "2026-05-28T10:01:00.000Z" })
+    expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
+    const again = a.json() as { created: Record<string, number>; existing: Record<string, number>; kept: unknown[] }
+    expect(again.created).toMatchObject({ request: 0, runner: 0 })
+    expect(again.existing).toMatchObject({ request: 2, runner: 1 })
+    expect(again.kept).toEqual([])
+
+    const cDir = freshClone(p.dir, "clone-bridge-c")
+    const c = cliSession(cDir)
+    expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
+    const pulled = c.json() as { created: Record<string, number>; pulledDir: string }
+    expect(pulled.created).toMatchObject({ request: 2, runner: 1 })
+    const base = path.join(cDir, pulled.pulledDir)
+    expect(readFileSync(path.join(base, "requests", "nightly-1", "request.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json")))
+    expect(readFileSync(path.join(base, "requests", "nightly-1", "result.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "result.json")))
+    const reg1 = JSON.parse(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")) as Record<string, unknown>
+    expect(reg1).toMatchObject({ id: runner.id, host: "ci-1", capability_digest: runner.capability_digest })
+    expect(reg1["lease_until"]).toBeUndefined()
+    expect(existsSync(path.join(cDir, ".alloy", "runs", "requests"))).toBe(false) // others' requests are never this project's own
+    expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
+    expect((c.json() as { created: Record<string, number> }).created).toMatchObject({ request: 0, runner: 0 })
+
+    // a record pushed under another request's tag fails the pull closed: nothing stored
+    const client = new RegistryClient(parseStoreUrl(bstore), {})
+    const forged = Buffer.from(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json"), "utf8").replace('"nightly-1"', '"nightly-2"'))
+    const id = "nightly-9/request.json"
+    await client.putBlob(digestOf(forged), forged)
+    const m = manifestBytes({ kind: "request", id, blob: { mediaType: "", digest: digestOf(forged), size: forged.length }, annotations: {} })
+    await client.putBlob("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", Buffer.from("{}"))
+    expect((await client.putManifest(tagOf({ kind: "request", id }), m)).status).toBe(201)
+    const dDir = freshClone(p.dir, "clone-bridge-d")
+    const d = cliSession(dDir)
+    expect(await d.run("pull", "--store", bstore, "--json")).not.toBe(0)
+    expect(d.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
+    expect(existsSync(path.join(dDir, ".alloy", "runs", "pulled"))).toBe(false)
   })
 
   test("a second push transfers no blob and writes no manifest (counted at a proxy)", async () => {
     const proxy = await startProxy(reg.host)
     try {
       const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/alloy`))
-      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0 })
-      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1 })
+      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
       const writes = proxy.log.filter((l) => l.method !== "GET" && l.method !== "HEAD")
       expect(writes).toEqual([])
       expect(proxy.log.filter((l) => l.path.includes("/blobs/"))).toEqual([])
@@ -239,7 +367,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(r.existing.object + r.existing.run + r.existing.evidence).toBe(first.length)
     const dDir = freshClone(p.dir, "clone-d", p.olderDigest)
     const d = await import("../../src/team/transfer.js").then((m) => m.pull(new AlloyContext(dDir), parseStoreUrl(target)))
-    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0 })
+    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0, request: 0, runner: 0 })
   })
 
   test("quota and denial answers become quota_exceeded and auth_failed", async () => {
@@ -325,7 +453,7 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
-    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0 })
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
 
     expect(await a.run("report", "--json")).toBe(0)
     const ra = a.json()

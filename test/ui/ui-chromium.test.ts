@@ -51,6 +51,9 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
     git(p.dir, ["init", "-q", "-b", "main"])
+    // the signer of every sign-off is the repository's git identity (docs/ledger.md)
+    git(p.dir, ["config", "user.name", "Ada Lovelace"])
+    git(p.dir, ["config", "user.email", "ada@example.com"])
     writeExampleSources(p.dir)
     buildBrief(p.ctx, BRIEF_ID)
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
@@ -217,7 +220,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 2))
     const crit = page.locator(`tr[data-criterion="${BRIEF_ID}#AC-4"]`)
     expect(await crit.getAttribute("data-verdict")).toBe("unproven")
-    recordSignoff(p.ctx, `${BRIEF_ID}#AC-4`, "Grace Hopper")
+    recordSignoff(p.ctx, { ref: `${BRIEF_ID}#AC-4` })
     const t1 = Date.now()
     appendFileSync(eventsPath, event("stage_ended", "signoff"))
     await expect.poll(() => crit.getAttribute("data-verdict"), { timeout: 1000, interval: 50 }).toBe("satisfied")
@@ -254,14 +257,32 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
     expect(await page.locator(".ihead [data-verdict]").first().getAttribute("data-verdict")).toBe("unproven")
     expect(await page.locator("[data-actor]").first().getAttribute("data-actor")).toBe("the product owner")
     await shot("criterion")
-    await page.fill("#signoff-by", "Ada Lovelace")
+    // the page shows who will sign: git's identity, not a name typed into the form
+    expect(await page.locator("#signoff-by").count()).toBe(0)
+    expect(await page.locator("[data-signer]").getAttribute("data-signer")).toBe("ada@example.com")
+    expect(await page.locator("[data-signer]").innerText()).toContain("Signing as Ada Lovelace <ada@example.com>")
+    const commitsBefore = Number(git(p.dir, ["rev-list", "--count", "--all"]))
     await page.fill("#signoff-note", "tone approved")
     await page.click("text=Sign off AC-2")
     await page.waitForURL(/done=signed/)
     expect(await page.locator(".ihead [data-verdict]").first().getAttribute("data-verdict")).toBe("satisfied")
     const obs = loadEvidence(p.ctx).observations.filter((o) => o.criterion === `${NEW_INTENT}#AC-2` && o.kind === "signoff")
-    expect(obs.map((o) => o.summary).join(" ")).toContain("Ada Lovelace")
-    expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace")
+    expect(obs.map((o) => o.summary).join(" ")).toContain("approved by Ada Lovelace <ada@example.com>")
+    expect(await page.locator("[data-observation]").first().innerText()).toContain("Ada Lovelace <ada@example.com>")
+    // the ledger changed: one new file, in one new commit by the signer, on main
+    expect(Number(git(p.dir, ["rev-list", "--count", "--all"]))).toBe(commitsBefore + 1)
+    expect(git(p.dir, ["rev-parse", "--abbrev-ref", "HEAD"]).trim()).toBe("main")
+    expect(git(p.dir, ["log", "-1", "--format=%an <%ae>"]).trim()).toBe("Ada Lovelace <ada@example.com>")
+    const files = git(p.dir, ["show", "--name-only", "--format=", "HEAD"]).trim().split("\n")
+    expect(files).toHaveLength(1)
+    expect(files[0]).toMatch(new RegExp(`^\\.alloy/evidence/signoffs/${NEW_INTENT}/AC-2/[0-9a-f]{32}\\.json$`))
+    expect(JSON.parse(readFileSync(path.join(p.dir, files[0]!), "utf8"))).toMatchObject({
+      $type: "alloy.signoff/v1",
+      criterion: `${NEW_INTENT}#AC-2`,
+      decision: "approve",
+      reason: "tone approved",
+      signer: { name: "Ada Lovelace", email: "ada@example.com" },
+    })
   })
 
   test("a follow-up question of the learning loop is added to its intent's open questions from the page", async () => {
@@ -286,7 +307,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
             .join("\n"),
         )
         .join("\n")
-    const records = () => readdirSync(path.join(p.dir, ".alloy", "runs", "records")).length
+    // run records and the evidence ledger: a refused sign-off adds to neither
+    const records = () => [".alloy/runs/records", ".alloy/evidence"].map((d) => (existsSync(path.join(p.dir, d)) ? readdirSync(path.join(p.dir, d), { recursive: true }).length : 0)).join("+")
     const before = snapshot()
     const recordsBefore = records()
     try {
@@ -321,7 +343,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
       await page.locator("[data-followup] button").first().click()
       await refusedHere()
       await page.goto(`${base}/satisfaction/${BRIEF_ID}/AC-4`)
-      await page.fill("#signoff-by", "Mallory")
+      await page.fill("#signoff-note", "on a flow branch")
       await page.click("text=Sign off AC-4")
       await refusedHere()
       await shot("work-branch-refused")

@@ -2,9 +2,11 @@
 // escaping, and the pure pieces (form <-> schema paths, worst-first order, who acts next, line diff).
 // Network only to 127.0.0.1; every wait is bounded by an event count, never by a clock.
 import http from "node:http"
-import { appendFileSync, mkdirSync, readdirSync } from "node:fs"
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { isolateEnv } from "../helpers/env.js"
+import { git, gitInitCommitAll } from "../helpers/git.js"
 import { makeProject, writeExampleSources, BRIEF_ID, CYCLE_ID, type TestProject } from "../helpers/project.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
@@ -383,5 +385,59 @@ describe("trend across builds (pure)", () => {
       [A, "failing", 0, 1],
       [B, "satisfied", 1, 0],
     ])
+  })
+})
+
+describe("ui sign-off: the signer is git's identity", () => {
+  let p: TestProject
+  let s: UiServer
+  let cookie: string
+  const AC4 = `${BRIEF_ID}#AC-4`
+  // the server reads git's identity from the repository's own config only
+  isolateEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" })
+  beforeAll(async () => {
+    p = makeProject("alloy-ui-signoff-")
+    writeExampleSources(p.dir)
+    const intent = path.join(p.dir, ".alloy", "intents", `${BRIEF_ID}.md`)
+    writeFileSync(intent, readFileSync(intent, "utf8").replace("who: the product owner", 'who: "Pat Owner <pat@example.com>"'))
+    buildBrief(p.ctx, BRIEF_ID)
+    pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
+    gitInitCommitAll(p.dir)
+    git(p.dir, ["config", "user.name", "Mallory"])
+    s = await startUi({ root: p.dir, port: 0, token: TOKEN, pollMs: 20 })
+    cookie = `${cookieName(s.port)}=${TOKEN}`
+  })
+  afterAll(async () => {
+    await s?.close()
+    p?.cleanup()
+  })
+  const post = (body: Record<string, string>) =>
+    request(s.port, "/signoff", {
+      method: "POST",
+      headers: { cookie, origin: `http://127.0.0.1:${s.port}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(body).toString(),
+    })
+
+  test("no git identity: the form says so and the post is refused with the fix; nothing written", async () => {
+    const page = await request(s.port, `/satisfaction/${BRIEF_ID}/AC-4`, { headers: { cookie } })
+    expect(page.body).toContain('data-signer=""')
+    expect(page.body).toContain("user.email is not set")
+    const r = await post({ ref: AC4, decision: "approve" })
+    expect(r.body).toContain('data-error-code="no_identity"')
+    expect(existsSync(path.join(p.dir, ".alloy", "evidence"))).toBe(false)
+  })
+
+  test("the form shows who will sign and the who: mismatch; the sign-off is committed but does not satisfy", async () => {
+    git(p.dir, ["config", "user.email", "mallory@example.com"])
+    const page = await request(s.port, `/satisfaction/${BRIEF_ID}/AC-4`, { headers: { cookie } })
+    expect(page.body).toContain('data-signer="mallory@example.com"')
+    expect(page.body).toContain('data-who="mismatch"')
+    const r = await post({ ref: AC4, decision: "approve", note: "looks fine" })
+    expect(r.status).toBe(303)
+    expect(String(r.headers.location)).toContain("done=signed")
+    expect(git(p.dir, ["log", "-1", "--format=%an <%ae> %s"]).trim()).toBe(`Mallory <mallory@example.com> alloy: approve ${AC4}`)
+    const after = await request(s.port, `/satisfaction/${BRIEF_ID}/AC-4`, { headers: { cookie } })
+    expect(after.body).toMatch(/class="ihead"[\s\S]*?data-verdict="unproven"/)
+    expect(after.body).toContain('data-excluded="true"')
   })
 })

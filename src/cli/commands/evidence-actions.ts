@@ -18,6 +18,7 @@ import { bridgeUsage } from "../../bridge/usage.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
+import { describeSigner } from "../../core/signoff.js"
 import { EXIT_FAIL, EXIT_OK, unknownNameError, usageError, type Io } from "../io.js"
 import { shown, suggest } from "../args.js"
 import { str, strs, type OptionValues } from "./types.js"
@@ -140,18 +141,47 @@ export async function cmdRunsWatch(io: Io, v: OptionValues): Promise<number> {
 
 export function cmdSignoff(io: Io, rest: string[], v: OptionValues): number {
   const [ref, ...words] = rest
-  const by = str(v["by"]) ?? words[0]
-  const note = str(v["note"]) ?? (str(v["by"]) ? words.join(" ") : words.slice(1).join(" "))
-  if (!ref || !by) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n <name> [note]")
+  if (!ref) throw usageError("usage: opencode-alloy evidence signoff <intent>#AC-n [note] [--reject|--waive --reason <why>] [--sign]")
+  if (str(v["by"]) !== undefined) {
+    throw usageError(
+      "the signer is your git identity, not a typed name: --by is no longer accepted",
+      `check it with \`git config user.name\` and \`git config user.email\`, then: opencode-alloy evidence signoff ${ref}`,
+    )
+  }
+  if (v["reject"] === true && v["waive"] === true) throw usageError("--reject and --waive exclude each other", `opencode-alloy evidence signoff ${ref} --waive --reason "<why>"`)
+  const decision = v["reject"] === true ? "reject" : v["waive"] === true ? "waive" : "approve"
+  const reason = str(v["reason"]) ?? str(v["note"]) ?? (words.join(" ").trim() || undefined)
   const ctx = new AlloyContext(io.cwd)
   let r
   try {
-    r = recordSignoff(ctx, ref, by, note || undefined)
+    r = recordSignoff(ctx, { ref, decision, ...(reason ? { reason } : {}), sign: v["sign"] === true })
   } catch (e) {
     throw unknownIntentIn(ctx, ref, e)
   }
-  if (io.json) io.out(JSON.stringify({ ok: true, created: r.created, records: r.records.map((x) => ({ run_id: x.run_id, brief_id: x.pin?.brief_id, digest: x.pin?.digest })) }, null, 2))
-  else for (const x of r.records) io.out(`${r.created ? "Recorded" : "Already recorded"}: ${by} signed off ${ref} under ${x.pin!.brief_id}@${shortDigest(x.pin!.digest)}.`)
+  if (io.json) {
+    io.out(
+      JSON.stringify(
+        {
+          ok: true,
+          created: r.created,
+          signer: r.signer,
+          ...(r.commit ? { commit: r.commit } : {}),
+          signoffs: r.signoffs.map((x) => ({ file: x.file, brief_id: x.signoff.bundle.brief_id, digest: x.signoff.bundle.digest, decision: x.signoff.decision, who: x.who })),
+        },
+        null,
+        2,
+      ),
+    )
+    return EXIT_OK
+  }
+  const verb = decision === "approve" ? "signed off" : decision === "reject" ? "rejected" : "waived"
+  for (const x of r.signoffs) {
+    io.out(`${r.created ? "Recorded" : "Already recorded"}: ${describeSigner(r.signer)} ${verb} ${ref} under ${x.signoff.bundle.brief_id}@${shortDigest(x.signoff.bundle.digest)} (${x.file}).`)
+    if (x.who.kind === "mismatch") io.out(`  ! who: names ${x.who.expected.join(", ")}, not ${r.signer.email}: this sign-off is recorded but does not satisfy the gate`)
+    else if (x.who.kind === "role") io.out(`  who: ${x.who.who} (a role; git's identity cannot check it)`)
+  }
+  if (r.commit)
+    io.out(`Committed ${r.commit.sha.slice(0, 12)} on the current branch; signature: ${r.commit.signature}${r.commit.signed_by ? ` (${r.commit.signed_by})` : ""}. Push it so CI and your team see it.`)
   return EXIT_OK
 }
 
@@ -174,7 +204,7 @@ export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
     const near = suggest(rest[0]!, ["signoff"])
     throw usageError(
       `unknown evidence command ${shown(rest[0]!)}`,
-      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n <name>`",
+      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n`",
     )
   }
   const ctx = new AlloyContext(io.cwd)
@@ -205,8 +235,9 @@ export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
       for (const o of c.evidence) {
         const p = o.provenance
         io.out(
-          `      ${icon[o.outcome]} ${o.kind.padEnd(11)} ${o.summary}${o.reason && o.outcome !== "pass" ? ` — ${o.reason}` : ""}\n` +
-            `        run ${p.run_id} · ${p.stage} · ${p.digest ? shortDigest(p.digest) : "no pin"}${o.older_bundle ? " (older bundle)" : ""}${p.commit ? ` · commit ${p.commit.slice(0, 7)}` : ""} · ${o.at}`,
+          `      ${icon[o.outcome]} ${o.kind.padEnd(11)} ${o.summary}${o.reason && o.outcome !== "pass" && !o.summary.includes(o.reason) ? ` — ${o.reason}` : ""}\n` +
+            (o.excluded ? `        not counted: ${o.excluded}\n` : "") +
+            `        ${p.source === "ledger" ? `ledger ${p.record}${p.store ? ` from ${p.store}` : ""}` : `run ${p.run_id}`} · ${p.stage} · ${p.digest ? shortDigest(p.digest) : "no pin"}${o.older_bundle ? " (older bundle)" : ""}${p.commit ? ` · commit ${p.commit.slice(0, 7)}` : ""} · ${o.at}`,
         )
       }
     }

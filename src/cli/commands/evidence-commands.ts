@@ -63,13 +63,23 @@ export const evidenceCommands: Commands = {
     run: async (io, rest, v) => (await load()).cmdEvidence(io, rest, v),
     subcommands: {
       signoff: {
-        summary: "record a human sign-off of a criterion with a human gate",
-        usage: "evidence signoff <intent>#AC-n <name> [note]",
+        summary: "sign off a criterion with a human gate as your git identity, committed to the evidence ledger",
+        usage: "evidence signoff <intent>#AC-n [note] [--reject|--waive --reason <why>] [--sign]",
+        details:
+          "The signer is git's user.name and user.email (never typed). The sign-off is written to .alloy/evidence/ under the brief's current bundle and committed on the current branch (refused on work/* and dry-run/* branches); push it so CI and every clone compute the same verdict. A criterion whose `who:` names people by email is satisfied only by their sign-off.",
         options: {
-          by: { type: "string", value: "name", description: "who signs off (instead of the second argument)" },
-          note: { type: "string", value: "text", description: "a note kept with the sign-off" },
+          reject: { type: "boolean", description: "reject the criterion (needs --reason)" },
+          waive: { type: "boolean", description: "waive the criterion (needs --reason)" },
+          reason: { type: "string", value: "text", description: "why (or a note, when approving)" },
+          note: { type: "string", value: "text", description: "a note kept with an approval" },
+          sign: { type: "boolean", description: "sign the ledger commit with your git signing key (git commit -S; SSH keys with gpg.format ssh)" },
+          by: { type: "string", value: "name", description: "no longer accepted: the signer is your git identity" },
         },
-        examples: ['opencode-alloy evidence signoff release-note-voice#AC-4 "Sam Lee" "read it aloud; fine"', 'opencode-alloy evidence signoff release-note-voice#AC-4 --by "Sam Lee"'],
+        examples: [
+          'opencode-alloy evidence signoff release-note-voice#AC-4 "read it aloud; fine"',
+          'opencode-alloy evidence signoff release-note-voice#AC-4 --waive --reason "legal text, not ours to change"',
+          "opencode-alloy evidence signoff release-note-voice#AC-4 --sign",
+        ],
         run: async (io, rest, v) => (await load()).cmdSignoff(io, rest, v),
       },
     },

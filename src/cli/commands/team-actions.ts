@@ -6,8 +6,14 @@ import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type OptionValues } from "./types.js"
 
-const KINDS = ["object", "run", "evidence"] as const
-const NAMES = { object: ["bundle", "bundles"], run: ["run record", "run records"], evidence: ["ledger file", "ledger files"] } as const
+const KINDS = ["object", "run", "evidence", "request", "runner"] as const
+const NAMES = {
+  object: ["bundle", "bundles"],
+  run: ["run record", "run records"],
+  evidence: ["ledger file", "ledger files"],
+  request: ["request file", "request files"],
+  runner: ["runner", "runners"],
+} as const
 
 function counts(c: TransferReport["created"]): string {
   const parts = KINDS.filter((k) => c[k]).map((k) => `${c[k]} ${NAMES[k][c[k] === 1 ? 0 : 1]}`)
@@ -20,7 +26,8 @@ function printReport(io: Io, verb: "Pushed to" | "Pulled from", r: TransferRepor
   if (verb === "Pushed to") io.out(`  ${r.stats.blobsUploaded} blob${r.stats.blobsUploaded === 1 ? "" : "s"} uploaded (${r.stats.bytesUploaded} bytes) in ${r.stats.requests} requests.`)
   else {
     io.out(`  ${r.stats.blobsDownloaded} blob${r.stats.blobsDownloaded === 1 ? "" : "s"} downloaded and checked (${r.stats.bytesDownloaded} bytes) in ${r.stats.requests} requests.`)
-    if (r.created.run || r.created.evidence) io.out(`  Records of others are in ${r.pulledDir}/; \`opencode-alloy report\` and \`status\` include them with their origin.`)
+    if (r.created.run || r.created.evidence || r.created.request || r.created.runner)
+      io.out(`  Records of others are in ${r.pulledDir}/; \`opencode-alloy report\` and \`status\` include them with their origin.`)
   }
   for (const k of r.kept) io.out(`  kept ${k.kind} ${k.id}: ${k.reason}`)
   for (const s of r.skipped) io.out(`  ! not pushed: ${s.file}: ${s.reason}`)

@@ -156,7 +156,9 @@ describe("contradictions", () => {
     const bs = new Map<string, Bundle>([[both.digest, both.bundle]])
     const cur2 = new Map([[BRIEF, both.digest]])
     const AC3 = "law:alloy--release-note-voice--ac-3"
-    const failing = record({ digest: both.digest, feedback: feedback([fbItem("I1", AC3, [["open", T(0)]])]), signoffs: [{ criterion: "release-note-voice#AC-3", by: "Ada" }] })
+    // the approval: a human item on AC-3 resolved in the same session (a sign-off lives in the ledger, in a session of its own)
+    const approval = fbItem("H1", "human", [["resolved", T(0)]], { text: "AC-3: the product owner approves" })
+    const failing = record({ digest: both.digest, feedback: feedback([fbItem("I1", AC3, [["open", T(0)]]), approval]) })
     const mk = (records: RunRecord[]) => {
       const observations = deriveObservations({ records, bundles: bs, current: cur2, validators: [] })
       return input(records, { observations, intents: judgeAll(intentSpecs(bs, cur2), observations).intents, briefs: [{ id: BRIEF, digest: both.digest, needs_build: false, intents: [BRIEF] }] })
@@ -178,8 +180,8 @@ describe("contradictions", () => {
           ["open", T(0)],
           ["resolved", T(1)],
         ]),
+        approval,
       ]),
-      signoffs: [{ criterion: "release-note-voice#AC-3", by: "Ada" }],
     })
     expect(computeInsights(mk([fixed])).findings.map((x) => x.code)).not.toContain("approval_over_failing")
   })

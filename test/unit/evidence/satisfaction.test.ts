@@ -6,6 +6,8 @@ import { intentSpecs } from "../../../src/evidence/model.js"
 import type { Bundle } from "../../../src/core/bundle.js"
 import type { RunRecord } from "../../../src/core/run-record.js"
 import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
+import type { SignoffEntry } from "../../../src/service/pulled.js"
+import { signoffPath, type Signoff } from "../../../src/core/signoff.js"
 
 const cur = exampleBundle()
 const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
@@ -213,8 +215,8 @@ describe("verdicts", () => {
 
 describe("other evidence kinds", () => {
   const validators = [{ law: "word-limit", id: "count-words", command: "node scripts/validators/word-limit.mjs --max 150 {files}" }]
-  const judgeV = (records: RunRecord[]) => {
-    const observations = deriveObservations({ records, bundles, current, validators })
+  const judgeV = (records: RunRecord[], signoffs: SignoffEntry[] = []) => {
+    const observations = deriveObservations({ records, bundles, current, validators, signoffs })
     return new Map(judgeAll(intentSpecs(bundles, current), observations).intents.flatMap((i) => i.criteria.map((c) => [c.ref, c] as const)))
   }
 
@@ -246,8 +248,43 @@ describe("other evidence kinds", () => {
     const run = (items: ReturnType<typeof fbItem>[], at = "2026-05-27T10:00:00Z") => record({ digest: cur.digest, stage: "human-appraise:draft-release-note", at, feedback: feedback(items) })
     expect(judgeV([run([])]).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
     expect(judgeV([run([fbItem("H1", "human", [["open", "2026-05-27T10:00:00Z"]])])]).get("release-note-voice#AC-4")!.verdict).toBe("failing")
-    const signoff = record({ digest: cur.digest, stage: "signoff", source: "cli", session: "signoff:release-note-voice#AC-4", signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }] })
-    expect(judgeV([signoff]).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
+    expect(judgeV([], [ledgerSignoff({})]).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
+    // a sign-off of the old outbox (a typed name, never committed) is shown but decides nothing
+    const local = record({ digest: cur.digest, stage: "signoff", source: "cli", session: "signoff:release-note-voice#AC-4", signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }] })
+    const v = judgeV([local]).get("release-note-voice#AC-4")!
+    expect(v.verdict).toBe("unproven")
+    expect(v.reason).toMatch(/not counted: signed off locally by Pat/)
+  })
+
+  test("ledger sign-offs: reject fails, waive waives with its reason, each signer's latest word counts", () => {
+    const at = (t: string) => `2026-05-27T${t}:00Z`
+    expect(judgeV([], [ledgerSignoff({ decision: "reject", reason: "too chirpy" })]).get("release-note-voice#AC-4")!.verdict).toBe("failing")
+    const w = judgeV([], [ledgerSignoff({ decision: "waive", reason: "legal wording" })]).get("release-note-voice#AC-4")!
+    expect(w.verdict).toBe("waived")
+    expect(w.reason).toContain("legal wording")
+    // Pat rejected, then approved: the approval counts; Sam's rejection still stands
+    const pat = [ledgerSignoff({ decision: "reject", reason: "no", at: at("10:00") }), ledgerSignoff({ at: at("11:00") })]
+    expect(judgeV([], pat).get("release-note-voice#AC-4")!.verdict).toBe("satisfied")
+    const sam = ledgerSignoff({ decision: "reject", reason: "still off", at: at("09:00"), signer: { name: "Sam", email: "sam@example.com" } })
+    expect(judgeV([], [...pat, sam]).get("release-note-voice#AC-4")!.verdict).toBe("failing")
+    // older bundle: stale
+    expect(judgeV([], [ledgerSignoff({ digest: old.digest })]).get("release-note-voice#AC-4")!.verdict).toBe("stale")
+  })
+
+  test("who: naming an email excludes another signer's sign-off; a pulled one keeps its store", () => {
+    const named = exampleBundle((t) => t.replace("who: the product owner", 'who: "Pat <pat@example.com>"'))
+    expect(named.bundle.overlay.gates.find((g) => g.kind === "human")!.who).toBe("Pat <pat@example.com>")
+    const obs = deriveObservations({
+      records: [],
+      bundles: new Map([[named.digest, named.bundle]]),
+      current: new Map([["release-note-voice", named.digest]]),
+      validators: [],
+      signoffs: [{ ...ledgerSignoff({ digest: named.digest, signer: { name: "Mallory", email: "mallory@example.com" } }), pulled: { store: "oci://reg/team", repository: "acme/shop" } }],
+    })
+    expect(obs).toHaveLength(1)
+    expect(obs[0]!.excluded).toMatch(/who: names pat@example\.com; signed by mallory@example\.com/)
+    expect(obs[0]!.provenance).toMatchObject({ source: "ledger", store: "oci://reg/team (acme/shop)", digest: named.digest })
+    expect(judgeGate({ id: "g", kind: "human" }, obs).verdict).toBe("unproven")
   })
 
   test("an attestation proves what it attests: human-appraise ran and every item resolved; never a law or check gate", () => {
@@ -295,18 +332,13 @@ describe("other evidence kinds", () => {
       stage: "human-appraise:draft-release-note",
       feedback: feedback([fbItem("H1", "human", [["open", "2026-05-27T10:00:00Z"]], { text: "AC-4: the tone is off" })]),
     })
-    const signoff = record({
-      digest: cur.digest,
-      stage: "signoff",
-      source: "cli",
-      session: "signoff:release-note-voice#AC-4",
-      at: "2026-05-27T11:00:00Z",
-      signoffs: [{ criterion: "release-note-voice#AC-4", by: "Pat" }],
-    })
-    const v = judgeV([objection, signoff]).get("release-note-voice#AC-4")!
+    const signoff = ledgerSignoff({ at: "2026-05-27T11:00:00Z" })
+    const v = judgeV([objection], [signoff]).get("release-note-voice#AC-4")!
     // before: the sign-off's own session was the latest and the criterion read satisfied
     expect(v.verdict).toBe("contested")
-    expect(v.reason).toMatch(/signed off by Pat — but still open: human/)
+    expect(v.reason).toMatch(/approved by Pat <pat@example\.com>.* — but still open: human/)
+    // a waiver over the open objection is no answer to it either
+    expect(judgeV([objection], [ledgerSignoff({ decision: "waive", reason: "ship it", at: "2026-05-27T11:00:00Z" })]).get("release-note-voice#AC-4")!.verdict).toBe("contested")
   })
 
   test("observations carry provenance and are not repeated when several records show the same state", () => {
@@ -319,3 +351,18 @@ describe("other evidence kinds", () => {
     expect(obs[0]!.current).toBe(true)
   })
 })
+
+/** A sign-off of the committed ledger for release-note-voice#AC-4 (Pat approves under the current bundle unless told otherwise). */
+function ledgerSignoff(over: Partial<Omit<Signoff, "bundle">> & { digest?: string }): SignoffEntry {
+  const { digest, ...rest } = over
+  const signoff: Signoff = {
+    $type: "alloy.signoff/v1",
+    criterion: "release-note-voice#AC-4",
+    decision: "approve",
+    signer: { name: "Pat", email: "pat@example.com" },
+    at: "2026-05-27T10:00:00Z",
+    bundle: { brief_id: "release-note-voice", digest: digest ?? cur.digest },
+    ...rest,
+  }
+  return { signoff, rel: signoffPath(signoff) }
+}
