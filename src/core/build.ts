@@ -33,7 +33,7 @@ export interface BuildOutput {
 
 const n = (s: string) => normalizeText(s)
 
-function toBundleIntent(i: Intent): BundleIntent {
+export function toBundleIntent(i: Intent): BundleIntent {
   return {
     id: i.id,
     title: n(i.title),
