@@ -189,7 +189,8 @@ export function designFormation(input: DesignInput): FormationDesign {
     else {
       const t = types.has(c) ? `${c}-output` : c
       const patterns = paths.length ? [...new Set(paths)] : [`${t}/*.md`]
-      if (!paths.length) notes.push(`artefact type ${t}: no criterion of cycle ${c} names an artefact path, so its file pattern is a guess (${patterns[0]}); set file-patterns to where the cycle writes`)
+      if (!paths.length)
+        notes.push(`artefact type ${t}: no criterion of cycle ${c} names an artefact path, so its file pattern is a guess (${patterns[0]}); set file-patterns to where the cycle writes`)
       const allowed = appraisers.length ? appraisers : ["alloy-reviewer"]
       create(
         typePath(t),
@@ -212,7 +213,8 @@ export function designFormation(input: DesignInput): FormationDesign {
     const next = cycles[cycles.indexOf(c) + 1]
     targets[c] = next ? [next] : []
   })
-  if (fresh.length > 1 || (fresh.length && cycles.length > fresh.length)) notes.push(`new cycles feed the next cycle in the recipe's order (${cycles.join(" → ")}); change \`targets\` if the formation branches`)
+  if (fresh.length > 1 || (fresh.length && cycles.length > fresh.length))
+    notes.push(`new cycles feed the next cycle in the recipe's order (${cycles.join(" → ")}); change \`targets\` if the formation branches`)
 
   // ---- cycles -------------------------------------------------------------------------------
   const pin = { brief_id: recipe.id, digest: input.digestFor(targets) }
@@ -243,7 +245,14 @@ export function designFormation(input: DesignInput): FormationDesign {
     }
     edit(cyclePath(c), (t) => setFrontmatterBlock(t, cyclePath(c), PIN_KEY, { ...pin }), `pin brief ${recipe.id} at ${pin.digest.slice(0, 19)}…`)
     if (human && frontmatterOf(config.get(cyclePath(c))!, cyclePath(c))["always-human-appraise"] !== true) {
-      edit(cyclePath(c), (t) => setFrontmatterScalar(t, cyclePath(c), "always-human-appraise", true), `human gate${gatesIn(c).filter((g) => g.kind === "human").length === 1 ? "" : "s"} ${gatesIn(c).filter((g) => g.kind === "human").map((g) => g.criterion).join(", ")} need human-appraise in this cycle`)
+      edit(
+        cyclePath(c),
+        (t) => setFrontmatterScalar(t, cyclePath(c), "always-human-appraise", true),
+        `human gate${gatesIn(c).filter((g) => g.kind === "human").length === 1 ? "" : "s"} ${gatesIn(c)
+          .filter((g) => g.kind === "human")
+          .map((g) => g.criterion)
+          .join(", ")} need human-appraise in this cycle`,
+      )
     }
   }
 
@@ -268,7 +277,10 @@ export function designFormation(input: DesignInput): FormationDesign {
       queue.push(...(targets[c] ?? strings(frontmatterOf(config.get(cyclePath(c)) ?? "", cyclePath(c))["targets"])))
     }
     const unreachable = cycles.filter((c) => !seen.has(c))
-    if (unreachable.length) notes.push(`flow ${flow} does not reach ${unreachable.join(", ")} from its starting cycles (${start.join(", ") || "none"}); add ${unreachable.length === 1 ? "it" : "them"} to starting-cycles or to a cycle's targets`)
+    if (unreachable.length)
+      notes.push(
+        `flow ${flow} does not reach ${unreachable.join(", ")} from its starting cycles (${start.join(", ") || "none"}); add ${unreachable.length === 1 ? "it" : "them"} to starting-cycles or to a cycle's targets`,
+      )
   } else if (cycles.length > 1) {
     notes.push(`the recipe names ${cycles.length} cycles and no flow; Foundry runs cycles through a flow, so add \`formation.flow\` to the recipe and design again to get one`)
   }
@@ -305,6 +317,9 @@ export function designFormation(input: DesignInput): FormationDesign {
         allValidators.push(...validators.map((v) => ({ law: id, ...v })))
         const text = lawBlock(id, `${g.criterion} — ${crit.text}`, `\`${g.command}\` finds nothing to report.`, `\`${g.command}\` reports a finding: ${crit.text}`, validators)
         byType.set(t, [...(byType.get(t) ?? []), { id, text, why: `validator for check gate ${g.id}` }])
+        notes.push(
+          `validator ${id}: Foundry's quench runs \`${validators.map((v) => v.command).join(" && ")}\` and reads each line it prints as a JSON finding ({"file", "text"}); a script that only sets its exit code reports nothing to quench`,
+        )
         if (!bindCheckCommand(g.command, allValidators)) notes.push(`check gate ${g.id}: the validator proposed for it does not bind to its command; bind them by hand`)
       }
     }
@@ -323,7 +338,10 @@ export function designFormation(input: DesignInput): FormationDesign {
     const ps = t ? (types.get(t) ?? []) : []
     for (const g of gatesIn(c).filter((x) => x.kind === "artefact")) {
       for (const glob of splitGlobs(g.path ?? "")) {
-        if (!covers(ps, glob)) notes.push(`artefact gate ${g.id}: ${glob} is not among the files cycle ${c} writes (${t ?? "no output type"}: ${ps.join(", ") || "no patterns"}); move the criterion to the cycle that writes it, or widen the type's file-patterns`)
+        if (!covers(ps, glob))
+          notes.push(
+            `artefact gate ${g.id}: ${glob} is not among the files cycle ${c} writes (${t ?? "no output type"}: ${ps.join(", ") || "no patterns"}); move the criterion to the cycle that writes it, or widen the type's file-patterns`,
+          )
       }
     }
   }
@@ -337,4 +355,3 @@ export function designFormation(input: DesignInput): FormationDesign {
   }
   return { brief_id: recipe.id, cycles, ...(flow ? { flow } : {}), pin, files: out, notes }
 }
-

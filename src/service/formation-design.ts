@@ -30,6 +30,12 @@ export interface DesignReport extends FormationDesign {
 
 const MAX_FILES = 2000
 
+/** A new file as a unified diff (every line added), the way git shows one. */
+function newFileDiff(file: string, text: string): string {
+  const lines = text.replace(/\n$/, "").split("\n")
+  return [`--- /dev/null`, `+++ b/${file}`, `@@ -0,0 +1,${lines.length} @@`, ...lines.map((l) => `+${l}`)].join("\n")
+}
+
 /** The project's Foundry config files (foundry/**, Markdown only), as text. */
 export function readConfigTree(ctx: AlloyContext): Map<string, string> {
   const out = new Map<string, string>()
@@ -65,7 +71,9 @@ export function designBriefFormation(ctx: AlloyContext, briefId: unknown): Desig
   const id = assertSlug(briefId, "brief id")
   ctx.store.requireInit()
   if (!ctx.project.isFoundryProject()) {
-    throw new AlloyError("usage", "there is no foundry/ folder here, so there is no Foundry config to design into", { fix: "run this in a Foundry project (open it in OpenCode with Foundry installed once)" })
+    throw new AlloyError("usage", "there is no foundry/ folder here, so there is no Foundry config to design into", {
+      fix: "run this in a Foundry project (open it in OpenCode with Foundry installed once)",
+    })
   }
   const recipe = ctx.store.readRecipe(id)
   const intents = recipe.value.intents.map((iid) => ctx.store.readIntent(iid))
@@ -95,7 +103,7 @@ export function designBriefFormation(ctx: AlloyContext, briefId: unknown): Desig
   }
   const diff = design.files
     .filter((f) => f.action !== "unchanged")
-    .map((f) => unifiedDiff(f.before ?? "", f.after, f.before === undefined ? "/dev/null" : `a/${f.path}`, `b/${f.path}`))
+    .map((f) => (f.before === undefined ? newFileDiff(f.path, f.after) : unifiedDiff(f.before, f.after, `a/${f.path}`, `b/${f.path}`)))
     .join("\n")
   return { ...design, problems, built: ctx.store.hasObject(design.pin.digest), diff, branch: ctx.project.currentBranch() }
 }
@@ -117,27 +125,42 @@ export function writeFormationDesign(ctx: AlloyContext, report: DesignReport): W
   const want = configBranchFor(report.brief_id)
   const flow = ctx.project.onFlowBranch()
   if (flow) {
-    throw new AlloyError("work_branch", `refusing to write Foundry config: the repository is on Foundry flow branch '${flow}', where config must not change and any file Foundry did not write stops the flow`, {
-      fix: `finish or leave the flow, switch to the base branch, then create a config branch: \`git switch main && git switch -c ${want}\``,
-    })
+    throw new AlloyError(
+      "work_branch",
+      `refusing to write Foundry config: the repository is on Foundry flow branch '${flow}', where config must not change and any file Foundry did not write stops the flow`,
+      {
+        fix: `finish or leave the flow, switch to the base branch, then create a config branch: \`git switch main && git switch -c ${want}\``,
+      },
+    )
   }
   if (!branch || !/^config\/[^/]+$/.test(branch)) {
-    throw new AlloyError("not_config_branch", `refusing to write Foundry config on ${branch ? `branch '${branch}'` : "a detached HEAD"}: Foundry takes config changes only on a config/<name> branch (its config finish squash-merges them)`, {
-      fix: `create one and design again: \`git switch -c ${want}\`, then \`opencode-alloy formation design ${report.brief_id} --write\``,
-    })
+    throw new AlloyError(
+      "not_config_branch",
+      `refusing to write Foundry config on ${branch ? `branch '${branch}'` : "a detached HEAD"}: Foundry takes config changes only on a config/<name> branch (its config finish squash-merges them)`,
+      {
+        fix: `create one and design again: \`git switch -c ${want}\`, then \`opencode-alloy formation design ${report.brief_id} --write\``,
+      },
+    )
   }
   if (report.problems.length) {
-    throw new AlloyError("config_invalid", `the design for brief ${report.brief_id} has ${report.problems.length} file${report.problems.length === 1 ? "" : "s"} Foundry's config rules refuse; nothing was written`, {
-      details: report.problems.flatMap((p) => p.errors.map((e) => ({ path: p.file, message: e }))),
-      fix: "fix the brief or the existing config named, then design again",
-    })
+    throw new AlloyError(
+      "config_invalid",
+      `the design for brief ${report.brief_id} has ${report.problems.length} file${report.problems.length === 1 ? "" : "s"} Foundry's config rules refuse; nothing was written`,
+      {
+        details: report.problems.flatMap((p) => p.errors.map((e) => ({ path: p.file, message: e }))),
+        fix: "fix the brief or the existing config named, then design again",
+      },
+    )
   }
   const todo = report.files.filter((f) => f.action !== "unchanged")
   // nothing may have changed since the preview: an existing differing file is never overwritten unannounced
   for (const f of todo) {
     const cur = ctx.project.readText(f.path)
     if (f.action === "create" && cur !== undefined) {
-      throw new AlloyError("already_exists", `${f.path} appeared since the design was made and differs from it; nothing was written`, { file: f.path, fix: "design again to see the change against the file as it is now" })
+      throw new AlloyError("already_exists", `${f.path} appeared since the design was made and differs from it; nothing was written`, {
+        file: f.path,
+        fix: "design again to see the change against the file as it is now",
+      })
     }
     if (f.action === "modify" && cur !== f.before) {
       throw new AlloyError("already_exists", `${f.path} changed since the design was made; nothing was written`, { file: f.path, fix: "design again to see the change against the file as it is now" })

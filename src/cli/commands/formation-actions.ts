@@ -36,7 +36,10 @@ export function cmdFormationDesign(io: Io, rest: string[], opts: { write: boolea
   io.out(`Formation of brief ${report.brief_id}: ${report.cycles.join(", ") || "no cycles"}${report.flow ? ` (flow ${report.flow})` : ""}`)
   io.out(`Pin: ${report.pin.digest}${report.built ? "" : ` (not built yet: after the config is merged, \`opencode-alloy brief build ${report.brief_id}\` gives this digest)`}`)
   if (!changes.length) io.out("Nothing to change: the config already carries this formation.")
-  for (const f of report.files) io.out(`  ${f.action === "create" ? "create " : f.action === "modify" ? "change " : "keep   "} ${f.path}${f.action === "modify" ? " (existing file, changed only as shown)" : ""} — ${f.why.join("; ")}`)
+  for (const f of report.files)
+    io.out(
+      `  ${f.action === "create" ? "create " : f.action === "modify" ? "change " : "keep   "} ${f.path}${f.action === "modify" ? " (existing file, changed only as shown)" : ""} — ${f.why.join("; ")}`,
+    )
   for (const p of report.problems) for (const e of p.errors) io.out(`! ${p.file}: ${e}`)
   for (const n of report.notes) io.out(`note: ${n}`)
   if (written) io.out(`Wrote ${written.written.length} file${written.written.length === 1 ? "" : "s"} on ${written.branch}; review, commit, and finish the config branch with Foundry.`)

@@ -54,12 +54,15 @@ describe("Foundry's validator fixtures", () => {
     })
   }
 
-  describe.skipIf(!existsSync(SHARED))(`the repository's copy is the upstream copy, byte for byte${skipNote(existsSync(SHARED) ? undefined : "no shared upstream fixtures beside the repository")}`, () => {
-    it("same files, same bytes", () => {
-      const shared = walk(SHARED).filter((f) => f.endsWith(".md"))
-      for (const f of shared) expect(readFileSync(path.join(FIXTURES, f)).equals(readFileSync(path.join(SHARED, f))), f).toBe(true)
-    })
-  })
+  describe.skipIf(!existsSync(SHARED))(
+    `the repository's copy is the upstream copy, byte for byte${skipNote(existsSync(SHARED) ? undefined : "no shared upstream fixtures beside the repository")}`,
+    () => {
+      it("same files, same bytes", () => {
+        const shared = walk(SHARED).filter((f) => f.endsWith(".md"))
+        for (const f of shared) expect(readFileSync(path.join(FIXTURES, f)).equals(readFileSync(path.join(SHARED, f))), f).toBe(true)
+      })
+    },
+  )
 })
 
 describe("the rules Foundry's tests state beside the fixtures", () => {
