@@ -6,10 +6,11 @@
  * and what is expected there, so one round of edits fixes a record.
  */
 import { z } from "zod"
-import { stringify } from "yaml"
+import { isMap, isSeq, stringify, type Document, type YAMLMap, type YAMLSeq } from "yaml"
+import { isDeepStrictEqual } from "node:util"
 import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
-import { decodeText, parseMarkdown } from "./frontmatter.js"
+import { decodeText, parseMarkdown, splitFrontmatter } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
@@ -129,8 +130,33 @@ export const INTENT_FIELDS = [
   "open_questions",
   "links",
   "superseded_by",
+  "clarifications",
   "metadata",
 ] as const
+
+/** Most clarification questions one intent records: the clarify loop asks the few that matter most. */
+export const MAX_CLARIFICATIONS = 5
+
+export const CLARIFICATION_FIELDS = ["question", "answer", "priority"] as const
+
+/**
+ * One question of the clarify loop and its answer, as recorded in the intent. `priority` 1 is
+ * asked first. An entry without an answer is still open (lint says so).
+ */
+export const ClarificationSchema = z.strictObject(
+  {
+    question: Text("question"),
+    answer: Text("answer").optional(),
+    priority: z
+      .number({ error: (iss) => `expected a priority from 1 (most important) to ${MAX_CLARIFICATIONS}; ${describeValue(iss.input)}` })
+      .int()
+      .min(1)
+      .max(MAX_CLARIFICATIONS)
+      .optional(),
+  },
+  { error: unknownKeys("a clarification", CLARIFICATION_FIELDS) },
+)
+export type Clarification = z.infer<typeof ClarificationSchema>
 
 const IntentShape = z.strictObject(
   {
@@ -149,6 +175,11 @@ const IntentShape = z.strictObject(
     open_questions: TextList("open question"),
     links: TextList("link"),
     superseded_by: Slug.optional(),
+    /** the clarify loop's questions and answers (absent in older records, which keep their bytes and digests) */
+    clarifications: z
+      .array(ClarificationSchema, { error: (iss) => `expected a list of {question, answer, priority}; ${describeValue(iss.input)}` })
+      .max(MAX_CLARIFICATIONS, `at most ${MAX_CLARIFICATIONS} clarifications: ask the most important questions first and fold their answers into constraints and criteria`)
+      .optional(),
     metadata: z.record(z.string(), z.unknown(), { error: (iss) => `expected metadata as a mapping; ${describeValue(iss.input)}` }).optional(),
   },
   { error: unknownKeys("the intent record", INTENT_FIELDS) },
@@ -337,4 +368,94 @@ links: []
 
 Why this matters, examples, anything else worth knowing (Markdown).
 `
+}
+
+/** A criterion as the file holds it: one evidence entry as a mapping, several as a list. */
+function criterionData(c: Criterion): Record<string, unknown> {
+  return { id: c.id, text: c.text, ...(c.evidence.length === 0 ? {} : { evidence: c.evidence.length === 1 ? c.evidence[0] : c.evidence }) }
+}
+
+const fieldData = (intent: Intent, k: string): unknown => {
+  const v = (intent as unknown as Record<string, unknown>)[k]
+  if (k === "acceptance_criteria") return (v as Criterion[]).map(criterionData)
+  return v
+}
+
+/** Edit a list of strings in place: drop removed items, keep the rest (and their comments), add new ones at the end. */
+function editTextList(doc: Document, seq: YAMLSeq, from: readonly unknown[], to: readonly unknown[]): boolean {
+  const left = [...to]
+  const keep: boolean[] = from.map((item) => {
+    const at = left.findIndex((x) => isDeepStrictEqual(x, item))
+    if (at < 0) return false
+    left.splice(at, 1)
+    return true
+  })
+  if (from.length !== seq.items.length) return false
+  for (let i = seq.items.length - 1; i >= 0; i--) if (!keep[i]) seq.items.splice(i, 1)
+  for (const x of left) seq.items.push(doc.createNode(x))
+  // the surviving items must be in the new order, else the list is replaced whole
+  return isDeepStrictEqual(
+    seq.items.map((n) => (n && typeof n === "object" && "toJSON" in n ? (n as { toJSON(): unknown }).toJSON() : n)),
+    to,
+  )
+}
+
+/** Edit the criteria by id: unchanged ones keep their nodes (and comments); changed fields are set in place. */
+function editCriteria(doc: Document, seq: YAMLSeq, from: readonly Record<string, unknown>[], to: readonly Record<string, unknown>[]): void {
+  const byId = new Map(seq.items.map((n, i) => [isMap(n) ? String((n as YAMLMap).get("id")) : `#${i}`, n]))
+  const items = to.map((c) => {
+    const node = byId.get(String(c["id"]))
+    const old = from.find((o) => o["id"] === c["id"])
+    if (!node || !isMap(node) || !old) return doc.createNode(c)
+    for (const k of ["text", "evidence"]) {
+      if (isDeepStrictEqual(old[k], c[k])) continue
+      if (c[k] === undefined) node.delete(k)
+      else node.set(k, k === "text" ? c[k] : doc.createNode(c[k]))
+    }
+    return node
+  })
+  seq.items = items as YAMLSeq["items"]
+}
+
+/**
+ * The intent file text for an update, edited on the author's own text: only the fields whose
+ * value changed are touched (scalars in place, list items added or dropped one by one, criteria
+ * by id), so YAML comments, blank lines and quoting elsewhere stay as they were; the body is
+ * replaced only when it changed. Returns undefined when the result would not read back as
+ * exactly `next` (the caller then writes Alloy's own layout).
+ */
+export function updateIntentText(text: string, file: string, prev: Intent, next: Intent): string | undefined {
+  const parsed = parseMarkdown(text, file)
+  const doc = parsed.doc
+  const split = splitFrontmatter(text)
+  if (!doc || !split || !isMap(doc.contents)) return undefined
+  const root = doc.contents as YAMLMap
+  for (const k of INTENT_FIELDS) {
+    const a = fieldData(prev, k)
+    const b = fieldData(next, k)
+    if (isDeepStrictEqual(a, b)) continue
+    const node = root.get(k, true)
+    const empty = b === undefined || (Array.isArray(b) && b.length === 0 && k !== "acceptance_criteria")
+    if (empty) {
+      root.delete(k)
+      continue
+    }
+    if (Array.isArray(a) && Array.isArray(b) && isSeq(node)) {
+      if (k === "acceptance_criteria") editCriteria(doc, node, a as Record<string, unknown>[], b as Record<string, unknown>[])
+      else if (!editTextList(doc, node, a, b)) root.set(k, doc.createNode(b))
+      continue
+    }
+    // a scalar keeps its node (and comment) when the new value is a scalar too
+    root.set(k, typeof b === "object" && b !== null ? doc.createNode(b) : b)
+  }
+  const yaml = doc.toString({ lineWidth: 0 })
+  const nl = text.includes("\r\n") ? "\r\n" : "\n"
+  const bodyText = next.body === prev.body ? text.slice(split.bodyStart) : next.body ? `${nl}${next.body.trim()}${nl}` : ""
+  const out = `${text.slice(0, split.yamlStart)}${nl === "\n" ? yaml : yaml.replace(/\n/g, nl)}${text.slice(split.yamlEnd, split.bodyStart)}${bodyText}`
+  try {
+    const back = parseIntent(out, file, next.id)
+    return isDeepStrictEqual(back, next) ? out : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -62,6 +62,9 @@ export const LINT_CODES = [
   "check_unbound",
   "artefact_unmatched",
   "config_branch",
+  "criterion_unstructured",
+  "needs_clarification",
+  "clarification_open",
 ] as const
 export type LintCode = (typeof LINT_CODES)[number]
 
@@ -254,6 +257,110 @@ export function vagueReason(text: string): string | undefined {
 
 const PLACEHOLDER_RE = /\bTODO\b|\bTBD\b|\bFIXME\b/
 
+// ---- criterion grammar and clarification markers ---------------------------------------------
+
+/**
+ * The structured forms a criterion may take: EARS (`WHEN <trigger> THE SYSTEM SHALL <response>`,
+ * `IF <unwanted> THEN THE SYSTEM SHALL …`, `WHILE <state> …`, `WHERE <feature> …`, or the
+ * ubiquitous `THE SYSTEM SHALL …`, keywords in any case, preconditions combinable) or a
+ * Given/When/Then scenario. Anything else is free text: allowed, with a lint warning.
+ */
+export type CriterionForm = "ears" | "given-when-then"
+
+const EARS_PRE = String.raw`(?:(?:while|where|when)\b[^]*?)`
+const EARS_RE = [
+  new RegExp(String.raw`^the\s+\S[^]*?\bshall\s+\S`, "i"),
+  new RegExp(String.raw`^${EARS_PRE}\bthe\s+\S[^]*?\bshall\s+\S`, "i"),
+  new RegExp(String.raw`^${EARS_PRE}?if\b[^]+?\bthen\s+the\s+\S[^]*?\bshall\s+\S`, "i"),
+]
+const GWT_RE = /^given\b[^]+?\bwhen\b[^]+?\bthen\b\s*\S/i
+
+export function criterionForm(text: string): CriterionForm | undefined {
+  const t = text.trim()
+  if (GWT_RE.test(t)) return "given-when-then"
+  return EARS_RE.some((r) => r.test(t)) ? "ears" : undefined
+}
+
+const MARKER_RE = /\[NEEDS CLARIFICATION:\s*([^\]]*?)\s*\]/g
+
+/** `[NEEDS CLARIFICATION: …]` markers in a text, as their questions. */
+export function clarificationMarkers(text: string | undefined): string[] {
+  return text ? [...text.matchAll(MARKER_RE)].map((m) => m[1]!.trim()).filter(Boolean) : []
+}
+
+/** Every text field of an intent, by path, for scans that cover them all. */
+export function intentTexts(intent: Intent): Array<[string, string]> {
+  const out: Array<[string, string]> = [
+    ["title", intent.title],
+    ["goal", intent.goal],
+  ]
+  if (intent.context) out.push(["context", intent.context])
+  intent.constraints.forEach((t, i) => out.push([`constraints[${i}]`, t]))
+  intent.acceptance_criteria.forEach((c, i) => {
+    out.push([`acceptance_criteria[${i}].text`, c.text])
+    c.evidence.forEach((e, j) => {
+      for (const [k, v] of Object.entries(e)) if (k !== "kind" && typeof v === "string") out.push([`acceptance_criteria[${i}].evidence[${j}].${k}`, v])
+    })
+  })
+  intent.non_goals.forEach((t, i) => out.push([`non_goals[${i}]`, t]))
+  intent.tradeoffs.forEach((t, i) => out.push([`tradeoffs[${i}]`, t]))
+  intent.links.forEach((t, i) => out.push([`links[${i}]`, t]))
+  ;(intent.clarifications ?? []).forEach((c, i) => {
+    out.push([`clarifications[${i}].question`, c.question])
+    if (c.answer) out.push([`clarifications[${i}].answer`, c.answer])
+  })
+  out.push(["body", intent.body])
+  return out
+}
+
+/** The questions of every marker in an intent, in order, once each: what `open_questions` must list. */
+export function markerQuestions(intent: Intent): string[] {
+  return [...new Set(intentTexts(intent).flatMap(([, t]) => clarificationMarkers(t)))]
+}
+
+function specWarnings(intent: Intent, file: string): LintWarning[] {
+  const out: LintWarning[] = []
+  const closed = intent.status === "retired" || intent.status === "superseded"
+  if (closed) return out
+  intent.acceptance_criteria.forEach((c, i) => {
+    if (criterionForm(c.text)) return
+    out.push({
+      code: "criterion_unstructured",
+      // info, never failing --strict: free text stays allowed, and records written before the grammar keep building strictly
+      severity: "info",
+      file,
+      path: `acceptance_criteria[${i}].text`,
+      message: `${intent.id}#${c.id} is free text ("${clip(c.text, 60)}"); a structured criterion says when it applies and what must happen, so a reviewer and a gate can test it`,
+      fix: 'write it as EARS ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <unwanted condition> THEN THE SYSTEM SHALL <response>", "WHILE <state> …", "WHERE <feature> …", or "THE <subject> SHALL …") or as "Given <context>, when <action>, then <outcome>"',
+    })
+  })
+  for (const [p, t] of intentTexts(intent)) {
+    for (const q of clarificationMarkers(t)) {
+      const listed = intent.open_questions.some((o) => o.trim() === q)
+      out.push({
+        code: "needs_clarification",
+        severity: "warning",
+        file,
+        path: p,
+        message: `${intent.id} ${p} still needs clarification: "${clip(q, 80)}"${listed ? " (listed in open_questions)" : " (not in open_questions yet)"}`,
+        fix: `answer it, replace the marker with the answer, and remove the question from open_questions${listed ? "" : "; until then, add it to open_questions"}`,
+      })
+    }
+  }
+  ;(intent.clarifications ?? []).forEach((c, i) => {
+    if (c.answer) return
+    out.push({
+      code: "clarification_open",
+      severity: "warning",
+      file,
+      path: `clarifications[${i}]`,
+      message: `${intent.id} asked "${clip(c.question, 80)}" and has no answer recorded`,
+      fix: "record the answer (`answer:`) and fold it into a constraint or criterion, or remove the question",
+    })
+  })
+  return out
+}
+
 // ---- intents ------------------------------------------------------------------------------
 
 /** Warnings about one intent record. */
@@ -316,6 +423,7 @@ export function lintIntent(intent: Intent, opts: { file?: string } = {}): LintWa
       fix: `replace them with real text in ${file}`,
     })
   }
+  out.push(...specWarnings(intent, file))
   if (intent.status === "active" && intent.open_questions.length > 0) {
     out.push({
       code: "open_questions_active",
