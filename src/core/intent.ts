@@ -93,7 +93,7 @@ export const EvidenceSchema = z.discriminatedUnion("kind", [evidenceObject("chec
   error: (iss) =>
     iss.code === "invalid_union" || iss.code === "invalid_value" || (iss as { note?: string }).note
       ? `expected evidence with \`kind\` one of: check (with \`command\`), law (optional \`law\`, \`passing\`, \`failing\`), human (optional \`who\`), artefact (with \`path\`); ${describeValue((iss.input as { kind?: unknown } | undefined)?.kind ?? iss.input)}`
-      : `expected an evidence mapping such as {kind: check, command: "npm test"}; ${describeValue(iss.input)}`,
+      : `expected an evidence mapping such as {kind: law} or {kind: check, command: "node scripts/check-links.mjs"}; ${describeValue(iss.input)}`,
 })
 export type Evidence = z.infer<typeof EvidenceSchema>
 
@@ -345,9 +345,11 @@ context: ${q("TODO: who uses the result, where, and why now")}
 # Rules the work must respect, one per line. Quote text that contains ": ".
 constraints:
   - ${q("TODO: a rule the work must respect, e.g. The note is at most 150 words.")}
-# How we will know it is done: statements a reviewer can answer yes or no to, each with
-# the evidence that proves it:
-#   check     a command that must exit 0     evidence: {kind: check, command: "npm test"}
+# How we will know it is done: statements a reviewer can answer yes or no to, best as EARS
+# ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <condition> THEN THE SYSTEM SHALL ...")
+# or "Given ..., when ..., then ...", each with the evidence that proves it:
+#   check     a command in this repository that tests exactly this criterion and must exit 0
+#                                            evidence: {kind: check, command: "node scripts/check-x.mjs"}
 #   law       appraisers grade it            evidence: {kind: law, passing: "...", failing: "..."}
 #   human     a person signs it off          evidence: {kind: human, who: "the product owner"}
 #   artefact  a file that must exist         evidence: {kind: artefact, path: "docs/*.md"}
@@ -360,7 +362,8 @@ acceptance_criteria:
 non_goals: []
 # Decisions already made, e.g. "Brevity over completeness: ...".
 tradeoffs: []
-# Questions not answered yet (an active intent should have none).
+# Questions not answered yet (an active intent should have none). A marker
+# [NEEDS CLARIFICATION: <question>] in any field is one too.
 open_questions: []
 # URLs or repository paths worth reading.
 links: []

@@ -20,7 +20,12 @@ const z = tool.schema
 const evidence = z
   .object({
     kind: z.enum(["check", "law", "human", "artefact"]).describe("check: a command that must exit 0; law: appraisers grade it; human: a person signs it off; artefact: a file that must exist"),
-    command: z.string().optional().describe('kind check: the shell command, e.g. "npm test -- checkout"'),
+    command: z
+      .string()
+      .optional()
+      .describe(
+        'kind check: a command in this repository that tests exactly this criterion and exits 0, e.g. "node scripts/validators/word-limit.mjs --max 150 release-notes/*.md"; never a generic "npm test" that does not test it',
+      ),
     law: z.string().optional().describe("kind law: id of an existing Foundry law this criterion matches (optional)"),
     passing: z.string().optional().describe("kind law: what a passing artefact looks like (optional; defaults to the criterion text)"),
     failing: z.string().optional().describe("kind law: what a failing artefact looks like (optional)"),
