@@ -664,6 +664,18 @@ export function constraintClash(a: string, b: string): string | undefined {
 export function lintBrief(recipe: Recipe, intents: readonly Intent[], opts: { file?: string } = {}): LintWarning[] {
   const file = opts.file ?? recipeFilePath(recipe.id)
   const out: LintWarning[] = []
+  for (const [p, t] of [["body", recipe.body] as const, ...Object.entries(recipe.stages).map(([k, v]) => [`stages.${k}`, v] as const)]) {
+    for (const q of clarificationMarkers(t)) {
+      out.push({
+        code: "needs_clarification",
+        severity: "warning",
+        file,
+        path: p,
+        message: `brief ${recipe.id} ${p} still needs clarification: "${clip(q, 80)}"`,
+        fix: "answer it and replace the marker with the answer",
+      })
+    }
+  }
   const byId = new Map(intents.map((i) => [i.id, i]))
   recipe.intents.forEach((id, n) => {
     const i = byId.get(id)

@@ -82,6 +82,26 @@ describe("[NEEDS CLARIFICATION: …] markers", () => {
   })
 })
 
+describe("[NEEDS CLARIFICATION: …] in a brief recipe's notes", () => {
+  it("warns and fails a strict build", async () => {
+    const { dir } = project()
+    const f = path.join(dir, ".alloy/briefs/release-note-voice.md")
+    writeFileSync(
+      f,
+      readFileSync(f, "utf8").replace(
+        "appraise: Read the note as a returning customer on a phone would.",
+        'appraise: "Read the note as a returning customer would. [NEEDS CLARIFICATION: on a phone or a desktop?]"',
+      ),
+    )
+    const r = await runCli(dir, "brief", "build", BRIEF_ID, "--strict", "--json")
+    expect(r.code).toBe(1)
+    expect(r.json<{ details: Array<{ path: string; message: string }> }>().details).toContainEqual({
+      path: ".alloy/briefs/release-note-voice.md stages.appraise",
+      message: expect.stringContaining("[needs_clarification]"),
+    })
+  })
+})
+
 describe("the clarify loop, recorded in the intent", () => {
   const q = (n: number, answer?: string) => ({ question: `Question ${n}?`, priority: n, ...(answer ? { answer } : {}) })
 
