@@ -384,23 +384,17 @@ const fieldData = (intent: Intent, k: string): unknown => {
   return v
 }
 
-/** Edit a list of strings in place: drop removed items, keep the rest (and their comments), add new ones at the end. */
+/** Edit a list in place: items that stay keep their nodes (and comments), in the new order; new items are added. */
 function editTextList(doc: Document, seq: YAMLSeq, from: readonly unknown[], to: readonly unknown[]): boolean {
-  const left = [...to]
-  const keep: boolean[] = from.map((item) => {
-    const at = left.findIndex((x) => isDeepStrictEqual(x, item))
-    if (at < 0) return false
-    left.splice(at, 1)
-    return true
-  })
   if (from.length !== seq.items.length) return false
-  for (let i = seq.items.length - 1; i >= 0; i--) if (!keep[i]) seq.items.splice(i, 1)
-  for (const x of left) seq.items.push(doc.createNode(x))
-  // the surviving items must be in the new order, else the list is replaced whole
-  return isDeepStrictEqual(
-    seq.items.map((n) => (n && typeof n === "object" && "toJSON" in n ? (n as { toJSON(): unknown }).toJSON() : n)),
-    to,
-  )
+  const pool = seq.items.map((node, i) => ({ node, value: from[i], used: false }))
+  seq.items = to.map((x) => {
+    const hit = pool.find((p) => !p.used && isDeepStrictEqual(p.value, x))
+    if (!hit) return doc.createNode(x)
+    hit.used = true
+    return hit.node
+  }) as YAMLSeq["items"]
+  return true
 }
 
 /** Edit the criteria by id: unchanged ones keep their nodes (and comments); changed fields are set in place. */

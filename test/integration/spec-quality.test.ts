@@ -187,3 +187,65 @@ Customers skim these notes between other tasks.
     expect(listed.json["ok"]).toBe(true)
   })
 })
+
+describe("updateIntentText (property): any change of values is an in-place edit that reads back exactly", () => {
+  it("for random scalar, list and criterion changes, the edit keeps every comment and parses to the new record", async () => {
+    const fc = (await import("fast-check")).default
+    const { parseIntent, updateIntentText, validateIntent } = await import("../../src/core/intent.js")
+    const BASE = `---
+# top comment
+id: a
+title: A title # title comment
+status: draft
+goal: A goal.
+constraints:
+  - First. # c1
+  - Second.
+acceptance_criteria:
+  - id: AC-1 # criterion comment
+    text: THE note SHALL be short.
+    evidence:
+      kind: law
+open_questions:
+  - Who? # q comment
+---
+
+Body.
+`
+    const prev = parseIntent(BASE, "a.md", "a")
+    const word = fc.stringMatching(/^[A-Za-z][A-Za-z ]{0,20}[a-z]\.$/)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          status: fc.constantFrom("draft", "active"),
+          goal: fc.option(word, { nil: undefined }),
+          constraints: fc.array(fc.constantFrom("First.", "Second.", "Third.", "Fourth."), { maxLength: 4 }).map((l) => [...new Set(l)]),
+          text: fc.option(word, { nil: undefined }),
+          open: fc.boolean(),
+        }),
+        async (c) => {
+          const { body, ...fm } = prev
+          const next = validateIntent(
+            {
+              ...fm,
+              status: c.status,
+              goal: c.goal ?? prev.goal,
+              constraints: c.constraints,
+              acceptance_criteria: [{ ...prev.acceptance_criteria[0]!, text: c.text ?? prev.acceptance_criteria[0]!.text }],
+              open_questions: c.open ? prev.open_questions : [],
+            },
+            body,
+            "a.md",
+            "a",
+          )
+          const out = updateIntentText(BASE, "a.md", prev, next)
+          expect(out).toBeDefined()
+          expect(parseIntent(out!, "a.md", "a")).toEqual(next)
+          for (const k of ["# top comment", "# title comment", "# criterion comment"]) expect(out).toContain(k)
+          if (c.constraints.includes("First.")) expect(out).toContain("# c1")
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
