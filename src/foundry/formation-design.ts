@@ -16,6 +16,7 @@ import type { BundleIntent } from "../core/bundle.js"
 import { parseMarkdown, setFrontmatterBlock, setFrontmatterScalar } from "../core/frontmatter.js"
 import { globToRegExp, splitGlobs } from "../core/glob.js"
 import { gateLawId } from "../core/ids.js"
+import { didYouMean } from "../core/lint.js"
 import type { Intent } from "../core/intent.js"
 import { PIN_KEY } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
@@ -150,10 +151,18 @@ export function designFormation(input: DesignInput): FormationDesign {
   const laws = configLaws(config)
   const appraisers = [...config.keys()].flatMap((p) => /^foundry\/appraisers\/([^/]+)\.md$/.exec(p)?.[1] ?? []).sort()
 
-  // the formation's cycles: the recipe's, else the flow's starting cycles as they are
+  // the formation's cycles: the recipe's, else every cycle the existing flow reaches (starting cycles, then targets)
   let cycles = [...recipe.formation.cycles]
   const flow = recipe.formation.flow
-  if (!cycles.length && flow && config.has(flowPath(flow))) cycles = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
+  if (!cycles.length && flow && config.has(flowPath(flow))) {
+    const queue = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
+    while (queue.length && cycles.length < 1000) {
+      const c = queue.shift()!
+      if (cycles.includes(c) || !config.has(cyclePath(c))) continue
+      cycles.push(c)
+      queue.push(...strings(frontmatterOf(config.get(cyclePath(c))!, cyclePath(c))["targets"]))
+    }
+  }
   const applies = criterionCycles({ ...recipe, formation: { ...recipe.formation, cycles } }, intents)
   const gatesIn = (c: string) => gates.filter((g) => applies.get(g.criterion)?.includes(c))
 
@@ -176,7 +185,8 @@ export function designFormation(input: DesignInput): FormationDesign {
   for (const c of cycles) {
     if (config.has(cyclePath(c))) {
       const fm = frontmatterOf(config.get(cyclePath(c))!, cyclePath(c))
-      if (typeof fm["output-type"] === "string") outputType.set(c, fm["output-type"])
+      if (typeof fm["output-type"] === "string" && types.has(fm["output-type"])) outputType.set(c, fm["output-type"])
+      else notes.push(`cycle ${c} has no output type with a definition in foundry/artefacts/, so no laws or validators can be placed for it; fix its output-type first`)
       targets[c] = strings(fm["targets"])
       continue
     }
@@ -300,6 +310,12 @@ export function designFormation(input: DesignInput): FormationDesign {
           if (e.kind !== "law") continue
           const id = e.law ?? g.law_id!
           if (laws.ids.has(id) || planned.has(`${t}/${id}`)) continue
+          // a named law that is a near miss of an existing one is a typo in the intent, not a new law
+          const near = e.law !== undefined ? didYouMean(e.law, laws.ids) : undefined
+          if (near) {
+            notes.push(`${g.criterion} names law ${e.law}, which does not exist; did you mean ${near}? Fix the intent rather than add a second law`)
+            continue
+          }
           planned.add(`${t}/${id}`)
           const text = lawBlock(id, `${g.criterion} — ${crit.text}`, e.passing ?? crit.text, e.failing ?? `The work does not meet ${g.criterion}: ${crit.text}`)
           byType.set(t, [...(byType.get(t) ?? []), { id, text, why: `law gate ${g.id}` }])

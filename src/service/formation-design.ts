@@ -76,6 +76,11 @@ export function designBriefFormation(ctx: AlloyContext, briefId: unknown): Desig
     })
   }
   const recipe = ctx.store.readRecipe(id)
+  if (!recipe.value.formation.cycles.length && !recipe.value.formation.flow) {
+    throw new AlloyError("usage", `brief ${id} names no cycles and no flow, so there is no formation to design`, {
+      fix: `add \`formation: { flow: <flow-id>, cycles: [<cycle-id>, …] }\` to ${recipe.file}, then design again`,
+    })
+  }
   const intents = recipe.value.intents.map((iid) => ctx.store.readIntent(iid))
   const config = readConfigTree(ctx)
   const design = designFormation({

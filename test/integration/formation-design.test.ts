@@ -90,6 +90,19 @@ describe("formation design on the sample project", () => {
     expect((await runCli(dir, "verify", "--json")).json<{ ok: boolean }>().ok).toBe(true)
   })
 
+  it("a mistyped law id is a note with a did-you-mean, never a second law; a brief without a formation is a usage error", async () => {
+    const { dir, ctx } = sample()
+    const f = path.join(dir, ".alloy/intents/release-note-voice.md")
+    writeFileSync(f, readFileSync(f, "utf8").replace("law: customer-benefit-first", "law: customer-benefit-frist"))
+    const d = designBriefFormation(ctx, BRIEF_ID)
+    expect(d.notes.join("\n")).toContain("did you mean customer-benefit-first?")
+    expect(d.files.some((x) => x.after.includes("## customer-benefit-frist"))).toBe(false)
+    writeFileSync(path.join(dir, ".alloy/briefs/loose.md"), "---\nid: loose\nintents:\n  - release-note-voice\n---\n")
+    const r = await runCli(dir, "formation", "design", "loose", "--json")
+    expect(r.code).toBe(2)
+    expect(r.json()).toMatchObject({ ok: false, code: "usage" })
+  })
+
   it("never overwrites a file that changed after the design was made", () => {
     const { dir, ctx } = sample()
     git(dir, ["switch", "-q", "-c", `config/${BRIEF_ID}-formation`])
