@@ -9,7 +9,7 @@ import { criterionForm } from "../../src/core/lint.js"
 import { buildBrief } from "../../src/service/build.js"
 import { runCli } from "../helpers/cli.js"
 import { loadPlugin } from "../helpers/plugin.js"
-import { BRIEF_ID, makeProject, writeExampleSources, type TestProject } from "../helpers/project.js"
+import { BRIEF_ID, makeProject, REPO_ROOT, writeExampleSources, type TestProject } from "../helpers/project.js"
 
 let p: TestProject | undefined
 afterEach(() => p?.cleanup())
@@ -247,5 +247,32 @@ Body.
       ),
       { numRuns: 150 },
     )
+  })
+})
+
+describe("the skills say what Alloy does", () => {
+  const skill = (name: string, file = "SKILL.md") => readFileSync(path.join(REPO_ROOT, "skills", name, file), "utf8")
+  it("the wizard asks for edge cases, error states and non-functional targets, writes EARS or Given/When/Then, clarifies at most five times, and never suggests a check it cannot prove", () => {
+    const t = skill("alloy-wizard")
+    for (const s of [
+      "edge cases",
+      "error states",
+      "non-functional targets",
+      "Offer important constraints as criteria",
+      "WHEN <trigger> THE SYSTEM SHALL <response>",
+      "IF <unwanted condition> THEN",
+      "Given <context>, when <action>, then <outcome>",
+      "[NEEDS CLARIFICATION: <the question>]",
+      "at most five",
+      "clarifications",
+    ]) {
+      expect(t, s).toContain(s)
+    }
+    for (const f of ["SKILL.md", "intent-format.md"]) expect(skill("alloy-wizard", f)).not.toMatch(/command: "?npm test/)
+  })
+  it("the formation skill previews first and writes only on a config/* branch", () => {
+    const t = skill("alloy-formation")
+    for (const s of ['alloy_formation_design({ brief_id: "api-docs" })', "write: true", "config/*", "not_config_branch", "work_branch", "explicit yes"]) expect(t, s).toContain(s)
+    expect(t.indexOf("write: true")).toBeGreaterThan(t.indexOf("explicit yes"))
   })
 })
