@@ -322,18 +322,19 @@ function specWarnings(intent: Intent, file: string): LintWarning[] {
   const out: LintWarning[] = []
   const closed = intent.status === "retired" || intent.status === "superseded"
   if (closed) return out
-  intent.acceptance_criteria.forEach((c, i) => {
-    if (criterionForm(c.text)) return
+  // one note per intent, not one per criterion: a build of free-text records stays readable
+  const free = intent.acceptance_criteria.map((c, i) => ({ c, i })).filter(({ c }) => !criterionForm(c.text))
+  if (free.length) {
     out.push({
       code: "criterion_unstructured",
       // info, never failing --strict: free text stays allowed, and records written before the grammar keep building strictly
       severity: "info",
       file,
-      path: `acceptance_criteria[${i}].text`,
-      message: `${intent.id}#${c.id} is free text ("${clip(c.text, 60)}"); a structured criterion says when it applies and what must happen, so a reviewer and a gate can test it`,
-      fix: 'write it as EARS ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <unwanted condition> THEN THE SYSTEM SHALL <response>", "WHILE <state> …", "WHERE <feature> …", or "THE <subject> SHALL …") or as "Given <context>, when <action>, then <outcome>"',
+      path: `acceptance_criteria[${free[0]!.i}].text`,
+      message: `${intent.id}: ${free.map(({ c }) => c.id).join(", ")} ${free.length === 1 ? "is" : "are"} free text (first: "${clip(free[0]!.c.text, 60)}"); a structured criterion says when it applies and what must happen, so a reviewer and a gate can test it`,
+      fix: 'write each as EARS ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <unwanted condition> THEN THE SYSTEM SHALL <response>", "WHILE <state> …", "WHERE <feature> …", or "THE <subject> SHALL …") or as "Given <context>, when <action>, then <outcome>"',
     })
-  })
+  }
   for (const [p, t] of intentTexts(intent)) {
     for (const q of clarificationMarkers(t)) {
       const listed = intent.open_questions.some((o) => o.trim() === q)
