@@ -3,12 +3,13 @@
  * fixture file is listed in the manifest with what Foundry's tests expect of it, and is accepted or
  * rejected the same way here. A fixture added without a manifest entry fails the suite.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
 import { checkConfigTree, checkDefinition, classifyConfigPath, type ConfigKind } from "../../../src/foundry/config-rules.js"
 import { REPO_ROOT, SAMPLE_DIR } from "../../helpers/project.js"
 import { skipNote } from "../../helpers/skip.js"
+import { snapshotTree } from "../../helpers/tree.js"
 
 const FIXTURES = path.join(REPO_ROOT, "test", "fixtures", "foundry-upstream")
 const SHARED = path.resolve(REPO_ROOT, "..", "shared", "foundry", "upstream-fixtures")
@@ -23,17 +24,15 @@ interface Entry {
 }
 const manifest = JSON.parse(readFileSync(path.join(FIXTURES, "manifest.json"), "utf8")) as { fixtures: Entry[] }
 
-function walk(dir: string, rel = ""): string[] {
-  return readdirSync(path.join(dir, rel))
+/** The files under a folder, as sorted relative paths. */
+const filesUnder = (dir: string): string[] =>
+  [...snapshotTree(dir)]
+    .filter(([, v]) => v.startsWith("file:"))
+    .map(([k]) => k)
     .sort()
-    .flatMap((n) => {
-      const r = rel ? `${rel}/${n}` : n
-      return statSync(path.join(dir, r)).isDirectory() ? walk(dir, r) : [r]
-    })
-}
 
 describe("Foundry's validator fixtures", () => {
-  const files = walk(FIXTURES).filter((f) => f.endsWith(".md") && f !== "README.md")
+  const files = filesUnder(FIXTURES).filter((f) => f.endsWith(".md") && f !== "README.md")
 
   it("every fixture file has a manifest entry, and every entry a file", () => {
     expect(files.length).toBe(10)
@@ -58,7 +57,7 @@ describe("Foundry's validator fixtures", () => {
     `the repository's copy is the upstream copy, byte for byte${skipNote(existsSync(SHARED) ? undefined : "no shared upstream fixtures beside the repository")}`,
     () => {
       it("same files, same bytes", () => {
-        const shared = walk(SHARED).filter((f) => f.endsWith(".md"))
+        const shared = filesUnder(SHARED).filter((f) => f.endsWith(".md"))
         for (const f of shared) expect(readFileSync(path.join(FIXTURES, f)).equals(readFileSync(path.join(SHARED, f))), f).toBe(true)
       })
     },
@@ -110,7 +109,7 @@ describe("the rules Foundry's tests state beside the fixtures", () => {
 describe("the sample project's config", () => {
   it("passes every rule", () => {
     const root = path.join(SAMPLE_DIR, "foundry")
-    const files = new Map(walk(root).map((f) => [`foundry/${f}`, readFileSync(path.join(root, f), "utf8")]))
+    const files = new Map(filesUnder(root).map((f) => [`foundry/${f}`, readFileSync(path.join(root, f), "utf8")]))
     expect(files.size).toBeGreaterThan(8)
     expect(checkConfigTree(files)).toEqual([])
   })
