@@ -152,7 +152,7 @@ export function designFormation(input: DesignInput): FormationDesign {
   const appraisers = [...config.keys()].flatMap((p) => /^foundry\/appraisers\/([^/]+)\.md$/.exec(p)?.[1] ?? []).sort()
 
   // the formation's cycles: the recipe's, else every cycle the existing flow reaches (starting cycles, then targets)
-  let cycles = [...recipe.formation.cycles]
+  const cycles = [...recipe.formation.cycles]
   const flow = recipe.formation.flow
   if (!cycles.length && flow && config.has(flowPath(flow))) {
     const queue = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
