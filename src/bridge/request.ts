@@ -153,6 +153,28 @@ export const RunnerSchema = z.object({
 })
 export type Runner = z.infer<typeof RunnerSchema>
 
+/**
+ * The result of a request aborted before it had a session: nothing was stopped and nothing spent.
+ * One shape whether `runs abort` finishes a queued request or a bridge finds the abort mark first.
+ */
+export function abortedUnstarted(key: string, request: RequestSpec, createdAt: string, endedAt: string, reason: string): RequestResult {
+  return {
+    $type: REQUEST_TYPE,
+    kind: "result",
+    key,
+    request,
+    state: "aborted",
+    sessions: [],
+    terminal_action: null,
+    stage_records: [],
+    tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
+    cost: 0,
+    started_at: createdAt,
+    ended_at: endedAt,
+    reason,
+  }
+}
+
 export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex")
 }

@@ -8,7 +8,7 @@ import { AlloyError } from "../core/errors.js"
 import { AlloyContext } from "../service/context.js"
 import { appendEvent } from "../store/outbox.js"
 import { Ledger, type LedgerEntry } from "./ledger.js"
-import { GIVEN_KEY_RE, REQUEST_TYPE, contentKey, effectiveState, type Answer, type Ask, type RequestState } from "./request.js"
+import { GIVEN_KEY_RE, REQUEST_TYPE, abortedUnstarted, contentKey, effectiveState, type Answer, type Ask, type RequestState } from "./request.js"
 import { buildSpec } from "./run.js"
 import { attach } from "./server.js"
 
@@ -74,21 +74,7 @@ export async function abortRequest(root: string, id: string): Promise<{ key: str
   if (!s?.owner && !s?.session_id && (s?.state ?? "accepted") === "accepted") {
     // queued and never started: nothing to stop, nothing spent; finish it here (a bridge that takes it now sees the mark and the result)
     const now = new Date().toISOString()
-    ledger.postResult({
-      $type: REQUEST_TYPE,
-      kind: "result",
-      key,
-      request: e.request.spec,
-      state: "aborted",
-      sessions: [],
-      terminal_action: null,
-      stage_records: [],
-      tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
-      cost: 0,
-      started_at: e.request.created_at,
-      ended_at: now,
-      reason: "aborted before a bridge started it",
-    })
+    ledger.postResult(abortedUnstarted(key, e.request.spec, e.request.created_at, now, "aborted before a bridge started it"))
     const posted = ledger.get(key)?.result
     ledger.setStatus({ $type: REQUEST_TYPE, key, state: posted?.state ?? "aborted", updated_at: now })
     appendEvent(ctx.root, { kind: "request_state", request: key, state: posted?.state ?? "aborted" })

@@ -31,6 +31,7 @@ import {
   GIVEN_KEY_RE,
   REQUEST_TYPE,
   TERMINAL_STATES,
+  abortedUnstarted,
   contentKey,
   effectiveState,
   foundryPrompt,
@@ -418,21 +419,7 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     }
     if (!sessionID && ledger.abortRequested(key)) {
       // aborted before it ever got a session: nothing to stop, nothing spent
-      const result: RequestResult = {
-        $type: REQUEST_TYPE,
-        kind: "result",
-        key,
-        request: spec,
-        state: "aborted",
-        sessions: [],
-        terminal_action: null,
-        stage_records: [],
-        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
-        cost: 0,
-        started_at: entry.request.created_at,
-        ended_at: new Date().toISOString(),
-        reason: "aborted before a session was started",
-      }
+      const result = abortedUnstarted(key, spec, entry.request.created_at, new Date().toISOString(), "aborted before a session was started")
       ledger.postResult(result)
       setStatus({ state: "aborted" })
       const posted = ledger.get(key)?.result ?? result

@@ -8,7 +8,7 @@
 //
 // Run: npm run build && npx vitest run test/ui/ui-runs-chromium.test.ts
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs"
-import { execFileSync, spawn, type ChildProcess } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -19,6 +19,7 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { Ledger } from "../../src/bridge/ledger.js"
 import { REQUEST_TYPE } from "../../src/bridge/request.js"
+import { git } from "../helpers/git.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -252,7 +253,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
     expect(noSecret.status).toBe(403)
     expect(keys()).toEqual(before)
 
-    execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
+    git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"])
     try {
       await page.goto(`${base}/runs`)
       await page.fill("#run-goal", "On a flow branch")
@@ -269,7 +270,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("the runs page: start, answer, abort
         expect(await r.text()).toContain('data-error-code="work_branch"')
       }
     } finally {
-      execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/main"], { cwd: p.dir })
+      git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/main"])
     }
     expect(foreign).toEqual([])
   })
