@@ -18,6 +18,8 @@ export {
   MAX_TEXT,
   parseIntent,
   validateIntent,
+  MAX_CLARIFICATIONS,
+  type Clarification,
   type Criterion,
   type Evidence,
   type EvidenceKind,
@@ -34,7 +36,7 @@ export { parseBundle, verifyObjectBytes } from "./core/verify.js"
 export { PIN_KEY, readPinBlock, type LocatedPin, type Pin, type PinSource } from "./core/pin.js"
 export { RUN_EVENT_TYPE, RUN_RECORD_TYPE, RunEventSchema, RunRecordSchema, type RunEvent, type RunRecord } from "./core/run-record.js"
 export { SIGNOFF_TYPE, SignoffSchema, matchWho, signoffPath, type Signoff, type SignoffDecision } from "./core/signoff.js"
-export { failsStrict, formatWarning, LINT_CODES, lintBrief, lintIntent, type LintCode, type LintSeverity, type LintWarning } from "./core/lint.js"
+export { criterionForm, failsStrict, formatWarning, LINT_CODES, lintBrief, lintIntent, type CriterionForm, type LintCode, type LintSeverity, type LintWarning } from "./core/lint.js"
 export { AlloyStore } from "./store/store.js"
 export { writeFileAtomic, writeFileOnce } from "./store/atomic.js"
 export { FoundryProject } from "./foundry/project.js"

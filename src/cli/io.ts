@@ -62,7 +62,7 @@ export function terminalSafe(io: Io): Io {
 }
 
 /** Usage or configuration errors (exit 2): a wrong command line, or a name (brief, intent, cycle) that is not there. */
-const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "cycle_not_found", "brief_not_found", "intent_not_found"])
+const USAGE_CODES = new Set(["usage", "not_initialised", "invalid_id", "invalid_stage", "work_branch", "not_config_branch", "cycle_not_found", "brief_not_found", "intent_not_found"])
 
 export function exitCodeFor(err: AlloyError): number {
   return USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAIL

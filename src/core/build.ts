@@ -33,7 +33,7 @@ export interface BuildOutput {
 
 const n = (s: string) => normalizeText(s)
 
-function toBundleIntent(i: Intent): BundleIntent {
+export function toBundleIntent(i: Intent): BundleIntent {
   return {
     id: i.id,
     title: n(i.title),
@@ -202,6 +202,15 @@ export function criterionCycles(recipe: Recipe, intents: readonly BundleIntent[]
   return out
 }
 
+/**
+ * The edges a composition records: for each formation cycle, the formation cycles its Foundry
+ * `targets` name, once each, sorted. One rule for the build and for drift (service/pin-scan.ts).
+ */
+export function compositionEdges(cycles: readonly string[], targets: Readonly<Record<string, readonly string[]>> | undefined): Record<string, string[]> {
+  const inFormation = new Set(cycles)
+  return Object.fromEntries(cycles.map((id) => [id, [...new Set(targets?.[id] ?? [])].filter((t) => inFormation.has(t)).sort()]))
+}
+
 /** Does this recipe use the composition fields (and so get a composition in its bundle)? */
 export function usesComposition(recipe: Recipe): boolean {
   return recipe.formation.scope !== undefined || recipe.formation.allow_ungated !== undefined
@@ -251,7 +260,6 @@ function deriveComposition(input: CompositionInput): Composition {
       },
     )
   }
-  const inFormation = new Set(cycles)
   return {
     $type: FORMATION_TYPE,
     cycles: cycles.map((id) => {
@@ -260,7 +268,7 @@ function deriveComposition(input: CompositionInput): Composition {
       const cycleGates = gates.filter((g) => refs.has(g.criterion))
       return {
         id,
-        targets: [...new Set(input.targets?.[id] ?? [])].filter((t) => inFormation.has(t)).sort(),
+        targets: compositionEdges(cycles, input.targets)[id]!,
         criteria: [...refs],
         gates: cycleGates.map((g) => g.id),
         packs: {

@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   "merge_conflict",
   "ungated",
   "work_branch",
+  // the formation designer writes Foundry config only on a config/* branch, and only config Foundry accepts
+  "not_config_branch",
+  "config_invalid",
   "unsafe_path",
   "unsafe_text",
   "io_error",

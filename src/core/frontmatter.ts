@@ -184,3 +184,29 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
   for (const e of edits.sort((a, b) => b.start - a.start)) yaml = yaml.slice(0, e.start) + e.text + yaml.slice(e.end)
   return text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlEnd)
 }
+
+/**
+ * Set one top-level scalar key (`key: value`) in a file's frontmatter, changing nothing else: an
+ * existing scalar value is replaced in place (its comment kept), a missing key is appended at the
+ * end of the block. Returns the new file text.
+ */
+export function setFrontmatterScalar(text: string, file: string, key: string, value: string | number | boolean): string {
+  const split = splitFrontmatter(text)
+  if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
+  const { doc } = parseYaml(split.yaml, file)
+  const root = doc.contents
+  if (root !== null && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
+  const rendered = typeof value === "string" ? JSON.stringify(value) : String(value)
+  const pair = root ? ((root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined) : undefined
+  let yaml = split.yaml
+  if (pair && isScalar(pair.value) && pair.value.range) {
+    const [s, e] = pair.value.range
+    yaml = yaml.slice(0, s) + rendered + yaml.slice(e)
+  } else if (pair) {
+    throw new AlloyError("malformed", `${file}: \`${key}\` is not a single value; set it to ${rendered} by hand`, { file })
+  } else {
+    const nl = split.yaml.includes("\r\n") ? "\r\n" : "\n"
+    yaml = `${yaml}${yaml.length === 0 || yaml.endsWith("\n") ? "" : nl}${key}: ${rendered}${nl}`
+  }
+  return text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlEnd)
+}

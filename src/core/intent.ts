@@ -6,10 +6,11 @@
  * and what is expected there, so one round of edits fixes a record.
  */
 import { z } from "zod"
-import { stringify } from "yaml"
+import { isMap, isSeq, stringify, type Document, type YAMLMap, type YAMLSeq } from "yaml"
+import { isDeepStrictEqual } from "node:util"
 import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
-import { decodeText, parseMarkdown } from "./frontmatter.js"
+import { decodeText, parseMarkdown, splitFrontmatter } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
@@ -92,7 +93,7 @@ export const EvidenceSchema = z.discriminatedUnion("kind", [evidenceObject("chec
   error: (iss) =>
     iss.code === "invalid_union" || iss.code === "invalid_value" || (iss as { note?: string }).note
       ? `expected evidence with \`kind\` one of: check (with \`command\`), law (optional \`law\`, \`passing\`, \`failing\`), human (optional \`who\`), artefact (with \`path\`); ${describeValue((iss.input as { kind?: unknown } | undefined)?.kind ?? iss.input)}`
-      : `expected an evidence mapping such as {kind: check, command: "npm test"}; ${describeValue(iss.input)}`,
+      : `expected an evidence mapping such as {kind: law} or {kind: check, command: "node scripts/check-links.mjs"}; ${describeValue(iss.input)}`,
 })
 export type Evidence = z.infer<typeof EvidenceSchema>
 
@@ -129,8 +130,33 @@ export const INTENT_FIELDS = [
   "open_questions",
   "links",
   "superseded_by",
+  "clarifications",
   "metadata",
 ] as const
+
+/** Most clarification questions one intent records: the clarify loop asks the few that matter most. */
+export const MAX_CLARIFICATIONS = 5
+
+export const CLARIFICATION_FIELDS = ["question", "answer", "priority"] as const
+
+/**
+ * One question of the clarify loop and its answer, as recorded in the intent. `priority` 1 is
+ * asked first. An entry without an answer is still open (lint says so).
+ */
+export const ClarificationSchema = z.strictObject(
+  {
+    question: Text("question"),
+    answer: Text("answer").optional(),
+    priority: z
+      .number({ error: (iss) => `expected a priority from 1 (most important) to ${MAX_CLARIFICATIONS}; ${describeValue(iss.input)}` })
+      .int()
+      .min(1)
+      .max(MAX_CLARIFICATIONS)
+      .optional(),
+  },
+  { error: unknownKeys("a clarification", CLARIFICATION_FIELDS) },
+)
+export type Clarification = z.infer<typeof ClarificationSchema>
 
 const IntentShape = z.strictObject(
   {
@@ -149,6 +175,11 @@ const IntentShape = z.strictObject(
     open_questions: TextList("open question"),
     links: TextList("link"),
     superseded_by: Slug.optional(),
+    /** the clarify loop's questions and answers (absent in older records, which keep their bytes and digests) */
+    clarifications: z
+      .array(ClarificationSchema, { error: (iss) => `expected a list of {question, answer, priority}; ${describeValue(iss.input)}` })
+      .max(MAX_CLARIFICATIONS, `at most ${MAX_CLARIFICATIONS} clarifications: ask the most important questions first and fold their answers into constraints and criteria`)
+      .optional(),
     metadata: z.record(z.string(), z.unknown(), { error: (iss) => `expected metadata as a mapping; ${describeValue(iss.input)}` }).optional(),
   },
   { error: unknownKeys("the intent record", INTENT_FIELDS) },
@@ -314,9 +345,11 @@ context: ${q("TODO: who uses the result, where, and why now")}
 # Rules the work must respect, one per line. Quote text that contains ": ".
 constraints:
   - ${q("TODO: a rule the work must respect, e.g. The note is at most 150 words.")}
-# How we will know it is done: statements a reviewer can answer yes or no to, each with
-# the evidence that proves it:
-#   check     a command that must exit 0     evidence: {kind: check, command: "npm test"}
+# How we will know it is done: statements a reviewer can answer yes or no to, best as EARS
+# ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <condition> THEN THE SYSTEM SHALL ...")
+# or "Given ..., when ..., then ...", each with the evidence that proves it:
+#   check     a command in this repository that tests exactly this criterion and must exit 0
+#                                            evidence: {kind: check, command: "node scripts/check-x.mjs"}
 #   law       appraisers grade it            evidence: {kind: law, passing: "...", failing: "..."}
 #   human     a person signs it off          evidence: {kind: human, who: "the product owner"}
 #   artefact  a file that must exist         evidence: {kind: artefact, path: "docs/*.md"}
@@ -329,7 +362,8 @@ acceptance_criteria:
 non_goals: []
 # Decisions already made, e.g. "Brevity over completeness: ...".
 tradeoffs: []
-# Questions not answered yet (an active intent should have none).
+# Questions not answered yet (an active intent should have none). A marker
+# [NEEDS CLARIFICATION: <question>] in any field is one too.
 open_questions: []
 # URLs or repository paths worth reading.
 links: []
@@ -337,4 +371,88 @@ links: []
 
 Why this matters, examples, anything else worth knowing (Markdown).
 `
+}
+
+/** A criterion as the file holds it: one evidence entry as a mapping, several as a list. */
+function criterionData(c: Criterion): Record<string, unknown> {
+  return { id: c.id, text: c.text, ...(c.evidence.length === 0 ? {} : { evidence: c.evidence.length === 1 ? c.evidence[0] : c.evidence }) }
+}
+
+const fieldData = (intent: Intent, k: string): unknown => {
+  const v = (intent as unknown as Record<string, unknown>)[k]
+  if (k === "acceptance_criteria") return (v as Criterion[]).map(criterionData)
+  return v
+}
+
+/** Edit a list in place: items that stay keep their nodes (and comments), in the new order; new items are added. */
+function editTextList(doc: Document, seq: YAMLSeq, from: readonly unknown[], to: readonly unknown[]): boolean {
+  if (from.length !== seq.items.length) return false
+  const pool = seq.items.map((node, i) => ({ node, value: from[i], used: false }))
+  seq.items = to.map((x) => {
+    const hit = pool.find((p) => !p.used && isDeepStrictEqual(p.value, x))
+    if (!hit) return doc.createNode(x)
+    hit.used = true
+    return hit.node
+  }) as YAMLSeq["items"]
+  return true
+}
+
+/** Edit the criteria by id: unchanged ones keep their nodes (and comments); changed fields are set in place. */
+function editCriteria(doc: Document, seq: YAMLSeq, from: readonly Record<string, unknown>[], to: readonly Record<string, unknown>[]): void {
+  const byId = new Map(seq.items.map((n, i) => [isMap(n) ? String((n as YAMLMap).get("id")) : `#${i}`, n]))
+  const items = to.map((c) => {
+    const node = byId.get(String(c["id"]))
+    const old = from.find((o) => o["id"] === c["id"])
+    if (!node || !isMap(node) || !old) return doc.createNode(c)
+    for (const k of ["text", "evidence"]) {
+      if (isDeepStrictEqual(old[k], c[k])) continue
+      if (c[k] === undefined) node.delete(k)
+      else node.set(k, k === "text" ? c[k] : doc.createNode(c[k]))
+    }
+    return node
+  })
+  seq.items = items as YAMLSeq["items"]
+}
+
+/**
+ * The intent file text for an update, edited on the author's own text: only the fields whose
+ * value changed are touched (scalars in place, list items added or dropped one by one, criteria
+ * by id), so YAML comments, blank lines and quoting elsewhere stay as they were; the body is
+ * replaced only when it changed. Returns undefined when the result would not read back as
+ * exactly `next` (the caller then writes Alloy's own layout).
+ */
+export function updateIntentText(text: string, file: string, prev: Intent, next: Intent): string | undefined {
+  const parsed = parseMarkdown(text, file)
+  const doc = parsed.doc
+  const split = splitFrontmatter(text)
+  if (!doc || !split || !isMap(doc.contents)) return undefined
+  const root = doc.contents as YAMLMap
+  for (const k of INTENT_FIELDS) {
+    const a = fieldData(prev, k)
+    const b = fieldData(next, k)
+    if (isDeepStrictEqual(a, b)) continue
+    const node = root.get(k, true)
+    const empty = b === undefined || (Array.isArray(b) && b.length === 0 && k !== "acceptance_criteria")
+    if (empty) {
+      root.delete(k)
+      continue
+    }
+    if (Array.isArray(a) && Array.isArray(b) && isSeq(node)) {
+      if (k === "acceptance_criteria") editCriteria(doc, node, a as Record<string, unknown>[], b as Record<string, unknown>[])
+      else if (!editTextList(doc, node, a, b)) root.set(k, doc.createNode(b))
+      continue
+    }
+    // a scalar keeps its node (and comment) when the new value is a scalar too
+    root.set(k, typeof b === "object" && b !== null ? doc.createNode(b) : b)
+  }
+  const yaml = doc.toString({ lineWidth: 0 })
+  const nl = text.includes("\r\n") ? "\r\n" : "\n"
+  const bodyText = next.body === prev.body ? text.slice(split.bodyStart) : next.body ? `${nl}${next.body.trim()}${nl}` : ""
+  const out = `${text.slice(0, split.yamlStart)}${nl === "\n" ? yaml : yaml.replace(/\n/g, nl)}${text.slice(split.yamlEnd, split.bodyStart)}${bodyText}`
+  try {
+    const back = parseIntent(out, file, next.id)
+    return isDeepStrictEqual(back, next) ? out : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -62,6 +62,9 @@ export const LINT_CODES = [
   "check_unbound",
   "artefact_unmatched",
   "config_branch",
+  "criterion_unstructured",
+  "needs_clarification",
+  "clarification_open",
 ] as const
 export type LintCode = (typeof LINT_CODES)[number]
 
@@ -254,6 +257,111 @@ export function vagueReason(text: string): string | undefined {
 
 const PLACEHOLDER_RE = /\bTODO\b|\bTBD\b|\bFIXME\b/
 
+// ---- criterion grammar and clarification markers ---------------------------------------------
+
+/**
+ * The structured forms a criterion may take: EARS (`WHEN <trigger> THE SYSTEM SHALL <response>`,
+ * `IF <unwanted> THEN THE SYSTEM SHALL …`, `WHILE <state> …`, `WHERE <feature> …`, or the
+ * ubiquitous `THE SYSTEM SHALL …`, keywords in any case, preconditions combinable) or a
+ * Given/When/Then scenario. Anything else is free text: allowed, and noted by lint (`criterion_unstructured`, info).
+ */
+export type CriterionForm = "ears" | "given-when-then"
+
+// a precondition clause (WHILE / WHERE / WHEN …) before the subject, then `the <subject> shall <response>`
+const EARS_RE = [
+  /^the\s+\S[\s\S]*?\bshall\s+\S/i,
+  /^(?:while|where|when)\b[\s\S]*?\bthe\s+\S[\s\S]*?\bshall\s+\S/i,
+  /^(?:(?:while|where|when)\b[\s\S]*?)?if\b[\s\S]+?\bthen\s+the\s+\S[\s\S]*?\bshall\s+\S/i,
+]
+const GWT_RE = /^given\b[\s\S]+?\bwhen\b[\s\S]+?\bthen\b\s*\S/i
+
+export function criterionForm(text: string): CriterionForm | undefined {
+  const t = text.trim()
+  if (GWT_RE.test(t)) return "given-when-then"
+  return EARS_RE.some((r) => r.test(t)) ? "ears" : undefined
+}
+
+const MARKER_RE = /\[NEEDS CLARIFICATION:\s*([^\]]*?)\s*\]/g
+
+/** `[NEEDS CLARIFICATION: …]` markers in a text, as their questions. */
+export function clarificationMarkers(text: string | undefined): string[] {
+  return text ? [...text.matchAll(MARKER_RE)].map((m) => m[1]!.trim()).filter(Boolean) : []
+}
+
+/** Every text field of an intent, by path, for scans that cover them all. */
+export function intentTexts(intent: Intent): Array<[string, string]> {
+  const out: Array<[string, string]> = [
+    ["title", intent.title],
+    ["goal", intent.goal],
+  ]
+  if (intent.context) out.push(["context", intent.context])
+  intent.constraints.forEach((t, i) => out.push([`constraints[${i}]`, t]))
+  intent.acceptance_criteria.forEach((c, i) => {
+    out.push([`acceptance_criteria[${i}].text`, c.text])
+    c.evidence.forEach((e, j) => {
+      for (const [k, v] of Object.entries(e)) if (k !== "kind" && typeof v === "string") out.push([`acceptance_criteria[${i}].evidence[${j}].${k}`, v])
+    })
+  })
+  intent.non_goals.forEach((t, i) => out.push([`non_goals[${i}]`, t]))
+  intent.tradeoffs.forEach((t, i) => out.push([`tradeoffs[${i}]`, t]))
+  intent.links.forEach((t, i) => out.push([`links[${i}]`, t]))
+  ;(intent.clarifications ?? []).forEach((c, i) => {
+    out.push([`clarifications[${i}].question`, c.question])
+    if (c.answer) out.push([`clarifications[${i}].answer`, c.answer])
+  })
+  out.push(["body", intent.body])
+  return out
+}
+
+/** The questions of every marker in an intent, in order, once each: what `open_questions` must list. */
+export function markerQuestions(intent: Intent): string[] {
+  return [...new Set(intentTexts(intent).flatMap(([, t]) => clarificationMarkers(t)))]
+}
+
+function specWarnings(intent: Intent, file: string): LintWarning[] {
+  const out: LintWarning[] = []
+  const closed = intent.status === "retired" || intent.status === "superseded"
+  if (closed) return out
+  // one note per intent, not one per criterion: a build of free-text records stays readable
+  const free = intent.acceptance_criteria.map((c, i) => ({ c, i })).filter(({ c }) => !criterionForm(c.text))
+  if (free.length) {
+    out.push({
+      code: "criterion_unstructured",
+      // info, never failing --strict: free text stays allowed, and records written before the grammar keep building strictly
+      severity: "info",
+      file,
+      path: `acceptance_criteria[${free[0]!.i}].text`,
+      message: `${intent.id}: ${free.map(({ c }) => c.id).join(", ")} ${free.length === 1 ? "is" : "are"} free text (first: "${clip(free[0]!.c.text, 60)}"); a structured criterion says when it applies and what must happen, so a reviewer and a gate can test it`,
+      fix: 'write each as EARS ("WHEN <trigger> THE SYSTEM SHALL <response>", "IF <unwanted condition> THEN THE SYSTEM SHALL <response>", "WHILE <state> …", "WHERE <feature> …", or "THE <subject> SHALL …") or as "Given <context>, when <action>, then <outcome>"',
+    })
+  }
+  for (const [p, t] of intentTexts(intent)) {
+    for (const q of clarificationMarkers(t)) {
+      const listed = intent.open_questions.some((o) => o.trim() === q)
+      out.push({
+        code: "needs_clarification",
+        severity: "warning",
+        file,
+        path: p,
+        message: `${intent.id} ${p} still needs clarification: "${clip(q, 80)}"${listed ? " (listed in open_questions)" : " (not in open_questions yet)"}`,
+        fix: `answer it, replace the marker with the answer, and remove the question from open_questions${listed ? "" : "; until then, add it to open_questions"}`,
+      })
+    }
+  }
+  ;(intent.clarifications ?? []).forEach((c, i) => {
+    if (c.answer) return
+    out.push({
+      code: "clarification_open",
+      severity: "warning",
+      file,
+      path: `clarifications[${i}]`,
+      message: `${intent.id} asked "${clip(c.question, 80)}" and has no answer recorded`,
+      fix: "record the answer (`answer:`) and fold it into a constraint or criterion, or remove the question",
+    })
+  })
+  return out
+}
+
 // ---- intents ------------------------------------------------------------------------------
 
 /** Warnings about one intent record. */
@@ -316,6 +424,7 @@ export function lintIntent(intent: Intent, opts: { file?: string } = {}): LintWa
       fix: `replace them with real text in ${file}`,
     })
   }
+  out.push(...specWarnings(intent, file))
   if (intent.status === "active" && intent.open_questions.length > 0) {
     out.push({
       code: "open_questions_active",
@@ -556,6 +665,18 @@ export function constraintClash(a: string, b: string): string | undefined {
 export function lintBrief(recipe: Recipe, intents: readonly Intent[], opts: { file?: string } = {}): LintWarning[] {
   const file = opts.file ?? recipeFilePath(recipe.id)
   const out: LintWarning[] = []
+  for (const [p, t] of [["body", recipe.body] as const, ...Object.entries(recipe.stages).map(([k, v]) => [`stages.${k}`, v] as const)]) {
+    for (const q of clarificationMarkers(t)) {
+      out.push({
+        code: "needs_clarification",
+        severity: "warning",
+        file,
+        path: p,
+        message: `brief ${recipe.id} ${p} still needs clarification: "${clip(q, 80)}"`,
+        fix: "answer it and replace the marker with the answer",
+      })
+    }
+  }
   const byId = new Map(intents.map((i) => [i.id, i]))
   recipe.intents.forEach((id, n) => {
     const i = byId.get(id)

@@ -11,6 +11,7 @@ import { authoringTools } from "./tools/authoring-tools.js"
 import { insightsTools } from "./tools/insights-tools.js"
 import { createHooks } from "./hooks/index.js"
 import { compatTools } from "./tools/compat-tools.js"
+import { formationTools } from "./tools/formation-tools.js"
 
 import { packageDir } from "../package-dir.js"
 
@@ -32,7 +33,7 @@ export const AlloyPlugin: Plugin = async (input, rawOptions) => {
         log("warn", `could not register Alloy skills: ${(e as Error).message}`)
       }
     },
-    tool: { ...resolveTools(), ...authoringTools(), ...insightsTools(), ...compatTools(input.serverUrl) },
+    tool: { ...resolveTools(), ...authoringTools(), ...insightsTools(), ...compatTools(input.serverUrl), ...formationTools() },
     ...(options.hooks ? createHooks(input.directory, options, log) : {}),
   }
 }

@@ -18,6 +18,11 @@ export interface BuildOptions {
   readonly strict?: boolean
   /** compute digests and warnings; write nothing */
   readonly dryRun?: boolean
+  /**
+   * build even when a criterion has no gate in the formation, for this build only (sets the
+   * recipe's `formation.allow_ungated`; the bundle records it and the ungated criteria)
+   */
+  readonly allowUngated?: boolean
 }
 
 export interface BuildResult {
@@ -36,7 +41,7 @@ export interface BuildResult {
 }
 
 /** Build without writing anything: what a build would give now (dry runs, `brief diff`, `brief show`). */
-export function computeBuild(ctx: AlloyContext, briefId: string): BuildOutput {
+export function computeBuild(ctx: AlloyContext, briefId: string, opts: Pick<BuildOptions, "allowUngated"> = {}): BuildOutput {
   const id = assertSlug(briefId, "brief id")
   ctx.store.requireInit()
   const recipe = ctx.store.readRecipe(id)
@@ -53,11 +58,12 @@ export function computeBuild(ctx: AlloyContext, briefId: string): BuildOutput {
       throw e
     }
   })
-  return buildBundle({ recipe: { value: recipe.value, text: recipe.text }, intents, ...formationTargets(ctx, recipe.value) })
+  const value = opts.allowUngated ? { ...recipe.value, formation: { ...recipe.value.formation, allow_ungated: true } } : recipe.value
+  return buildBundle({ recipe: { value, text: recipe.text }, intents, ...formationTargets(ctx, value) })
 }
 
 /** The edges between a scoped formation's cycles, from Foundry's `targets` (absent cycles have none). */
-function formationTargets(ctx: AlloyContext, recipe: Recipe): { targets?: Record<string, string[]> } {
+export function formationTargets(ctx: AlloyContext, recipe: Recipe): { targets?: Record<string, string[]> } {
   if (!usesComposition(recipe) || !ctx.project.isFoundryProject()) return {}
   const targets: Record<string, string[]> = {}
   for (const c of recipe.formation.cycles) {
@@ -93,7 +99,7 @@ export function buildBriefs(ctx: AlloyContext, briefIds: readonly unknown[], opt
   const k = knownFormation(ctx)
   const linted = ids.map((id) => lintBriefSources(ctx, id, k).warnings)
   if (opts.strict && failsStrict(linted.flat())) throw lintFailed(ids, linted.flat())
-  const outputs = ids.map((id) => computeBuild(ctx, id))
+  const outputs = ids.map((id) => computeBuild(ctx, id, opts))
   return ids.map((id, i) => store(ctx, id, outputs[i]!, linted[i]!, opts.dryRun === true))
 }
 

@@ -7,8 +7,8 @@
 import { AlloyError } from "../core/errors.js"
 import { assertDigest, assertSlug, isSlug } from "../core/ids.js"
 import { sourceDigest } from "../core/digest.js"
-import { intentTemplate, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, validateIntent, type Intent } from "../core/intent.js"
-import { intentFilePath, lintIntent, type LintWarning } from "../core/lint.js"
+import { intentTemplate, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, updateIntentText, validateIntent, type Intent } from "../core/intent.js"
+import { intentFilePath, lintIntent, markerQuestions, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
 import { writeFileOnce } from "../store/atomic.js"
@@ -79,6 +79,16 @@ export interface IntentWrite {
  * defaults to `draft`; criteria without an id get `AC-1`, `AC-2`... The whole record is checked
  * before anything is written; an existing record is never replaced (`already_exists`).
  */
+/**
+ * `[NEEDS CLARIFICATION: …]` markers are open questions: each marker's question is listed in
+ * `open_questions` (once) when a record is created or updated through Alloy, so an active intent
+ * with a marker is flagged by the same rule as any other open question.
+ */
+function withMarkerQuestions(intent: Intent): Intent {
+  const missing = markerQuestions(intent).filter((q) => !intent.open_questions.some((o) => o.trim() === q))
+  return missing.length ? { ...intent, open_questions: [...intent.open_questions, ...missing] } : intent
+}
+
 export function createIntent(ctx: AlloyContext, input: Json & { body?: unknown }, opts: { source?: string } = {}): IntentWrite {
   const id = assertSlug(input["id"], "intent id")
   assertNotOnFlowBranch(ctx, `create intent ${id}`)
@@ -90,7 +100,7 @@ export function createIntent(ctx: AlloyContext, input: Json & { body?: unknown }
   const data = clean(fields, ["context", "superseded_by"])
   if (data["status"] === undefined) data["status"] = "draft"
   if (data["acceptance_criteria"] !== undefined) data["acceptance_criteria"] = prepareCriteria(data["acceptance_criteria"])
-  const intent = validateIntent(data, body ?? "", opts.source ?? file, id)
+  const intent = withMarkerQuestions(validateIntent(data, body ?? "", opts.source ?? file, id))
   if (ctx.store.exists() && ctx.store.readBytes(ctx.store.intentFile(id)) !== undefined) {
     throw new AlloyError("already_exists", `intent ${id} already exists (${file})`, {
       file,
@@ -142,14 +152,29 @@ export interface IntentPatch {
   readonly expected_digest?: string
 }
 
-const SETTABLE = new Set(["title", "status", "goal", "context", "constraints", "acceptance_criteria", "non_goals", "tradeoffs", "open_questions", "links", "superseded_by", "metadata", "body"])
-const CLEARABLE = new Set(["context", "superseded_by", "metadata"])
+const SETTABLE = new Set([
+  "title",
+  "status",
+  "goal",
+  "context",
+  "constraints",
+  "acceptance_criteria",
+  "non_goals",
+  "tradeoffs",
+  "open_questions",
+  "links",
+  "superseded_by",
+  "clarifications",
+  "metadata",
+  "body",
+])
+const CLEARABLE = new Set(["context", "superseded_by", "clarifications", "metadata"])
 
 /**
  * Apply a patch to an intent and write it back. Everything is checked before the write: an
  * unknown field, a criterion id that does not exist, an item to remove that is not there, or
  * a result that is not a valid intent -> `invalid_intent` (with every problem), nothing written.
- * The file is rewritten in Alloy's layout (YAML comments are not kept; the body is).
+ * Only the changed values are edited in the author's text: YAML comments and layout elsewhere are kept.
  */
 export function updateIntent(ctx: AlloyContext, idIn: unknown, patch: IntentPatch): IntentWrite {
   const id = assertSlug(idIn, "intent id")
@@ -272,12 +297,13 @@ export function updateIntent(ctx: AlloyContext, idIn: unknown, patch: IntentPatc
       },
     )
   }
-  const intent = validateIntent(next, body, file, id)
+  const intent = withMarkerQuestions(validateIntent(next, body, file, id))
   const changed = renderIntentFile(intent) !== renderIntentFile(current.value)
   if (!changed) {
     return { intent, file, source_digest: sourceDigest(current.text), changed: false, warnings: lintIntent(intent, { file }), initialised: [] }
   }
-  const w = ctx.store.writeIntent(intent, "replace")
+  // the author's text, edited where the values changed (comments kept); Alloy's layout only when that cannot read back exactly
+  const w = ctx.store.writeIntent(intent, "replace", updateIntentText(current.text, file, current.value, intent))
   return { intent, file: w.file, source_digest: sourceDigest(w.text), changed: true, warnings: lintIntent(intent, { file: w.file }), initialised: [] }
 }
 

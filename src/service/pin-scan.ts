@@ -12,6 +12,8 @@ import { parseMarkdown } from "../core/frontmatter.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
 import { sourceDigest } from "../core/digest.js"
+import { compositionEdges } from "../core/build.js"
+import { formationTargets } from "./build.js"
 import { hasConflictMarkers, type Finding, type PinState } from "../core/verify-report.js"
 import type { Bundle } from "../core/bundle.js"
 import { foundryVersionWarning } from "../foundry/compat.js"
@@ -358,6 +360,13 @@ export function scanPins(ctx: AlloyContext): PinScan {
         const built = new Map(bundle.sources.map((s) => [`${s.kind} ${s.id}`, s.digest]))
         if (built.get(`recipe ${id}`) !== sourceDigest(recipeText)) changed.push(`recipe ${id}`)
         for (const iid of recipe.intents) if (built.get(`intent ${iid}`) !== intentDigest(iid)) changed.push(`intent ${iid}`)
+        // a composed bundle also records its cycles' edges (Foundry's `targets`), read from foundry/ at build time
+        if (bundle.composition) {
+          const now = compositionEdges(recipe.formation.cycles, formationTargets(ctx, recipe).targets)
+          for (const c of bundle.composition.cycles) {
+            if ((now[c.id] ?? []).join(",") !== c.targets.join(",")) changed.push(`edges of cycle ${c.id} (targets ${c.targets.join(", ") || "none"} → ${(now[c.id] ?? []).join(", ") || "none"})`)
+          }
+        }
       }
     }
     if (changed.length) {

@@ -208,11 +208,10 @@ export class AlloyStore {
     return { value, text: bytes.toString("utf8"), file: this.rel(file) }
   }
 
-  /** Write an intent record. `mode: "create"` refuses to replace an existing one. */
-  writeIntent(intent: Intent, mode: "create" | "replace"): { file: string; text: string } {
+  /** Write an intent record (as `text` when given, else in Alloy's layout). `mode: "create"` refuses to replace an existing one. */
+  writeIntent(intent: Intent, mode: "create" | "replace", text: string = renderIntentFile(intent)): { file: string; text: string } {
     const file = this.intentFile(intent.id)
     this.prepareDir(path.dirname(file))
-    const text = renderIntentFile(intent)
     // round-trip: what we write must read back as the same record
     parseIntentBytes(Buffer.from(text), this.rel(file), intent.id)
     if (mode === "create") {

@@ -47,6 +47,7 @@ const ALLOY_TOOLS = [
   "alloy_brief_build",
   "alloy_brief_pin",
   "alloy_compat_check",
+  "alloy_formation_design",
 ] as const
 
 // ALLOY_E2E_REQUIRE=1 (e.g. in CI) turns "cannot run OpenCode here" into a failure instead of a skip.

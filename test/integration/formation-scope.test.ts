@@ -13,6 +13,7 @@ import { resolveTarget } from "../../src/service/resolve.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { stageTexts } from "../../src/ui/pages.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { runCli } from "../helpers/cli.js"
 import { loadPlugin, type Json } from "../helpers/plugin.js"
 import { appraiseDispatch, compact, forgeFor } from "../helpers/recordings.js"
 
@@ -157,6 +158,25 @@ describe("coverage: a criterion with no gate in the formation cannot be built", 
     expect(b.output.bundle.composition).toMatchObject({ allow_ungated: true, ungated: ["changelog-line#AC-1"] })
   })
 
+  it("`brief build --allow-ungated` builds once without touching the recipe, and the bundle shows it", async () => {
+    const file = path.join(p.dir, ".alloy", "intents", "changelog-line.md")
+    writeFileSync(file, readFileSync(file, "utf8").replace("    evidence:\n      kind: law\n", ""))
+    const recipeFile = path.join(p.dir, ".alloy", "briefs", "release-note-voice.md")
+    writeFileSync(recipeFile, recipe(SCOPED))
+    const refused = await runCli(p.dir, "brief", "build", p.briefId, "--json")
+    expect(refused.code).toBe(1)
+    expect(refused.json()).toMatchObject({ ok: false, code: "ungated" })
+    const r = await runCli(p.dir, "brief", "build", p.briefId, "--allow-ungated", "--json")
+    expect(r.code, r.out).toBe(0)
+    expect(r.json<{ builds: unknown[] }>().builds[0]).toMatchObject({ allow_ungated: true, ungated: ["changelog-line#AC-1"] })
+    const bundle = JSON.parse(readFileSync(path.join(p.dir, ".alloy", "objects", "sha256", `${r.json<{ builds: Array<{ digest: string }> }>().builds[0]!.digest.slice(7)}.json`), "utf8"))
+    expect(bundle.composition).toMatchObject({ allow_ungated: true, ungated: ["changelog-line#AC-1"] })
+    expect(readFileSync(recipeFile, "utf8")).toBe(recipe(SCOPED))
+    // the flag is for one build: the next build without it is refused again
+    expect((await runCli(p.dir, "brief", "build", p.briefId)).code).toBe(1)
+    expect((await runCli(p.dir, "brief", "build", p.briefId, "--allow-ungated")).out).toContain("ungated: changelog-line#AC-1")
+  })
+
   it("scope naming a cycle outside the formation, or an intent not in the brief, is an invalid recipe", () => {
     writeFileSync(path.join(p.dir, ".alloy", "briefs", "release-note-voice.md"), recipe(`  scope:\n    release-note-voice: [nowhere]\n    other-intent: [${DRAFT}]\n`))
     expect(() => buildBrief(p.ctx, p.briefId)).toThrow(expect.objectContaining({ code: "invalid_recipe" }))
@@ -174,5 +194,22 @@ describe("old recipes", () => {
     const r = p.ctx.store.readRecipe(p.briefId).value
     expect(lintBrief(r, []).map((w) => w.code)).toContain("formation_unscoped")
     expect(lintBrief({ ...r, formation: { ...r.formation, scope: { "release-note-voice": [DRAFT] } } }, []).map((w) => w.code)).not.toContain("formation_unscoped")
+  })
+})
+
+describe("edges are sources too: a change of a cycle's targets is drift", () => {
+  it("status and verify --strict see a composed brief's edges change when nothing else does; a rebuild clears it", async () => {
+    buildAndPin(recipe(SCOPED))
+    expect((await runCli(p.dir, "verify", "--strict")).code).toBe(0)
+    const cycle = path.join(p.dir, "foundry", "cycles", `${DRAFT}.md`)
+    writeFileSync(cycle, readFileSync(cycle, "utf8").replace(`targets:\n  - ${CONDENSE}\n`, ""))
+    const v = await runCli(p.dir, "verify", "--strict", "--json")
+    expect(v.code).toBe(1)
+    const drift = v.json<{ findings: Array<{ code: string; message: string }> }>().findings.find((f) => f.code === "source_drift")
+    expect(drift?.message).toContain(`edges of cycle ${DRAFT} (targets ${CONDENSE} → none)`)
+    const st = await runCli(p.dir, "status", "--json")
+    expect(JSON.stringify(st.json())).toContain(`edges of cycle ${DRAFT}`)
+    buildAndPin(recipe(SCOPED))
+    expect((await runCli(p.dir, "verify", "--strict")).code).toBe(0)
   })
 })

@@ -183,11 +183,26 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
 }
 
 export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
-  if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run]")
+  if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run] [--allow-ungated]")
   const dryRun = v["dry-run"] === true
-  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun })
+  const allowUngated = v["allow-ungated"] === true
+  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun, allowUngated })
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ output, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
+    io.out(
+      JSON.stringify(
+        {
+          ok: true,
+          dry_run: dryRun,
+          builds: results.map(({ output, ...r }) => ({
+            ...r,
+            ...(output.bundle.composition ? { allow_ungated: output.bundle.composition.allow_ungated, ungated: output.bundle.composition.ungated } : {}),
+            warnings: jsonWarnings(r.warnings),
+          })),
+        },
+        null,
+        2,
+      ),
+    )
     return EXIT_OK
   }
   printWarnings(
@@ -195,6 +210,8 @@ export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
     results.flatMap((r) => r.warnings),
   )
   for (const r of results) {
+    const ungated = r.output.bundle.composition?.ungated ?? []
+    if (allowUngated && ungated.length) io.out(`${r.brief_id}: built with --allow-ungated; recorded in the bundle, ungated: ${ungated.join(", ")}`)
     if (r.dry_run) io.out(`${r.brief_id} @ ${r.digest} (dry run: nothing written; ${r.changed ? (r.previous ? `the ref is ${r.previous}` : "never built") : "same as the current build"})`)
     else {
       io.out(`${r.brief_id} @ ${r.digest}${r.changed ? (r.previous ? ` (was ${r.previous})` : " (first build)") : " (unchanged)"}`)

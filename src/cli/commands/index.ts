@@ -12,12 +12,14 @@ import { shellCommands } from "./shell-commands.js"
 import { bridgeCommands, withBridge } from "./bridge-commands.js"
 import { uiCommands } from "./ui-commands.js"
 import { generationsCommands } from "./generations-commands.js"
+import { formationCommands } from "./formation-commands.js"
 import type { Commands } from "./types.js"
 
 /** Groups in the order the program's help lists them. */
 export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Pins and verification", commands: coreCommands },
   { title: "Authoring", commands: authoringCommands },
+  { title: "Formations", commands: formationCommands },
   { title: "Runs and evidence", commands: withBridge(evidenceCommands) },
   { title: "Running Foundry", commands: bridgeCommands },
   { title: "Learning from runs", commands: insightsCommands },

@@ -20,7 +20,12 @@ const z = tool.schema
 const evidence = z
   .object({
     kind: z.enum(["check", "law", "human", "artefact"]).describe("check: a command that must exit 0; law: appraisers grade it; human: a person signs it off; artefact: a file that must exist"),
-    command: z.string().optional().describe('kind check: the shell command, e.g. "npm test -- checkout"'),
+    command: z
+      .string()
+      .optional()
+      .describe(
+        'kind check: a command in this repository that tests exactly this criterion and exits 0, e.g. "node scripts/validators/word-limit.mjs --max 150 release-notes/*.md"; never a generic "npm test" that does not test it',
+      ),
     law: z.string().optional().describe("kind law: id of an existing Foundry law this criterion matches (optional)"),
     passing: z.string().optional().describe("kind law: what a passing artefact looks like (optional; defaults to the criterion text)"),
     failing: z.string().optional().describe("kind law: what a failing artefact looks like (optional)"),
@@ -53,6 +58,10 @@ const intentFields = {
   open_questions: textList("Questions not answered yet (an active intent should have none)"),
   links: textList("URLs or repository paths for reference"),
   superseded_by: z.string().optional().describe("With status superseded: the id of the intent that replaces this one"),
+  clarifications: z
+    .array(z.object({ question: z.string(), answer: z.string().optional(), priority: z.number().int().optional() }))
+    .optional()
+    .describe("The clarify loop: at most 5 questions asked (priority 1 first), each with the user's answer once given"),
   body: z.string().optional().describe("Markdown prose after the frontmatter: rationale, examples"),
 }
 
@@ -114,11 +123,11 @@ export function authoringTools(): Record<string, ToolDefinition> {
     }),
 
     alloy_intent_update: tool({
-      description: `Change an existing intent record with a partial patch: \`set\` replaces fields (null clears context/superseded_by), \`append\`/\`remove\` add or remove list items by exact text, \`criteria\` adds (ids assigned automatically), replaces (by id: text and/or evidence) or removes criteria (ids are never reused). The whole result is validated before anything is written; on any error nothing changes. YAML comments in the file are not kept. ${BRANCH_NOTE}`,
+      description: `Change an existing intent record with a partial patch: \`set\` replaces fields (null clears context/superseded_by), \`append\`/\`remove\` add or remove list items by exact text, \`criteria\` adds (ids assigned automatically), replaces (by id: text and/or evidence) or removes criteria (ids are never reused). The whole result is validated before anything is written; on any error nothing changes. The author's YAML comments and layout are kept: only the changed values are edited. ${BRANCH_NOTE}`,
       args: {
         id: z.string().describe("Id of the intent to change"),
         set: z
-          .object({ ...intentFields, context: z.string().nullable().optional(), superseded_by: z.string().nullable().optional() })
+          .object({ ...intentFields, context: z.string().nullable().optional(), superseded_by: z.string().nullable().optional(), clarifications: intentFields.clarifications.nullable() })
           .optional()
           .describe('Fields to replace, e.g. {status: "active"} or {goal: "..."}; lists given here replace the whole list'),
         append: listPatch.describe('Items to add to list fields, e.g. {constraints: ["..."]}'),

@@ -15,7 +15,8 @@ function intent(over: Record<string, unknown> = {}): Intent {
 function recipe(over: Record<string, unknown> = {}): Recipe {
   return validateRecipe({ id: "b", intents: ["a", "b"], formation: { cycles: ["c"] }, ...over }, "", "b.md")
 }
-const codes = (ws: LintWarning[]) => ws.map((w) => w.code)
+// criterion_unstructured (info) is about the grammar of the criterion texts these fixtures share; it has its own tests
+const codes = (ws: LintWarning[]) => ws.map((w) => w.code).filter((c) => c !== "criterion_unstructured")
 
 describe("vague criteria", () => {
   it.each([
@@ -54,8 +55,10 @@ describe("vague criteria", () => {
 })
 
 describe("lintIntent", () => {
-  it("the shipped example has no warnings", () => {
-    expect(lintIntent(example())).toEqual([])
+  it("the shipped example has no warnings; its free-text criteria are only noted (info, never --strict)", () => {
+    const ws = lintIntent(example())
+    expect(ws.filter((w) => w.code !== "criterion_unstructured")).toEqual([])
+    expect(ws.every((w) => w.severity === "info")).toBe(true)
   })
 
   it("warns on a criterion without evidence, naming the field and the file", () => {
@@ -75,7 +78,7 @@ describe("lintIntent", () => {
   it("warns on open questions only when active", () => {
     const q = { acceptance_criteria: [{ id: "AC-1", text: "The note has 1 title.", evidence: { kind: "law" } }], open_questions: ["Who signs off?"] }
     expect(codes(lintIntent(intent({ ...q, status: "active" })))).toEqual(["open_questions_active"])
-    expect(lintIntent(intent({ ...q, status: "draft" }))).toEqual([])
+    expect(codes(lintIntent(intent({ ...q, status: "draft" })))).toEqual([])
   })
 
   it("no criteria: a warning when active, info when draft, nothing when retired", () => {
