@@ -77,6 +77,55 @@ export function sourceDigest(text: string): string {
   return digestOf(Buffer.from(normalizeText(text), "utf8"))
 }
 
+/** Characters below U+0300 are all NFC as they stand (Unicode's NFC quick check), so only longer scripts need \`normalize\`. */
+const MAYBE_NOT_NFC = /[^\u0000-\u02ff]/
+
+/** Is the string already what \`normalizeText\` makes of it, and free of lone surrogates? */
+function isNormalText(s: string): boolean {
+  if (s.charCodeAt(0) === 0xfeff || s.includes("\r")) return false
+  if (!MAYBE_NOT_NFC.test(s)) return true
+  return !LONE_SURROGATE.test(s) && s.normalize("NFC") === s
+}
+
+/**
+ * Is every string normal, every number a safe integer (not -0), and every object's key order
+ * strictly ascending by UTF-16 code units (RFC 8785's order, which also rules out duplicates)?
+ * Walks the parsed value without copying it; `false` means "cannot tell cheaply", not "invalid".
+ */
+function isNormalSorted(value: unknown): boolean {
+  if (value === null || typeof value === "boolean") return true
+  if (typeof value === "number") return Number.isSafeInteger(value) && !Object.is(value, -0)
+  if (typeof value === "string") return isNormalText(value)
+  if (Array.isArray(value)) {
+    for (const v of value) if (!isNormalSorted(v)) return false
+    return true
+  }
+  if (typeof value !== "object") return false
+  let prev: string | undefined
+  for (const k in value as Record<string, unknown>) {
+    if (prev !== undefined && !(prev < k)) return false
+    if (!isNormalText(k) || !isNormalSorted((value as Record<string, unknown>)[k])) return false
+    prev = k
+  }
+  return true
+}
+
+/**
+ * Are \`bytes\` the canonical encoding of \`parsed\` (their \`JSON.parse\`), decided without the
+ * canonicaliser? RFC 8785 writes strings and numbers exactly as \`JSON.stringify\` does and sorts
+ * object keys by UTF-16 code units. When the parsed value is already normal (see \`normalizeJson\`)
+ * and every object lists its keys in that order, \`JSON.stringify\` (which keeps the parsed order)
+ * IS the canonical text, so the bytes are canonical exactly when they equal it. Anything else
+ * (floats, integer-like keys, NFD text, a duplicate key...) answers \`false\`: the caller then
+ * runs the full \`normalizeJson\` + \`canonicalBytes\` comparison, which decides and names the fault.
+ */
+export function isCanonicalEncoding(bytes: Uint8Array, parsed: unknown): boolean {
+  if (!isNormalSorted(parsed)) return false
+  const text = JSON.stringify(parsed)
+  // byte for byte, not text for text: a lossy UTF-8 decoding of \`bytes\` must not compare equal
+  return Buffer.byteLength(text, "utf8") === bytes.byteLength && Buffer.from(text, "utf8").equals(bytes)
+}
+
 /** Do these bytes hash to the pinned digest? Constant work, no parsing. */
 export function bytesMatchDigest(bytes: Uint8Array, digest: string): boolean {
   return digestOf(bytes) === digest
