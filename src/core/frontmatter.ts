@@ -114,10 +114,10 @@ const CORE_SCHEMA_12 = FAILSAFE_SCHEMA.extend({
  * Anything else — block scalars, multi-line or flow mappings, anchors, aliases, tags, tabs, complex
  * keys, document markers — is left to the round-trip parser, where the two could differ.
  */
-const KEY = String.raw`[A-Za-z0-9_][A-Za-z0-9_./-]*`
+const KEY = "[A-Za-z0-9_][A-Za-z0-9_./-]*"
 const PLAIN = String.raw`(?:[^\s\-?:,\[\]{}#&*!|>'"%@\x60]|-(?=[^\s]))(?:[^:#\s]|:(?=[^\s])|[ ]+(?=[^\s#]))*`
 const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'`
-const ITEM = String.raw`(?:[A-Za-z0-9_./+][A-Za-z0-9_./+-]*|${QUOTED})`
+const ITEM = `(?:[A-Za-z0-9_./+][A-Za-z0-9_./+-]*|${QUOTED})`
 const FLOW_LIST = String.raw`\[[ ]*(?:${ITEM}(?:[ ]*,[ ]*${ITEM})*)?[ ]*\]`
 const VALUE = String.raw`(?:${PLAIN}|${QUOTED}|${FLOW_LIST}|\{\})`
 const END = String.raw`(?:[ ]+#.*)?[ ]*\r?$`

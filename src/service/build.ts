@@ -18,6 +18,8 @@ export interface BuildOptions {
   readonly strict?: boolean
   /** compute digests and warnings; write nothing */
   readonly dryRun?: boolean
+  /** called after each brief is built (`done` of `total`), for a progress line */
+  readonly onProgress?: (done: number, total: number, briefId: string) => void
 }
 
 export interface BuildResult {
@@ -93,7 +95,11 @@ export function buildBriefs(ctx: AlloyContext, briefIds: readonly unknown[], opt
   const k = knownFormation(ctx)
   const linted = ids.map((id) => lintBriefSources(ctx, id, k).warnings)
   if (opts.strict && failsStrict(linted.flat())) throw lintFailed(ids, linted.flat())
-  const outputs = ids.map((id) => computeBuild(ctx, id))
+  const outputs = ids.map((id, i) => {
+    const out = computeBuild(ctx, id)
+    opts.onProgress?.(i + 1, ids.length, id)
+    return out
+  })
   return ids.map((id, i) => store(ctx, id, outputs[i]!, linted[i]!, opts.dryRun === true))
 }
 

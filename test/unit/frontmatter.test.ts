@@ -160,7 +160,51 @@ describe("parseYamlData: the fast reader agrees with the round-trip parser", () 
   })
 
   it("on plain scalars of every core type, as values and as keys", () => {
-    const scalars = ["~", "null", "Null", "NULL", "", "true", "True", "TRUE", "yes", "no", "on", "y", "0", "-0", "+12", "007", "0o17", "0o8", "0x1F", "0X1F", "0b101", "1_000", "1.5", ".5", "5.", "1e3", "1E-3", "+.inf", "-.Inf", ".NaN", ".nan", "nan", "2001-12-14", "12:30", "1:2", "sha256:abc", "a b", "'q'", '"d"', "[a, b]", "{a: 1}", "[]", "{}"]
+    const scalars = [
+      "~",
+      "null",
+      "Null",
+      "NULL",
+      "",
+      "true",
+      "True",
+      "TRUE",
+      "yes",
+      "no",
+      "on",
+      "y",
+      "0",
+      "-0",
+      "+12",
+      "007",
+      "0o17",
+      "0o8",
+      "0x1F",
+      "0X1F",
+      "0b101",
+      "1_000",
+      "1.5",
+      ".5",
+      "5.",
+      "1e3",
+      "1E-3",
+      "+.inf",
+      "-.Inf",
+      ".NaN",
+      ".nan",
+      "nan",
+      "2001-12-14",
+      "12:30",
+      "1:2",
+      "sha256:abc",
+      "a b",
+      "'q'",
+      '"d"',
+      "[a, b]",
+      "{a: 1}",
+      "[]",
+      "{}",
+    ]
     for (const s of scalars) {
       agree(`k: ${s}\n`)
       agree(`${s}: v\n`)
@@ -170,7 +214,46 @@ describe("parseYamlData: the fast reader agrees with the round-trip parser", () 
   })
 
   it("on generated YAML-like text (property)", () => {
-    const token = fc.constantFrom("a", "b", "id", "alloy", "brief_id", "1", "~", "true", "0x1F", "1.5", ":", ": ", "- ", "  ", "\t", "#", " # c", "'", '"', "[", "]", "{", "}", ",", "|", ">", "&x", "*x", "!t", "<<", "?", "\n", "\n  ", "\n- ", "é", "\\", "...", "---")
+    const token = fc.constantFrom(
+      "a",
+      "b",
+      "id",
+      "alloy",
+      "brief_id",
+      "1",
+      "~",
+      "true",
+      "0x1F",
+      "1.5",
+      ":",
+      ": ",
+      "- ",
+      "  ",
+      "\t",
+      "#",
+      " # c",
+      "'",
+      '"',
+      "[",
+      "]",
+      "{",
+      "}",
+      ",",
+      "|",
+      ">",
+      "&x",
+      "*x",
+      "!t",
+      "<<",
+      "?",
+      "\n",
+      "\n  ",
+      "\n- ",
+      "é",
+      "\\",
+      "...",
+      "---",
+    )
     fc.assert(
       fc.property(fc.array(token, { maxLength: 24 }), (tokens) => agree(tokens.join(""))),
       { numRuns: 3000 },
@@ -178,8 +261,44 @@ describe("parseYamlData: the fast reader agrees with the round-trip parser", () 
   })
 
   it("on generated line-structured YAML, the shape of Foundry's definitions (property)", () => {
-    const scalar = fc.constantFrom("a", "x y", "1", "-1", "0o7", "0x1F", "1.5", "1e3", ".inf", ".nan", "~", "null", "true", "False", "sha256:ab", "a:b", "'s'", "'it''s'", '"d"', '"e\\u0301"', '"a\\"b"', "[a, b]", "[]", "{}", "[ 'q', \"r\" ]", "a # c", "é", "-x", "@x", "`x`")
-    const line = fc.tuple(fc.constantFrom("", " ", "  ", "    "), fc.constantFrom("", "- "), fc.option(fc.constantFrom("id", "alloy", "brief_id", "digest", "targets", "1", "true", "null", "a-b", "a.b"), { nil: undefined }), fc.option(scalar, { nil: undefined }))
+    const scalar = fc.constantFrom(
+      "a",
+      "x y",
+      "1",
+      "-1",
+      "0o7",
+      "0x1F",
+      "1.5",
+      "1e3",
+      ".inf",
+      ".nan",
+      "~",
+      "null",
+      "true",
+      "False",
+      "sha256:ab",
+      "a:b",
+      "'s'",
+      "'it''s'",
+      '"d"',
+      '"e\\u0301"',
+      '"a\\"b"',
+      "[a, b]",
+      "[]",
+      "{}",
+      "[ 'q', \"r\" ]",
+      "a # c",
+      "é",
+      "-x",
+      "@x",
+      "`x`",
+    )
+    const line = fc.tuple(
+      fc.constantFrom("", " ", "  ", "    "),
+      fc.constantFrom("", "- "),
+      fc.option(fc.constantFrom("id", "alloy", "brief_id", "digest", "targets", "1", "true", "null", "a-b", "a.b"), { nil: undefined }),
+      fc.option(scalar, { nil: undefined }),
+    )
     fc.assert(
       fc.property(fc.array(line, { maxLength: 10 }), (lines) => {
         agree(lines.map(([indent, dash, key, value]) => `${indent}${dash}${key !== undefined ? `${key}:` : ""}${value !== undefined ? `${key !== undefined ? " " : ""}${value}` : ""}`).join("\n"))

@@ -14,6 +14,7 @@ import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { startProgress } from "../progress.js"
 import { str, strs, type CliRunner, type OptionValues } from "./types.js"
 
 const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
@@ -184,7 +185,13 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
 export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run]")
   const dryRun = v["dry-run"] === true
-  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun })
+  const progress = startProgress(dryRun ? "computing" : "building", ids.length, { json: io.json })
+  let results
+  try {
+    results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun, onProgress: (done, _total, id) => progress.update(done, id) })
+  } finally {
+    progress.end()
+  }
   if (io.json) {
     io.out(JSON.stringify({ ok: true, dry_run: dryRun, builds: results.map(({ output, ...r }) => ({ ...r, warnings: jsonWarnings(r.warnings) })) }, null, 2))
     return EXIT_OK
