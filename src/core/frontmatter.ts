@@ -4,7 +4,8 @@
  * (size, aliases) and never throws anything but an AlloyError.
  */
 import { FAILSAFE_SCHEMA, load as loadFast, Type } from "js-yaml"
-import { isMap, isScalar, parseDocument, type Document, type Pair, type Scalar, type YAMLMap } from "yaml"
+import type { Document, Pair, Scalar, YAMLMap } from "yaml"
+import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 
 /** Largest definition file Alloy will read (1 MiB): larger is refused, never parsed. */
@@ -61,7 +62,7 @@ export function decodeText(bytes: Uint8Array, file: string): string {
 export function parseYaml(yaml: string, file: string): { data: unknown; doc: Document.Parsed } {
   let doc: Document.Parsed
   try {
-    doc = parseDocument(yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
+    doc = yamlLib().parseDocument(yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
   } catch (e) {
     throw new AlloyError("malformed", `${file}: frontmatter YAML could not be parsed (${(e as Error).message ?? e})`, { file })
   }
@@ -110,8 +111,8 @@ const CORE_SCHEMA_12 = FAILSAFE_SCHEMA.extend({
 /**
  * The one-line forms the fast reader takes: blank and comment lines, `key: value`, `- value` and
  * `- key: value`, where a value is a plain scalar on one line, a quoted scalar on one line, or a
- * one-line flow list of simple items. Foundry's definitions and Alloy's pins are written this way.
- * Anything else — block scalars, multi-line or flow mappings, anchors, aliases, tags, tabs, complex
+ * one-line flow list or mapping of simple items (the pin convention's `alloy: { brief_id: …, digest: "…" }`). Foundry's definitions and Alloy's pins are written this way.
+ * Anything else — block scalars, multi-line or nested flow collections, anchors, aliases, tags, tabs, complex
  * keys, document markers — is left to the round-trip parser, where the two could differ.
  */
 const KEY = "[A-Za-z0-9_][A-Za-z0-9_./-]*"
@@ -119,7 +120,8 @@ const PLAIN = String.raw`(?:[^\s\-?:,\[\]{}#&*!|>'"%@\x60]|-(?=[^\s]))(?:[^:#\s]
 const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'`
 const ITEM = `(?:[A-Za-z0-9_./+][A-Za-z0-9_./+-]*|${QUOTED})`
 const FLOW_LIST = String.raw`\[[ ]*(?:${ITEM}(?:[ ]*,[ ]*${ITEM})*)?[ ]*\]`
-const VALUE = String.raw`(?:${PLAIN}|${QUOTED}|${FLOW_LIST}|\{\})`
+const FLOW_MAP = String.raw`\{[ ]*(?:${KEY}:[ ]+${ITEM}(?:[ ]*,[ ]*${KEY}:[ ]+${ITEM})*)?[ ]*\}`
+const VALUE = `(?:${PLAIN}|${QUOTED}|${FLOW_LIST}|${FLOW_MAP})`
 const END = String.raw`(?:[ ]+#.*)?[ ]*\r?$`
 const PLAIN_LINE = new RegExp(String.raw`^(?:[ ]*(?:#.*)?\r?$|[ ]*(?:-[ ]+)?(?:${KEY}:(?:[ ]+${VALUE})?|-[ ]+${VALUE})${END})`)
 
@@ -208,6 +210,7 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
   const split = splitFrontmatter(text)
   if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
   const { doc } = parseYaml(split.yaml, file)
+  const { isMap, isScalar } = yamlLib()
   const root = doc.contents
   const empty = root === null || (isScalar(root) && (root.value === null || root.value === ""))
   if (!empty && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })

@@ -6,7 +6,7 @@
  * and what is expected there, so one round of edits fixes a record.
  */
 import { z } from "zod"
-import { stringify } from "yaml"
+import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
@@ -291,7 +291,7 @@ export function renderIntentFile(intent: Intent): string {
     }
     ordered[k] = v
   }
-  const yaml = stringify(ordered, { lineWidth: 0 })
+  const yaml = yamlLib().stringify(ordered, { lineWidth: 0 })
   return `---\n${yaml}---\n${body ? `\n${body.trim()}\n` : ""}`
 }
 
