@@ -1,17 +1,41 @@
 /** run, runs abort|requests, bridge (issue: the bridge — start, watch and record Foundry runs). */
 import { AlloyError } from "../../core/errors.js"
-import { AlloyContext } from "../../service/context.js"
-import { Ledger } from "../../bridge/ledger.js"
-import { effectiveState, type RequestResult } from "../../bridge/request.js"
-import { runRequest } from "../../bridge/run.js"
-import { runBridge } from "../../bridge/bridge.js"
-import { Progress } from "../../bridge/progress.js"
-import { attach } from "../../bridge/server.js"
-import { uploadConfig, uploadTraces } from "../../bridge/otlp-upload.js"
-import { exportOtel } from "../../evidence/export-otel.js"
-import { loadEvidence } from "../../evidence/model.js"
+import type { RequestResult } from "../../bridge/request.js"
+import type { Progress } from "../../bridge/progress.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type Commands, type CommandSpec, type OptionValues } from "./types.js"
+
+/**
+ * The bridge's code (and the OpenCode SDK under it), loaded when a bridge command runs: every other
+ * command, and `--help`, starts without it.
+ */
+async function bridgeCode() {
+  const [ledger, request, run, bridge, progress, server, otlp, otel, model, context] = await Promise.all([
+    import("../../bridge/ledger.js"),
+    import("../../bridge/request.js"),
+    import("../../bridge/run.js"),
+    import("../../bridge/bridge.js"),
+    import("../../bridge/progress.js"),
+    import("../../bridge/server.js"),
+    import("../../bridge/otlp-upload.js"),
+    import("../../evidence/export-otel.js"),
+    import("../../evidence/model.js"),
+    import("../../service/context.js"),
+  ])
+  return {
+    Ledger: ledger.Ledger,
+    effectiveState: request.effectiveState,
+    runRequest: run.runRequest,
+    runBridge: bridge.runBridge,
+    Progress: progress.Progress,
+    attach: server.attach,
+    uploadConfig: otlp.uploadConfig,
+    uploadTraces: otlp.uploadTraces,
+    exportOtel: otel.exportOtel,
+    loadEvidence: model.loadEvidence,
+    AlloyContext: context.AlloyContext,
+  }
+}
 
 function seconds(v: OptionValues, name: string, fallback: number): number {
   const s = str(v[name]) ?? process.env[`ALLOY_${name.toUpperCase().replace(/-/g, "_")}`]
@@ -21,7 +45,8 @@ function seconds(v: OptionValues, name: string, fallback: number): number {
   return n * 1000
 }
 
-function progressFor(io: Io): Progress {
+async function progressFor(io: Io): Promise<Progress> {
+  const { Progress } = await bridgeCode()
   const tty = !io.json && process.stdout.isTTY === true
   return new Progress({ out: io.out, err: io.err, json: io.json, tty, write: (s) => process.stdout.write(s), input: process.stdin })
 }
@@ -50,7 +75,8 @@ function interruptible(): { signal: AbortSignal; done(): void } {
 const cmdRun: Command = async (io, rest, v) => {
   const brief = rest[0]
   if (!brief || rest.length > 1) throw usageError("usage: opencode-alloy run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>]")
-  const progress = progressFor(io)
+  const progress = await progressFor(io)
+  const { runRequest } = await bridgeCode()
   const intr = interruptible()
   try {
     const result = await runRequest({
@@ -74,7 +100,8 @@ const cmdRun: Command = async (io, rest, v) => {
   }
 }
 
-function cmdRequests(io: Io): number {
+async function cmdRequests(io: Io): Promise<number> {
+  const { Ledger, effectiveState, AlloyContext } = await bridgeCode()
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
   const ledger = new Ledger(ctx.root)
@@ -104,6 +131,7 @@ function cmdRequests(io: Io): number {
 
 async function cmdAbort(io: Io, id: string | undefined): Promise<number> {
   if (!id) throw usageError("usage: opencode-alloy runs abort <key>")
+  const { Ledger, attach, AlloyContext } = await bridgeCode()
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
   const ledger = new Ledger(ctx.root)
@@ -136,6 +164,7 @@ function uploadingExport(plain: Command): Command {
     const protocol = str(v["protocol"])
     if (endpoint === undefined && protocol === undefined) return plain(io, rest, v, cli)
     if (str(v["format"]) !== "otel" || rest.length || str(v["out"]) !== undefined) throw usageError("usage: opencode-alloy export --format otel --endpoint <url> [--protocol http/protobuf|http/json]")
+    const { uploadConfig, uploadTraces, exportOtel, loadEvidence, AlloyContext } = await bridgeCode()
     const ctx = new AlloyContext(io.cwd)
     ctx.store.requireInit()
     const config = uploadConfig({ endpoint, protocol })
@@ -204,7 +233,8 @@ export function withBridge(evidence: Commands): Commands {
 
 const cmdBridge: Command = async (io, rest, v) => {
   if (rest.length) throw usageError("usage: opencode-alloy bridge [--attach <url>]")
-  const progress = progressFor(io)
+  const progress = await progressFor(io)
+  const { runBridge } = await bridgeCode()
   const intr = interruptible()
   try {
     const maxS = process.env["ALLOY_BRIDGE_MAX_SECONDS"]

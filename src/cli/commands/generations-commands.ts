@@ -1,11 +1,11 @@
 /** caps and the compatibility check (`verify --compat`): which Foundry generation is installed, and does every pin fit it. */
-import { AlloyContext } from "../../service/context.js"
-import { buildCapabilities, serverFacts } from "../../service/capabilities.js"
-import { checkCompat, type CompatReport } from "../../service/compat.js"
+import type { CompatReport } from "../../service/compat.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Commands } from "./types.js"
 
+/** The services load when a command runs, so this table stays light for `--help` and every other command. */
 async function capabilities(io: Io, server: string | undefined) {
+  const [{ AlloyContext }, { buildCapabilities, serverFacts }] = await Promise.all([import("../../service/context.js"), import("../../service/capabilities.js")])
   const ctx = new AlloyContext(io.cwd)
   const facts = server ? await serverFacts(server) : undefined
   return { ctx, built: buildCapabilities(ctx, facts) }
@@ -39,6 +39,7 @@ export function printCompat(io: Io, r: CompatReport): void {
 /** The compatibility check; `verify --compat` calls it after the pin check. */
 export async function cmdCompat(io: Io, opts: { server?: string | undefined }): Promise<number> {
   const { ctx, built } = await capabilities(io, opts.server)
+  const { checkCompat } = await import("../../service/compat.js")
   const r = checkCompat(ctx, built)
   if (io.json) io.out(JSON.stringify(r, null, 2))
   else printCompat(io, r)
