@@ -12,7 +12,8 @@ import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeFor, type Json } from "../fixtures/hooks/harness.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeFor } from "../helpers/recordings.js"
 
 const DRAFT = "draft-release-note"
 const CONDENSE = "condense-changelog-entry"
@@ -91,7 +92,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
 
   it("through the real hooks: the changelog forge never sees the release-note criteria, and vice versa", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const draftOut = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: DRAFT })))) as Json
     expect(draftOut.prompt).toContain("release-note-voice#AC-1")
     expect(draftOut.prompt).not.toContain("changelog-line#AC-")
@@ -106,7 +107,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
 
   it("through the real hooks: each cycle's appraisers grade only that cycle's law gates", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const forDraft = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: DRAFT }))) as Json
     expect(forDraft.alloy.laws).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
     const forCondense = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: CONDENSE, stage: `appraise:${CONDENSE}` }))) as Json

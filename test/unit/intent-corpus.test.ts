@@ -7,15 +7,16 @@
  *   - tool `alloy_intent_create` with the frontmatter mapping as arguments (where it parses).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createHash } from "node:crypto"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import type { Hooks, PluginInput, ToolContext } from "@opencode-ai/plugin"
-import { main } from "../../src/cli/main.js"
-import { AlloyPlugin } from "../../src/plugin/plugin.js"
+
 import { MAX_SOURCE_BYTES, parseMarkdown } from "../../src/core/frontmatter.js"
 import { ERROR_CODES } from "../../src/core/errors.js"
 import { makeProject, REPO_ROOT, type TestProject } from "../helpers/project.js"
+import { snapshotTree } from "../helpers/tree.js"
+import { runCli, type CliResult } from "../helpers/cli.js"
+import { loadPlugin, type LoadedPlugin } from "../helpers/plugin.js"
 
 interface Case {
   id: string
@@ -66,21 +67,6 @@ function generate(kind: string): Buffer {
 
 const bytesOf = (c: Case) => (c.file ? readFileSync(path.join(CORPUS, c.file)) : generate(c.generate!))
 
-/** Hash of every file under `dir` (path -> sha256), for "nothing was written". */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = path.join(d, n)
-      const st = statSync(p)
-      if (st.isDirectory()) walk(p)
-      else out.set(path.relative(dir, p), createHash("sha256").update(readFileSync(p)).digest("hex"))
-    }
-  }
-  walk(dir)
-  return out
-}
-
 function expectClear(msg: unknown, c: Case, p: TestProject, where: string): string {
   expect(typeof msg, `${c.id} ${where}: message is text`).toBe("string")
   const m = msg as string
@@ -92,44 +78,18 @@ function expectClear(msg: unknown, c: Case, p: TestProject, where: string): stri
 }
 
 let project: TestProject
-let hooks: Hooks
+let plugin: LoadedPlugin
 const drafts = () => path.join(path.dirname(project.dir), "drafts")
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd: project.dir })
-  return { code, out: out.join("\n"), err: err.join("\n") }
-}
+const cli = (argv: string[]): Promise<CliResult> => runCli(project.dir, ...argv)
 
-async function callTool(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const ctx: ToolContext = {
-    sessionID: "ses_corpus",
-    messageID: "msg_corpus",
-    agent: "build",
-    directory: project.dir,
-    worktree: project.dir,
-    abort: new AbortController().signal,
-    metadata() {},
-    ask: async () => {},
-  }
-  // called directly, without OpenCode's argument check: the tool must still refuse bad data
-  const out = await hooks.tool![name]!.execute(args as never, ctx)
-  return JSON.parse(typeof out === "string" ? out : out.output) as Record<string, unknown>
-}
+// called without OpenCode's argument check: the tool must still refuse bad data
+const callTool = async (name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => (await plugin.tool(name, args, { checkArgs: false })).json
 
 beforeAll(async () => {
   project = makeProject("alloy-intent-corpus-")
   mkdirSync(drafts(), { recursive: true })
-  const input = {
-    client: { app: { log: async () => ({}) } },
-    directory: project.dir,
-    worktree: project.dir,
-    project: { id: "t" },
-    serverUrl: new URL("http://127.0.0.1:1"),
-    $: undefined,
-  } as unknown as PluginInput
-  hooks = await AlloyPlugin(input, { hooks: false })
+  plugin = await loadPlugin(project.dir, { hooks: false })
 })
 afterAll(() => project?.cleanup())
 
@@ -150,7 +110,7 @@ describe("bad-intent corpus", () => {
       rmSync(path.join(project.dir, ".alloy"), { recursive: true, force: true })
       const name = `${c.id}.md`
       writeFileSync(path.join(drafts(), name), bytesOf(c))
-      const before = snapshot(project.dir)
+      const before = snapshotTree(project.dir)
 
       // 1. intent new --from
       const r = await cli(["intent", "new", ID, "--from", `../drafts/${name}`, "--json"])
@@ -163,7 +123,7 @@ describe("bad-intent corpus", () => {
       const text = await cli(["intent", "new", ID, "--from", `../drafts/${name}`])
       expect(text.code).toBe(1)
       expect(text.err).toContain(`opencode-alloy intent new`)
-      expect(snapshot(project.dir), `${c.id}: nothing written by intent new`).toEqual(before)
+      expect(snapshotTree(project.dir), `${c.id}: nothing written by intent new`).toEqual(before)
 
       // 2. tool create with the frontmatter mapping, when the file parses to one
       let data: Record<string, unknown> | undefined
@@ -180,13 +140,13 @@ describe("bad-intent corpus", () => {
         expect(t["ok"], `${c.id}: tool refuses`).toBe(false)
         expect(t["code"], `${c.id}: code via tool`).toBe(c.tool_code ?? c.code)
         if (!c.tool_code) expectClear(`${t["error"]}${JSON.stringify(t["details"] ?? "")}`, c, project, "tool")
-        expect(snapshot(project.dir), `${c.id}: nothing written by the tool`).toEqual(before)
+        expect(snapshotTree(project.dir), `${c.id}: nothing written by the tool`).toEqual(before)
       }
 
       // 3. the file placed in .alloy/intents/: lint and the list tool report it
       mkdirSync(path.join(project.dir, ".alloy", "intents"), { recursive: true })
       copyFileSync(path.join(drafts(), name), path.join(project.dir, ".alloy", "intents", `${ID}.md`))
-      const placed = snapshot(project.dir)
+      const placed = snapshotTree(project.dir)
       const lint = await cli(["intent", "lint", ID, "--json"])
       expect(lint.code, `${c.id}: lint exit code`).toBe(1)
       const lj = JSON.parse(lint.out) as { ok: boolean; entries: Array<{ error?: { code: string; message: string } }> }
@@ -198,7 +158,7 @@ describe("bad-intent corpus", () => {
       expect(listed["code"], `${c.id}: code via alloy_intent_list`).toBe("invalid_intent")
       const all = await callTool("alloy_intent_list", {})
       expect(all["ok"], `${c.id}: listing all still works`).toBe(true)
-      expect(snapshot(project.dir), `${c.id}: lint and list write nothing`).toEqual(placed)
+      expect(snapshotTree(project.dir), `${c.id}: lint and list write nothing`).toEqual(placed)
     })
   }
 })

@@ -13,7 +13,7 @@ import { code, inline, quote, quotedContent, unquote, unsafeTextProblem } from "
 import type { Recipe } from "../../src/core/recipe.js"
 import { humanContext, injectAppraise, injectDispatch, renderAppraiseLaws, renderDispatchBlock, type VerifiedPin } from "../../src/plugin/hooks/dispatch.js"
 import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, outputHeadings, quotedRuns } from "../helpers/foundry-prompt.js"
-import { appraiseDispatch, forgeDispatch } from "../fixtures/hooks/harness.js"
+import { appraiseDispatch, forgeDispatch } from "../helpers/recordings.js"
 
 /** Lines Foundry's prompts are made of, and the attacks the issue found. */
 const FOUNDRY_LINES = [

@@ -7,9 +7,10 @@
 import { describe, expect, it } from "vitest"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
-import type { Config, PluginInput } from "@opencode-ai/plugin"
+import type { Config } from "@opencode-ai/plugin"
 import { parseMarkdown } from "../../src/core/frontmatter.js"
-import { AlloyPlugin, SKILLS_DIR } from "../../src/plugin/plugin.js"
+import { SKILLS_DIR } from "../../src/plugin/plugin.js"
+import { loadPlugin } from "../helpers/plugin.js"
 import { REPO_ROOT } from "../helpers/project.js"
 
 const DIR = path.join(REPO_ROOT, "skills")
@@ -26,16 +27,7 @@ function filesOf(dir: string): string[] {
 }
 
 async function registeredTools(): Promise<string[]> {
-  const input = {
-    client: { app: { log: async () => ({}) } },
-    directory: REPO_ROOT,
-    worktree: REPO_ROOT,
-    project: { id: "t" },
-    serverUrl: new URL("http://127.0.0.1:1"),
-    $: undefined,
-  } as unknown as PluginInput
-  const hooks = await AlloyPlugin(input, { hooks: false })
-  return Object.keys(hooks.tool ?? {})
+  return Object.keys((await loadPlugin(REPO_ROOT, { hooks: false })).hooks.tool ?? {})
 }
 
 describe("shipped skills", () => {
@@ -46,8 +38,7 @@ describe("shipped skills", () => {
 
   it("the plugin registers the skills folder through its config hook", async () => {
     expect(path.resolve(SKILLS_DIR)).toBe(DIR)
-    const input = { client: { app: { log: async () => ({}) } }, directory: REPO_ROOT, worktree: REPO_ROOT } as unknown as PluginInput
-    const hooks = await AlloyPlugin(input, {})
+    const { hooks } = await loadPlugin(REPO_ROOT, {})
     const config = {} as Config & { skills?: { paths?: string[] } }
     await hooks.config?.(config)
     await hooks.config?.(config)
