@@ -16,7 +16,6 @@ import { wantsColor } from "../../src/cli/io.js"
 import { completionScript } from "../../src/cli/completion.js"
 import type { CommandSpec } from "../../src/cli/commands/types.js"
 import { BRIEF_ID, CYCLE_ID, scratch } from "../helpers/project.js"
-import { skipNote } from "../helpers/skip.js"
 
 const tmp = scratch()
 
@@ -186,10 +185,7 @@ describe("CLI: shell completion", () => {
 })
 
 describe("CLI: fast start", () => {
-  // bridge-commands.ts (merged last) still imports its work at the top; once it is split like the other groups
-  // (bridge-actions.ts, loaded in run), drop this skip: the check below then holds again
-  const EAGER = "src/cli/commands/bridge-commands.ts loads its work eagerly (split it into bridge-actions.ts)"
-  it.skip(`--help and a usage error load no schema library, YAML parser or command implementation${skipNote(EAGER)}`, () => {
+  it("--help and a usage error load no schema library, YAML parser or command implementation", () => {
     const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
     const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-load-trace-"))
     tmp.defer(() => rmSync(dir, { recursive: true, force: true }))

@@ -10,6 +10,7 @@ import { CONTRACTS_DIR } from "../../src/foundry/contracts.js"
 import { flipByte, scratch, type PinnedProject } from "../helpers/project.js"
 import { loadPlugin, type Json, type LoadedPlugin } from "../helpers/plugin.js"
 import { appraiseDispatch, compact } from "../helpers/recordings.js"
+import { runCli } from "../helpers/cli.js"
 
 const tmp = scratch()
 
@@ -199,12 +200,10 @@ describe("3.7 shapes and the run-era assay agent", () => {
 
 describe("verify --compat (files only)", () => {
   it("--json prints one document {verify, compat}; an unknown protocol exits 1 naming it", async () => {
-    const { main } = await import("../../src/cli/main.js")
     const p = await pinned("3.6.0")
     const run = async (args: string[]) => {
-      const out: string[] = []
-      const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s), cwd: p.dir })
-      return { code, text: out.join("\n") }
+      const r = await runCli(p.dir, ...args)
+      return { code: r.code, text: [r.out, r.err].filter(Boolean).join("\n") }
     }
     const ok = await run(["verify", "--compat", "--json"])
     expect(ok.code).toBe(0)

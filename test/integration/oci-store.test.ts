@@ -15,7 +15,7 @@ import { parseStoreUrl } from "../../src/team/store-url.js"
 import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
-import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
+import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
 
 // a real registry and many clones on a shared 2-core machine: generous, bounded
 vi.setConfig({ testTimeout: 120_000 })

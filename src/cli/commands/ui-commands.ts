@@ -18,11 +18,10 @@ const ui: Command = async (io: Io, rest, v) => {
   if (rest.length) throw usageError("usage: opencode-alloy ui [--port <n>] [--open]")
   const portText = str(v["port"]) ?? "0"
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw usageError("--port takes a number from 0 to 65535 (0: any free port)")
-  const { AlloyContext } = await import("../../service/context.js")
+  // the server and its pages load only when `ui` runs: --help and other commands stay fast
+  const [{ AlloyContext }, { startUi }] = await Promise.all([import("../../service/context.js"), import("../../ui/server.js")])
   const ctx = new AlloyContext(io.cwd)
   const token = process.env["ALLOY_UI_TOKEN"]
-  // the web app's server loads when `ui` runs, not with every command
-  const { startUi } = await import("../../ui/server.js")
   const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}) })
   if (io.json) io.out(JSON.stringify({ ok: true, url: server.url, port: server.port }))
   else {
