@@ -3,7 +3,9 @@
  * first `---` line and the next `---` line is YAML, the rest is the body. Parsing is bounded
  * (size, aliases) and never throws anything but an AlloyError.
  */
-import { isMap, isScalar, parseDocument, type Document, type Pair, type Scalar, type YAMLMap } from "yaml"
+import { FAILSAFE_SCHEMA, load as loadFast, Type } from "js-yaml"
+import type { Document, Pair, Scalar, YAMLMap } from "yaml"
+import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 
 /** Largest definition file Alloy will read (1 MiB): larger is refused, never parsed. */
@@ -40,7 +42,6 @@ export interface ParsedMarkdown {
   readonly data: Record<string, unknown>
   readonly body: string
   readonly split: FrontmatterSplit | undefined
-  readonly doc: Document.Parsed | undefined
 }
 
 /** Decode file bytes as strict UTF-8 text; binary junk is refused with a clear message. */
@@ -61,7 +62,7 @@ export function decodeText(bytes: Uint8Array, file: string): string {
 export function parseYaml(yaml: string, file: string): { data: unknown; doc: Document.Parsed } {
   let doc: Document.Parsed
   try {
-    doc = parseDocument(yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
+    doc = yamlLib().parseDocument(yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
   } catch (e) {
     throw new AlloyError("malformed", `${file}: frontmatter YAML could not be parsed (${(e as Error).message ?? e})`, { file })
   }
@@ -81,6 +82,93 @@ export function parseYaml(yaml: string, file: string): { data: unknown; doc: Doc
 }
 
 /**
+ * The YAML 1.2 core schema exactly as the round-trip parser above resolves plain scalars (the same
+ * patterns and the same conversions), for the fast reader below: a plain scalar means the same
+ * value whichever of the two reads it.
+ */
+const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/
+const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
+const CORE_INT = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/
+const CORE_FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
+const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
+const CORE_SCHEMA_12 = FAILSAFE_SCHEMA.extend({
+  implicit: [
+    new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string | null) => s === null || CORE_NULL.test(s), construct: () => null }),
+    new Type("tag:yaml.org,2002:bool", { kind: "scalar", resolve: (s: string | null) => s !== null && CORE_BOOL.test(s), construct: (s: string) => s[0] === "t" || s[0] === "T" }),
+    new Type("tag:yaml.org,2002:int", {
+      kind: "scalar",
+      resolve: (s: string | null) => s !== null && CORE_INT.test(s),
+      construct: (s: string) => (s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
+    }),
+    new Type("tag:yaml.org,2002:float", {
+      kind: "scalar",
+      resolve: (s: string | null) => s !== null && (CORE_FLOAT_SPECIAL.test(s) || CORE_FLOAT.test(s)),
+      construct: (s: string) => (CORE_FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? -Infinity : Infinity) : parseFloat(s)),
+    }),
+  ],
+})
+
+/**
+ * The one-line forms the fast reader takes: blank and comment lines, `key: value`, `- value` and
+ * `- key: value`, where a value is a plain scalar on one line, a quoted scalar on one line, or a
+ * one-line flow list or mapping of simple items (the pin convention's `alloy: { brief_id: …, digest: "…" }`). Foundry's definitions and Alloy's pins are written this way.
+ * Anything else — block scalars, multi-line or nested flow collections, anchors, aliases, tags, tabs, complex
+ * keys, document markers — is left to the round-trip parser, where the two could differ.
+ */
+const KEY = "[A-Za-z0-9_][A-Za-z0-9_./-]*"
+const PLAIN = String.raw`(?:[^\s\-?:,\[\]{}#&*!|>'"%@\x60]|-(?=[^\s]))(?:[^:#\s]|:(?=[^\s])|[ ]+(?=[^\s#]))*`
+const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'`
+const ITEM = `(?:[A-Za-z0-9_./+][A-Za-z0-9_./+-]*|${QUOTED})`
+const FLOW_LIST = String.raw`\[[ ]*(?:${ITEM}(?:[ ]*,[ ]*${ITEM})*)?[ ]*\]`
+const FLOW_MAP = String.raw`\{[ ]*(?:${KEY}:[ ]+${ITEM}(?:[ ]*,[ ]*${KEY}:[ ]+${ITEM})*)?[ ]*\}`
+const VALUE = `(?:${PLAIN}|${QUOTED}|${FLOW_LIST}|${FLOW_MAP})`
+const END = String.raw`(?:[ ]+#.*)?[ ]*\r?$`
+const PLAIN_LINE = new RegExp(String.raw`^(?:[ ]*(?:#.*)?\r?$|[ ]*(?:-[ ]+)?(?:${KEY}:(?:[ ]+${VALUE})?|-[ ]+${VALUE})${END})`)
+
+function isPlainYaml(yaml: string): boolean {
+  let start = 0
+  while (start <= yaml.length) {
+    let end = yaml.indexOf("\n", start)
+    if (end === -1) end = yaml.length
+    if (!PLAIN_LINE.test(yaml.slice(start, end))) return false
+    start = end + 1
+  }
+  return true
+}
+
+/** Keys the two parsers spell differently (a null key, a collection as a key): the round-trip parser decides. */
+function hasAmbiguousKey(value: unknown, depth = 0): boolean {
+  if (depth > 64) return true
+  if (Array.isArray(value)) return value.some((v) => hasAmbiguousKey(v, depth + 1))
+  if (value === null || typeof value !== "object") return false
+  for (const k of Object.keys(value)) {
+    if (k === "null" || k === "" || k.includes("[object") || k.includes(",")) return true
+    if (hasAmbiguousKey((value as Record<string, unknown>)[k], depth + 1)) return true
+  }
+  return false
+}
+
+/**
+ * The data of a frontmatter block, read once: plain YAML (nearly every Foundry definition, intent
+ * and recipe) goes through js-yaml with the core schema above, several times faster than building
+ * a round-trip document; anything else — and anything js-yaml refuses — goes through \`parseYaml\`,
+ * which decides it and words the error exactly as before.
+ */
+export function parseYamlData(yaml: string, file: string): unknown {
+  if (isPlainYaml(yaml)) {
+    let data: unknown
+    try {
+      data = loadFast(yaml, { schema: CORE_SCHEMA_12, filename: file })
+    } catch {
+      data = undefined // refused (or too deep): the round-trip parser words it
+    }
+    if (data !== undefined && !hasAmbiguousKey(data)) return data
+    if (data === undefined && yaml.trim() === "") return null
+  }
+  return parseYaml(yaml, file).data
+}
+
+/**
  * Parse a Markdown file with frontmatter. `requireFrontmatter` makes a file without it an error.
  */
 export function parseMarkdown(text: string, file: string, requireFrontmatter = true): ParsedMarkdown {
@@ -89,20 +177,20 @@ export function parseMarkdown(text: string, file: string, requireFrontmatter = t
     if (requireFrontmatter) {
       throw new AlloyError("malformed", `${file}: has no YAML frontmatter (a first line "---", the YAML, then a closing "---" line)`, { file })
     }
-    return { data: {}, body: text, split: undefined, doc: undefined }
+    return { data: {}, body: text, split: undefined }
   }
-  let parsed: { data: unknown; doc: Document.Parsed }
+  let parsed: unknown
   try {
-    parsed = parseYaml(split.yaml, file)
+    parsed = parseYamlData(split.yaml, file)
   } catch (e) {
     if (e instanceof RangeError) throw new AlloyError("malformed", `${file}: frontmatter is nested too deeply`, { file })
     throw e
   }
-  const data = parsed.data ?? {}
+  const data = parsed ?? {}
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping of keys to values`, { file })
   }
-  return { data: data as Record<string, unknown>, body: split.body, split, doc: parsed.doc }
+  return { data: data as Record<string, unknown>, body: split.body, split }
 }
 
 /** Render a value as a YAML scalar in the given style (keeps a user's quoting choice). */
@@ -122,6 +210,7 @@ export function setFrontmatterBlock(text: string, file: string, key: string, val
   const split = splitFrontmatter(text)
   if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
   const { doc } = parseYaml(split.yaml, file)
+  const { isMap, isScalar } = yamlLib()
   const root = doc.contents
   const empty = root === null || (isScalar(root) && (root.value === null || root.value === ""))
   if (!empty && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
@@ -195,12 +284,12 @@ export function setFrontmatterScalar(text: string, file: string, key: string, va
   if (!split) throw new AlloyError("malformed", `${file}: has no YAML frontmatter to add \`${key}\` to`, { file })
   const { doc } = parseYaml(split.yaml, file)
   const root = doc.contents
-  if (root !== null && !isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
+  if (root !== null && !yamlLib().isMap(root)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping`, { file })
   const rendered = typeof value === "string" ? JSON.stringify(value) : String(value)
-  const pair = root ? ((root as YAMLMap).items.find((p: Pair) => isScalar(p.key) && p.key.value === key) as Pair | undefined) : undefined
+  const pair = root ? ((root as YAMLMap).items.find((p: Pair) => yamlLib().isScalar(p.key) && (p.key as Scalar).value === key) as Pair | undefined) : undefined
   let yaml = split.yaml
-  if (pair && isScalar(pair.value) && pair.value.range) {
-    const [s, e] = pair.value.range
+  if (pair && yamlLib().isScalar(pair.value) && (pair.value as Scalar).range) {
+    const [s, e] = (pair.value as Scalar).range!
     yaml = yaml.slice(0, s) + rendered + yaml.slice(e)
   } else if (pair) {
     throw new AlloyError("malformed", `${file}: \`${key}\` is not a single value; set it to ${rendered} by hand`, { file })

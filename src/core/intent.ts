@@ -6,11 +6,12 @@
  * and what is expected there, so one round of edits fixes a record.
  */
 import { z } from "zod"
-import { isMap, isSeq, stringify, type Document, type YAMLMap, type YAMLSeq } from "yaml"
+import type { Document, YAMLMap, YAMLSeq } from "yaml"
 import { isDeepStrictEqual } from "node:util"
+import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
-import { decodeText, parseMarkdown, splitFrontmatter } from "./frontmatter.js"
+import { decodeText, parseMarkdown, parseYaml, splitFrontmatter } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
@@ -322,7 +323,7 @@ export function renderIntentFile(intent: Intent): string {
     }
     ordered[k] = v
   }
-  const yaml = stringify(ordered, { lineWidth: 0 })
+  const yaml = yamlLib().stringify(ordered, { lineWidth: 0 })
   return `---\n${yaml}---\n${body ? `\n${body.trim()}\n` : ""}`
 }
 
@@ -399,11 +400,11 @@ function editTextList(doc: Document, seq: YAMLSeq, from: readonly unknown[], to:
 
 /** Edit the criteria by id: unchanged ones keep their nodes (and comments); changed fields are set in place. */
 function editCriteria(doc: Document, seq: YAMLSeq, from: readonly Record<string, unknown>[], to: readonly Record<string, unknown>[]): void {
-  const byId = new Map(seq.items.map((n, i) => [isMap(n) ? String((n as YAMLMap).get("id")) : `#${i}`, n]))
+  const byId = new Map(seq.items.map((n, i) => [yamlLib().isMap(n) ? String((n as YAMLMap).get("id")) : `#${i}`, n]))
   const items = to.map((c) => {
     const node = byId.get(String(c["id"]))
     const old = from.find((o) => o["id"] === c["id"])
-    if (!node || !isMap(node) || !old) return doc.createNode(c)
+    if (!node || !yamlLib().isMap(node) || !old) return doc.createNode(c)
     for (const k of ["text", "evidence"]) {
       if (isDeepStrictEqual(old[k], c[k])) continue
       if (c[k] === undefined) node.delete(k)
@@ -422,10 +423,10 @@ function editCriteria(doc: Document, seq: YAMLSeq, from: readonly Record<string,
  * exactly `next` (the caller then writes Alloy's own layout).
  */
 export function updateIntentText(text: string, file: string, prev: Intent, next: Intent): string | undefined {
-  const parsed = parseMarkdown(text, file)
-  const doc = parsed.doc
   const split = splitFrontmatter(text)
-  if (!doc || !split || !isMap(doc.contents)) return undefined
+  if (!split) return undefined
+  const { doc } = parseYaml(split.yaml, file)
+  if (!yamlLib().isMap(doc.contents)) return undefined
   const root = doc.contents as YAMLMap
   for (const k of INTENT_FIELDS) {
     const a = fieldData(prev, k)
@@ -437,7 +438,7 @@ export function updateIntentText(text: string, file: string, prev: Intent, next:
       root.delete(k)
       continue
     }
-    if (Array.isArray(a) && Array.isArray(b) && isSeq(node)) {
+    if (Array.isArray(a) && Array.isArray(b) && yamlLib().isSeq(node)) {
       if (k === "acceptance_criteria") editCriteria(doc, node, a as Record<string, unknown>[], b as Record<string, unknown>[])
       else if (!editTextList(doc, node, a, b)) root.set(k, doc.createNode(b))
       continue

@@ -3,7 +3,7 @@
  * which Foundry formation (flow and/or cycles) it is for, and notes per stage.
  */
 import { z } from "zod"
-import { stringify } from "yaml"
+import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
@@ -172,5 +172,5 @@ export function renderRecipeFile(recipe: Recipe): string {
   if (fm.formation.allow_ungated !== undefined) formation["allow_ungated"] = fm.formation.allow_ungated
   if (Object.keys(formation).length) out["formation"] = formation
   if (Object.keys(fm.stages).length) out["stages"] = fm.stages
-  return `---\n${stringify(out, { lineWidth: 0 })}---\n${body ? `\n${body.trim()}\n` : ""}`
+  return `---\n${yamlLib().stringify(out, { lineWidth: 0 })}---\n${body ? `\n${body.trim()}\n` : ""}`
 }

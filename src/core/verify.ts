@@ -4,7 +4,7 @@
  */
 import { AlloyError } from "./errors.js"
 import { BundleSchema, type Bundle } from "./bundle.js"
-import { canonicalBytes, digestOf, normalizeJson } from "./digest.js"
+import { canonicalBytes, digestOf, isCanonicalEncoding, normalizeJson } from "./digest.js"
 import type { Pin } from "./pin.js"
 
 /** Parsed bundles by digest. Safe because an entry is only returned after the bytes just read hash to that digest. */
@@ -37,8 +37,9 @@ export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: strin
 /** Parse object bytes that already passed the digest check. They must be canonical, too. */
 export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   let json: unknown
+  const text = Buffer.from(bytes).toString("utf8")
   try {
-    json = JSON.parse(Buffer.from(bytes).toString("utf8"))
+    json = JSON.parse(text)
   } catch {
     throw new AlloyError("malformed", `object ${objectFile} is not valid JSON`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
   }
@@ -49,8 +50,8 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
       fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
     })
   }
-  const canon = canonicalBytes(normalizeJson(json))
-  if (Buffer.compare(canon, Buffer.from(bytes)) !== 0) {
+  // the cheap check decides almost every object; only when it cannot does the full re-encoding run
+  if (!isCanonicalEncoding(bytes, json, text) && Buffer.compare(canonicalBytes(normalizeJson(json)), Buffer.from(bytes)) !== 0) {
     throw new AlloyError("malformed", `object ${objectFile} is not in canonical form (RFC 8785), so its digest is not reproducible`, {
       fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
     })

@@ -411,10 +411,11 @@ export function discoverSources(ctx: AlloyContext): ImportSource[] {
   } catch {
     /* none */
   }
-  for (const n of names.slice(0, 1000)) if (existsSync(path.join(snaps, n, "README.md"))) out.push({ kind: "snapshot", ref: path.join(snaps, n) })
+  // every snapshot: no cap, so an import never leaves sources out while it reports ok
+  for (const n of names) if (existsSync(path.join(snaps, n, "README.md"))) out.push({ kind: "snapshot", ref: path.join(snaps, n) })
   if (existsSync(path.join(ctx.root, "WORK.history.yaml")) || existsSync(path.join(ctx.root, "WORK.feedback.yaml"))) out.push({ kind: "worktree", ref: ctx.root })
   if (git) {
-    for (const wt of listWorktrees(ctx.root).slice(0, 100)) {
+    for (const wt of listWorktrees(ctx.root)) {
       if (samePath(wt, ctx.root)) continue
       const runs = path.join(wt, ".alloy", "runs")
       if (existsSync(runs)) out.push({ kind: "outbox", ref: runs })
@@ -437,11 +438,13 @@ export function importOne(ctx: AlloyContext, s: ImportSource): SourceResult {
 }
 
 /** Import the given sources (default: all discovered). Needs an initialised `.alloy/`. */
-export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[]): ImportReport {
+/** `onProgress` is called before each source is imported (`done` of `total`), for a progress line. */
+export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[], onProgress?: (done: number, total: number, ref: string) => void): ImportReport {
   ctx.store.requireInit()
   const list = sources ?? discoverSources(ctx)
   const results: SourceResult[] = []
   for (const s of list) {
+    onProgress?.(results.length, list.length, s.kind === "branch" ? s.ref : displayPath(ctx, s.ref))
     try {
       results.push(importOne(ctx, s))
     } catch (e) {

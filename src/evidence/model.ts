@@ -180,10 +180,11 @@ export function projectName(root: string): string {
 }
 
 /** Read everything the model needs from the project. Problems are collected, never thrown (except a missing `.alloy/`). */
-export function loadEvidence(ctx: AlloyContext, now: Date = new Date()): EvidenceModel {
+/** `onRecordRead` is called after each of this project's records is read, for a progress line. */
+export function loadEvidence(ctx: AlloyContext, now: Date = new Date(), onRecordRead?: () => void): EvidenceModel {
   ctx.store.requireInit()
   const problems: string[] = []
-  const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
+  const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES), onRecordRead)
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)
   // the committed evidence ledger (and pulled ledgers): the one reader every verdict goes through
   const { signoffs, problems: ledgerProblems } = readAllSignoffs(ctx.root, (root) => ledgerCommits(root))

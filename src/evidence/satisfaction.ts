@@ -236,7 +236,20 @@ export function judgeIntent(spec: IntentSpec, observations: readonly Observation
 }
 
 export function judgeAll(intents: readonly IntentSpec[], observations: readonly Observation[]): { intents: IntentVerdict[]; counts: Record<Verdict, number> } {
-  const judged = intents.map((i) => judgeIntent(i, observations))
+  // observations grouped by criterion once, so judging is linear in intents + observations (each
+  // criterion filters only its own, in their original order) instead of criteria × observations
+  const byRef = new Map<string, Observation[]>()
+  for (const o of observations) {
+    const list = byRef.get(o.criterion)
+    if (list) list.push(o)
+    else byRef.set(o.criterion, [o])
+  }
+  const judged = intents.map((i) =>
+    judgeIntent(
+      i,
+      [...new Set(i.criteria.map((c) => c.ref))].flatMap((ref) => byRef.get(ref) ?? []),
+    ),
+  )
   const counts = emptyCounts()
   for (const i of judged) for (const v of VERDICTS) counts[v] += i.counts[v]
   return { intents: judged, counts }

@@ -23,6 +23,8 @@ export interface BuildOptions {
    * recipe's `formation.allow_ungated`; the bundle records it and the ungated criteria)
    */
   readonly allowUngated?: boolean
+  /** called after each brief is built (`done` of `total`), for a progress line */
+  readonly onProgress?: (done: number, total: number, briefId: string) => void
 }
 
 export interface BuildResult {
@@ -99,7 +101,11 @@ export function buildBriefs(ctx: AlloyContext, briefIds: readonly unknown[], opt
   const k = knownFormation(ctx)
   const linted = ids.map((id) => lintBriefSources(ctx, id, k).warnings)
   if (opts.strict && failsStrict(linted.flat())) throw lintFailed(ids, linted.flat())
-  const outputs = ids.map((id) => computeBuild(ctx, id, opts))
+  const outputs = ids.map((id, i) => {
+    const out = computeBuild(ctx, id, opts)
+    opts.onProgress?.(i + 1, ids.length, id)
+    return out
+  })
   return ids.map((id, i) => store(ctx, id, outputs[i]!, linted[i]!, opts.dryRun === true))
 }
 

@@ -171,7 +171,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        verified.set(key, resolvePin(ctx, pin).bundle)
+        verified.set(key, resolvePin(ctx, pin, false, { current: ref.digest }).bundle)
       } catch (e) {
         error = inPinContext(e, pin)
       }

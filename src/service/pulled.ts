@@ -121,8 +121,8 @@ export function withPulledRecords(
 }
 
 /** Every record the evidence reads: this project's outbox, then what was pulled from team stores (one per identity), sorted. */
-export function readAllRecords(root: string, read: (file: string) => Buffer | undefined): { records: RunRecord[]; problems: RecordProblem[] } {
-  const r = withPulledRecords(root, readRecords(root), read)
+export function readAllRecords(root: string, read: (file: string) => Buffer | undefined, onRecordRead?: () => void): { records: RunRecord[]; problems: RecordProblem[] } {
+  const r = withPulledRecords(root, readRecords(root, undefined, onRecordRead ? () => onRecordRead() : undefined), read)
   r.records.sort(compareRecords)
   return r
 }

@@ -69,14 +69,21 @@ export function locatePin(ctx: AlloyContext, target: ResolveTarget): { pin: Loca
 }
 
 /** Read and verify the object a pin names. Throws AlloyError with a stable code on any failure. */
-export function resolvePin(ctx: AlloyContext, pin: LocatedPin, unpinned = false): Resolved {
+/**
+ * `known.current`: the brief's ref as the caller already read it (a scan over many pins reads each
+ * ref once), so it is not read again per pin.
+ */
+export function resolvePin(ctx: AlloyContext, pin: LocatedPin, unpinned = false, known?: { current: string | undefined }): Resolved {
   try {
     const { store } = ctx
     let current: string | undefined
-    try {
-      current = store.readRef(pin.brief_id)
-    } catch {
-      current = undefined // a damaged ref does not stop a pinned digest from resolving
+    if (known) current = known.current
+    else {
+      try {
+        current = store.readRef(pin.brief_id)
+      } catch {
+        current = undefined // a damaged ref does not stop a pinned digest from resolving
+      }
     }
     const file = store.objectFile(pin.digest)
     const bytes = store.readObject(pin.digest)

@@ -100,7 +100,7 @@ export class AlloyStore {
   private alloyReal(): string {
     if (this.realDir === undefined) {
       try {
-        this.realDir = realpathSync(this.dir)
+        this.realDir = realpathSync.native(this.dir)
       } catch {
         this.requireInit()
         throw new AlloyError("io_error", `cannot read ${ALLOY_DIR}/`)
@@ -113,7 +113,8 @@ export class AlloyStore {
   private assertInside(p: string): void {
     let real: string
     try {
-      real = realpathSync(p)
+      // the system's realpath: one call, where the JS walk lstats every component (this runs on every read)
+      real = realpathSync.native(p)
     } catch {
       return // does not exist (yet): the caller reports that
     }

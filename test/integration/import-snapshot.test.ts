@@ -5,7 +5,7 @@
 import { rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { importAll, importSnapshot, importOutbox } from "../../src/evidence/import.js"
+import { discoverSources, importAll, importSnapshot, importOutbox } from "../../src/evidence/import.js"
 import { loadEvidence, satisfactionSummary } from "../../src/evidence/model.js"
 import { readRecords, runPaths } from "../../src/store/outbox.js"
 import { RunRecordSchema } from "../../src/core/run-record.js"
@@ -181,6 +181,23 @@ describe("import: single sources and failures", () => {
     } finally {
       a.cleanup()
       b.cleanup()
+    }
+  })
+
+  test("every snapshot is found, past a thousand (no silent cap)", async () => {
+    const p = await makePinnedProject()
+    try {
+      const n = 1005
+      for (let i = 0; i < n; i++) {
+        const d = path.join(p.dir, ".snapshots", `dry-run-${String(i).padStart(4, "0")}`)
+        mkdirSync(d, { recursive: true })
+        writeFileSync(path.join(d, "README.md"), "---\nflow: release-notes\n---\n")
+      }
+      const found = discoverSources(p.ctx).filter((s) => s.kind === "snapshot")
+      expect(found).toHaveLength(n)
+      expect(path.basename(found[n - 1]!.ref)).toBe("dry-run-1004")
+    } finally {
+      p.cleanup()
     }
   })
 })

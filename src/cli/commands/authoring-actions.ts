@@ -15,6 +15,7 @@ import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { startProgress } from "../progress.js"
 import { str, strs, type CliRunner, type OptionValues } from "./types.js"
 
 const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
@@ -186,7 +187,13 @@ export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run] [--allow-ungated]")
   const dryRun = v["dry-run"] === true
   const allowUngated = v["allow-ungated"] === true
-  const results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun, allowUngated })
+  const progress = startProgress(dryRun ? "computing" : "building", ids.length, { json: io.json })
+  let results
+  try {
+    results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun, allowUngated, onProgress: (done, _total, id) => progress.update(done, id) })
+  } finally {
+    progress.end()
+  }
   if (io.json) {
     io.out(
       JSON.stringify(

@@ -20,6 +20,7 @@ import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
 import { describeSigner } from "../../core/signoff.js"
 import { EXIT_FAIL, EXIT_OK, unknownNameError, usageError, type Io } from "../io.js"
+import { startProgress } from "../progress.js"
 import { shown, suggest } from "../args.js"
 import { str, strs, type OptionValues } from "./types.js"
 
@@ -84,7 +85,14 @@ export function cmdImport(io: Io, rest: string[], v: OptionValues): number {
       sources.push({ kind: "worktree", ref: ctx.root })
     } else throw usageError(`unknown import source "${kind}"`, "use snapshot <dir>, branch <name>, worktree or outbox <dir> (or nothing, to import everything found)")
   }
-  return printImport(io, importAll(ctx, sources.length ? sources : undefined))
+  const progress = startProgress("importing", 0, { json: io.json })
+  let report
+  try {
+    report = importAll(ctx, sources.length ? sources : undefined, (done, total, ref) => progress.update(done, ref, total))
+  } finally {
+    progress.end()
+  }
+  return printImport(io, report)
 }
 
 export function cmdRunsList(io: Io): number {
@@ -249,7 +257,14 @@ export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
 export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
   if (rest.length) throw usageError("usage: opencode-alloy report [--json] [--html <file>]")
   const ctx = new AlloyContext(io.cwd)
-  const model = loadEvidence(ctx)
+  const progress = startProgress("reading records", 0, { json: io.json })
+  let read = 0
+  let model
+  try {
+    model = loadEvidence(ctx, new Date(), () => progress.update(++read))
+  } finally {
+    progress.end()
+  }
   const html = str(v["html"])
   if (html !== undefined) {
     if (!html) throw usageError("usage: opencode-alloy report --html <file>")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { canonicalBytes, digestOf, encodeCanonical, normalizeJson, normalizeText, sha256Hex, sourceDigest } from "../../../src/core/digest.js"
+import { canonicalBytes, digestOf, encodeCanonical, isCanonicalEncoding, normalizeJson, normalizeText, sha256Hex, sourceDigest } from "../../../src/core/digest.js"
 import { AlloyError } from "../../../src/core/errors.js"
 
 /** Rebuild an object with its keys in a different order (deeply). */
@@ -90,5 +90,75 @@ describe("canonical JSON (RFC 8785)", () => {
   it("formats digests as sha256: + 64 lowercase hex", () => {
     expect(digestOf("")).toBe("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     fc.assert(fc.property(fc.uint8Array(), (b) => /^sha256:[0-9a-f]{64}$/.test(digestOf(b))))
+  })
+})
+
+/** The full check the cheap one stands in for: normalise, re-encode, compare bytes (false when it refuses the value). */
+function canonicalByReencoding(bytes: Buffer): boolean {
+  try {
+    return canonicalBytes(normalizeJson(JSON.parse(bytes.toString("utf8")))).equals(bytes)
+  } catch {
+    return false
+  }
+}
+
+/** Strings that stress the cheap check: NFD, CR, BOM, lone surrogates, escapes, integer-like keys. */
+const trickyString = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 6 }),
+  fc.constantFrom("e\u0301", "\u00e9", "a\r\nb", "\uFEFFx", "\uD800", "\u0007", "/", "\u2028", "10", "9", "0", "-1", "__proto__", "ﬁ", "Å"),
+)
+const anyJson = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: -1e9, max: 1e9 }),
+    fc.constantFrom(-0, 1.5, 2 ** 60, 1e21),
+    trickyString,
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(trickyString, tie("value"), { maxKeys: 5 }),
+  ),
+})).value
+
+describe("the cheap canonical check (isCanonicalEncoding)", () => {
+  it("never calls bytes canonical that the full re-encoding refuses", () => {
+    fc.assert(
+      fc.property(anyJson, fc.nat(50), fc.boolean(), (v, seed, pretty) => {
+        // arbitrary, mostly non-canonical encodings of arbitrary values
+        const bytes = Buffer.from(JSON.stringify(shuffleKeys(v, seed), null, pretty ? 1 : undefined) ?? "null", "utf8")
+        if (isCanonicalEncoding(bytes, JSON.parse(bytes.toString("utf8")))) expect(canonicalByReencoding(bytes)).toBe(true)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it("says yes to canonical bytes whose keys are not integer-like", () => {
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        const { bytes } = encodeCanonical(v)
+        const parsed = JSON.parse(bytes.toString("utf8"))
+        const integerKeys = /"(0|[1-9][0-9]*)":/.test(bytes.toString("utf8"))
+        if (!integerKeys) expect(isCanonicalEncoding(bytes, parsed)).toBe(true)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it("refuses the classic non-canonical forms", () => {
+    const no = (text: string) => expect(isCanonicalEncoding(Buffer.from(text, "utf8"), JSON.parse(text))).toBe(false)
+    no('{"b":1,"a":2}') // key order
+    no('{"a":1,"a":1}') // duplicate key (parses to one)
+    no('{"a": 1}') // whitespace
+    no('{"a":"e\\u0301"}') // escaped where JCS writes the character, and not NFC
+    no('{"a":"\\u0041"}') // needless escape
+    no('{"a":1.5}') // float
+    no('{"a":-0}')
+    no('{"a":"x\\r\\ny"}') // CR not normalised
+    no('{"a":"\\ud800"}') // lone surrogate
+    no('{"a":1e2}')
+    // invalid UTF-8 decodes to U+FFFD: the bytes differ from the re-encoded text
+    const lossy = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')])
+    expect(isCanonicalEncoding(lossy, JSON.parse(lossy.toString("utf8")))).toBe(false)
+    expect(isCanonicalEncoding(Buffer.from('{"a":[1,"x",null,true],"b":{"c":"é"}}'), { a: [1, "x", null, true], b: { c: "é" } })).toBe(true)
   })
 })

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../../src/core/frontmatter.js"
+import { parseMarkdown, parseYaml, parseYamlData, setFrontmatterBlock, splitFrontmatter } from "../../../src/core/frontmatter.js"
 import { readPinBlock } from "../../../src/core/pin.js"
 import type { AlloyError } from "../../../src/core/errors.js"
 import { codeOf } from "../../helpers/errors.js"
+import { snapshotTree } from "../../helpers/tree.js"
+import { readFileSync } from "node:fs"
+import path from "node:path"
 
 const D1 = `sha256:${"a".repeat(64)}`
 const D2 = `sha256:${"b".repeat(64)}`
@@ -121,5 +124,190 @@ describe("readPinBlock", () => {
     expect(codeOf(() => parseMarkdown(bomb, "x.md"))).toBe("malformed")
     expect(codeOf(() => parseMarkdown("---\na: 1\na: 2\n---\n", "x.md"))).toBe("malformed")
     expect(codeOf(() => parseMarkdown(`---\nx: ${"[".repeat(5000)}${"]".repeat(5000)}\n---\n`, "x.md"))).toBe("malformed")
+  })
+})
+
+describe("parseYamlData: the fast reader agrees with the round-trip parser", () => {
+  /** Both readers' answer: the data, or the error code and message. */
+  const answer = (read: () => unknown) => {
+    try {
+      return { data: read() }
+    } catch (e) {
+      return { error: `${(e as AlloyError).code}: ${(e as Error).message}` }
+    }
+  }
+  const agree = (yaml: string): void => {
+    expect(answer(() => parseYamlData(yaml, "f.md"))).toEqual(answer(() => parseYaml(yaml, "f.md").data))
+  }
+
+  it("on every frontmatter block in the corpus and the sample project", () => {
+    const roots = ["test/corpus", "examples"]
+    let n = 0
+    for (const r of roots) {
+      for (const [rel, kind] of snapshotTree(r)) {
+        if (!rel.endsWith(".md") || !kind.startsWith("file:")) continue
+        const split = splitFrontmatter(readFileSync(path.join(r, rel), "utf8"))
+        if (split) {
+          agree(split.yaml)
+          n++
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(40)
+  })
+
+  it("on plain scalars of every core type, as values and as keys", () => {
+    const scalars = [
+      "~",
+      "null",
+      "Null",
+      "NULL",
+      "",
+      "true",
+      "True",
+      "TRUE",
+      "yes",
+      "no",
+      "on",
+      "y",
+      "0",
+      "-0",
+      "+12",
+      "007",
+      "0o17",
+      "0o8",
+      "0x1F",
+      "0X1F",
+      "0b101",
+      "1_000",
+      "1.5",
+      ".5",
+      "5.",
+      "1e3",
+      "1E-3",
+      "+.inf",
+      "-.Inf",
+      ".NaN",
+      ".nan",
+      "nan",
+      "2001-12-14",
+      "12:30",
+      "1:2",
+      "sha256:abc",
+      "a b",
+      "'q'",
+      '"d"',
+      "[a, b]",
+      "{a: 1}",
+      "[]",
+      "{}",
+    ]
+    for (const s of scalars) {
+      agree(`k: ${s}\n`)
+      agree(`${s}: v\n`)
+      agree(`list:\n  - ${s}\n`)
+      agree(`flow: [${s}]\n`)
+    }
+  })
+
+  it("on generated YAML-like text (property)", () => {
+    const token = fc.constantFrom(
+      "a",
+      "b",
+      "id",
+      "alloy",
+      "brief_id",
+      "1",
+      "~",
+      "true",
+      "0x1F",
+      "1.5",
+      ":",
+      ": ",
+      "- ",
+      "  ",
+      "\t",
+      "#",
+      " # c",
+      "'",
+      '"',
+      "[",
+      "]",
+      "{",
+      "}",
+      ",",
+      "|",
+      ">",
+      "&x",
+      "*x",
+      "!t",
+      "<<",
+      "?",
+      "\n",
+      "\n  ",
+      "\n- ",
+      "é",
+      "\\",
+      "...",
+      "---",
+    )
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 24 }), (tokens) => agree(tokens.join(""))),
+      { numRuns: 1000 },
+    )
+  })
+
+  it("on generated line-structured YAML, the shape of Foundry's definitions (property)", () => {
+    const scalar = fc.constantFrom(
+      "a",
+      "x y",
+      "1",
+      "-1",
+      "0o7",
+      "0x1F",
+      "1.5",
+      "1e3",
+      ".inf",
+      ".nan",
+      "~",
+      "null",
+      "true",
+      "False",
+      "sha256:ab",
+      "a:b",
+      "'s'",
+      "'it''s'",
+      '"d"',
+      '"e\\u0301"',
+      '"a\\"b"',
+      "[a, b]",
+      "[]",
+      "{}",
+      "[ 'q', \"r\" ]",
+      "{ a: b }",
+      "{a: 1}",
+      '{ brief_id: x, digest: "sha256:ab" }',
+      "{ a: 'q', b: ~ }",
+      "{ a: b, a: c }",
+      "{ 1: x }",
+      "{ a: [b] }",
+      "a # c",
+      "é",
+      "-x",
+      "@x",
+      "`x`",
+    )
+    const line = fc.tuple(
+      fc.constantFrom("", " ", "  ", "    "),
+      fc.constantFrom("", "- "),
+      fc.option(fc.constantFrom("id", "alloy", "brief_id", "digest", "targets", "1", "true", "null", "a-b", "a.b"), { nil: undefined }),
+      fc.option(scalar, { nil: undefined }),
+    )
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 10 }), (lines) => {
+        agree(lines.map(([indent, dash, key, value]) => `${indent}${dash}${key !== undefined ? `${key}:` : ""}${value !== undefined ? `${key !== undefined ? " " : ""}${value}` : ""}`).join("\n"))
+      }),
+      { numRuns: 1000 },
+    )
   })
 })

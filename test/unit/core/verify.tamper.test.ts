@@ -60,6 +60,14 @@ describe("tamper detection", () => {
     expect(codeOf(() => parseBundle(pretty, "obj"))).toBe("malformed")
     expect(codeOf(() => parseBundle(Buffer.from('{"$type":"alloy.bundle/v1"}'), "obj"))).toBe("malformed")
     expect(codeOf(() => parseBundle(Buffer.from("not json"), "obj"))).toBe("malformed")
+    // compact but with the top-level keys reversed, or a string in NFD: valid bundles, not canonical bytes
+    const parsed = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>
+    const reversed = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(parsed).reverse())))
+    expect(codeOf(() => parseBundle(reversed, "obj"))).toBe("malformed")
+    const brief = parsed["brief"] as Record<string, unknown>
+    const nfd = Buffer.from(JSON.stringify({ ...parsed, brief: { ...brief, title: "Cafe\u0301" } }))
+    expect(codeOf(() => parseBundle(nfd, "obj"))).toBe("malformed")
+    expect(codeOf(() => parseBundle(bytes, "obj"))).toBeUndefined()
   })
 
   it("refuses the right bytes under the wrong brief id", () => {
