@@ -88,7 +88,13 @@ function startOf(r: RunRecord, prev: RunRecord | undefined): { start: number | u
   return { start: end, source: "unknown" }
 }
 
-function stageSpan(r: RunRecord, traceId: string, parent: string, events: Observation[], prev: RunRecord | undefined): Record<string, unknown> & { start: number | undefined; end: number | undefined } {
+function stageSpan(
+  r: RunRecord,
+  traceId: string,
+  parent: string,
+  events: Observation[],
+  prev: RunRecord | undefined,
+): Record<string, unknown> & { start: number | undefined; end: number | undefined } {
   const { start, source } = startOf(r, prev)
   const end = ms(r.ended_at)
   return {

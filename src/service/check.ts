@@ -284,9 +284,7 @@ function targets(ctx: AlloyContext, warnings: string[]): Target[] {
 type Evidence = { kind: EvidenceKind; command?: string; shell?: boolean; timeout?: number }
 
 function specsOf(evidence: readonly Evidence[]): CheckCommandSpec[] {
-  return evidence
-    .filter((e) => e.kind === "check" && e.command)
-    .map((e) => ({ command: e.command!, shell: e.shell === true, ...(e.timeout !== undefined ? { timeoutSeconds: e.timeout } : {}) }))
+  return evidence.filter((e) => e.kind === "check" && e.command).map((e) => ({ command: e.command!, shell: e.shell === true, ...(e.timeout !== undefined ? { timeoutSeconds: e.timeout } : {}) }))
 }
 
 /** Run the check gates of the given intents (all when none); with `record`, write each run as evidence. */

@@ -103,7 +103,17 @@ type CheckJson = {
     command: string
     not_recorded?: string
     recorded: Array<{ cycle: string; digest: string; run_id: string }>
-    commands: Array<{ argv?: string[]; exit_code: number | null; timed_out?: boolean; output_over_limit?: boolean; output_bytes: number; tail: string; stdout_sha256: string; stderr_sha256: string; duration_ms: number }>
+    commands: Array<{
+      argv?: string[]
+      exit_code: number | null
+      timed_out?: boolean
+      output_over_limit?: boolean
+      output_bytes: number
+      tail: string
+      stdout_sha256: string
+      stderr_sha256: string
+      duration_ms: number
+    }>
   }>
 }
 
@@ -243,7 +253,11 @@ describe("lint: check_never_run", () => {
   const neverRun = async () => {
     const r = await runCli(p.dir, "intent", "lint", "checks-ok", "--json")
     const text = r.out
-    return [...text.matchAll(/check_never_run[^\n]*/g)].length ? (JSON.parse(text) as { entries: Array<{ warnings: Array<{ code: string; message: string }> }> }).entries.flatMap((e) => e.warnings.filter((w) => w.code === "check_never_run").map((w) => w.message)) : []
+    return [...text.matchAll(/check_never_run[^\n]*/g)].length
+      ? (JSON.parse(text) as { entries: Array<{ warnings: Array<{ code: string; message: string }> }> }).entries.flatMap((e) =>
+          e.warnings.filter((w) => w.code === "check_never_run").map((w) => w.message),
+        )
+      : []
   }
 
   it("warns on a check no Foundry validator runs and no recorded run covers, until a run is recorded", async () => {

@@ -41,7 +41,7 @@ const finishUnder = (briefId: string, digest: string, at: string) =>
   }) as ReturnType<typeof record>
 
 const ac5 = (st: ReturnType<typeof exportIntoto>[number]) =>
-  ((st.predicate["verdicts"] as Array<{ criteria: Array<{ ref: string; verdict: string; evidence: unknown[] }> }>)[0]!.criteria.find((c) => c.ref === "release-note-voice#AC-5"))!
+  (st.predicate["verdicts"] as Array<{ criteria: Array<{ ref: string; verdict: string; evidence: unknown[] }> }>)[0]!.criteria.find((c) => c.ref === "release-note-voice#AC-5")!
 
 describe("a brief's verdicts come from its own evidence only", () => {
   test("evidence under brief Y's bundle satisfies the criterion in Y's statement and in the project view, not in X's statement", () => {
