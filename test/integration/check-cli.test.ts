@@ -269,6 +269,11 @@ describe("lint: check_never_run", () => {
     expect(await neverRun()).toEqual([])
   })
 
+  it("a build does not warn it (the check is recorded under a build, so a strict build must not wait for one)", async () => {
+    const r = await runCli(p.dir, "brief", "build", p.briefId, "--strict", "--json")
+    expect(r.out).not.toContain("check_never_run")
+  })
+
   it("does not warn on a check bound to a Foundry validator", async () => {
     const r = await runCli(p.dir, "intent", "lint", "release-note-voice", "--json")
     expect(r.out).not.toContain("check_never_run")
