@@ -213,6 +213,10 @@ describe("check: running the check gates", () => {
     const report = await runCli(p.dir, "report", "--json")
     const ac1 = report.json<{ intents: Array<{ id: string; criteria: Array<{ ref: string; reason: string }> }> }>().intents.find((i) => i.id === "checks-bad")!.criteria[0]!
     expect(ac1.reason).toContain("exit 3")
+    await runCli(p.dir, "report", "--html", "report.html")
+    const html = readFileSync(path.join(p.dir, "report.html"), "utf8")
+    expect(html).toContain("check failed")
+    expect(html).toContain("check passed")
 
     // the latest recorded run decides: the script is fixed, the check run again, the gate is satisfied
     writeFileSync(path.join(p.dir, "scripts", "fail.mjs"), "process.exit(0)\n")
