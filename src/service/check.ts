@@ -162,9 +162,16 @@ export function runCheckCommand(root: string, spec: CheckCommandSpec, limits: { 
     let overLimit = false
     let spawnError: string | undefined
     let done = false
-    const child = spec.shell
-      ? spawn("/bin/sh", ["-c", spec.command], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true })
-      : spawn(argv![0]!, argv!.slice(1), { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true, shell: false })
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spec.shell
+        ? spawn("/bin/sh", ["-c", spec.command], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true })
+        : spawn(argv![0]!, argv!.slice(1), { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true, shell: false })
+    } catch (e) {
+      // e.g. a word with a NUL byte: refused before anything ran
+      resolve(empty(`could not start: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`))
+      return
+    }
     // the check runs in a process group of its own, so a stop reaches whatever it started
     const stop = () => {
       try {
