@@ -20,7 +20,9 @@ const z = tool.schema
 const evidence = z
   .object({
     kind: z.enum(["check", "law", "human", "artefact"]).describe("check: a command that must exit 0; law: appraisers grade it; human: a person signs it off; artefact: a file that must exist"),
-    command: z.string().optional().describe('kind check: the shell command, e.g. "npm test -- checkout"'),
+    command: z.string().optional().describe('kind check: the command, e.g. "npm test -- checkout" (run without a shell: split into words; no pipes, &&, redirects or $VARS unless shell is true)'),
+    shell: z.boolean().optional().describe("kind check: run the command through /bin/sh (only when it needs pipes, &&, redirects or $VARS)"),
+    timeout: z.number().int().optional().describe("kind check: seconds the check may run (1-3600; default 300)"),
     law: z.string().optional().describe("kind law: id of an existing Foundry law this criterion matches (optional)"),
     passing: z.string().optional().describe("kind law: what a passing artefact looks like (optional; defaults to the criterion text)"),
     failing: z.string().optional().describe("kind law: what a failing artefact looks like (optional)"),
