@@ -234,6 +234,20 @@ describe("check: running the check gates", { timeout: 60_000 }, () => {
     expect((await verdicts("checks-bad"))["checks-bad#AC-1"]).toBe("satisfied")
   })
 
+  it("a cycle whose pin is behind the brief's build gets its record under the pinned digest: stale until re-pinned", async () => {
+    const pinned = p.ctx.store.readRef(p.briefId)!
+    const file = path.join(p.dir, ".alloy", "intents", "checks-ok.md")
+    writeFileSync(file, readFileSync(file, "utf8").replace("title: Checks of checks-ok", "title: Checks of checks-ok, again"))
+    buildBrief(p.ctx, p.briefId)
+    expect(p.ctx.store.readRef(p.briefId)).not.toBe(pinned)
+    const r = await runCli(p.dir, "check", "checks-ok", "--record", "--json")
+    expect(r.json<CheckJson>().results[0]!.recorded.map((x) => x.digest)).toEqual([pinned])
+    expect((await verdicts("checks-ok"))["checks-ok#AC-1"]).toBe("stale")
+    pinBrief(p.ctx, { cycle: p.cycle, brief_id: p.briefId })
+    await runCli(p.dir, "check", "checks-ok", "--record")
+    expect((await verdicts("checks-ok"))["checks-ok#AC-1"]).toBe("satisfied")
+  })
+
   it("a record of a check whose command is not the bundle's proves nothing", async () => {
     await runCli(p.dir, "check", "checks-ok", "--record")
     const rec = records().find((x) => x.check?.criterion === "checks-ok#AC-1")!
