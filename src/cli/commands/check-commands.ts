@@ -18,7 +18,7 @@ export const checkCommands: Commands = {
       "With --record, each gate's run becomes a run record (command, exit code, duration, a sha256 of the output, its",
       "last 2 KiB) under the bundle the pinning cycles use, and counts as the check gate's evidence. Refused on",
       "Foundry's work/* and dry-run/* branches. Exit code 1 when a check fails.",
-    ].join("\n"),
+    ].join(" "),
     options: {
       record: { type: "boolean", description: "write each gate's run as evidence (a run record)" },
       timeout: { type: "string", value: "seconds", description: "time limit for checks whose criterion sets no `timeout:` (default 300)" },
