@@ -1,6 +1,6 @@
 /**
  * The layering Alloy describes, enforced in `npm test` (`npm run check:layers`):
- * core ← store ← foundry ← service ← evidence ← team, plugin (← ui), bridge ← cli ← demo; a layer imports only the
+ * core ← store ← foundry ← service ← evidence ← team, plugin, bridge (← ui) ← cli ← demo; a layer imports only the
  * layers to its left (and npm packages), and nothing imports in a cycle.
  */
 const layer = (name, allowed) => ({
@@ -21,8 +21,9 @@ module.exports = {
     // the team store (an OCI registry): uses the store, the services and evidence; only the CLI uses it
     layer("team", ["core", "store", "foundry", "service", "evidence"]),
     layer("plugin", ["core", "store", "foundry", "service", "evidence"]),
-    // the web app shows the exact Alloy block the hooks append, so it reads the plugin's pure renderer
-    layer("ui", ["core", "store", "foundry", "service", "evidence", "plugin"]),
+    // the web app shows the exact Alloy block the hooks append, so it reads the plugin's pure renderer;
+    // it starts, aborts and answers bridge runs through the bridge's own use cases (bridge/requests.ts)
+    layer("ui", ["core", "store", "foundry", "service", "evidence", "plugin", "bridge"]),
     // the bridge drives Foundry runs through an OpenCode server; the CLI starts it
     layer("bridge", ["core", "store", "foundry", "service", "evidence"]),
     // the CLI may start the demo and the web app (they are commands); the demo may use the CLI's types only

@@ -14,6 +14,10 @@ import { REQUEST_TYPE, RUNNER_TYPE, TERMINAL_STATES, effectiveState, type Runner
 import { attach, capabilities, clientFor, startServer, type Server } from "./server.js"
 import { driveRequest, type RunUi } from "./run.js"
 import { worktreeFor } from "./worktree.js"
+import { runsOnly, uploadTraces, type UploadConfig } from "./otlp-upload.js"
+import { exportOtel } from "../evidence/export-otel.js"
+import { loadEvidence } from "../evidence/model.js"
+import { toAlloyError } from "../core/errors.js"
 
 export interface BridgeOptions {
   readonly root: string
@@ -24,6 +28,8 @@ export interface BridgeOptions {
   readonly pollMs?: number
   /** stop after this long (tests, one-shot reconciliation); default: until aborted */
   readonly maxMs?: number
+  /** live trace export: each finished request's stage runs are posted to this OTLP/HTTP receiver */
+  readonly otel?: UploadConfig | undefined
   readonly log: (line: string) => void
 }
 
@@ -34,6 +40,21 @@ export function orphaned(e: LedgerEntry, now: number, hostName = os.hostname()):
   if (!s.owner) return true
   if (effectiveState(s, now) === "lost") return true
   return s.owner.host === hostName && s.owner.pid !== process.pid && !pidAlive(s.owner.pid)
+}
+
+/**
+ * Post a finished request's stage runs to the OTLP receiver through the same exporter as
+ * `export --format otel` (same trace and span ids, so a later full export repeats them, never
+ * doubles them). A receiver that does not take them is logged; the bridge goes on.
+ */
+async function exportLive(ctx: AlloyContext, records: ReadonlyArray<{ run_id: string }>, config: UploadConfig, key: string, log: (l: string) => void): Promise<void> {
+  try {
+    const request = exportOtel(runsOnly(loadEvidence(ctx), new Set(records.map((r) => r.run_id))))
+    const up = await uploadTraces(request, config)
+    log(`request ${key}: ${up.spans} span(s) sent to ${up.url} (${up.protocol}, HTTP ${up.status})`)
+  } catch (e) {
+    log(`request ${key}: traces not sent: ${toAlloyError(e).message}`)
+  }
 }
 
 export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; finished: string[] }> {
@@ -108,9 +129,10 @@ export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; 
         }
         opts.log(`request ${key}: ${s?.state === "accepted" && !s.owner ? "starting" : "finishing after its bridge stopped"}`)
         void driveRequest(ctx, ledger, e, { attach: server.url, ui: opts.ui, leaseMs, runner: id, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
-          .then((r) => {
+          .then(async (r) => {
             finished.push(key)
             opts.log(`request ${key}: ${r.state}`)
+            if (opts.otel && r.stage_records.length) await exportLive(ctx, r.stage_records, opts.otel, key, opts.log)
           })
           .catch((err: Error) => opts.log(`request ${key}: ${err.message}`))
           .finally(() => busy.delete(key))

@@ -5,6 +5,8 @@
  *   .alloy/runs/requests/<key>/status.json    where it is now (replaced atomically)
  *   .alloy/runs/requests/<key>/result.json    the run result (created once, at the end)
  *   .alloy/runs/requests/<key>/abort          an abort asked for by `runs abort` (created once)
+ *   .alloy/runs/requests/<key>/asks/<id>.json     a question, permission or appraisal the run waits on (created once)
+ *   .alloy/runs/requests/<key>/answers/<id>.json  its answer, from the terminal or the UI (created once: the first wins)
  *   .alloy/runs/runners/<id>.json             runner registrations (replaced on each heartbeat)
  *
  * The claim is `writeFileOnce` (temp file + link): of two bridges making the same request at the
@@ -16,12 +18,17 @@ import { AlloyError } from "../core/errors.js"
 import { ensureRunsDir } from "../store/outbox.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import {
+  ASK_ID_RE,
+  AnswerSchema,
+  AskSchema,
   REQUEST_TYPE,
   RequestFileSchema,
   RequestResultSchema,
   RequestStatusSchema,
   RunnerSchema,
   fingerprint,
+  type Answer,
+  type Ask,
   type RequestFile,
   type RequestResult,
   type RequestStatus,
@@ -150,6 +157,54 @@ export class Ledger {
 
   abortRequested(key: string): boolean {
     return existsSync(path.join(this.entryDir(key), "abort"))
+  }
+
+  /** Record what the run waits on (once; a second call for the same id changes nothing). */
+  ask(a: Ask): boolean {
+    if (!ASK_ID_RE.test(a.id)) throw new AlloyError("malformed", "an ask id must be letters, digits, `_` or `-`")
+    const dir = path.join(this.entryDir(a.key), "asks")
+    makeDirs(dir)
+    return writeFileOnce(path.join(dir, `${a.id}.json`), JSON.stringify(AskSchema.parse(a), null, 2) + "\n", 0o444, `.alloy/runs/requests/${a.key}/asks/${a.id}.json`)
+  }
+
+  /**
+   * Answer an ask. The first answer wins (created once); returns false when it had been answered
+   * already. An answer to an ask that does not exist is refused: nobody would send it anywhere.
+   */
+  answer(a: Answer): boolean {
+    if (!ASK_ID_RE.test(a.id) || !existsSync(path.join(this.entryDir(a.key), "asks", `${a.id}.json`))) {
+      throw new AlloyError("usage", `request ${a.key.slice(0, 16)} has no open question ${JSON.stringify(a.id.slice(0, 64))}`, {
+        fix: "see the open questions with `opencode-alloy runs requests --json`",
+      })
+    }
+    const dir = path.join(this.entryDir(a.key), "answers")
+    makeDirs(dir)
+    return writeFileOnce(path.join(dir, `${a.id}.json`), JSON.stringify(AnswerSchema.parse(a), null, 2) + "\n", 0o444, `.alloy/runs/requests/${a.key}/answers/${a.id}.json`)
+  }
+
+  answerOf(key: string, id: string): Answer | undefined {
+    if (!ASK_ID_RE.test(id)) return undefined
+    return this.readJson(path.join(this.entryDir(key), "answers", `${id}.json`), (v) => AnswerSchema.parse(v))
+  }
+
+  /** Every ask of a request with its answer (if any), oldest first; an unreadable one is left out. */
+  asks(key: string): Array<{ ask: Ask; answer: Answer | undefined }> {
+    let names: string[]
+    try {
+      names = readdirSync(path.join(this.entryDir(key), "asks")).filter((n) => n.endsWith(".json") && !n.startsWith("."))
+    } catch {
+      return []
+    }
+    const out: Array<{ ask: Ask; answer: Answer | undefined }> = []
+    for (const n of names) {
+      try {
+        const ask = this.readJson(path.join(this.entryDir(key), "asks", n), (v) => AskSchema.parse(v))
+        if (ask) out.push({ ask, answer: this.answerOf(key, ask.id) })
+      } catch {
+        /* skipped */
+      }
+    }
+    return out.sort((a, b) => a.ask.asked_at.localeCompare(b.ask.asked_at))
   }
 
   writeRunner(r: Runner): void {

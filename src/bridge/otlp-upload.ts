@@ -16,6 +16,7 @@
  */
 import { createRequire } from "node:module"
 import { AlloyError } from "../core/errors.js"
+import type { EvidenceModel } from "../evidence/model.js"
 
 export type OtlpProtocol = "http/json" | "http/protobuf"
 
@@ -165,4 +166,9 @@ export async function uploadTraces(
   throw new AlloyError("bridge_error", `the OTLP receiver at ${config.url} did not take the traces: ${last}`, {
     fix: "check the endpoint and OTEL_EXPORTER_OTLP_HEADERS (an API key?), then export again (trace and span ids are stable, so a repeat sends the same spans)",
   })
+}
+
+/** The OTLP request for some runs only (their stage spans, their sessions' root spans and their observations): what a bridge sends live when a request ends. */
+export function runsOnly(model: EvidenceModel, runIds: ReadonlySet<string>): EvidenceModel {
+  return { ...model, records: model.records.filter((r) => runIds.has(r.run_id)), observations: model.observations.filter((o) => runIds.has(o.provenance.run_id)) }
 }

@@ -32,6 +32,10 @@ export function describeEvent(e: BridgeEvent): string | undefined {
       return e.questions.map((q) => `QUESTION ${q.header}: ${q.question}${q.options.length ? `\n  ${q.options.map((o, i) => `${i + 1}) ${o}`).join("  ")}` : ""}`).join("\n")
     case "permission":
       return `PERMISSION ${e.permission} ${e.patterns.join(" ")} — answer once, always or reject`
+    case "appraisal":
+      return `HUMAN APPRAISAL of ${e.artefact || "the artefact"} (${e.stage}${e.feedback ? `, ${e.feedback} open feedback item${e.feedback === 1 ? "" : "s"}` : ""}): 1) approve  2) reject — or write feedback to reject with`
+    case "answered":
+      return `answered ${e.ask} ${e.id} (${e.by}): ${e.answers === null ? "dismissed" : e.answers.map((a) => a.join(", ")).join(" / ")}`
     case "heartbeat":
       return undefined
     case "stream":
@@ -76,7 +80,9 @@ export class Progress implements RunUi {
     } else if (line) this.io.out(line)
   }
 
-  private nextLine(): Promise<string | undefined> {
+  /** The next line of input; undefined at its end, or when `signal` aborts (answered elsewhere: the line is left for the next question). */
+  private nextLine(signal?: AbortSignal): Promise<string | undefined> {
+    if (signal?.aborted) return Promise.resolve(undefined)
     if (this.lines.length) return Promise.resolve(this.lines.shift())
     if (this.ended || !this.io.input) return Promise.resolve(undefined)
     if (!this.rl) {
@@ -91,16 +97,28 @@ export class Progress implements RunUi {
         for (const w of this.waiters.splice(0)) w(undefined)
       })
     }
-    return new Promise((r) => this.waiters.push(r))
+    return new Promise((r) => {
+      const w = (l: string | undefined) => {
+        signal?.removeEventListener("abort", onAbort)
+        r(l)
+      }
+      const onAbort = () => {
+        const i = this.waiters.indexOf(w)
+        if (i >= 0) this.waiters.splice(i, 1)
+        r(undefined)
+      }
+      signal?.addEventListener("abort", onAbort, { once: true })
+      this.waiters.push(w)
+    })
   }
 
-  async question(q: QuestionRequest): Promise<string[][] | undefined> {
+  async question(q: QuestionRequest, signal?: AbortSignal): Promise<string[][] | undefined> {
     this.openQuestions++
     try {
       const answers: string[][] = []
       for (const item of q.questions) {
         if (!this.io.json) this.io.err(`answer "${item.header}" (a number or your own words):`)
-        const line = await this.nextLine()
+        const line = await this.nextLine(signal)
         if (line === undefined) return undefined
         const n = Number(line.trim())
         const opt = Number.isInteger(n) && n >= 1 && n <= item.options.length ? item.options[n - 1]!.label : line.trim()
@@ -112,9 +130,11 @@ export class Progress implements RunUi {
     }
   }
 
-  async permission(_p: PermissionRequest): Promise<"once" | "always" | "reject"> {
+  async permission(_p: PermissionRequest, signal?: AbortSignal): Promise<"once" | "always" | "reject" | undefined> {
     if (!this.io.json) this.io.err("answer once, always or reject:")
-    const line = (await this.nextLine())?.trim().toLowerCase()
+    const raw = await this.nextLine(signal)
+    if (raw === undefined) return undefined
+    const line = raw.trim().toLowerCase()
     return line === "once" || line === "always" ? line : "reject"
   }
 

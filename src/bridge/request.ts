@@ -70,6 +70,20 @@ export const RequestResultSchema = z.object({
   sessions: z.array(z.string()),
   terminal_action: z.object({ tool: z.string(), action: z.string(), reason: z.string().optional() }).nullable(),
   foundry_run_id: z.string().optional(),
+  /** the audit Foundry left for the run (run era: the attestation JSONL with every line's hash checked; 3.6/3.7: ATTEST.md) */
+  attestation: z
+    .object({
+      kind: z.enum(["attestations-jsonl", "attest-md"]),
+      file: z.string(),
+      sha256: z.string(),
+      run_id: z.string().optional(),
+      stages: z.number(),
+      verified: z.boolean().optional(),
+      seal: z.object({ status: z.string(), hash: z.string() }).optional(),
+    })
+    .optional(),
+  /** the criteria whose verdict the run's records changed (before → after, "none": not judged), from the evidence before and after they came home */
+  verdict_changes: z.array(z.object({ criterion: z.string(), before: z.string(), after: z.string() })).optional(),
   stage_records: z.array(z.object({ run_id: z.string(), stage: z.string(), cycle: z.string(), outcome: z.string() })),
   tokens: TokensSchema,
   cost: z.number(),
@@ -78,6 +92,52 @@ export const RequestResultSchema = z.object({
   reason: z.string().optional(),
 })
 export type RequestResult = z.infer<typeof RequestResultSchema>
+
+/**
+ * Something a run waits on a person for: a question the agent asked (OpenCode's question tool), a
+ * permission request, or a human appraisal Foundry asked for (`prompt_user` in the run era).
+ * Whoever drives the run writes it once; the terminal and the UI both answer it through the ledger
+ * (the first answer wins), and the driver sends that answer back to OpenCode.
+ */
+export const ASK_KINDS = ["question", "permission", "appraisal"] as const
+export const AskSchema = z.object({
+  $type: z.literal(REQUEST_TYPE),
+  kind: z.literal("ask"),
+  key: z.string(),
+  id: z.string(),
+  ask: z.enum(ASK_KINDS),
+  session: z.string(),
+  questions: z.array(
+    z.object({
+      question: z.string(),
+      header: z.string(),
+      options: z.array(z.object({ label: z.string(), description: z.string().optional() })),
+      multiple: z.boolean().optional(),
+      /** free text is accepted besides the options */
+      custom: z.boolean().optional(),
+    }),
+  ),
+  /** for an appraisal: the stage, artefact and open feedback Foundry named */
+  context: z.record(z.string(), z.unknown()).optional(),
+  asked_at: z.string(),
+})
+export type Ask = z.infer<typeof AskSchema>
+
+export const AnswerSchema = z.object({
+  $type: z.literal(REQUEST_TYPE),
+  kind: z.literal("answer"),
+  key: z.string(),
+  id: z.string(),
+  /** one list of chosen labels or free text per question; null: rejected (dismissed) */
+  answers: z.array(z.array(z.string())).nullable(),
+  /** where it came from: "terminal", "ui", or "elsewhere" (answered outside Alloy, e.g. in OpenCode's own UI) */
+  by: z.string(),
+  at: z.string(),
+})
+export type Answer = z.infer<typeof AnswerSchema>
+
+/** An ask id is used as a file name: OpenCode's ids and ours are letters, digits, `_` and `-`. */
+export const ASK_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 
 export const RunnerSchema = z.object({
   $type: z.literal(RUNNER_TYPE),
@@ -92,6 +152,28 @@ export const RunnerSchema = z.object({
   lease_until: z.string(),
 })
 export type Runner = z.infer<typeof RunnerSchema>
+
+/**
+ * The result of a request aborted before it had a session: nothing was stopped and nothing spent.
+ * One shape whether `runs abort` finishes a queued request or a bridge finds the abort mark first.
+ */
+export function abortedUnstarted(key: string, request: RequestSpec, createdAt: string, endedAt: string, reason: string): RequestResult {
+  return {
+    $type: REQUEST_TYPE,
+    kind: "result",
+    key,
+    request,
+    state: "aborted",
+    sessions: [],
+    terminal_action: null,
+    stage_records: [],
+    tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
+    cost: 0,
+    started_at: createdAt,
+    ended_at: endedAt,
+    reason,
+  }
+}
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex")

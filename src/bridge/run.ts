@@ -24,17 +24,21 @@ import { resolvePin } from "../service/resolve.js"
 import { appendEvent } from "../store/outbox.js"
 import { importAll } from "../evidence/import.js"
 import { readRecords } from "../store/outbox.js"
+import { loadEvidence, verdictChanges } from "../evidence/model.js"
+import { readRunAttestation } from "../foundry/attestations.js"
 import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
 import {
   GIVEN_KEY_RE,
   REQUEST_TYPE,
   TERMINAL_STATES,
+  abortedUnstarted,
   contentKey,
   effectiveState,
   foundryPrompt,
   goalText,
   sha256,
   stateForAction,
+  type Ask,
   type RequestResult,
   type RequestSpec,
   type RequestStatus,
@@ -50,15 +54,20 @@ export type BridgeEvent =
   | { type: "tool"; key: string; tool: string; status: string; stage?: string; action?: string }
   | { type: "question"; key: string; id: string; questions: Array<{ question: string; header: string; options: string[] }> }
   | { type: "permission"; key: string; id: string; permission: string; patterns: string[] }
+  | { type: "appraisal"; key: string; id: string; stage: string; artefact: string; feedback: number }
+  | { type: "answered"; key: string; id: string; ask: string; by: string; answers: string[][] | null }
   | { type: "heartbeat"; key: string; lease_until: string }
   | { type: "stream"; key: string; state: "connected" | "dropped" }
   | { type: "result"; key: string; result: RequestResult }
 
 export interface RunUi {
   event(e: BridgeEvent): void
-  /** answers per question (each a list of labels or custom text), or undefined to reject */
-  question(q: QuestionRequest): Promise<string[][] | undefined>
-  permission(p: PermissionRequest): Promise<"once" | "always" | "reject">
+  /**
+   * The terminal's answers per question (each a list of labels or custom text), or undefined when it
+   * has none (no input left). `signal` aborts when the question was answered elsewhere (the UI).
+   */
+  question(q: QuestionRequest, signal?: AbortSignal): Promise<string[][] | undefined>
+  permission(p: PermissionRequest, signal?: AbortSignal): Promise<"once" | "always" | "reject" | undefined>
 }
 
 export interface RunOptions {
@@ -195,6 +204,117 @@ export function terminalAction(msgs: Msg[]): RequestResult["terminal_action"] {
   return found
 }
 
+/** The Foundry run id a driver tool named in its output (`run_id`), the last one given. */
+export function runIdOf(msgs: Msg[]): string | undefined {
+  let id: string | undefined
+  for (const m of msgs)
+    for (const p of m.parts) {
+      if (p.type !== "tool" || !FOUNDRY_DRIVERS.has(p.tool)) continue
+      const v = toolOutputJson(p)?.["run_id"]
+      if (typeof v === "string" && /^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$/.test(v)) id = v
+    }
+  return id
+}
+
+/** A run-era `prompt_user` (human appraisal) as Foundry returns it: the stage, the artefact, the open feedback items, the goal. */
+export interface PromptUser {
+  /** the ask id: the tool part that returned it */
+  readonly id: string
+  readonly stage: string
+  readonly artefact: string
+  readonly feedback: ReadonlyArray<{ id?: string; text?: string; state?: string }>
+  readonly goal: string
+}
+
+/** The `prompt_user` the last Foundry driver call returned, if the last one returned that. */
+export function promptUserOf(msgs: Msg[]): PromptUser | undefined {
+  let last: { id: string; out: Record<string, unknown> | undefined } | undefined
+  for (const m of msgs)
+    for (const p of m.parts) {
+      if (p.type !== "tool" || !FOUNDRY_DRIVERS.has(p.tool) || p.state.status !== "completed") continue
+      last = { id: p.id, out: toolOutputJson(p) }
+    }
+  if (last?.out?.["action"] !== "prompt_user") return undefined
+  const o = last.out
+  const str = (v: unknown) => (typeof v === "string" ? v.slice(0, 500) : "")
+  const feedback = Array.isArray(o["feedback"])
+    ? (o["feedback"] as unknown[])
+        .filter((x): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x))
+        .slice(0, 50)
+        .map((x) => {
+          // Foundry's feedback items keep their state in a history list, newest first
+          const hist = Array.isArray(x["history"]) ? (x["history"] as Array<Record<string, unknown>>)[0] : undefined
+          const state = str(x["state"]) || str(hist?.["state"])
+          return { ...(str(x["id"]) ? { id: str(x["id"]) } : {}), ...(str(x["text"]) ? { text: str(x["text"]) } : {}), ...(state ? { state } : {}) }
+        })
+    : []
+  return { id: `apr_${last.id.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 100)}`, stage: str(o["stage"]) || "human-appraise", artefact: str(o["artefact"]), feedback, goal: str(o["goal"]) }
+}
+
+/** Deadlocked items are decided one by one (resolve or reject); otherwise the artefact is approved or rejected as a whole. */
+const deadlockItems = (pu: PromptUser) => pu.feedback.filter((f): f is typeof f & { id: string } => typeof f.id === "string" && f.id.length > 0)
+
+export function appraisalAsk(key: string, session: string, pu: PromptUser): Ask {
+  const items = deadlockItems(pu)
+  const questions: Ask["questions"] = items.length
+    ? items.map((it) => ({
+        question: `Deadlocked feedback on ${pu.artefact || "the artefact"}: ${it.text ?? it.id}`,
+        header: `Feedback ${it.id}`,
+        options: [
+          { label: "resolve", description: "the item is settled; stop sending it back to forge" },
+          { label: "reject", description: "send it back to forge (write text to add your feedback)" },
+        ],
+        custom: true,
+      }))
+    : [
+        {
+          question: `Approve ${pu.artefact || "the artefact"}?`,
+          header: "Human appraisal",
+          options: [
+            { label: "approve", description: "the artefact is good; the run goes on" },
+            { label: "reject", description: "send it back to forge (write text to reject with that feedback)" },
+          ],
+          custom: true,
+        },
+      ]
+  return {
+    $type: REQUEST_TYPE,
+    kind: "ask",
+    key,
+    id: pu.id,
+    ask: "appraisal",
+    session,
+    questions,
+    context: { stage: pu.stage, artefact: pu.artefact, goal: pu.goal, feedback: pu.feedback },
+    asked_at: new Date().toISOString(),
+  }
+}
+
+/**
+ * What Foundry reads back on `foundry_continue()` for a human appraisal: stage outputs of the
+ * human-appraise stage — `{verdict: "approved"}` or `{verdict: "rejected", feedback?}` for the
+ * artefact, `{itemId, verdict: "resolved" | "rejected", feedback?}` per deadlocked item.
+ */
+export function appraisalOutputs(pu: PromptUser, answers: string[][]): Array<Record<string, string>> {
+  const items = deadlockItems(pu)
+  const one = (a: string[] | undefined, yes: string, yesVerdict: string): Record<string, string> => {
+    const v = (a ?? [])[0] ?? "reject"
+    return v === yes ? { verdict: yesVerdict } : v === "reject" ? { verdict: "rejected" } : { verdict: "rejected", feedback: v }
+  }
+  if (items.length) return items.map((it, i) => ({ itemId: it.id, ...one(answers[i], "resolve", "resolved") }))
+  return [one(answers[0], "approve", "approved")]
+}
+
+/** The message that carries the person's appraisal back to the Foundry agent: data to record, then `foundry_continue()`. */
+export function appraisalReply(pu: PromptUser, answers: string[][] | null): string {
+  if (answers === null) {
+    return "The person dismissed Foundry's human appraisal without a verdict. Do not call foundry_continue; stop here and report that the run waits on a human appraisal."
+  }
+  // the person's words are data: JSON lines, with `<` escaped so no text can close the block early
+  const lines = appraisalOutputs(pu, answers).map((o) => JSON.stringify(o).replace(/</g, "\\u003c"))
+  return `The person answered Foundry's human appraisal (stage ${pu.stage}). Record each line below with foundry_stage_output({data: <the line>}), one call per line, exactly as given, then call foundry_continue() and go on until it reports a terminal action.\n\n<stage_outputs>\n${lines.join("\n")}\n</stage_outputs>`
+}
+
 function sumUsage(all: Msg[]): { tokens: Tokens; cost: number } {
   const tokens: Tokens = { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 }
   let cost = 0
@@ -221,7 +341,14 @@ export async function runRequest(opts: RunOptions): Promise<RequestResult> {
   }
   const key = opts.key ?? contentKey(spec)
   const ledger = new Ledger(ctx.root)
-  const { created, entry } = ledger.claim(key, opts.key ? "given" : "content", spec)
+  const { created, entry: claimed } = ledger.claim(key, opts.key ? "given" : "content", spec)
+  let entry = claimed
+  if (!entry.result && entry.status?.state === "accepted" && !entry.status.owner) {
+    // held from the claim on: a bridge polling the ledger must not take a request this command runs
+    const now = Date.now()
+    ledger.setStatus({ ...entry.status, updated_at: new Date(now).toISOString(), owner: { host, pid: process.pid }, lease_until: new Date(now + (opts.leaseMs ?? 30_000)).toISOString() })
+    entry = ledger.get(key) ?? entry
+  }
   if (entry.result) {
     opts.ui.event({ type: "request", key, state: entry.result.state, replay: true })
     opts.ui.event({ type: "result", key, result: entry.result })
@@ -292,21 +419,7 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     }
     if (!sessionID && ledger.abortRequested(key)) {
       // aborted before it ever got a session: nothing to stop, nothing spent
-      const result: RequestResult = {
-        $type: REQUEST_TYPE,
-        kind: "result",
-        key,
-        request: spec,
-        state: "aborted",
-        sessions: [],
-        terminal_action: null,
-        stage_records: [],
-        tokens: { input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0 },
-        cost: 0,
-        started_at: entry.request.created_at,
-        ended_at: new Date().toISOString(),
-        reason: "aborted before a session was started",
-      }
+      const result = abortedUnstarted(key, spec, entry.request.created_at, new Date().toISOString(), "aborted before a session was started")
       ledger.postResult(result)
       setStatus({ state: "aborted" })
       const posted = ledger.get(key)?.result ?? result
@@ -343,7 +456,11 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
 
     const sessions = new Set([sessionID])
     const stream = followStream(client, worktree, sessions, key, opts.ui, ctx.root, ac.signal)
-    const answered = new Set<string>()
+    const asking: Asking = { open: new Map(), sent: new Set() }
+    // appraisal answers sent, with the number of messages the session had then (a turn after it that ends on the same prompt_user ends the run)
+    const appraisalSent = new Map<string, number>()
+    // a bridge (a runner) has no person at its terminal: what it waits on stays open for the UI
+    const leaveOpen = opts.runner !== undefined
     let aborted = false
     let lastBeat = 0
     let outcome: ReturnType<typeof turnComplete> | undefined
@@ -371,12 +488,31 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       } catch {
         /* next poll */
       }
-      if (!aborted) await answerPending(client, worktree, sessions, answered, key, opts.ui)
+      if (!aborted) await answerPending(client, worktree, sessions, asking, ledger, key, opts.ui, leaveOpen)
       const st = await client.session.status({ directory: worktree })
       const busy = st.data?.[sessionID] && st.data[sessionID]!.type !== "idle"
       if (!busy) {
-        const c = turnComplete(await messagesOf(f, sessionID))
-        if (c.done) {
+        const msgs = await messagesOf(f, sessionID)
+        const c = turnComplete(msgs)
+        // the run era's human appraisal: Foundry's tool returned `prompt_user` and the turn ended waiting on a person
+        const pu = c.done && !c.aborted && !c.error && !aborted ? promptUserOf(msgs) : undefined
+        if (pu && !(appraisalSent.get(pu.id) !== undefined && msgs.length > appraisalSent.get(pu.id)!)) {
+          if (!asking.open.has(pu.id) && !asking.sent.has(pu.id)) {
+            opts.ui.event({ type: "appraisal", key, id: pu.id, stage: pu.stage, artefact: pu.artefact, feedback: pu.feedback.length })
+            openAsk(
+              ledger,
+              asking,
+              appraisalAsk(key, sessionID, pu),
+              async (answers) => {
+                appraisalSent.set(pu.id, (await messagesOf(f, sessionID)).length)
+                const r = await client.session.promptAsync({ sessionID, directory: worktree, agent: caps.agent, parts: [{ type: "text", text: appraisalReply(pu, answers) }] })
+                if (r.error) throw new AlloyError("bridge_error", `OpenCode refused the appraisal answer: ${JSON.stringify(r.error).slice(0, 300)}`)
+              },
+              opts.ui,
+              leaveOpen,
+            )
+          }
+        } else if (c.done) {
           outcome = c
           break
         }
@@ -398,8 +534,23 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
     const usage = sumUsage(all)
     // the stage records the run produced live in its worktree's outbox: bring them home
     const outbox = path.join(worktree, ".alloy", "runs")
+    // the verdicts before and after this run's records come home: what the run changed (best effort: a
+    // model that cannot be built is no reason to lose the result)
+    const verdicts = () => {
+      try {
+        return loadEvidence(ctx)
+      } catch {
+        return undefined
+      }
+    }
+    const before = verdicts()
     if (existsSync(outbox)) importAll(ctx, [{ kind: "outbox", ref: outbox }])
+    const after = before ? verdicts() : undefined
+    const changes = before && after ? verdictChanges(before, after) : undefined
     const records = readRecords(wctx.root).records
+    const actionRunId = runIdOf(main)
+    const attestation = readRunAttestation(worktree, { runId: actionRunId, since: Date.parse(entry.request.created_at) - 1_000 })
+    const foundryRunId = attestation?.run_id ?? actionRunId
     const state = aborted || outcome.aborted ? "aborted" : outcome.error ? "failed" : stateForAction(action?.action)
     const result: RequestResult = {
       $type: REQUEST_TYPE,
@@ -409,6 +560,9 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
       state,
       sessions: [...sessions],
       terminal_action: action,
+      ...(foundryRunId ? { foundry_run_id: foundryRunId } : {}),
+      ...(attestation ? { attestation } : {}),
+      ...(changes ? { verdict_changes: changes } : {}),
       stage_records: records.map((r) => ({ run_id: r.run_id, stage: r.stage, cycle: r.cycle, outcome: r.outcome })),
       tokens: usage.tokens,
       cost: usage.cost,
@@ -443,28 +597,139 @@ async function isUp(url: string): Promise<boolean> {
   }
 }
 
-async function answerPending(client: OpencodeClient, directory: string, sessions: Set<string>, answered: Set<string>, key: string, ui: RunUi): Promise<void> {
-  const qs = await client.question.list({ directory }).catch(() => ({ data: [] as QuestionRequest[] }))
-  for (const q of qs.data ?? []) {
-    if (!sessions.has(q.sessionID) || answered.has(q.id)) continue
-    answered.add(q.id)
+/** One ask the run waits on, while it is open: how to send its answer, and the terminal prompt to stop when it is answered elsewhere. */
+interface OpenAsk {
+  readonly ask: Ask
+  readonly send: (answers: string[][] | null) => Promise<unknown>
+  readonly stop: AbortController
+}
+
+export interface Asking {
+  readonly open: Map<string, OpenAsk>
+  readonly sent: Set<string>
+}
+
+function askOf(key: string, id: string, kind: Ask["ask"], session: string, questions: Ask["questions"], context?: Record<string, unknown>): Ask {
+  return { $type: REQUEST_TYPE, kind: "ask", key, id, ask: kind, session, questions, ...(context ? { context } : {}), asked_at: new Date().toISOString() }
+}
+
+const asQuestionRequest = (a: Ask): QuestionRequest => ({
+  id: a.id,
+  sessionID: a.session,
+  questions: a.questions.map((q) => ({
+    question: q.question,
+    header: q.header,
+    options: q.options.map((o) => ({ label: o.label, description: o.description ?? "" })),
+    ...(q.multiple ? { multiple: true } : {}),
+  })),
+})
+
+/**
+ * Put an ask on the ledger and on the terminal. The terminal's answer is written to the ledger like
+ * the UI's (the first one wins); `sendAnswered` sends whatever the ledger holds. Without a person at
+ * the terminal (`bridge`), an ask stays open for the UI; `run` with no input left dismisses it.
+ */
+export function openAsk(ledger: Ledger, asking: Asking, ask: Ask, send: OpenAsk["send"], ui: RunUi, leaveOpen: boolean): void {
+  if (asking.open.has(ask.id) || asking.sent.has(ask.id)) return
+  // an event too, so a page following the event stream shows the question at once
+  if (ledger.ask(ask)) appendEvent(ledger.root, { kind: "request_state", request: ask.key, state: "running", reason: `waits on ${ask.ask} ${ask.id}` })
+  const stop = new AbortController()
+  asking.open.set(ask.id, { ask, send, stop })
+  if (ledger.answerOf(ask.key, ask.id)) return
+  const fromTerminal =
+    ask.ask === "permission"
+      ? ui
+          .permission({ id: ask.id, sessionID: ask.session, permission: ask.questions[0]?.header ?? "", patterns: [], metadata: {}, always: [] } as PermissionRequest, stop.signal)
+          .then((r) => (r === undefined ? undefined : [[r]]))
+      : ui.question(asQuestionRequest(ask), stop.signal).then((r) => (r === undefined ? undefined : r))
+  void fromTerminal
+    .then((answers) => {
+      if (stop.signal.aborted) return
+      if (answers === undefined && leaveOpen) return
+      ledger.answer({ $type: REQUEST_TYPE, kind: "answer", key: ask.key, id: ask.id, answers: answers ?? null, by: "terminal", at: new Date().toISOString() })
+    })
+    .catch(() => undefined)
+}
+
+/** Send every answer the ledger holds for an open ask (once), and stop asking the terminal for it. */
+export async function sendAnswered(ledger: Ledger, asking: Asking, key: string, ui: RunUi): Promise<void> {
+  for (const [id, o] of asking.open) {
+    const a = ledger.answerOf(key, id)
+    if (!a) continue
+    asking.open.delete(id)
+    asking.sent.add(id)
+    o.stop.abort()
+    if (a.by === "elsewhere") continue
+    ui.event({ type: "answered", key, id, ask: o.ask.ask, by: a.by, answers: a.answers })
+    await o.send(a.answers).catch(() => undefined)
+  }
+}
+
+async function answerPending(client: OpencodeClient, directory: string, sessions: Set<string>, asking: Asking, ledger: Ledger, key: string, ui: RunUi, leaveOpen: boolean): Promise<void> {
+  const qs = await client.question.list({ directory }).catch(() => undefined)
+  const live = new Set<string>()
+  for (const q of qs?.data ?? []) {
+    if (!sessions.has(q.sessionID)) continue
+    live.add(q.id)
+    if (asking.open.has(q.id) || asking.sent.has(q.id)) continue
+    const ask = askOf(
+      key,
+      q.id,
+      "question",
+      q.sessionID,
+      q.questions.map((x) => ({
+        question: x.question,
+        header: x.header,
+        options: x.options.map((o) => ({ label: o.label, ...(o.description ? { description: o.description } : {}) })),
+        ...(x.multiple ? { multiple: true } : {}),
+        custom: x.custom !== false,
+      })),
+    )
     ui.event({ type: "question", key, id: q.id, questions: q.questions.map((x) => ({ question: x.question, header: x.header, options: x.options.map((o) => o.label) })) })
-    // answered in the background: the poll loop (heartbeats, aborts, completion) never waits on a person
-    void ui
-      .question(q)
-      .then((answers) => (answers ? client.question.reply({ requestID: q.id, directory, answers }) : client.question.reject({ requestID: q.id, directory })))
-      .catch(() => undefined)
+    openAsk(ledger, asking, ask, (answers) => (answers ? client.question.reply({ requestID: q.id, directory, answers }) : client.question.reject({ requestID: q.id, directory })), ui, leaveOpen)
   }
-  const ps = await client.permission.list({ directory }).catch(() => ({ data: [] as PermissionRequest[] }))
-  for (const p of ps.data ?? []) {
-    if (!sessions.has(p.sessionID) || answered.has(p.id)) continue
-    answered.add(p.id)
+  const ps = await client.permission.list({ directory }).catch(() => undefined)
+  for (const p of ps?.data ?? []) {
+    if (!sessions.has(p.sessionID)) continue
+    live.add(p.id)
+    if (asking.open.has(p.id) || asking.sent.has(p.id)) continue
+    const ask = askOf(key, p.id, "permission", p.sessionID, [
+      {
+        question: `Allow ${p.permission}${p.patterns.length ? ` for ${p.patterns.join(" ")}` : ""}?`,
+        header: p.permission,
+        options: [
+          { label: "once", description: "allow this time" },
+          { label: "always", description: "allow for the rest of the session" },
+          { label: "reject", description: "refuse" },
+        ],
+        custom: false,
+      },
+    ])
     ui.event({ type: "permission", key, id: p.id, permission: p.permission, patterns: p.patterns })
-    void ui
-      .permission(p)
-      .then((reply) => client.permission.reply({ requestID: p.id, directory, reply }))
-      .catch(() => undefined)
+    openAsk(
+      ledger,
+      asking,
+      ask,
+      (answers) => {
+        const r = answers?.[0]?.[0]
+        return client.permission.reply({ requestID: p.id, directory, reply: r === "once" || r === "always" ? r : "reject" })
+      },
+      ui,
+      leaveOpen,
+    )
   }
+  // answered outside Alloy (OpenCode's own UI): nobody waits on it any more
+  if (qs && ps) {
+    for (const [id, o] of asking.open) {
+      if (o.ask.ask === "appraisal" || live.has(id)) continue
+      try {
+        ledger.answer({ $type: REQUEST_TYPE, kind: "answer", key, id, answers: null, by: "elsewhere", at: new Date().toISOString() })
+      } catch {
+        /* it has its answer */
+      }
+    }
+  }
+  await sendAnswered(ledger, asking, key, ui)
 }
 
 /**

@@ -157,6 +157,27 @@ export function buildEvidenceModel(input: ModelInput): EvidenceModel {
 }
 
 /** The project's name for headings: `name` in its package.json when there is one, else the folder name. */
+/** A criterion whose verdict differs between two models of the same project (before → after; "none": not judged then). */
+export interface VerdictChange {
+  readonly criterion: string
+  readonly before: Verdict | "none"
+  readonly after: Verdict | "none"
+}
+
+/** The verdicts that changed from `before` to `after`, by criterion ref (sorted): what a run's records did to satisfaction. */
+export function verdictChanges(before: EvidenceModel, after: EvidenceModel): VerdictChange[] {
+  const of = (m: EvidenceModel) => new Map(m.intents.flatMap((i) => i.criteria.map((c) => [c.ref, c.verdict] as const)))
+  const a = of(before)
+  const b = of(after)
+  const out: VerdictChange[] = []
+  for (const ref of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const x = a.get(ref) ?? "none"
+    const y = b.get(ref) ?? "none"
+    if (x !== y) out.push({ criterion: ref, before: x, after: y })
+  }
+  return out
+}
+
 export function projectName(root: string): string {
   try {
     const file = path.join(root, "package.json")

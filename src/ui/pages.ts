@@ -473,20 +473,37 @@ ${liveRegion(`<section class="card"><p>Intents: ${b.intents.map((i) => `<a href=
 <section class="card"><h2>Builds</h2><table class="list" aria-label="Builds of ${esc(b.id)}"><thead><tr><th scope="col">Digest</th><th scope="col">Pinned by</th></tr></thead><tbody>${rows || '<tr><td colspan="2" class="muted">not built yet</td></tr>'}</tbody></table>${diffForm}</section>`)}`
 }
 
-/** The exact words each stage's agent gets from Alloy, rendered only from bytes that verified against the digest. */
-export function stageTexts(bundle: Bundle, pin: { brief_id: string; digest: string; stale: boolean; current?: string | undefined }): Array<{ stage: string; how: string; text: string }> {
-  const cycle = bundle.brief.formation.cycles[0] ?? "<cycle>"
-  const out: Array<{ stage: string; how: string; text: string }> = []
-  for (const key of Object.keys(bundle.packs).sort()) {
-    const base = key.split(":")[0]!
-    if (base === "forge" || base === "assay") {
-      out.push({ stage: key, how: "appended after Foundry's prompt (dispatch)", text: renderDispatchBlock(bundle, { cycle, ...pin }, key) })
-    } else
-      out.push({
-        stage: key,
-        how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack",
-        text: packFor(bundle, bundle.brief.formation.cycles[0], key).text,
-      })
+/**
+ * The exact words each stage of each formation cycle gets from Alloy, rendered only from bytes that
+ * verified against the digest: per cycle, because a composed formation gives each cycle its own
+ * criteria and gates (packFor), and a stage's notes may be written for one cycle only.
+ */
+export function stageTexts(
+  bundle: Bundle,
+  pin: { brief_id: string; digest: string; stale: boolean; current?: string | undefined },
+): Array<{ cycle: string | undefined; stage: string; how: string; text: string }> {
+  const cycles: Array<string | undefined> = bundle.brief.formation.cycles.length ? bundle.brief.formation.cycles : [undefined]
+  const out: Array<{ cycle: string | undefined; stage: string; how: string; text: string }> = []
+  for (const cycle of cycles) {
+    const entry = bundle.composition?.cycles.find((c) => c.id === cycle)
+    // the stages this cycle has a pack for: the brief's (`forge`, or `forge:<this cycle>`) and its composition's
+    const bases = new Set<string>(entry ? Object.keys(entry.packs) : [])
+    for (const key of Object.keys(bundle.packs)) {
+      const [base, alias] = key.split(":") as [string, string | undefined]
+      if (alias === undefined || alias === cycle) bases.add(base)
+    }
+    for (const base of [...bases].sort()) {
+      const stage = cycle ? `${base}:${cycle}` : base
+      if (base === "forge" || base === "assay") {
+        out.push({ cycle, stage, how: "appended after Foundry's prompt (dispatch)", text: renderDispatchBlock(bundle, { cycle: cycle ?? "<cycle>", ...pin }, stage) })
+      } else
+        out.push({
+          cycle,
+          stage,
+          how: base === "appraise" ? "law gates added inside each appraiser's ## Laws section" : base === "human-appraise" ? "context.alloy checklist of human_appraise" : "the stage's pack",
+          text: packFor(bundle, cycle, stage).text,
+        })
+    }
   }
   return out
 }
@@ -500,7 +517,7 @@ export function bundleBody(ctx: AlloyContext, briefId: string, digest: string): 
       status: 200,
       body: `<p><a href="/briefs/${esc(encodeURIComponent(briefId))}">← ${esc(briefId)}</a></p><h1 class="page">Bundle <code>${esc(shortDigest(digest))}</code></h1>
 <div class="ok" role="status" data-verified="true">Verified: the bytes of <code>${esc(r.objectFile)}</code> hash to <code>${esc(digest)}</code>${r.stale ? `; the brief has been built again since (current <code>${esc(shortDigest(r.current))}</code>)` : ""}.</div>
-${texts.map((t) => `<section class="card" data-stage="${esc(t.stage)}"><h2>${esc(t.stage)}</h2><p class="muted">${esc(t.how)}</p><pre class="pack">${esc(t.text)}</pre></section>`).join("\n")}
+${texts.map((t) => `<section class="card" data-stage="${esc(t.stage)}"${t.cycle ? ` data-cycle="${esc(t.cycle)}"` : ""}><h2>${esc(t.stage)}</h2><p class="muted">${esc(t.how)}</p><pre class="pack">${esc(t.text)}</pre></section>`).join("\n")}
 <section class="card"><h2>Formation Brief</h2><pre class="pack">${esc(r.bundle.brief.text)}</pre></section>`,
     }
   } catch (e) {

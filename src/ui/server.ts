@@ -54,6 +54,11 @@ import {
 } from "./pages.js"
 import { emptyForm, formFromIntent, formFromPost, formToData, mapErrors, renderIntentForm, type FieldErrors } from "./intent-form.js"
 import { esc, shortDigest } from "../evidence/report-html.js"
+import { abortRequest, answerAsk, listRequests, queueRequest } from "../bridge/requests.js"
+import { requestsSection, startRunForm } from "./requests-view.js"
+
+/** A request key in an address: a content key or a given key (letters, digits, `.`, `_`, `-`). */
+const REQUEST_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export const MAX_STREAMS = 32
 export const STREAM_MAX_MS = 30 * 60_000
@@ -138,6 +143,10 @@ const NOTICES: Record<string, string> = {
   pinned: "Pinned and verified: the pin reads back from the cycle file and its bundle hashes to the digest.",
   signed: "Sign-off recorded.",
   accepted: "Added to the intent's open questions.",
+  queued: "Queued: a running `opencode-alloy bridge` starts it (the same request again is the same run).",
+  aborting: "Abort requested: its bridge stops the session at its next poll.",
+  aborted: "Aborted.",
+  answered: "Answer recorded: the run's bridge sends it at its next poll.",
 }
 const notice = (u: URL) => {
   const n = NOTICES[u.searchParams.get("done") ?? ""]
@@ -190,6 +199,15 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     )
   }
   const noErrors: FieldErrors = { byField: new Map(), all: [] }
+
+  /** The runs page: start a run (outside the live region, so typing is never swapped away), bridge runs and stages (live). */
+  const runsPage = (top = "", chosen: Parameters<typeof startRunForm>[2] = {}) => {
+    const model = loadEvidence(ctx)
+    const r = runsBody(ctx, model)
+    const flowBranch = ctx.project.onFlowBranch()
+    const body = `${top}<h1 class="page">Runs, live</h1><section class="card"><h2>Start a run</h2>${startRunForm(ctx, false, chosen)}</section>${liveRegion(requestsSection(ctx, flowBranch) + r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
+    return { body, end: r.end }
+  }
 
   async function handle(req: http.IncomingMessage, res: Res): Promise<void> {
     const nonce = randomBytes(16).toString("base64")
@@ -295,10 +313,8 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         return page(res, nonce, { title: "Insights", nav: "insights", offset, body: insightsBody(loadInsights(ctx), ctx.project.onFlowBranch(), notice(u)) }, 200, fragment)
       }
       if (parts[0] === "runs" && parts.length === 1) {
-        const model = loadEvidence(ctx)
-        const r = runsBody(ctx, model)
-        const body = `<h1 class="page">Runs, live</h1>${liveRegion(r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
-        return page(res, nonce, { title: "Runs", nav: "runs", offset: r.end, body }, 200, fragment)
+        const r = runsPage(notice(u))
+        return page(res, nonce, { title: "Runs", nav: "runs", offset: r.end, body: r.body }, 200, fragment)
       }
       return page(res, nonce, { title: "Not found", nav: "dashboard", body: '<h1 class="page">Not found</h1>' }, 404)
     }
@@ -379,6 +395,44 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         return redirect(res, `/briefs/${encodeURIComponent(id)}?done=pinned&digest=${encodeURIComponent(r.digest)}`, nonce)
       } catch (e) {
         return refused(res, nonce, e, "briefs", id, briefBody(ctx, id) ?? "")
+      }
+    }
+    if (parts[0] === "runs" && parts.length === 2 && parts[1] === "start") {
+      const chosen = { brief: f("brief"), goal: f("goal"), flow: f("flow") }
+      try {
+        assertNotOnFlowBranch(ctx, "start a run")
+        const r = queueRequest({ root: ctx.root, brief: f("brief"), flow: f("flow") || undefined, goal: f("goal").trim() || undefined })
+        return redirect(res, `/runs?done=queued&key=${encodeURIComponent(r.key)}#request-${encodeURIComponent(r.key)}`, nonce)
+      } catch (e) {
+        const err = toAlloyError(e)
+        return page(res, nonce, { title: "Runs", nav: "runs", body: runsPage(errorBlock(err), chosen).body }, err.code === "work_branch" ? 409 : err.code === "io_error" ? 500 : 422)
+      }
+    }
+    if (parts[0] === "runs" && parts.length === 3 && REQUEST_KEY_RE.test(parts[1]!) && (parts[2] === "abort" || parts[2] === "answer")) {
+      const key = parts[1]!
+      try {
+        if (parts[2] === "abort") {
+          assertNotOnFlowBranch(ctx, `abort run ${key.slice(0, 16)}`)
+          const r = await abortRequest(ctx.root, key)
+          return redirect(res, `/runs?done=${r.state === "aborting" ? "aborting" : "aborted"}#request-${encodeURIComponent(r.key)}`, nonce)
+        }
+        assertNotOnFlowBranch(ctx, `answer a question of run ${key.slice(0, 16)}`)
+        const askId = f("ask")
+        const ask = listRequests(ctx.root)
+          .find((x) => x.key === key)
+          ?.open.find((a) => a.id === askId)
+        // each part: the words typed, else the options ticked (answerAsk checks them against the question)
+        const answers = f("dismiss") === "1" ? null : (ask?.questions ?? []).map((_, i) => (f(`t${i}`).trim() ? [f(`t${i}`).trim()] : form.getAll(`a${i}`)))
+        const r = answerAsk(ctx.root, key, askId, answers, "ui")
+        return redirect(res, `/runs?done=answered#request-${encodeURIComponent(r.key)}`, nonce)
+      } catch (e) {
+        const err = toAlloyError(e)
+        return page(
+          res,
+          nonce,
+          { title: "Runs", nav: "runs", body: runsPage(errorBlock(err)).body },
+          err.code === "work_branch" || err.code === "already_exists" ? 409 : err.code === "io_error" ? 500 : 422,
+        )
       }
     }
     if (parts[0] === "followups" && parts.length === 1) {

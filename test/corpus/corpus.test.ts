@@ -9,35 +9,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { existsSync, readFileSync } from "node:fs"
-import { spawn } from "node:child_process"
 import path from "node:path"
 import type { Hooks } from "@opencode-ai/plugin"
-import { main } from "../../src/cli/main.js"
+import { diffSnapshots, snapshotTree } from "../helpers/tree.js"
+import { BIN, runBin, runCli } from "../helpers/cli.js"
 import { exitCodeFor } from "../../src/cli/io.js"
 import { AlloyError, ERROR_CODES, type ErrorCode } from "../../src/core/errors.js"
 import { isFoundryId } from "../../src/core/ids.js"
 import { loadPlugin, type LoadedPlugin } from "../helpers/plugin.js"
-import { REPO_ROOT } from "../helpers/project.js"
-import {
-  BRIEF,
-  CORPUS_DIR,
-  CYCLE,
-  FLOW,
-  corpusTemplate,
-  diffSnapshots,
-  fillPlaceholders,
-  idValue,
-  settleCleanups,
-  setupCase,
-  snapshot,
-  type CaseProject,
-  type CorpusCase,
-  type Via,
-} from "./generate.js"
+import { BRIEF, CORPUS_DIR, CYCLE, FLOW, corpusTemplate, fillPlaceholders, idValue, settleCleanups, setupCase, type CaseProject, type CorpusCase, type Via } from "./generate.js"
 
 const manifest = JSON.parse(readFileSync(path.join(CORPUS_DIR, "manifest.json"), "utf8")) as { cases: CorpusCase[] }
 const cases = manifest.cases
-const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
 /** every tool the plugin registers (the authoring tools join the probes once they exist) */
 const REGISTERED_TOOLS = Object.keys((await loadPlugin(CORPUS_DIR)).hooks.tool ?? {})
 
@@ -55,7 +38,7 @@ const ERROR_ENVELOPE = recorded("error-envelope.json")
  * Cases that could hang the reading process run only through the built binary, each probe in a
  * child process with a 3 s limit; they start at once, in the background, and their tests await them.
  */
-const binaryRuns = new Map<string, ReturnType<typeof run>>()
+const binaryRuns = new Map<string, ReturnType<typeof runBin>>()
 const binaryProjects: CaseProject[] = []
 
 beforeAll(async () => {
@@ -64,7 +47,7 @@ beforeAll(async () => {
     expect(existsSync(BIN), `${BIN} exists (run \`npm run build\` first)`).toBe(true)
     const p = await setupCase(c)
     binaryProjects.push(p)
-    for (const argv of cliProbes(c)) binaryRuns.set(`${c.id} cli:${argv.join(" ")}`, run(process.execPath, [BIN, ...fillArgv(argv, p), "--json"], p.dir, 3_000))
+    for (const argv of cliProbes(c)) binaryRuns.set(`${c.id} cli:${argv.join(" ")}`, runBin([...fillArgv(argv, p), "--json"], { cwd: p.dir, timeoutMs: 3_000 }))
   }
 })
 afterAll(async () => {
@@ -90,23 +73,10 @@ function expectClear(msg: unknown, p: CaseProject, c: CorpusCase, where: string)
 function expectUnchanged(p: CaseProject, before: Map<string, string>, where: string, allowRuns = false): void {
   const skip = allowRuns ? (r: string) => r === "project/.alloy/runs" || r.startsWith("project/.alloy/runs/") : undefined
   const b = allowRuns ? new Map([...before].filter(([k]) => !skip!(k))) : before
-  expect(diffSnapshots(b, snapshot(p.root, skip)), `${where}: nothing written`).toEqual([])
+  expect(diffSnapshots(b, snapshotTree(p.root, skip ?? (() => false))), `${where}: nothing written`).toEqual([])
 }
 
 // ---- CLI -----------------------------------------------------------------------------------
-
-interface CliRun {
-  code: number
-  out: string
-  err: string
-}
-
-async function cli(cwd: string, argv: string[]): Promise<CliRun> {
-  let out = ""
-  let err = ""
-  const code = await main(argv, { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n"), cwd })
-  return { code, out, err }
-}
 
 /** argv with `--json` (and `--cwd`) placed before a `--` terminator, if any. */
 function withOpts(argv: string[], cwd: string, json: boolean): string[] {
@@ -207,7 +177,7 @@ async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<
   // verify reports per pin: the case's entry carries the code
   const isVerify = argv[0] === "verify" && ["object", "cycle", "flow"].includes(c.kind)
   // JSON mode: a machine-readable failure with the stable code
-  const j = await cli(p.dir, withOpts(argv, p.dir, true))
+  const j = await runCli(p.dir, ...withOpts(argv, p.dir, true))
   if (isVerify) {
     expect(j.code, `${where}: exit code`).toBe(1)
     const report = JSON.parse(j.out) as { ok: boolean; pins: Array<{ kind: string; id: string; status: string; code?: string; message?: string }> }
@@ -229,7 +199,7 @@ async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<
     expectClear(body.error, p, c, where)
   }
   // text mode: the same failure for a person, on stderr (verify: on stdout), no stack trace
-  const t = await cli(p.dir, withOpts(argv, p.dir, false))
+  const t = await runCli(p.dir, ...withOpts(argv, p.dir, false))
   expect(t.code, `${where} (text): exit code`).toBe(j.code)
   if (isVerify) {
     const want = verifyEntry(c)
@@ -484,7 +454,7 @@ for (const c of cases) {
     let plugin: LoadedPlugin
     beforeAll(async () => {
       p = await setupCase(c)
-      before = snapshot(p.root)
+      before = snapshotTree(p.root, () => false)
       plugin = await loadPlugin(p.dir)
     })
     afterAll(() => p?.cleanup())
@@ -524,7 +494,7 @@ for (const c of cases) {
       test("cli", "cli:report")("report commands (status, intent lint, intent list, verify) answer without a crash or a write", async () => {
         for (const argv of REPORT_COMMANDS) {
           const where = `cli ${argv.join(" ")}`
-          const r = await cli(p.dir, withOpts(argv, p.dir, true))
+          const r = await runCli(p.dir, ...withOpts(argv, p.dir, true))
           expect([0, 1], `${where}: exit code (stderr ${r.err.slice(0, 300)})`).toContain(r.code)
           expect(() => JSON.parse(r.out), `${where}: prints JSON`).not.toThrow()
           expect(r.out + r.err, `${where}: no stack`).not.toMatch(/\n\s+at .+|node:internal/)
@@ -572,7 +542,7 @@ describe.concurrent("bad-input corpus: the built CLI binary (no stack trace reac
       expect(c, id).toBeDefined()
       const p = await setupCase(c)
       try {
-        const r = await run(process.execPath, [BIN, ...argv], p.dir)
+        const r = await runBin(argv, { cwd: p.dir, timeoutMs: 15_000 })
         expect(r.signal, "not killed (no hang)").toBeNull()
         expect([1, 2], `exit code (stderr ${r.stderr.slice(0, 300)})`).toContain(r.status)
         expect(r.stderr + r.stdout).not.toMatch(/\n\s+at |node:internal|Error: |\.js:\d+/)
@@ -585,19 +555,3 @@ describe.concurrent("bad-input corpus: the built CLI binary (no stack trace reac
     })
   }
 })
-
-/** Run a child process with a hard timeout (SIGKILL by pid); never throws. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 15_000): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("close", (status, signal) => {
-      clearTimeout(timer)
-      resolve({ status, signal, stdout, stderr })
-    })
-  })
-}

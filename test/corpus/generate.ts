@@ -4,9 +4,8 @@
  * to commit (50 MB files, invalid UTF-8, NUL bytes, 10,000-character ids, YAML bombs, deep
  * nesting, symlinks out of `.alloy/`, FIFOs).
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, type Dirent } from "node:fs"
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs"
 import { rm } from "node:fs/promises"
-import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
@@ -412,43 +411,4 @@ export async function setupCase(c: CorpusCase): Promise<CaseProject> {
     p.cleanup()
     throw e
   }
-}
-
-const BIG = 1024 * 1024
-
-/** Every file, folder and symlink under `dir` with a hash of its content (symlinks by target). */
-export function snapshot(dir: string, skip: (rel: string) => boolean = () => false): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (abs: string, rel: string) => {
-    for (const e of readdirEntries(abs)) {
-      const r = rel ? `${rel}/${e.name}` : e.name
-      if (skip(r)) continue
-      const a = path.join(abs, e.name)
-      if (e.isSymbolicLink()) out.set(r, `link:${readlinkSync(a)}`)
-      else if (e.isDirectory()) {
-        out.set(r, "dir")
-        walk(a, r)
-      } else if (e.isFile()) {
-        // content hash; big files (the 50 MB cases) by identity, size and change time instead
-        const st = statSync(a, { bigint: true })
-        out.set(r, st.size > BIG ? `big:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : `file:${createHash("sha256").update(readFileSync(a)).digest("hex")}`)
-      } else out.set(r, "special")
-    }
-  }
-  walk(dir, "")
-  return out
-}
-
-function readdirEntries(abs: string): Dirent[] {
-  return readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))
-}
-
-/** The differences between two snapshots, as readable lines. */
-export function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
-  const out: string[] = []
-  for (const [k, v] of a)
-    if (!b.has(k)) out.push(`removed ${k}`)
-    else if (b.get(k) !== v) out.push(`changed ${k}`)
-  for (const k of b.keys()) if (!a.has(k)) out.push(`added ${k}`)
-  return out
 }

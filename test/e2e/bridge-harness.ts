@@ -1,13 +1,14 @@
 // Shared set-up of the bridge e2e tests: a pinned Alloy project, committed, served by the real
 // OpenCode binary with the Foundry stand-in and the scripted model, and `opencode-alloy` run as a
 // child process (so Ctrl-C and kill -9 are real). Every child is started by PID and killed by it.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import { readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { ALLOY_PLUGIN_URL, createSandbox, pluginList, startServe, REPO_ROOT, KEEP, type Sandbox, type Serve } from "./harness.js"
 import { startMockLlm, type MockLlm, type ScriptStep } from "./mock-llm.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { git } from "../helpers/git.js"
 
 export const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")
 export const CYCLE = "draft-release-note"
@@ -29,14 +30,9 @@ export interface BridgeEnv {
   cleanup(): Promise<void>
 }
 
-function git(cwd: string, args: string[]): void {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8", timeout: 30_000 })
-  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`)
-}
-
 export function commitAll(dir: string, message = "project"): void {
   git(dir, ["add", "-A"])
-  git(dir, ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message])
+  git(dir, ["commit", "-q", "-m", message])
 }
 
 /** The stand-in asks the person a question first (the built-in question tool), then runs the happy path. */

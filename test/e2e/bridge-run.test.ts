@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ALLOY_DIST, opencodeAvailability, opencodeBin } from "./harness.js"
+import { loadEvidence } from "../../src/evidence/model.js"
+import { AlloyContext } from "../../src/service/context.js"
 import { STAGE, cli, jsonLines, ledgerKeys, readLedger, sessionsIn, setupBridge, type BridgeEnv } from "./bridge-harness.js"
 
 const availability = opencodeAvailability()
@@ -201,6 +203,81 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       const events = readFileSync(path.join(e.proj.dir, ".alloy", "runs", "events.jsonl"), "utf8")
       expect(events).toContain(`"runner":"${runner.id as string}"`)
       expect(events).toMatch(/"kind":"heartbeat"[^\n]*"lease_until"/)
+    },
+    T,
+  )
+
+  it(
+    "run --queue queues once; a running bridge picks it up from the ledger, a question it asks is answered from outside the terminal (runs answer), and its traces go live to an OTLP receiver",
+    async () => {
+      const args = ["run", e.proj.briefId, "--queue", "--goal", "Queued from the UI [mock-script:question]", "--json"]
+      const q1 = await cli(e, args).done
+      expect(q1.code, q1.stdout + q1.stderr).toBe(0)
+      const queued = JSON.parse(q1.stdout) as { key: string; created: boolean; state: string }
+      expect(queued).toMatchObject({ created: true, state: "accepted" })
+      // idempotent, like run: the same request again is the same key, nothing new
+      const q2 = await cli(e, args).done
+      expect(JSON.parse(q2.stdout)).toEqual({ ok: true, key: queued.key, created: false, state: "accepted" })
+      const chats = e.mock.chatRequests().length
+
+      // an OTLP/HTTP receiver on 127.0.0.1 for the bridge's live traces
+      const posts: Array<Record<string, unknown>> = []
+      const rx = http.createServer((req, res) => {
+        let body = ""
+        req.on("data", (c: Buffer) => (body += c.toString()))
+        req.on("end", () => {
+          posts.push({ path: req.url, type: req.headers["content-type"], body: JSON.parse(body) as unknown })
+          res.writeHead(200, { "content-type": "application/json" }).end("{}")
+        })
+      })
+      await new Promise<void>((r) => rx.listen(0, "127.0.0.1", () => r()))
+      const rxUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`
+      const bridge = cli(e, ["bridge", "--attach", e.srv.url, "--otel-endpoint", rxUrl, "--otel-protocol", "http/json"], { extraEnv: { ALLOY_BRIDGE_MAX_SECONDS: "2" } })
+      await bridge.waitFor(/QUESTION Tone/)
+      // nobody types at the bridge's terminal: the question waits in the ledger for an answer from elsewhere
+      const listed = JSON.parse((await cli(e, ["runs", "requests", "--json"]).done).stdout) as { requests: Array<{ key: string; open: Array<{ id: string; ask: string }> }> }
+      const open = listed.requests.find((r) => r.key === queued.key)!.open
+      expect(open).toHaveLength(1)
+      expect(open[0]!.ask).toBe("question")
+      const ans = await cli(e, ["runs", "answer", queued.key.slice(0, 12), open[0]!.id, "formal"]).done
+      expect(ans.code, ans.stdout + ans.stderr).toBe(0)
+      // a second answer is refused: the first one was sent
+      const again = await cli(e, ["runs", "answer", queued.key.slice(0, 12), open[0]!.id, "friendly", "--json"]).done
+      expect(again.code).toBe(1)
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, code: "already_exists" })
+      const r = await bridge.done
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toContain(`request ${queued.key}: succeeded`)
+      expect(r.stdout).toMatch(/answered question \S+ \(terminal\): formal/)
+      expect(readLedger(e.proj.dir, queued.key, "result")!.state).toBe("succeeded")
+      expect(e.mock.chatRequests().length).toBeGreaterThan(chats)
+      const answer = e.mock
+        .toolResults()
+        .filter((t) => t.tool === "question")
+        .at(-1)
+      expect(answer?.content).toContain("formal")
+      const tagged = (await sessionsIn(e.srv, worktreeOf(e, queued.key))).filter((s) => s.metadata?.["alloy_request"] === queued.key)
+      expect(tagged).toHaveLength(1)
+      // live traces: the finished request's stage runs, as export --format otel builds them, posted once
+      rx.close()
+      const result = readLedger(e.proj.dir, queued.key, "result")!
+      const stageRecords = result.stage_records as Array<{ run_id: string; stage: string }>
+      const runIds = stageRecords.map((x) => x.run_id).sort()
+      // the run's records as the evidence holds them: a record whose observed content repeats an earlier run's
+      // (the same scripted stage, the sample's WORK files) is kept once, under the run that brought it first
+      const held = new Set(loadEvidence(new AlloyContext(e.proj.dir)).records.map((x) => x.run_id))
+      const own = runIds.filter((id) => held.has(id))
+      expect(posts).toHaveLength(1)
+      expect(posts[0]).toMatchObject({ path: "/v1/traces", type: "application/json" })
+      type Span = { name: string; attributes: Array<{ key: string; value: { stringValue?: string } }> }
+      const spans = (posts[0]!.body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Span[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans))
+      const sent = spans
+        .filter((x) => x.name.startsWith("invoke_agent "))
+        .map((x) => x.attributes.find((a) => a.key === "alloy.run.id")?.value.stringValue)
+        .sort()
+      expect(own.length).toBeGreaterThan(0)
+      expect(sent).toEqual(own)
+      expect(r.stdout).toMatch(new RegExp(`request ${queued.key}: \\d+ span\\(s\\) sent to ${rxUrl}/v1/traces`))
     },
     T,
   )

@@ -12,6 +12,7 @@ import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { git } from "../helpers/git.js"
 
 const require = createRequire(import.meta.url)
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -186,8 +187,7 @@ export function seedConfigDir(dir: string): void {
 
 function gitInit(dir: string): void {
   if (existsSync(path.join(dir, ".git"))) return
-  const git = spawnSync("git", ["init", "-q", dir], { encoding: "utf8", timeout: 15_000 })
-  if (git.status !== 0) throw new Error(`git init ${dir} failed: ${git.error?.message ?? git.stderr}`)
+  git(dir, ["init", "-q"])
 }
 
 export function createSandbox(opts: SandboxOptions): Sandbox {

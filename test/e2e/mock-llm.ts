@@ -17,6 +17,11 @@ import type { AddressInfo } from "node:net"
 export interface ScriptStep {
   tool: string
   args: Record<string, unknown>
+  /**
+   * issue this step only once the latest user message contains this text; until then answer with
+   * plain text, ending the turn (as a model does that waits on a person's answer)
+   */
+  waitFor?: string
 }
 
 export interface MockLlmOptions {
@@ -108,6 +113,10 @@ export function planReply(body: ChatBody, opts: Required<MockLlmOptions>): Plann
   const named = /\[mock-script:([a-z0-9-]+)\]/.exec(contentText(firstUser?.content))?.[1]
   const script = (named && opts.scripts[named]) || opts.script
   const step = script[k]
+  if (step?.waitFor !== undefined) {
+    const lastUser = (Array.isArray(body.messages) ? body.messages : []).filter((m) => m.role === "user").at(-1)
+    if (!contentText(lastUser?.content).includes(step.waitFor)) return { kind: "text", text: `${opts.finalPrefix}${results[k - 1]?.content ?? ""}` }
+  }
   if (step) {
     if (tools.some((t) => t?.function?.name === step.tool)) return { kind: "tool_call", name: step.tool, args: step.args }
     if (k > 0 || tools.length > 0) {

@@ -23,8 +23,9 @@ import { makePinnedProject } from "../helpers/project.js"
 import { skipNote } from "../helpers/skip.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
-import { snapshot, diffSnapshots } from "../corpus/generate.js"
-import { assertBuilt, BIN, checkStore, startWorker, WORKERS_DIR } from "./store-check.js"
+import { diffSnapshots, snapshotTree } from "../helpers/tree.js"
+import { runBin } from "../helpers/cli.js"
+import { assertBuilt, checkStore, startWorker, WORKERS_DIR } from "./store-check.js"
 
 const INJECT = path.join(WORKERS_DIR, "inject-fs.mjs")
 const DISPATCH = path.join(path.dirname(WORKERS_DIR), "..", "corpus", "foundry-output", "dispatch-forge.json")
@@ -79,14 +80,8 @@ interface Outcome {
   stderr: string
 }
 
-function cli(dir: string, args: string[], preload?: Record<string, string>): Outcome {
-  const r = spawnSync(process.execPath, [...(preload ? ["--import", INJECT] : []), BIN, ...args, "--json"], {
-    cwd: dir,
-    encoding: "utf8",
-    timeout: 20_000,
-    env: { ...process.env, ...preload },
-  })
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+async function cli(dir: string, args: string[], preload?: Record<string, string>): Promise<Outcome> {
+  return runBin([...args, "--json"], { cwd: dir, timeoutMs: 20_000, ...(preload ? { preload: INJECT, env: preload } : {}) })
 }
 
 async function worker(dir: string, args: string[], preload?: Record<string, string>): Promise<Outcome> {
@@ -113,14 +108,14 @@ interface Results {
 /** Run every operation against a project whose file system refuses writes; record what happened. */
 async function runAll(dir: string, other: string, preload?: Record<string, string>): Promise<Results> {
   const isRuns = (r: string) => r === ".alloy/runs" || r.startsWith(".alloy/runs/")
-  const before = snapshot(dir)
-  const build = cli(dir, ["brief", "build", "release-note-voice"], preload)
-  const pin = cli(dir, ["pin", "draft-release-note", "release-note-voice", "--digest", other], preload)
-  const afterCli = snapshot(dir)
+  const before = snapshotTree(dir, () => false)
+  const build = await cli(dir, ["brief", "build", "release-note-voice"], preload)
+  const pin = await cli(dir, ["pin", "draft-release-note", "release-note-voice", "--digest", other], preload)
+  const afterCli = snapshotTree(dir, () => false)
   const exportRun = await worker(dir, ["export", "fault"], preload && { ...preload, ALLOY_FAULT_BYTES: "0" })
   const hooksOutcome = await worker(dir, ["hooks", DISPATCH], preload && { ...preload, ALLOY_FAULT_BYTES: "0" })
   const line = hooksOutcome.stdout.split("\n").find((l) => l.startsWith("hooks "))
-  const after = snapshot(dir)
+  const after = snapshotTree(dir, () => false)
   return {
     build,
     pin,

@@ -16,7 +16,8 @@ import { chmodSync, existsSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { pinBrief } from "../../src/service/pin.js"
-import { forgeDispatch, setAlloyLine } from "../fixtures/hooks/harness.js"
+import { forgeDispatch } from "../helpers/recordings.js"
+import { setAlloyLine } from "../helpers/project.js"
 import { assertBuilt, WORKERS_DIR } from "./store-check.js"
 
 const WORKER = path.join(WORKERS_DIR, "pin-lookup.mjs")

@@ -24,7 +24,6 @@ import { REPO_ROOT } from "../helpers/project.js"
 
 export const WORKERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "workers")
 export const DIST = path.join(REPO_ROOT, "dist")
-export const BIN = path.join(DIST, "cli", "main.js")
 export const TEMP_RE = /^\..+\.\d+\.[0-9a-f]+\.tmp$/
 
 export interface StoreReport {

@@ -1,18 +1,92 @@
-/** One in-process CLI runner for tests: the real entry (`main`), output captured, exit code returned. */
+/**
+ * The CLI for tests, two ways and one file: in-process through the real entry (`main`, output
+ * captured, exit code returned), and as a child process of the built binary (`dist/cli/main.js`)
+ * for what only a real process shows: the bundle, exit codes from a signal, preloaded fault
+ * injection, a bare environment.
+ */
+import { spawn } from "node:child_process"
+import path from "node:path"
 import { main } from "../../src/cli/main.js"
+import { REPO_ROOT } from "./project.js"
+
+/** The built CLI (`npm run build`). */
+export const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
 
 export interface CliResult {
   readonly code: number
   readonly out: string
   readonly err: string
+  /** stdout as the CLI wrote it, one entry per write */
+  readonly writes: readonly string[]
   /** stdout parsed as JSON (throws when it is not) */
   json<T = Record<string, unknown>>(): T
 }
 
 export async function runCli(cwd: string, ...argv: string[]): Promise<CliResult> {
+  return runCliWith({ cwd }, ...argv)
+}
+
+/** `runCli` with the rest of the CLI's I/O settings (colour as a terminal would have it). */
+export async function runCliWith(opts: { cwd: string; color?: boolean }, ...argv: string[]): Promise<CliResult> {
   const out: string[] = []
   const err: string[] = []
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
+  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd: opts.cwd, ...(opts.color === undefined ? {} : { color: opts.color }) })
   const text = out.join("\n")
-  return { code, out: text, err: err.join("\n"), json: <T>() => JSON.parse(text) as T }
+  return { code, out: text, err: err.join("\n"), writes: out, json: <T>() => JSON.parse(text) as T }
+}
+
+/**
+ * One machine's terminal: commands run one after another in `cwd`; `out` and `err` hold the last
+ * command's writes (the same arrays, refilled), `json()` parses its stdout.
+ */
+export function cliSession(cwd: string): { run(...argv: string[]): Promise<number>; out: string[]; err: string[]; json(): Record<string, unknown> } {
+  const out: string[] = []
+  const err: string[] = []
+  return {
+    out,
+    err,
+    async run(...argv) {
+      const r = await runCli(cwd, ...argv)
+      out.splice(0, out.length, ...r.writes)
+      err.splice(0, err.length, ...(r.err === "" ? [] : r.err.split("\n")))
+      return r.code
+    },
+    json: () => JSON.parse(out.join("\n")) as Record<string, unknown>,
+  }
+}
+
+export interface BinResult {
+  /** exit code, null when ended by a signal */
+  readonly status: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface BinOptions {
+  readonly cwd: string
+  /** hard limit; the child is killed with SIGKILL after it */
+  readonly timeoutMs?: number
+  /** added to (or, with `bareEnv`, instead of) the test's environment */
+  readonly env?: Record<string, string>
+  readonly bareEnv?: boolean
+  /** a module for `node --import` (fault injection) */
+  readonly preload?: string
+}
+
+/** Run the built CLI as a child process with a hard timeout; never throws. */
+export function runBin(args: readonly string[], opts: BinOptions): Promise<BinResult> {
+  return new Promise((resolve) => {
+    const env = opts.bareEnv ? { PATH: process.env.PATH ?? "", ...opts.env } : { ...process.env, ...opts.env }
+    const child = spawn(process.execPath, [...(opts.preload ? ["--import", opts.preload] : []), BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000)
+    child.on("close", (status, signal) => {
+      clearTimeout(timer)
+      resolve({ status, signal, stdout, stderr })
+    })
+  })
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterEach } from "vitest"
 import { copyExampleProject, EXAMPLE_ALLOY_DIR, EXAMPLE_PROJECT_DIR } from "../../src/demo/example-project.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
@@ -68,4 +69,44 @@ export function flipByte(file: string, offset: number): void {
   bytes[offset] = bytes[offset]! ^ 0x01
   rmSync(file, { force: true })
   writeFileSync(file, bytes)
+}
+
+/** Replace the (one-line) `alloy:` block of a cycle file, or add one. */
+export function setAlloyLine(dir: string, cycle: string, line: string): void {
+  const file = path.join(dir, "foundry", "cycles", `${cycle}.md`)
+  const text = readFileSync(file, "utf8")
+  const next = /^alloy:.*$/m.test(text) ? text.replace(/^alloy:.*$/m, line) : text.replace(/\n---\n/, `\n${line}\n---\n`)
+  writeFileSync(file, next)
+}
+
+export interface Scratch {
+  /** a pinned copy of the sample project, removed after the test */
+  pinned(opts?: { tamper?: boolean }): Promise<PinnedProject>
+  /** a plain copy of the sample project, removed after the test */
+  project(prefix?: string): TestProject
+  /** anything else to undo after the test (last in, first out) */
+  defer(fn: () => unknown): void
+}
+
+/** Self-cleaning test projects: call once at the top of a test file. */
+export function scratch(): Scratch {
+  const undo: Array<() => unknown> = []
+  afterEach(() => {
+    while (undo.length) undo.pop()!()
+  })
+  return {
+    async pinned(opts) {
+      const p = await makePinnedProject(opts)
+      undo.push(p.cleanup)
+      return p
+    },
+    project(prefix) {
+      const p = makeProject(prefix)
+      undo.push(p.cleanup)
+      return p
+    },
+    defer(fn) {
+      undo.push(fn)
+    },
+  }
 }

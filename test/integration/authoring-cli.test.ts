@@ -4,13 +4,15 @@
  * --strict; errors with stable codes; and every write refused on a Foundry flow branch.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { spawnSync } from "node:child_process"
+
 import { createHash } from "node:crypto"
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { main } from "../../src/cli/main.js"
+import { runCli, type CliResult } from "../helpers/cli.js"
 import { EXAMPLE_ALLOY_DIR } from "../../src/demo/example-project.js"
 import { makeProject, type TestProject } from "../helpers/project.js"
+import { snapshotTree } from "../helpers/tree.js"
+import { git, gitInitCommitAll } from "../helpers/git.js"
 
 const BRIEF = "release-note-voice"
 const CYCLE = "draft-release-note"
@@ -22,32 +24,7 @@ afterEach(() => {
   project = undefined
 })
 
-async function cli(argv: string[], cwd = project!.dir): Promise<{ code: number; out: string; err: string; json: () => Record<string, unknown> }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  const o = out.join("\n")
-  return { code, out: o, err: err.join("\n"), json: () => JSON.parse(o) as Record<string, unknown> }
-}
-
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      if (n === ".git") continue
-      const p = path.join(d, n)
-      if (statSync(p).isDirectory()) walk(p)
-      else out.set(path.relative(dir, p), createHash("sha256").update(readFileSync(p)).digest("hex"))
-    }
-  }
-  walk(dir)
-  return out
-}
-
-function git(dir: string, ...args: string[]): void {
-  const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8", timeout: 20_000 })
-  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`)
-}
+const cli = (argv: string[], cwd = project!.dir): Promise<CliResult> => runCli(cwd, ...argv)
 
 describe("CLI: from nothing to a verified pin", () => {
   it("intent new (template and --from), brief new, build, pin, verify, status", async () => {
@@ -164,7 +141,7 @@ describe("CLI: lint, strict and dry runs", () => {
     writeFileSync(path.join(path.dirname(project.dir), "vague.md"), vague)
     expect((await cli(["intent", "new", BRIEF, "--from", "../vague.md"])).code).toBe(0)
     expect((await cli(["brief", "new", BRIEF, "--intent", BRIEF, "--cycle", CYCLE])).code).toBe(0)
-    const before = snapshot(project.dir)
+    const before = snapshotTree(project.dir)
 
     const strict = await cli(["brief", "build", BRIEF, "--strict"])
     expect(strict.code).toBe(1)
@@ -173,12 +150,12 @@ describe("CLI: lint, strict and dry runs", () => {
     const sj = await cli(["brief", "build", BRIEF, "--strict", "--json"])
     expect(sj.code).toBe(1)
     expect(sj.json()).toMatchObject({ ok: false, code: "lint_failed" })
-    expect(snapshot(project.dir)).toEqual(before)
+    expect(snapshotTree(project.dir)).toEqual(before)
 
     const dry = await cli(["brief", "build", BRIEF, "--dry-run"])
     expect(dry.code).toBe(0)
     expect(dry.out).toMatch(/dry run: nothing written/)
-    expect(snapshot(project.dir)).toEqual(before)
+    expect(snapshotTree(project.dir)).toEqual(before)
 
     const lint = await cli(["intent", "lint"])
     expect(lint.code).toBe(0)
@@ -219,7 +196,7 @@ describe("CLI: lint, strict and dry runs", () => {
 describe("CLI: errors", () => {
   it("gives stable codes and exit codes, and writes nothing", async () => {
     project = makeProject("alloy-cli-")
-    const before = snapshot(project.dir)
+    const before = snapshotTree(project.dir)
     const bad = await cli(["intent", "new", "../escape", "--json"])
     expect(bad.code).toBe(2)
     expect(bad.json()).toMatchObject({ ok: false, code: "invalid_id" })
@@ -230,7 +207,7 @@ describe("CLI: errors", () => {
     const missing = await cli(["brief", "new", "x", "--intent", "nope", "--json"])
     expect(missing.json()).toMatchObject({ ok: false, code: "intent_not_found" })
     expect(String(missing.json()["error"])).toContain("intent nope does not exist")
-    expect(snapshot(project.dir)).toEqual(before)
+    expect(snapshotTree(project.dir)).toEqual(before)
 
     await cli(["intent", "new", BRIEF, "--from", path.relative(project.dir, INTENT_SRC)])
     const again = await cli(["intent", "new", BRIEF, "--json"])
@@ -254,11 +231,9 @@ describe("CLI: Foundry flow branches", () => {
       project = makeProject("alloy-cli-")
       await cli(["intent", "new", BRIEF, "--from", path.relative(project.dir, INTENT_SRC)])
       await cli(["brief", "new", BRIEF, "--intent", BRIEF, "--cycle", CYCLE])
-      git(project.dir, "init", "-q")
-      git(project.dir, "add", "-A")
-      git(project.dir, "commit", "-q", "-m", "base")
-      git(project.dir, "checkout", "-q", "-b", branch)
-      const before = snapshot(project.dir)
+      gitInitCommitAll(project.dir, "base")
+      git(project.dir, ["checkout", "-q", "-b", branch])
+      const before = snapshotTree(project.dir)
       const writes = [
         ["init"],
         ["intent", "new", "another"],
@@ -274,12 +249,12 @@ describe("CLI: Foundry flow branches", () => {
         expect(String(r.json()["error"])).toContain(branch)
         expect(String(r.json()["fix"])).toMatch(/base branch.*config\/\*/)
       }
-      expect(snapshot(project.dir)).toEqual(before)
+      expect(snapshotTree(project.dir)).toEqual(before)
       for (const argv of [["status"], ["intent", "list"], ["intent", "lint"], ["brief", "show", BRIEF], ["brief", "build", BRIEF, "--dry-run"]]) {
         expect((await cli(argv)).code, argv.join(" ")).toBe(0)
       }
       expect((await cli(["status"])).out).toContain(`branch ${branch} (a Foundry flow branch`)
-      expect(snapshot(project.dir)).toEqual(before)
+      expect(snapshotTree(project.dir)).toEqual(before)
     })
   }
 })

@@ -4,16 +4,16 @@
  * strict and dry-run builds, stable error codes, and the work-branch refusal.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
-import { readdirSync, readFileSync, statSync } from "node:fs"
+
+import { readFileSync } from "node:fs"
 import path from "node:path"
-import { z } from "zod"
-import type { Hooks, PluginInput, ToolContext } from "@opencode-ai/plugin"
-import { AlloyPlugin } from "../../src/plugin/plugin.js"
+import type { z } from "zod"
+import { loadPlugin, type LoadedPlugin } from "../helpers/plugin.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { verifyAllPins } from "../../src/service/verify-pins.js"
 import { makeProject, type TestProject } from "../helpers/project.js"
+import { snapshotTree } from "../helpers/tree.js"
+import { git, gitInitCommitAll } from "../helpers/git.js"
 
 const BRIEF = "release-note-voice"
 const CYCLE = "draft-release-note"
@@ -25,46 +25,15 @@ afterEach(() => {
   project = undefined
 })
 
-async function plugin(dir: string): Promise<Hooks> {
-  const input = { client: { app: { log: async () => ({}) } }, directory: dir, worktree: dir, project: { id: "t" }, serverUrl: new URL("http://127.0.0.1:1"), $: undefined } as unknown as PluginInput
-  return AlloyPlugin(input, { hooks: false })
-}
-
 type Result = Record<string, unknown> & { ok: boolean; code?: string; error?: string; fix?: string }
 
-/** Call a tool the way OpenCode does: arguments checked against its zod shape, then execute with a ToolContext. */
-async function call(hooks: Hooks, dir: string, name: string, args: Record<string, unknown>, checkArgs = true): Promise<Result> {
-  const def = hooks.tool?.[name]
-  if (!def) throw new Error(`tool ${name} is not registered`)
-  const parsed = checkArgs ? z.object(def.args).parse(args) : args
-  const context: ToolContext = {
-    directory: dir,
-    worktree: dir,
-    sessionID: "ses_test",
-    messageID: "msg_test",
-    agent: "foundry",
-    abort: new AbortController().signal,
-    metadata() {},
-    ask: async () => {},
-  }
-  const out = await def.execute(parsed as never, context)
-  const text = typeof out === "string" ? out : out.output
+const plugin = (dir: string): Promise<LoadedPlugin> => loadPlugin(dir, { hooks: false })
+
+/** A tool's JSON result; a stack trace in the text is a failure of its own. */
+async function call(p: LoadedPlugin, name: string, args: Record<string, unknown>, checkArgs = true): Promise<Result> {
+  const { text } = await p.tool(name, args, { checkArgs })
   expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
   return JSON.parse(text) as Result
-}
-
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      if (n === ".git") continue
-      const p = path.join(d, n)
-      if (statSync(p).isDirectory()) walk(p)
-      else out.set(path.relative(dir, p), createHash("sha256").update(readFileSync(p)).digest("hex"))
-    }
-  }
-  walk(dir)
-  return out
 }
 
 const INTENT = {
@@ -89,7 +58,7 @@ describe("tools: from nothing to a verified pin", () => {
     project = makeProject("alloy-tools-")
     const hooks = await plugin(project.dir)
     for (const t of AUTHORING) {
-      const def = hooks.tool![t]!
+      const def = hooks.hooks.tool[t]
       expect(def.description.length, t).toBeGreaterThan(80)
       for (const [k, schema] of Object.entries(def.args)) expect((schema as z.ZodType).description, `${t}.${k}`).toBeTruthy()
     }
@@ -100,36 +69,36 @@ describe("tools: from nothing to a verified pin", () => {
     const dir = project.dir
     const hooks = await plugin(dir)
 
-    const created = await call(hooks, dir, "alloy_intent_create", INTENT)
+    const created = await call(hooks, "alloy_intent_create", INTENT)
     expect(created.ok, JSON.stringify(created)).toBe(true)
     expect(created["file"]).toBe(`.alloy/intents/${BRIEF}.md`)
     expect((created["intent"] as { acceptance_criteria: Array<{ id: string; ref: string }> }).acceptance_criteria.map((c) => c.ref)).toEqual([`${BRIEF}#AC-1`, `${BRIEF}#AC-2`, `${BRIEF}#AC-3`])
     expect(created["warnings"]).toEqual([])
     expect(created["initialised"]).toContain(".alloy/.gitignore")
 
-    const listed = await call(hooks, dir, "alloy_intent_list", {})
+    const listed = await call(hooks, "alloy_intent_list", {})
     expect(listed["intents"]).toMatchObject([{ id: BRIEF, status: "active", criteria: 3, briefs: [] }])
 
-    const built = await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], flow: "release-notes", cycles: [CYCLE], stages: { forge: "Translate engineering terms." } })
+    const built = await call(hooks, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], flow: "release-notes", cycles: [CYCLE], stages: { forge: "Translate engineering terms." } })
     expect(built.ok, JSON.stringify(built)).toBe(true)
     const digest = built["digest"] as string
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(built).toMatchObject({ changed: true, previous: null, recipe: { file: `.alloy/briefs/${BRIEF}.md`, created: true } })
 
-    const again = await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF })
+    const again = await call(hooks, "alloy_brief_build", { brief_id: BRIEF })
     expect(again).toMatchObject({ ok: true, digest, changed: false })
 
-    const pinned = await call(hooks, dir, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE })
+    const pinned = await call(hooks, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE })
     expect(pinned).toMatchObject({ ok: true, digest, verified: true, changed: true, target: { kind: "cycle", id: CYCLE, file: `foundry/cycles/${CYCLE}.md` } })
     expect(String(pinned["next"])).toContain("git commit")
 
-    const resolved = await call(hooks, dir, "alloy_brief_resolve", { cycle: CYCLE })
+    const resolved = await call(hooks, "alloy_brief_resolve", { cycle: CYCLE })
     expect(resolved).toMatchObject({ ok: true, brief_id: BRIEF, digest, verified: true, stale: false })
     const report = verifyAllPins(new AlloyContext(dir))
     expect(report.ok).toBe(true)
     expect(report.pins.map((p) => p.status)).toEqual(["ok"])
 
-    const one = await call(hooks, dir, "alloy_intent_list", { id: BRIEF })
+    const one = await call(hooks, "alloy_intent_list", { id: BRIEF })
     expect(one).toMatchObject({ ok: true, briefs: [BRIEF], file: `.alloy/intents/${BRIEF}.md` })
   })
 
@@ -137,11 +106,11 @@ describe("tools: from nothing to a verified pin", () => {
     project = makeProject("alloy-tools-")
     const dir = project.dir
     const hooks = await plugin(dir)
-    await call(hooks, dir, "alloy_intent_create", INTENT)
-    await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE] })
-    expect(await call(hooks, dir, "alloy_brief_pin", { brief_id: BRIEF })).toMatchObject({ ok: true, target: { kind: "cycle", id: CYCLE } })
-    await call(hooks, dir, "alloy_brief_build", { brief_id: "two", intents: [BRIEF], cycles: [CYCLE, "condense-changelog-entry"] })
-    const unclear = await call(hooks, dir, "alloy_brief_pin", { brief_id: "two" })
+    await call(hooks, "alloy_intent_create", INTENT)
+    await call(hooks, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE] })
+    expect(await call(hooks, "alloy_brief_pin", { brief_id: BRIEF })).toMatchObject({ ok: true, target: { kind: "cycle", id: CYCLE } })
+    await call(hooks, "alloy_brief_build", { brief_id: "two", intents: [BRIEF], cycles: [CYCLE, "condense-changelog-entry"] })
+    const unclear = await call(hooks, "alloy_brief_pin", { brief_id: "two" })
     expect(unclear).toMatchObject({ ok: false, code: "usage" })
     expect(unclear.error).toContain("draft-release-note, condense-changelog-entry")
   })
@@ -151,13 +120,13 @@ describe("tools: alloy_intent_update", () => {
   async function setup() {
     project = makeProject("alloy-tools-")
     const hooks = await plugin(project.dir)
-    expect((await call(hooks, project.dir, "alloy_intent_create", { ...INTENT, open_questions: ["Who signs off in June?"] })).ok).toBe(true)
+    expect((await call(hooks, "alloy_intent_create", { ...INTENT, open_questions: ["Who signs off in June?"] })).ok).toBe(true)
     return { hooks, dir: project.dir, file: path.join(project.dir, ".alloy", "intents", `${BRIEF}.md`) }
   }
 
   it("applies set, append, remove and criteria add/replace/remove, never reusing an id", async () => {
-    const { hooks, dir } = await setup()
-    const r = await call(hooks, dir, "alloy_intent_update", {
+    const { hooks } = await setup()
+    const r = await call(hooks, "alloy_intent_update", {
       id: BRIEF,
       set: { goal: "A new goal for shoppers.", context: null },
       append: { constraints: ["No internal identifiers appear."] },
@@ -178,14 +147,14 @@ describe("tools: alloy_intent_update", () => {
     expect(i.acceptance_criteria[1]!.text).toContain("under 20 words")
     expect(i.acceptance_criteria[1]!.evidence).toEqual([{ kind: "law", passing: "The first sentence names a gain." }]) // kept
     expect(r["changed"]).toBe(true)
-    const same = await call(hooks, dir, "alloy_intent_update", { id: BRIEF, set: { goal: "A new goal for shoppers." } })
+    const same = await call(hooks, "alloy_intent_update", { id: BRIEF, set: { goal: "A new goal for shoppers." } })
     expect(same).toMatchObject({ ok: true, changed: false })
   })
 
   it("validates the whole result and writes nothing on any error, listing every problem", async () => {
-    const { hooks, dir, file } = await setup()
+    const { hooks, file } = await setup()
     const before = readFileSync(file)
-    const r = await call(hooks, dir, "alloy_intent_update", {
+    const r = await call(hooks, "alloy_intent_update", {
       id: BRIEF,
       remove: { constraints: ["not there"] },
       criteria: { remove: ["AC-9"], replace: [{ id: "AC-7", text: "x" }] },
@@ -196,31 +165,31 @@ describe("tools: alloy_intent_update", () => {
     expect(r.error).toContain("nothing was written")
     expect(readFileSync(file).equals(before)).toBe(true)
 
-    const invalid = await call(hooks, dir, "alloy_intent_update", { id: BRIEF, set: { status: "active", title: "   " }, criteria: { add: [{ text: "x", evidence: { kind: "check" } }] } })
+    const invalid = await call(hooks, "alloy_intent_update", { id: BRIEF, set: { status: "active", title: "   " }, criteria: { add: [{ text: "x", evidence: { kind: "check" } }] } })
     expect(invalid).toMatchObject({ ok: false, code: "invalid_intent" })
     const p2 = (invalid["details"] as Array<{ path: string }>).map((d) => d.path)
     expect(p2).toContain("title")
     expect(p2).toContain("acceptance_criteria[3].evidence[0].command")
     expect(readFileSync(file).equals(before)).toBe(true)
 
-    const stale = await call(hooks, dir, "alloy_intent_update", { id: BRIEF, expected_digest: `sha256:${"0".repeat(64)}`, set: { goal: "x y z" } })
+    const stale = await call(hooks, "alloy_intent_update", { id: BRIEF, expected_digest: `sha256:${"0".repeat(64)}`, set: { goal: "x y z" } })
     expect(stale).toMatchObject({ ok: false, code: "invalid_intent" })
     expect(stale.error).toContain("changed since it was read")
     expect(readFileSync(file).equals(before)).toBe(true)
 
     // (OpenCode drops keys the schema does not know; called directly, the service still refuses them)
-    const idChange = await call(hooks, dir, "alloy_intent_update", { id: BRIEF, set: { id: "other", colour: "blue" } }, false)
+    const idChange = await call(hooks, "alloy_intent_update", { id: BRIEF, set: { id: "other", colour: "blue" } }, false)
     expect(idChange).toMatchObject({ ok: false, code: "invalid_intent" })
     expect((idChange["details"] as Array<{ path: string }>).map((d) => d.path)).toEqual(["set.id", "set.colour"])
     expect(readFileSync(file).equals(before)).toBe(true)
-    const missing = await call(hooks, dir, "alloy_intent_update", { id: "nope", set: { goal: "g" } })
+    const missing = await call(hooks, "alloy_intent_update", { id: "nope", set: { goal: "g" } })
     expect(missing).toMatchObject({ ok: false, code: "intent_not_found" })
   })
 
   it("accepts the digest it handed out", async () => {
-    const { hooks, dir } = await setup()
-    const read = await call(hooks, dir, "alloy_intent_list", { id: BRIEF })
-    const r = await call(hooks, dir, "alloy_intent_update", { id: BRIEF, expected_digest: read["source_digest"] as string, set: { status: "draft" } })
+    const { hooks } = await setup()
+    const read = await call(hooks, "alloy_intent_list", { id: BRIEF })
+    const r = await call(hooks, "alloy_intent_update", { id: BRIEF, expected_digest: read["source_digest"] as string, set: { status: "draft" } })
     expect(r).toMatchObject({ ok: true, changed: true })
   })
 })
@@ -230,29 +199,29 @@ describe("tools: builds and errors", () => {
     project = makeProject("alloy-tools-")
     const dir = project.dir
     const hooks = await plugin(dir)
-    await call(hooks, dir, "alloy_intent_create", { ...INTENT, acceptance_criteria: [{ text: "The note reads nicely." }] })
-    const created = await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE], dry_run: true })
+    await call(hooks, "alloy_intent_create", { ...INTENT, acceptance_criteria: [{ text: "The note reads nicely." }] })
+    const created = await call(hooks, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE], dry_run: true })
     expect(created).toMatchObject({ ok: false, code: "usage" })
-    const before = snapshot(dir)
-    const first = await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE], strict: true })
+    const before = snapshotTree(dir)
+    const first = await call(hooks, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE], strict: true })
     expect(first).toMatchObject({ ok: false, code: "lint_failed" })
     // the recipe was saved (an explicit request), but no object and no ref
-    const after = snapshot(dir)
+    const after = snapshotTree(dir)
     expect([...after.keys()].filter((k) => !before.has(k))).toEqual([path.join(".alloy", "briefs", `${BRIEF}.md`)])
     const codes = (first["details"] as Array<{ message: string }>).map((d) => d.message.split("]")[0])
     expect(codes).toEqual(["[criterion_no_evidence", "[criterion_vague"])
-    const dry = await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, dry_run: true })
+    const dry = await call(hooks, "alloy_brief_build", { brief_id: BRIEF, dry_run: true })
     expect(dry).toMatchObject({ ok: true, dry_run: true })
     expect((dry["warnings"] as unknown[]).length).toBe(2)
-    expect(snapshot(dir)).toEqual(after)
+    expect(snapshotTree(dir)).toEqual(after)
   })
 
   it("answers bad input with stable codes and a fix", async () => {
     project = makeProject("alloy-tools-")
     const dir = project.dir
     const hooks = await plugin(dir)
-    expect(await call(hooks, dir, "alloy_intent_create", { ...INTENT, id: "../x" })).toMatchObject({ ok: false, code: "invalid_id" })
-    const dup = await call(hooks, dir, "alloy_intent_create", {
+    expect(await call(hooks, "alloy_intent_create", { ...INTENT, id: "../x" })).toMatchObject({ ok: false, code: "invalid_id" })
+    const dup = await call(hooks, "alloy_intent_create", {
       ...INTENT,
       acceptance_criteria: [
         { id: "AC-1", text: "a 1" },
@@ -261,16 +230,16 @@ describe("tools: builds and errors", () => {
     })
     expect(dup).toMatchObject({ ok: false, code: "invalid_intent" })
     expect(dup.error).toContain("duplicate criterion id AC-1")
-    expect(await call(hooks, dir, "alloy_intent_create", INTENT)).toMatchObject({ ok: true })
-    const again = await call(hooks, dir, "alloy_intent_create", INTENT)
+    expect(await call(hooks, "alloy_intent_create", INTENT)).toMatchObject({ ok: true })
+    const again = await call(hooks, "alloy_intent_create", INTENT)
     expect(again).toMatchObject({ ok: false, code: "already_exists" })
     expect(again.fix).toContain("alloy_intent_update")
-    expect(await call(hooks, dir, "alloy_brief_build", { brief_id: "nope" })).toMatchObject({ ok: false, code: "brief_not_found" })
-    expect(await call(hooks, dir, "alloy_brief_build", { brief_id: "x", intents: ["missing"] })).toMatchObject({ ok: false, code: "intent_not_found" })
-    expect(await call(hooks, dir, "alloy_brief_build", { brief_id: "x", intents: [BRIEF], cycles: ["no-such"] })).toMatchObject({ ok: false, code: "invalid_recipe" })
-    expect(await call(hooks, dir, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE })).toMatchObject({ ok: false, code: "brief_not_found" })
-    expect(await call(hooks, dir, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE, flow: "release-notes" })).toMatchObject({ ok: false, code: "usage" })
-    expect(await call(hooks, dir, "alloy_intent_list", { id: "Not A Slug" })).toMatchObject({ ok: false, code: "invalid_id" })
+    expect(await call(hooks, "alloy_brief_build", { brief_id: "nope" })).toMatchObject({ ok: false, code: "brief_not_found" })
+    expect(await call(hooks, "alloy_brief_build", { brief_id: "x", intents: ["missing"] })).toMatchObject({ ok: false, code: "intent_not_found" })
+    expect(await call(hooks, "alloy_brief_build", { brief_id: "x", intents: [BRIEF], cycles: ["no-such"] })).toMatchObject({ ok: false, code: "invalid_recipe" })
+    expect(await call(hooks, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE })).toMatchObject({ ok: false, code: "brief_not_found" })
+    expect(await call(hooks, "alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE, flow: "release-notes" })).toMatchObject({ ok: false, code: "usage" })
+    expect(await call(hooks, "alloy_intent_list", { id: "Not A Slug" })).toMatchObject({ ok: false, code: "invalid_id" })
   })
 })
 
@@ -279,17 +248,11 @@ describe("tools: Foundry flow branches", () => {
     project = makeProject("alloy-tools-")
     const dir = project.dir
     const hooks = await plugin(dir)
-    await call(hooks, dir, "alloy_intent_create", INTENT)
-    await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE] })
-    const git = (...args: string[]) => {
-      const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8", timeout: 20_000 })
-      expect(r.status, r.stderr).toBe(0)
-    }
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
-    git("checkout", "-q", "-b", "work/release-notes-x")
-    const before = snapshot(dir)
+    await call(hooks, "alloy_intent_create", INTENT)
+    await call(hooks, "alloy_brief_build", { brief_id: BRIEF, intents: [BRIEF], cycles: [CYCLE] })
+    gitInitCommitAll(dir, "base")
+    git(dir, ["checkout", "-q", "-b", "work/release-notes-x"])
+    const before = snapshotTree(dir)
     const writes: Array<[string, Record<string, unknown>]> = [
       ["alloy_intent_create", { ...INTENT, id: "another" }],
       ["alloy_intent_update", { id: BRIEF, set: { goal: "changed goal text" } }],
@@ -298,14 +261,14 @@ describe("tools: Foundry flow branches", () => {
       ["alloy_brief_pin", { brief_id: BRIEF, cycle: CYCLE }],
     ]
     for (const [tool, args] of writes) {
-      const r = await call(hooks, dir, tool, args)
+      const r = await call(hooks, tool, args)
       expect(r, tool).toMatchObject({ ok: false, code: "work_branch" })
       expect(r.error).toContain("work/release-notes-x")
       expect(r.fix).toMatch(/switch to the base branch.*config\/\*/)
     }
-    expect(snapshot(dir)).toEqual(before)
-    expect((await call(hooks, dir, "alloy_intent_list", {})).ok).toBe(true)
-    expect((await call(hooks, dir, "alloy_brief_build", { brief_id: BRIEF, dry_run: true })).ok).toBe(true)
-    expect(snapshot(dir)).toEqual(before)
+    expect(snapshotTree(dir)).toEqual(before)
+    expect((await call(hooks, "alloy_intent_list", {})).ok).toBe(true)
+    expect((await call(hooks, "alloy_brief_build", { brief_id: BRIEF, dry_run: true })).ok).toBe(true)
+    expect(snapshotTree(dir)).toEqual(before)
   })
 })

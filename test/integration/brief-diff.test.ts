@@ -1,21 +1,15 @@
 // `brief diff` between two builds of the sample names every changed criterion and stage, in
 // words and as unified diffs, as text, Markdown (for a PR comment) and JSON; sides may be
 // digests, brief ids or git revisions.
-import { execFileSync } from "node:child_process"
+
 import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { main } from "../../src/cli/main.js"
 import { unifiedDiff } from "../../src/core/diff.js"
 import { buildBrief } from "../../src/service/build.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ""
-  let err = ""
-  const code = await main([...args, "--cwd", cwd], { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n"), cwd })
-  return { code, out, err }
-}
+import { runCli } from "../helpers/cli.js"
+import { git, gitInitCommitAll } from "../helpers/git.js"
 
 let p: PinnedProject
 beforeEach(async () => {
@@ -36,7 +30,7 @@ function change(): string {
 describe("brief diff", () => {
   it("names every changed criterion and every stage whose pack changed, with unified diffs", async () => {
     const after = change()
-    const r = await run(p.dir, "brief", "diff", p.digest, p.briefId, "--json")
+    const r = await runCli(p.dir, "brief", "diff", p.digest, p.briefId, "--json")
     expect(r.code, r.out + r.err).toBe(0)
     const d = JSON.parse(r.out)
     expect(d.from_digest).toBe(p.digest)
@@ -56,28 +50,25 @@ describe("brief diff", () => {
     expect(forge).toMatch(/^-.*150 words or fewer/m)
     expect(forge).toMatch(/^\+.*120 words or fewer/m)
 
-    const md = await run(p.dir, "brief", "diff", p.digest, p.briefId, "--format", "markdown")
+    const md = await runCli(p.dir, "brief", "diff", p.digest, p.briefId, "--format", "markdown")
     expect(md.out).toContain("### Alloy brief diff")
     expect(md.out).toContain("- release-note-voice#AC-6 added: The note names the date the change reaches customers.")
     expect(md.out).toContain("```diff")
-    const text = await run(p.dir, "brief", "diff", p.digest, p.briefId)
+    const text = await runCli(p.dir, "brief", "diff", p.digest, p.briefId)
     expect(text.out).toContain("release-note-voice#AC-1 changed")
   })
 
   it("the same build twice: no change", async () => {
-    const r = await run(p.dir, "brief", "diff", p.digest, p.briefId)
+    const r = await runCli(p.dir, "brief", "diff", p.digest, p.briefId)
     expect(r.out).toContain("No change to what any agent or gate is given.")
   })
 
   it("HEAD~1: the brief as committed one commit ago", async () => {
-    const git = (...a: string[]) => execFileSync("git", a, { cwd: p.dir, stdio: "pipe" })
-    git("init", "-q", "-b", "main")
-    git("-c", "user.email=a@b", "-c", "user.name=a", "add", "-A")
-    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "one")
+    gitInitCommitAll(p.dir, "one")
     change()
-    git("-c", "user.email=a@b", "-c", "user.name=a", "add", "-A")
-    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "two")
-    const r = await run(p.dir, "brief", "diff", "HEAD~1", p.briefId, "--json")
+    git(p.dir, ["add", "-A"])
+    git(p.dir, ["commit", "-qm", "two"])
+    const r = await runCli(p.dir, "brief", "diff", "HEAD~1", p.briefId, "--json")
     expect(r.code, r.out + r.err).toBe(0)
     expect(JSON.parse(r.out)).toMatchObject({ from: `${p.briefId}@HEAD~1`, from_digest: p.digest })
   })

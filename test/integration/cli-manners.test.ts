@@ -3,38 +3,21 @@
  * every command has a --help with examples, colours follow the terminal and NO_COLOR, and the
  * completion scripts complete what the command table declares.
  */
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { pathToFileURL } from "node:url"
-import { main } from "../../src/cli/main.js"
+import { runCli, runCliWith } from "../helpers/cli.js"
 import { commands } from "../../src/cli/commands/index.js"
 import { suggest } from "../../src/cli/args.js"
 import { wantsColor } from "../../src/cli/io.js"
 import { completionScript } from "../../src/cli/completion.js"
 import type { CommandSpec } from "../../src/cli/commands/types.js"
-import { BRIEF_ID, CYCLE_ID, makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { skipNote } from "../helpers/skip.js"
+import { BRIEF_ID, CYCLE_ID, scratch } from "../helpers/project.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-async function cli(argv: string[], cwd = os.tmpdir(), color = false) {
-  let out = ""
-  let err = ""
-  const code = await main(argv, { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n"), cwd, color })
-  return { code, out, err, json: () => JSON.parse(out) as Record<string, unknown> }
-}
-
-async function pinned(): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
-  return p
-}
+const tmp = scratch()
 
 describe("CLI: mistakes are usage errors with a suggestion", () => {
   const cases: Array<[string[], string]> = [
@@ -55,29 +38,29 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
   ]
   for (const [argv, fix] of cases) {
     it(`${argv.join(" ")} → exit 2${fix ? `, did you mean ${fix}` : ""}`, async () => {
-      const r = await cli(argv)
+      const r = await runCli(os.tmpdir(), ...argv)
       expect(r.code).toBe(2)
       expect(r.out).toBe("")
       if (fix) expect(r.err).toContain(`did you mean ${fix.startsWith("--") ? fix : `\`${fix}\``}`)
       expect(r.err).not.toMatch(/\n\s+at |Error:|parseArgs|positional/)
-      const j = await cli([...argv, "--json"])
+      const j = await runCli(os.tmpdir(), ...argv, "--json")
       expect(j.code).toBe(2)
       expect(j.json()).toMatchObject({ ok: false, code: "usage" })
     })
   }
 
   it("refuses another command's options, and says whose they are", async () => {
-    const r = await cli(["verify", "--keep", "--html", "x.html"])
+    const r = await runCli(os.tmpdir(), "verify", "--keep", "--html", "x.html")
     expect(r.code).toBe(2)
     expect(r.err).toContain("unknown option --keep (it is an option of `demo`)")
-    expect((await cli(["status", "--strict"])).err).toContain("it is an option of `verify`, `intent lint`, `brief build`")
+    expect((await runCli(os.tmpdir(), "status", "--strict")).err).toContain("it is an option of `verify`, `intent lint`, `brief build`")
   })
 
   it("names a missing option value and a value given to a flag", async () => {
-    const r = await cli(["report", "--html"])
+    const r = await runCli(os.tmpdir(), "report", "--html")
     expect(r.code).toBe(2)
     expect(r.err).toContain("--html needs a value: --html <file>")
-    const f = await cli(["verify", "--strict=yes"])
+    const f = await runCli(os.tmpdir(), "verify", "--strict=yes")
     expect(f.code).toBe(2)
     expect(f.err).toContain("--strict is a flag and takes no value")
   })
@@ -86,13 +69,13 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     expect(suggest("zzzzzz", ["verify", "status"])).toBeUndefined()
     expect(suggest("jsn", ["json", "strict"])).toBe("json")
     expect(suggest("ver", ["verify", "version"])).toBeDefined()
-    const r = await cli(["frobnicate"])
+    const r = await runCli(os.tmpdir(), "frobnicate")
     expect(r.code).toBe(2)
     expect(r.err).not.toContain("did you mean")
   })
 
   it("a group without its sub-command prints the group's help and exits 2", async () => {
-    const r = await cli(["brief"])
+    const r = await runCli(os.tmpdir(), "brief")
     expect(r.code).toBe(2)
     expect(r.err).toContain("brief build")
   })
@@ -100,24 +83,24 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
 
 describe("CLI: unknown names on the command line", () => {
   it("pin <cycle> <unknown-brief> exits 2 naming the brief, with the nearest one", async () => {
-    const p = await pinned()
-    const r = await cli(["pin", CYCLE_ID, "release-note-vioce", "--cwd", p.dir])
+    const p = await tmp.pinned()
+    const r = await runCli(os.tmpdir(), "pin", CYCLE_ID, "release-note-vioce", "--cwd", p.dir)
     expect(r.code).toBe(2)
     expect(r.err).toContain('unknown brief "release-note-vioce"')
     expect(r.err).toContain(`did you mean ${BRIEF_ID}?`)
-    const j = await cli(["pin", CYCLE_ID, "nothing-like-it", "--cwd", p.dir, "--json"])
+    const j = await runCli(os.tmpdir(), "pin", CYCLE_ID, "nothing-like-it", "--cwd", p.dir, "--json")
     expect(j.code).toBe(2)
     expect(j.json()).toMatchObject({ ok: false, code: "brief_not_found" })
   })
 
   it("evidence signoff on an unknown intent exits 2 naming the intent, not a file that does not exist", async () => {
-    const p = await pinned()
-    const r = await cli(["evidence", "signoff", "release-note-vocie#AC-2", "Sam Lee", "--cwd", p.dir])
+    const p = await tmp.pinned()
+    const r = await runCli(os.tmpdir(), "evidence", "signoff", "release-note-vocie#AC-2", "Sam Lee", "--cwd", p.dir)
     expect(r.code).toBe(2)
     expect(r.err).toContain('unknown intent "release-note-vocie"')
     expect(r.err).toContain(`did you mean ${BRIEF_ID}#AC-2?`)
     expect(r.err).not.toContain(".alloy/intents/release-note-vocie.md and rebuild")
-    const j = await cli(["evidence", "signoff", "nope#AC-1", "Sam", "--cwd", p.dir, "--json"])
+    const j = await runCli(os.tmpdir(), "evidence", "signoff", "nope#AC-1", "Sam", "--cwd", p.dir, "--json")
     expect(j.json()).toMatchObject({ ok: false, code: "intent_not_found" })
   })
 })
@@ -133,7 +116,7 @@ describe("CLI: help", () => {
   it("every command and sub-command has --help with its usage, options and examples", async () => {
     let n = 0
     for (const [words, spec] of walk([], commands)) {
-      const r = await cli([...words, "--help"])
+      const r = await runCli(os.tmpdir(), ...words, "--help")
       expect(r.code, words.join(" ")).toBe(0)
       expect(r.out, words.join(" ")).toContain(`Usage: opencode-alloy ${words.join(" ")}`)
       for (const name of Object.keys(spec.options ?? {})) expect(r.out, `${words.join(" ")} --${name}`).toContain(`--${name}`)
@@ -141,7 +124,7 @@ describe("CLI: help", () => {
       n++
     }
     expect(n).toBeGreaterThan(20)
-    const h = await cli(["-h"])
+    const h = await runCli(os.tmpdir(), "-h")
     expect(h.out).toContain("opencode-alloy <command> --help")
   })
 })
@@ -157,9 +140,9 @@ describe("CLI: colours", () => {
   })
 
   it("colours the verdict words when asked, and never JSON or piped output", async () => {
-    const p = await pinned()
-    expect((await cli(["verify", "--cwd", p.dir], p.dir, true)).out).toContain("\u001b[32mok\u001b[0m")
-    expect((await cli(["verify", "--cwd", p.dir, "--json"], p.dir, true)).out).not.toContain("\u001b[")
+    const p = await tmp.pinned()
+    expect((await runCliWith({ cwd: p.dir, color: true }, "verify", "--cwd", p.dir)).out).toContain("\u001b[32mok\u001b[0m")
+    expect((await runCliWith({ cwd: p.dir, color: true }, "verify", "--cwd", p.dir, "--json")).out).not.toContain("\u001b[")
     const piped = spawnSync(process.execPath, [path.join(__dirname, "..", "..", "dist", "cli", "main.js"), "verify", "--cwd", p.dir], { encoding: "utf8", timeout: 20000 })
     expect(piped.stdout).toContain("ok      cycle")
     expect(piped.stdout).not.toContain("\u001b[")
@@ -171,7 +154,7 @@ describe("CLI: shell completion", () => {
     const dir = os.tmpdir()
     const script = path.join(dir, `alloy-completion-${process.pid}.bash`)
     writeFileSync(script, completionScript("bash", commands))
-    cleanups.push(() => spawnSync("rm", ["-f", script]))
+    tmp.defer(() => spawnSync("rm", ["-f", script]))
     const probe = (...words: string[]) => {
       const r = spawnSync("bash", ["-c", `source "$0"; COMP_WORDS=(opencode-alloy "$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _opencode_alloy; echo "\${COMPREPLY[*]}"`, script, ...words], {
         encoding: "utf8",
@@ -190,25 +173,22 @@ describe("CLI: shell completion", () => {
 
   it("zsh and fish scripts name every command and option", async () => {
     for (const shell of ["zsh", "fish"] as const) {
-      const r = await cli(["completion", shell])
+      const r = await runCli(os.tmpdir(), "completion", shell)
       expect(r.code).toBe(0)
       for (const [words, spec] of walk([], commands)) {
         expect(r.out, `${shell} ${words.join(" ")}`).toContain(words[words.length - 1]!)
         for (const o of Object.keys(spec.options ?? {})) expect(r.out, `${shell} --${o}`).toContain(shell === "fish" ? `-l ${o}` : `--${o}`)
       }
     }
-    expect((await cli(["completion", "fish"])).out).toContain("complete -c opencode-alloy -n '__fish_seen_subcommand_from brief; and __fish_seen_subcommand_from build' -l dry-run")
+    expect((await runCli(os.tmpdir(), "completion", "fish")).out).toContain("complete -c opencode-alloy -n '__fish_seen_subcommand_from brief; and __fish_seen_subcommand_from build' -l dry-run")
   })
 })
 
 describe("CLI: fast start", () => {
-  // bridge-commands.ts (merged last) still imports its work at the top; once it is split like the other groups
-  // (bridge-actions.ts, loaded in run), drop this skip: the check below then holds again
-  const EAGER = "src/cli/commands/bridge-commands.ts loads its work eagerly (split it into bridge-actions.ts)"
-  it.skip(`--help and a usage error load no schema library, YAML parser or command implementation${skipNote(EAGER)}`, () => {
+  it("--help and a usage error load no schema library, YAML parser or command implementation", () => {
     const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
     const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-load-trace-"))
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    tmp.defer(() => rmSync(dir, { recursive: true, force: true }))
     // a module resolve hook that lists every module the process loads (its own template literal, written as text)
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the hook file's source, not a template here
     writeFileSync(path.join(dir, "hooks.mjs"), "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(`LOADED ${r.url}\\n`); return r }\n")

@@ -4,17 +4,17 @@
  * unless --keep. It must fail (exit 1, saying why) when the hooks inject nothing.
  */
 import { describe, expect, it } from "vitest"
-import { spawnSync } from "node:child_process"
+
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { main } from "../../src/cli/main.js"
+import { withEnv } from "../helpers/env.js"
+import { BIN, runBin } from "../helpers/cli.js"
 import { runDemo } from "../../src/demo/demo.js"
 import type { Io } from "../../src/cli/io.js"
-import { REPO_ROOT } from "../helpers/project.js"
-import { skipNote } from "../helpers/skip.js"
 
-const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
+import { skipNote } from "../helpers/skip.js"
 
 function io(): Io & { lines: string[]; errs: string[] } {
   const lines: string[] = []
@@ -100,28 +100,16 @@ describe("demo", () => {
 
   it("fails, saying why, when the hooks inject nothing", async () => {
     const o = io()
-    const saved = process.env["ALLOY_HOOKS"]
-    process.env["ALLOY_HOOKS"] = "off"
-    try {
-      const code = await runDemo(o, main)
-      expect(code).toBe(1)
-      expect(o.lines.join("\n")).toContain("FAILED: the hook did not inject anything")
-      expect(o.errs.join("\n")).toMatch(/opencode-alloy demo: \d+ steps? failed/)
-    } finally {
-      if (saved === undefined) delete process.env["ALLOY_HOOKS"]
-      else process.env["ALLOY_HOOKS"] = saved
-    }
+    const code = await withEnv({ ALLOY_HOOKS: "off" }, () => runDemo(o, main))
+    expect(code).toBe(1)
+    expect(o.lines.join("\n")).toContain("FAILED: the hook did not inject anything")
+    expect(o.errs.join("\n")).toMatch(/opencode-alloy demo: \d+ steps? failed/)
   })
 
-  it.skipIf(!existsSync(BIN))(`runs from the built CLI with a bare environment (\`opencode-alloy demo\`)${skipNote(existsSync(BIN) ? undefined : "needs the built CLI (npm run build)")}`, () => {
+  it.skipIf(!existsSync(BIN))(`runs from the built CLI with a bare environment (\`opencode-alloy demo\`)${skipNote(existsSync(BIN) ? undefined : "needs the built CLI (npm run build)")}`, async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), "alloy-demo-home-"))
     try {
-      const r = spawnSync(process.execPath, [BIN, "demo"], {
-        cwd: home,
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { PATH: process.env["PATH"] ?? "", HOME: home, TMPDIR: home },
-      })
+      const r = await runBin(["demo"], { cwd: home, timeoutMs: 60_000, bareEnv: true, env: { HOME: home, TMPDIR: home } })
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0)
       expectWalkthrough(r.stdout)
       expect(readdirSync(home).filter((n) => n.startsWith("alloy-demo-"))).toEqual([])

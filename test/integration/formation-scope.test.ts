@@ -11,8 +11,10 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
 import { AlloyContext } from "../../src/service/context.js"
+import { stageTexts } from "../../src/ui/pages.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeFor, type Json } from "../fixtures/hooks/harness.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeFor } from "../helpers/recordings.js"
 
 const DRAFT = "draft-release-note"
 const CONDENSE = "condense-changelog-entry"
@@ -91,7 +93,7 @@ describe("formation scope: each cycle gets only what applies to it", () => {
 
   it("through the real hooks: the changelog forge never sees the release-note criteria, and vice versa", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const draftOut = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: DRAFT })))) as Json
     expect(draftOut.prompt).toContain("release-note-voice#AC-1")
     expect(draftOut.prompt).not.toContain("changelog-line#AC-")
@@ -104,9 +106,26 @@ describe("formation scope: each cycle gets only what applies to it", () => {
     expect(condenseOut.prompt).not.toContain("The note is at most 150 words")
   })
 
+  it("the UI's bundle page shows each cycle's own stage texts, the same words the hooks give that cycle", async () => {
+    const digest = buildAndPin(recipe(SCOPED))
+    const r = resolveTarget(new AlloyContext(p.dir), { brief_id: p.briefId, digest })
+    const texts = stageTexts(r.bundle, { brief_id: p.briefId, digest, stale: false })
+    const forgeOf = (cycle: string) => texts.find((t) => t.stage === `forge:${cycle}`)
+    expect(forgeOf(DRAFT)?.cycle).toBe(DRAFT)
+    expect(forgeOf(DRAFT)?.text).toContain("release-note-voice#AC-1")
+    expect(forgeOf(DRAFT)?.text).not.toContain("changelog-line#AC-")
+    expect(forgeOf(CONDENSE)?.text).toContain("changelog-line#AC-1")
+    expect(forgeOf(CONDENSE)?.text).not.toContain("release-note-voice#AC-")
+    // byte for byte what the dispatch hook appends for that cycle
+    const d = await loadPlugin(p.dir)
+    const condenseOut = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: CONDENSE, stage: `forge:${CONDENSE}` })))) as Json
+    expect(condenseOut.prompt as string).toContain(forgeOf(CONDENSE)!.text)
+    expect(new Set(texts.map((t) => t.cycle))).toEqual(new Set([DRAFT, CONDENSE]))
+  })
+
   it("through the real hooks: each cycle's appraisers grade only that cycle's law gates", async () => {
     buildAndPin(recipe(SCOPED))
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const forDraft = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: DRAFT }))) as Json
     expect(forDraft.alloy.laws).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
     const forCondense = JSON.parse(await d.after("foundry_orchestrate", compact({ ...appraiseDispatch(), cycle: CONDENSE, stage: `appraise:${CONDENSE}` }))) as Json

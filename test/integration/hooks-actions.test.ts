@@ -4,7 +4,7 @@
 // errors inside a hook isolated (result unchanged, reported once).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import { gatesFor, packFor } from "../../src/core/formation.js"
 import type { Bundle } from "../../src/core/bundle.js"
 import { AlloyContext } from "../../src/service/context.js"
@@ -12,28 +12,26 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
 import { readEvents } from "../../src/store/outbox.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeDispatch, otherAction, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
+import { scratch, type PinnedProject } from "../helpers/project.js"
+import { isolateEnv } from "../helpers/env.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeDispatch, otherAction, stageToolResult } from "../helpers/recordings.js"
 
 let p: PinnedProject
 let bundle: Bundle
-const saved = { ...process.env }
+isolateEnv()
+const tmp = scratch()
 
 beforeEach(async () => {
-  for (const k of Object.keys(process.env)) if (k.startsWith("ALLOY_")) delete process.env[k]
-  p = await makePinnedProject()
+  p = await tmp.pinned()
   bundle = resolveTarget(new AlloyContext(p.dir), { cycle: p.cycle }).bundle
-})
-afterEach(() => {
-  p.cleanup()
-  process.env = { ...saved }
 })
 
 const OUTPUT_TAIL_AT = (prompt: string) => prompt.lastIndexOf("\n\n## Output\n")
 
 describe("dispatch_multi (appraisers)", () => {
   it("adds the overlay's law gates inside ## Laws of every task (one gate per criterion); the ## Output format stays the end, byte-for-byte", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = appraiseDispatch()
     const out = await d.after("foundry_orchestrate", compact(original))
     const all = gatesFor(bundle, undefined, "appraise").filter((g) => g.kind === "law")
@@ -87,7 +85,7 @@ describe("dispatch_multi (appraisers)", () => {
   })
 
   it("a prompt without a recognisable output instruction gets the gates first (never after whatever it ends with)", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = appraiseDispatch()
     original.tasks[0].prompt = "You are an appraiser.\n\n## Laws\n\n## plain-language\n\nPlain.\n\nPassing: a\n\nFailing: b"
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
@@ -98,7 +96,7 @@ describe("dispatch_multi (appraisers)", () => {
   })
 
   it("an unpinned cycle's appraisers are untouched", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const text = compact({ ...appraiseDispatch(), stage: "appraise:condense-changelog-entry", cycle: "condense-changelog-entry" })
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
   })
@@ -116,7 +114,7 @@ describe("dispatch_multi (appraisers)", () => {
     const ctx = new AlloyContext(p.dir)
     const built = buildBrief(ctx, "plain-voice")
     pinBrief(ctx, { cycle: p.cycle, brief_id: "plain-voice" })
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = appraiseDispatch()
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
     expect(res.tasks).toEqual(original.tasks)
@@ -126,7 +124,7 @@ describe("dispatch_multi (appraisers)", () => {
 
 describe("human_appraise", () => {
   it("adds the criteria whose evidence is a human sign-off to context.alloy; every other key is kept", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = otherAction("human_appraise")
     const out = await d.after("foundry_orchestrate", compact(original))
     const expected = {
@@ -148,7 +146,7 @@ describe("human_appraise", () => {
   })
 
   it("an unpinned cycle's human_appraise is untouched", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const h = otherAction("human_appraise")
     const text = compact({ ...h, stage: "human-appraise:condense-changelog-entry", context: { ...h.context, cycle: "condense-changelog-entry" } })
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
@@ -159,7 +157,7 @@ describe("everything else passes through untouched", () => {
   const others = ["done", "blocked", "violation_unexpected_files", "violation_thrown", "tool_error_wrong_branch", "tool_error_failed_flow"]
 
   it.each(others)("foundry_orchestrate %s for a pinned cycle", async (key) => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const text = compact(otherAction(key))
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
     expect(d.logs).toEqual([])
@@ -174,12 +172,12 @@ describe("everything else passes through untouched", () => {
     ["an action Alloy does not know", compact({ action: "dispatch_all", cycle: "draft-release-note" })],
     ["a dispatch without a prompt", compact({ action: "dispatch", stage: "forge:draft-release-note" })],
   ])("foundry_orchestrate output that is %s", async (_name, text) => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
   })
 
   it("other Foundry tools' results are untouched", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     for (const [tool, value] of [
       ["foundry_feedback_list", stageToolResult("foundry_feedback_list")],
       ["foundry_feedback_add", stageToolResult("foundry_feedback_add")],
@@ -193,7 +191,7 @@ describe("everything else passes through untouched", () => {
 
   it("a non-Foundry tool returns at once: it reads nothing but the tool name, and touches no files", async () => {
     const missing = path.join(p.dir, "no-such-project")
-    const d = await drive(missing)
+    const d = await loadPlugin(missing)
     const touched: string[] = []
     const spy = <T extends object>(name: string, target: T): T =>
       new Proxy(target, {
@@ -219,7 +217,7 @@ describe("everything else passes through untouched", () => {
   })
 
   it("odd hook inputs never throw", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const after = d.hooks["tool.execute.after"]
     const before = d.hooks["tool.execute.before"]
     await expect(after({ tool: undefined }, { output: "x" })).resolves.toBeUndefined()
@@ -234,7 +232,7 @@ describe("everything else passes through untouched", () => {
 
 describe("options: hooks off", () => {
   it("{ hooks: false } registers no tool hooks (tools stay)", async () => {
-    const d = await drive(p.dir, { hooks: false })
+    const d = await loadPlugin(p.dir, { hooks: false })
     expect(d.hooks["tool.execute.after"]).toBeUndefined()
     expect(d.hooks["tool.execute.before"]).toBeUndefined()
     expect(Object.keys(d.hooks.tool)).toContain("alloy_brief_resolve")
@@ -244,12 +242,12 @@ describe("options: hooks off", () => {
 
   it("ALLOY_HOOKS=off switches them off, even over { hooks: true }", async () => {
     process.env.ALLOY_HOOKS = "off"
-    const d = await drive(p.dir, { hooks: true })
+    const d = await loadPlugin(p.dir, { hooks: true })
     expect(d.hooks["tool.execute.after"]).toBeUndefined()
     const text = compact(forgeDispatch())
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
     process.env.ALLOY_HOOKS = "on"
-    const on = await drive(p.dir, { hooks: false })
+    const on = await loadPlugin(p.dir, { hooks: false })
     expect(JSON.parse(await on.after("foundry_orchestrate", text)).alloy.verified).toBe(true)
   })
 })
@@ -257,7 +255,7 @@ describe("options: hooks off", () => {
 describe("isolation", () => {
   it("3.7 is a known generation: no warning, and the dispatch is injected", async () => {
     writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.7.1")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const text = compact(forgeDispatch())
     expect(JSON.parse(await d.after("foundry_orchestrate", text)).prompt).toContain("## Alloy")
     expect(d.logs).toEqual([])
@@ -265,7 +263,7 @@ describe("isolation", () => {
 
   it("an unknown Foundry protocol refuses pinned stages (warned once in the log), with the fix", async () => {
     writeFileSync(path.join(p.dir, "foundry", "VERSION"), "3.9.0")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const text = compact(forgeDispatch())
     const res = JSON.parse(await d.after("foundry_orchestrate", text))
     expect(res.action).toBe("blocked")
@@ -280,7 +278,7 @@ describe("isolation", () => {
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     rmSync(cycleFile)
     mkdirSync(cycleFile)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
     expect(res.action).toBe("blocked")
     expect(res.alloy.code).toBe("malformed")
@@ -291,7 +289,7 @@ describe("isolation", () => {
     const runs = path.join(p.dir, ".alloy", "runs")
     rmSync(runs, { recursive: true, force: true })
     writeFileSync(runs, "not a folder")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     for (let i = 0; i < 2; i++) {
       const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
       expect(res.alloy.verified).toBe(true)

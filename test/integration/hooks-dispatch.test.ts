@@ -3,7 +3,7 @@
 // comes from the `Cycle:` line (never the stage alias), unpinned cycles pass through untouched.
 import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import { packFor } from "../../src/core/formation.js"
 import type { Bundle } from "../../src/core/bundle.js"
 import { AlloyContext } from "../../src/service/context.js"
@@ -11,8 +11,11 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
 import { readEvents } from "../../src/store/outbox.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { compact, drive, forgeDispatch, forgeFor, setAlloyLine, type Json } from "../fixtures/hooks/harness.js"
+import { scratch, type PinnedProject } from "../helpers/project.js"
+import { isolateEnv } from "../helpers/env.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { compact, forgeDispatch, forgeFor } from "../helpers/recordings.js"
+import { setAlloyLine } from "../helpers/project.js"
 
 const RESOLVE_LINE = "The full Formation Brief (goal, context, constraints, every acceptance criterion with its evidence) is available from: "
 
@@ -33,21 +36,17 @@ const linesWith = (text: string, prefix: string) => text.split("\n").filter((l) 
 
 let p: PinnedProject
 let bundle: Bundle
-const saved = { ...process.env }
+isolateEnv()
+const tmp = scratch()
 
 beforeEach(async () => {
-  for (const k of Object.keys(process.env)) if (k.startsWith("ALLOY_")) delete process.env[k]
-  p = await makePinnedProject()
+  p = await tmp.pinned()
   bundle = resolveTarget(new AlloyContext(p.dir), { cycle: p.cycle }).bundle
-})
-afterEach(() => {
-  p.cleanup()
-  process.env = { ...saved }
 })
 
 describe("dispatch (forge) for a pinned cycle", () => {
   it("appends exactly one Alloy block after Foundry's prompt and adds the verified pin; nothing else changes", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = forgeDispatch()
     const out = await d.after("foundry_orchestrate", compact(original))
     const pin = { brief_id: p.briefId, digest: p.digest }
@@ -65,7 +64,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("keeps Foundry's prompt as an exact prefix and its Stage:/Cycle:/Token: lines and FIRST/LAST rules unchanged", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = forgeDispatch()
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
     const prompt = res.prompt as string
@@ -84,7 +83,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("puts the Alloy block after Foundry's flow-memory extras", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const base = forgeDispatch()
     const memory = "## Flow memory\n\nVisible entity types: `change` — an engineering change brief.\n\nUse foundry_memory_query to read them."
     const withMemory = { ...base, prompt: `${base.prompt}\n\n${memory}` }
@@ -102,7 +101,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("takes the cycle from the Cycle: line, not from the stage alias", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     // alias differs from the cycle id: still the pinned cycle
     const aliased = forgeFor({ stage: "forge:write-note", cycle: "draft-release-note" })
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(aliased))) as Json
@@ -113,7 +112,7 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("falls back to WORK.md's cycle when the prompt has no Cycle: line", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const noCycle = forgeFor({ cycle: null })
     expect(noCycle.prompt).not.toMatch(/^Cycle:/m)
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(noCycle))) as Json
@@ -126,14 +125,14 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("an assay dispatch gets the assay pack", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const assay = forgeFor({ stage: "assay:draft-release-note" })
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(assay))) as Json
     expect(out.prompt).toBe(`${assay.prompt}\n\n${expectedBlock(bundle, { brief_id: p.briefId, digest: p.digest }, "assay:draft-release-note")}`)
   })
 
   it("leaves a dispatch for an unpinned cycle byte-for-byte untouched", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const text = compact(forgeFor({ stage: "forge:condense-changelog-entry", cycle: "condense-changelog-entry" }))
     expect(await d.after("foundry_orchestrate", text)).toBe(text)
     expect(readEvents(p.dir).events.filter((e) => e.cycle === "condense-changelog-entry")).toEqual([])
@@ -142,14 +141,14 @@ describe("dispatch (forge) for a pinned cycle", () => {
   it("a cycle pinned through its flow gets the flow's brief", async () => {
     const ctx = new AlloyContext(p.dir)
     pinBrief(ctx, { flow: "release-notes", brief_id: p.briefId })
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const cond = forgeFor({ stage: "forge:condense-changelog-entry", cycle: "condense-changelog-entry" })
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(cond))) as Json
     expect(out.prompt).toBe(`${cond.prompt}\n\n${expectedBlock(bundle, { brief_id: p.briefId, digest: p.digest }, "forge:condense-changelog-entry")}`)
   })
 
   it("records a dispatch event for the pinned stage", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await d.after("foundry_orchestrate", compact(forgeDispatch()))
     const events = readEvents(p.dir).events
     expect(events).toHaveLength(1)
@@ -157,8 +156,8 @@ describe("dispatch (forge) for a pinned cycle", () => {
   })
 
   it("rewrites a result only once, even when the hook runs twice on it (plugin loaded twice)", async () => {
-    const d1 = await drive(p.dir)
-    const d2 = await drive(p.dir)
+    const d1 = await loadPlugin(p.dir)
+    const d2 = await loadPlugin(p.dir)
     const once = await d1.after("foundry_orchestrate", compact(forgeDispatch()))
     expect(await d2.after("foundry_orchestrate", once)).toBe(once)
   })
@@ -172,7 +171,7 @@ describe("stale pins and the pin cache", () => {
   }
 
   it("a stale pin (a newer build exists) is not an error: the pinned build is used and the block says so", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const fresh = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
     expect(fresh.alloy.stale).toBe(false)
 
@@ -197,7 +196,7 @@ describe("stale pins and the pin cache", () => {
   })
 
   it("re-pinning the cycle (the cycle file changes) is picked up by the next dispatch", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await d.after("foundry_orchestrate", compact(forgeDispatch()))
     const ctx = new AlloyContext(p.dir)
     editIntentGoal(p.dir, "A goal for the second build.")
@@ -209,7 +208,7 @@ describe("stale pins and the pin cache", () => {
   })
 
   it("editing the pin by hand to an unpinned state is picked up too (cache invalidated by the cycle file)", async () => {
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await d.after("foundry_orchestrate", compact(forgeDispatch()))
     const cycleFile = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     writeFileSync(cycleFile, readFileSync(cycleFile, "utf8").replace(/^alloy:.*\n/m, ""))

@@ -5,28 +5,17 @@
 import { rmSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { AlloyContext } from "../../src/service/context.js"
 import { buildBrief } from "../../src/service/build.js"
 import { readEvents } from "../../src/store/outbox.js"
-import { flipByte, makePinnedProject, makeProject, writeExampleSources, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeDispatch, otherAction, setAlloyLine, type Json } from "../fixtures/hooks/harness.js"
+import { flipByte, makeProject, scratch, setAlloyLine, writeExampleSources, type PinnedProject } from "../helpers/project.js"
+import { isolateEnv } from "../helpers/env.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeDispatch, otherAction } from "../helpers/recordings.js"
 
-const saved = { ...process.env }
-const cleanups: Array<() => void> = []
-beforeEach(() => {
-  for (const k of Object.keys(process.env)) if (k.startsWith("ALLOY_")) delete process.env[k]
-})
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-  process.env = { ...saved }
-})
-
-async function pinned(): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
-  return p
-}
+isolateEnv()
+const tmp = scratch()
 
 const ZERO = `sha256:${"0".repeat(64)}`
 
@@ -99,7 +88,7 @@ const FAILURES: Failure[] = [
     code: "unsafe_path",
     setup: (p) => {
       const outside = mkdtempSync(path.join(os.tmpdir(), "alloy-outside-"))
-      cleanups.push(() => rmSync(outside, { recursive: true, force: true }))
+      tmp.defer(() => rmSync(outside, { recursive: true, force: true }))
       const target = path.join(outside, "object.json")
       writeFileSync(target, "{}")
       rmSync(p.objectPath)
@@ -119,9 +108,9 @@ const ACTIONS: Array<[string, () => Json, string, string | null]> = [
 describe("fail closed (onPinFailure: block, the default)", () => {
   for (const f of FAILURES) {
     it(`${f.name} → blocked (${f.code}) for every action kind, with a stage_blocked event`, async () => {
-      const p = await pinned()
+      const p = await tmp.pinned()
       const pin = f.setup(p)
-      const d = await drive(p.dir)
+      const d = await loadPlugin(p.dir)
       for (const [action, make, stage, artefact] of ACTIONS) {
         const original = make()
         const out = await d.after("foundry_orchestrate", compact(original))
@@ -157,8 +146,8 @@ describe("fail closed (onPinFailure: block, the default)", () => {
 
   it("the sample project as shipped (digest sha256:TBD) blocks its pinned cycle", async () => {
     const p = makeProject()
-    cleanups.push(p.cleanup)
-    const d = await drive(p.dir)
+    tmp.defer(p.cleanup)
+    const d = await loadPlugin(p.dir)
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
     expect(res.action).toBe("blocked")
     expect(res.alloy.code).toBe("invalid_digest")
@@ -170,16 +159,16 @@ describe("fail closed (onPinFailure: block, the default)", () => {
   })
 
   it("a pinned cycle in a project without .alloy/ is blocked (object_missing)", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     rmSync(path.join(p.dir, ".alloy"), { recursive: true, force: true })
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
     expect(res.alloy.code).toBe("object_missing")
     expect(res.reason).toMatch(/no \.alloy\/ folder/)
   })
 
   it("a cycle pinned only through ambiguous flows is blocked (ambiguous_pin)", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const ctx = new AlloyContext(p.dir)
     for (const [flow, digest] of [
       ["alpha", p.digest],
@@ -191,7 +180,7 @@ describe("fail closed (onPinFailure: block, the default)", () => {
       )
     }
     void ctx
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const dispatch = forgeDispatch()
     const cond = { ...dispatch, stage: "forge:condense-changelog-entry", prompt: (dispatch.prompt as string).replace("Cycle: draft-release-note", "Cycle: condense-changelog-entry") }
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(cond))) as Json
@@ -200,8 +189,8 @@ describe("fail closed (onPinFailure: block, the default)", () => {
   })
 
   it("recovers as soon as the pin verifies again (no stale cached failure)", async () => {
-    const p = await pinned()
-    const d = await drive(p.dir)
+    const p = await tmp.pinned()
+    const d = await loadPlugin(p.dir)
     const good = `alloy: { brief_id: ${p.briefId}, digest: "${p.digest}" }`
     setAlloyLine(p.dir, p.cycle, "alloy: 42")
     expect(JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))).action).toBe("blocked")
@@ -217,10 +206,10 @@ describe("fail closed (onPinFailure: block, the default)", () => {
 describe("onPinFailure: warn", () => {
   for (const mode of ["option", "env"] as const) {
     it(`(${mode}) passes Foundry's result through with a marked warning and nothing from the unverified bundle`, async () => {
-      const p = await pinned()
+      const p = await tmp.pinned()
       flipByte(p.objectPath, 10)
       if (mode === "env") process.env.ALLOY_ON_PIN_FAILURE = "warn"
-      const d = await drive(p.dir, mode === "option" ? { onPinFailure: "warn" } : {})
+      const d = await loadPlugin(p.dir, mode === "option" ? { onPinFailure: "warn" } : {})
 
       const forge = forgeDispatch()
       const res = JSON.parse(await d.after("foundry_orchestrate", compact(forge))) as Json
@@ -250,8 +239,8 @@ describe("onPinFailure: warn", () => {
   }
 
   it("warn mode still injects normally when the pin verifies", async () => {
-    const p = await pinned()
-    const d = await drive(p.dir, { onPinFailure: "warn" })
+    const p = await tmp.pinned()
+    const d = await loadPlugin(p.dir, { onPinFailure: "warn" })
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch()))) as Json
     expect(res.alloy).toEqual({ brief_id: p.briefId, digest: p.digest, verified: true, stale: false })
   })
@@ -259,13 +248,13 @@ describe("onPinFailure: warn", () => {
 
 describe("a newer build is not a failure", () => {
   it("stale pins are never blocked", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     writeExampleSources(p.dir) // no change: same sources, same digest
     const ctx = new AlloyContext(p.dir)
     const file = path.join(p.dir, ".alloy", "briefs", "release-note-voice.md")
     writeFileSync(file, `${(await import("node:fs")).readFileSync(file, "utf8")}\nOne more line of notes.\n`)
     expect(buildBrief(ctx, p.briefId).digest).not.toBe(p.digest)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     for (const [, make] of ACTIONS) {
       const res = JSON.parse(await d.after("foundry_orchestrate", compact(make()))) as Json
       expect(res.action).not.toBe("blocked")

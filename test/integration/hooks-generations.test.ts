@@ -5,19 +5,18 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { CONTRACTS_DIR } from "../../src/foundry/contracts.js"
-import { flipByte, makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, type Json } from "../fixtures/hooks/harness.js"
+import { flipByte, scratch, type PinnedProject } from "../helpers/project.js"
+import { loadPlugin, type Json, type LoadedPlugin } from "../helpers/plugin.js"
+import { appraiseDispatch, compact } from "../helpers/recordings.js"
+import { runCli } from "../helpers/cli.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
+const tmp = scratch()
 
+/** A pinned project stamped with a Foundry version (the run era by default). */
 async function pinned(version = "4.0.0"): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
+  const p = await tmp.pinned()
   writeFileSync(path.join(p.dir, "foundry", "VERSION"), version)
   return p
 }
@@ -25,7 +24,7 @@ async function pinned(version = "4.0.0"): Promise<PinnedProject> {
 const FORGE = readFileSync(path.join(CONTRACTS_DIR, "generations", "run", "prompts", "forge.txt"), "utf8")
 const APPRAISE = readFileSync(path.join(CONTRACTS_DIR, "generations", "run", "prompts", "appraise.txt"), "utf8")
 
-async function message(d: Awaited<ReturnType<typeof drive>>, agent: string, text: string): Promise<{ parts: Json[]; error?: Error }> {
+async function message(d: LoadedPlugin, agent: string, text: string): Promise<{ parts: Json[]; error?: Error }> {
   const parts: Json[] = [{ id: "prt_1", type: "text", text }]
   try {
     await d.hooks["chat.message"]({ sessionID: "ses_child", agent }, { message: {}, parts })
@@ -38,7 +37,7 @@ async function message(d: Awaited<ReturnType<typeof drive>>, agent: string, text
 describe("run era: chat.message on stage sessions", () => {
   it("a pinned foundry-forge session's first message gets the verified block after Foundry's prompt", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const { parts, error } = await message(d, "foundry-forge", FORGE)
     expect(error).toBeUndefined()
     const text = parts[0]!.text as string
@@ -51,7 +50,7 @@ describe("run era: chat.message on stage sessions", () => {
 
   it("a foundry-appraise session gets the law gates before Foundry's output instruction (cycle from WORK.md)", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const { parts } = await message(d, "foundry-appraise", APPRAISE)
     const text = parts[0]!.text as string
     const gate = text.indexOf("alloy--release-note-voice--ac-3")
@@ -62,7 +61,7 @@ describe("run era: chat.message on stage sessions", () => {
 
   it("other agents and unpinned cycles are untouched", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     expect((await message(d, "build", FORGE)).parts[0]!.text).toBe(FORGE)
     const other = FORGE.replaceAll("draft-release-note", "condense-changelog-entry")
     expect((await message(d, "foundry-forge", other)).parts[0]!.text).toBe(other)
@@ -71,12 +70,12 @@ describe("run era: chat.message on stage sessions", () => {
   it("a tampered bundle refuses the stage session (the message is replaced and the hook throws); warn mode lets it run marked", async () => {
     const p = await pinned()
     flipByte(p.objectPath, 10)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const { parts, error } = await message(d, "foundry-forge", FORGE)
     expect(error?.message).toMatch(/^Alloy: cycle draft-release-note.*Fix: .*Then: once `opencode-alloy verify` passes, call foundry_continue\(\)/)
     expect(parts[0]!.text).toMatch(/^Alloy refused this stage\./)
     expect(parts[0]!.text).not.toContain("Stage: forge:")
-    const w = await drive(p.dir, { onPinFailure: "warn" })
+    const w = await loadPlugin(p.dir, { onPinFailure: "warn" })
     const warned = await message(w, "foundry-forge", FORGE)
     expect(warned.error).toBeUndefined()
     expect(warned.parts[0]!.text).toContain("## Alloy (warning: pin not verified)")
@@ -86,7 +85,7 @@ describe("run era: chat.message on stage sessions", () => {
 describe("run era: foundry_run / foundry_continue", () => {
   it("a flow whose pin verifies runs; a tampered one is refused before Foundry starts, naming the fix and how to resume", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await expect(d.before("foundry_run", { args: { flow: "release-notes", goal: "g" } })).resolves.toBeUndefined()
     flipByte(p.objectPath, 10)
     await expect(d.before("foundry_run", { args: { flow: "release-notes", goal: "g" } })).rejects.toThrow(/digest_mismatch|does not hash to the pinned digest/)
@@ -95,13 +94,13 @@ describe("run era: foundry_run / foundry_continue", () => {
     await expect(d.before("foundry_continue", { args: {} })).rejects.toThrow(/call foundry_continue\(\)/)
     // an unknown flow is Foundry's to refuse
     await expect(d.before("foundry_run", { args: { flow: "no-such-flow", goal: "g" } })).resolves.toBeUndefined()
-    const w = await drive(p.dir, { onPinFailure: "warn" })
+    const w = await loadPlugin(p.dir, { onPinFailure: "warn" })
     await expect(w.before("foundry_run", { args: { flow: "release-notes", goal: "g" } })).resolves.toBeUndefined()
   })
 
   it("a non-Foundry tool call never touches the file system (one prefix test)", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     rmSync(path.join(p.dir, "foundry"), { recursive: true, force: true })
     await expect(d.before("read", { args: {} })).resolves.toBeUndefined()
     expect(d.logs).toEqual([])
@@ -111,7 +110,7 @@ describe("run era: foundry_run / foundry_continue", () => {
 describe("a refused appraisal is never skipped", () => {
   it("blocked dispatch_multi -> lastResults: [] is refused -> after the fix, Foundry's refusal of the retry is answered with the held tasks, verified", async () => {
     const p = await pinned("3.6.0")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     flipByte(p.objectPath, 10)
     const blocked = JSON.parse(await d.after("foundry_orchestrate", compact(appraiseDispatch()))) as Json
     expect(blocked.action).toBe("blocked")
@@ -137,7 +136,7 @@ describe("a refused appraisal is never skipped", () => {
 describe("one gate per criterion", () => {
   it("a task prompt that does not carry the named Foundry law keeps the Alloy gate (no criterion goes ungraded)", async () => {
     const p = await pinned("3.6.0")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = appraiseDispatch()
     original.tasks = original.tasks.map((t: Json) => ({ ...t, prompt: (t.prompt as string).replace("\n## customer-benefit-first\n", "\n## some-other-law\n") }))
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
@@ -181,7 +180,7 @@ describe("alloy_compat_check and caps (files only)", () => {
 describe("3.7 shapes and the run-era assay agent", () => {
   it("3.7 human_appraise (no token) gets context.alloy; every other key is kept", async () => {
     const p = await pinned("3.7.0")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const original = JSON.parse(readFileSync(path.join(CONTRACTS_DIR, "generations", "shapes-3.7", "human_appraise.json"), "utf8")) as Json
     const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
     expect(res.action).toBe("human_appraise")
@@ -192,7 +191,7 @@ describe("3.7 shapes and the run-era assay agent", () => {
 
   it("a foundry-assay session gets the block after Foundry's prompt", async () => {
     const p = await pinned()
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const assay = FORGE.replaceAll("forge", "assay")
     const { parts } = await message(d, "foundry-assay", assay)
     expect((parts[0]!.text as string).startsWith(`${assay}\n\n## Alloy\n`)).toBe(true)
@@ -201,12 +200,10 @@ describe("3.7 shapes and the run-era assay agent", () => {
 
 describe("verify --compat (files only)", () => {
   it("--json prints one document {verify, compat}; an unknown protocol exits 1 naming it", async () => {
-    const { main } = await import("../../src/cli/main.js")
     const p = await pinned("3.6.0")
     const run = async (args: string[]) => {
-      const out: string[] = []
-      const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s), cwd: p.dir })
-      return { code, text: out.join("\n") }
+      const r = await runCli(p.dir, ...args)
+      return { code: r.code, text: [r.out, r.err].filter(Boolean).join("\n") }
     }
     const ok = await run(["verify", "--compat", "--json"])
     expect(ok.code).toBe(0)

@@ -2,21 +2,10 @@
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { main } from "../../src/cli/main.js"
+import { cliSession } from "../helpers/cli.js"
 import { appendEvent } from "../../src/store/outbox.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
 import { makeProject } from "../helpers/project.js"
-
-function cli(cwd: string) {
-  const out: string[] = []
-  const err: string[] = []
-  const run = async (...argv: string[]) => {
-    out.length = 0
-    err.length = 0
-    return main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  }
-  return { run, out, err }
-}
 
 describe("evidence CLI", () => {
   let p: EvidenceProject
@@ -26,7 +15,7 @@ describe("evidence CLI", () => {
   afterAll(() => p?.cleanup())
 
   test("import prints one line per source and is idempotent", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("import")).toBe(0)
     expect(out[0]).toMatch(/^ok {4}snapshot \.snapshots\/dry-run-config-a11y-\S+: 10 records \(10 new, 0 already imported\), 1 session$/)
     expect(out[out.length - 1]).toMatch(/^Imported 22 new records\./)
@@ -39,7 +28,7 @@ describe("evidence CLI", () => {
   })
 
   test("report and status lines show every verdict", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("report")).toBe(0)
     expect(out[0]).toBe("Satisfaction: 8 criteria in 2 intents — 2 failing, 1 stale, 1 unproven, 1 waived, 3 satisfied (22 run records)")
     expect(await run("report", "--html", "reports/evidence.html")).toBe(0)
@@ -49,7 +38,7 @@ describe("evidence CLI", () => {
   })
 
   test("evidence signoff satisfies a human gate, once per person and build; other criteria are refused", async () => {
-    const { run, out, err } = cli(p.dir)
+    const { run, out, err } = cliSession(p.dir)
     expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "Sam Lee", "listened", "with", "VoiceOver")).toBe(0)
     expect(out[0]).toMatch(/^Recorded: Sam Lee signed off release-note-accessibility#AC-2 under release-note-voice@[0-9a-f]{12}\.$/)
     expect(await run("evidence", "signoff", "release-note-accessibility#AC-2", "Sam Lee")).toBe(0)
@@ -67,7 +56,7 @@ describe("evidence CLI", () => {
   })
 
   test("runs watch prints the event stream and the stages still open", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("runs", "watch")).toBe(0)
     expect(out[0]).toMatch(/^No events yet/)
     const pin = { brief_id: "release-note-voice", digest: p.digest }
@@ -89,7 +78,7 @@ describe("evidence CLI", () => {
   })
 
   test("export writes OTLP JSON and in-toto JSON Lines", async () => {
-    const { run, out } = cli(p.dir)
+    const { run, out } = cliSession(p.dir)
     expect(await run("export", "--format", "otel", "--out", "traces.json")).toBe(0)
     expect(out[0]).toBe("Wrote traces.json (23 stage span(s)).")
     const otel = JSON.parse(readFileSync(path.join(p.dir, "traces.json"), "utf8"))
@@ -105,7 +94,7 @@ test("without .alloy/ the commands say how to start", async () => {
   const p = makeProject()
   try {
     rmSync(path.join(p.dir, ".alloy"), { recursive: true, force: true })
-    const { run, err } = cli(p.dir)
+    const { run, err } = cliSession(p.dir)
     expect(await run("import")).toBe(2)
     expect(err.join("\n")).toMatch(/there is no \.alloy\/ folder.*\n\s+fix: run `opencode-alloy init`/)
     expect(await run("report")).toBe(2)

@@ -2,7 +2,7 @@
  * Import from the sample project's WORK files and synthetic dry-run snapshots (current and older
  * bundle): the expected observations and verdicts; a second import changes nothing.
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { importAll, importSnapshot, importOutbox } from "../../src/evidence/import.js"
@@ -12,12 +12,7 @@ import { RunRecordSchema } from "../../src/core/run-record.js"
 import { makeEvidenceProject, EXPECTED, GATE, NOTE_FINAL, NOTE_PATH, type EvidenceProject } from "./import-fixtures.js"
 import { makePinnedProject } from "../helpers/project.js"
 import { sha256Hex } from "../../src/core/digest.js"
-
-function snapshotOfDir(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const n of readdirSync(dir).sort()) out.set(n, readFileSync(path.join(dir, n), "utf8"))
-  return out
-}
+import { snapshotTree } from "../helpers/tree.js"
 
 describe("import: sample WORK files + dry-run snapshots", () => {
   let p: EvidenceProject
@@ -54,12 +49,12 @@ describe("import: sample WORK files + dry-run snapshots", () => {
   })
 
   test("a second import adds nothing and changes no file", () => {
-    const before = snapshotOfDir(runPaths(p.dir).records)
+    const before = snapshotTree(runPaths(p.dir).records)
     const r = importAll(p.ctx)
     expect(r.ok).toBe(true)
     expect(r.created).toBe(0)
     expect(r.existing).toBe(22)
-    expect(snapshotOfDir(runPaths(p.dir).records)).toEqual(before)
+    expect(snapshotTree(runPaths(p.dir).records)).toEqual(before)
   })
 
   test("verdicts: satisfied, stale, failing, unproven, waived, each for the expected reason", () => {

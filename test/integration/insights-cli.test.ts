@@ -6,12 +6,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, test } from "vitest"
+import { beforeEach, describe, expect, test } from "vitest"
 import { RUN_RECORD_TYPE, type RunRecord } from "../../src/core/run-record.js"
 import { runCli } from "../helpers/cli.js"
 import { loadPlugin } from "../helpers/plugin.js"
 import { git, gitInitCommitAll, GIT_IDENTITY_ENV } from "../helpers/git.js"
-import { CYCLE_ID, makeProject, type TestProject } from "../helpers/project.js"
+import { CYCLE_ID, type TestProject, scratch } from "../helpers/project.js"
+import { isolateEnv } from "../helpers/env.js"
 
 const INTENT = "two-laws"
 const intentText = (status: string, extra = "") => `---
@@ -43,21 +44,11 @@ formation:
 
 let p: TestProject
 let n = 0
-const saved: Record<string, string | undefined> = {}
+isolateEnv(GIT_IDENTITY_ENV)
+const tmp = scratch()
 
 beforeEach(() => {
-  p = makeProject("alloy-insights-")
-  for (const [k, v] of Object.entries(GIT_IDENTITY_ENV)) {
-    saved[k] = process.env[k]
-    process.env[k] = v
-  }
-})
-afterEach(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-  p.cleanup()
+  p = tmp.project("alloy-insights-")
 })
 
 async function buildAndPin(status = "active", extra = ""): Promise<string> {

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
-import { main } from "../../src/cli/main.js"
+import { cliSession } from "../helpers/cli.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
@@ -15,24 +15,13 @@ import { parseStoreUrl } from "../../src/team/store-url.js"
 import { manifestBytes, parseManifest, parseTag } from "../../src/team/layout.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
-import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../team/registry-harness.js"
+import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
 
 // a real registry and many clones on a shared 2-core machine: generous, bounded
 vi.setConfig({ testTimeout: 120_000 })
 
 const unavailable = registryUnavailable()
 if (unavailable) console.warn(`oci-store tests skipped: ${unavailable}`)
-
-function cli(cwd: string) {
-  const out: string[] = []
-  const err: string[] = []
-  const run = async (...argv: string[]) => {
-    out.length = 0
-    err.length = 0
-    return main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  }
-  return { run, out, err, json: () => JSON.parse(out.join("\n")) as Record<string, unknown> }
-}
 
 /** A fresh clone: what git would give (no git-ignored outbox, no dry-run snapshots), optionally without one bundle. */
 function freshClone(from: string, name: string, dropObject?: string): string {
@@ -57,7 +46,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   beforeAll(async () => {
     reg = await startRegistry()
     p = await makeEvidenceProject()
-    const { run } = cli(p.dir)
+    const { run } = cliSession(p.dir)
     expect(await run("import")).toBe(0)
     writeFileSync(path.join(p.dir, ".alloy", "config.json"), JSON.stringify({ name: "acme/release-notes" }) + "\n")
     // one ledger file (the committed evidence ledger is create-once records)
@@ -71,7 +60,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
   })
 
   test("push from one clone, pull into a fresh one: verify and report agree offline, with the store named", async () => {
-    const a = cli(p.dir)
+    const a = cliSession(p.dir)
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
@@ -79,7 +68,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
-    const b = cli(bDir)
+    const b = cliSession(bDir)
     expect(await a.run("report", "--json")).toBe(0)
     const reportA = a.json()
     expect(await a.run("verify", "--json")).toBe(0)
@@ -152,7 +141,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const proxy = await startProxy(reg.host, { tamperBlob: true })
     try {
       const cDir = freshClone(p.dir, "clone-c", p.olderDigest)
-      const c = cli(cDir)
+      const c = cliSession(cDir)
       expect(await c.run("pull", "--store", `oci://${proxy.host}/team/alloy`, "--json")).toBe(1)
       expect(c.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
       expect(proxy.tampered).toBe(1)
@@ -175,7 +164,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const m = manifestBytes({ kind: "run", id: forgedKey, blob: { mediaType: "", digest: digestOf(bytes), size: bytes.length }, annotations: {} })
     expect((await client.putManifest(`run-${forgedKey}`, m)).status).toBe(201)
     const eDir = freshClone(p.dir, "clone-e")
-    const e = cli(eDir)
+    const e = cliSession(eDir)
     expect(await e.run("pull", "--store", target.url, "--json")).toBe(1)
     expect(e.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
     expect(existsSync(path.join(eDir, ".alloy", "runs", "pulled"))).toBe(false)
@@ -319,15 +308,15 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
 
   test("each imports part of the work, both sync twice: one consistent report, equal to one machine that saw everything", async () => {
     const store = `oci://${reg.host}/team/two`
-    const one = cli(p.dir)
+    const one = cliSession(p.dir)
     expect(await one.run("import")).toBe(0)
     expect(await one.run("report", "--json")).toBe(0)
     const reference = verdicts(one.json())
 
     const aDir = freshClone(p.dir, "machine-a")
     const bDir = freshClone(p.dir, "machine-b")
-    const a = cli(aDir)
-    const b = cli(bDir)
+    const a = cliSession(aDir)
+    const b = cliSession(bDir)
     expect(await a.run("import", "snapshot", p.snapshotA)).toBe(0)
     expect(await a.run("import", "worktree")).toBe(0)
     expect(await b.run("import", "snapshot", p.snapshotB)).toBe(0)
@@ -368,7 +357,7 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
 
   test.skipIf(!line)("anonymous is refused; environment and Docker credential file work; the password is never printed", async () => {
     const store = `oci://${reg.host}/team/basic`
-    const a = cli(p.dir)
+    const a = cliSession(p.dir)
     const saved = { ...process.env }
     try {
       delete process.env["ALLOY_REGISTRY_USERNAME"]
@@ -392,7 +381,7 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
       delete process.env["ALLOY_REGISTRY_PASSWORD"]
       writeFileSync(path.join(home, "config.json"), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from("alloy:pa55-Word").toString("base64") } } }))
       const bDir = freshClone(p.dir, "basic-b")
-      const b = cli(bDir)
+      const b = cliSession(bDir)
       expect(await b.run("pull", "--store", store, "--json")).toBe(0)
       expect((b.json() as { created: { run: number } }).created.run).toBe(0) // nothing was imported in this project: no records
       expect(b.out.join("\n")).not.toContain("pa55-Word")

@@ -5,24 +5,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os"
 import path from "node:path"
 import { runIdFor } from "../../src/core/run-record.js"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { importWorktree } from "../../src/evidence/import.js"
 import { loadEvidence } from "../../src/evidence/model.js"
 import { MAX_RECORD_BYTES, readRecords, runPaths, writeRecord } from "../../src/store/outbox.js"
 import { observeWorkTree } from "../../src/foundry/work-files.js"
-import { makePinnedProject, SAMPLE_DIR, type PinnedProject } from "../helpers/project.js"
-import { compact, drive, type Json } from "../fixtures/hooks/harness.js"
+import { SAMPLE_DIR, type PinnedProject, scratch } from "../helpers/project.js"
+import { loadPlugin, type Json } from "../helpers/plugin.js"
+import { compact } from "../helpers/recordings.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-async function pinned(): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
-  return p
-}
+const tmp = scratch()
 
 const ACTIVE = JSON.parse(readFileSync(path.join(SAMPLE_DIR, "dot-foundry", "active-stage.json"), "utf8")) as Json
 
@@ -30,7 +22,7 @@ const ACTIVE = JSON.parse(readFileSync(path.join(SAMPLE_DIR, "dot-foundry", "act
 async function hookStageEnd(dir: string, summary = "Revised the note."): Promise<string[]> {
   mkdirSync(path.join(dir, ".foundry"), { recursive: true })
   writeFileSync(path.join(dir, ".foundry", "active-stage.json"), JSON.stringify(ACTIVE))
-  const d = await drive(dir)
+  const d = await loadPlugin(dir)
   await d.before("foundry_stage_end", { callID: "c1", args: { summary } })
   writeFileSync(path.join(dir, ".foundry", "last-stage.json"), JSON.stringify({ cycle: ACTIVE.cycle, stage: ACTIVE.stage, baseSha: ACTIVE.baseSha, summary }))
   rmSync(path.join(dir, ".foundry", "active-stage.json"))
@@ -65,7 +57,7 @@ function feedbackWithEdgeItems(dir: string): void {
 
 describe("the live hook and import read Foundry's WORK files alike", () => {
   it("same summary, same items, same session id through the hook and through import", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     feedbackWithEdgeItems(p.dir)
     const logs = await hookStageEnd(p.dir)
     const [hook] = readRecords(p.dir).records
@@ -112,7 +104,7 @@ describe("a record that is written can always be read", () => {
   }
 
   it("a 4.5 MB feedback file: hook and import records are summarised to fit, said so, and every reader reads all of them", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     bigFeedback(p.dir, 4.5)
     const logs = await hookStageEnd(p.dir)
     expect(logs.join("\n")).toMatch(/left out: \d+ feedback item copies/)
@@ -129,7 +121,7 @@ describe("a record that is written can always be read", () => {
   }, 60_000)
 
   it("a record file over the limit is a reported problem, never skipped in silence", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     await hookStageEnd(p.dir)
     const [r] = readRecords(p.dir).records
     const big = { ...r!, idempotency_key: "f".repeat(64), summary: "y".repeat(MAX_RECORD_BYTES) }
@@ -153,7 +145,7 @@ describe("YAML aliases never amplify a record", () => {
   }
 
   it("refused by the one parser: the hook records the stage without the feedback and says why; import reports the file", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const text = aliasBomb()
     expect(text.length).toBeLessThan(300_000)
     writeFileSync(path.join(p.dir, "WORK.feedback.yaml"), text)

@@ -13,43 +13,27 @@
  *   - cycles with ids Foundry accepts but that are not kebab-case slugs get their block, fail
  *     closed when tampered, and are checked by `verify`.
  */
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { z } from "zod"
-import type { ToolContext } from "@opencode-ai/plugin"
-import { main } from "../../src/cli/main.js"
+
 import { encodeCanonical } from "../../src/core/digest.js"
 import type { Bundle } from "../../src/core/bundle.js"
-import { AlloyPlugin } from "../../src/plugin/plugin.js"
+
 import { pinBrief } from "../../src/service/pin.js"
 import { verifyAllPins } from "../../src/service/verify-pins.js"
-import { flipByte, makePinnedProject, writeExampleSources, makeProject, SAMPLE_DIR, type PinnedProject, type TestProject } from "../helpers/project.js"
-import { appraiseDispatch, compact, drive, forgeDispatch, forgeFor, otherAction, setAlloyLine } from "../fixtures/hooks/harness.js"
+import { flipByte, makePinnedProject, writeExampleSources, makeProject, SAMPLE_DIR, type PinnedProject, type TestProject, scratch } from "../helpers/project.js"
+import { loadPlugin } from "../helpers/plugin.js"
+import { appraiseDispatch, compact, forgeDispatch, forgeFor, otherAction } from "../helpers/recordings.js"
+import { setAlloyLine } from "../helpers/project.js"
 import { checklistItems, controlLines, hasControlChars, headings, lawHeadings, outputHeadings } from "../helpers/foundry-prompt.js"
+import { runCli } from "../helpers/cli.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-const track = <T extends TestProject>(p: T): T => (cleanups.push(p.cleanup), p)
+const tmp = scratch()
+const track = <T extends TestProject>(p: T): T => (tmp.defer(p.cleanup), p)
 
-async function cli(cwd: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), cwd })
-  return { code, out: out.join("\n"), err: err.join("\n") }
-}
-
-async function tool(dir: string, name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
-  const input = { client: { app: { log: async () => ({}) } }, directory: dir, worktree: dir, project: { id: "t" }, serverUrl: new URL("http://127.0.0.1:1"), $: undefined } as never
-  const hooks = await AlloyPlugin(input, { hooks: false })
-  const def = hooks.tool![name]!
-  const context = { directory: dir, worktree: dir, sessionID: "s", messageID: "m", agent: "a", abort: new AbortController().signal, metadata() {}, ask: async () => {} } as unknown as ToolContext
-  const out = await def.execute(z.object(def.args).parse(args) as never, context)
-  return JSON.parse(typeof out === "string" ? out : out.output)
-}
+const tool = async (dir: string, name: string, args: Record<string, unknown>): Promise<Record<string, any>> => (await (await loadPlugin(dir, { hooks: false })).tool(name, args)).json
 
 /** The attacks from the issue, as authored fields. */
 const HOSTILE_FIELDS: Array<{ name: string; path: string; patch: (intent: string) => string }> = [
@@ -90,18 +74,18 @@ describe("hostile authored text is refused with unsafe_text", () => {
       writeExampleSources(p.dir)
       const file = path.join(p.dir, ".alloy", "intents", "release-note-voice.md")
       writeFileSync(file, h.patch(readFileSync(file, "utf8")))
-      const lint = await cli(p.dir, ["intent", "lint", "--json"])
+      const lint = await runCli(p.dir, ...["intent", "lint", "--json"])
       expect(lint.code).not.toBe(0)
       const entry = (JSON.parse(lint.out).entries as Array<Record<string, any>>).find((e) => e["id"] === "release-note-voice")!
       expect(entry["error"]["code"]).toBe("unsafe_text")
       expect((entry["error"]["details"] as Array<{ path: string }>).map((d) => d.path)).toContain(h.path)
-      const build = await cli(p.dir, ["brief", "build", "release-note-voice", "--json"])
+      const build = await runCli(p.dir, ...["brief", "build", "release-note-voice", "--json"])
       expect(build.code).toBe(1)
       expect(JSON.parse(build.out)).toMatchObject({ ok: false, code: "unsafe_text" })
       expect(JSON.parse(build.out)["fix"]).toMatch(/rephrase/)
       expect(existsSync(path.join(p.dir, ".alloy", "refs", "briefs", "release-note-voice"))).toBe(false)
       // text mode: the message names the field, and no escape reaches the terminal
-      const text = await cli(p.dir, ["brief", "build", "release-note-voice"])
+      const text = await runCli(p.dir, ...["brief", "build", "release-note-voice"])
       expect(text.err).toContain(h.path)
       expect(hasControlChars(text.err + text.out)).toBe(false)
     })
@@ -109,7 +93,7 @@ describe("hostile authored text is refused with unsafe_text", () => {
 
   it("the wizard tools return the same error and write nothing", async () => {
     const p = track(makeProject())
-    await cli(p.dir, ["init"])
+    await runCli(p.dir, ...["init"])
     const create = await tool(p.dir, "alloy_intent_create", {
       id: "voice",
       title: "Voice",
@@ -185,7 +169,7 @@ describe("a hostile bundle written directly to the store is rendered safely by t
   it("forge dispatch: exactly Foundry's Stage:/Cycle:/Token: lines, its prompt an exact prefix, only Alloy's headings, no checklist, no escapes", async () => {
     const p = track(await makePinnedProject())
     const digest = writeHostileBundle(p)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const orig = forgeDispatch()
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(orig)))
     expect(out["alloy"]).toMatchObject({ digest, verified: true })
@@ -204,7 +188,7 @@ describe("a hostile bundle written directly to the store is rendered safely by t
   it("appraisers: one ## Output at the end, byte for byte, and only the project's and Alloy's law headings", async () => {
     const p = track(await makePinnedProject())
     writeHostileBundle(p)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const orig = appraiseDispatch()
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(orig)))
     expect(out["alloy"]["laws"]).toEqual(["alloy--release-note-voice--ac-2", "alloy--release-note-voice--ac-3"])
@@ -224,7 +208,7 @@ describe("a hostile bundle written directly to the store is rendered safely by t
   it("human appraise: one checklist item per sign-off criterion, flattened texts, no escapes", async () => {
     const p = track(await makePinnedProject())
     writeHostileBundle(p)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const out = JSON.parse(await d.after("foundry_orchestrate", compact(otherAction("human_appraise"))))
     const alloy = out["context"]["alloy"]
     expect(checklistItems(alloy["checklist"])).toHaveLength(1)
@@ -259,7 +243,7 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
       const pinned = pinBrief(p.ctx, { cycle: id, brief_id: p.briefId })
       expect(pinned.target.file).toBe(`foundry/cycles/${id}.md`)
 
-      const d = await drive(p.dir)
+      const d = await loadPlugin(p.dir)
       const ok = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: id }))))
       expect(ok["alloy"]).toMatchObject({ verified: true, digest: p.digest })
       expect(ok["prompt"]).toContain("## Alloy")
@@ -268,7 +252,7 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
       flipByte(p.objectPath, 10)
       const blocked = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: id }))))
       expect(blocked).toMatchObject({ action: "blocked", cycle: id, alloy: { code: "digest_mismatch" } })
-      const v = await cli(p.dir, ["verify", "--json"])
+      const v = await runCli(p.dir, ...["verify", "--json"])
       expect(v.code).toBe(1)
       expect((JSON.parse(v.out).pins as Array<Record<string, unknown>>).find((x) => x["id"] === id)).toMatchObject({ status: "error", code: "digest_mismatch" })
     })
@@ -276,7 +260,7 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
 
   it("an id that would be a path is never looked up: the dispatch is blocked (invalid_id), nothing outside foundry/cycles is read", async () => {
     const p = track(await makePinnedProject())
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     for (const bad of ["../cycles/draft-release-note", "sub/draft-release-note", ".hidden"]) {
       const out = JSON.parse(await d.after("foundry_orchestrate", compact(forgeFor({ cycle: bad }))))
       expect(out).toMatchObject({ action: "blocked", alloy: { code: "invalid_id" } })
@@ -289,7 +273,7 @@ describe("cycles whose ids Foundry accepts but are not kebab-case slugs", () => 
 describe("caches never skip a check", () => {
   it("a re-pin that keeps the cycle file's size and mtime is seen by the next dispatch", async () => {
     const p = track(await makePinnedProject())
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const first = JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))
     expect(first["alloy"]).toMatchObject({ verified: true, digest: p.digest })
     const file = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
@@ -307,7 +291,7 @@ describe("caches never skip a check", () => {
 
   it("the objects folder replaced by a symlink out of .alloy/ after a verified dispatch is refused on the next read", async () => {
     const p = track(await makePinnedProject())
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     expect(JSON.parse(await d.after("foundry_orchestrate", compact(forgeDispatch())))["alloy"]["verified"]).toBe(true)
     const objects = path.join(p.dir, ".alloy", "objects", "sha256")
     const outside = path.join(path.dirname(p.dir), "elsewhere")
@@ -325,7 +309,7 @@ describe("CLI text output makes control and escape sequences visible; --json sta
 
   it("runs list, runs watch, evidence, show: no raw escape reaches the terminal; JSON keeps the exact text", async () => {
     const p = track(await makePinnedProject())
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     // Foundry's stage_end summary (text from an agent) carries escapes into the run record and events
     const active = JSON.parse(readFileSync(path.join(SAMPLE_DIR, "dot-foundry", "active-stage.json"), "utf8"))
     mkdirSync(path.join(p.dir, ".foundry"), { recursive: true })
@@ -339,13 +323,13 @@ describe("CLI text output makes control and escape sequences visible; --json sta
 
     const all: string[] = []
     for (const argv of [["runs", "list"], ["runs", "watch"], ["evidence"], ["show", p.briefId], ["show", "--stage", "forge", p.cycle], ["status"], ["verify"]]) {
-      const t = await cli(p.dir, argv)
+      const t = await runCli(p.dir, ...argv)
       expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
       all.push(t.out, t.err)
     }
     // hostile text is shown, with its escapes made visible
     expect(all.join("\n")).toContain("\\x1b]52;c;ZXZpbA==\\x07")
-    const j = await cli(p.dir, ["runs", "list", "--json"])
+    const j = await runCli(p.dir, ...["runs", "list", "--json"])
     expect(j.out).toContain(JSON.stringify(ESC_SUMMARY).slice(1, -1).slice(0, 10))
     expect(JSON.stringify(JSON.parse(j.out))).toContain(JSON.stringify(ESC_SUMMARY).slice(1, -1))
   })
@@ -360,7 +344,7 @@ describe("CLI text output makes control and escape sequences visible; --json sta
       ["intent", "show", "release-note-voice"],
       ["intent", "lint"],
     ]) {
-      const t = await cli(p.dir, argv)
+      const t = await runCli(p.dir, ...argv)
       expect(hasControlChars(t.out + t.err), `${argv.join(" ")}: ${JSON.stringify((t.out + t.err).slice(0, 300))}`).toBe(false)
     }
   })
@@ -377,7 +361,7 @@ describe("pin on a cycle file that is a symlink", () => {
     writeFileSync(target, readFileSync(link, "utf8").replace(/^alloy:.*\n/m, ""))
     rmSync(link)
     symlinkSync(path.relative(path.dirname(link), target), link)
-    const r = await cli(p.dir, ["pin", p.cycle, p.briefId])
+    const r = await runCli(p.dir, ...["pin", p.cycle, p.briefId])
     expect(r.code, r.err).toBe(0)
     expect(lstatSync(link).isSymbolicLink()).toBe(true)
     expect(readFileSync(target, "utf8")).toContain(p.digest)
@@ -392,7 +376,7 @@ describe("pin on a cycle file that is a symlink", () => {
     writeFileSync(outside, text)
     rmSync(link)
     symlinkSync(outside, link)
-    const r = await cli(p.dir, ["pin", p.cycle, p.briefId, "--json"])
+    const r = await runCli(p.dir, ...["pin", p.cycle, p.briefId, "--json"])
     expect(r.code).toBe(1)
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, code: "unsafe_path" })
     expect(JSON.parse(r.out).error).not.toContain(path.dirname(p.dir))

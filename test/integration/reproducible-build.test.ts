@@ -4,12 +4,13 @@
  * the files really have CRLF), build the same bundles byte for byte, and each verifies its pin.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { spawnSync } from "node:child_process"
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { main } from "../../src/cli/main.js"
 import { makeProject, writeExampleSources, type TestProject } from "../helpers/project.js"
+import { runCli } from "../helpers/cli.js"
+import { git } from "../helpers/git.js"
 
 const EXTRA = `---
 id: checkout-copy
@@ -38,20 +39,8 @@ let source: TestProject
 let root: string
 const clones: Record<"lf" | "crlf", string> = { lf: "", crlf: "" }
 
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8", timeout: 30_000 })
-  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`)
-  return r.stdout
-}
-
-async function cli(cwd: string, argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = []
-  const code = await main(argv, { out: (s) => out.push(s), err: () => {}, cwd })
-  return { code, out: out.join("\n") }
-}
-
 async function build(cwd: string, id: string): Promise<{ digest: string; bytes: Buffer }> {
-  const r = await cli(cwd, ["brief", "build", id, "--json"])
+  const r = await runCli(cwd, ...["brief", "build", id, "--json"])
   expect(r.code, r.out).toBe(0)
   const digest = (JSON.parse(r.out) as { builds: Array<{ digest: string }> }).builds[0]!.digest
   return { digest, bytes: readFileSync(path.join(cwd, ".alloy", "objects", "sha256", `${digest.slice(7)}.json`)) }
@@ -65,15 +54,15 @@ beforeAll(() => {
     path.join(source.dir, ".alloy", "briefs", "two-intents.md"),
     "---\nid: two-intents\nintents: [release-note-voice, checkout-copy]\nformation: { flow: release-notes }\n---\nNotes\nover two lines.\n",
   )
-  git(source.dir, "init", "-q")
-  git(source.dir, "config", "core.autocrlf", "false")
-  git(source.dir, "add", "-A")
-  git(source.dir, "commit", "-q", "-m", "sources")
+  git(source.dir, ["init", "-q"])
+  git(source.dir, ["config", "core.autocrlf", "false"])
+  git(source.dir, ["add", "-A"])
+  git(source.dir, ["commit", "-q", "-m", "sources"])
   root = mkdtempSync(path.join(os.tmpdir(), "alloy-clones-"))
   clones.lf = path.join(root, "lf")
   clones.crlf = path.join(root, "crlf")
-  git(root, "-c", "core.autocrlf=false", "clone", "-q", source.dir, clones.lf)
-  git(root, "-c", "core.autocrlf=true", "clone", "-q", "--config", "core.autocrlf=true", source.dir, clones.crlf)
+  git(root, ["-c", "core.autocrlf=false", "clone", "-q", source.dir, clones.lf])
+  git(root, ["-c", "core.autocrlf=true", "clone", "-q", "--config", "core.autocrlf=true", source.dir, clones.crlf])
 })
 
 afterAll(() => {
@@ -112,8 +101,8 @@ describe("reproducible builds across clones", () => {
 
   it("each clone pins and verifies; the CRLF cycle file keeps its CRLF line endings", async () => {
     for (const dir of [clones.lf, clones.crlf]) {
-      expect((await cli(dir, ["pin", "draft-release-note", "release-note-voice"])).code).toBe(0)
-      expect((await cli(dir, ["verify"])).code).toBe(0)
+      expect((await runCli(dir, ...["pin", "draft-release-note", "release-note-voice"])).code).toBe(0)
+      expect((await runCli(dir, ...["verify"])).code).toBe(0)
     }
     const crlf = readFileSync(path.join(clones.crlf, "foundry", "cycles", "draft-release-note.md"), "utf8")
     expect(crlf.replace(/\r\n/g, "").includes("\n")).toBe(false)

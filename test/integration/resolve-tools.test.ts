@@ -1,30 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { flipByte, makePinnedProject, makeProject, writeExampleSources, type PinnedProject } from "../helpers/project.js"
+import { flipByte, makeProject, writeExampleSources, type PinnedProject, scratch, setAlloyLine } from "../helpers/project.js"
 import { loadPlugin } from "../helpers/plugin.js"
 import { buildBrief } from "../../src/service/build.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-async function pinned(opts: { tamper?: boolean } = {}): Promise<PinnedProject> {
-  const p = await makePinnedProject(opts)
-  cleanups.push(p.cleanup)
-  return p
-}
-
-function setCycleAlloy(p: { dir: string }, block: string): void {
-  const f = path.join(p.dir, "foundry/cycles/draft-release-note.md")
-  const text = readFileSync(f, "utf8").replace(/^alloy:.*$/m, block)
-  writeFileSync(f, text)
-}
+const tmp = scratch()
 
 describe("resolver tools through the plugin entry", () => {
   it("registers the three resolver tools with described arguments", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const plugin = await loadPlugin(p.dir)
     for (const name of ["alloy_brief_resolve", "alloy_prompt_pack_resolve", "alloy_gate_overlay_resolve"]) {
       const def = plugin.hooks.tool?.[name]
@@ -35,7 +20,7 @@ describe("resolver tools through the plugin entry", () => {
   })
 
   it("alloy_brief_resolve by cycle and by explicit pin returns the verified brief", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const plugin = await loadPlugin(p.dir)
     const byCycle = await plugin.tool("alloy_brief_resolve", { cycle: "draft-release-note" })
     expect(byCycle.json).toMatchObject({ ok: true, brief_id: p.briefId, digest: p.digest, verified: true, stale: false })
@@ -49,7 +34,7 @@ describe("resolver tools through the plugin entry", () => {
   })
 
   it("alloy_prompt_pack_resolve accepts a base stage and Foundry's <base>:<alias> form", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const plugin = await loadPlugin(p.dir)
     const forge = await plugin.tool("alloy_prompt_pack_resolve", { cycle: "draft-release-note", stage: "forge:draft-release-note" })
     expect(forge.json).toMatchObject({ ok: true, stage: "forge:draft-release-note", pack: "forge" })
@@ -65,7 +50,7 @@ describe("resolver tools through the plugin entry", () => {
   })
 
   it("alloy_gate_overlay_resolve lists gates with the criterion each proves, filtered by stage", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const plugin = await loadPlugin(p.dir)
     const all = await plugin.tool("alloy_gate_overlay_resolve", { cycle: "draft-release-note" })
     const gates = all.json["gates"] as Array<Record<string, string>>
@@ -83,7 +68,7 @@ describe("resolver tools through the plugin entry", () => {
   })
 
   it("reports stale with the newer digest when the brief was rebuilt after pinning", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const f = path.join(p.dir, ".alloy/intents/release-note-voice.md")
     writeFileSync(f, readFileSync(f, "utf8").replace("mostly on phones", "mostly on phones and tablets"))
     const rebuilt = buildBrief(p.ctx, p.briefId)
@@ -97,12 +82,18 @@ describe("resolver tools through the plugin entry", () => {
     const cases: Array<[string, (p: PinnedProject) => void, Record<string, unknown> | undefined, string, RegExp]> = [
       ["a flipped byte in the object", (p) => flipByte(p.objectPath, 100), undefined, "digest_mismatch", /does not hash to the pinned digest/],
       ["the object deleted", (p) => rmSync(p.objectPath), undefined, "object_missing", /is missing/],
-      ["a wrong digest pinned", (p) => setCycleAlloy(p, `alloy: { brief_id: release-note-voice, digest: "sha256:${"0".repeat(64)}" }`), undefined, "object_missing", /missing/],
-      ["brief_id ../x", (p) => setCycleAlloy(p, `alloy: { brief_id: ../x, digest: "sha256:${"0".repeat(64)}" }`), undefined, "invalid_id", /never a path|not a brief id/],
-      ["a malformed block", (p) => setCycleAlloy(p, "alloy: 42"), undefined, "malformed", /must be a mapping/],
-      ["the placeholder digest", (p) => setCycleAlloy(p, `alloy: { brief_id: release-note-voice, digest: "sha256:TBD" }`), undefined, "invalid_digest", /sha256:TBD/],
-      ["an unknown brief", (p) => setCycleAlloy(p, `alloy: { brief_id: nope, digest: "sha256:${"0".repeat(64)}" }`), undefined, "brief_not_found", /does not exist/],
-      ["a digest of another brief", (p) => setCycleAlloy(p, `alloy: { brief_id: other, digest: "${p.digest}" }`), undefined, "brief_id_mismatch", /is a build of brief "release-note-voice"/],
+      ["a wrong digest pinned", (p) => setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: release-note-voice, digest: "sha256:${"0".repeat(64)}" }`), undefined, "object_missing", /missing/],
+      ["brief_id ../x", (p) => setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: ../x, digest: "sha256:${"0".repeat(64)}" }`), undefined, "invalid_id", /never a path|not a brief id/],
+      ["a malformed block", (p) => setAlloyLine(p.dir, p.cycle, "alloy: 42"), undefined, "malformed", /must be a mapping/],
+      ["the placeholder digest", (p) => setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: release-note-voice, digest: "sha256:TBD" }`), undefined, "invalid_digest", /sha256:TBD/],
+      ["an unknown brief", (p) => setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: nope, digest: "sha256:${"0".repeat(64)}" }`), undefined, "brief_not_found", /does not exist/],
+      [
+        "a digest of another brief",
+        (p) => setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: other, digest: "${p.digest}" }`),
+        undefined,
+        "brief_id_mismatch",
+        /is a build of brief "release-note-voice"/,
+      ],
       ["an unpinned cycle", () => undefined, { cycle: "condense-changelog-entry" }, "not_pinned", /has no `alloy` block/],
       ["an explicit bad digest", () => undefined, { brief_id: "release-note-voice", digest: "sha256:xyz" }, "invalid_digest", /not a digest/],
       ["an explicit path as brief id", () => undefined, { brief_id: "../../etc/passwd", digest: `sha256:${"0".repeat(64)}` }, "invalid_id", /never paths/],
@@ -110,7 +101,7 @@ describe("resolver tools through the plugin entry", () => {
     ]
     for (const [name, mutate, args, code, re] of cases) {
       it(name, async () => {
-        const p = await pinned()
+        const p = await tmp.pinned()
         mutate(p)
         const plugin = await loadPlugin(p.dir)
         for (const tool of ["alloy_brief_resolve", "alloy_prompt_pack_resolve", "alloy_gate_overlay_resolve"]) {
@@ -127,7 +118,7 @@ describe("resolver tools through the plugin entry", () => {
 
   it("works before .alloy exists: a clear not_pinned / object_missing error", async () => {
     const p = makeProject()
-    cleanups.push(p.cleanup)
+    tmp.defer(p.cleanup)
     const plugin = await loadPlugin(p.dir)
     const r = await plugin.tool("alloy_brief_resolve", { cycle: "draft-release-note" })
     expect(r.json).toMatchObject({ ok: false, code: "invalid_digest" })

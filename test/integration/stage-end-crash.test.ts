@@ -11,7 +11,7 @@ import { readEvents, readRecords } from "../../src/store/outbox.js"
 import { STALE_TEMP_MS, sweepStaleTemps } from "../../src/store/atomic.js"
 import { REPO_ROOT } from "../helpers/project.js"
 
-const CHILD = path.join(REPO_ROOT, "test", "fixtures", "hooks", "export-child.mjs")
+const CHILD = path.join(REPO_ROOT, "test", "faults", "workers", "export-child.mjs")
 const DIST_RUNS = path.join(REPO_ROOT, "dist", "service", "runs.js")
 const SOURCES = ["src/service/runs.ts", "src/store/atomic.ts", "src/core/run-record.ts"]
 

@@ -1,31 +1,22 @@
 // The run-result exporter through the REAL plugin hooks: foundry_stage_end (before: capture
 // .foundry/active-stage.json; after: read .foundry/last-stage.json) writes exactly one record per
 // stage run into the git-ignored .alloy/runs/, plus events; stage_end's own output never changes.
-import { execFileSync } from "node:child_process"
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { RunRecordSchema, stageRunKey } from "../../src/core/run-record.js"
 import { ALLOY_VERSION } from "../../src/version.js"
 import { readEvents, readRecords } from "../../src/store/outbox.js"
-import { makePinnedProject, makeProject, SAMPLE_DIR, type PinnedProject } from "../helpers/project.js"
-import { compact, drive, stageToolResult, type Json } from "../fixtures/hooks/harness.js"
+import { makeProject, SAMPLE_DIR, scratch } from "../helpers/project.js"
+import { isolateEnv } from "../helpers/env.js"
+import { loadPlugin, type Json, type LoadedPlugin } from "../helpers/plugin.js"
+import { compact, stageToolResult } from "../helpers/recordings.js"
+import { git } from "../helpers/git.js"
+import { snapshotTree } from "../helpers/tree.js"
 
-const saved = { ...process.env }
-const cleanups: Array<() => void> = []
-beforeEach(() => {
-  for (const k of Object.keys(process.env)) if (k.startsWith("ALLOY_")) delete process.env[k]
-})
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-  process.env = { ...saved }
-})
-
-async function pinned(): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
-  return p
-}
+isolateEnv()
+const tmp = scratch()
 
 const SAMPLE_ACTIVE = JSON.parse(readFileSync(path.join(SAMPLE_DIR, "dot-foundry", "active-stage.json"), "utf8")) as Json
 const SUMMARY = "Moved the benefit into the first sentence; actioned 1 feedback item."
@@ -43,7 +34,7 @@ function endStage(dir: string, summary: string): void {
 }
 
 /** One real stage_end call as OpenCode runs it: before-hook, the tool, after-hook. */
-async function stageEnd(d: Awaited<ReturnType<typeof drive>>, dir: string, callID: string, summary = SUMMARY): Promise<{ sent: string; seen: string }> {
+async function stageEnd(d: LoadedPlugin, dir: string, callID: string, summary = SUMMARY): Promise<{ sent: string; seen: string }> {
   await d.before("foundry_stage_end", { callID, args: { summary } })
   endStage(dir, summary)
   const sent = compact({ ok: true, summary })
@@ -52,10 +43,10 @@ async function stageEnd(d: Awaited<ReturnType<typeof drive>>, dir: string, callI
 
 describe("foundry_stage_end exports one run record per stage run", () => {
   it("writes the record, the event and the .gitignore; stage_end's own output is unchanged", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     rmSync(path.join(p.dir, ".alloy", "runs"), { recursive: true, force: true })
     beginStage(p.dir, SAMPLE_ACTIVE)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const { sent, seen } = await stageEnd(d, p.dir, "call_end_1")
     expect(seen).toBe(sent)
     expect(readFileSync(path.join(p.dir, ".alloy", "runs", ".gitignore"), "utf8")).toBe("*\n")
@@ -115,16 +106,16 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("the same stage run exported twice (after-hook fired twice, or a second plugin instance) is one record", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     beginStage(p.dir, SAMPLE_ACTIVE)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     const { sent } = await stageEnd(d, p.dir, "call_a")
     // the after-hook fires again for the same call
     expect(await d.after("foundry_stage_end", sent, { callID: "call_a" })).toBe(sent)
     // ... and for another call id, without a before-hook (active-stage.json is gone by now)
     expect(await d.after("foundry_stage_end", sent, { callID: "call_b" })).toBe(sent)
     // ... and in a second plugin instance that saw the before-hook too
-    const d2 = await drive(p.dir)
+    const d2 = await loadPlugin(p.dir)
     beginStage(p.dir, SAMPLE_ACTIVE)
     await stageEnd(d2, p.dir, "call_c")
     expect(readRecords(p.dir).records).toHaveLength(1)
@@ -132,8 +123,8 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("a new run of the same stage (new token) is a second record", async () => {
-    const p = await pinned()
-    const d = await drive(p.dir)
+    const p = await tmp.pinned()
+    const d = await loadPlugin(p.dir)
     beginStage(p.dir, SAMPLE_ACTIVE)
     await stageEnd(d, p.dir, "c1")
     beginStage(p.dir, { ...SAMPLE_ACTIVE, tokenHash: "f".repeat(64), startedAt: "2026-05-25T10:20:00.000Z" })
@@ -145,8 +136,8 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("without a before-hook, the record is still written once (marker from the stage_begin result)", async () => {
-    const p = await pinned()
-    const d = await drive(p.dir)
+    const p = await tmp.pinned()
+    const d = await loadPlugin(p.dir)
     const begin = stageToolResult("foundry_stage_begin")
     const beginText = compact(begin)
     expect(await d.after("foundry_stage_begin", beginText)).toBe(beginText)
@@ -165,7 +156,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("summarises the feedback items that cite Alloy gates, with their criterion", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const fb = path.join(p.dir, "WORK.feedback.yaml")
     writeFileSync(
       fb,
@@ -191,7 +182,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
         ].join("\n"),
     )
     beginStage(p.dir, SAMPLE_ACTIVE)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await stageEnd(d, p.dir, "c1")
     const [r] = readRecords(p.dir).records
     expect(r!.feedback).toEqual({
@@ -224,10 +215,10 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("an unreadable WORK.feedback.yaml leaves the summary out (reported) but the record is written", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     writeFileSync(path.join(p.dir, "WORK.feedback.yaml"), "items: [\n  - unclosed")
     beginStage(p.dir, SAMPLE_ACTIVE)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await stageEnd(d, p.dir, "c1")
     const [r] = readRecords(p.dir).records
     expect(r!.feedback).toBeUndefined()
@@ -237,8 +228,8 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("a stage_end error with an open stage is recorded as outcome error; without one nothing is recorded", async () => {
-    const p = await pinned()
-    const d = await drive(p.dir)
+    const p = await tmp.pinned()
+    const d = await loadPlugin(p.dir)
     const failure = compact(stageToolResult("foundry_stage_end_memory_failure"))
     // no active stage captured: nothing ran
     expect(await d.after("foundry_stage_end", failure, { callID: "e0" })).toBe(failure)
@@ -253,17 +244,17 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("unpinned cycles are not exported by default; exportUnpinned (option or env) exports them with pin null", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const cond = { ...SAMPLE_ACTIVE, cycle: "condense-changelog-entry", stage: "forge:condense-changelog-entry" }
     rmSync(path.join(p.dir, ".alloy", "runs"), { recursive: true, force: true })
     beginStage(p.dir, cond)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await stageEnd(d, p.dir, "u1")
     expect(existsSync(path.join(p.dir, ".alloy", "runs"))).toBe(false)
 
     for (const [i, how] of (["option", "env"] as const).entries()) {
       if (how === "env") process.env.ALLOY_EXPORT_UNPINNED = "1"
-      const e = await drive(p.dir, how === "option" ? { exportUnpinned: true } : {})
+      const e = await loadPlugin(p.dir, how === "option" ? { exportUnpinned: true } : {})
       beginStage(p.dir, { ...cond, tokenHash: String(i).repeat(64) })
       await stageEnd(e, p.dir, `u2-${how}`)
     }
@@ -273,11 +264,11 @@ describe("foundry_stage_end exports one run record per stage run", () => {
   })
 
   it("a pinned cycle whose pin block is broken is exported with pin null and pin_error", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const file = path.join(p.dir, "foundry", "cycles", "draft-release-note.md")
     writeFileSync(file, readFileSync(file, "utf8").replace(/^alloy:.*$/m, "alloy: 42"))
     beginStage(p.dir, SAMPLE_ACTIVE)
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     await stageEnd(d, p.dir, "b1")
     const [r] = readRecords(p.dir).records
     expect(r!.pin).toBeNull()
@@ -287,11 +278,11 @@ describe("foundry_stage_end exports one run record per stage run", () => {
 
 describe("isolation of the exporter", () => {
   it("a failing export never changes stage_end's output, never throws, and is reported once", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const runs = path.join(p.dir, ".alloy", "runs")
     rmSync(runs, { recursive: true, force: true })
     writeFileSync(runs, "in the way")
-    const d = await drive(p.dir)
+    const d = await loadPlugin(p.dir)
     for (const id of ["f1", "f2"]) {
       beginStage(p.dir, SAMPLE_ACTIVE)
       const { sent, seen } = await stageEnd(d, p.dir, id)
@@ -303,35 +294,25 @@ describe("isolation of the exporter", () => {
 
   it("writes nothing but .alloy/runs/** — git sees a clean work tree, even in a project without .alloy/", async () => {
     for (const withAlloy of [true, false]) {
-      const p = withAlloy ? await pinned() : makeProject()
-      if (!withAlloy) cleanups.push(p.cleanup)
-      const git = (...args: string[]) => execFileSync("git", args, { cwd: p.dir, encoding: "utf8", timeout: 20_000 })
+      const p = withAlloy ? await tmp.pinned() : makeProject()
+      if (!withAlloy) tmp.defer(p.cleanup)
       // the lines Foundry ensures in .gitignore (CONTRACTS §1.6); the sample ships without one
       if (!existsSync(path.join(p.dir, ".gitignore"))) writeFileSync(path.join(p.dir, ".gitignore"), ".snapshots/\n.foundry/\nnode_modules/\n.DS_Store\n")
-      git("init", "-q", "-b", "work/release-notes-x")
-      git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", "-A")
-      git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-q", "-m", "base")
-      const snapshot = () => listTree(p.dir).filter((f) => !f.startsWith(".alloy/runs/") && !f.startsWith(".foundry/") && !f.startsWith(".git/"))
+      git(p.dir, ["init", "-q", "-b", "work/release-notes-x"])
+      git(p.dir, ["add", "-A"])
+      git(p.dir, ["commit", "-q", "-m", "base"])
+      const outside = (r: string) => [".alloy/runs", ".foundry", ".git"].some((d) => r === d || r.startsWith(`${d}/`))
+      const snapshot = () => snapshotTree(p.dir, outside)
       const before = snapshot()
       beginStage(p.dir, SAMPLE_ACTIVE)
-      const d = await drive(p.dir, { exportUnpinned: true })
+      const d = await loadPlugin(p.dir, { exportUnpinned: true })
       await d.after("foundry_stage_begin", compact(stageToolResult("foundry_stage_begin")))
       await stageEnd(d, p.dir, "g1")
       expect(readRecords(p.dir).records, `withAlloy=${withAlloy}`).toHaveLength(1)
       // (without .alloy/ before, the only new entry is the folder .alloy/ holding runs/, checked below)
-      expect(snapshot().filter((f) => withAlloy || f !== ".alloy/")).toEqual(before)
-      expect(git("status", "--porcelain", "--untracked-files=all"), `withAlloy=${withAlloy}`).toBe("")
+      expect(new Map([...snapshot()].filter(([f]) => withAlloy || f !== ".alloy"))).toEqual(before)
+      expect(git(p.dir, ["status", "--porcelain", "--untracked-files=all"]), `withAlloy=${withAlloy}`).toBe("")
       if (!withAlloy) expect(readdirSync(path.join(p.dir, ".alloy"))).toEqual(["runs"])
     }
   })
 })
-
-function listTree(root: string, rel = ""): string[] {
-  const out: string[] = []
-  for (const n of readdirSync(path.join(root, rel))) {
-    const r = rel ? `${rel}/${n}` : n
-    if (statSync(path.join(root, r)).isDirectory()) out.push(...listTree(root, r).map((x) => x), `${r}/`)
-    else out.push(r)
-  }
-  return out.sort()
-}

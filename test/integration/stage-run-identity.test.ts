@@ -12,7 +12,8 @@ import { AlloyContext } from "../../src/service/context.js"
 import { readRecords } from "../../src/store/outbox.js"
 import { sha256Hex } from "../../src/core/digest.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
-import { compact, drive, forgeDispatch } from "../fixtures/hooks/harness.js"
+import { loadPlugin } from "../helpers/plugin.js"
+import { compact, forgeDispatch } from "../helpers/recordings.js"
 import { loadEvidence } from "../../src/evidence/model.js"
 import { readEvents } from "../../src/store/outbox.js"
 
@@ -36,7 +37,7 @@ async function runCycleWithHooks(p: PinnedProject, opts: { orchestrate?: boolean
   writeFileSync(path.join(p.dir, "WORK.md"), `---\nflow: release-notes\ncycle: ${C}\nstages:\n  - forge:${C}\n  - quench:${C}\n  - appraise:${C}\n---\n# Goal\n\nRewrite the note.\n`)
   git(p.dir, ["add", "-A"])
   git(p.dir, ["commit", "-q", "-m", `[${C}] setup: configure stages`], "2026-06-02T09:00:00Z")
-  const d = await drive(p.dir)
+  const d = await loadPlugin(p.dir)
   const history: unknown[] = []
   let seq = 0
   let forges = 0

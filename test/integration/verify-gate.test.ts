@@ -1,39 +1,23 @@
 // The CI gate misses nothing: `verify` reads the same facts as `status` (one pin scan), names
 // each problem by a stable code, fails on errors, and with --strict on every warning; its JSON
 // matches the alloy.verify/v1 schema in core.
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { main } from "../../src/cli/main.js"
 import { VerifyReportSchema, type VerifyReport } from "../../src/core/verify-report.js"
 import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { projectStatus } from "../../src/service/status.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { scratch } from "../helpers/project.js"
+import { runCli } from "../helpers/cli.js"
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ""
-  let err = ""
-  const code = await main([...args, "--cwd", cwd], { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n"), cwd })
-  return { code, out, err }
-}
-
-async function pinned(): Promise<PinnedProject> {
-  const p = await makePinnedProject()
-  cleanups.push(p.cleanup)
-  return p
-}
+const tmp = scratch()
 
 /** verify --json (and --strict): exit codes and the parsed, schema-checked report. */
 async function verify(dir: string): Promise<{ plain: number; strict: number; report: VerifyReport; strictReport: VerifyReport; text: string }> {
-  const j = await run(dir, "verify", "--json")
-  const s = await run(dir, "verify", "--json", "--strict")
-  const t = await run(dir, "verify", "--strict")
+  const j = await runCli(dir, "verify", "--json")
+  const s = await runCli(dir, "verify", "--json", "--strict")
+  const t = await runCli(dir, "verify", "--strict")
   return { plain: j.code, strict: s.code, report: VerifyReportSchema.parse(JSON.parse(j.out)), strictReport: VerifyReportSchema.parse(JSON.parse(s.out)), text: t.out }
 }
 
@@ -42,7 +26,7 @@ const edit = (file: string, from: string | RegExp, to: string) => writeFileSync(
 
 describe("verify: the CI gate", () => {
   it("passes on the clean project, also with --strict, with no findings", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const v = await verify(p.dir)
     expect(v.plain).toBe(0)
     expect(v.strict).toBe(0)
@@ -51,7 +35,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("source drift: an intent edited but not rebuilt is a warning (source_drift); --strict fails; status says the same", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     edit(path.join(p.dir, ".alloy", "intents", `${p.briefId}.md`), "at most 150 words", "at most 120 words")
     const v = await verify(p.dir)
     expect(v.plain).toBe(0)
@@ -69,7 +53,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("a recipe edited but not rebuilt is drift too", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     edit(path.join(p.dir, ".alloy", "briefs", `${p.briefId}.md`), "Read the note as a returning customer", "Read the note as a new customer")
     const v = await verify(p.dir)
     expect(codes(v.report)).toEqual(["source_drift"])
@@ -78,7 +62,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("dangling formation: a formation naming a deleted cycle is formation_dangling; --strict fails", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     rmSync(path.join(p.dir, "foundry", "cycles", "condense-changelog-entry.md"))
     const recipe = path.join(p.dir, ".alloy", "briefs", `${p.briefId}.md`)
     edit(recipe, "    - draft-release-note\n", "    - draft-release-note\n    - gone-cycle\n")
@@ -92,7 +76,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("shadowed pin: a cycle pin that differs from its flow's pin is pin_shadowed; a pin outside the brief's formation is pin_outside_formation", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     // a second brief from the same intent, for the flow
     writeFileSync(path.join(p.dir, ".alloy", "briefs", "flow-voice.md"), "---\nid: flow-voice\nintents:\n  - release-note-voice\nformation:\n  flow: release-notes\n---\n")
     buildBrief(p.ctx, "flow-voice")
@@ -121,7 +105,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("merge conflict: a ref with git conflict markers is an error (merge_conflict) with the fix", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const ref = path.join(p.dir, ".alloy", "refs", "briefs", p.briefId)
     writeFileSync(ref, `<<<<<<< HEAD\n${p.digest}\n=======\nsha256:${"1".repeat(64)}\n>>>>>>> feature\n`)
     const v = await verify(p.dir)
@@ -135,7 +119,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("merge conflict in a cycle's frontmatter is named as one, not as bad YAML", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     const cycle = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
     edit(
       cycle,
@@ -149,7 +133,7 @@ describe("verify: the CI gate", () => {
   })
 
   it("a formation cycle without any pin is an error (not_pinned)", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     edit(path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`), /^alloy:.*\n/m, "")
     const v = await verify(p.dir)
     expect(v.plain).toBe(1)
@@ -159,12 +143,12 @@ describe("verify: the CI gate", () => {
 
 describe("pin: one path for the CLI and the tools", () => {
   it("the CLI pin defaults to the brief's formation, reads the pin back, verifies it and notes a cycle outside the formation", async () => {
-    const p = await pinned()
+    const p = await tmp.pinned()
     buildBrief(p.ctx, p.briefId) // unchanged build: same digest
-    const j = await run(p.dir, "pin", p.briefId, "--json")
+    const j = await runCli(p.dir, "pin", p.briefId, "--json")
     expect(j.code, j.out).toBe(0)
     expect(JSON.parse(j.out)).toMatchObject({ ok: true, target: { kind: "cycle", id: p.cycle }, verified: true, object: `.alloy/objects/sha256/${p.digest.slice(7)}.json` })
-    const outside = await run(p.dir, "pin", "condense-changelog-entry", p.briefId)
+    const outside = await runCli(p.dir, "pin", "condense-changelog-entry", p.briefId)
     expect(outside.code).toBe(0)
     expect(outside.out).toContain("note: cycle condense-changelog-entry is not in brief release-note-voice's formation (draft-release-note)")
   })

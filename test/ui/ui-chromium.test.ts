@@ -7,7 +7,7 @@
 // Skipped, with a message, when /usr/bin/chromium is missing; ALLOY_E2E_REQUIRE=1 fails instead.
 // Screenshots of each main page are written to test/ui/screenshots/ (git-ignored).
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { execFileSync, spawn, type ChildProcess } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -17,6 +17,7 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
+import { git } from "../helpers/git.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
@@ -101,7 +102,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     expect(existsSync(CLI), "run `npm run build` first").toBe(true)
     mkdirSync(SHOTS, { recursive: true })
     p = makeProject("alloy-ui-e2e-")
-    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: p.dir })
+    git(p.dir, ["init", "-q", "-b", "main"])
     writeExampleSources(p.dir)
     buildBrief(p.ctx, BRIEF_ID)
     pinBrief(p.ctx, { cycle: CYCLE_ID, brief_id: BRIEF_ID })
@@ -211,7 +212,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     const digest = readFileSync(path.join(p.dir, ".alloy", "refs", "briefs", NEW_BRIEF), "utf8").trim()
     await page.goto(`${base}/bundles/${NEW_BRIEF}/${digest}`)
     expect(await page.locator("[data-verified=true]").count()).toBe(1)
-    const forge = await page.locator('[data-stage="forge"] pre').innerText()
+    const forge = await page.locator(`[data-stage="forge:${NEW_CYCLE}"] pre`).innerText()
     expect(forge).toContain("## Alloy")
     expect(forge).toContain(`Pinned brief: ${NEW_BRIEF} @ ${digest}`)
     await shot("bundle")
@@ -244,8 +245,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
     await page.waitForURL(/done=built/)
     await page.click("text=Compare the stage texts")
     await page.waitForLoadState("load")
-    expect(Number(await page.locator('[data-diff-stage="forge"]').getAttribute("data-changes"))).toBeGreaterThan(0)
-    expect(await page.locator('[data-diff-stage="forge"] .add').first().innerText()).toContain("what it costs")
+    expect(Number(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"]`).getAttribute("data-changes"))).toBeGreaterThan(0)
+    expect(await page.locator(`[data-diff-stage="forge:${NEW_CYCLE}"] .add`).first().innerText()).toContain("what it costs")
     await shot("diff")
     // re-pin the new build so its cycle is current again
     await page.goto(`${base}/briefs/${NEW_BRIEF}`)
@@ -334,7 +335,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
   })
 
   test("on a work/* branch every write is refused with its code and fix, and nothing changes", async () => {
-    execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"], { cwd: p.dir })
+    git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/work/checkout-copy"])
     const snapshot = () =>
       [".alloy/intents", ".alloy/briefs", ".alloy/refs/briefs", "foundry/cycles"]
         .map((d) =>
@@ -385,7 +386,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)("opencode-alloy ui in headless Chrom
       expect(snapshot()).toBe(before)
       expect(records()).toBe(recordsBefore)
     } finally {
-      execFileSync("git", ["symbolic-ref", "HEAD", "refs/heads/main"], { cwd: p.dir })
+      git(p.dir, ["symbolic-ref", "HEAD", "refs/heads/main"])
     }
   })
 

@@ -16,6 +16,7 @@ import { nextActor } from "../../src/ui/next-actor.js"
 import { lineDiff } from "../../src/core/line-diff.js"
 import type { IntentVerdict } from "../../src/evidence/satisfaction.js"
 import { badge } from "../../src/evidence/report-html.js"
+import { runCli } from "../helpers/cli.js"
 
 const TOKEN = "unit-test-token-0123456789abcdefghijklm"
 
@@ -345,11 +346,9 @@ describe("ui on the evidence fixture", () => {
   })
 
   test("`ui --port` takes a number", async () => {
-    const { main } = await import("../../src/cli/main.js")
-    const out: string[] = []
-    const code = await main(["ui", "--port", "http"], { out: (s) => out.push(s), err: (s) => out.push(s), cwd: process.cwd() })
-    expect(code).toBe(2)
-    expect(out.join("\n")).toContain("--port takes a number")
+    const r = await runCli(process.cwd(), "ui", "--port", "http")
+    expect(r.code).toBe(2)
+    expect(r.err).toContain("--port takes a number")
   })
 })
 

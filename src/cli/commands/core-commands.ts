@@ -32,8 +32,8 @@ export const coreCommands: Commands = {
       if (rest.length) throw usageError(`verify takes no arguments (got ${JSON.stringify(rest[0]!.slice(0, 40))})`, "run `opencode-alloy verify` at the project root, or pass --cwd <dir>")
       const { cmdVerify } = await load()
       if (v["compat"] !== true) return cmdVerify(io, { strict: v["strict"] === true })
-      // --compat: the compatibility check (./generations-commands.ts) after the pin check
-      const { cmdCompat } = await import("./generations-commands.js")
+      // --compat: the compatibility check (./generations-actions.ts) after the pin check
+      const { cmdCompat } = await import("./generations-actions.js")
       if (!io.json) return Math.max(cmdVerify(io, { strict: v["strict"] === true }), await cmdCompat(io, { server: str(v["server"]) }))
       // one JSON document: {verify, compat}
       const capture = (into: string[]): Io => ({ ...io, out: (s: string) => void into.push(s) })

@@ -1,7 +1,5 @@
 /** `ui`: the local web app (issue: a local, live web app over intents, bundles, runs and satisfaction). */
 import { spawn } from "node:child_process"
-import { AlloyContext } from "../../service/context.js"
-import { startUi } from "../../ui/server.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type Commands } from "./types.js"
 
@@ -20,6 +18,8 @@ const ui: Command = async (io: Io, rest, v) => {
   if (rest.length) throw usageError("usage: opencode-alloy ui [--port <n>] [--open]")
   const portText = str(v["port"]) ?? "0"
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw usageError("--port takes a number from 0 to 65535 (0: any free port)")
+  // the server and its pages load only when `ui` runs: --help and other commands stay fast
+  const [{ AlloyContext }, { startUi }] = await Promise.all([import("../../service/context.js"), import("../../ui/server.js")])
   const ctx = new AlloyContext(io.cwd)
   const token = process.env["ALLOY_UI_TOKEN"]
   const server = await startUi({ root: ctx.root, port: Number(portText), ...(token ? { token } : {}) })

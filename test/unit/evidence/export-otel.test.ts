@@ -1,113 +1,95 @@
-// The OTel export's details, checked on what the official OTLP definitions decode: real stage
-// durations where the records have them, evaluation events inside their span, the score as a
-// double, and span ids that follow from the record's identity (not its run id or the export's time).
+/** The HTML report (pure, escaped, self-contained) and the OpenTelemetry / in-toto exports. */
 import { describe, expect, test } from "vitest"
-import type { Bundle } from "../../../src/core/bundle.js"
-import { buildEvidenceModel } from "../../../src/evidence/model.js"
+import { buildEvidenceModel, type EvidenceModel } from "../../../src/evidence/model.js"
 import { exportOtel } from "../../../src/evidence/export-otel.js"
-import { hexIdsToBytes, otlpTraceRequestType } from "../../../src/bridge/otlp-upload.js"
-import { exampleBundle, fbItem, feedback, record } from "../evidence-fixtures.js"
+import type { Bundle } from "../../../src/core/bundle.js"
+import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
 
-const { bundle, digest } = exampleBundle()
-const SESSION = "draft-release-note@2026-05-27T09:00:00.000Z"
-const LAW2 = "law:alloy--release-note-voice--ac-2"
+const cur = exampleBundle()
+const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
+const AC2 = "law:alloy--release-note-voice--ac-2"
+const EVIL = `<script>alert("x")</script><img src=x onerror=alert(1)>`
 
-function model(records = recordsOf()) {
+const session = "draft-release-note@2026-05-27T10:00:00.000Z"
+const RECORDS = [
+  record({
+    digest: old.digest,
+    session: "s-old",
+    at: "2026-05-20T10:00:00.000Z",
+    feedback: feedback([fbItem("I0", "law:alloy--release-note-voice--ac-3", [["resolved", "2026-05-20T10:00:00.000Z"]])]),
+  }),
+  record({
+    digest: cur.digest,
+    session,
+    stage: "appraise:draft-release-note",
+    started_at: "2026-05-27T10:00:00.000Z",
+    at: "2026-05-27T10:05:00.000Z",
+    commit: "0123456789abcdef0123456789abcdef01234567",
+    summary: EVIL,
+    feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:04:00.000Z"]], { text: EVIL })]),
+  }),
+  record({
+    digest: cur.digest,
+    session,
+    stage: "finish",
+    at: "2026-05-27T10:10:00.000Z",
+    outcome: "error",
+    error: "dry run failed",
+    artefacts: [
+      { path: "release-notes/a.md", state: "new", sha256: "d".repeat(64) },
+      { path: "gone.md", state: "deleted" },
+    ],
+  }),
+]
+
+function model(): EvidenceModel {
   return buildEvidenceModel({
-    project: "acme",
-    now: "2026-05-28T00:00:00.000Z",
-    records,
-    bundles: new Map<string, Bundle>([[digest, bundle]]),
-    current: new Map([["release-note-voice", digest]]),
+    project: `acme <shop>`,
+    now: "2026-05-28T08:00:00.000Z",
+    bundles: new Map<string, Bundle>([
+      [cur.digest, cur.bundle],
+      [old.digest, old.bundle],
+    ]),
+    current: new Map([["release-note-voice", cur.digest]]),
     validators: [],
+    records: RECORDS,
   })
 }
 
-function recordsOf() {
-  return [
-    // a forge with a recorded start: 10 minutes long
-    record({ digest, stage: "forge:draft-release-note", started_at: "2026-05-27T09:00:00.000Z", at: "2026-05-27T09:10:00.000Z", seq: 1, idempotency_key: "a".repeat(64) }),
-    // an appraisal without a start (it ran inside foundry_orchestrate): it started when the forge ended;
-    // its item was raised before the appraisal's span and resolved after it
-    record({
-      digest,
-      stage: "appraise:draft-release-note",
-      at: "2026-05-27T09:15:00.000Z",
-      seq: 2,
-      idempotency_key: "b".repeat(64),
-      feedback: feedback([
-        fbItem("i-1", LAW2, [
-          ["open", "2026-05-27T08:00:00.000Z"],
-          ["resolved", "2026-05-27T11:00:00.000Z"],
-        ]),
-        fbItem("i-2", "law:alloy--release-note-voice--ac-3", [["open", "2026-05-27T09:12:00.000Z"]]),
-      ]),
-    }),
-  ]
-}
+describe("OpenTelemetry export", () => {
+  const otel = exportOtel(model()) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, any>> }> }> }
+  const spans = otel.resourceSpans[0]!.scopeSpans[0]!.spans
+  const attr = (s: Record<string, any>, k: string) => s["attributes"].find((a: { key: string }) => a.key === k)?.value
 
-/** Through the official message type, as a receiver would decode an OTLP/JSON body. */
-function decoded(m = model()): Array<Record<string, any>> {
-  const T = otlpTraceRequestType()
-  const body = JSON.parse(JSON.stringify(exportOtel(m)))
-  const msg = T.toObject(T.fromObject(hexIdsToBytes(body)), { longs: String, bytes: String, defaults: false })
-  return (msg["resourceSpans"] as any[]).flatMap((rs) => rs.scopeSpans.flatMap((ss: any) => ss.spans))
-}
-
-const attr = (s: Record<string, any>, k: string) => (s["attributes"] as any[]).find((a) => a.key === k)?.value
-const stage = (spans: Array<Record<string, any>>, name: string) => spans.find((s) => s["name"] === `invoke_agent ${name}`)!
-const ns = (iso: string) => String(BigInt(Date.parse(iso)) * 1_000_000n)
-
-describe("OTel export, decoded with the official OTLP definitions", () => {
-  test("stage spans have real durations: the recorded start, else the end of the session's previous stage", () => {
-    const spans = decoded()
-    const forge = stage(spans, "forge:draft-release-note")
-    expect([forge["startTimeUnixNano"], forge["endTimeUnixNano"]]).toEqual([ns("2026-05-27T09:00:00.000Z"), ns("2026-05-27T09:10:00.000Z")])
-    expect(attr(forge, "alloy.span.start").stringValue).toBe("recorded")
-    const appraise = stage(spans, "appraise:draft-release-note")
-    expect([appraise["startTimeUnixNano"], appraise["endTimeUnixNano"]]).toEqual([ns("2026-05-27T09:10:00.000Z"), ns("2026-05-27T09:15:00.000Z")])
-    expect(attr(appraise, "alloy.span.start").stringValue).toBe("previous_stage_end")
-    const root = spans.find((s) => !s["parentSpanId"])!
-    expect([root["startTimeUnixNano"], root["endTimeUnixNano"]]).toEqual([ns("2026-05-27T09:00:00.000Z"), ns("2026-05-27T09:15:00.000Z")])
-  })
-
-  test("every event lies inside its span; an observation timed outside keeps its own time as alloy.observed_at", () => {
-    const spans = decoded()
-    let events = 0
-    for (const s of spans) {
-      for (const e of (s["events"] ?? []) as Array<Record<string, any>>) {
-        events++
-        expect(BigInt(e["timeUnixNano"])).toBeGreaterThanOrEqual(BigInt(s["startTimeUnixNano"]))
-        expect(BigInt(e["timeUnixNano"])).toBeLessThanOrEqual(BigInt(s["endTimeUnixNano"]))
-      }
+  test("a root span per session, a child span per stage run, stable ids", () => {
+    const roots = spans.filter((s) => !s["parentSpanId"])
+    expect(roots).toHaveLength(2)
+    expect(roots.every((r) => attr(r, "gen_ai.operation.name").stringValue === "invoke_workflow")).toBe(true)
+    const children = spans.filter((s) => s["parentSpanId"])
+    expect(children).toHaveLength(3)
+    for (const c of children) {
+      expect(attr(c, "gen_ai.operation.name").stringValue).toBe("invoke_agent")
+      expect(c["traceId"]).toMatch(/^[0-9a-f]{32}$/)
+      expect(c["spanId"]).toMatch(/^[0-9a-f]{16}$/)
+      expect(roots.some((r) => r["spanId"] === c["parentSpanId"] && r["traceId"] === c["traceId"])).toBe(true)
     }
-    expect(events).toBeGreaterThanOrEqual(2)
-    const ev = (stage(spans, "appraise:draft-release-note")["events"] as Array<Record<string, any>>).find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-2/law")!
-    expect(ev["timeUnixNano"]).toBe(ns("2026-05-27T09:15:00.000Z"))
-    expect(attr(ev, "alloy.observed_at").stringValue).toBe("2026-05-27T11:00:00.000Z")
-    const inside = (stage(spans, "appraise:draft-release-note")["events"] as Array<Record<string, any>>).find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-3/law")!
-    expect(inside["timeUnixNano"]).toBe(ns("2026-05-27T09:12:00.000Z"))
-    expect(attr(inside, "alloy.observed_at")).toBeUndefined()
+    expect(exportOtel(model())).toEqual(otel)
+    const appraise = children.find((c) => attr(c, "foundry.stage").stringValue === "appraise:draft-release-note")!
+    expect(appraise["startTimeUnixNano"]).toBe(String(Date.parse("2026-05-27T10:00:00.000Z") * 1_000_000))
+    expect(attr(appraise, "vcs.ref.head.revision").stringValue).toMatch(/^0123456/)
+    const finish = children.find((c) => attr(c, "foundry.stage").stringValue === "finish")!
+    expect(finish["status"]).toEqual({ code: 2, message: "dry run failed" })
   })
 
-  test("gen_ai.evaluation.score.value is a double (1.0 pass, 0.0 fail)", () => {
-    const evs = decoded().flatMap((s) => (s["events"] ?? []) as Array<Record<string, any>>)
-    const scores = evs.map((e) => [attr(e, "gen_ai.evaluation.score.label").stringValue, attr(e, "gen_ai.evaluation.score.value")])
-    expect(scores).toContainEqual(["pass", { doubleValue: 1 }])
-    expect(scores).toContainEqual(["fail", { doubleValue: 0 }])
-    for (const [, v] of scores) if (v) expect(Object.keys(v)).toEqual(["doubleValue"])
-  })
-
-  test("ids follow from the record's identity: the same records with other run ids, read in another order, give the same ids", () => {
-    const a = decoded()
-    const other = recordsOf()
-      .reverse()
-      .map((r, i) => ({ ...r, run_id: `01JZ${String(i).padStart(22, "9")}` }))
-    const b = decoded(model(other))
-    const ids = (spans: Array<Record<string, any>>) => spans.map((s) => [s["name"], s["traceId"], s["spanId"], s["parentSpanId"] ?? null]).sort()
-    expect(ids(b)).toEqual(ids(a))
-    expect(new Set(a.map((s) => s["spanId"])).size).toBe(a.length)
-    expect(new Set(a.map((s) => s["traceId"]))).toEqual(new Set([a[0]!["traceId"]]))
-    expect(attr(stage(a, "forge:draft-release-note"), "gen_ai.conversation.id").stringValue).toBe(SESSION)
+  test("gen_ai.evaluation.result events per gate observation", () => {
+    const events = spans.flatMap((s) => (s["events"] ?? []) as Array<Record<string, any>>)
+    const evals = events.filter((e) => e["name"] === "gen_ai.evaluation.result")
+    const names = evals.map((e) => attr(e, "gen_ai.evaluation.name").stringValue)
+    expect(names).toContain("release-note-voice#AC-2/law")
+    const ac2 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-2/law")!
+    expect(attr(ac2, "gen_ai.evaluation.score.label").stringValue).toBe("fail")
+    expect(attr(ac2, "gen_ai.evaluation.score.value")).toEqual({ doubleValue: 0 })
+    const ac3 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-3/law")!
+    expect(attr(ac3, "alloy.bundle.older").boolValue).toBe(true)
   })
 })

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest"
+import fc from "fast-check"
+import { parseMarkdown, setFrontmatterBlock, splitFrontmatter } from "../../../src/core/frontmatter.js"
+import { readPinBlock } from "../../../src/core/pin.js"
+import type { AlloyError } from "../../../src/core/errors.js"
+import { codeOf } from "../../helpers/errors.js"
+
+const D1 = `sha256:${"a".repeat(64)}`
+const D2 = `sha256:${"b".repeat(64)}`
+const pin = { brief_id: "checkout-redesign", digest: D2 }
+
+describe("splitFrontmatter", () => {
+  it("finds the YAML between the first two --- lines", () => {
+    const s = splitFrontmatter("---\na: 1\n---\nbody\n---\nmore")!
+    expect(s.yaml).toBe("a: 1\n")
+    expect(s.body).toBe("body\n---\nmore")
+  })
+  it("handles CRLF, a BOM and an empty block", () => {
+    expect(splitFrontmatter("\uFEFF---\r\na: 1\r\n---\r\nx")!.yaml).toBe("a: 1\r\n")
+    expect(splitFrontmatter("---\n---\nx")!.yaml).toBe("")
+    expect(splitFrontmatter("no frontmatter")).toBeUndefined()
+  })
+})
+
+describe("setFrontmatterBlock keeps the rest of the file byte-for-byte", () => {
+  it("replaces scalars in a flow block in place, keeping the quoting", () => {
+    const text = `---\nid: c\nalloy: { brief_id: old-brief, digest: "sha256:TBD" }  # pinned\nname: C\n---\n\n## Cycle\n`
+    const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+    expect(out).toBe(`---\nid: c\nalloy: { brief_id: checkout-redesign, digest: "${D2}" }  # pinned\nname: C\n---\n\n## Cycle\n`)
+  })
+
+  it("replaces scalars in a block mapping, keeping comments", () => {
+    const text = `---\n# the cycle\nid: c\nalloy:\n  brief_id: old-brief # which brief\n  digest: ${D1}   # 64 hex\nmodels:\n  default: x\n---\nbody\n`
+    const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+    expect(out).toBe(`---\n# the cycle\nid: c\nalloy:\n  brief_id: checkout-redesign # which brief\n  digest: ${D2}   # 64 hex\nmodels:\n  default: x\n---\nbody\n`)
+  })
+
+  it("appends a block when there is none, and keeps CRLF line endings", () => {
+    const text = "---\r\nid: c\r\nname: C\r\n---\r\nbody\r\n"
+    const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+    expect(out).toBe(`---\r\nid: c\r\nname: C\r\nalloy:\r\n  brief_id: "checkout-redesign"\r\n  digest: "${D2}"\r\n---\r\nbody\r\n`)
+  })
+
+  it("adds a missing key to an existing block", () => {
+    const text = `---\nalloy:\n  brief_id: x\nid: c\n---\n`
+    const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+    const data = parseMarkdown(out, "c.md").data
+    expect(readPinBlock(data, "c.md")).toEqual(pin)
+    expect(data["id"]).toBe("c")
+  })
+
+  it("replaces a malformed value (scalar, list, null)", () => {
+    for (const v of ["42", "[a, b]", "", "'x'"]) {
+      const text = `---\nid: c\nalloy: ${v}\nname: C\n---\nbody\n`
+      const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+      const data = parseMarkdown(out, "c.md").data
+      expect(readPinBlock(data, "c.md")).toEqual(pin)
+      expect(data["name"]).toBe("C")
+      expect(out.endsWith("\nname: C\n---\nbody\n")).toBe(true)
+    }
+  })
+
+  it("changes nothing but the pin, for arbitrary other frontmatter and body (property)", () => {
+    const key = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).filter((k) => k !== "alloy")
+    const scalar = fc.oneof(fc.integer(), fc.boolean(), fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ,.]{0,20}$/))
+    fc.assert(
+      fc.property(fc.dictionary(key, scalar, { maxKeys: 6 }), fc.string(), fc.boolean(), (fm, body, withPin) => {
+        const lines = Object.entries(fm).map(([k, v]) => `${k}: ${JSON.stringify(v)}  # note on ${k}`)
+        if (withPin) lines.splice(Math.floor(lines.length / 2), 0, `alloy: { brief_id: old, digest: "${D1}" }`)
+        const text = `---\n${lines.join("\n")}${lines.length ? "\n" : ""}---\n${body}`
+        const out = setFrontmatterBlock(text, "c.md", "alloy", pin)
+        const after = parseMarkdown(out, "c.md")
+        expect(readPinBlock(after.data, "c.md")).toEqual(pin)
+        const { alloy: _a, ...rest } = after.data
+        expect(rest).toEqual(fm)
+        expect(after.body).toBe(body)
+        // every original non-pin line survives verbatim
+        for (const l of lines.filter((l) => !l.startsWith("alloy:"))) expect(out).toContain(l)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe("readPinBlock", () => {
+  const read = (v: unknown) => readPinBlock({ alloy: v }, "foundry/cycles/c.md", { kind: "cycle", id: "c" })
+  it("returns undefined when the cycle is not pinned", () => {
+    expect(readPinBlock({ id: "c" }, "c.md")).toBeUndefined()
+  })
+  it("reads a good pin", () => {
+    expect(read({ brief_id: "b", digest: D1 })).toEqual({ brief_id: "b", digest: D1 })
+  })
+  it("names the file, the key and the fix for each problem", () => {
+    const cases: Array<[unknown, string, RegExp]> = [
+      [42, "malformed", /key `alloy` must be a mapping/],
+      [["x"], "malformed", /found a list/],
+      [{ digest: D1 }, "malformed", /alloy\.brief_id` is missing/],
+      [{ brief_id: "../x", digest: D1 }, "invalid_id", /alloy\.brief_id` is "\.\.\/x"/],
+      [{ brief_id: "b" }, "malformed", /alloy\.digest` is missing/],
+      [{ brief_id: "b", digest: "sha256:TBD" }, "invalid_digest", /alloy\.digest` is "sha256:TBD"/],
+      [{ brief_id: "b", digest: D1.toUpperCase() }, "invalid_digest", /not "sha256:" \+ 64 lowercase hex/],
+    ]
+    for (const [v, code, re] of cases) {
+      try {
+        read(v)
+        expect.fail(`no error for ${JSON.stringify(v)}`)
+      } catch (e) {
+        const err = e as AlloyError
+        expect(err.code).toBe(code)
+        expect(err.message).toMatch(re)
+        // where it happened is data, rendered once by describe()
+        expect(err.context.source_file).toBe("foundry/cycles/c.md")
+        expect(err.context.field).toMatch(/^alloy/)
+        expect(err.describe()).toContain("foundry/cycles/c.md")
+        expect(err.fix).toMatch(/opencode-alloy pin c /)
+      }
+    }
+  })
+  it("rejects YAML bombs and duplicate keys as malformed", () => {
+    const bomb = `---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n---\n`
+    expect(codeOf(() => parseMarkdown(bomb, "x.md"))).toBe("malformed")
+    expect(codeOf(() => parseMarkdown("---\na: 1\na: 2\n---\n", "x.md"))).toBe("malformed")
+    expect(codeOf(() => parseMarkdown(`---\nx: ${"[".repeat(5000)}${"]".repeat(5000)}\n---\n`, "x.md"))).toBe("malformed")
+  })
+})

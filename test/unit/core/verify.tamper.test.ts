@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import fc from "fast-check"
+import { readFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { verifyObjectBytes, parseBundle } from "../../../src/core/verify.js"
+import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
+import { codeOf } from "../../helpers/errors.js"
+
+let p: PinnedProject
+let bytes: Buffer
+
+beforeAll(async () => {
+  p = await makePinnedProject()
+  bytes = readFileSync(p.objectPath)
+})
+afterAll(() => p.cleanup())
+
+describe("tamper detection", () => {
+  it("the object file's sha256sum equals the pinned digest", () => {
+    const out = execFileSync("sha256sum", [p.objectPath], { encoding: "utf8" })
+    expect(`sha256:${out.split(" ")[0]}`).toBe(p.digest)
+  })
+
+  it("verifies the untouched object", () => {
+    const b = verifyObjectBytes(bytes, { brief_id: p.briefId, digest: p.digest }, "obj")
+    expect(b.brief.id).toBe(p.briefId)
+  })
+
+  it(`catches a flipped bit at every one of the object's byte positions`, () => {
+    let caught = 0
+    const copy = Buffer.from(bytes)
+    for (let i = 0; i < copy.length; i++) {
+      copy[i] = copy[i]! ^ 0x01
+      if (codeOf(() => verifyObjectBytes(copy, { brief_id: p.briefId, digest: p.digest }, "obj")) === "digest_mismatch") caught++
+      copy[i] = copy[i]! ^ 0x01
+    }
+    expect(bytes.length).toBeGreaterThan(1000)
+    expect(caught).toBe(bytes.length)
+  })
+
+  it("catches any single-byte replacement, insertion or deletion (property)", () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("replace", "insert", "delete"), (pos, value, op) => {
+        const i = pos % bytes.length
+        let mutated: Buffer
+        if (op === "replace") {
+          if (bytes[i] === value) return
+          mutated = Buffer.from(bytes)
+          mutated[i] = value
+        } else if (op === "insert") mutated = Buffer.concat([bytes.subarray(0, i), Buffer.from([value]), bytes.subarray(i)])
+        else mutated = Buffer.concat([bytes.subarray(0, i), bytes.subarray(i + 1)])
+        expect(codeOf(() => verifyObjectBytes(mutated, { brief_id: p.briefId, digest: p.digest }, "obj"))).toBe("digest_mismatch")
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it("a re-hashed edit (new digest) is still refused when it is not canonical or not a bundle", () => {
+    const pretty = Buffer.from(JSON.stringify(JSON.parse(bytes.toString("utf8")), null, 2))
+    expect(codeOf(() => parseBundle(pretty, "obj"))).toBe("malformed")
+    expect(codeOf(() => parseBundle(Buffer.from('{"$type":"alloy.bundle/v1"}'), "obj"))).toBe("malformed")
+    expect(codeOf(() => parseBundle(Buffer.from("not json"), "obj"))).toBe("malformed")
+  })
+
+  it("refuses the right bytes under the wrong brief id", () => {
+    expect(codeOf(() => verifyObjectBytes(bytes, { brief_id: "other-brief", digest: p.digest }, "obj"))).toBe("brief_id_mismatch")
+  })
+})
