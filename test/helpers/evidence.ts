@@ -5,6 +5,7 @@ import { buildBundle } from "../../src/core/build.js"
 import { parseIntent } from "../../src/core/intent.js"
 import { parseRecipe } from "../../src/core/recipe.js"
 import type { Bundle } from "../../src/core/bundle.js"
+import { buildEvidenceModel, type EvidenceModel } from "../../src/evidence/model.js"
 import { RUN_RECORD_TYPE, type FeedbackItemSummary, type RunRecord } from "../../src/core/run-record.js"
 import { EXAMPLE_ALLOY_DIR } from "../../src/demo/example-project.js"
 
@@ -54,4 +55,61 @@ export function fbItem(id: string, tag: string, transitions: Array<[string, stri
 
 export function feedback(items: FeedbackItemSummary[]): NonNullable<RunRecord["feedback"]> {
   return { total: items.length, by_state: {}, by_tag: {}, alloy_items: [], items }
+}
+
+/**
+ * The scenario the report and export tests share: two builds of the example brief, a record under
+ * the older one, an appraisal with a hostile summary and an open item, and a failed finish.
+ */
+export function reportScenario() {
+  const cur = exampleBundle()
+  const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
+  const AC2 = "law:alloy--release-note-voice--ac-2"
+  const EVIL = `<script>alert("x")</script><img src=x onerror=alert(1)>`
+
+  const session = "draft-release-note@2026-05-27T10:00:00.000Z"
+  const RECORDS = [
+    record({
+      digest: old.digest,
+      session: "s-old",
+      at: "2026-05-20T10:00:00.000Z",
+      feedback: feedback([fbItem("I0", "law:alloy--release-note-voice--ac-3", [["resolved", "2026-05-20T10:00:00.000Z"]])]),
+    }),
+    record({
+      digest: cur.digest,
+      session,
+      stage: "appraise:draft-release-note",
+      started_at: "2026-05-27T10:00:00.000Z",
+      at: "2026-05-27T10:05:00.000Z",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      summary: EVIL,
+      feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:04:00.000Z"]], { text: EVIL })]),
+    }),
+    record({
+      digest: cur.digest,
+      session,
+      stage: "finish",
+      at: "2026-05-27T10:10:00.000Z",
+      outcome: "error",
+      error: "dry run failed",
+      artefacts: [
+        { path: "release-notes/a.md", state: "new", sha256: "d".repeat(64) },
+        { path: "gone.md", state: "deleted" },
+      ],
+    }),
+  ]
+
+  const model = (): EvidenceModel =>
+    buildEvidenceModel({
+      project: `acme <shop>`,
+      now: "2026-05-28T08:00:00.000Z",
+      bundles: new Map<string, Bundle>([
+        [cur.digest, cur.bundle],
+        [old.digest, old.bundle],
+      ]),
+      current: new Map([["release-note-voice", cur.digest]]),
+      validators: [],
+      records: RECORDS,
+    })
+  return { cur, old, AC2, EVIL, session, RECORDS, model }
 }

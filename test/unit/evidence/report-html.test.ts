@@ -1,60 +1,9 @@
-/** The HTML report (pure, escaped, self-contained) and the OpenTelemetry / in-toto exports. */
+/** The HTML report: pure, escaped and self-contained, from the shared report scenario. */
 import { describe, expect, test } from "vitest"
-import { buildEvidenceModel, type EvidenceModel } from "../../../src/evidence/model.js"
 import { renderReportHtml, esc } from "../../../src/evidence/report-html.js"
-import type { Bundle } from "../../../src/core/bundle.js"
-import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
+import { reportScenario } from "../../helpers/evidence.js"
 
-const cur = exampleBundle()
-const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
-const AC2 = "law:alloy--release-note-voice--ac-2"
-const EVIL = `<script>alert("x")</script><img src=x onerror=alert(1)>`
-
-const session = "draft-release-note@2026-05-27T10:00:00.000Z"
-const RECORDS = [
-  record({
-    digest: old.digest,
-    session: "s-old",
-    at: "2026-05-20T10:00:00.000Z",
-    feedback: feedback([fbItem("I0", "law:alloy--release-note-voice--ac-3", [["resolved", "2026-05-20T10:00:00.000Z"]])]),
-  }),
-  record({
-    digest: cur.digest,
-    session,
-    stage: "appraise:draft-release-note",
-    started_at: "2026-05-27T10:00:00.000Z",
-    at: "2026-05-27T10:05:00.000Z",
-    commit: "0123456789abcdef0123456789abcdef01234567",
-    summary: EVIL,
-    feedback: feedback([fbItem("I1", AC2, [["open", "2026-05-27T10:04:00.000Z"]], { text: EVIL })]),
-  }),
-  record({
-    digest: cur.digest,
-    session,
-    stage: "finish",
-    at: "2026-05-27T10:10:00.000Z",
-    outcome: "error",
-    error: "dry run failed",
-    artefacts: [
-      { path: "release-notes/a.md", state: "new", sha256: "d".repeat(64) },
-      { path: "gone.md", state: "deleted" },
-    ],
-  }),
-]
-
-function model(): EvidenceModel {
-  return buildEvidenceModel({
-    project: `acme <shop>`,
-    now: "2026-05-28T08:00:00.000Z",
-    bundles: new Map<string, Bundle>([
-      [cur.digest, cur.bundle],
-      [old.digest, old.bundle],
-    ]),
-    current: new Map([["release-note-voice", cur.digest]]),
-    validators: [],
-    records: RECORDS,
-  })
-}
+const { EVIL, model } = reportScenario()
 
 describe("HTML report", () => {
   const html = renderReportHtml(model())
