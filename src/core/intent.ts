@@ -19,6 +19,8 @@ import { assertSafeText } from "./prompt-safety.js"
 export const MAX_TEXT = 8_000
 /** Most entries one list field may hold. */
 export const MAX_ITEMS = 200
+/** Longest `timeout:` a check may ask for (one hour). */
+export const MAX_CHECK_TIMEOUT_SECONDS = 3600
 /** Most evidence entries one criterion may hold. */
 export const MAX_EVIDENCE = 8
 
@@ -75,7 +77,20 @@ function unknownKeys(where: string, allowed: readonly string[]) {
 }
 
 const EVIDENCE_SHAPES = {
-  check: { kind: z.literal("check"), command: Text("command"), description: Text("description").optional() },
+  check: {
+    kind: z.literal("check"),
+    command: Text("command"),
+    description: Text("description").optional(),
+    /** run the command through `/bin/sh -c` (pipes, `&&`, `$VAR`); without it the command is split into words and run directly */
+    shell: z.boolean({ error: (iss) => `expected shell as true or false; ${describeValue(iss.input)}` }).optional(),
+    /** seconds `opencode-alloy check` lets the command run before stopping it (a failed run) */
+    timeout: z
+      .number({ error: (iss) => `expected timeout as a number of seconds; ${describeValue(iss.input)}` })
+      .int("timeout is a whole number of seconds")
+      .min(1, "timeout is at least 1 second")
+      .max(MAX_CHECK_TIMEOUT_SECONDS, `timeout is at most ${MAX_CHECK_TIMEOUT_SECONDS} seconds`)
+      .optional(),
+  },
   law: {
     kind: z.literal("law"),
     /** optional id of an existing Foundry law this criterion corresponds to */
@@ -351,6 +366,7 @@ constraints:
 # or "Given ..., when ..., then ...", each with the evidence that proves it:
 #   check     a command in this repository that tests exactly this criterion and must exit 0
 #                                            evidence: {kind: check, command: "node scripts/check-x.mjs"}
+#             (run without a shell; shell: true for pipes and &&; timeout: seconds)
 #   law       appraisers grade it            evidence: {kind: law, passing: "...", failing: "..."}
 #   human     a person signs it off          evidence: {kind: human, who: "the product owner"}
 #   artefact  a file that must exist         evidence: {kind: artefact, path: "docs/*.md"}

@@ -60,6 +60,7 @@ export const LINT_CODES = [
   "law_unknown",
   "check_file_missing",
   "check_unbound",
+  "check_never_run",
   "artefact_unmatched",
   "config_branch",
   "criterion_unstructured",

@@ -46,6 +46,54 @@ export const FeedbackSummarySchema = z.object({
 })
 export type FeedbackSummary = z.infer<typeof FeedbackSummarySchema>
 
+/** Most bytes of a check's output a record keeps (its end); the digest covers all of it. */
+export const CHECK_TAIL_BYTES = 2048
+
+/** One command of a check gate as `opencode-alloy check` ran it. */
+export const CheckCommandRunSchema = z.object({
+  command: z.string(),
+  /** the words it was run with (absent when it ran through a shell) */
+  argv: z.array(z.string()).optional(),
+  shell: z.boolean(),
+  /** the process's exit code; null when it did not exit on its own (timeout, output limit, signal) or never started */
+  exit_code: z.number().int().nullable(),
+  signal: z.string().optional(),
+  timed_out: z.boolean().optional(),
+  /** stopped because its output passed the limit */
+  output_over_limit: z.boolean().optional(),
+  /** the command could not be started (e.g. not found) */
+  error: z.string().optional(),
+  duration_ms: z.number().int().nonnegative(),
+  /** sha256 hex of what the process wrote to stdout, and to stderr (up to the output limit); the output itself is not kept */
+  stdout_sha256: Hex64,
+  stderr_sha256: Hex64,
+  /** bytes read from stdout and stderr together */
+  output_bytes: z.number().int().nonnegative(),
+  /** the last bytes of the output (at most CHECK_TAIL_BYTES), for a person reading the record */
+  tail: z.string().max(CHECK_TAIL_BYTES * 4),
+})
+export type CheckCommandRun = z.infer<typeof CheckCommandRunSchema>
+
+export const CheckRunSchema = z.object({
+  /** the gate id (`<intent>#AC-n/check`) and its criterion */
+  gate: z.string(),
+  criterion: z.string(),
+  /** the gate's command as the bundle states it (several check entries are joined with ` && `) */
+  command: z.string(),
+  commands: z.array(CheckCommandRunSchema),
+})
+export type CheckRun = z.infer<typeof CheckRunSchema>
+
+/** Did a check command run pass? Exit 0, on its own, within its limits. */
+export function checkCommandPassed(c: CheckCommandRun): boolean {
+  return c.exit_code === 0 && !c.timed_out && !c.output_over_limit && !c.error
+}
+
+/** A check gate passed: every one of its commands ran and passed (no command ran: not a pass). */
+export function checkRunPassed(r: CheckRun): boolean {
+  return r.commands.length > 0 && r.commands.every(checkCommandPassed)
+}
+
 export const RunRecordSchema = z.object({
   $type: z.literal(RUN_RECORD_TYPE),
   /** ULID */
@@ -94,6 +142,8 @@ export const RunRecordSchema = z.object({
   presented_gates: z.array(z.string()).optional(),
   /** every source that reported this stage run (the live hook, imports of a branch, a snapshot...), merged into one record */
   provenance: z.array(z.object({ source: z.enum(["hook", "import", "cli"]), origin: z.object({ kind: z.string(), ref: z.string() }).optional() })).optional(),
+  /** Alloy's own run of a check gate (`opencode-alloy check --record`, stage `check`): what ran and how it ended */
+  check: CheckRunSchema.optional(),
   /** the capability manifest (`alloy.capabilities/v1`) digest of the installation that wrote the record; absent in older records */
   capabilities: z.string().regex(DIGEST_RE).optional(),
   /** `ok` normally; `error` when Foundry's stage_end returned an error envelope */

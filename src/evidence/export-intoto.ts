@@ -10,7 +10,8 @@
  *                  (`.alloy/objects/sha256/<hex>.json`, whose sha256 is the digest).
  *   predicateType  https://opencode-alloy.dev/verdicts/v1 (VERDICTS_PREDICATE_TYPE)
  *   predicate      the brief, its current bundle digest, and for each intent and criterion the verdict,
- *                  the reason and the evidence (run ids, stages, digests, commits).
+ *                  the reason and the evidence (run ids, stages, digests, commits) — verdicts judged
+ *                  again from only the observations made under this brief's bundles.
  */
 import type { RunRecord } from "../core/run-record.js"
 import { ALLOY_VERSION } from "../version.js"
@@ -63,7 +64,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
       subject.push({ name: `.alloy/objects/sha256/${hex}.json`, digest: { sha256: hex } })
     }
     if (!subject.length) continue
-    const intents = model.intents.filter((i) => i.briefs.includes(brief.id))
+    // the brief's verdicts judged from its own evidence only: a run under another brief's bundle never proves this brief's criteria
+    const intents = model.verdictsFor(brief.id).intents
     out.push({
       _type: STATEMENT_TYPE,
       subject,

@@ -21,6 +21,7 @@ import type { RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { catFiles, isGitRepo, listBranches, listWorktrees, logCommits, resolveCommit, isSafeRefName, type CommitInfo } from "./git.js"
 import { readRecords, runPaths, writeRecords } from "../store/outbox.js"
+import { projectCapabilitiesDigest } from "../service/capabilities.js"
 import { sessionRecords, type PinSourceKind } from "./session-records.js"
 import {
   MAX_WORK_BYTES,
@@ -158,8 +159,13 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
   return { commits: out, bases }
 }
 
-function write(ctx: AlloyContext, records: readonly RunRecord[]): { created: number; existing: number; warnings: string[] } {
-  return writeRecords(ctx.root, records)
+/**
+ * Write what was read, each record stamped with the capability digest of the installation that
+ * records it (`stamp`: false for another outbox's records, copied as they are).
+ */
+function write(ctx: AlloyContext, records: readonly RunRecord[], stamp = true): { created: number; existing: number; warnings: string[] } {
+  const capabilities = stamp && records.length ? projectCapabilitiesDigest(ctx) : undefined
+  return writeRecords(ctx.root, capabilities ? records.map((r) => (r.capabilities ? r : { ...r, capabilities })) : records)
 }
 
 function result(kind: ImportSourceKind, ref: string, warnings: string[], sessions: number, records: readonly RunRecord[], w: { created: number; existing: number; warnings?: string[] }): SourceResult {
@@ -381,7 +387,7 @@ export function importOutbox(ctx: AlloyContext, dir: string): SourceResult {
   const { records, problems } = own ? readRecords(ctx.root) : readRecords(ctx.root, from)
   const warnings = problems.map((p) => `${displayPath(ctx, path.resolve(ctx.root, p.file))}: ${p.error}`)
   if (own) return result("outbox", ref, warnings, 0, records, { created: 0, existing: records.length })
-  return result("outbox", ref, warnings, 0, records, write(ctx, records))
+  return result("outbox", ref, warnings, 0, records, write(ctx, records, false))
 }
 
 function samePath(a: string, b: string): boolean {

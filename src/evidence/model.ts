@@ -44,6 +44,12 @@ export interface EvidenceModel {
   readonly signoffs: SignoffEntry[]
   /** things that could not be read (a corrupt record, an object that does not verify...) */
   readonly problems: string[]
+  /**
+   * A brief's verdicts judged again from only its own evidence: the intents and gates of its current
+   * bundle, and only observations made under one of its bundles (another brief's runs of the same
+   * intent never count). Computed when asked; not part of the JSON.
+   */
+  readonly verdictsFor: (briefId: string) => { intents: IntentVerdict[]; counts: Record<Verdict, number> }
 }
 
 export interface ModelInput {
@@ -130,7 +136,19 @@ export function buildEvidenceModel(input: ModelInput): EvidenceModel {
       briefs.push({ id: r.pin.brief_id, title: b?.brief.title ?? r.pin.brief_id, formation: { cycles: b ? [...b.brief.formation.cycles] : [] }, intents: b ? b.intents.map((i) => i.id) : [] })
     }
   }
+  const perBrief = new Map<string, { intents: IntentVerdict[]; counts: Record<Verdict, number> }>()
+  const verdictsFor = (briefId: string) => {
+    let v = perBrief.get(briefId)
+    if (!v) {
+      const digest = input.current.get(briefId)
+      const own = observations.filter((o) => o.provenance.brief_id === briefId)
+      v = digest ? judgeAll(intentSpecs(input.bundles, new Map([[briefId, digest]])), own) : { intents: [], counts: emptyCounts() }
+      perBrief.set(briefId, v)
+    }
+    return v
+  }
   return {
+    verdictsFor,
     generated_at: input.now,
     project: input.project,
     briefs,

@@ -12,6 +12,9 @@
  * quench      A `check` gate whose command is a Foundry validator's command (laws.ts) is judged by
  *             each quench run: an issue tagged `law:<law>:<validator>` at the judged artefact version
  *             -> fail, none -> pass. Unbound check gates get no quench evidence.
+ * check       Alloy's own recorded run of a check gate (`opencode-alloy check --record`) with the bundle's
+ *             command: every command exited 0 within its limits -> pass, else fail. Nothing else proves a
+ *             check gate.
  * human       An item tagged `human` (from human-appraise) counts for the human gates of the bundle
  *             (only the gate of the criterion its text names, `AC-n` or `<intent>#AC-n`, when it names
  *             one), with the state rule above. A human-appraise run that leaves no human item open is a
@@ -34,11 +37,15 @@
  * Missing data is no observation: a failed quench, or a record whose feedback is missing or was left out
  * to fit the size limit, judges no check gate and no presented law gate.
  *
+ * Every observation about a cycle's run counts only for criteria that apply to that cycle (`appliesTo`,
+ * core/formation.ts); sign-offs are about the criterion itself.
+ *
  * Every observation carries run id, stage, session, bundle digest and commit; one made under a digest
  * that is not the brief's current one is marked `older_bundle`.
  */
 import type { Bundle, Gate, GateKind } from "../core/bundle.js"
-import { compareRecords, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+import { checkCommandPassed, checkRunPassed, compareRecords, type FeedbackItemSummary, type RunRecord } from "../core/run-record.js"
+import { appliesTo } from "../core/formation.js"
 
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
@@ -47,7 +54,7 @@ import { matchesAny, splitGlobs } from "../core/glob.js"
 import { describeSigner, matchWho } from "../core/signoff.js"
 import type { SignoffEntry } from "../service/pulled.js"
 
-export const OBSERVATION_KINDS = ["appraisal", "quench", "human", "signoff", "artefact", "attestation"] as const
+export const OBSERVATION_KINDS = ["appraisal", "quench", "check", "human", "signoff", "artefact", "attestation"] as const
 export type ObservationKind = (typeof OBSERVATION_KINDS)[number]
 export const OUTCOMES = ["pass", "fail", "waived"] as const
 export type Outcome = (typeof OUTCOMES)[number]
@@ -215,6 +222,8 @@ export function deriveObservations(input: ObservationInput): Observation[] {
     }
     /** `when` identifies the observed moment; it defaults to `at` (items without timestamps use their state) */
     const emit = (o: Omit<Observation, "id" | "provenance" | "current" | "older_bundle"> & { by_stage?: string | undefined }, when: string = o.at) => {
+      // a run of one cycle never counts for a criterion scoped to another (a sign-off is a person's word on the criterion, no cycle's run)
+      if (bundle && o.kind !== "signoff" && !appliesTo(bundle, o.criterion, r.cycle)) return
       const { by_stage, ...rest } = o
       const identity = [o.criterion, o.gate_kind, o.subject, session, o.outcome, when, pin?.digest ?? null]
       const id = sha256Hex(canonicalBytes(normalizeJson(identity))).slice(0, 16)
@@ -275,6 +284,26 @@ export function deriveObservations(input: ObservationInput): Observation[] {
           subject: `quench:${g.id}`,
           at: r.ended_at,
           ...(r.artefact_version ? { artefact_version: r.artefact_version } : {}),
+        })
+      }
+    }
+
+    // Alloy's own recorded run of a check gate (`opencode-alloy check --record`): the gate it ran, with the bundle's command
+    if (r.check && r.stage === "check") {
+      const g = gates.find((x) => x.kind === "check" && x.id === r.check!.gate && x.criterion === r.check!.criterion)
+      if (g && g.command === r.check.command) {
+        const passed = checkRunPassed(r.check)
+        const bad = r.check.commands.find((c) => !checkCommandPassed(c))
+        const why = bad ? (bad.timed_out ? "timed out" : bad.output_over_limit ? "output over the limit" : bad.error ? bad.error : `exit ${bad.exit_code ?? bad.signal ?? "?"}`) : ""
+        const ms = r.check.commands.reduce((n, c) => n + c.duration_ms, 0)
+        emit({
+          criterion: g.criterion,
+          gate_kind: "check",
+          kind: "check",
+          outcome: passed ? "pass" : "fail",
+          summary: passed ? `check ran \`${clip(g.command, 120)}\`: exit 0 (${ms} ms)` : `check ran \`${clip(bad?.command ?? g.command, 120)}\`: ${clip(why, 120)}`,
+          subject: `check:${g.id}`,
+          at: r.ended_at,
         })
       }
     }

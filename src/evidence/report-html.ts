@@ -15,7 +15,7 @@
 import type { RunRecord } from "../core/run-record.js"
 import type { Observation } from "./observations.js"
 import { pulledStores, sessionOfRecord } from "./observations.js"
-import { cmpTime, compareRecords } from "../core/run-record.js"
+import { checkRunPassed, cmpTime, compareRecords } from "../core/run-record.js"
 import type { EvidenceModel } from "./model.js"
 import { VERDICT_ORDER, type CriterionVerdict, type IntentVerdict, type Verdict } from "./satisfaction.js"
 import { pushTo } from "../core/maps.js"
@@ -117,6 +117,7 @@ export function recordOutcome(r: RunRecord): { cls: string; label: string } {
     .reduce((n, [, c]) => n + c, 0)
   if (r.stage.startsWith("quench") && r.quench) return r.quench.issues.length ? { cls: "bad", label: `${r.quench.issues.length} issue(s)` } : { cls: "good", label: "no issues" }
   if (r.stage === "attest") return { cls: "good", label: "attested" }
+  if (r.check) return checkRunPassed(r.check) ? { cls: "good", label: "check passed" } : { cls: "bad", label: "check failed" }
   return open ? { cls: "warn", label: `${open} open` } : { cls: "good", label: "ok" }
 }
 
@@ -261,7 +262,7 @@ export function summaryStrip(model: EvidenceModel): string {
 export function verdictLegend(): string {
   return `<section class="card legend"><dl>
 <dt>${badge("satisfied")}</dt><dd>Every gate of the criterion passed in the latest run of each cycle under the brief's current bundle.</dd>
-<dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check, a missing required artefact or open human feedback.</dd>
+<dt>${badge("failing")}</dt><dd>Under the current bundle, the latest run still has an open (or actioned, or rejected) feedback item, a failing quench check or recorded check run, a missing required artefact or open human feedback.</dd>
 <dt>${badge("stale")}</dt><dd>There is evidence, but only from runs under an older bundle of the brief: re-run the cycle under the current build. Such evidence is marked <span class="older-tag">older bundle</span>.</dd>
 <dt>${badge("unproven")}</dt><dd>No run has produced evidence for a gate of the criterion yet.</dd>
 <dt>${badge("waived")}</dt><dd>Nothing fails, but at least one feedback item was closed as wont-fix (the reason is shown).</dd>

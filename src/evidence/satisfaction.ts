@@ -107,7 +107,7 @@ function groupBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]>
 
 const UNPROVEN_HINT: Record<GateKind, string> = {
   law: "no appraisal has cited this gate, and no attested run covers it",
-  check: "no quench run has judged it (a check gate counts only when its command is a Foundry validator's)",
+  check: "no recorded run of the check: run `opencode-alloy check --record` (a quench run counts too when the command is a Foundry validator's)",
   human: "no human-appraise run, human feedback or sign-off in the evidence ledger yet",
   artefact: "no finished diff or changed files to match yet",
 }

@@ -12,6 +12,8 @@ import path from "node:path"
 import type { AlloyContext } from "./context.js"
 
 import { errInfo, readRecipesLoose } from "./util.js"
+import { readAllRecords } from "./pulled.js"
+import { MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readIntent } from "./intents.js"
 
 export interface LintEntry {
@@ -38,12 +40,28 @@ export interface KnownFormation {
   readonly config: FoundryConfig
   /** set on a Foundry `config/*` branch */
   readonly configBranch?: string
+  /**
+   * `<criterion>\n<command>` of every check command with a recorded run (`opencode-alloy check --record`),
+   * read once when first asked; set for `intent lint` only (a build cannot wait for a run of a check
+   * that needs the build first, so builds never warn `check_never_run`)
+   */
+  readonly checkRuns?: () => ReadonlySet<string>
 }
 
-export function knownFormation(ctx: AlloyContext): KnownFormation | undefined {
+/** The check commands that have a recorded run, keyed `<criterion>\n<command>` (run records of stage `check`). */
+function recordedChecks(ctx: AlloyContext): Set<string> {
+  const out = new Set<string>()
+  const { records } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
+  for (const r of records) for (const c of r.check?.commands ?? []) out.add(`${r.check!.criterion}\n${c.command}`)
+  return out
+}
+
+export function knownFormation(ctx: AlloyContext, opts: { checkRuns?: boolean } = {}): KnownFormation | undefined {
   if (!ctx.project.isFoundryProject()) return undefined
   const branch = ctx.project.currentBranch()
+  let runs: Set<string> | undefined
   return {
+    ...(opts.checkRuns ? { checkRuns: () => (runs ??= recordedChecks(ctx)) } : {}),
     cycles: new Set(ctx.project.listCycleIds()),
     flows: new Set(ctx.project.listFlowIds()),
     config: readFoundryConfig(ctx.project),
@@ -105,6 +123,16 @@ export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined,
             message: `${intent.id}#${c.id}'s check is not bound to a Foundry validator (no law's \`validators:\` runs the same command), so quench results never count for it; only Alloy's own \`check\` run does`,
             fix: "to have quench prove it, declare the same command as a validator of a law (with {files} for the file arguments)",
           })
+          if (k.checkRuns && !k.checkRuns().has(`${intent.id}#${c.id}\n${e.command}`)) {
+            out.push({
+              code: "check_never_run",
+              severity: "warning",
+              file,
+              path: `${where}.command`,
+              message: `${intent.id}#${c.id}'s check has never been run: no Foundry validator runs it and no run of it is recorded, so it stays unproven`,
+              fix: `run \`opencode-alloy check ${intent.id} --record\` (or bind the command to a Foundry validator)`,
+            })
+          }
         }
       }
       if (e.kind === "artefact" && artefactTypes.size > 0) {
@@ -202,7 +230,7 @@ export function lintProject(ctx: AlloyContext, opts: { ids?: readonly string[]; 
   ctx.store.requireInit()
   const ids = opts.ids?.length ? opts.ids.map((i) => assertSlug(i, "intent id")) : ctx.store.listIntentIds()
   const entries: LintEntry[] = []
-  const k = knownFormation(ctx)
+  const k = knownFormation(ctx, { checkRuns: true })
   for (const id of ids) {
     const file = intentFilePath(id)
     try {

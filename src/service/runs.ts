@@ -15,6 +15,8 @@ import { RUN_RECORD_TYPE, RunRecordSchema, runIdFor, stageRunKey, type FeedbackS
 import { feedbackSummary, readWorkText } from "../foundry/work-files.js"
 import { parseFeedback } from "../foundry/work-files.js"
 import { existsSync, readFileSync } from "node:fs"
+import { projectCapabilitiesDigest } from "./capabilities.js"
+import { contextFor } from "./context.js"
 import { appendEvent, RECORDS_SUBDIR, RUNS_DIR, runPaths, writeRecord } from "../store/outbox.js"
 import { ALLOY_VERSION } from "../version.js"
 
@@ -123,6 +125,7 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       outcome: run.outcome ?? "ok",
       error: run.error,
       pin_error: run.pinError,
+      capabilities: projectCapabilitiesDigest(contextFor(abs)),
     }),
   )
   const w = writeRecord(abs, record)

@@ -72,6 +72,7 @@ describe("foundry_stage_end exports one run record per stage run", () => {
       alloy_version: ALLOY_VERSION,
       source: "hook",
       provenance: [{ source: "hook" }],
+      capabilities: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       feedback: {
         total: 2,
         by_state: { resolved: 1, open: 1 },

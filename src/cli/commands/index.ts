@@ -6,6 +6,7 @@
 import { coreCommands } from "./core-commands.js"
 import { authoringCommands } from "./authoring-commands.js"
 import { evidenceCommands } from "./evidence-commands.js"
+import { checkCommands } from "./check-commands.js"
 import { insightsCommands } from "./insights-commands.js"
 import { teamCommands } from "./team-commands.js"
 import { shellCommands } from "./shell-commands.js"
@@ -20,7 +21,7 @@ export const GROUPS: ReadonlyArray<{ title: string; commands: Commands }> = [
   { title: "Pins and verification", commands: coreCommands },
   { title: "Authoring", commands: authoringCommands },
   { title: "Formations", commands: formationCommands },
-  { title: "Runs and evidence", commands: withBridge(evidenceCommands) },
+  { title: "Runs and evidence", commands: withBridge({ ...evidenceCommands, ...checkCommands }) },
   { title: "Running Foundry", commands: bridgeCommands },
   { title: "Learning from runs", commands: insightsCommands },
   { title: "Team store (an OCI registry)", commands: teamCommands },

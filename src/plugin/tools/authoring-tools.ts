@@ -24,8 +24,10 @@ const evidence = z
       .string()
       .optional()
       .describe(
-        'kind check: a command in this repository that tests exactly this criterion and exits 0, e.g. "node scripts/validators/word-limit.mjs --max 150 release-notes/*.md"; never a generic "npm test" that does not test it',
+        'kind check: a command in this repository that tests exactly this criterion and exits 0, e.g. "node scripts/validators/word-limit.mjs --max 150 release-notes/*.md"; never a generic "npm test" that does not test it. Run without a shell: split into words; no pipes, &&, redirects or $VARS unless shell is true',
       ),
+    shell: z.boolean().optional().describe("kind check: run the command through /bin/sh (only when it needs pipes, &&, redirects or $VARS)"),
+    timeout: z.number().int().optional().describe("kind check: seconds the check may run (1-3600; default 300)"),
     law: z.string().optional().describe("kind law: id of an existing Foundry law this criterion matches (optional)"),
     passing: z.string().optional().describe("kind law: what a passing artefact looks like (optional; defaults to the criterion text)"),
     failing: z.string().optional().describe("kind law: what a failing artefact looks like (optional)"),

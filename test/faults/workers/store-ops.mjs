@@ -35,6 +35,11 @@ if (op === "build" || op === "build-same") {
   }
   core.buildBrief(warm, rest[0])
 }
+if (op === "export") {
+  // the capability manifest each record names is built (and its schema loaded) on the first export: load it now, writing nothing
+  const caps = await import(new URL("service/capabilities.js", dist).href)
+  caps.projectCapabilitiesDigest(new core.AlloyContext(dir))
+}
 if (op === "pin") {
   const warm = new core.AlloyContext(dir)
   core.pinBrief(warm, { cycle: rest[0], brief_id: rest[1], digest: rest[2] })

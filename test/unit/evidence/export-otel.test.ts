@@ -37,7 +37,7 @@ describe("OpenTelemetry export", () => {
     expect(names).toContain("release-note-voice#AC-2/law")
     const ac2 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-2/law")!
     expect(attr(ac2, "gen_ai.evaluation.score.label").stringValue).toBe("fail")
-    expect(attr(ac2, "gen_ai.evaluation.score.value").intValue).toBe("0")
+    expect(attr(ac2, "gen_ai.evaluation.score.value")).toEqual({ doubleValue: 0 })
     const ac3 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-3/law")!
     expect(attr(ac3, "alloy.bundle.older").boolValue).toBe(true)
   })
