@@ -98,6 +98,18 @@ export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; 
         if (busy.has(key) || !orphaned(e, Date.now())) continue
         busy.add(key)
         const s = e.status
+        // a queued request is started by whoever takes its start mark first (another bridge, or `run`)
+        if (!s?.owner && !s?.session_id && (s?.state ?? "accepted") === "accepted" && !ledger.takeStart(key, { host: os.hostname(), pid: process.pid, runner: id })) {
+          // taken by someone else; theirs unless it died before it said so (a dead process here, or
+          // no owner a whole lease after the mark)
+          const mark = ledger.startMark(key)
+          const dead = mark !== undefined && mark.host === os.hostname() && mark.pid !== process.pid && !pidAlive(mark.pid)
+          const silent = mark !== undefined && Date.now() - Date.parse(mark.at) > leaseMs
+          if (!dead && !silent) {
+            busy.delete(key)
+            continue
+          }
+        }
         // a request whose session cannot be found any more is lost: nothing can finish it
         if (s?.session_id || s?.state === "running") {
           const wt = worktreeFor(ctx.root, key, e.request.spec.base_commit)

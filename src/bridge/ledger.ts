@@ -151,6 +151,24 @@ export class Ledger {
     )
   }
 
+  /**
+   * Take a queued request to start it: a create-once `start` mark, so of two bridges (or a bridge
+   * and `run`) that both see it queued, exactly one starts it. True for the one that took it.
+   */
+  takeStart(key: string, by: { host: string; pid: number; runner?: string }): boolean {
+    return writeFileOnce(path.join(this.entryDir(key), "start"), `${JSON.stringify({ ...by, at: new Date().toISOString() })}\n`, 0o444, `.alloy/runs/requests/${key}/start`)
+  }
+
+  /** Who took the start mark, and when (undefined when nobody has, or it cannot be read). */
+  startMark(key: string): { host: string; pid: number; at: string } | undefined {
+    try {
+      const v = JSON.parse(readFileSync(path.join(this.entryDir(key), "start"), "utf8")) as { host?: unknown; pid?: unknown; at?: unknown }
+      return typeof v.host === "string" && typeof v.pid === "number" && typeof v.at === "string" ? { host: v.host, pid: v.pid, at: v.at } : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   requestAbort(key: string): boolean {
     return writeFileOnce(path.join(this.entryDir(key), "abort"), new Date().toISOString() + "\n", 0o444, `.alloy/runs/requests/${key}/abort`)
   }

@@ -343,11 +343,18 @@ export async function runRequest(opts: RunOptions): Promise<RequestResult> {
   const ledger = new Ledger(ctx.root)
   const { created, entry: claimed } = ledger.claim(key, opts.key ? "given" : "content", spec)
   let entry = claimed
-  if (!entry.result && entry.status?.state === "accepted" && !entry.status.owner) {
+  if (!entry.result && entry.status?.state === "accepted" && !entry.status.owner && ledger.takeStart(key, { host, pid: process.pid })) {
     // held from the claim on: a bridge polling the ledger must not take a request this command runs
+    // (the start mark decides who runs it; the owner and lease say who is running it now)
     const now = Date.now()
     ledger.setStatus({ ...entry.status, updated_at: new Date(now).toISOString(), owner: { host, pid: process.pid }, lease_until: new Date(now + (opts.leaseMs ?? 30_000)).toISOString() })
     entry = ledger.get(key) ?? entry
+  } else if (!entry.result && entry.status?.state === "accepted" && !entry.status.owner) {
+    // a bridge took the start mark first: wait (bounded) until it says it owns the request, then follow it
+    for (let i = 0; i < 40 && !entry.status?.owner && !entry.result; i++) {
+      await sleep(250, opts.signal)
+      entry = ledger.get(key) ?? entry
+    }
   }
   if (entry.result) {
     opts.ui.event({ type: "request", key, state: entry.result.state, replay: true })

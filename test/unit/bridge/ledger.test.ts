@@ -54,6 +54,18 @@ describe("the ledger", () => {
     expect(() => l.claim("k1", "given", spec({ goal_hash: "2".repeat(64) }))).toThrow(expect.objectContaining({ code: "idempotency_conflict" }))
   })
 
+  test("a queued request is started by one taker only: the first start mark wins, the others see whose it is", async () => {
+    const p = await project()
+    const a = new Ledger(p.dir)
+    const b = new Ledger(p.dir)
+    a.claim("k-start", "given", spec())
+    const takers = [a, b, a, b].map((l, i) => l.takeStart("k-start", { host: "h", pid: 1000 + i, runner: `r${i}` }))
+    expect(takers.filter(Boolean)).toHaveLength(1)
+    expect(takers[0]).toBe(true)
+    expect(b.startMark("k-start")).toMatchObject({ host: "h", pid: 1000 })
+    expect(a.startMark("k-none")).toBeUndefined()
+  })
+
   test("a result is posted once", async () => {
     const p = await project()
     const l = new Ledger(p.dir)
