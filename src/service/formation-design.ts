@@ -119,6 +119,23 @@ export interface WriteResult {
 }
 
 /** The branch a config change for this brief belongs on (Foundry's `config/<one segment>`). */
+/** The designer's answer as data, one shape for the CLI's `--json` and the tool. */
+export function designView(report: DesignReport, written: WriteResult | undefined): Record<string, unknown> {
+  return {
+    brief_id: report.brief_id,
+    cycles: report.cycles,
+    ...(report.flow ? { flow: report.flow } : {}),
+    pin: report.pin,
+    built: report.built,
+    branch: report.branch ?? null,
+    files: report.files.map((f) => ({ path: f.path, action: f.action, why: f.why })),
+    problems: report.problems,
+    notes: report.notes,
+    diff: report.diff,
+    written: written?.written ?? null,
+  }
+}
+
 export const configBranchFor = (briefId: string) => `config/${briefId}-formation`
 
 /**

@@ -7,7 +7,7 @@
 import { AlloyError } from "../core/errors.js"
 import { assertDigest, assertSlug, isSlug } from "../core/ids.js"
 import { sourceDigest } from "../core/digest.js"
-import { intentTemplate, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, updateIntentText, validateIntent, type Intent } from "../core/intent.js"
+import { INTENT_FIELDS, intentTemplate, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, updateIntentText, validateIntent, type Intent } from "../core/intent.js"
 import { intentFilePath, lintIntent, markerQuestions, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
@@ -152,22 +152,8 @@ export interface IntentPatch {
   readonly expected_digest?: string
 }
 
-const SETTABLE = new Set([
-  "title",
-  "status",
-  "goal",
-  "context",
-  "constraints",
-  "acceptance_criteria",
-  "non_goals",
-  "tradeoffs",
-  "open_questions",
-  "links",
-  "superseded_by",
-  "clarifications",
-  "metadata",
-  "body",
-])
+/** what an update may set: every intent field but its id, and the body */
+const SETTABLE = new Set<string>([...INTENT_FIELDS.filter((f) => f !== "id"), "body"])
 const CLEARABLE = new Set(["context", "superseded_by", "clarifications", "metadata"])
 
 /**

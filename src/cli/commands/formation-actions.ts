@@ -1,6 +1,6 @@
 /** formation design: what the formation commands do. */
 import { AlloyContext } from "../../service/context.js"
-import { designBriefFormation, writeFormationDesign } from "../../service/formation-design.js"
+import { designBriefFormation, designView, writeFormationDesign } from "../../service/formation-design.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 
 export function cmdFormationDesign(io: Io, rest: string[], opts: { write: boolean }): number {
@@ -11,26 +11,7 @@ export function cmdFormationDesign(io: Io, rest: string[], opts: { write: boolea
   const changes = report.files.filter((f) => f.action !== "unchanged")
   const ok = report.problems.length === 0
   if (io.json) {
-    io.out(
-      JSON.stringify(
-        {
-          ok,
-          brief_id: report.brief_id,
-          cycles: report.cycles,
-          ...(report.flow ? { flow: report.flow } : {}),
-          pin: report.pin,
-          built: report.built,
-          branch: report.branch ?? null,
-          files: report.files.map((f) => ({ path: f.path, action: f.action, why: f.why })),
-          problems: report.problems,
-          notes: report.notes,
-          diff: report.diff,
-          written: written?.written ?? null,
-        },
-        null,
-        2,
-      ),
-    )
+    io.out(JSON.stringify({ ok, ...designView(report, written) }, null, 2))
     return ok ? EXIT_OK : EXIT_FAIL
   }
   io.out(`Formation of brief ${report.brief_id}: ${report.cycles.join(", ") || "no cycles"}${report.flow ? ` (flow ${report.flow})` : ""}`)

@@ -2,7 +2,7 @@
 import type { ToolDefinition } from "@opencode-ai/plugin"
 import { tool } from "./tool.js"
 import { contextFor } from "../../service/context.js"
-import { designBriefFormation, writeFormationDesign } from "../../service/formation-design.js"
+import { designBriefFormation, designView, writeFormationDesign } from "../../service/formation-design.js"
 import { runTool } from "../result.js"
 
 export function formationTools(): Record<string, ToolDefinition> {
@@ -19,19 +19,7 @@ export function formationTools(): Record<string, ToolDefinition> {
           const ctx = contextFor(context.directory)
           const report = designBriefFormation(ctx, args.brief_id)
           const written = args.write === true ? writeFormationDesign(ctx, report) : undefined
-          return {
-            brief_id: report.brief_id,
-            cycles: report.cycles,
-            ...(report.flow ? { flow: report.flow } : {}),
-            pin: report.pin,
-            built: report.built,
-            branch: report.branch ?? null,
-            files: report.files.map((f) => ({ path: f.path, action: f.action, why: f.why })),
-            problems: report.problems,
-            notes: report.notes,
-            diff: report.diff,
-            written: written?.written ?? null,
-          }
+          return designView(report, written)
         })
       },
     }),
