@@ -108,7 +108,11 @@ export const NOTES_HEADINGS = {
   assay: "**Notes**",
 } as const
 
-const notesPart = (heading: string, notes: string | undefined) => (notes?.trim() ? `${heading}\n\n${quote(notes)}` : undefined)
+/** A stage's notes under their heading; none when nothing is left once quoted (text of control characters only), so the pack reads back the same. */
+const notesPart = (heading: string, notes: string | undefined) => {
+  const quoted = notes?.trim() ? quote(notes) : ""
+  return quoted.trim() ? `${heading}\n\n${quoted}` : undefined
+}
 
 /** Forge: what to build, under which constraints, what to leave alone, and how it will be judged. */
 export function renderForgePack(intents: readonly BundleIntent[], notes: string | undefined, briefNotes?: string): string {

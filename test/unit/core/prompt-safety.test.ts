@@ -297,12 +297,13 @@ describe("packs rendered again from the bundle", () => {
   it("equal the stored packs of a bundle built by this renderer (notes included), for random authored text", async () => {
     const { renderBasePack } = await import("../../../src/core/build.js")
     const { STAGE_BASES } = await import("../../../src/core/ids.js")
-    fc.assert(
-      fc.property(intentArb, (t) => {
-        const b = hostileBundle(t)
-        for (const base of STAGE_BASES) expect(renderBasePack(b, base)).toBe(b.packs[base]!.text)
-      }),
-      { numRuns: 100 },
-    )
+    const same = fc.property(intentArb, (t) => {
+      const b = hostileBundle(t)
+      for (const base of STAGE_BASES) expect(renderBasePack(b, base)).toBe(b.packs[base]!.text)
+    })
+    // this seed once found notes of control characters only: quoted to nothing, the heading was
+    // stored without them and a pack rendered again left it out
+    fc.assert(same, { numRuns: 100, seed: 1382212050 })
+    fc.assert(same, { numRuns: 100 })
   })
 })
