@@ -12,7 +12,8 @@ import path from "node:path"
 import { pathToFileURL } from "node:url"
 import { inflateSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { chromium, type BrowserContext, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
+import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, launchChromium } from "../helpers/browser.js"
 import { makeEvidenceProject, EXPECTED, type EvidenceProject } from "../integration/import-fixtures.js"
 import { importAll } from "../../src/evidence/import.js"
 import { loadEvidence, type EvidenceModel } from "../../src/evidence/model.js"
@@ -20,11 +21,7 @@ import { renderReportHtml } from "../../src/evidence/report-html.js"
 import { VERDICTS, type Verdict } from "../../src/evidence/satisfaction.js"
 import { skipNote } from "../helpers/skip.js"
 
-const CHROMIUM = "/usr/bin/chromium"
-const HAVE_CHROMIUM = existsSync(CHROMIUM)
-const REQUIRE = process.env["ALLOY_E2E_REQUIRE"] === "1"
 const KEEP = process.env["E2E_KEEP"] === "1"
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const LABEL: Record<Verdict, string> = { satisfied: "Satisfied", failing: "Failing", stale: "Stale", unproven: "Unproven", waived: "Waived", contested: "Contested" }
 /** the badge colours of report-html.ts */
 const COLOUR: Record<Verdict, [number, number, number]> = {
@@ -43,7 +40,7 @@ interface BrowserGlobals {
   scrollTo(x: number, y: number): void
 }
 
-if (!HAVE_CHROMIUM && !REQUIRE) {
+if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) {
   console.warn(`report-chromium: skipped — ${CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)`)
 }
 
@@ -115,112 +112,109 @@ function countColour(img: { rgba: Buffer }, [r, g, b]: [number, number, number],
   return n
 }
 
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)(`HTML report in headless Chromium${skipNote(HAVE_CHROMIUM || REQUIRE ? undefined : "needs Debian's chromium at /usr/bin/chromium")}`, () => {
-  let project: EvidenceProject
-  let model: EvidenceModel
-  let out: string
-  let ctx: BrowserContext
-  let page: Page
-  const consoleErrors: string[] = []
-  const blocked: string[] = []
+describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
+  `HTML report in headless Chromium${skipNote(HAVE_CHROMIUM || REQUIRE_BROWSER ? undefined : "needs Debian's chromium at /usr/bin/chromium")}`,
+  () => {
+    let project: EvidenceProject
+    let model: EvidenceModel
+    let out: string
+    let ctx: BrowserContext
+    let page: Page
+    const consoleErrors: string[] = []
+    const blocked: string[] = []
 
-  beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is required (ALLOY_E2E_REQUIRE=1)`).toBe(true)
-    project = await makeEvidenceProject()
-    importAll(project.ctx)
-    model = loadEvidence(project.ctx)
-    out = mkdtempSync(path.join(os.tmpdir(), "alloy-report-e2e-"))
-    writeFileSync(path.join(out, "report.html"), renderReportHtml(model))
-    ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(out, "profile-")), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1360, height: 900 },
-      timeout: 30_000,
+    beforeAll(async () => {
+      expect(existsSync(CHROMIUM), `${CHROMIUM} is required (ALLOY_E2E_REQUIRE=1)`).toBe(true)
+      project = await makeEvidenceProject()
+      importAll(project.ctx)
+      model = loadEvidence(project.ctx)
+      out = mkdtempSync(path.join(os.tmpdir(), "alloy-report-e2e-"))
+      writeFileSync(path.join(out, "report.html"), renderReportHtml(model))
+      ctx = await launchChromium("profile-", { dir: out, width: 1360 })
+      await ctx.route("**/*", (route) => {
+        const url = route.request().url()
+        if (url.startsWith("file:")) return route.continue()
+        blocked.push(url)
+        return route.abort()
+      })
+      page = await ctx.newPage()
+      page.on("console", (m) => {
+        if (m.type() === "error") consoleErrors.push(m.text())
+      })
+      page.on("pageerror", (e) => consoleErrors.push(String(e)))
+      await page.goto(pathToFileURL(path.join(out, "report.html")).href, { waitUntil: "load", timeout: 30_000 })
+    }, 90_000)
+
+    afterAll(async () => {
+      await ctx?.close()
+      project?.cleanup()
+      if (KEEP) console.log(`report-chromium: kept ${out}`)
+      else if (out) rmSync(out, { recursive: true, force: true })
     })
-    await ctx.route("**/*", (route) => {
-      const url = route.request().url()
-      if (url.startsWith("file:")) return route.continue()
-      blocked.push(url)
-      return route.abort()
+
+    test("renders with no console error and no request leaving the file", async () => {
+      expect(await page.title()).toBe(`Alloy evidence — ${model.project}`)
+      expect(consoleErrors).toEqual([])
+      expect(blocked).toEqual([])
     })
-    page = await ctx.newPage()
-    page.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(m.text())
+
+    test("every criterion shows its verdict, as text and as a data attribute", async () => {
+      for (const [ref, verdict] of Object.entries(EXPECTED)) {
+        const row = page.locator(`tr[data-criterion="${ref}"]`)
+        await expect.poll(() => row.count()).toBe(1)
+        expect(await row.getAttribute("data-verdict")).toBe(verdict)
+        const badge = row.locator("td.verdict [data-verdict]")
+        expect(await badge.getAttribute("data-verdict")).toBe(verdict)
+        expect((await badge.innerText()).trim()).toContain(LABEL[verdict])
+        expect(await badge.isVisible()).toBe(true)
+      }
+      for (const v of VERDICTS) {
+        const n = Object.values(EXPECTED).filter((x) => x === v).length
+        expect(await page.locator(`.stat[data-count-verdict="${v}"] .n`).innerText()).toBe(String(n))
+      }
+      const intents = await page.locator("section.intent").evaluateAll((els) => els.map((e) => [e.getAttribute("data-intent"), e.getAttribute("data-verdict")]))
+      expect(intents).toEqual([
+        ["release-note-accessibility", "failing"],
+        ["release-note-voice", "failing"],
+      ])
     })
-    page.on("pageerror", (e) => consoleErrors.push(String(e)))
-    await page.goto(pathToFileURL(path.join(out, "report.html")).href, { waitUntil: "load", timeout: 30_000 })
-  }, 90_000)
 
-  afterAll(async () => {
-    await ctx?.close()
-    project?.cleanup()
-    if (KEEP) console.log(`report-chromium: kept ${out}`)
-    else if (out) rmSync(out, { recursive: true, force: true })
-  })
+    test("the badges are drawn in their verdict colours", async () => {
+      for (const v of VERDICTS) {
+        const bg = await page.locator(`.stat[data-count-verdict="${v}"] .badge`).evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).backgroundColor)
+        expect(bg).toBe(`rgb(${COLOUR[v].join(", ")})`)
+      }
+    })
 
-  test("renders with no console error and no request leaving the file", async () => {
-    expect(await page.title()).toBe(`Alloy evidence — ${model.project}`)
-    expect(consoleErrors).toEqual([])
-    expect(blocked).toEqual([])
-  })
+    test("evidence under an older bundle is marked, and evidence links lead to the run in the timeline", async () => {
+      const stale = page.locator('tr[data-criterion="release-note-voice#AC-3"]')
+      expect(await stale.locator('[data-older-bundle="true"]').count()).toBeGreaterThan(0)
+      expect(await stale.locator(".older-tag").first().innerText()).toBe("older bundle")
+      expect(await page.locator("[data-run]").count()).toBe(model.records.length)
+      const link = page.locator('tr[data-criterion="release-note-voice#AC-2"] .ev a').first()
+      const href = (await link.getAttribute("href"))!
+      expect(href).toMatch(/^#run-[0-9A-Z]{26}$/)
+      expect(await page.locator(href).isVisible()).toBe(false) // inside a closed <details>
+      await link.click()
+      await expect.poll(() => page.locator(href).isVisible()).toBe(true)
+    })
 
-  test("every criterion shows its verdict, as text and as a data attribute", async () => {
-    for (const [ref, verdict] of Object.entries(EXPECTED)) {
-      const row = page.locator(`tr[data-criterion="${ref}"]`)
-      await expect.poll(() => row.count()).toBe(1)
-      expect(await row.getAttribute("data-verdict")).toBe(verdict)
-      const badge = row.locator("td.verdict [data-verdict]")
-      expect(await badge.getAttribute("data-verdict")).toBe(verdict)
-      expect((await badge.innerText()).trim()).toContain(LABEL[verdict])
-      expect(await badge.isVisible()).toBe(true)
-    }
-    for (const v of VERDICTS) {
-      const n = Object.values(EXPECTED).filter((x) => x === v).length
-      expect(await page.locator(`.stat[data-count-verdict="${v}"] .n`).innerText()).toBe(String(n))
-    }
-    const intents = await page.locator("section.intent").evaluateAll((els) => els.map((e) => [e.getAttribute("data-intent"), e.getAttribute("data-verdict")]))
-    expect(intents).toEqual([
-      ["release-note-accessibility", "failing"],
-      ["release-note-voice", "failing"],
-    ])
-  })
-
-  test("the badges are drawn in their verdict colours", async () => {
-    for (const v of VERDICTS) {
-      const bg = await page.locator(`.stat[data-count-verdict="${v}"] .badge`).evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).backgroundColor)
-      expect(bg).toBe(`rgb(${COLOUR[v].join(", ")})`)
-    }
-  })
-
-  test("evidence under an older bundle is marked, and evidence links lead to the run in the timeline", async () => {
-    const stale = page.locator('tr[data-criterion="release-note-voice#AC-3"]')
-    expect(await stale.locator('[data-older-bundle="true"]').count()).toBeGreaterThan(0)
-    expect(await stale.locator(".older-tag").first().innerText()).toBe("older bundle")
-    expect(await page.locator("[data-run]").count()).toBe(model.records.length)
-    const link = page.locator('tr[data-criterion="release-note-voice#AC-2"] .ev a').first()
-    const href = (await link.getAttribute("href"))!
-    expect(href).toMatch(/^#run-[0-9A-Z]{26}$/)
-    expect(await page.locator(href).isVisible()).toBe(false) // inside a closed <details>
-    await link.click()
-    await expect.poll(() => page.locator(href).isVisible()).toBe(true)
-  })
-
-  test("screenshot: a real page, with every verdict colour on it", async () => {
-    await page.evaluate(() => (globalThis as unknown as BrowserGlobals).scrollTo(0, 0))
-    const full = path.join(out, "report.png")
-    await page.screenshot({ path: full, fullPage: true })
-    const bytes = readFileSync(full)
-    expect(bytes.length).toBeGreaterThan(100_000)
-    const img = decodePng(bytes)
-    expect(img.width).toBe(1360)
-    expect(img.height).toBeGreaterThan(2000)
-    for (const v of VERDICTS) expect(countColour(img, COLOUR[v]), `pixels of the ${v} colour`).toBeGreaterThan(200)
-    // the summary strip alone: five coloured badges on white cards
-    const summary = path.join(out, "summary.png")
-    await page.locator(".summary").screenshot({ path: summary })
-    const s = decodePng(readFileSync(summary))
-    for (const v of VERDICTS) expect(countColour(s, COLOUR[v]), `summary pixels of the ${v} colour`).toBeGreaterThan(100)
-    expect(countColour(s, [255, 255, 255], 0)).toBeGreaterThan(s.width * s.height * 0.3)
-  })
-})
+    test("screenshot: a real page, with every verdict colour on it", async () => {
+      await page.evaluate(() => (globalThis as unknown as BrowserGlobals).scrollTo(0, 0))
+      const full = path.join(out, "report.png")
+      await page.screenshot({ path: full, fullPage: true })
+      const bytes = readFileSync(full)
+      expect(bytes.length).toBeGreaterThan(100_000)
+      const img = decodePng(bytes)
+      expect(img.width).toBe(1360)
+      expect(img.height).toBeGreaterThan(2000)
+      for (const v of VERDICTS) expect(countColour(img, COLOUR[v]), `pixels of the ${v} colour`).toBeGreaterThan(200)
+      // the summary strip alone: five coloured badges on white cards
+      const summary = path.join(out, "summary.png")
+      await page.locator(".summary").screenshot({ path: summary })
+      const s = decodePng(readFileSync(summary))
+      for (const v of VERDICTS) expect(countColour(s, COLOUR[v]), `summary pixels of the ${v} colour`).toBeGreaterThan(100)
+      expect(countColour(s, [255, 255, 255], 0)).toBeGreaterThan(s.width * s.height * 0.3)
+    })
+  },
+)

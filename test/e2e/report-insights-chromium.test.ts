@@ -10,23 +10,20 @@ import os from "node:os"
 import path from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { chromium, type BrowserContext, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
+import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, launchChromium } from "../helpers/browser.js"
 import { RUN_RECORD_TYPE, type RunRecord } from "../../src/core/run-record.js"
 import { runCli } from "../helpers/cli.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { skipNote } from "../helpers/skip.js"
 
-const CHROMIUM = "/usr/bin/chromium"
-const HAVE_CHROMIUM = existsSync(CHROMIUM)
-const REQUIRE = process.env["ALLOY_E2E_REQUIRE"] === "1"
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 /** markup in an authored reason: it must reach the page as text */
 const HOSTILE = `AC-2 first <img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script> & "quotes"`
 
-if (!HAVE_CHROMIUM && !REQUIRE) console.warn(`report-insights-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
+if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`report-insights-chromium: skipped — ${CHROMIUM} is missing (apt-get install -y chromium)`)
 
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)(
-  `insights in the HTML report, in headless Chromium${skipNote(HAVE_CHROMIUM || REQUIRE ? undefined : "needs Debian's chromium at /usr/bin/chromium")}`,
+describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
+  `insights in the HTML report, in headless Chromium${skipNote(HAVE_CHROMIUM || REQUIRE_BROWSER ? undefined : "needs Debian's chromium at /usr/bin/chromium")}`,
   () => {
     let p: PinnedProject
     let out: string
@@ -73,13 +70,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE)(
       const file = path.join(out, "report.html")
       const r = await runCli(p.dir, "report", "--html", file)
       expect(r.code, r.err).toBe(0)
-      ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(out, "profile-")), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-        viewport: { width: 1360, height: 900 },
-        timeout: 30_000,
-      })
+      ctx = await launchChromium("profile-", { dir: out, width: 1360 })
       await ctx.route("**/*", (route) => {
         const url = route.request().url()
         if (url.startsWith("file:")) return route.continue()

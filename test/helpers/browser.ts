@@ -19,13 +19,16 @@ export const REQUIRE_BROWSER = process.env["ALLOY_E2E_REQUIRE"] === "1"
 export const SHOTS = path.join(REPO_ROOT, "test", "ui", "screenshots")
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-/** A headless Chromium with a fresh profile (`javaScript: false` proves what works without the page script). */
-export function launchChromium(profilePrefix: string, opts: { javaScript?: boolean } = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), profilePrefix)), {
+/**
+ * A headless Chromium with a fresh profile in `dir` (the temp folder by default); `javaScript: false`
+ * proves what works without the page script.
+ */
+export function launchChromium(profilePrefix: string, opts: { javaScript?: boolean; width?: number; dir?: string } = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(path.join(opts.dir ?? os.tmpdir(), profilePrefix)), {
     executablePath: CHROMIUM,
     headless: true,
     args: FLAGS,
-    viewport: { width: 1280, height: 900 },
+    viewport: { width: opts.width ?? 1280, height: 900 },
     javaScriptEnabled: opts.javaScript ?? true,
     timeout: 30_000,
   })

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { type BrowserContext, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { makeProject, writeExampleSources, BRIEF_ID, CYCLE_ID, type TestProject } from "../helpers/project.js"
 import { gitInitCommitAll } from "../helpers/git.js"
 import { buildBrief } from "../../src/service/build.js"
