@@ -22,6 +22,7 @@ import { PIN_KEY } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
 import { lawBlocks } from "./config-rules.js"
 import { bindCheckCommand, parseLawValidators, type Validator } from "./laws.js"
+import { inline } from "../core/prompt-safety.js"
 
 export interface DesignInput {
   readonly recipe: Recipe
@@ -59,12 +60,8 @@ const typeLawsPath = (t: string) => `foundry/artefacts/${t}/laws.md`
 
 /** `draft-release-note` → `Draft release note` */
 const titleOf = (id: string) => id.charAt(0).toUpperCase() + id.slice(1).replace(/-/g, " ")
-/** One line of authored prose for a law file: no line breaks, no heading or list markers at the start. */
-const oneLine = (s: string) =>
-  s
-    .replace(/\s+/g, " ")
-    .trim()
-    .replace(/^[#>\-*\s]+/, "")
+/** One line of authored prose for a law file: the prompt-safe single line, no heading or list markers at the start. */
+const oneLine = (s: string) => inline(s).replace(/^[#>\-*\s]+/, "")
 const yamlList = (items: readonly string[], indent = "  ") => items.map((i) => `${indent}- ${i}`).join("\n")
 
 function frontmatterOf(text: string, file: string): Record<string, unknown> {
