@@ -137,8 +137,10 @@ describe("the cheap canonical check (isCanonicalEncoding)", () => {
       fc.property(jsonValue, (v) => {
         const { bytes } = encodeCanonical(v)
         const parsed = JSON.parse(bytes.toString("utf8"))
-        const integerKeys = /"(0|[1-9][0-9]*)":/.test(bytes.toString("utf8"))
-        if (!integerKeys) expect(isCanonicalEncoding(bytes, parsed)).toBe(true)
+        const text = bytes.toString("utf8")
+        const integerKeys = /"(0|[1-9][0-9]*)":/.test(text)
+        // U+FFFD could be a byte that did not decode, so the cheap check leaves such text to the full comparison
+        if (!integerKeys && !text.includes("\uFFFD")) expect(isCanonicalEncoding(bytes, parsed)).toBe(true)
       }),
       { numRuns: 500 },
     )
