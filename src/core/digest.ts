@@ -90,7 +90,8 @@ function isNfcText(text: string): boolean {
   FROM_U0300.lastIndex = 0
   for (let m = FROM_U0300.exec(text); m !== null; m = FROM_U0300.exec(text)) {
     const piece = text.slice(Math.max(0, m.index - 1), m.index + m[0].length)
-    if (piece.normalize("NFC") !== piece) return false
+    // a lone surrogate cannot come from decoding UTF-8, but text handed in may hold one
+    if (piece.normalize("NFC") !== piece || LONE_SURROGATE.test(piece)) return false
   }
   return true
 }

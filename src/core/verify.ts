@@ -6,10 +6,14 @@ import { AlloyError } from "./errors.js"
 import { BundleSchema, type Bundle } from "./bundle.js"
 import { canonicalBytes, digestOf, isCanonicalEncoding, normalizeJson } from "./digest.js"
 import type { Pin } from "./pin.js"
+import { compileSchemaCheck } from "./schema-check.js"
 
 /** Parsed bundles by digest. Safe because an entry is only returned after the bytes just read hash to that digest. */
 const parsedByDigest = new Map<string, Bundle>()
 const MAX_CACHED = 512
+
+/** The schema's cheap "valid as it stands" check, made on first use (null: the schema has none). */
+let bundleAsIs: ((v: unknown) => boolean) | null | undefined
 
 export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: string): Bundle {
   const actual = digestOf(bytes)
@@ -43,7 +47,10 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   } catch {
     throw new AlloyError("malformed", `object ${objectFile} is not valid JSON`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
   }
-  const r = BundleSchema.safeParse(json)
+  // a well-formed object passes the cheap check and is used as parsed; anything else goes through
+  // zod, which decides it and names the first fault
+  if (bundleAsIs === undefined) bundleAsIs = compileSchemaCheck(BundleSchema) ?? null
+  const r = bundleAsIs?.(json) ? ({ success: true, data: json as Bundle } as const) : BundleSchema.safeParse(json)
   if (!r.success) {
     const i = r.error.issues[0]!
     throw new AlloyError("malformed", `object ${objectFile} is not an alloy.bundle/v1 object: ${i.path.join(".") || "(top level)"}: ${i.message}`, {

@@ -139,7 +139,9 @@ export function scanPins(ctx: AlloyContext): PinScan {
   const flows = new Map(flowIds.map((id) => [id, readDef(ctx, "flow", id)]))
 
   // ---- pins: each distinct (brief, digest) verified once -----------------------------------
-  const verified = new Map<string, Bundle>()
+  // the bundle itself is kept only for a brief's current build (the drift check below reads it);
+  // keeping every verified bundle of a large project alive would only make the collector copy it
+  const verified = new Map<string, Bundle | null>()
   const pins: ScannedPin[] = []
   const ownPinned = new Set<string>()
   for (const def of [...cycles.values(), ...flows.values()]) {
@@ -171,7 +173,8 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        verified.set(key, resolvePin(ctx, pin, false, { current: ref.digest }).bundle)
+        const bundle = resolvePin(ctx, pin, false, { current: ref.digest }).bundle
+        verified.set(key, pin.digest === ref.digest ? bundle : null)
       } catch (e) {
         error = inPinContext(e, pin)
       }
@@ -340,7 +343,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
         error ??= errInfo(d.code === "intent_not_found" ? new AlloyError("intent_not_found", `brief ${id} (${file}) names intent ${iid}, which does not exist (${intentFilePath(iid)})`) : d)
     }
     if (ref.digest && !error) {
-      let bundle = verified.get(`${id}@${ref.digest}`)
+      let bundle = verified.get(`${id}@${ref.digest}`) ?? undefined
       if (!bundle) {
         try {
           bundle = resolvePin(ctx, { brief_id: id, digest: ref.digest, source: { kind: "explicit", id, file: undefined } }).bundle

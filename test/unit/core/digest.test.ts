@@ -178,7 +178,11 @@ describe("the cheap canonical check (isCanonicalEncoding)", () => {
     no('{"a":1 }') // whitespace before a brace
     no('{"__proto__":1}')
     no("9007199254740993")
-    expect(isCanonicalEncoding(Buffer.from('{"10":1,"9":{"":[],"a\\u0001":"\\u001f\\n"}}'), undefined)).toBe(true)
+    expect(isCanonicalEncoding(Buffer.from('{"10":1,"9":{"":[],"a\\u0001":"\\u001f\\n\\"\\\\"}}'), undefined)).toBe(true)
+    // a raw lone surrogate cannot come from decoding bytes, but text handed in may hold one
+    expect(isCanonicalEncoding(Buffer.alloc(0), undefined, '["\uD800"]')).toBe(false)
+    expect(isCanonicalEncoding(Buffer.alloc(0), undefined, '["\uDC00\uD800"]')).toBe(false)
+    expect(isCanonicalEncoding(Buffer.alloc(0), undefined, '["a\uD83D\uDE00\u2014"]')).toBe(true)
     // invalid UTF-8 decodes to U+FFFD: the bytes differ from the re-encoded text
     const lossy = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')])
     expect(isCanonicalEncoding(lossy, JSON.parse(lossy.toString("utf8")))).toBe(false)

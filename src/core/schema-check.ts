@@ -1,0 +1,161 @@
+/**
+ * A cheap "is this value already valid, as it stands?" for a zod schema, derived from the schema
+ * itself (so the schema stays the single source of truth). zod's own parse builds a new copy of
+ * every object and an issue list per field, which is most of the cost of verifying a large bundle;
+ * this walks the value once and allocates almost nothing.
+ *
+ * The answer is one-sided: `true` means zod's `safeParse` succeeds AND returns a value equal to the
+ * input (no trimming, defaults or stripped keys changed anything); `false` means "cannot tell
+ * cheaply", and the caller runs `safeParse`, which decides and words the error. Every leaf check
+ * (regex, lengths, number ranges, refinements, trims) is zod's own check function, run on the
+ * value; a trim that would change a string answers `false`. A schema using anything not handled
+ * here (transforms, pipes, defaults, coercion, plain unions, lazy or async parts...) gets no cheap
+ * check at all: `compileSchemaCheck` returns undefined.
+ */
+import type { z } from "zod"
+
+type Check = (v: unknown) => boolean
+
+interface ZodCheckInst {
+  _zod: { def: { when?: unknown }; check: (payload: { value: unknown; issues: unknown[] }) => unknown }
+}
+interface ZodInternals {
+  def: {
+    type: string
+    checks?: ZodCheckInst[]
+    coerce?: boolean
+    shape?: Record<string, z.ZodType>
+    catchall?: z.ZodType
+    element?: z.ZodType
+    innerType?: z.ZodType
+    keyType?: z.ZodType
+    valueType?: z.ZodType
+    options?: z.ZodType[]
+    discriminator?: string
+    unionFallback?: boolean
+  }
+  values?: Set<unknown>
+  propValues?: Record<string, Set<unknown>>
+}
+
+class Unsupported extends Error {}
+
+const internals = (s: z.ZodType) => (s as unknown as { _zod: ZodInternals })._zod
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+/** zod's checks of one node, run as zod runs them; `false` when any reports an issue or would change the value. */
+function checksOf(checks: ZodCheckInst[] | undefined): Check | undefined {
+  if (!checks || checks.length === 0) return undefined
+  return (v) => {
+    const payload = { value: v, issues: [] as unknown[] }
+    for (const ch of checks) {
+      // a conditional check zod might skip is still run here: a spurious `false` only costs the full parse
+      if (ch._zod.check(payload) instanceof Promise) return false
+      if (payload.issues.length > 0 || payload.value !== v) return false
+    }
+    return true
+  }
+}
+
+function withChecks(base: Check, checks: Check | undefined): Check {
+  return checks ? (v) => base(v) && checks(v) : base
+}
+
+function compile(schema: z.ZodType): Check {
+  const zi = internals(schema)
+  const def = zi.def
+  if (def.coerce) throw new Unsupported(def.type)
+  const checks = checksOf(def.checks)
+  switch (def.type) {
+    case "string":
+      return withChecks((v) => typeof v === "string", checks)
+    case "number":
+      return withChecks((v) => typeof v === "number" && Number.isFinite(v), checks)
+    case "boolean":
+      return withChecks((v) => typeof v === "boolean", checks)
+    case "literal":
+    case "enum": {
+      const values = zi.values
+      if (!values) throw new Unsupported(def.type)
+      return withChecks((v) => values.has(v), checks)
+    }
+    case "optional": {
+      const inner = compile(def.innerType!)
+      return withChecks((v) => v === undefined || inner(v), checks)
+    }
+    case "array": {
+      const element = compile(def.element!)
+      return withChecks((v) => {
+        if (!Array.isArray(v)) return false
+        for (let i = 0; i < v.length; i++) if (!element(v[i])) return false
+        return true
+      }, checks)
+    }
+    case "object": {
+      // strict (catchall never) or stripping (no catchall): either way an unknown key answers `false`
+      if (def.catchall && internals(def.catchall).def.type !== "never") throw new Unsupported("object catchall")
+      const keys = Object.keys(def.shape!)
+      const fieldChecks = keys.map((k) => compile(def.shape![k]!))
+      const known = new Set(keys)
+      return withChecks((v) => {
+        if (typeof v !== "object" || v === null || Array.isArray(v)) return false
+        const o = v as Record<string, unknown>
+        for (let i = 0; i < keys.length; i++) if (!fieldChecks[i]!(o[keys[i]!])) return false
+        for (const k in o) if (!known.has(k)) return false
+        return true
+      }, checks)
+    }
+    case "record": {
+      const value = compile(def.valueType!)
+      const keyValues = internals(def.keyType!).values
+      if (keyValues) {
+        // zod reads a record keyed by an enum as exhaustive: every key present, no other
+        for (const k of keyValues) if (typeof k !== "string") throw new Unsupported("record key")
+        return withChecks((v) => {
+          if (!isPlainObject(v)) return false
+          for (const k of keyValues) if (!value(v[k as string])) return false
+          for (const k in v) if (!keyValues.has(k)) return false
+          return true
+        }, checks)
+      }
+      const key = compile(def.keyType!)
+      return withChecks((v) => {
+        if (!isPlainObject(v)) return false
+        for (const k of Reflect.ownKeys(v)) {
+          // zod skips an own `__proto__` member, so its result would differ from the input
+          if (typeof k !== "string" || k === "__proto__" || !key(k) || !value(v[k])) return false
+        }
+        return true
+      }, checks)
+    }
+    case "union": {
+      const disc = def.discriminator
+      if (disc === undefined || def.unionFallback) throw new Unsupported("union")
+      const options = def.options!.map((o) => ({ values: internals(o).propValues?.[disc], check: compile(o) }))
+      if (options.some((o) => !o.values)) throw new Unsupported("union option")
+      return withChecks((v) => {
+        if (typeof v !== "object" || v === null || Array.isArray(v)) return false
+        const tag = (v as Record<string, unknown>)[disc]
+        const option = options.find((o) => o.values!.has(tag))
+        return option !== undefined && option.check(v)
+      }, checks)
+    }
+    default:
+      throw new Unsupported(def.type)
+  }
+}
+
+/** The cheap check for `schema`, or undefined when the schema uses a part it does not handle. */
+export function compileSchemaCheck(schema: z.ZodType): Check | undefined {
+  try {
+    return compile(schema)
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined
+    throw e
+  }
+}
