@@ -3,7 +3,8 @@
  * bundle the two entries people start — the plugin (dist/index.js, imported by OpenCode at
  * start-up) and the CLI (dist/cli/main.js) — so each start reads a few files instead of ~90, and
  * split what a path may not need (`import()` in the sources) into chunks loaded on first use.
- * Packages stay external: they are the package's dependencies, resolved as installed.
+ * Packages stay external (the package's dependencies, resolved as installed), except zod in the
+ * CLI (see below).
  */
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
@@ -11,18 +12,23 @@ import { rm } from "node:fs/promises"
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"))
 
-await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
-await build({
-  entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts" },
+const common = {
   outdir: "dist",
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
-  chunkNames: "chunks/[name]-[hash]",
   define: { __ALLOY_VERSION__: JSON.stringify(pkg.version) },
   legalComments: "none",
   logLevel: "warning",
-})
+}
+const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]
+
+await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
+await rm(new URL("./dist/cli/chunks", import.meta.url), { recursive: true, force: true })
+// the plugin: OpenCode hands its tools' zod schemas to its own zod, so zod stays the installed package
+await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "external", chunkNames: "chunks/[name]-[hash]" })
+// the CLI runs in a process of its own: zod is bundled in (one file instead of ~70, its unused
+// locales left out), which is most of what a command that reads schemas pays to start
+await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => d !== "zod"), chunkNames: "cli/chunks/[name]-[hash]" })

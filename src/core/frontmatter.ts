@@ -44,6 +44,9 @@ export interface ParsedMarkdown {
   readonly split: FrontmatterSplit | undefined
 }
 
+/** One strict decoder for every file: without `stream`, each `decode` call stands alone. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+
 /** Decode file bytes as strict UTF-8 text; binary junk is refused with a clear message. */
 export function decodeText(bytes: Uint8Array, file: string): string {
   if (bytes.byteLength > MAX_SOURCE_BYTES) {
@@ -53,7 +56,7 @@ export function decodeText(bytes: Uint8Array, file: string): string {
   }
   if (bytes.includes(0)) throw new AlloyError("malformed", `${file}: holds NUL bytes; expected a UTF-8 Markdown text file`, { file })
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+    return strictUtf8.decode(bytes)
   } catch {
     throw new AlloyError("malformed", `${file}: is not valid UTF-8 text`, { file })
   }

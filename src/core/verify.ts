@@ -15,7 +15,12 @@ const MAX_CACHED = 512
 /** The schema's cheap "valid as it stands" check, made on first use (null: the schema has none). */
 let bundleAsIs: ((v: unknown) => boolean) | null | undefined
 
-export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: string): Bundle {
+/**
+ * `keep: false` verifies without adding the bundle to the cache: a scan over every pin of a
+ * project reads each object once, and keeping hundreds of parsed bundles alive there only makes
+ * the collector copy them.
+ */
+export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: string, opts: { keep?: boolean } = {}): Bundle {
   const actual = digestOf(bytes)
   if (actual !== pin.digest) {
     throw new AlloyError(
@@ -27,8 +32,10 @@ export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: strin
   let bundle = parsedByDigest.get(actual)
   if (!bundle) {
     bundle = parseBundle(bytes, objectFile)
-    if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
-    parsedByDigest.set(actual, bundle)
+    if (opts.keep !== false) {
+      if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
+      parsedByDigest.set(actual, bundle)
+    }
   }
   if (bundle.brief.id !== pin.brief_id) {
     throw new AlloyError("brief_id_mismatch", `digest ${pin.digest} is a build of brief "${bundle.brief.id}", not of "${pin.brief_id}"`, {

@@ -173,7 +173,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        const bundle = resolvePin(ctx, pin, false, { current: ref.digest }).bundle
+        const bundle = resolvePin(ctx, pin, false, { current: ref.digest, keep: false }).bundle
         verified.set(key, pin.digest === ref.digest ? bundle : null)
       } catch (e) {
         error = inPinContext(e, pin)

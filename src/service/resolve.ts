@@ -71,9 +71,10 @@ export function locatePin(ctx: AlloyContext, target: ResolveTarget): { pin: Loca
 /** Read and verify the object a pin names. Throws AlloyError with a stable code on any failure. */
 /**
  * `known.current`: the brief's ref as the caller already read it (a scan over many pins reads each
- * ref once), so it is not read again per pin.
+ * ref once), so it is not read again per pin; `known.keep: false`: do not keep the parsed bundle
+ * in the in-process cache (a scan reads each object once).
  */
-export function resolvePin(ctx: AlloyContext, pin: LocatedPin, unpinned = false, known?: { current: string | undefined }): Resolved {
+export function resolvePin(ctx: AlloyContext, pin: LocatedPin, unpinned = false, known?: { current: string | undefined; keep?: boolean }): Resolved {
   try {
     const { store } = ctx
     let current: string | undefined
@@ -102,7 +103,7 @@ export function resolvePin(ctx: AlloyContext, pin: LocatedPin, unpinned = false,
         fix: `restore it from git (\`git checkout -- ${store.rel(file)}\`), or rebuild and re-pin: \`opencode-alloy brief build ${pin.brief_id}\` then \`opencode-alloy pin ${pin.source.kind === "cycle" ? pin.source.id : "<cycle>"} ${pin.brief_id}\``,
       })
     }
-    const bundle = verifyObjectBytes(bytes, pin, store.rel(file))
+    const bundle = verifyObjectBytes(bytes, pin, store.rel(file), { keep: known?.keep })
     return { pin, bundle, objectFile: store.rel(file), current, stale: current !== undefined && current !== pin.digest, unpinned }
   } catch (e) {
     throw inPinContext(e, pin)
