@@ -94,6 +94,16 @@ const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
 const CORE_INT = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/
 const CORE_FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
+/** A plain scalar's value under the core schema (the same patterns and conversions as below). */
+function plainValue(s: string): unknown {
+  if (CORE_NULL.test(s)) return null
+  if (CORE_BOOL.test(s)) return s[0] === "t" || s[0] === "T"
+  if (CORE_INT.test(s)) return s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10)
+  if (CORE_FLOAT_SPECIAL.test(s)) return s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? -Infinity : Infinity
+  if (CORE_FLOAT.test(s)) return parseFloat(s)
+  return s
+}
+
 const CORE_SCHEMA_12 = FAILSAFE_SCHEMA.extend({
   implicit: [
     new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string | null) => s === null || CORE_NULL.test(s), construct: () => null }),
@@ -151,6 +161,156 @@ function hasAmbiguousKey(value: unknown, depth = 0): boolean {
   return false
 }
 
+/** Answer of the line reader for text it leaves to js-yaml. */
+const CANNOT: unique symbol = Symbol("cannot")
+
+const LINE_KEY = new RegExp(`^(${KEY}):(?:[ ]+(.*))?$`)
+const FLOW_ITEM = new RegExp(`^(?:${ITEM})`)
+const FLOW_KEY = new RegExp(`^(${KEY}):[ ]+`)
+
+/** A one-line scalar's text without its trailing comment and spaces (the line already matched PLAIN_LINE). */
+function stripComment(v: string): string {
+  const hash = v.indexOf(" #")
+  return (hash === -1 ? v : v.slice(0, hash)).replace(/[ ]+$/, "")
+}
+
+/** A quoted scalar: single quotes with '' for a quote; double quotes only without escapes (the rest is left to js-yaml). */
+function quoted(q: string): string | typeof CANNOT {
+  if (q[0] === "'") return q.slice(1, -1).replace(/''/g, "'")
+  return q.includes("\\") ? CANNOT : q.slice(1, -1)
+}
+
+/** A key exactly as js-yaml keeps it: only keys that stay text (no null, bool or number spelling). */
+function lineKey(k: string): string | typeof CANNOT {
+  return typeof plainValue(k) === "string" && k !== "null" ? k : CANNOT
+}
+
+/** One flow item (a plain word or a quoted scalar) at the start of `t`: its value and length. */
+function flowItem(t: string): { value: unknown; length: number } | typeof CANNOT {
+  const m = FLOW_ITEM.exec(t)
+  if (!m) return CANNOT
+  const text = m[0]
+  const value = text[0] === "'" || text[0] === '"' ? quoted(text) : plainValue(text)
+  return value === CANNOT ? CANNOT : { value, length: text.length }
+}
+
+/** A one-line flow list or mapping of simple items, `[a, 'b']` or `{ k: v }`. */
+function flowValue(v: string): unknown {
+  const close = v[0] === "[" ? "]" : "}"
+  if (!v.endsWith(close)) return CANNOT
+  let t = v.slice(1, -1).trim()
+  const list: unknown[] = []
+  const map: Record<string, unknown> = {}
+  while (t.length > 0) {
+    if (close === "}") {
+      const k = FLOW_KEY.exec(t)
+      if (!k) return CANNOT
+      const key = lineKey(k[1]!)
+      if (key === CANNOT || Object.hasOwn(map, key)) return CANNOT
+      t = t.slice(k[0].length)
+      const item = flowItem(t)
+      if (item === CANNOT) return CANNOT
+      map[key] = item.value
+      t = t.slice(item.length)
+    } else {
+      const item = flowItem(t)
+      if (item === CANNOT) return CANNOT
+      list.push(item.value)
+      t = t.slice(item.length)
+    }
+    t = t.trimStart()
+    if (t.length === 0) break
+    if (t[0] !== ",") return CANNOT
+    t = t.slice(1).trimStart()
+    if (t.length === 0) return CANNOT // a trailing comma: js-yaml decides
+  }
+  return close === "]" ? list : map
+}
+
+/** The value written after `key: ` or `- ` on one line. */
+function lineValue(raw: string): unknown {
+  const v = raw[0] === "'" || raw[0] === '"' || raw[0] === "[" || raw[0] === "{" ? raw.replace(/(?:[ ]+#.*)?[ ]*$/, "") : stripComment(raw)
+  if (v[0] === "'" || v[0] === '"') {
+    // the whole value must be one quoted scalar
+    const m = FLOW_ITEM.exec(v)
+    return m && m[0].length === v.length ? quoted(v) : CANNOT
+  }
+  if (v[0] === "[" || v[0] === "{") return flowValue(v)
+  return plainValue(v)
+}
+
+interface Line {
+  indent: number
+  text: string
+}
+
+/**
+ * The line reader: frontmatter of the one-line forms (isPlainYaml) read without js-yaml, which
+ * spends most of a verify scan's time on Foundry's small definition files. It reads block mappings
+ * and sequences by indentation and one-line values, and answers CANNOT for anything it does not
+ * read exactly as js-yaml does (an unusual indent, a duplicate key, a key spelled like a number, an
+ * escape in a double-quoted scalar, a top level that is not a mapping...): js-yaml then decides.
+ */
+function readLineYaml(yaml: string): unknown {
+  const lines: Line[] = []
+  for (const raw of yaml.split("\n")) {
+    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw
+    const text = l.trimStart()
+    if (text === "" || text[0] === "#") continue
+    lines.push({ indent: l.length - text.length, text: text.replace(/[ ]+$/, "") })
+  }
+  if (lines.length === 0 || lines[0]!.indent !== 0 || lines[0]!.text.startsWith("- ")) return CANNOT
+  let i = 0
+
+  const node = (indent: number): unknown => (lines[i]!.text.startsWith("- ") ? sequence(indent) : mapping(indent))
+
+  function sequence(indent: number): unknown {
+    const out: unknown[] = []
+    while (i < lines.length && lines[i]!.indent === indent && lines[i]!.text.startsWith("- ")) {
+      const line = lines[i]!
+      const rest = line.text.slice(2).trimStart()
+      if (rest.startsWith("- ") || rest === "-") return CANNOT
+      if (LINE_KEY.test(rest)) {
+        // `- key: value`: a mapping whose keys line up with this first one
+        lines[i] = { indent: line.indent + (line.text.length - rest.length), text: rest }
+        const m = mapping(lines[i]!.indent)
+        if (m === CANNOT) return CANNOT
+        out.push(m)
+      } else {
+        const v = lineValue(rest)
+        if (v === CANNOT) return CANNOT
+        out.push(v)
+        i++
+      }
+    }
+    if (i < lines.length && lines[i]!.indent >= indent) return CANNOT
+    return out
+  }
+
+  function mapping(indent: number): unknown {
+    const out: Record<string, unknown> = {}
+    while (i < lines.length && lines[i]!.indent === indent) {
+      const m = LINE_KEY.exec(lines[i]!.text)
+      if (!m || lines[i]!.text.startsWith("- ")) return CANNOT
+      const key = lineKey(m[1]!)
+      if (key === CANNOT || Object.hasOwn(out, key) || key === "__proto__") return CANNOT
+      i++
+      let value: unknown
+      if (m[2] !== undefined && m[2] !== "" && m[2][0] !== "#") value = lineValue(m[2])
+      else if (i < lines.length && lines[i]!.indent > indent) value = node(lines[i]!.indent)
+      else if (i < lines.length && lines[i]!.indent === indent && lines[i]!.text.startsWith("- ")) value = sequence(indent)
+      else value = null
+      if (value === CANNOT) return CANNOT
+      out[key] = value
+    }
+    if (i < lines.length && lines[i]!.indent > indent) return CANNOT
+    return out
+  }
+
+  const data = mapping(0)
+  return i === lines.length ? data : CANNOT
+}
+
 /**
  * The data of a frontmatter block, read once: plain YAML (nearly every Foundry definition, intent
  * and recipe) goes through js-yaml with the core schema above, several times faster than building
@@ -159,6 +319,8 @@ function hasAmbiguousKey(value: unknown, depth = 0): boolean {
  */
 export function parseYamlData(yaml: string, file: string): unknown {
   if (isPlainYaml(yaml)) {
+    const read = readLineYaml(yaml)
+    if (read !== CANNOT && !hasAmbiguousKey(read)) return read
     let data: unknown
     try {
       data = loadFast(yaml, { schema: CORE_SCHEMA_12, filename: file })

@@ -6,6 +6,7 @@ import type { AlloyError } from "../../../src/core/errors.js"
 import { codeOf } from "../../helpers/errors.js"
 import { snapshotTree } from "../../helpers/tree.js"
 import { readFileSync } from "node:fs"
+import { dump as dumpYaml } from "js-yaml"
 import path from "node:path"
 
 const D1 = `sha256:${"a".repeat(64)}`
@@ -254,6 +255,28 @@ describe("parseYamlData: the fast reader agrees with the round-trip parser", () 
     fc.assert(
       fc.property(fc.array(token, { maxLength: 24 }), (tokens) => agree(tokens.join(""))),
       { numRuns: 1000 },
+    )
+  })
+
+  it("on nested mappings and lists written by a YAML dumper, at every indent (property)", () => {
+    const word = fc.constantFrom("a", "x y", "1", "0x1F", "1.5", "true", "null", "~", "", "it's", 'say "hi"', "a: b", "- x", "#c", "é", "sha256:ab", "[x]", "{y}", "a\\b")
+    const key = fc.constantFrom("id", "alloy", "brief_id", "digest", "targets", "1", "true", "a-b", "a.b", "x y", "a:b")
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        word,
+        fc.integer({ min: -5, max: 5 }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie("node"), { maxLength: 3 }),
+        fc.dictionary(key, tie("node"), { maxKeys: 3 }),
+      ),
+    })).node
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { minKeys: 1, maxKeys: 4 }), fc.constantFrom(1, 2, 3, 4), fc.boolean(), fc.constantFrom(-1, 1, 2), (data, indent, noArrayIndent, flowLevel) => {
+        agree(dumpYaml(data, { indent, noArrayIndent, flowLevel, lineWidth: -1 }))
+      }),
+      { numRuns: 1500 },
     )
   })
 
