@@ -166,8 +166,7 @@ function isCanonicalText(text: string): boolean {
     else if (c === 0x7d || c === 0x5d) {
       prevKeys.pop()
       expectKey = false
-    }
-    else if (c === 0x2c) expectKey = prevKeys[prevKeys.length - 1] !== undefined
+    } else if (c === 0x2c) expectKey = prevKeys[prevKeys.length - 1] !== undefined
     else if (c === 0x3a) {
       // between a key and its value
     } else if (c === 0x74 || c === 0x6e) {

@@ -142,7 +142,7 @@ function compile(schema: z.ZodType): Check {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return false
         const tag = (v as Record<string, unknown>)[disc]
         const option = options.find((o) => o.values!.has(tag))
-        return option !== undefined && option.check(v)
+        return option?.check(v) === true
       }, checks)
     }
     default:

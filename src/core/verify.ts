@@ -48,7 +48,8 @@ export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: strin
 /** Parse object bytes that already passed the digest check. They must be canonical, too. */
 export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   let json: unknown
-  const text = Buffer.from(bytes).toString("utf8")
+  // a view of the same memory, not a copy (Buffer.from of a Buffer copies it)
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
   try {
     json = JSON.parse(text)
   } catch {
@@ -65,7 +66,7 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
     })
   }
   // the cheap check decides almost every object; only when it cannot does the full re-encoding run
-  if (!isCanonicalEncoding(bytes, json, text) && Buffer.compare(canonicalBytes(normalizeJson(json)), Buffer.from(bytes)) !== 0) {
+  if (!isCanonicalEncoding(bytes, json, text) && Buffer.compare(canonicalBytes(normalizeJson(json)), bytes) !== 0) {
     throw new AlloyError("malformed", `object ${objectFile} is not in canonical form (RFC 8785), so its digest is not reproducible`, {
       fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
     })
