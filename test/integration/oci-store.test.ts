@@ -273,6 +273,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       expect(await c.run("pull", "--store", `oci://${proxy.host}/team/alloy`, "--json")).toBe(1)
       expect(c.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
       expect(proxy.tampered).toBe(1)
+      // the tampered blob was downloaded once: a digest mismatch is never retried (the bytes are not what was asked for)
+      expect(proxy.log.filter((l) => l.method === "GET" && l.path === proxy.tamperedPath)).toHaveLength(1)
       expect(existsSync(path.join(cDir, ".alloy", "runs", "pulled"))).toBe(false)
       expect(existsSync(path.join(cDir, ".alloy", "objects", "sha256", `${p.olderDigest.slice(7)}.json`))).toBe(false)
       // the same pull without the proxy succeeds
