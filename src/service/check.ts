@@ -21,7 +21,7 @@ import { CHECK_TAIL_BYTES, RUN_RECORD_TYPE, checkRunPassed, recordKey, runIdFor,
 import { verifyObjectBytes } from "../core/verify.js"
 import { writeRecord } from "../store/outbox.js"
 import { ALLOY_VERSION } from "../version.js"
-import { projectCapabilitiesDigest } from "./capabilities.js"
+import { recordedCapabilitiesDigest } from "./capabilities.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
 import { scanPins } from "./pin-scan.js"
@@ -328,7 +328,7 @@ export async function runChecks(ctx: AlloyContext, opts: CheckOptions = {}): Pro
     return r
   }
   const results = new Map<string, CheckResult & { recorded: CheckRecorded[]; skipped: string[] }>()
-  const capabilities = opts.record ? projectCapabilitiesDigest(ctx) : undefined
+  const capabilities = opts.record ? recordedCapabilitiesDigest(ctx) : undefined
   let recordedCount = 0
   for (const t of tgs) {
     for (const intent of t.bundle.intents) {

@@ -78,8 +78,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
-    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
-    expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
+    expect(pushed.created).toEqual({ object: 2, capabilities: 1, run: 22, evidence: 1, request: 0, runner: 0 })
+    expect(pushed.stats.blobsUploaded).toBe(2 + 1 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
     const b = cliSession(bDir)
@@ -91,7 +91,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await b.run("report", "--json")).toBe(0)
     expect(verdicts(b.json())).not.toEqual(verdicts(reportA))
     expect(await b.run("pull")).toBe(0)
-    expect(b.out[0]).toBe(`Pulled from ${store}: 1 bundle, 22 run records, 0 ledger files new; 2 already there.`.replace(", 0 ledger files", ""))
+    expect(b.out[0]).toBe(`Pulled from ${store}: 1 bundle, 1 capability manifest, 22 run records, 0 ledger files new; 2 already there.`.replace(", 0 ledger files", ""))
     expect(existsSync(path.join(bDir, ".alloy", "objects", "sha256", `${p.olderDigest.slice(7)}.json`))).toBe(true)
 
     expect(await b.run("report", "--json")).toBe(0)
@@ -134,7 +134,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // a second pull adds nothing and downloads nothing
     expect(await b.run("pull", "--json")).toBe(0)
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
-    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+    expect(again.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
     expect(again.stats.blobsDownloaded).toBe(0)
   })
 
@@ -255,8 +255,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const proxy = await startProxy(reg.host)
     try {
       const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/alloy`))
-      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
-      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
+      expect(r.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+      expect(r.existing).toEqual({ object: 2, capabilities: 1, run: 22, evidence: 1, request: 0, runner: 0 })
       const writes = proxy.log.filter((l) => l.method !== "GET" && l.method !== "HEAD")
       expect(writes).toEqual([])
       expect(proxy.log.filter((l) => l.path.includes("/blobs/"))).toEqual([])
@@ -361,15 +361,15 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     }
     const first = await new RegistryClient(parseStoreUrl(target)).listTags()
     expect(first.length).toBeGreaterThan(0)
-    expect(first.length).toBeLessThan(25)
+    expect(first.length).toBeLessThan(26)
     const counting = await startProxy(reg.host)
     const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${counting.host}/team/resume`), { chunkBytes: 512 }).finally(() => counting.stop())
     expect(counting.log.filter((l) => l.method === "PATCH" && l.status === 202).length).toBeGreaterThan(r.stats.blobsUploaded)
-    expect(r.created.object + r.created.run + r.created.evidence).toBe(25 - first.length)
-    expect(r.existing.object + r.existing.run + r.existing.evidence).toBe(first.length)
+    expect(r.created.object + r.created.capabilities + r.created.run + r.created.evidence).toBe(26 - first.length)
+    expect(r.existing.object + r.existing.capabilities + r.existing.run + r.existing.evidence).toBe(first.length)
     const dDir = freshClone(p.dir, "clone-d", p.olderDigest)
     const d = await import("../../src/team/transfer.js").then((m) => m.pull(new AlloyContext(dDir), parseStoreUrl(target)))
-    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0, request: 0, runner: 0 })
+    expect(d.created).toEqual({ object: 1, capabilities: 1, run: 22, evidence: 0, request: 0, runner: 0 })
   })
 
   test("quota and denial answers become quota_exceeded and auth_failed", async () => {
@@ -455,7 +455,7 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
-    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
 
     expect(await a.run("report", "--json")).toBe(0)
     const ra = a.json()
