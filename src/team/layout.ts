@@ -21,6 +21,7 @@
  * byte is checked against its digest before anything is stored.
  */
 import { createHash } from "node:crypto"
+import { hashedTag } from "../service/pulled.js"
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 export const OCI_EMPTY = "application/vnd.oci.empty.v1+json"
@@ -85,7 +86,7 @@ export interface RecordId {
 const HASHED: ReadonlySet<RecordKind> = new Set(["evidence", "request", "runner"])
 
 export function tagOf(r: RecordId): string {
-  if (HASHED.has(r.kind)) return `${r.kind}-${createHash("sha256").update(r.id, "utf8").digest("hex")}`
+  if (HASHED.has(r.kind)) return hashedTag(r.kind as "evidence" | "request" | "runner", r.id)
   return `${r.kind}-${r.id}`
 }
 

@@ -26,7 +26,7 @@ import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import { readRegularFile } from "../store/read-file.js"
 import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir, RUNS_DIR } from "../store/outbox.js"
-import { RequestFileSchema, RequestResultSchema, RunnerSchema, type Runner } from "../bridge/request.js"
+import { RequestFileSchema, RequestResultSchema, RunnerRegistrationSchema, RunnerSchema, type Runner } from "../bridge/request.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { tryGit } from "../evidence/git.js"
@@ -254,8 +254,6 @@ export function runnerRegistrationBytes(r: Runner): Buffer {
   const { lease_until: _lease, ...registration } = r
   return Buffer.from(`${JSON.stringify(registration, null, 2)}\n`, "utf8")
 }
-
-const RunnerRegistrationSchema = RunnerSchema.omit({ lease_until: true }).strict()
 
 /** This project's bridge records to share: request.json and result.json of every request, and each runner's registration. */
 function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): BridgeItem[] {
@@ -544,7 +542,9 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     }
     if (f.kind === "capabilities") {
       // content-addressed and checked: kept where this project keeps its own, create-once
-      ;(storeCapabilities(ctx.root, f.bytes, `sha256:${f.id}`) ? created : existing).capabilities++
+      if (storeCapabilities(ctx.root, f.bytes, `sha256:${f.id}`)) created.capabilities++
+      else if (readCapabilities(ctx.root, `sha256:${f.id}`)) existing.capabilities++
+      else kept.push({ kind: f.kind, id: f.id, reason: `${capabilitiesRel(`sha256:${f.id}`)} holds other bytes; kept it (records are never overwritten)` })
       continue
     }
     const a = f.annotations

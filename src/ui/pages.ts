@@ -10,7 +10,7 @@
 import type { AlloyContext } from "../service/context.js"
 import { loadEvidence, type EvidenceModel } from "../evidence/model.js"
 import { judgeCriterion, VERDICT_ORDER, type CriterionVerdict, type IntentVerdict } from "../evidence/satisfaction.js"
-import type { Observation } from "../evidence/observations.js"
+import { describePulled, type Observation } from "../evidence/observations.js"
 import {
   badge,
   criterionRow,
@@ -647,7 +647,7 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
       .reverse()
       .map((r) => {
         const o = recordOutcome(r)
-        return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span></div>`
+        return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span>${r.pulled ? ` <span class="muted" data-origin>from ${esc(describePulled(r.pulled))}</span>` : ""}</div>`
       })
       .join("") || '<p class="muted">No run records yet.</p>'
   }</section>

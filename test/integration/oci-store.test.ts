@@ -12,7 +12,8 @@ import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
-import { manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { EMPTY_BYTES, EMPTY_DIGEST, manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { buildCapabilities, keepCapabilities } from "../../src/service/capabilities.js"
 import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
@@ -196,13 +197,16 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       cost: 0,
       ended_at: "2026-05-28T10:05:00.000Z",
     })
+    // the runner names the capability manifest it registered under; the manifest is kept beside it
+    const caps = buildCapabilities(new AlloyContext(dir))
+    keepCapabilities(new AlloyContext(dir), caps)
     const runner = {
       $type: "alloy.runner/v1" as const,
       id: "01JZRUNNER0000000000000000",
       host: "ci-1",
       pid: 42,
       opencode_version: "1.0.0",
-      capability_digest: `sha256:${"2".repeat(64)}`,
+      capability_digest: caps.digest,
       project_roots: ["/x"],
       labels: ["os:linux"],
       started_at: "2026-05-28T09:59:00.000Z",
@@ -212,7 +216,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const bstore = `oci://${reg.host}/team/bridge`
     const a = cliSession(dir)
     expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
-    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ request: 2, runner: 1 })
+    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ capabilities: 1, request: 2, runner: 1 })
     // the runner renews its lease: the registration is the same record, nothing new and nothing kept apart
     ledger.writeRunner({ ...runner, lease_until: "2026-05-28T10:01:00.000Z" })
     expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
@@ -225,8 +229,29 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const c = cliSession(cDir)
     expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
     const pulled = c.json() as { created: Record<string, number>; pulledDir: string }
-    expect(pulled.created).toMatchObject({ request: 2, runner: 1 })
+    expect(pulled.created).toMatchObject({ capabilities: 1, request: 2, runner: 1 })
     const base = path.join(cDir, pulled.pulledDir)
+    // the manifest the runner names arrived byte for byte, under its digest, where this project keeps its own
+    const capsFile = path.join(".alloy", "runs", "capabilities", "sha256", `${caps.digest.slice(7)}.json`)
+    expect(readFileSync(path.join(cDir, capsFile))).toEqual(caps.bytes)
+    expect(readFileSync(path.join(cDir, capsFile))).toEqual(readFileSync(path.join(dir, capsFile)))
+    // others' requests and runners are listed with their origin, the runner with its manifest
+    const origin = `${bstore} (acme/release-notes@${os.hostname()})`
+    expect(await c.run("runs", "requests")).toBe(0)
+    expect(c.out).toContain(`nightly-1  succeeded  release-note-voice flow release-notes  from ${origin}`)
+    expect(c.out).toContain(
+      `runner ${runner.id} on ci-1 (OpenCode 1.0.0; os:linux) from ${origin}; capabilities ${caps.digest.slice(0, 19)}… (OpenCode ?, Foundry ${caps.manifest.foundry.version ?? "?"} ${caps.manifest.foundry.generation})`,
+    )
+    expect(await c.run("runs", "list", "--json")).toBe(0)
+    const listed = c.json()["pulled"] as { requests: Array<{ key: string; state: string; pulled: unknown }>; runners: Array<{ id: string; pulled: unknown; capabilities?: unknown }> }
+    expect(listed.requests.map((r) => [r.key, r.state, r.pulled])).toEqual([["nightly-1", "succeeded", { store: bstore, repository: "acme/release-notes", machine: os.hostname() }]])
+    expect(listed.runners.map((r) => [r.id, r.pulled, r.capabilities])).toEqual([[runner.id, { store: bstore, repository: "acme/release-notes", machine: os.hostname() }, caps.manifest]])
+    expect(await c.run("runs", "list")).toBe(0)
+    expect(c.out).toContain("Bridge requests and runners from team stores (1 request, 1 runner):")
+    // the project's own requests are listed as its own, never again as pulled (its own records are not fetched back)
+    expect(await a.run("pull", "--store", bstore)).toBe(0)
+    expect(await a.run("runs", "requests", "--json")).toBe(0)
+    expect(a.json()["pulled"]).toEqual({ requests: [], runners: [] })
     expect(readFileSync(path.join(base, "requests", "nightly-1", "request.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json")))
     expect(readFileSync(path.join(base, "requests", "nightly-1", "result.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "result.json")))
     const reg1 = JSON.parse(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")) as Record<string, unknown>
@@ -249,6 +274,48 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await d.run("pull", "--store", bstore, "--json")).not.toBe(0)
     expect(d.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
     expect(existsSync(path.join(dDir, ".alloy", "runs", "pulled"))).toBe(false)
+    expect(existsSync(path.join(dDir, ".alloy", "runs", "capabilities"))).toBe(false)
+  })
+
+  test("a capability manifest that is not the canonical manifest of its digest fails the pull closed; a local file is never overwritten", async () => {
+    const target = `oci://${reg.host}/team/caps`
+    const client = new RegistryClient(parseStoreUrl(target), {})
+    const caps = buildCapabilities(new AlloyContext(p.dir))
+    // the same manifest, pretty-printed: its blob hashes to the name it is tagged by, but it is not the manifest a digest names
+    const pretty = Buffer.from(JSON.stringify(caps.manifest, null, 2))
+    const hex = digestOf(pretty).slice(7)
+    await client.putBlob(EMPTY_DIGEST, EMPTY_BYTES)
+    await client.putBlob(digestOf(pretty), pretty)
+    const m = manifestBytes({ kind: "capabilities", id: hex, blob: { mediaType: "", digest: digestOf(pretty), size: pretty.length }, annotations: {} })
+    expect((await client.putManifest(tagOf({ kind: "capabilities", id: hex }), m)).status).toBe(201)
+    const eDir = freshClone(p.dir, "clone-caps-e")
+    const e = cliSession(eDir)
+    expect(await e.run("pull", "--store", target, "--json")).toBe(1)
+    expect(e.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
+    expect(e.json()["error"]).toContain("not the canonical bytes")
+    expect(existsSync(path.join(eDir, ".alloy", "runs"))).toBe(false)
+
+    // the real manifest, pushed as a capabilities artifact, and a clone whose own file under that name was changed: kept, reported
+    const good = `oci://${reg.host}/team/caps-good`
+    const gc = new RegistryClient(parseStoreUrl(good), {})
+    await gc.putBlob(EMPTY_DIGEST, EMPTY_BYTES)
+    await gc.putBlob(caps.digest, caps.bytes)
+    const gm = manifestBytes({ kind: "capabilities", id: caps.digest.slice(7), blob: { mediaType: "", digest: caps.digest, size: caps.bytes.length }, annotations: {} })
+    expect((await gc.putManifest(tagOf({ kind: "capabilities", id: caps.digest.slice(7) }), gm)).status).toBe(201)
+    const fDir = freshClone(p.dir, "clone-caps-f")
+    const local = path.join(fDir, ".alloy", "runs", "capabilities", "sha256", `${caps.digest.slice(7)}.json`)
+    mkdirSync(path.dirname(local), { recursive: true })
+    writeFileSync(local, "{}")
+    const f = cliSession(fDir)
+    expect(await f.run("pull", "--store", good, "--json")).toBe(0)
+    const r = f.json() as { created: Record<string, number>; kept: Array<{ kind: string; reason: string }> }
+    expect(r.created.capabilities).toBe(0)
+    expect(r.kept).toEqual([{ kind: "capabilities", id: caps.digest.slice(7), reason: expect.stringContaining("holds other bytes; kept it") }])
+    expect(readFileSync(local, "utf8")).toBe("{}")
+    rmSync(local)
+    expect(await f.run("pull", "--store", good, "--json")).toBe(0)
+    expect((f.json() as { created: Record<string, number> }).created.capabilities).toBe(1)
+    expect(readFileSync(local)).toEqual(caps.bytes)
   })
 
   test("a second push transfers no blob and writes no manifest (counted at a proxy)", async () => {
