@@ -127,9 +127,7 @@ export function capabilitiesNote(digest: string, m: Capabilities | undefined): s
 /** Pulled requests and runners, one line each, with where they came from (`runs requests`, `runs list`). */
 export function pulledBridgeLines(pulled: ReturnType<typeof listPulledBridge>): string[] {
   return [
-    ...pulled.requests.map(
-      (r) => `${r.key.slice(0, 16)}  ${r.state.padEnd(10)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}  from ${describePulled(r.pulled)}`,
-    ),
+    ...pulled.requests.map((r) => `${r.key.slice(0, 16)}  ${r.state.padEnd(10)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}  from ${describePulled(r.pulled)}`),
     ...pulled.runners.map(
       (r) => `runner ${r.id} on ${r.host} (OpenCode ${r.opencode_version}; ${r.labels.join(", ")}) from ${describePulled(r.pulled)}; ${capabilitiesNote(r.capability_digest, r.capabilities)}`,
     ),

@@ -463,10 +463,10 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         : t.kind === "capabilities"
           ? readCapabilities(ctx.root, `sha256:${t.id!}`) !== undefined
           : t.kind === "run"
-          ? existsSync(path.join(own, `${t.id}.json`)) || existsSync(path.join(pp.records, `${t.id}.json`))
-          : t.kind === "evidence"
-            ? ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
-            : bridgeHave.has(`${t.kind}:${t.pathHash!}`)
+            ? existsSync(path.join(own, `${t.id}.json`)) || existsSync(path.join(pp.records, `${t.id}.json`))
+            : t.kind === "evidence"
+              ? ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
+              : bridgeHave.has(`${t.kind}:${t.pathHash!}`)
     if (have) existing[t.kind]++
     else wanted.push({ tag, ...t })
   }

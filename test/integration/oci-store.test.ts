@@ -522,7 +522,14 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
-    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({
+      object: 0,
+      capabilities: 0,
+      run: 0,
+      evidence: 0,
+      request: 0,
+      runner: 0,
+    })
 
     expect(await a.run("report", "--json")).toBe(0)
     const ra = a.json()

@@ -39,16 +39,32 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page shows what wa
     const pp = pulledPaths(p.dir, "127.0.0.1_5000+team+alloy")
     for (const d of [pp.origins, pp.records, path.join(pp.requests, "nightly-7"), path.join(pp.requests, "nightly-8"), pp.runners]) mkdirSync(d, { recursive: true })
     writeFileSync(pp.storeFile, JSON.stringify({ store: STORE }) + "\n")
-    const origin = (tag: string) => writeFileSync(path.join(pp.origins, `${tag}.json`), JSON.stringify({ store: STORE, tag, manifest: `sha256:${"9".repeat(64)}`, repository: "acme/other-repo", machine: "ci-runner-9" }))
+    const origin = (tag: string) =>
+      writeFileSync(path.join(pp.origins, `${tag}.json`), JSON.stringify({ store: STORE, tag, manifest: `sha256:${"9".repeat(64)}`, repository: "acme/other-repo", machine: "ci-runner-9" }))
     const spec = { brief_id: p.briefId, digest: p.digest, flow: "release-notes", cycle: null, goal: "Ship the note <b>today</b>", goal_hash: "0".repeat(64), base_commit: "1".repeat(40), criteria: [] }
     // one request that ended where it ran (request and result), one that had not (request only)
     for (const key of ["nightly-7", "nightly-8"]) {
-      writeFileSync(path.join(pp.requests, key, "request.json"), JSON.stringify({ $type: REQUEST_TYPE, key, key_source: "given", spec, created_at: key === "nightly-7" ? "2026-05-28T10:00:00.000Z" : "2026-05-28T11:00:00.000Z" }))
+      writeFileSync(
+        path.join(pp.requests, key, "request.json"),
+        JSON.stringify({ $type: REQUEST_TYPE, key, key_source: "given", spec, created_at: key === "nightly-7" ? "2026-05-28T10:00:00.000Z" : "2026-05-28T11:00:00.000Z" }),
+      )
       origin(hashedTag("request", `${key}/request.json`))
     }
     writeFileSync(
       path.join(pp.requests, "nightly-7", "result.json"),
-      JSON.stringify({ $type: REQUEST_TYPE, kind: "result", key: "nightly-7", request: spec, state: "succeeded", sessions: ["ses_1"], terminal_action: null, stage_records: [], tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 }, cost: 0, ended_at: "2026-05-28T10:05:00.000Z" }),
+      JSON.stringify({
+        $type: REQUEST_TYPE,
+        kind: "result",
+        key: "nightly-7",
+        request: spec,
+        state: "succeeded",
+        sessions: ["ses_1"],
+        terminal_action: null,
+        stage_records: [],
+        tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 },
+        cost: 0,
+        ended_at: "2026-05-28T10:05:00.000Z",
+      }),
     )
     origin(hashedTag("request", "nightly-7/result.json"))
     // a runner whose capability manifest came along (pull stores manifests where the project keeps its own)
@@ -58,7 +74,17 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page shows what wa
     const runnerId = "01JZPULLEDRUNNER0000000000"
     writeFileSync(
       path.join(pp.runners, `${runnerId}.json`),
-      JSON.stringify({ $type: RUNNER_TYPE, id: runnerId, host: "ci-runner-9", pid: 7, opencode_version: "1.4.0", capability_digest: caps.digest, project_roots: ["/elsewhere"], labels: ["os:linux"], started_at: "2026-05-28T09:00:00.000Z" }),
+      JSON.stringify({
+        $type: RUNNER_TYPE,
+        id: runnerId,
+        host: "ci-runner-9",
+        pid: 7,
+        opencode_version: "1.4.0",
+        capability_digest: caps.digest,
+        project_roots: ["/elsewhere"],
+        labels: ["os:linux"],
+        started_at: "2026-05-28T09:00:00.000Z",
+      }),
     )
     origin(hashedTag("runner", runnerId))
     // a run record of the other machine: moved from this project's outbox into the pulled folder

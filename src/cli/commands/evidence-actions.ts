@@ -128,7 +128,9 @@ export function cmdRunsList(io: Io): number {
   }
   const lines = pulledBridgeLines(pulled)
   if (lines.length) {
-    io.out(`Bridge requests and runners from team stores (${pulled.requests.length} request${pulled.requests.length === 1 ? "" : "s"}, ${pulled.runners.length} runner${pulled.runners.length === 1 ? "" : "s"}):`)
+    io.out(
+      `Bridge requests and runners from team stores (${pulled.requests.length} request${pulled.requests.length === 1 ? "" : "s"}, ${pulled.runners.length} runner${pulled.runners.length === 1 ? "" : "s"}):`,
+    )
     for (const l of lines) io.out(`  ${l}`)
   }
   for (const p of problems) io.err(`! ${p.file}: ${p.error}`)
