@@ -92,5 +92,12 @@ describe("the capability manifest has one owner", () => {
     expect(runners[0]!.capabilities?.opencode.version).toBe("1.2.3")
     const text = await runCli(p.dir, "runs", "requests")
     expect(text.out).toContain(`capabilities ${digest.slice(0, 19)}… (OpenCode 1.2.3, Foundry`)
+    // the stored manifest by the digest the runner names, with no server to ask
+    const shown = await runCli(p.dir, "caps", "--digest", digest, "--json")
+    expect(shown.code, shown.err).toBe(0)
+    expect(shown.json()).toEqual(caps.json())
+    const missing = await runCli(p.dir, "caps", "--digest", `sha256:${"0".repeat(64)}`, "--json")
+    expect(missing.code).toBe(1)
+    expect(missing.json()).toMatchObject({ ok: false, code: "object_missing" })
   })
 })

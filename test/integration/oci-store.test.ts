@@ -17,6 +17,7 @@ import { buildCapabilities, keepCapabilities } from "../../src/service/capabilit
 import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
+import { filesContaining } from "../helpers/tree.js"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
 import { writeSignoffs } from "../../src/store/ledger.js"
 import { SignoffSchema } from "../../src/core/signoff.js"
@@ -377,6 +378,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       records.forEach((n, j) => {
         if ((j + i) % 3 !== 0) cpSync(path.join(p.dir, ".alloy", "runs", "records", n), path.join(dir, ".alloy", "runs", "records", n))
       })
+      // every pusher holds the same capability manifest (the same installation): eight writers of one record
+      keepCapabilities(new AlloyContext(dir), buildCapabilities(new AlloyContext(dir)))
       clones.push(dir)
     }
     const target = parseStoreUrl(`oci://${reg.host}/team/concurrent`)
@@ -400,7 +403,9 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // the registry's own bookkeeping: one manifest revision per tag, no orphan written by a racing pusher
     const revisions = readdirSync(path.join(reg.dataDir, "docker", "registry", "v2", "repositories", "team", "concurrent", "_manifests", "revisions", "sha256"))
     expect(revisions.length).toBe(tags.length)
-    expect(tags.length).toBe(records.length + 2 + 1)
+    expect(tags.length).toBe(records.length + 2 + 1 + 1)
+    expect(tags.filter((t) => t.startsWith("capabilities-"))).toEqual([`capabilities-${buildCapabilities(new AlloyContext(clones[0]!)).digest.slice(7)}`])
+    expect(reports.reduce((n, r) => n + r.created.capabilities + r.existing.capabilities, 0)).toBe(8)
   }, 60_000)
 
   test("retries: a registry that answers 503 first is retried with backoff, and the push completes", async () => {
@@ -522,6 +527,8 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
+    // from here on, offline: the registry is gone, and the verdicts come from what was pulled
+    await reg.stop()
     expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({
       object: 0,
       capabilities: 0,
@@ -539,6 +546,10 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(verdicts(ra)).toEqual(reference)
     expect((ra["records"] as unknown[]).length).toBe((one.json() as { records?: unknown[] }).records?.length ?? 22)
     expect((rb["records"] as unknown[]).length).toBe(22)
+    expect(await a.run("verify", "--json")).toBe(0)
+    const va = a.json()
+    expect(await b.run("verify", "--json")).toBe(0)
+    expect(b.json()).toEqual(va)
   })
 })
 
@@ -589,6 +600,10 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
       expect(await b.run("pull", "--store", store, "--json")).toBe(0)
       expect((b.json() as { created: { run: number } }).created.run).toBe(0) // nothing was imported in this project: no records
       expect(b.out.join("\n")).not.toContain("pa55-Word")
+      // nor written: no file of either clone holds the password or the basic credentials
+      const secrets = ["pa55-Word", "wrong-Pass-123", Buffer.from("alloy:pa55-Word").toString("base64")]
+      expect(filesContaining(p.dir, secrets)).toEqual([])
+      expect(filesContaining(bDir, secrets)).toEqual([])
     } finally {
       process.env = saved
     }
