@@ -55,7 +55,8 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   for (const c of candidates) {
     const d = distance(w, c.toLowerCase())
     // a prefix of at least three letters (`--dry` for `--dry-run`) counts as close
-    const score = c.startsWith(w) && w.length >= 3 ? 0.5 : d
+    // between equally near names, the one that starts with the same letter (`fsh` → fish, not zsh)
+    const score = c.startsWith(w) && w.length >= 3 ? 0.5 : d - (c[0]?.toLowerCase() === w[0] ? 0.1 : 0)
     if (score < bestScore) {
       best = c
       bestScore = score
@@ -121,7 +122,13 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
   const path: string[] = []
   let spec: CommandSpec | undefined
   const rest = [...argv]
-  const at = firstWord(rest, 0)
+  let at = firstWord(rest, 0)
+  // `help <command>...` is `<command>... --help`, as git and npm have it
+  if (at >= 0 && rest[at] === "help" && !Object.hasOwn(commands, "help")) {
+    rest.splice(at, 1)
+    rest.push("--help")
+    at = firstWord(rest, 0)
+  }
   if (at >= 0) {
     const word = rest[at]!
     const found = Object.hasOwn(commands, word) ? commands[word] : undefined
@@ -140,7 +147,9 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
         path.push(subWord)
         spec = sub
         rest.splice(at, 1)
-      } else if (!spec.run) {
+      } else {
+        // A group's own `run` (the bare `runs`, `evidence`, `store`) takes options only, so a word
+        // after it that is not a sub-command is a mistyped one, never an argument.
         const near = suggest(subWord, Object.keys(spec.subcommands))
         throw usage(
           `unknown ${word} command ${shown(subWord)}`,
