@@ -17,6 +17,7 @@ import { appliesTo } from "../core/formation.js"
 import { globToRegExp } from "../core/glob.js"
 import { assertSlug } from "../core/ids.js"
 import type { EvidenceKind, Intent } from "../core/intent.js"
+import { redactSecrets, secretValues } from "../core/redact.js"
 import { CHECK_TAIL_BYTES, RUN_RECORD_TYPE, checkRunPassed, recordKey, runIdFor, type CheckCommandRun, type RunRecord } from "../core/run-record.js"
 import { verifyObjectBytes } from "../core/verify.js"
 import { writeRecord } from "../store/outbox.js"
@@ -115,6 +116,12 @@ export function expandGlob(root: string, word: string): string[] {
 
 function argvOf(root: string, command: string): string[] {
   return splitCommand(command).flatMap((w) => (w.glob ? expandGlob(root, w.text) : [w.text]))
+}
+
+/** The tail as a record keeps it: without the secrets the check's environment holds or its output shows. */
+function storedTail(text: string): { tail: string; tail_redacted?: number } {
+  const r = redactSecrets(text, secretValues(process.env))
+  return { tail: r.text, ...(r.redacted ? { tail_redacted: r.redacted } : {}) }
 }
 
 /** Keep the last `max` bytes of a stream. */
@@ -224,7 +231,7 @@ export function runCheckCommand(root: string, spec: CheckCommandSpec, limits: { 
         stdout_sha256: outHash.digest("hex"),
         stderr_sha256: errHash.digest("hex"),
         output_bytes: bytes,
-        tail: tail.text(),
+        ...storedTail(tail.text()),
       })
     }
     child.on("error", (e: NodeJS.ErrnoException) => {
