@@ -121,8 +121,15 @@ function argvOf(root: string, command: string): string[] {
 /** The tail as a record keeps it: without the secrets the check's environment holds or its output shows. */
 function storedTail(text: string): { tail: string; tail_redacted?: number } {
   const r = redactSecrets(text, secretValues(process.env))
-  return { tail: r.text, ...(r.redacted ? { tail_redacted: r.redacted } : {}) }
+  const bytes = Buffer.from(r.text, "utf8")
+  return { tail: bytes.subarray(Math.max(0, bytes.length - CHECK_TAIL_BYTES)).toString("utf8"), ...(r.redacted ? { tail_redacted: r.redacted } : {}) }
 }
+
+/**
+ * Output kept before the tail is cut, so that a secret the cut would split is still whole when
+ * secrets are removed (one longer than this margin can leave its end behind).
+ */
+const REDACT_MARGIN_BYTES = 4096
 
 /** Keep the last `max` bytes of a stream. */
 class Tail {
@@ -145,7 +152,7 @@ export function runCheckCommand(root: string, spec: CheckCommandSpec, limits: { 
   const started = Date.now()
   const outHash = createHash("sha256")
   const errHash = createHash("sha256")
-  const tail = new Tail(CHECK_TAIL_BYTES)
+  const tail = new Tail(CHECK_TAIL_BYTES + REDACT_MARGIN_BYTES)
   let bytes = 0
   let argv: string[] | undefined
   const base = { command: spec.command, shell: spec.shell }

@@ -220,6 +220,12 @@ describe("check: running the check gates", { timeout: 60_000 }, () => {
     expect(stored.join("\n")).not.toContain(secret)
     expect(stored.join("\n")).not.toContain("abcdefghijklmnop")
     expect((await runCli(p.dir, "report", "--json")).out).not.toContain(secret)
+
+    // a secret the 2,048-byte cut would split is removed whole, so no part of it is left at the tail's start
+    writeFileSync(path.join(p.dir, "scripts", "ok.mjs"), `process.stdout.write(process.env.ALLOY_TEST_DEPLOY_TOKEN + "x".repeat(2040))\n`)
+    const cut = await withEnv({ ALLOY_TEST_DEPLOY_TOKEN: secret }, () => runCli(p.dir, "check", "checks-ok", "--json"))
+    const tail = cut.json<CheckJson>().results[0]!.commands[0]!.tail
+    expect(tail).toMatch(/^edacted\]x{2040}$/)
   })
 
   it("--record writes pass/fail evidence under the pinned bundle, and the verdicts turn satisfied and failing", async () => {
