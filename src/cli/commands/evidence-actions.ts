@@ -217,14 +217,7 @@ function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
   )
 }
 
-export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) {
-    const near = suggest(rest[0]!, ["signoff"])
-    throw usageError(
-      `unknown evidence command ${shown(rest[0]!)}`,
-      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n`",
-    )
-  }
+export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
   const only = strs(v["intent"])
