@@ -213,7 +213,10 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
     const near = long ? nearest(name, Object.keys(declared)) : []
     const owners = long ? ownersOf(commands, name) : []
     const belongs = owners.length && path.length ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})` : ""
-    throw usage(`unknown option ${display.length > 42 ? shown(display) : display}${belongs}`, near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path))
+    throw usage(
+      `unknown option ${display.length > 42 ? shown(display) : display}${belongs}`,
+      near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path),
+    )
   }
   let parsed
   try {
