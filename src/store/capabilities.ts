@@ -9,7 +9,7 @@
  * unexpected-files check must never see it. Create-once (a file is never rewritten); a file whose
  * bytes no longer hash to its name is not read as a manifest.
  */
-import { readdirSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { decodeCapabilities, type Capabilities } from "../core/capabilities.js"
 import { digestOf } from "../core/digest.js"
@@ -37,12 +37,16 @@ export function capabilitiesRel(digest: string): string {
  * of a manifest with that digest are refused (`digest_mismatch`, nothing written); true when the file was created.
  */
 export function storeCapabilities(root: string, bytes: Uint8Array, digest: string = digestOf(bytes)): boolean {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new AlloyError("digest_mismatch", `capability manifest ${JSON.stringify(digest.slice(0, 80))}: not a sha256 digest; nothing was stored`)
+  const dir = capabilitiesDir(root)
+  const file = path.join(dir, `${digest.slice(7)}.json`)
+  // every stage end names the same few manifests: one stat, nothing written, when it is here already
+  if (existsSync(file)) return false
   const bound = decodeCapabilities(bytes, digest)
   if (typeof bound === "string") throw new AlloyError("digest_mismatch", `capability manifest ${digest}: ${bound}; nothing was stored`)
   ensureRunsDir(root)
-  const dir = capabilitiesDir(root)
   makeDirs(dir)
-  return writeFileOnce(path.join(dir, `${digest.slice(7)}.json`), bytes, 0o644, capabilitiesRel(digest))
+  return writeFileOnce(file, bytes, 0o644, capabilitiesRel(digest))
 }
 
 /** The stored manifest of `digest` with its bytes, or undefined (none stored, or its bytes do not check). */
