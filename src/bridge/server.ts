@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2/client"
 import { AlloyError } from "../core/errors.js"
-import { type Generation } from "./request.js"
+import type { Generation } from "./request.js"
 import { AlloyContext } from "../service/context.js"
 import { buildCapabilities, serverFacts, type BuiltCapabilities } from "../service/capabilities.js"
 
