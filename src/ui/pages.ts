@@ -93,10 +93,24 @@ function liveScript(nonce: string): string {
   var feed=document.getElementById('events'); var state=document.getElementById('live-state');
   var pending=null, es=null;
   function say(t){ if(state) state.textContent=t; }
+  function changed(el){
+    var f=el.querySelectorAll('input,textarea,select');
+    for(var i=0;i<f.length;i++){ var x=f[i];
+      if(x.type==='hidden') continue;
+      if(x.type==='checkbox'||x.type==='radio'){ if(x.checked!==x.defaultChecked) return true; }
+      else if(x.tagName==='SELECT'){ for(var j=0;j<x.options.length;j++){ if(x.options[j].selected!==x.options[j].defaultSelected) return true; } }
+      else if(x.value!==x.defaultValue) return true;
+    }
+    return false;
+  }
   function refresh(){
     pending=null;
     var live=document.getElementById('live'); if(!live) return;
-    var a=document.activeElement; if(a && live.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName)) return;
+    // a form someone is filling in (focused, or changed and left) is never swapped away under them:
+    // the update waits, and is taken once the form is sent or put back as it was
+    var a=document.activeElement;
+    if((a && live.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName)) || changed(live)){ root.setAttribute('data-held','1'); say('live (updates wait while you fill in a form)'); pending=setTimeout(refresh,1000); return; }
+    if(root.getAttribute('data-held')){ root.removeAttribute('data-held'); say('live'); }
     var u=new URL(location.href); u.searchParams.set('fragment','1'); u.hash='';
     fetch(u.pathname+u.search,{credentials:'same-origin',headers:{'Accept':'text/html'}}).then(function(r){ return r.ok?r.text():null; }).then(function(h){ if(h!==null){ live.innerHTML=h; root.setAttribute('data-refreshed',String(Date.now())); } }).catch(function(){ say('reconnecting…'); });
   }
