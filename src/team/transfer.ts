@@ -249,10 +249,15 @@ interface BridgeItem {
   readonly annotations: { briefId?: string; bundleDigest?: string }
 }
 
-/** The runner record without its lease: what registered, where, with which OpenCode and capabilities (stable bytes). */
+/**
+ * The runner record as a team store shares it: what registered, where, with which OpenCode and
+ * capabilities (stable bytes). Without its lease (a lease only says it was alive a moment ago)
+ * and without the folder paths on the runner's machine (`project_roots` is left empty: they
+ * name people's home folders, and the pulled origin already says which repository it serves).
+ */
 export function runnerRegistrationBytes(r: Runner): Buffer {
   const { lease_until: _lease, ...registration } = r
-  return Buffer.from(`${JSON.stringify(registration, null, 2)}\n`, "utf8")
+  return Buffer.from(`${JSON.stringify({ ...registration, project_roots: [] }, null, 2)}\n`, "utf8")
 }
 
 /** This project's bridge records to share: request.json and result.json of every request, and each runner's registration. */

@@ -208,7 +208,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       pid: 42,
       opencode_version: "1.0.0",
       capability_digest: caps.digest,
-      project_roots: ["/x"],
+      project_roots: ["/x/home/someone/acme"],
       labels: ["os:linux"],
       started_at: "2026-05-28T09:59:00.000Z",
       lease_until: "2026-05-28T10:00:30.000Z",
@@ -258,6 +258,9 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const reg1 = JSON.parse(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")) as Record<string, unknown>
     expect(reg1).toMatchObject({ id: runner.id, host: "ci-1", capability_digest: runner.capability_digest })
     expect(reg1["lease_until"]).toBeUndefined()
+    // the folder paths on the runner's machine stay there
+    expect(reg1["project_roots"]).toEqual([])
+    expect(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")).not.toContain("/home/someone")
     expect(existsSync(path.join(cDir, ".alloy", "runs", "requests"))).toBe(false) // others' requests are never this project's own
     expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
     expect((c.json() as { created: Record<string, number> }).created).toMatchObject({ request: 0, runner: 0 })
