@@ -1,9 +1,8 @@
 /** run (and run --queue), runs abort|requests|answer, bridge, export --endpoint: what the bridge commands do (loaded when one runs). */
 import { AlloyContext } from "../../service/context.js"
-import { Ledger } from "../../bridge/ledger.js"
-import { capabilitiesNote, capabilitiesOf, listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
+import { capabilitiesNote, listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
 import type { RequestResult } from "../../bridge/request.js"
-import { abortRequest, answerAsk, listRequests, queueRequest } from "../../bridge/requests.js"
+import { abortRequest, answerAsk, listRequests, listRunners, queueRequest } from "../../bridge/requests.js"
 import { runRequest } from "../../bridge/run.js"
 import { runBridge } from "../../bridge/bridge.js"
 import { Progress } from "../../bridge/progress.js"
@@ -83,10 +82,7 @@ export function cmdRequests(io: Io): number {
   ctx.store.requireInit()
   const now = Date.now()
   const requests = listRequests(ctx.root, now).reverse()
-  const runners = new Ledger(ctx.root).runners().map((r) => {
-    const capabilities = capabilitiesOf(ctx.root, r.capability_digest)
-    return { ...r, state: Date.parse(r.lease_until) < now ? "lost" : "alive", ...(capabilities ? { capabilities } : {}) }
-  })
+  const runners = listRunners(ctx.root, now)
   const pulled = listPulledBridge(ctx.root)
   if (io.json) {
     io.out(JSON.stringify({ ok: true, requests, runners, pulled }, null, 2))
