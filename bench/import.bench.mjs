@@ -19,16 +19,12 @@ const TIMER_INIT = (url) =>
   `const t = performance.now(); const m = await import(${JSON.stringify(url)}); await m.default({ client: { app: { log: async () => ({}) } }, directory: process.cwd(), worktree: process.cwd() }, { hooks: true, skills: false }); process.stdout.write(String((performance.now() - t) * 1000))`
 
 /**
- * Bun from the dev dependency, when it runs here. The package's own launcher is set up by its
- * install script, which this project does not allow to run (package.json `allowScripts`); the
- * binary itself ships in the platform package (`@oven/bun-<os>-<arch>`), so that is tried too.
+ * Bun from the dev dependency, when it runs here. npm runs no install script it has not been told
+ * to (package.json `allowScripts`, where bun's is off), so `.bin/bun` is only a stub that asks
+ * for its postinstall; the platform package it would have linked holds the real binary.
  */
 function bunPath() {
-  const candidates = [
-    path.join(REPO_ROOT, "node_modules", ".bin", "bun"),
-    path.join(REPO_ROOT, "node_modules", "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun"),
-    path.join(REPO_ROOT, "node_modules", "@oven", `bun-${process.platform}-${process.arch}-baseline`, "bin", "bun"),
-  ]
+  const candidates = [path.join(REPO_ROOT, "node_modules", ".bin", "bun"), path.join(REPO_ROOT, "node_modules", "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun")]
   for (const p of candidates) {
     if (!existsSync(p)) continue
     const r = spawnSync(p, ["--version"], { encoding: "utf8", timeout: 20_000 })
@@ -92,12 +88,7 @@ export async function run({ quick = false } = {}) {
       row("plugin cold import, Node (dist/index.js)", s.plugin, s.trivial, "≤ 5x", "importing a one-line module"),
       bun
         ? row("plugin cold import, Bun (dist/index.js)", s.bunPlugin, s.bunTrivial, "≤ 5x", "Bun importing a one-line module")
-        : {
-            name: "plugin cold import, Bun",
-            verdict: "-",
-            target: "≤ 5x",
-            note: "not measured: Bun does not run here (neither node_modules/.bin/bun nor the binary of the platform package @oven/bun-<os>-<arch>, which the dev dependency bun installs)",
-          },
+        : { name: "plugin cold import, Bun", verdict: "-", target: "≤ 5x", note: "not measured: Bun does not run here (neither node_modules/.bin/bun nor the binary of the platform package @oven/bun-<os>-<arch>, which the dev dependency bun installs)" },
       row("plugin import + first call, Node (AlloyPlugin(input))", s.init, s.trivial, "info", "importing a one-line module"),
       row("library cold import (dist/library.js)", s.core, s.trivial, "info", "importing a one-line module"),
       row("`opencode-alloy --help`, whole process", s.help, s.empty, "≤ 1.5x", 'a cold `node -e ""`'),
