@@ -107,6 +107,10 @@ function flowCycles(flow: Def, cycles: ReadonlyMap<string, Def>): string[] {
   return [...seen].sort()
 }
 
+/** The sources a bundle was built from and its composition: all the scan keeps of a verified bundle. */
+type BuiltFrom = Pick<Bundle, "sources" | "composition">
+const builtFrom = (b: Bundle): BuiltFrom => ({ sources: b.sources, ...(b.composition ? { composition: b.composition } : {}) })
+
 const info = (e: AlloyError) => ({ code: e.code, message: e.describe(), ...(e.fix ? { fix: e.fix } : {}) })
 
 /** Scan every pin, formation and ref. Read-only; never throws for a project's content. */
@@ -139,9 +143,9 @@ export function scanPins(ctx: AlloyContext): PinScan {
   const flows = new Map(flowIds.map((id) => [id, readDef(ctx, "flow", id)]))
 
   // ---- pins: each distinct (brief, digest) verified once -----------------------------------
-  // the bundle itself is kept only for a brief's current build (the drift check below reads it);
-  // keeping every verified bundle of a large project alive would only make the collector copy it
-  const verified = new Map<string, Bundle | null>()
+  // what the drift check needs of each verified bundle, not the bundle: 10,000 bundles held to the
+  // end of the scan made the heap (and the garbage collector's work) grow faster than the project
+  const verified = new Map<string, BuiltFrom>()
   const pins: ScannedPin[] = []
   const ownPinned = new Set<string>()
   for (const def of [...cycles.values(), ...flows.values()]) {
@@ -173,8 +177,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        const bundle = resolvePin(ctx, pin, false, { current: ref.digest, keep: false }).bundle
-        verified.set(key, pin.digest === ref.digest ? bundle : null)
+        verified.set(key, builtFrom(resolvePin(ctx, pin, false, { current: ref.digest, keep: false }).bundle))
       } catch (e) {
         error = inPinContext(e, pin)
       }
@@ -343,10 +346,10 @@ export function scanPins(ctx: AlloyContext): PinScan {
         error ??= errInfo(d.code === "intent_not_found" ? new AlloyError("intent_not_found", `brief ${id} (${file}) names intent ${iid}, which does not exist (${intentFilePath(iid)})`) : d)
     }
     if (ref.digest && !error) {
-      let bundle = verified.get(`${id}@${ref.digest}`) ?? undefined
+      let bundle = verified.get(`${id}@${ref.digest}`)
       if (!bundle) {
         try {
-          bundle = resolvePin(ctx, { brief_id: id, digest: ref.digest, source: { kind: "explicit", id, file: undefined } }).bundle
+          bundle = builtFrom(resolvePin(ctx, { brief_id: id, digest: ref.digest, source: { kind: "explicit", id, file: undefined } }).bundle)
           verified.set(`${id}@${ref.digest}`, bundle)
         } catch (e) {
           const err = e instanceof AlloyError ? e : new AlloyError("io_error", String(e))
