@@ -6,12 +6,11 @@
 import { buildBundle, type BuildOutput } from "../core/build.js"
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
-import { usesComposition } from "../core/build.js"
-import type { Recipe } from "../core/recipe.js"
 import { failsStrict, formatWarning, type LintWarning } from "../core/lint.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
 import { knownFormation, lintBriefSources } from "./lint-project.js"
+import { formationTargets } from "./formation-targets.js"
 
 export interface BuildOptions {
   /** any lint warning fails the whole build with `lint_failed`; nothing is written */
@@ -62,21 +61,6 @@ export function computeBuild(ctx: AlloyContext, briefId: string, opts: Pick<Buil
   })
   const value = opts.allowUngated ? { ...recipe.value, formation: { ...recipe.value.formation, allow_ungated: true } } : recipe.value
   return buildBundle({ recipe: { value, text: recipe.text }, intents, ...formationTargets(ctx, value) })
-}
-
-/** The edges between a scoped formation's cycles, from Foundry's `targets` (absent cycles have none). */
-export function formationTargets(ctx: AlloyContext, recipe: Recipe): { targets?: Record<string, string[]> } {
-  if (!usesComposition(recipe) || !ctx.project.isFoundryProject()) return {}
-  const targets: Record<string, string[]> = {}
-  for (const c of recipe.formation.cycles) {
-    try {
-      const t = ctx.project.readCycle(c).data["targets"]
-      targets[c] = Array.isArray(t) ? t.filter((x): x is string => typeof x === "string") : []
-    } catch {
-      targets[c] = [] // a missing cycle is lint's and verify's to report
-    }
-  }
-  return { targets }
 }
 
 /** The `--strict` rule, written once: every warning is listed, in the message and as details. */
