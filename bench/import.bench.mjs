@@ -88,7 +88,12 @@ export async function run({ quick = false } = {}) {
       row("plugin cold import, Node (dist/index.js)", s.plugin, s.trivial, "≤ 5x", "importing a one-line module"),
       bun
         ? row("plugin cold import, Bun (dist/index.js)", s.bunPlugin, s.bunTrivial, "≤ 5x", "Bun importing a one-line module")
-        : { name: "plugin cold import, Bun", verdict: "-", target: "≤ 5x", note: "not measured: Bun does not run here (neither node_modules/.bin/bun nor the binary of the platform package @oven/bun-<os>-<arch>, which the dev dependency bun installs)" },
+        : {
+            name: "plugin cold import, Bun",
+            verdict: "-",
+            target: "≤ 5x",
+            note: "not measured: Bun does not run here (neither node_modules/.bin/bun nor the binary of the platform package @oven/bun-<os>-<arch>, which the dev dependency bun installs)",
+          },
       row("plugin import + first call, Node (AlloyPlugin(input))", s.init, s.trivial, "info", "importing a one-line module"),
       row("library cold import (dist/library.js)", s.core, s.trivial, "info", "importing a one-line module"),
       row("`opencode-alloy --help`, whole process", s.help, s.empty, "≤ 1.5x", 'a cold `node -e ""`'),
