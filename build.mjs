@@ -26,9 +26,10 @@ const common = {
 const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]
 
 await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
-await rm(new URL("./dist/cli/chunks", import.meta.url), { recursive: true, force: true })
 // the plugin: OpenCode hands its tools' zod schemas to its own zod, so zod stays the installed package
 await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "external", chunkNames: "chunks/[name]-[hash]" })
 // the CLI runs in a process of its own: zod is bundled in (one file instead of ~70, its unused
-// locales left out), which is most of what a command that reads schemas pays to start
-await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => d !== "zod"), chunkNames: "cli/chunks/[name]-[hash]" })
+// locales left out), which is most of what a command that reads schemas pays to start. Its chunks
+// sit beside the plugin's in dist/chunks: code finds the package's files relative to its own module
+// (`new URL("../../contracts", import.meta.url)`), so every chunk must be at the same depth.
+await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => d !== "zod"), chunkNames: "chunks/cli-[name]-[hash]" })
