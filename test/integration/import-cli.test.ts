@@ -48,7 +48,12 @@ describe("evidence CLI", () => {
     expect(out.join("\n")).not.toContain('"idempotency_key"') // no record in full
 
     expect(await run("report", "--json", "--full")).toBe(0)
-    const full = json() as unknown as { detail: string; records: Array<{ run_id: string }>; observations: unknown[]; intents: Array<{ criteria: Array<{ ref: string; verdict: string; evidence: unknown[] }> }> }
+    const full = json() as unknown as {
+      detail: string
+      records: Array<{ run_id: string }>
+      observations: unknown[]
+      intents: Array<{ criteria: Array<{ ref: string; verdict: string; evidence: unknown[] }> }>
+    }
     expect(full.detail).toBe("full")
     expect(full.records).toHaveLength(22)
     expect(full.observations).toHaveLength(summary.observations)

@@ -257,7 +257,8 @@ export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
 export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
   if (rest.length) throw usageError("usage: opencode-alloy report [--json [--full]] [--html <file>]")
   const full = v["full"] === true
-  if (full && (!io.json || v["html"] !== undefined)) throw usageError("--full goes with --json: `opencode-alloy report --json --full`", "without --json the report prints the verdicts; the HTML report lists every run in its timeline")
+  if (full && (!io.json || v["html"] !== undefined))
+    throw usageError("--full goes with --json: `opencode-alloy report --json --full`", "without --json the report prints the verdicts; the HTML report lists every run in its timeline")
   const ctx = new AlloyContext(io.cwd)
   const progress = startProgress("reading records", 0, { json: io.json })
   let read = 0
