@@ -8,40 +8,15 @@
  * Each row past the first size: time at N and the ratio to N/10. Linear is about 10x; a step above
  * 12x is flagged as missed. Every run checks that the command saw all N (no silent cap).
  */
-import { spawnSync } from "node:child_process"
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { BENCH_DIR, CLI_PATH, CYCLE_ID, fmtTime, makeBenchProject, nowNs } from "./lib.mjs"
+import { CYCLE_ID, fmtTime, makeBenchProject, runCliMeasured as runCli } from "./lib.mjs"
 
-const PRELOAD = path.join(BENCH_DIR, "rss-preload.mjs")
 const MAX_STEP = 12
 
 function sizes(quick) {
   if (process.env.ALLOY_BENCH_SCALE_FULL === "1") return [100, 1000, 10_000]
   return quick ? [30, 300] : [100, 1000]
-}
-
-/** One fresh CLI process: wall time (µs), peak RSS (MiB), exit status and output. */
-function runCli(dir, args, timeoutMs) {
-  const rssFile = path.join(dir, "..", `rss-${process.pid}.txt`)
-  rmSync(rssFile, { force: true })
-  const t0 = nowNs()
-  const r = spawnSync(process.execPath, ["--import", PRELOAD, CLI_PATH, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    timeout: timeoutMs,
-    maxBuffer: 1024 * 1024 * 1024,
-    env: { ...process.env, ALLOY_BENCH_RSS_FILE: rssFile, NO_COLOR: "1" },
-  })
-  const us = Number(nowNs() - t0) / 1000
-  if (r.error) throw new Error(`scale bench: \`${args.join(" ")}\` did not finish: ${r.error.message}`)
-  let rssMiB
-  try {
-    rssMiB = Number(readFileSync(rssFile, "utf8")) / 1024
-  } catch {
-    rssMiB = Number.NaN
-  }
-  return { us, rssMiB, status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 const fail = (what, r) => new Error(`scale bench: ${what} exited ${r.status}: ${(r.stderr || r.stdout).slice(0, 400)}`)
