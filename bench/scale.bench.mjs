@@ -22,7 +22,7 @@ function sizes(quick) {
 const fail = (what, r) => new Error(`scale bench: ${what} exited ${r.status}: ${(r.stderr || r.stdout).slice(0, 400)}`)
 
 /** n intents, briefs (one intent, one cycle each) and cycles, copied from the example ones with their own ids. */
-function writeProject(dir, n) {
+export function writeProject(dir, n) {
   const alloy = path.join(dir, ".alloy")
   const intent = readFileSync(path.join(alloy, "intents", "release-note-voice.md"), "utf8")
   const recipe = readFileSync(path.join(alloy, "briefs", "release-note-voice.md"), "utf8")
@@ -45,7 +45,7 @@ function writeProject(dir, n) {
 }
 
 /** Pin each brief's current build into its cycle (plain file writes, as `pin` would leave them). */
-function pinAll(dir, ids) {
+export function pinAll(dir, ids) {
   for (const id of ids) {
     const digest = readFileSync(path.join(dir, ".alloy", "refs", "briefs", id), "utf8").trim()
     const file = path.join(dir, "foundry", "cycles", `${id}.md`)
@@ -55,7 +55,7 @@ function pinAll(dir, ids) {
 }
 
 /** n Foundry dry-run snapshots of the example cycle, each with a forge and an appraise stage. */
-function writeSnapshots(dir, n, digest) {
+export function writeSnapshots(dir, n, digest) {
   const c = CYCLE_ID
   const base = Date.parse("2026-05-01T09:00:00Z")
   for (let i = 0; i < n; i++) {

@@ -266,6 +266,18 @@ function recordsUnder(digest: string, records: readonly RunRecord[]): readonly R
   return m.get(digest) ?? []
 }
 
+const sortedByIntentMemo = new WeakMap<readonly Observation[], Map<string, Observation[]>>()
+/** The observations about an intent's criteria, in the canonical order (sorted once for all intents, not once per intent). */
+function observationsOfIntent(intent: string, observations: readonly Observation[]): readonly Observation[] {
+  let m = sortedByIntentMemo.get(observations)
+  if (!m) {
+    m = new Map()
+    for (const o of sortedObservations(observations)) pushTo(m, o.criterion.split("#")[0]!, o)
+    sortedByIntentMemo.set(observations, m)
+  }
+  return m.get(intent) ?? []
+}
+
 function briefOfCriterion(ref: string, briefs: readonly BriefFact[]): string[] {
   return briefsOfIntent(ref.split("#")[0]!, briefs).map((b) => b.id)
 }
@@ -723,7 +735,7 @@ const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` :
 export function strategies(input: InsightInput, intent: IntentVerdict): StrategyStats[] {
   const refs = new Set(intent.criteria.map((c) => c.ref))
   const byDigest = new Map<string, { sessions: Map<string, Map<string, Observation>>; runs: Set<string>; raised: Set<string>; resolved: Set<string>; overrides: number }>()
-  for (const o of sortedObservations(input.observations)) {
+  for (const o of observationsOfIntent(intent.id, input.observations)) {
     if (!refs.has(o.criterion) || !o.provenance.digest) continue
     let s = byDigest.get(o.provenance.digest)
     if (!s) byDigest.set(o.provenance.digest, (s = { sessions: new Map(), runs: new Set(), raised: new Set(), resolved: new Set(), overrides: 0 }))
