@@ -107,6 +107,10 @@ function flowCycles(flow: Def, cycles: ReadonlyMap<string, Def>): string[] {
   return [...seen].sort()
 }
 
+/** The sources a bundle was built from and its composition: all the scan keeps of a verified bundle. */
+type BuiltFrom = Pick<Bundle, "sources" | "composition">
+const builtFrom = (b: Bundle): BuiltFrom => ({ sources: b.sources, ...(b.composition ? { composition: b.composition } : {}) })
+
 const info = (e: AlloyError) => ({ code: e.code, message: e.describe(), ...(e.fix ? { fix: e.fix } : {}) })
 
 /** Scan every pin, formation and ref. Read-only; never throws for a project's content. */
@@ -139,7 +143,9 @@ export function scanPins(ctx: AlloyContext): PinScan {
   const flows = new Map(flowIds.map((id) => [id, readDef(ctx, "flow", id)]))
 
   // ---- pins: each distinct (brief, digest) verified once -----------------------------------
-  const verified = new Map<string, Bundle>()
+  // what the drift check needs of each verified bundle, not the bundle: 10,000 bundles held to the
+  // end of the scan made the heap (and the garbage collector's work) grow faster than the project
+  const verified = new Map<string, BuiltFrom>()
   const pins: ScannedPin[] = []
   const ownPinned = new Set<string>()
   for (const def of [...cycles.values(), ...flows.values()]) {
@@ -171,7 +177,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        verified.set(key, resolvePin(ctx, pin, false, { current: ref.digest }).bundle)
+        verified.set(key, builtFrom(resolvePin(ctx, pin, false, { current: ref.digest }).bundle))
       } catch (e) {
         error = inPinContext(e, pin)
       }
@@ -343,7 +349,7 @@ export function scanPins(ctx: AlloyContext): PinScan {
       let bundle = verified.get(`${id}@${ref.digest}`)
       if (!bundle) {
         try {
-          bundle = resolvePin(ctx, { brief_id: id, digest: ref.digest, source: { kind: "explicit", id, file: undefined } }).bundle
+          bundle = builtFrom(resolvePin(ctx, { brief_id: id, digest: ref.digest, source: { kind: "explicit", id, file: undefined } }).bundle)
           verified.set(`${id}@${ref.digest}`, bundle)
         } catch (e) {
           const err = e instanceof AlloyError ? e : new AlloyError("io_error", String(e))
