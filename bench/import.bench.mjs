@@ -18,12 +18,19 @@ const TIMER = (url) => `const t = performance.now(); await import(${JSON.stringi
 const TIMER_INIT = (url) =>
   `const t = performance.now(); const m = await import(${JSON.stringify(url)}); await m.default({ client: { app: { log: async () => ({}) } }, directory: process.cwd(), worktree: process.cwd() }, { hooks: true, skills: false }); process.stdout.write(String((performance.now() - t) * 1000))`
 
-/** Bun from the dev dependency, when it runs here. */
+/**
+ * Bun from the dev dependency, when it runs here. npm runs no install script it has not been told
+ * to (package.json `allowScripts`, where bun's is off), so `.bin/bun` is only a stub that asks
+ * for its postinstall; the platform package it would have linked holds the real binary.
+ */
 function bunPath() {
-  const p = path.join(REPO_ROOT, "node_modules", ".bin", "bun")
-  if (!existsSync(p)) return undefined
-  const r = spawnSync(p, ["--version"], { encoding: "utf8", timeout: 20_000 })
-  return r.status === 0 ? p : undefined
+  const candidates = [path.join(REPO_ROOT, "node_modules", ".bin", "bun"), path.join(REPO_ROOT, "node_modules", "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun")]
+  for (const p of candidates) {
+    if (!existsSync(p)) continue
+    const r = spawnSync(p, ["--version"], { encoding: "utf8", timeout: 20_000 })
+    if (r.status === 0) return p
+  }
+  return undefined
 }
 
 /** One cold process of `runtime` evaluating `code` (an ES module): the microseconds it prints. */

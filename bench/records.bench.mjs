@@ -30,7 +30,7 @@ const ulid = (ms, n) => {
   return s + r
 }
 
-function writeRecords(dir, from, to, pin) {
+export function writeRecords(dir, from, to, pin) {
   const recs = path.join(dir, ".alloy", "runs", "records")
   mkdirSync(recs, { recursive: true })
   const stages = ["forge", "quench", "appraise", "forge", "quench", "appraise", "human-appraise", "observe"]

@@ -12,6 +12,7 @@ import { appendEvent } from "../store/outbox.js"
 import { Ledger, pidAlive, type LedgerEntry } from "./ledger.js"
 import { REQUEST_TYPE, RUNNER_TYPE, TERMINAL_STATES, effectiveState, type Runner } from "./request.js"
 import { attach, capabilities, clientFor, startServer, type Server } from "./server.js"
+import { keepCapabilities } from "../service/capabilities.js"
 import { driveRequest, type RunUi } from "./run.js"
 import { worktreeFor } from "./worktree.js"
 import { runsOnly, uploadTraces, type UploadConfig } from "./otlp-upload.js"
@@ -66,6 +67,8 @@ export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; 
   const finished: string[] = []
   try {
     const caps = await capabilities(server.url, ctx.root)
+    // the registration names the manifest by digest; keep the manifest so the runner can be shown with it
+    keepCapabilities(ctx, caps.manifest)
     const id = ulid()
     let runner: Runner = {
       $type: RUNNER_TYPE,

@@ -152,6 +152,9 @@ export const RunnerSchema = z.object({
   lease_until: z.string(),
 })
 export type Runner = z.infer<typeof RunnerSchema>
+/** A runner's registration as a team store shares it: the runner record without its lease (a lease only says it was alive a moment ago). */
+export const RunnerRegistrationSchema = RunnerSchema.omit({ lease_until: true }).strict()
+export type RunnerRegistration = z.infer<typeof RunnerRegistrationSchema>
 
 /**
  * The result of a request aborted before it had a session: nothing was stopped and nothing spent.

@@ -8,7 +8,9 @@ import { AlloyError } from "../core/errors.js"
 import { AlloyContext } from "../service/context.js"
 import { appendEvent } from "../store/outbox.js"
 import { Ledger, type LedgerEntry } from "./ledger.js"
-import { GIVEN_KEY_RE, REQUEST_TYPE, abortedUnstarted, contentKey, effectiveState, type Answer, type Ask, type RequestState } from "./request.js"
+import { capabilitiesOf } from "./pulled.js"
+import { GIVEN_KEY_RE, REQUEST_TYPE, abortedUnstarted, contentKey, effectiveState, type Answer, type Ask, type RequestState, type Runner } from "./request.js"
+import type { Capabilities } from "../core/capabilities.js"
 import { buildSpec } from "./run.js"
 import { attach } from "./server.js"
 
@@ -184,4 +186,18 @@ export function listRequests(root: string, now = Date.now()): RequestView[] {
         ...(e.result ? { result: e.result } : {}),
       }
     })
+}
+
+/** A runner registered in this project, with whether its lease still holds and the capability manifest it names (when kept here). */
+export interface RunnerView extends Runner {
+  readonly state: "alive" | "lost"
+  readonly capabilities?: Capabilities
+}
+
+/** This project's runners, as `runs requests` and the runs page show them. */
+export function listRunners(root: string, now = Date.now()): RunnerView[] {
+  return new Ledger(root).runners().map((r) => {
+    const capabilities = capabilitiesOf(root, r.capability_digest)
+    return { ...r, state: Date.parse(r.lease_until) < now ? "lost" : "alive", ...(capabilities ? { capabilities } : {}) }
+  })
 }

@@ -7,7 +7,9 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2/client"
 import { AlloyError } from "../core/errors.js"
-import { sha256, type Generation } from "./request.js"
+import type { Generation } from "./request.js"
+import { AlloyContext } from "../service/context.js"
+import { buildCapabilities, serverFacts, type BuiltCapabilities } from "../service/capabilities.js"
 
 export interface Server {
   readonly url: string
@@ -24,7 +26,10 @@ export interface Capabilities {
   readonly generation: Generation
   /** the agent that drives Foundry */
   readonly agent: string
+  /** the capability manifest's digest: the one `caps --server` gives for the same server and project */
   readonly digest: string
+  /** the manifest itself (service/capabilities, its one owner), to store beside the runner registration */
+  readonly manifest: BuiltCapabilities
   readonly labels: string[]
 }
 
@@ -111,22 +116,20 @@ export async function startServer(cwd: string, env: NodeJS.ProcessEnv = process.
   throw new AlloyError("bridge_error", `OpenCode at ${url} never became healthy`)
 }
 
-async function getJson<T>(url: string, p: string, directory: string): Promise<T> {
-  const r = await fetch(`${url}${p}${p.includes("?") ? "&" : "?"}directory=${encodeURIComponent(directory)}`, { signal: AbortSignal.timeout(30_000) })
-  if (!r.ok) throw new AlloyError("bridge_error", `OpenCode answered ${r.status} to GET ${p}`)
-  return (await r.json()) as T
-}
-
 /**
  * What the server offers in `directory`: the Foundry generation is told by its tools
  * (`foundry_orchestrate`: the 3.6/3.7 orchestrate era; `foundry_run`: the run era); neither is
  * `unsupported_foundry`, and no tokens are spent.
  */
 export async function capabilities(url: string, directory: string): Promise<Capabilities> {
-  const health = await healthy(url)
-  const tools = (await getJson<string[]>(url, "/experimental/tool/ids", directory)).slice().sort()
-  const agentList = await getJson<Array<{ name: string }>>(url, "/agent", directory)
-  const agents = agentList.map((a) => a.name).sort()
+  let facts
+  try {
+    facts = await serverFacts(url, directory)
+  } catch (e) {
+    throw new AlloyError("bridge_error", `could not read what the OpenCode server at ${url} offers: ${(e as Error).message}`)
+  }
+  const tools = facts.toolIds
+  const agents = [...facts.agents].sort()
   const generation: Generation | undefined = tools.includes("foundry_run") ? "run" : tools.includes("foundry_orchestrate") ? "orchestrate" : undefined
   if (!generation) {
     throw new AlloyError("unsupported_foundry", "the OpenCode server offers neither foundry_orchestrate (Foundry 3.6/3.7) nor foundry_run, so there is no Foundry to run the brief", {
@@ -140,8 +143,8 @@ export async function capabilities(url: string, directory: string): Promise<Capa
       fix: "check that the Foundry plugin loads in this project (`opencode debug config`)",
     })
   }
-  const version = health?.version ?? "unknown"
-  const digest = `sha256:${sha256(JSON.stringify({ tools, agents }))}`
+  const version = facts.opencodeVersion ?? "unknown"
+  const manifest = buildCapabilities(new AlloyContext(directory), facts)
   const labels = [`opencode:${version}`, `foundry:${generation}`, `agent:${agent}`, ...(tools.some((t) => t.startsWith("alloy_")) ? ["alloy:plugin"] : []), `os:${process.platform}`]
-  return { version, tools, agents, generation, agent, digest, labels }
+  return { version, tools, agents, generation, agent, digest: manifest.digest, manifest, labels }
 }

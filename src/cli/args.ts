@@ -47,22 +47,38 @@ function distance(a: string, b: string): number {
   return d[a.length]![b.length]!
 }
 
+/**
+ * The candidates nearest to a mistyped name, when any is close enough to be what was meant: the
+ * best first (between equally near names, the one that starts with the same letter: `fsh` →
+ * fish before zsh), then any other just as near (`eport` → export, report), since guessing one
+ * of two equally likely names would send half the users the wrong way.
+ */
+export function nearest(word: string, candidates: Iterable<string>): string[] {
+  const w = word.toLowerCase()
+  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
+  const scored: Array<{ c: string; d: number; first: boolean }> = []
+  for (const c of candidates) {
+    // a prefix of at least three letters (`--dry` for `--dry-run`) counts as close
+    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : distance(w, c.toLowerCase())
+    if (d <= limit) scored.push({ c, d, first: c[0]?.toLowerCase() === w[0] })
+  }
+  if (!scored.length) return []
+  const best = Math.min(...scored.map((x) => x.d))
+  return scored
+    .filter((x) => x.d === best)
+    .sort((a, b) => Number(b.first) - Number(a.first))
+    .map((x) => x.c)
+}
+
 /** The nearest candidate to a mistyped name, when one is close enough to be what was meant. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  const w = word.toLowerCase()
-  let best: string | undefined
-  let bestScore = Infinity
-  for (const c of candidates) {
-    const d = distance(w, c.toLowerCase())
-    // a prefix of at least three letters (`--dry` for `--dry-run`) counts as close
-    const score = c.startsWith(w) && w.length >= 3 ? 0.5 : d
-    if (score < bestScore) {
-      best = c
-      bestScore = score
-    }
-  }
-  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
-  return best !== undefined && bestScore <= limit ? best : undefined
+  return nearest(word, candidates)[0]
+}
+
+/** "`a`", "`a` or `b`", "`a`, `b` or `c`" for a "did you mean" line. */
+function either(names: readonly string[]): string {
+  const q = names.map((n) => `\`${n}\``)
+  return q.length > 1 ? `${q.slice(0, -1).join(", ")} or ${q.at(-1)}` : q[0]!
 }
 
 /** How a word the user typed is shown back: quoted, cut short, never raw control characters. */
@@ -121,13 +137,22 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
   const path: string[] = []
   let spec: CommandSpec | undefined
   const rest = [...argv]
-  const at = firstWord(rest, 0)
+  let at = firstWord(rest, 0)
+  // `help <command>...` is `<command>... --help`, as git and npm have it
+  if (at >= 0 && rest[at] === "help" && !Object.hasOwn(commands, "help")) {
+    rest.splice(at, 1)
+    rest.push("--help")
+    at = firstWord(rest, 0)
+  }
   if (at >= 0) {
     const word = rest[at]!
     const found = Object.hasOwn(commands, word) ? commands[word] : undefined
     if (!found) {
-      const near = suggest(word, Object.keys(commands))
-      throw usage(`unknown command ${shown(word)}`, near ? `did you mean \`${PROGRAM} ${near}\`? (\`${PROGRAM} --help\` lists the commands)` : `run \`${PROGRAM} --help\` for the list of commands`)
+      const near = nearest(word, Object.keys(commands))
+      throw usage(
+        `unknown command ${shown(word)}`,
+        near.length ? `did you mean ${either(near.map((n) => `${PROGRAM} ${n}`))}? (\`${PROGRAM} --help\` lists the commands)` : `run \`${PROGRAM} --help\` for the list of commands`,
+      )
     }
     path.push(word)
     spec = found
@@ -140,12 +165,14 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
         path.push(subWord)
         spec = sub
         rest.splice(at, 1)
-      } else if (!spec.run) {
-        const near = suggest(subWord, Object.keys(spec.subcommands))
+      } else {
+        // A group's own `run` (the bare `runs`, `evidence`, `store`) takes options only, so a word
+        // after it that is not a sub-command is a mistyped one, never an argument.
+        const near = nearest(subWord, Object.keys(spec.subcommands))
         throw usage(
           `unknown ${word} command ${shown(subWord)}`,
-          near
-            ? `did you mean \`${PROGRAM} ${word} ${near}\`?`
+          near.length
+            ? `did you mean ${either(near.map((n) => `${PROGRAM} ${word} ${n}`))}?`
             : `use one of: ${Object.keys(spec.subcommands)
                 .map((s) => `${word} ${s}`)
                 .join(", ")}`,
@@ -183,10 +210,13 @@ export function resolveArgs(commands: Commands, argv: readonly string[]): Resolv
     }
     const display = long ? `--${name}` : `-${name}`
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
-    const near = long ? suggest(name, Object.keys(declared)) : undefined
+    const near = long ? nearest(name, Object.keys(declared)) : []
     const owners = long ? ownersOf(commands, name) : []
     const belongs = owners.length && path.length ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})` : ""
-    throw usage(`unknown option ${display.length > 42 ? shown(display) : display}${belongs}`, near ? `did you mean --${near}? (${helpFix(path)})` : helpFix(path))
+    throw usage(
+      `unknown option ${display.length > 42 ? shown(display) : display}${belongs}`,
+      near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path),
+    )
   }
   let parsed
   try {

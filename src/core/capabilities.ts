@@ -77,3 +77,23 @@ export function encodeCapabilities(input: Capabilities): { manifest: Capabilitie
 export function capabilitiesDigest(manifest: Capabilities): string {
   return encodeCapabilities(manifest).digest
 }
+
+/**
+ * Bind stored or pulled bytes to the manifest they claim to be: they must hash to `digest`, parse
+ * as `alloy.capabilities/v1`, and be that manifest's canonical bytes (so one manifest has exactly
+ * one file and one digest). The manifest, or the reason it is not one.
+ */
+export function decodeCapabilities(bytes: Uint8Array, digest: string): Capabilities | string {
+  if (digestOf(bytes) !== digest) return `its bytes do not hash to ${digest}`
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString("utf8"))
+  } catch {
+    return "not JSON"
+  }
+  const r = CapabilitiesSchema.safeParse(value)
+  if (!r.success) return `not an ${CAPABILITIES_TYPE} manifest`
+  const encoded = encodeCapabilities(r.data)
+  if (encoded.digest !== digest) return `not the canonical bytes of an ${CAPABILITIES_TYPE} manifest`
+  return encoded.manifest
+}

@@ -111,22 +111,24 @@ export interface UnsafeText {
   readonly problem: string
 }
 
+const CHAR_NAMES = new Map<number, string>([
+  [0x1b, "escape"],
+  [0x07, "bell"],
+  [0x08, "backspace"],
+  [0x00, "NUL"],
+  [0x9b, "CSI"],
+  [0x9d, "OSC"],
+  [0x7f, "delete"],
+  [0x2028, "line separator"],
+  [0x2029, "paragraph separator"],
+  [0x202e, "right-to-left override"],
+])
+
 function describeChar(c: string): string {
   const cp = c.codePointAt(0)!
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
-  const names: Record<number, string> = {
-    0x1b: "escape",
-    0x07: "bell",
-    0x08: "backspace",
-    0x00: "NUL",
-    0x9b: "CSI",
-    0x9d: "OSC",
-    0x7f: "delete",
-    0x2028: "line separator",
-    0x2029: "paragraph separator",
-    0x202e: "right-to-left override",
-  }
-  return `${hex}${names[cp] ? ` (${names[cp]})` : ""}`
+  const name = CHAR_NAMES.get(cp)
+  return `${hex}${name ? ` (${name})` : ""}`
 }
 
 /**

@@ -69,8 +69,10 @@ export const CheckCommandRunSchema = z.object({
   stderr_sha256: Hex64,
   /** bytes read from stdout and stderr together */
   output_bytes: z.number().int().nonnegative(),
-  /** the last bytes of the output (at most CHECK_TAIL_BYTES), for a person reading the record */
+  /** the last bytes of the output (at most CHECK_TAIL_BYTES), for a person reading the record, secrets removed (core/redact.ts) */
   tail: z.string().max(CHECK_TAIL_BYTES * 4),
+  /** how many secrets were removed from the tail */
+  tail_redacted: z.number().int().positive().optional(),
 })
 export type CheckCommandRun = z.infer<typeof CheckCommandRunSchema>
 

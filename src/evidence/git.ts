@@ -62,7 +62,7 @@ export function isGitRepo(cwd: string): boolean {
 
 /** A branch name Alloy will hand to git: no option look-alikes, no revision syntax. */
 export function isSafeRefName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,250}$/.test(name) && !name.includes("..") && !name.endsWith(".lock") && !name.endsWith("/")
+  return /^[A-Za-z0-9][A-Za-z0-9._/-]{0,250}$/.test(name) && !name.includes("..") && !name.endsWith(".lock") && !name.endsWith("/")
 }
 
 export function resolveCommit(cwd: string, ref: string): string | undefined {

@@ -21,7 +21,7 @@ import type { RunRecord } from "../core/run-record.js"
 import type { AlloyContext } from "../service/context.js"
 import { catFiles, isGitRepo, listBranches, listWorktrees, logCommits, resolveCommit, isSafeRefName, type CommitInfo } from "./git.js"
 import { readRecords, runPaths, writeRecords } from "../store/outbox.js"
-import { projectCapabilitiesDigest } from "../service/capabilities.js"
+import { recordedCapabilitiesDigest } from "../service/capabilities.js"
 import { sessionRecords, type PinSourceKind } from "./session-records.js"
 import {
   MAX_WORK_BYTES,
@@ -177,7 +177,7 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
  * records it (`stamp`: false for another outbox's records, copied as they are).
  */
 function write(ctx: AlloyContext, records: readonly RunRecord[], stamp = true): { created: number; existing: number; warnings: string[] } {
-  const capabilities = stamp && records.length ? projectCapabilitiesDigest(ctx) : undefined
+  const capabilities = stamp && records.length ? recordedCapabilitiesDigest(ctx) : undefined
   return writeRecords(ctx.root, capabilities ? records.map((r) => (r.capabilities ? r : { ...r, capabilities })) : records)
 }
 

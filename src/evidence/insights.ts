@@ -930,7 +930,12 @@ function followups(input: InsightInput, findings: readonly Finding[]): FollowUp[
     }
   }
   const seen = new Set<string>()
-  return out.filter((q) => (seen.has(q.id) ? false : (seen.add(q.id), true))).sort((a, b) => cmp(a.criterion, b.criterion) || cmp(a.id, b.id))
+  const first = (q: { id: string }) => {
+    if (seen.has(q.id)) return false
+    seen.add(q.id)
+    return true
+  }
+  return out.filter(first).sort((a, b) => cmp(a.criterion, b.criterion) || cmp(a.id, b.id))
 }
 
 // ---- lifecycle --------------------------------------------------------------------------------

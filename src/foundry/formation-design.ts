@@ -21,6 +21,7 @@ import type { Intent } from "../core/intent.js"
 import { PIN_KEY } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
 import { lawBlocks } from "./config-rules.js"
+import { reachableCycles } from "./flow-graph.js"
 import { bindCheckCommand, parseLawValidators, type Validator } from "./laws.js"
 import { inline } from "../core/prompt-safety.js"
 
@@ -73,6 +74,12 @@ function frontmatterOf(text: string, file: string): Record<string, unknown> {
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [])
+
+/** A cycle's `targets` in the proposed config (none for a cycle the config does not have). */
+const configTargets = (config: ReadonlyMap<string, string>, cycle: string): string[] => {
+  const text = config.get(cyclePath(cycle))
+  return text === undefined ? [] : strings(frontmatterOf(text, cyclePath(cycle))["targets"])
+}
 
 /** The law ids declared anywhere in the config, and the validators under them. */
 function configLaws(config: ReadonlyMap<string, string>): { ids: Set<string>; validators: Validator[] } {
@@ -152,13 +159,8 @@ export function designFormation(input: DesignInput): FormationDesign {
   const cycles = [...recipe.formation.cycles]
   const flow = recipe.formation.flow
   if (!cycles.length && flow && config.has(flowPath(flow))) {
-    const queue = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
-    while (queue.length && cycles.length < 1000) {
-      const c = queue.shift()!
-      if (cycles.includes(c) || !config.has(cyclePath(c))) continue
-      cycles.push(c)
-      queue.push(...strings(frontmatterOf(config.get(cyclePath(c))!, cyclePath(c))["targets"]))
-    }
+    const start = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
+    cycles.push(...reachableCycles(start, (c) => configTargets(config, c)).filter((c) => config.has(cyclePath(c))))
   }
   const applies = criterionCycles({ ...recipe, formation: { ...recipe.formation, cycles } }, intents)
   const gatesIn = (c: string) => gates.filter((g) => applies.get(g.criterion)?.includes(c))
@@ -275,14 +277,7 @@ export function designFormation(input: DesignInput): FormationDesign {
   } else if (flow) {
     // every formation cycle should be reachable from the flow's starting cycles through targets
     const start = strings(frontmatterOf(config.get(flowPath(flow))!, flowPath(flow))["starting-cycles"])
-    const seen = new Set<string>()
-    const queue = [...start]
-    while (queue.length && seen.size < 1000) {
-      const c = queue.shift()!
-      if (seen.has(c)) continue
-      seen.add(c)
-      queue.push(...(targets[c] ?? strings(frontmatterOf(config.get(cyclePath(c)) ?? "", cyclePath(c))["targets"])))
-    }
+    const seen = new Set(reachableCycles(start, (c) => targets[c] ?? configTargets(config, c)))
     const unreachable = cycles.filter((c) => !seen.has(c))
     if (unreachable.length)
       notes.push(

@@ -10,6 +10,7 @@ import { assertFoundryId, isFoundryId } from "../core/ids.js"
 import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { readFileBounded } from "../store/read-file.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
+import { reachableCycles } from "./flow-graph.js"
 
 export interface Definition {
   readonly id: string
@@ -125,22 +126,16 @@ export class FoundryProject {
   cyclesOfFlow(flowId: string): string[] {
     const flow = this.readFlow(flowId)
     const start = Array.isArray(flow.data["starting-cycles"]) ? (flow.data["starting-cycles"] as unknown[]).filter(isFoundryId) : []
-    const seen = new Set<string>()
-    const queue = [...start]
-    while (queue.length && seen.size < 1000) {
-      const c = queue.shift()!
-      if (seen.has(c)) continue
-      seen.add(c)
-      let targets: unknown = undefined
+    return reachableCycles(start, (c) => {
+      let targets: unknown
       try {
         targets = this.readCycle(c).data["targets"]
       } catch (e) {
-        if (e instanceof AlloyError && e.code === "cycle_not_found") continue
+        if (e instanceof AlloyError && e.code === "cycle_not_found") return []
         throw e
       }
-      if (Array.isArray(targets)) for (const t of targets) if (isFoundryId(t) && !seen.has(t)) queue.push(t)
-    }
-    return [...seen].sort()
+      return Array.isArray(targets) ? targets.filter(isFoundryId) : []
+    }).sort()
   }
 
   /** `WORK.md` frontmatter (flow, cycle, stages...) when a flow is running, else undefined. */

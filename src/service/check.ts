@@ -17,11 +17,12 @@ import { appliesTo } from "../core/formation.js"
 import { globToRegExp } from "../core/glob.js"
 import { assertSlug } from "../core/ids.js"
 import type { EvidenceKind, Intent } from "../core/intent.js"
+import { redactSecrets, secretValues } from "../core/redact.js"
 import { CHECK_TAIL_BYTES, RUN_RECORD_TYPE, checkRunPassed, recordKey, runIdFor, type CheckCommandRun, type RunRecord } from "../core/run-record.js"
 import { verifyObjectBytes } from "../core/verify.js"
 import { writeRecord } from "../store/outbox.js"
 import { ALLOY_VERSION } from "../version.js"
-import { projectCapabilitiesDigest } from "./capabilities.js"
+import { recordedCapabilitiesDigest } from "./capabilities.js"
 import type { AlloyContext } from "./context.js"
 import { assertNotOnFlowBranch } from "./guard.js"
 import { scanPins } from "./pin-scan.js"
@@ -117,6 +118,19 @@ function argvOf(root: string, command: string): string[] {
   return splitCommand(command).flatMap((w) => (w.glob ? expandGlob(root, w.text) : [w.text]))
 }
 
+/** The tail as a record keeps it: without the secrets the check's environment holds or its output shows. */
+function storedTail(text: string): { tail: string; tail_redacted?: number } {
+  const r = redactSecrets(text, secretValues(process.env))
+  const bytes = Buffer.from(r.text, "utf8")
+  return { tail: bytes.subarray(Math.max(0, bytes.length - CHECK_TAIL_BYTES)).toString("utf8"), ...(r.redacted ? { tail_redacted: r.redacted } : {}) }
+}
+
+/**
+ * Output kept before the tail is cut, so that a secret the cut would split is still whole when
+ * secrets are removed (one longer than this margin can leave its end behind).
+ */
+const REDACT_MARGIN_BYTES = 4096
+
 /** Keep the last `max` bytes of a stream. */
 class Tail {
   private chunks: Buffer[] = []
@@ -138,7 +152,7 @@ export function runCheckCommand(root: string, spec: CheckCommandSpec, limits: { 
   const started = Date.now()
   const outHash = createHash("sha256")
   const errHash = createHash("sha256")
-  const tail = new Tail(CHECK_TAIL_BYTES)
+  const tail = new Tail(CHECK_TAIL_BYTES + REDACT_MARGIN_BYTES)
   let bytes = 0
   let argv: string[] | undefined
   const base = { command: spec.command, shell: spec.shell }
@@ -224,7 +238,7 @@ export function runCheckCommand(root: string, spec: CheckCommandSpec, limits: { 
         stdout_sha256: outHash.digest("hex"),
         stderr_sha256: errHash.digest("hex"),
         output_bytes: bytes,
-        tail: tail.text(),
+        ...storedTail(tail.text()),
       })
     }
     child.on("error", (e: NodeJS.ErrnoException) => {
@@ -328,7 +342,7 @@ export async function runChecks(ctx: AlloyContext, opts: CheckOptions = {}): Pro
     return r
   }
   const results = new Map<string, CheckResult & { recorded: CheckRecorded[]; skipped: string[] }>()
-  const capabilities = opts.record ? projectCapabilitiesDigest(ctx) : undefined
+  const capabilities = opts.record ? recordedCapabilitiesDigest(ctx) : undefined
   let recordedCount = 0
   for (const t of tgs) {
     for (const intent of t.bundle.intents) {

@@ -175,7 +175,7 @@ export function readAllSignoffs(root: string, commitsOf?: (root: string) => Read
     for (const e of r.entries) {
       if (seen.has(e.rel)) continue
       seen.add(e.rel)
-      const o = readJsonObject(path.join(p.origins, `evidence-${createHash("sha256").update(e.rel, "utf8").digest("hex")}.json`)) ?? {}
+      const o = readJsonObject(path.join(p.origins, `${hashedTag("evidence", e.rel)}.json`)) ?? {}
       const str = (k: string) => (typeof o[k] === "string" && (o[k] as string).length <= 300 ? (o[k] as string) : undefined)
       const repository = str("repository")
       const machine = str("machine")
@@ -199,4 +199,46 @@ function readJsonObject(file: string): Record<string, unknown> | undefined {
 function storeOf(storeFile: string, slug: string): string {
   const s = readJsonObject(storeFile)?.["store"]
   return typeof s === "string" && STORE_RE.test(s) ? s : `oci://${slug}`
+}
+
+/**
+ * The store's tag of a record named by a hash of its identity (a ledger file's path, a bridge
+ * request file, a runner id): `<kind>-<sha256 of id>`. The one tag rule for these kinds: the team
+ * store's layout (team/layout `tagOf`) names artifacts by it, and readers of pulled records find
+ * each one's origin file (`origins/<tag>.json`) by it.
+ */
+export function hashedTag(kind: "evidence" | "request" | "runner", id: string): string {
+  return `${kind}-${createHash("sha256").update(id, "utf8").digest("hex")}`
+}
+
+/** Where a pulled record came from: its store, and the repository and machine that pushed it (when known). */
+export interface PulledOrigin {
+  readonly store: string
+  readonly repository?: string
+  readonly machine?: string
+}
+
+/** The stores pulled into this project, in name order: each one's address and folders. */
+export function pulledStoreDirs(root: string): Array<{ store: string; paths: PulledPaths }> {
+  let slugs: string[] = []
+  try {
+    slugs = readdirSync(path.join(runPaths(root).dir, PULLED_SUBDIR))
+      .filter((s) => SLUG_RE.test(s))
+      .sort()
+  } catch {
+    slugs = []
+  }
+  return slugs.map((slug) => {
+    const paths = pulledPaths(root, slug)
+    return { store: storeOf(paths.storeFile, slug), paths }
+  })
+}
+
+/** The origin of the pulled record tagged `tag` in a store's folder (what `pull` wrote beside it). */
+export function pulledOrigin(paths: PulledPaths, store: string, tag: string): PulledOrigin {
+  const o = readJsonObject(path.join(paths.origins, `${tag}.json`)) ?? {}
+  const str = (k: string) => (typeof o[k] === "string" && (o[k] as string).length <= 300 ? (o[k] as string) : undefined)
+  const repository = str("repository")
+  const machine = str("machine")
+  return { store, ...(repository ? { repository } : {}), ...(machine ? { machine } : {}) }
 }

@@ -15,7 +15,7 @@ import { RUN_RECORD_TYPE, RunRecordSchema, runIdFor, stageRunKey, type FeedbackS
 import { feedbackSummary, readWorkText } from "../foundry/work-files.js"
 import { parseFeedback } from "../foundry/work-files.js"
 import { existsSync, readFileSync } from "node:fs"
-import { projectCapabilitiesDigest } from "./capabilities.js"
+import { recordedCapabilitiesDigest } from "./capabilities.js"
 import { contextFor } from "./context.js"
 import { appendEvent, RECORDS_SUBDIR, RUNS_DIR, runPaths, writeRecord } from "../store/outbox.js"
 import { ALLOY_VERSION } from "../version.js"
@@ -125,7 +125,7 @@ export function exportStageRun(root: string, run: StageRun): ExportResult {
       outcome: run.outcome ?? "ok",
       error: run.error,
       pin_error: run.pinError,
-      capabilities: projectCapabilitiesDigest(contextFor(abs)),
+      capabilities: recordedCapabilitiesDigest(contextFor(abs)),
     }),
   )
   const w = writeRecord(abs, record)

@@ -4,6 +4,8 @@
  * the same record writes the same manifest bytes.
  *
  *   object-<hex>        a bundle, `.alloy/objects/sha256/<hex>.json`; its blob digest is its name
+ *   capabilities-<hex>  a capability manifest (`alloy.capabilities/v1`), `.alloy/runs/capabilities/sha256/<hex>.json`;
+ *                       its blob digest is its name (the digest run records and runners name)
  *   run-<key>           a run record, `.alloy/runs/records/<key>.json` (key = idempotency key)
  *   evidence-<sha256 of path>
  *                       a file of the committed evidence ledger, `.alloy/evidence/<path>`
@@ -19,6 +21,7 @@
  * byte is checked against its digest before anything is stored.
  */
 import { createHash } from "node:crypto"
+import { hashedTag } from "../service/pulled.js"
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 export const OCI_EMPTY = "application/vnd.oci.empty.v1+json"
@@ -26,11 +29,13 @@ export const OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 export const EMPTY_BYTES = Buffer.from("{}", "utf8")
 export const EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
-export const RECORD_KINDS = ["object", "run", "evidence", "request", "runner"] as const
+/** in push order: bundles and capability manifests before the records that name them */
+export const RECORD_KINDS = ["object", "capabilities", "run", "evidence", "request", "runner"] as const
 export type RecordKind = (typeof RECORD_KINDS)[number]
 
 export const MEDIA_TYPES: Record<RecordKind, string> = {
   object: "application/vnd.opencode-alloy.bundle.v1+json",
+  capabilities: "application/vnd.opencode-alloy.capabilities.v1+json",
   run: "application/vnd.opencode-alloy.run.v1+json",
   evidence: "application/vnd.opencode-alloy.evidence.v1",
   request: "application/vnd.opencode-alloy.request.v1+json",
@@ -39,6 +44,7 @@ export const MEDIA_TYPES: Record<RecordKind, string> = {
 /** the config media type of the ORAS 1.0 shape (registries that refuse `artifactType`) */
 export const CONFIG_TYPES: Record<RecordKind, string> = {
   object: "application/vnd.opencode-alloy.bundle.config.v1+json",
+  capabilities: "application/vnd.opencode-alloy.capabilities.config.v1+json",
   run: "application/vnd.opencode-alloy.run.config.v1+json",
   evidence: "application/vnd.opencode-alloy.evidence.config.v1+json",
   request: "application/vnd.opencode-alloy.request.config.v1+json",
@@ -70,7 +76,7 @@ export function isLedgerPath(p: string): boolean {
 export interface RecordId {
   readonly kind: RecordKind
   /**
-   * object: 64 hex of its digest; run: its idempotency key; evidence: its path under `.alloy/evidence/`;
+   * object and capabilities: 64 hex of its digest; run: its idempotency key; evidence: its path under `.alloy/evidence/`;
    * request: `<request key>/request.json` or `<request key>/result.json`; runner: the runner id
    */
   readonly id: string
@@ -80,13 +86,13 @@ export interface RecordId {
 const HASHED: ReadonlySet<RecordKind> = new Set(["evidence", "request", "runner"])
 
 export function tagOf(r: RecordId): string {
-  if (HASHED.has(r.kind)) return `${r.kind}-${createHash("sha256").update(r.id, "utf8").digest("hex")}`
+  if (HASHED.has(r.kind)) return hashedTag(r.kind as "evidence" | "request" | "runner", r.id)
   return `${r.kind}-${r.id}`
 }
 
-/** The kind (and, for objects and runs, the identity) a tag names; undefined for any other tag. */
+/** The kind (and, for objects, capability manifests and runs, the identity) a tag names; undefined for any other tag. */
 export function parseTag(tag: string): { kind: RecordKind; id?: string; pathHash?: string } | undefined {
-  const m = /^(object|run|evidence|request|runner)-([0-9a-f]{64})$/.exec(tag)
+  const m = /^(object|capabilities|run|evidence|request|runner)-([0-9a-f]{64})$/.exec(tag)
   if (!m) return undefined
   const kind = m[1] as RecordKind
   return HASHED.has(kind) ? { kind, pathHash: m[2]! } : { kind, id: m[2]! }
@@ -184,6 +190,7 @@ export function parseManifest(bytes: Uint8Array, expect: { kind: RecordKind; id?
   if (expect.id !== undefined && id !== expect.id) return "the manifest names another record than its tag"
   if (expect.pathHash !== undefined && createHash("sha256").update(id, "utf8").digest("hex") !== expect.pathHash)
     return `the manifest names another ${expect.kind === "evidence" ? "ledger file" : `${expect.kind} record`} than its tag`
-  if (expect.kind === "object" && l["digest"] !== `sha256:${id}`) return "an object's layer digest is not its name"
+  if ((expect.kind === "object" || expect.kind === "capabilities") && l["digest"] !== `sha256:${id}`)
+    return `${expect.kind === "object" ? "an object's" : "a capability manifest's"} layer digest is not its name`
   return { kind: expect.kind, id, layer: { mediaType: l["mediaType"] as string, digest: l["digest"], size: l["size"] }, annotations }
 }

@@ -1,15 +1,16 @@
 /**
  * `push`, `pull` and `sync` with a team store (docs/oci-store.md).
  *
- * push  every local record (bundles, this repository's run records, its evidence ledger, the bridge's
- *       request and result files and runner registrations) becomes one
+ * push  every local record (bundles, capability manifests, this repository's run records, its evidence
+ *       ledger, the bridge's request and result files and runner registrations) becomes one
  *       artifact tagged by its identity. A tag already there whose manifest carries the same bytes
  *       is left alone (a second push sends no blob and no manifest); one that carries other bytes
  *       for the same identity is kept (create-once: nothing is ever overwritten) and reported.
  *       Manifests are deterministic, so concurrent pushers of one record write one manifest.
  * pull  every record the store has and this project lacks is fetched and checked byte for byte
  *       against its digest (and bound to its identity) BEFORE anything is stored; one mismatch and
- *       the whole pull stores nothing (`digest_mismatch`). Bundles go into `.alloy/objects/`, run
+ *       the whole pull stores nothing (`digest_mismatch`). Bundles go into `.alloy/objects/`, capability
+ *       manifests into `.alloy/runs/capabilities/` (both named by their digest), run
  *       records and ledger files of others into `.alloy/runs/pulled/<store>/` (team/pulled.ts);
  *       a record this project already holds is never replaced.
  * sync  pull, then push.
@@ -25,7 +26,7 @@ import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import { readRegularFile } from "../store/read-file.js"
 import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir, RUNS_DIR } from "../store/outbox.js"
-import { RequestFileSchema, RequestResultSchema, RunnerSchema, type Runner } from "../bridge/request.js"
+import { RequestFileSchema, RequestResultSchema, RunnerRegistrationSchema, RunnerSchema, type Runner } from "../bridge/request.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
 import { tryGit } from "../evidence/git.js"
@@ -35,6 +36,8 @@ import { RegistryClient, type ClientOptions, type TransferStats } from "./regist
 import { readTeamConfig, type StoreRef } from "./store-url.js"
 import { pulledPaths } from "../service/pulled.js"
 import { LEDGER_DIR } from "../store/ledger.js"
+import { MAX_CAPABILITIES_BYTES, capabilitiesRel, listCapabilities, readCapabilities, storeCapabilities } from "../store/capabilities.js"
+import { decodeCapabilities } from "../core/capabilities.js"
 import { EMPTY_BYTES, EMPTY_DIGEST, RECORD_KINDS, isLedgerPath, manifestBytes, parseManifest, parseTag, tagOf, validId, type ManifestInput, type RecordKind } from "./layout.js"
 
 /** the committed evidence ledger: its owner is store/ledger */
@@ -47,7 +50,7 @@ export const MAX_PULL_BYTES = 1024 * 1024 * 1024
 const CONCURRENCY = 4
 
 type Counts = Record<RecordKind, number>
-const zero = (): Counts => ({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+const zero = (): Counts => ({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
 
 export interface TransferReport {
   readonly store: string
@@ -187,6 +190,17 @@ export function collectLocal(ctx: AlloyContext, skipped: TransferReport["skipped
     items.push({ kind: "object", id: hex, bytes, digest, file, annotations: { briefId, sourceCommit: commits.get(file), repository, machine } })
   }
 
+  // capability manifests: named by their digest, like bundles; one whose bytes do not check is not pushed
+  for (const digest of listCapabilities(root)) {
+    const file = capabilitiesRel(digest)
+    const c = readCapabilities(root, digest)
+    if (!c) {
+      skipped.push({ file, reason: "its bytes are not the alloy.capabilities/v1 manifest its name says" })
+      continue
+    }
+    items.push({ kind: "capabilities", id: digest.slice(7), bytes: c.bytes, digest, file, annotations: { repository, machine } })
+  }
+
   // run records: read through the one record reader, keeping each file's exact bytes
   const raw = new Map<string, Buffer>()
   const { records, problems } = readRecords(root, undefined, (f, b) => raw.set(path.basename(f), b))
@@ -235,13 +249,16 @@ interface BridgeItem {
   readonly annotations: { briefId?: string; bundleDigest?: string }
 }
 
-/** The runner record without its lease: what registered, where, with which OpenCode and capabilities (stable bytes). */
+/**
+ * The runner record as a team store shares it: what registered, where, with which OpenCode and
+ * capabilities (stable bytes). Without its lease (a lease only says it was alive a moment ago)
+ * and without the folder paths on the runner's machine (`project_roots` is left empty: they
+ * name people's home folders, and the pulled origin already says which repository it serves).
+ */
 export function runnerRegistrationBytes(r: Runner): Buffer {
   const { lease_until: _lease, ...registration } = r
-  return Buffer.from(`${JSON.stringify(registration, null, 2)}\n`, "utf8")
+  return Buffer.from(`${JSON.stringify({ ...registration, project_roots: [] }, null, 2)}\n`, "utf8")
 }
-
-const RunnerRegistrationSchema = RunnerSchema.omit({ lease_until: true }).strict()
 
 /** This project's bridge records to share: request.json and result.json of every request, and each runner's registration. */
 function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): BridgeItem[] {
@@ -448,11 +465,13 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     const have =
       t.kind === "object"
         ? haveObject(ctx, t.id!)
-        : t.kind === "run"
-          ? existsSync(path.join(own, `${t.id}.json`)) || existsSync(path.join(pp.records, `${t.id}.json`))
-          : t.kind === "evidence"
-            ? ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
-            : bridgeHave.has(`${t.kind}:${t.pathHash!}`)
+        : t.kind === "capabilities"
+          ? readCapabilities(ctx.root, `sha256:${t.id!}`) !== undefined
+          : t.kind === "run"
+            ? existsSync(path.join(own, `${t.id}.json`)) || existsSync(path.join(pp.records, `${t.id}.json`))
+            : t.kind === "evidence"
+              ? ownLedger.has(t.pathHash!) || pulledLedger.has(t.pathHash!)
+              : bridgeHave.has(`${t.kind}:${t.pathHash!}`)
     if (have) existing[t.kind]++
     else wanted.push({ tag, ...t })
   }
@@ -469,7 +488,7 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         fix: "the store holds an artifact Alloy did not write under an Alloy tag: check who writes to this repository, then pull again",
       })
     }
-    const limit = w.kind === "object" ? MAX_OBJECT_BYTES : w.kind === "evidence" ? MAX_LEDGER_BYTES : MAX_RECORD_BYTES
+    const limit = w.kind === "object" ? MAX_OBJECT_BYTES : w.kind === "evidence" ? MAX_LEDGER_BYTES : w.kind === "capabilities" ? MAX_CAPABILITIES_BYTES : MAX_RECORD_BYTES
     held += parsed.layer.size
     if (held > MAX_PULL_BYTES) throw new AlloyError("quota_exceeded", `${store.url}: more than ${MAX_PULL_BYTES} bytes to pull at once; nothing was stored`)
     const bytes = await c.getBlob(parsed.layer.digest, parsed.layer.size, limit)
@@ -491,6 +510,14 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
         )
       }
     }
+    if (w.kind === "capabilities") {
+      const bound = decodeCapabilities(bytes, parsed.layer.digest)
+      if (typeof bound === "string") {
+        throw new AlloyError("digest_mismatch", `${store.url}: ${w.tag} does not hold a capability manifest (${bound}); nothing was stored`, {
+          fix: "check who writes to this repository, then pull again",
+        })
+      }
+    }
     if (w.kind === "request" || w.kind === "runner") {
       const bound = parseBridgeRecord(w.kind, parsed.id, bytes)
       if (typeof bound === "string") {
@@ -505,7 +532,7 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
   // 3. store, create-once: a record that appeared here meanwhile is kept as it is
   fetched.sort((a, b) => RECORD_KINDS.indexOf(a.kind) - RECORD_KINDS.indexOf(b.kind) || (a.tag < b.tag ? -1 : 1))
   if (fetched.some((f) => f.kind === "object")) assertNotOnFlowBranch(ctx, "store pulled bundles in .alloy/objects/")
-  if (fetched.some((f) => f.kind !== "object")) {
+  if (fetched.some((f) => f.kind !== "object" && f.kind !== "capabilities")) {
     ensureRunsDir(ctx.root)
     for (const d of [pp.records, pp.evidence, pp.origins]) makeDirs(d)
     if (fetched.some((f) => f.kind === "request")) makeDirs(pp.requests)
@@ -516,6 +543,13 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     if (f.kind === "object") {
       const r = ctx.store.writeObject(f.bytes, `sha256:${f.id}`)
       ;(r.created ? created : existing).object++
+      continue
+    }
+    if (f.kind === "capabilities") {
+      // content-addressed and checked: kept where this project keeps its own, create-once
+      if (storeCapabilities(ctx.root, f.bytes, `sha256:${f.id}`)) created.capabilities++
+      else if (readCapabilities(ctx.root, `sha256:${f.id}`)) existing.capabilities++
+      else kept.push({ kind: f.kind, id: f.id, reason: `${capabilitiesRel(`sha256:${f.id}`)} holds other bytes; kept it (records are never overwritten)` })
       continue
     }
     const a = f.annotations

@@ -10,7 +10,7 @@
 import type { AlloyContext } from "../service/context.js"
 import { loadEvidence, type EvidenceModel } from "../evidence/model.js"
 import { judgeCriterion, VERDICT_ORDER, type CriterionVerdict, type IntentVerdict } from "../evidence/satisfaction.js"
-import type { Observation } from "../evidence/observations.js"
+import { describePulled, type Observation } from "../evidence/observations.js"
 import {
   badge,
   criterionRow,
@@ -93,10 +93,24 @@ function liveScript(nonce: string): string {
   var feed=document.getElementById('events'); var state=document.getElementById('live-state');
   var pending=null, es=null;
   function say(t){ if(state) state.textContent=t; }
+  function changed(el){
+    var f=el.querySelectorAll('input,textarea,select');
+    for(var i=0;i<f.length;i++){ var x=f[i];
+      if(x.type==='hidden') continue;
+      if(x.type==='checkbox'||x.type==='radio'){ if(x.checked!==x.defaultChecked) return true; }
+      else if(x.tagName==='SELECT'){ for(var j=0;j<x.options.length;j++){ if(x.options[j].selected!==x.options[j].defaultSelected) return true; } }
+      else if(x.value!==x.defaultValue) return true;
+    }
+    return false;
+  }
   function refresh(){
     pending=null;
     var live=document.getElementById('live'); if(!live) return;
-    var a=document.activeElement; if(a && live.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName)) return;
+    // a form someone is filling in (focused, or changed and left) is never swapped away under them:
+    // the update waits, and is taken once the form is sent or put back as it was
+    var a=document.activeElement;
+    if((a && live.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName)) || changed(live)){ root.setAttribute('data-held','1'); say('live (updates wait while you fill in a form)'); pending=setTimeout(refresh,1000); return; }
+    if(root.getAttribute('data-held')){ root.removeAttribute('data-held'); say('live'); }
     var u=new URL(location.href); u.searchParams.set('fragment','1'); u.hash='';
     fetch(u.pathname+u.search,{credentials:'same-origin',headers:{'Accept':'text/html'}}).then(function(r){ return r.ok?r.text():null; }).then(function(h){ if(h!==null){ live.innerHTML=h; root.setAttribute('data-refreshed',String(Date.now())); } }).catch(function(){ say('reconnecting…'); });
   }
@@ -647,7 +661,7 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
       .reverse()
       .map((r) => {
         const o = recordOutcome(r)
-        return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span></div>`
+        return `<div data-record="${esc(r.run_id)}"><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span> <span class="st ${o.cls}">${esc(o.label)}</span> ${esc(r.summary ?? "")} <span class="muted">${esc(when(r.ended_at))}</span>${r.pulled ? ` <span class="muted" data-origin>from ${esc(describePulled(r.pulled))}</span>` : ""}</div>`
       })
       .join("") || '<p class="muted">No run records yet.</p>'
   }</section>

@@ -5,10 +5,12 @@
  * writes. Plain forms: every action works without the page script. Every text is escaped.
  */
 import type { AlloyContext } from "../service/context.js"
-import { listRequests, type RequestView } from "../bridge/requests.js"
+import { listRequests, listRunners, type RequestView, type RunnerView } from "../bridge/requests.js"
 import { TERMINAL_STATES, type Ask } from "../bridge/request.js"
 import { projectStatus } from "../service/status.js"
 import { esc, when } from "../evidence/report-html.js"
+import { describePulled } from "../evidence/observations.js"
+import { capabilitiesNote, listPulledBridge, type PulledRequestView, type PulledRunnerView } from "../bridge/pulled.js"
 
 const STATE_CLASS: Record<string, string> = { succeeded: "pass", failed: "fail", aborted: "fail", lost: "fail", running: "", accepted: "" }
 
@@ -87,8 +89,58 @@ function requestCard(r: RequestView, disabled: boolean): string {
 ${r.open.map((a) => askForm(r, a, disabled)).join("")}${result}</section>`
 }
 
+/** The most requests or runners a card shows; past it, the card says how many it left out. */
+const SHOWN = 50
+
+function leftOut(shown: number, total: number, what: string): string {
+  return total > shown ? `<p class="muted" data-left-out="${total - shown}">Showing ${shown} of ${total} ${what}; \`opencode-alloy runs requests --json\` lists every one.</p>` : ""
+}
+
+function runnerItem(r: RunnerView): string {
+  return `<li data-runner="${esc(r.id)}" data-state="${esc(r.state)}"><code>${esc(r.id)}</code> <span class="st ${r.state === "alive" ? "pass" : "fail"}">${esc(r.state)}</span> on ${esc(r.host)} (OpenCode ${esc(r.opencode_version)}; ${esc(r.labels.join(", "))})<br><span data-capabilities="${esc(r.capability_digest)}" title="${esc(r.capability_digest)}">${esc(capabilitiesNote(r.capability_digest, r.capabilities))}</span></li>`
+}
+
 export function requestsSection(ctx: AlloyContext, flowBranch: string | undefined): string {
-  const reqs = listRequests(ctx.root).slice(0, 50)
+  const all = listRequests(ctx.root)
+  const reqs = all.slice(0, SHOWN)
+  const runners = listRunners(ctx.root)
   const disabled = flowBranch !== undefined
-  return `<section class="card"><h2>Bridge runs (${reqs.length})</h2>${reqs.map((r) => requestCard(r, disabled)).join("") || '<p class="muted">No bridge runs yet.</p>'}</section>`
+  return `<section class="card"><h2>Bridge runs (${all.length})</h2>${reqs.map((r) => requestCard(r, disabled)).join("") || '<p class="muted">No bridge runs yet.</p>'}${leftOut(reqs.length, all.length, "runs, newest first")}${
+    runners.length
+      ? `<h3>Runners of this project (${runners.length})</h3><ul class="runners">${runners.slice(0, SHOWN).map(runnerItem).join("")}</ul>${leftOut(Math.min(SHOWN, runners.length), runners.length, "runners")}`
+      : ""
+  }</section>`
+}
+
+function pulledRequestCard(r: PulledRequestView): string {
+  const res = r.result
+  return `<section class="card" data-pulled-request="${esc(r.key)}" data-state="${esc(r.state)}"><h3><code>${esc(r.key.slice(0, 16))}</code> <span class="st ${STATE_CLASS[r.state] ?? ""}">${esc(r.state)}</span> ${esc(r.brief)}${r.flow ? ` · flow ${esc(r.flow)}` : r.cycle ? ` · cycle ${esc(r.cycle)}` : ""}</h3>
+<p class="muted" data-origin>from ${esc(describePulled(r.pulled))}${r.created_at ? ` · since ${esc(when(r.created_at))}` : ""}</p>
+<details><summary>Goal</summary><pre class="pack">${esc(r.goal)}</pre></details>${
+    res
+      ? `<p>Result: <strong>${esc(res.state)}</strong>${res.terminal_action ? ` — Foundry ${esc(res.terminal_action.action)}` : ""}${res.reason ? `: ${esc(res.reason)}` : ""}; ${res.stage_records.length} stage record${res.stage_records.length === 1 ? "" : "s"}</p>`
+      : '<p class="muted">No result was pushed: it had not ended where it ran.</p>'
+  }</section>`
+}
+
+function pulledRunnerItem(r: PulledRunnerView): string {
+  return `<li data-pulled-runner="${esc(r.id)}"><code>${esc(r.id)}</code> on ${esc(r.host)} (OpenCode ${esc(r.opencode_version)}; ${esc(r.labels.join(", "))}) <span class="muted" data-origin>from ${esc(describePulled(r.pulled))}</span><br><span data-capabilities="${esc(r.capability_digest)}" title="${esc(r.capability_digest)}">${esc(capabilitiesNote(r.capability_digest, r.capabilities))}</span></li>`
+}
+
+/**
+ * Requests and runners other clones, machines and repositories pushed to a team store, as `pull`
+ * brought them: read-only (they are not this project's to abort or answer), each with its origin.
+ * Empty when nothing was pulled.
+ */
+export function pulledBridgeSection(ctx: AlloyContext): string {
+  const { requests, runners } = listPulledBridge(ctx.root)
+  if (!requests.length && !runners.length) return ""
+  return `<section class="card" data-pulled-bridge><h2>From team stores (${requests.length} request${requests.length === 1 ? "" : "s"}, ${runners.length} runner${runners.length === 1 ? "" : "s"})</h2><p class="muted">Pushed by other clones and machines; shown as they were pushed, with where each came from.</p>${requests
+    .slice(0, SHOWN)
+    .map(pulledRequestCard)
+    .join("")}${leftOut(Math.min(SHOWN, requests.length), requests.length, "pulled requests")}${
+    runners.length
+      ? `<h3>Runners</h3><ul class="runners">${runners.slice(0, SHOWN).map(pulledRunnerItem).join("")}</ul>${leftOut(Math.min(SHOWN, runners.length), runners.length, "pulled runners")}`
+      : ""
+  }</section>`
 }

@@ -56,7 +56,7 @@ import {
 import { emptyForm, formFromIntent, formFromPost, formToData, mapErrors, renderIntentForm, type FieldErrors } from "./intent-form.js"
 import { esc, shortDigest } from "../evidence/report-html.js"
 import { abortRequest, answerAsk, listRequests, queueRequest } from "../bridge/requests.js"
-import { requestsSection, startRunForm } from "./requests-view.js"
+import { pulledBridgeSection, requestsSection, startRunForm } from "./requests-view.js"
 
 /** A request key in an address: a content key or a given key (letters, digits, `.`, `_`, `-`). */
 const REQUEST_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -208,7 +208,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     const model = loadEvidence(ctx)
     const r = runsBody(ctx, model)
     const flowBranch = ctx.project.onFlowBranch()
-    const body = `${top}<h1 class="page">Runs, live</h1><section class="card"><h2>Start a run</h2>${startRunForm(ctx, false, chosen)}</section>${liveRegion(requestsSection(ctx, flowBranch) + r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
+    const body = `${top}<h1 class="page">Runs, live</h1><section class="card"><h2>Start a run</h2>${startRunForm(ctx, false, chosen)}</section>${liveRegion(requestsSection(ctx, flowBranch) + pulledBridgeSection(ctx) + r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
     return { body, end: r.end }
   }
 

@@ -200,6 +200,11 @@ describe.skipIf(!availability.ok && !REQUIRED)("bridge: opencode-alloy run again
       const runner = JSON.parse(readFileSync(path.join(e.proj.dir, ".alloy", "runs", "runners", runners[0]!), "utf8")) as Record<string, unknown>
       expect(runner).toMatchObject({ $type: "alloy.runner/v1" })
       expect(runner.labels).toEqual(expect.arrayContaining(["foundry:orchestrate", "agent:foundry"]))
+      // the runner names the capability manifest `caps --server` gives for the same server and project, and keeps it
+      const caps = JSON.parse((await cli(e, ["caps", "--json", "--server", e.srv.url]).done).stdout) as { digest: string; manifest: unknown }
+      expect(runner.capability_digest).toBe(caps.digest)
+      const shown = JSON.parse((await cli(e, ["caps", "--json", "--digest", caps.digest]).done).stdout) as { digest: string; manifest: unknown }
+      expect(shown).toEqual(caps)
       const events = readFileSync(path.join(e.proj.dir, ".alloy", "runs", "events.jsonl"), "utf8")
       expect(events).toContain(`"runner":"${runner.id as string}"`)
       expect(events).toMatch(/"kind":"heartbeat"[^\n]*"lease_until"/)

@@ -22,6 +22,53 @@ export const RECORDINGS_DIR = path.join(SAMPLE_DIR, "orchestrate-results")
 export const BRIEF_ID = "release-note-voice"
 export const CYCLE_ID = "draft-release-note"
 
+/** The example project's second cycle, and the second intent the multi-cycle tests scope to it. */
+export const CONDENSE_CYCLE_ID = "condense-changelog-entry"
+
+/** An intent for the changelog cycle: a law criterion and a check criterion running `command`. */
+export function changelogIntent(command: string): string {
+  return `---
+id: changelog-line
+title: The changelog entry is one line a developer can scan
+status: active
+goal: Every release adds one changelog line that names the change and links the release note.
+acceptance_criteria:
+  - id: AC-1
+    text: The changelog entry is a single line of at most 120 characters.
+    evidence:
+      kind: law
+  - id: AC-2
+    text: The changelog entry links the release note by its path.
+    evidence:
+      kind: check
+      command: ${command}
+---
+`
+}
+
+/** `formation.scope` giving each intent its own cycle of the example flow. */
+export const TWO_CYCLE_SCOPE = `  scope:
+    ${BRIEF_ID}: [${CYCLE_ID}]
+    changelog-line: [${CONDENSE_CYCLE_ID}]
+`
+
+/** The example brief over both intents and both cycles of the release-notes flow; `scope` and `extra` are frontmatter lines. */
+export function twoCycleRecipe(scope: string, extra = ""): string {
+  return `---
+id: ${BRIEF_ID}
+title: Customer-facing release notes
+intents:
+  - ${BRIEF_ID}
+  - changelog-line
+formation:
+  flow: release-notes
+  cycles:
+    - ${CYCLE_ID}
+    - ${CONDENSE_CYCLE_ID}
+${scope}${extra}---
+`
+}
+
 export interface TestProject {
   readonly dir: string
   readonly ctx: AlloyContext

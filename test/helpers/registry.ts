@@ -103,11 +103,13 @@ export interface Proxy {
   readonly log: ProxyLog[]
   tokenRequests: number
   tampered: number
+  /** the path of the blob download that was tampered with (tamperBlob) */
+  readonly tamperedPath: string | undefined
   stop(): Promise<void>
 }
 
 export interface ProxyOptions {
-  /** change one byte of the first blob download larger than 2 bytes */
+  /** change one byte of the first blob download larger than 2 bytes (exactly one, however many run at once) */
   readonly tamperBlob?: boolean
   /** answer this many requests to /v2/ paths with 503 first */
   readonly failFirst?: number
@@ -124,7 +126,11 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   let failures = opts.failFirst ?? 0
   let seen = 0
   const token = `tok-${Math.random().toString(36).slice(2)}`
-  const state = { tokenRequests: 0, tampered: 0 }
+  const state = { tokenRequests: 0, tampered: 0, tamperedPath: undefined as string | undefined }
+  // which download is tampered with is decided when its answer starts, and claimed there at once:
+  // several blob downloads run at the same time, and one whose answer started while another's body
+  // was still streaming used to see the count still at 0 and be tampered with too
+  let claimed = false
   let self = ""
   const server = http.createServer((req, res) => {
     const url = req.url ?? "/"
@@ -175,7 +181,9 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     delete headers.authorization
     const up = http.request({ host: thost, port: Number(tport), method: req.method, path: url, headers }, (upRes) => {
       const isBlobGet = req.method === "GET" && /\/blobs\/sha256:/.test(url)
-      if (opts.tamperBlob && isBlobGet && state.tampered === 0 && Number(upRes.headers["content-length"] ?? 0) > 2) {
+      if (opts.tamperBlob && isBlobGet && !claimed && Number(upRes.headers["content-length"] ?? 0) > 2) {
+        claimed = true
+        state.tamperedPath = url.split("?")[0]!
         const parts: Buffer[] = []
         upRes.on("data", (d: Buffer) => parts.push(d))
         upRes.on("end", () => {
@@ -210,6 +218,9 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     },
     get tampered() {
       return state.tampered
+    },
+    get tamperedPath() {
+      return state.tamperedPath
     },
     set tampered(v: number) {
       state.tampered = v

@@ -44,6 +44,25 @@ export function diffSnapshots(a: Map<string, string>, b: Map<string, string>): s
   return out
 }
 
+/** Files under `dir` (`.git` skipped) whose bytes contain any of `needles`: a secret must be in none of them. */
+export function filesContaining(dir: string, needles: readonly string[], skip: (rel: string) => boolean = skipGit): string[] {
+  const out: string[] = []
+  const walk = (abs: string, rel: string) => {
+    for (const e of entries(abs)) {
+      const r = rel ? `${rel}/${e.name}` : e.name
+      if (skip(r)) continue
+      const a = path.join(abs, e.name)
+      if (e.isDirectory()) walk(a, r)
+      else if (e.isFile() && statSync(a).size <= BIG) {
+        const bytes = readFileSync(a)
+        if (needles.some((n) => bytes.includes(n))) out.push(r)
+      }
+    }
+  }
+  walk(dir, "")
+  return out
+}
+
 function entries(abs: string): Dirent[] {
   return readdirSync(abs, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
 }

@@ -11,6 +11,8 @@ import { RunRecordSchema, type RunRecord } from "../../src/core/run-record.js"
 import { runCli } from "../helpers/cli.js"
 import { git, gitInitCommitAll } from "../helpers/git.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { withEnv } from "../helpers/env.js"
+import { createHash } from "node:crypto"
 
 const intent = (id: string, criteria: string) => `---
 id: ${id}
@@ -201,6 +203,29 @@ describe("check: running the check gates", { timeout: 60_000 }, () => {
     const whole = all.json<CheckJson>().results[0]!.commands[0]!
     expect(whole).toMatchObject({ exit_code: 0, output_bytes: 200_000 })
     expect(whole.tail.length).toBe(2048)
+  })
+
+  it("a secret the check prints is not kept: not in its output tail, its record, or the report", async () => {
+    const secret = "s3cr3t-value-0123456789"
+    writeFileSync(path.join(p.dir, "scripts", "ok.mjs"), `console.log("deploying with", process.env.ALLOY_TEST_DEPLOY_TOKEN)\nconsole.log("Authorization: Bearer abcdefghijklmnop")\n`)
+    const printed = `deploying with ${secret}\nAuthorization: Bearer abcdefghijklmnop\n`
+    const r = await withEnv({ ALLOY_TEST_DEPLOY_TOKEN: secret }, () => runCli(p.dir, "check", "checks-ok", "--record", "--json"))
+    const c = r.json<CheckJson>().results[0]!.commands[0]!
+    expect(c.tail).toBe("deploying with [redacted]\nAuthorization: [redacted]\n")
+    // the hash is of what was printed, so the record still accounts for the output it does not keep
+    expect(c.stdout_sha256).toBe(createHash("sha256").update(printed).digest("hex"))
+    const rec = records().find((x) => x.check?.criterion === "checks-ok#AC-1")!
+    expect(rec.check!.commands[0]).toMatchObject({ tail: c.tail, tail_redacted: 2 })
+    const stored = readdirSync(path.join(p.dir, ".alloy", "runs", "records")).map((f) => readFileSync(path.join(p.dir, ".alloy", "runs", "records", f), "utf8"))
+    expect(stored.join("\n")).not.toContain(secret)
+    expect(stored.join("\n")).not.toContain("abcdefghijklmnop")
+    expect((await runCli(p.dir, "report", "--json")).out).not.toContain(secret)
+
+    // a secret the 2,048-byte cut would split is removed whole, so no part of it is left at the tail's start
+    writeFileSync(path.join(p.dir, "scripts", "ok.mjs"), `process.stdout.write(process.env.ALLOY_TEST_DEPLOY_TOKEN + "x".repeat(2040))\n`)
+    const cut = await withEnv({ ALLOY_TEST_DEPLOY_TOKEN: secret }, () => runCli(p.dir, "check", "checks-ok", "--json"))
+    const tail = cut.json<CheckJson>().results[0]!.commands[0]!.tail
+    expect(tail).toMatch(/^edacted\]x{2040}$/)
   })
 
   it("--record writes pass/fail evidence under the pinned bundle, and the verdicts turn satisfied and failing", async () => {

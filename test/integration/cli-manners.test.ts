@@ -31,7 +31,12 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     [["brief", "build", "x", "--dryrun"], "--dry-run"],
     [["report", "--htm", "x.html"], "--html"],
     [["export", "--formt", "otel"], "--format"],
-    [["runs", "wach"], undefined as unknown as string],
+    [["runs", "wach"], "opencode-alloy runs watch"],
+    [["runs", "lst"], "opencode-alloy runs list"],
+    [["store", "st"], "opencode-alloy store set"],
+    [["evidence", "intent", "x"], undefined as unknown as string],
+    [["completion", "fsh"], "opencode-alloy completion fish"],
+    [["help", "verfy"], "opencode-alloy verify"],
     [["evidence", "sigonff", "a#AC-1", "Sam"], "opencode-alloy evidence signoff"],
     [["completion", "fihs"], "opencode-alloy completion fish"],
     [["import", "--frm", "x"], "--from"],
@@ -48,6 +53,14 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
       expect(j.json()).toMatchObject({ ok: false, code: "usage" })
     })
   }
+
+  it("`help <command>` is the command's --help", async () => {
+    const r = await runCli(os.tmpdir(), "help", "brief", "build")
+    expect(r.code).toBe(0)
+    expect(r.out).toBe((await runCli(os.tmpdir(), "brief", "build", "--help")).out)
+    expect(r.out).toContain("Usage: opencode-alloy brief build")
+    expect((await runCli(os.tmpdir(), "help")).out).toBe((await runCli(os.tmpdir(), "--help")).out)
+  })
 
   it("refuses another command's options, and says whose they are", async () => {
     const r = await runCli(os.tmpdir(), "verify", "--keep", "--html", "x.html")

@@ -11,45 +11,13 @@ import { AlloyContext } from "../../src/service/context.js"
 import { RUN_RECORD_TYPE, recordKey, runIdFor, type RunRecord } from "../../src/core/run-record.js"
 import { writeRecord } from "../../src/store/outbox.js"
 import { runCli } from "../helpers/cli.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { CONDENSE_CYCLE_ID, CYCLE_ID, changelogIntent, makePinnedProject, TWO_CYCLE_SCOPE, twoCycleRecipe, type PinnedProject } from "../helpers/project.js"
 
-const DRAFT = "draft-release-note"
-const CONDENSE = "condense-changelog-entry"
+const DRAFT = CYCLE_ID
+const CONDENSE = CONDENSE_CYCLE_ID
 
-const CHANGELOG_INTENT = `---
-id: changelog-line
-title: The changelog entry is one line a developer can scan
-status: active
-goal: Every release adds one changelog line that names the change and links the release note.
-acceptance_criteria:
-  - id: AC-1
-    text: The changelog entry is a single line of at most 120 characters.
-    evidence:
-      kind: law
-  - id: AC-2
-    text: The changelog entry links the release note by its path.
-    evidence:
-      kind: check
-      command: node scripts/changelog-link.mjs
----
-`
-
-const RECIPE = `---
-id: release-note-voice
-title: Customer-facing release notes
-intents:
-  - release-note-voice
-  - changelog-line
-formation:
-  flow: release-notes
-  cycles:
-    - ${DRAFT}
-    - ${CONDENSE}
-  scope:
-    release-note-voice: [${DRAFT}]
-    changelog-line: [${CONDENSE}]
----
-`
+const CHANGELOG_INTENT = changelogIntent("node scripts/changelog-link.mjs")
+const RECIPE = twoCycleRecipe(TWO_CYCLE_SCOPE)
 
 let p: PinnedProject
 let digest: string

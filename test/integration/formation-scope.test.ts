@@ -12,52 +12,16 @@ import { pinBrief } from "../../src/service/pin.js"
 import { resolveTarget } from "../../src/service/resolve.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { stageTexts } from "../../src/ui/pages.js"
-import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
+import { CONDENSE_CYCLE_ID, CYCLE_ID, changelogIntent, makePinnedProject, TWO_CYCLE_SCOPE, twoCycleRecipe, type PinnedProject } from "../helpers/project.js"
 import { runCli } from "../helpers/cli.js"
 import { loadPlugin, type Json } from "../helpers/plugin.js"
 import { appraiseDispatch, compact, forgeFor } from "../helpers/recordings.js"
 
-const DRAFT = "draft-release-note"
-const CONDENSE = "condense-changelog-entry"
-
-const CHANGELOG_INTENT = `---
-id: changelog-line
-title: The changelog entry is one line a developer can scan
-status: active
-goal: Every release adds one changelog line that names the change and links the release note.
-acceptance_criteria:
-  - id: AC-1
-    text: The changelog entry is a single line of at most 120 characters.
-    evidence:
-      kind: law
-  - id: AC-2
-    text: The changelog entry links the release note by its path.
-    evidence:
-      kind: check
-      command: node scripts/validators/changelog-link.mjs
----
-`
-
-function recipe(scope: string, extra = ""): string {
-  return `---
-id: release-note-voice
-title: Customer-facing release notes
-intents:
-  - release-note-voice
-  - changelog-line
-formation:
-  flow: release-notes
-  cycles:
-    - ${DRAFT}
-    - ${CONDENSE}
-${scope}${extra}---
-`
-}
-
-const SCOPED = `  scope:
-    release-note-voice: [${DRAFT}]
-    changelog-line: [${CONDENSE}]
-`
+const DRAFT = CYCLE_ID
+const CONDENSE = CONDENSE_CYCLE_ID
+const CHANGELOG_INTENT = changelogIntent("node scripts/validators/changelog-link.mjs")
+const recipe = twoCycleRecipe
+const SCOPED = TWO_CYCLE_SCOPE
 
 let p: PinnedProject
 beforeEach(async () => {

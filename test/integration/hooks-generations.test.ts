@@ -134,6 +134,21 @@ describe("a refused appraisal is never skipped", () => {
 })
 
 describe("one gate per criterion", () => {
+  it("a gate's own law that the formation designer wrote into Foundry's laws is graded once, by Foundry's copy", async () => {
+    const p = await pinned("3.6.0")
+    const d = await loadPlugin(p.dir)
+    const original = appraiseDispatch()
+    const designed = "\n## alloy--release-note-voice--ac-3\n\nrelease-note-voice#AC-3 — as the designer wrote it into foundry/laws.\n"
+    original.tasks = original.tasks.map((t: Json) => ({ ...t, prompt: (t.prompt as string).replace("\n## customer-benefit-first\n", `${designed}\n## customer-benefit-first\n`) }))
+    const res = JSON.parse(await d.after("foundry_orchestrate", compact(original))) as Json
+    for (const t of res.tasks as Json[]) {
+      expect((t.prompt as string).split("\n## alloy--release-note-voice--ac-3\n")).toHaveLength(2)
+      expect(t.prompt).toContain("as the designer wrote it")
+    }
+    // it still counts as presented: an appraisal that raises nothing on it passes it
+    expect(res.alloy.laws).toContain("alloy--release-note-voice--ac-3")
+  })
+
   it("a task prompt that does not carry the named Foundry law keeps the Alloy gate (no criterion goes ungraded)", async () => {
     const p = await pinned("3.6.0")
     const d = await loadPlugin(p.dir)

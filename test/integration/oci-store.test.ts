@@ -12,10 +12,12 @@ import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
 import { push } from "../../src/team/transfer.js"
 import { parseStoreUrl } from "../../src/team/store-url.js"
-import { manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { EMPTY_BYTES, EMPTY_DIGEST, manifestBytes, parseManifest, parseTag, tagOf } from "../../src/team/layout.js"
+import { buildCapabilities, keepCapabilities } from "../../src/service/capabilities.js"
 import { Ledger } from "../../src/bridge/ledger.js"
 import { RegistryClient } from "../../src/team/registry.js"
 import { makeEvidenceProject, type EvidenceProject } from "./import-fixtures.js"
+import { filesContaining } from "../helpers/tree.js"
 import { htpasswdLine, registryUnavailable, startProxy, startRegistry, type Registry } from "../helpers/registry.js"
 import { writeSignoffs } from "../../src/store/ledger.js"
 import { SignoffSchema } from "../../src/core/signoff.js"
@@ -78,8 +80,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await a.run("store", "set", store)).toBe(0)
     expect(await a.run("push", "--json")).toBe(0)
     const pushed = a.json() as { created: Record<string, number>; stats: { blobsUploaded: number } }
-    expect(pushed.created).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
-    expect(pushed.stats.blobsUploaded).toBe(2 + 22 + 1 + 1) // and the empty config
+    expect(pushed.created).toEqual({ object: 2, capabilities: 1, run: 22, evidence: 1, request: 0, runner: 0 })
+    expect(pushed.stats.blobsUploaded).toBe(2 + 1 + 22 + 1 + 1) // and the empty config
 
     const bDir = freshClone(p.dir, "clone-b", p.olderDigest)
     const b = cliSession(bDir)
@@ -91,7 +93,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await b.run("report", "--json")).toBe(0)
     expect(verdicts(b.json())).not.toEqual(verdicts(reportA))
     expect(await b.run("pull")).toBe(0)
-    expect(b.out[0]).toBe(`Pulled from ${store}: 1 bundle, 22 run records, 0 ledger files new; 2 already there.`.replace(", 0 ledger files", ""))
+    expect(b.out[0]).toBe(`Pulled from ${store}: 1 bundle, 1 capability manifest, 22 run records, 0 ledger files new; 2 already there.`.replace(", 0 ledger files", ""))
     expect(existsSync(path.join(bDir, ".alloy", "objects", "sha256", `${p.olderDigest.slice(7)}.json`))).toBe(true)
 
     expect(await b.run("report", "--json")).toBe(0)
@@ -134,7 +136,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // a second pull adds nothing and downloads nothing
     expect(await b.run("pull", "--json")).toBe(0)
     const again = b.json() as { created: Record<string, number>; stats: { blobsDownloaded: number } }
-    expect(again.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+    expect(again.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
     expect(again.stats.blobsDownloaded).toBe(0)
   })
 
@@ -196,14 +198,17 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       cost: 0,
       ended_at: "2026-05-28T10:05:00.000Z",
     })
+    // the runner names the capability manifest it registered under; the manifest is kept beside it
+    const caps = buildCapabilities(new AlloyContext(dir))
+    keepCapabilities(new AlloyContext(dir), caps)
     const runner = {
       $type: "alloy.runner/v1" as const,
       id: "01JZRUNNER0000000000000000",
       host: "ci-1",
       pid: 42,
       opencode_version: "1.0.0",
-      capability_digest: `sha256:${"2".repeat(64)}`,
-      project_roots: ["/x"],
+      capability_digest: caps.digest,
+      project_roots: ["/x/home/someone/acme"],
       labels: ["os:linux"],
       started_at: "2026-05-28T09:59:00.000Z",
       lease_until: "2026-05-28T10:00:30.000Z",
@@ -212,7 +217,7 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const bstore = `oci://${reg.host}/team/bridge`
     const a = cliSession(dir)
     expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
-    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ request: 2, runner: 1 })
+    expect((a.json() as { created: Record<string, number> }).created).toMatchObject({ capabilities: 1, request: 2, runner: 1 })
     // the runner renews its lease: the registration is the same record, nothing new and nothing kept apart
     ledger.writeRunner({ ...runner, lease_until: "2026-05-28T10:01:00.000Z" })
     expect(await a.run("push", "--store", bstore, "--json")).toBe(0)
@@ -225,13 +230,37 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const c = cliSession(cDir)
     expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
     const pulled = c.json() as { created: Record<string, number>; pulledDir: string }
-    expect(pulled.created).toMatchObject({ request: 2, runner: 1 })
+    expect(pulled.created).toMatchObject({ capabilities: 1, request: 2, runner: 1 })
     const base = path.join(cDir, pulled.pulledDir)
+    // the manifest the runner names arrived byte for byte, under its digest, where this project keeps its own
+    const capsFile = path.join(".alloy", "runs", "capabilities", "sha256", `${caps.digest.slice(7)}.json`)
+    expect(readFileSync(path.join(cDir, capsFile))).toEqual(caps.bytes)
+    expect(readFileSync(path.join(cDir, capsFile))).toEqual(readFileSync(path.join(dir, capsFile)))
+    // others' requests and runners are listed with their origin, the runner with its manifest
+    const origin = `${bstore} (acme/release-notes@${os.hostname()})`
+    expect(await c.run("runs", "requests")).toBe(0)
+    expect(c.out).toContain(`nightly-1  succeeded  release-note-voice flow release-notes  from ${origin}`)
+    expect(c.out).toContain(
+      `runner ${runner.id} on ci-1 (OpenCode 1.0.0; os:linux) from ${origin}; capabilities ${caps.digest.slice(0, 19)}… (OpenCode ?, Foundry ${caps.manifest.foundry.version ?? "?"} ${caps.manifest.foundry.generation})`,
+    )
+    expect(await c.run("runs", "list", "--json")).toBe(0)
+    const listed = c.json()["pulled"] as { requests: Array<{ key: string; state: string; pulled: unknown }>; runners: Array<{ id: string; pulled: unknown; capabilities?: unknown }> }
+    expect(listed.requests.map((r) => [r.key, r.state, r.pulled])).toEqual([["nightly-1", "succeeded", { store: bstore, repository: "acme/release-notes", machine: os.hostname() }]])
+    expect(listed.runners.map((r) => [r.id, r.pulled, r.capabilities])).toEqual([[runner.id, { store: bstore, repository: "acme/release-notes", machine: os.hostname() }, caps.manifest]])
+    expect(await c.run("runs", "list")).toBe(0)
+    expect(c.out).toContain("Bridge requests and runners from team stores (1 request, 1 runner):")
+    // the project's own requests are listed as its own, never again as pulled (its own records are not fetched back)
+    expect(await a.run("pull", "--store", bstore)).toBe(0)
+    expect(await a.run("runs", "requests", "--json")).toBe(0)
+    expect(a.json()["pulled"]).toEqual({ requests: [], runners: [] })
     expect(readFileSync(path.join(base, "requests", "nightly-1", "request.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "request.json")))
     expect(readFileSync(path.join(base, "requests", "nightly-1", "result.json"))).toEqual(readFileSync(path.join(dir, ".alloy", "runs", "requests", "nightly-1", "result.json")))
     const reg1 = JSON.parse(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")) as Record<string, unknown>
     expect(reg1).toMatchObject({ id: runner.id, host: "ci-1", capability_digest: runner.capability_digest })
     expect(reg1["lease_until"]).toBeUndefined()
+    // the folder paths on the runner's machine stay there
+    expect(reg1["project_roots"]).toEqual([])
+    expect(readFileSync(path.join(base, "runners", `${runner.id}.json`), "utf8")).not.toContain("/home/someone")
     expect(existsSync(path.join(cDir, ".alloy", "runs", "requests"))).toBe(false) // others' requests are never this project's own
     expect(await c.run("pull", "--store", bstore, "--json")).toBe(0)
     expect((c.json() as { created: Record<string, number> }).created).toMatchObject({ request: 0, runner: 0 })
@@ -249,14 +278,56 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     expect(await d.run("pull", "--store", bstore, "--json")).not.toBe(0)
     expect(d.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
     expect(existsSync(path.join(dDir, ".alloy", "runs", "pulled"))).toBe(false)
+    expect(existsSync(path.join(dDir, ".alloy", "runs", "capabilities"))).toBe(false)
+  })
+
+  test("a capability manifest that is not the canonical manifest of its digest fails the pull closed; a local file is never overwritten", async () => {
+    const target = `oci://${reg.host}/team/caps`
+    const client = new RegistryClient(parseStoreUrl(target), {})
+    const caps = buildCapabilities(new AlloyContext(p.dir))
+    // the same manifest, pretty-printed: its blob hashes to the name it is tagged by, but it is not the manifest a digest names
+    const pretty = Buffer.from(JSON.stringify(caps.manifest, null, 2))
+    const hex = digestOf(pretty).slice(7)
+    await client.putBlob(EMPTY_DIGEST, EMPTY_BYTES)
+    await client.putBlob(digestOf(pretty), pretty)
+    const m = manifestBytes({ kind: "capabilities", id: hex, blob: { mediaType: "", digest: digestOf(pretty), size: pretty.length }, annotations: {} })
+    expect((await client.putManifest(tagOf({ kind: "capabilities", id: hex }), m)).status).toBe(201)
+    const eDir = freshClone(p.dir, "clone-caps-e")
+    const e = cliSession(eDir)
+    expect(await e.run("pull", "--store", target, "--json")).toBe(1)
+    expect(e.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
+    expect(e.json()["error"]).toContain("not the canonical bytes")
+    expect(existsSync(path.join(eDir, ".alloy", "runs"))).toBe(false)
+
+    // the real manifest, pushed as a capabilities artifact, and a clone whose own file under that name was changed: kept, reported
+    const good = `oci://${reg.host}/team/caps-good`
+    const gc = new RegistryClient(parseStoreUrl(good), {})
+    await gc.putBlob(EMPTY_DIGEST, EMPTY_BYTES)
+    await gc.putBlob(caps.digest, caps.bytes)
+    const gm = manifestBytes({ kind: "capabilities", id: caps.digest.slice(7), blob: { mediaType: "", digest: caps.digest, size: caps.bytes.length }, annotations: {} })
+    expect((await gc.putManifest(tagOf({ kind: "capabilities", id: caps.digest.slice(7) }), gm)).status).toBe(201)
+    const fDir = freshClone(p.dir, "clone-caps-f")
+    const local = path.join(fDir, ".alloy", "runs", "capabilities", "sha256", `${caps.digest.slice(7)}.json`)
+    mkdirSync(path.dirname(local), { recursive: true })
+    writeFileSync(local, "{}")
+    const f = cliSession(fDir)
+    expect(await f.run("pull", "--store", good, "--json")).toBe(0)
+    const r = f.json() as { created: Record<string, number>; kept: Array<{ kind: string; reason: string }> }
+    expect(r.created.capabilities).toBe(0)
+    expect(r.kept).toEqual([{ kind: "capabilities", id: caps.digest.slice(7), reason: expect.stringContaining("holds other bytes; kept it") }])
+    expect(readFileSync(local, "utf8")).toBe("{}")
+    rmSync(local)
+    expect(await f.run("pull", "--store", good, "--json")).toBe(0)
+    expect((f.json() as { created: Record<string, number> }).created.capabilities).toBe(1)
+    expect(readFileSync(local)).toEqual(caps.bytes)
   })
 
   test("a second push transfers no blob and writes no manifest (counted at a proxy)", async () => {
     const proxy = await startProxy(reg.host)
     try {
       const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${proxy.host}/team/alloy`))
-      expect(r.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
-      expect(r.existing).toEqual({ object: 2, run: 22, evidence: 1, request: 0, runner: 0 })
+      expect(r.created).toEqual({ object: 0, capabilities: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+      expect(r.existing).toEqual({ object: 2, capabilities: 1, run: 22, evidence: 1, request: 0, runner: 0 })
       const writes = proxy.log.filter((l) => l.method !== "GET" && l.method !== "HEAD")
       expect(writes).toEqual([])
       expect(proxy.log.filter((l) => l.path.includes("/blobs/"))).toEqual([])
@@ -273,6 +344,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       expect(await c.run("pull", "--store", `oci://${proxy.host}/team/alloy`, "--json")).toBe(1)
       expect(c.json()).toMatchObject({ ok: false, code: "digest_mismatch" })
       expect(proxy.tampered).toBe(1)
+      // the tampered blob was downloaded once: a digest mismatch is never retried (the bytes are not what was asked for)
+      expect(proxy.log.filter((l) => l.method === "GET" && l.path === proxy.tamperedPath)).toHaveLength(1)
       expect(existsSync(path.join(cDir, ".alloy", "runs", "pulled"))).toBe(false)
       expect(existsSync(path.join(cDir, ".alloy", "objects", "sha256", `${p.olderDigest.slice(7)}.json`))).toBe(false)
       // the same pull without the proxy succeeds
@@ -308,6 +381,8 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
       records.forEach((n, j) => {
         if ((j + i) % 3 !== 0) cpSync(path.join(p.dir, ".alloy", "runs", "records", n), path.join(dir, ".alloy", "runs", "records", n))
       })
+      // every pusher holds the same capability manifest (the same installation): eight writers of one record
+      keepCapabilities(new AlloyContext(dir), buildCapabilities(new AlloyContext(dir)))
       clones.push(dir)
     }
     const target = parseStoreUrl(`oci://${reg.host}/team/concurrent`)
@@ -331,7 +406,9 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     // the registry's own bookkeeping: one manifest revision per tag, no orphan written by a racing pusher
     const revisions = readdirSync(path.join(reg.dataDir, "docker", "registry", "v2", "repositories", "team", "concurrent", "_manifests", "revisions", "sha256"))
     expect(revisions.length).toBe(tags.length)
-    expect(tags.length).toBe(records.length + 2 + 1)
+    expect(tags.length).toBe(records.length + 2 + 1 + 1)
+    expect(tags.filter((t) => t.startsWith("capabilities-"))).toEqual([`capabilities-${buildCapabilities(new AlloyContext(clones[0]!)).digest.slice(7)}`])
+    expect(reports.reduce((n, r) => n + r.created.capabilities + r.existing.capabilities, 0)).toBe(8)
   }, 60_000)
 
   test("retries: a registry that answers 503 first is retried with backoff, and the push completes", async () => {
@@ -359,15 +436,15 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     }
     const first = await new RegistryClient(parseStoreUrl(target)).listTags()
     expect(first.length).toBeGreaterThan(0)
-    expect(first.length).toBeLessThan(25)
+    expect(first.length).toBeLessThan(26)
     const counting = await startProxy(reg.host)
     const r = await push(new AlloyContext(p.dir), parseStoreUrl(`oci://${counting.host}/team/resume`), { chunkBytes: 512 }).finally(() => counting.stop())
     expect(counting.log.filter((l) => l.method === "PATCH" && l.status === 202).length).toBeGreaterThan(r.stats.blobsUploaded)
-    expect(r.created.object + r.created.run + r.created.evidence).toBe(25 - first.length)
-    expect(r.existing.object + r.existing.run + r.existing.evidence).toBe(first.length)
+    expect(r.created.object + r.created.capabilities + r.created.run + r.created.evidence).toBe(26 - first.length)
+    expect(r.existing.object + r.existing.capabilities + r.existing.run + r.existing.evidence).toBe(first.length)
     const dDir = freshClone(p.dir, "clone-d", p.olderDigest)
     const d = await import("../../src/team/transfer.js").then((m) => m.pull(new AlloyContext(dDir), parseStoreUrl(target)))
-    expect(d.created).toEqual({ object: 1, run: 22, evidence: 0, request: 0, runner: 0 })
+    expect(d.created).toEqual({ object: 1, capabilities: 1, run: 22, evidence: 0, request: 0, runner: 0 })
   })
 
   test("quota and denial answers become quota_exceeded and auth_failed", async () => {
@@ -453,7 +530,16 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(await b.run("sync")).toBe(0)
     expect(await a.run("sync")).toBe(0)
     expect(await b.run("sync", "--json")).toBe(0)
-    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({ object: 0, run: 0, evidence: 0, request: 0, runner: 0 })
+    // from here on, offline: the registry is gone, and the verdicts come from what was pulled
+    await reg.stop()
+    expect((b.json() as { pushed: { created: Record<string, number> }; pulled: { created: Record<string, number> } }).pushed.created).toEqual({
+      object: 0,
+      capabilities: 0,
+      run: 0,
+      evidence: 0,
+      request: 0,
+      runner: 0,
+    })
 
     expect(await a.run("report", "--json")).toBe(0)
     const ra = a.json()
@@ -463,6 +549,10 @@ describe.skipIf(!!unavailable)("two machines, two outboxes, one registry", () =>
     expect(verdicts(ra)).toEqual(reference)
     expect(ra["records"]).toBe((one.json() as { records?: number }).records ?? 22)
     expect(rb["records"]).toBe(22)
+    expect(await a.run("verify", "--json")).toBe(0)
+    const va = a.json()
+    expect(await b.run("verify", "--json")).toBe(0)
+    expect(b.json()).toEqual(va)
   })
 })
 
@@ -513,6 +603,10 @@ describe.skipIf(!!unavailable)("basic auth (htpasswd) on a real registry", () =>
       expect(await b.run("pull", "--store", store, "--json")).toBe(0)
       expect((b.json() as { created: { run: number } }).created.run).toBe(0) // nothing was imported in this project: no records
       expect(b.out.join("\n")).not.toContain("pa55-Word")
+      // nor written: no file of either clone holds the password or the basic credentials
+      const secrets = ["pa55-Word", "wrong-Pass-123", Buffer.from("alloy:pa55-Word").toString("base64")]
+      expect(filesContaining(p.dir, secrets)).toEqual([])
+      expect(filesContaining(bDir, secrets)).toEqual([])
     } finally {
       process.env = saved
     }

@@ -62,7 +62,7 @@ const HOSTILE_FIELDS: Array<{ name: string; path: string; patch: (intent: string
   {
     name: "a constraint with a terminal escape (screen clear)",
     path: "constraints[0]",
-    patch: (t) => t.replace(/^  - The note is at most 150 words, title included\.$/m, '  - "The note is short.\\u001b[2J\\u001b[H"'),
+    patch: (t) => t.replace(/^ {2}- The note is at most 150 words, title included\.$/m, '  - "The note is short.\\u001b[2J\\u001b[H"'),
   },
   { name: "a body with an OSC 52 clipboard write", path: "(body)", patch: (t) => `${t}\n\u001b]52;c;ZXZpbA==\u0007\n` },
 ]

@@ -6,7 +6,8 @@ import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { RunRecordSchema, type RunRecord } from "../../src/core/run-record.js"
 import { exportStageRun } from "../../src/service/runs.js"
-import { projectCapabilitiesDigest } from "../../src/service/capabilities.js"
+import { buildCapabilities, projectCapabilitiesDigest } from "../../src/service/capabilities.js"
+import { readCapabilities } from "../../src/store/capabilities.js"
 import { importOutbox, importWorktree } from "../../src/evidence/import.js"
 import { readAllRecords } from "../../src/service/pulled.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
@@ -28,6 +29,8 @@ describe("run records carry the capability digest", () => {
     expect(caps).toMatch(/^sha256:[0-9a-f]{64}$/)
     const w = exportStageRun(p.dir, { cycle: p.cycle, stage: "forge:write", pin: { brief_id: p.briefId, digest: p.digest }, marker: "m-1", endedAt: "2026-05-01T10:00:00.000Z" })
     expect(w.record?.capabilities).toBe(caps)
+    // the manifest the record names is kept beside it, so the record can be shown with it
+    expect(readCapabilities(p.dir, caps!)?.manifest).toEqual(buildCapabilities(p.ctx).manifest)
     const r = importWorktree(p.ctx)
     expect(r.error).toBeUndefined()
     const imported = records(p.dir).filter((x) => x.source === "import")

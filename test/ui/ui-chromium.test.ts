@@ -15,6 +15,9 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
+import { Ledger } from "../../src/bridge/ledger.js"
+import { REQUEST_TYPE } from "../../src/bridge/request.js"
+import { queueRequest } from "../../src/bridge/requests.js"
 import { git } from "../helpers/git.js"
 import { BIN } from "../helpers/cli.js"
 import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, stopUi, type RunningUi } from "../helpers/browser.js"
@@ -226,6 +229,38 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
     await expect.poll(() => crit.getAttribute("data-verdict"), { timeout: 1000, interval: 50 }).toBe("satisfied")
     expect(Date.now() - t1).toBeLessThan(1000)
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(2)
+  })
+
+  test("an answer being written is not swapped away by a live update: the update waits until the form is left as it was", async () => {
+    const { key } = queueRequest({ root: p.dir, brief: BRIEF_ID, goal: "Announce the checkout redesign" })
+    new Ledger(p.dir).ask({
+      $type: REQUEST_TYPE,
+      kind: "ask",
+      key,
+      id: "que_live",
+      ask: "question",
+      session: "ses_live",
+      questions: [{ question: "Which tone should the release note take?", header: "Tone", options: [{ label: "friendly" }, { label: "formal" }], custom: true }],
+      asked_at: new Date().toISOString(),
+    })
+    await page.goto(`${base}/runs`)
+    await expect.poll(() => page.locator("body").getAttribute("data-sse")).toBe("open")
+    const typed = page.locator('[data-ask="que_live"] input[name="t0"]')
+    await typed.fill("warm, but not chatty")
+    await page.locator("h1").first().click() // the field loses focus; what was typed stays unsent
+    const refreshedBefore = await page.locator("body").getAttribute("data-refreshed")
+    const feed = page.locator("#events li")
+    const n = await feed.count()
+    appendFileSync(eventsPath, event("heartbeat", `forge:${CYCLE_ID}`))
+    await expect.poll(() => feed.count()).toBe(n + 1)
+    await expect.poll(() => page.locator("body").getAttribute("data-held")).toBe("1")
+    expect(await typed.inputValue()).toBe("warm, but not chatty")
+    expect(await page.locator("body").getAttribute("data-refreshed")).toBe(refreshedBefore)
+    // put back as it was: the held update is taken
+    await typed.fill("")
+    await page.locator("h1").first().click()
+    await expect.poll(() => page.locator("body").getAttribute("data-held"), { timeout: 5000 }).toBeNull()
+    await expect.poll(() => page.locator("body").getAttribute("data-refreshed"), { timeout: 5000 }).not.toBe(refreshedBefore)
   })
 
   test("kill the server, append events, restart it: the page resumes with no gap and no duplicate", async () => {

@@ -19,6 +19,7 @@ import { lineDiff } from "../../src/core/line-diff.js"
 import type { IntentVerdict } from "../../src/evidence/satisfaction.js"
 import { badge } from "../../src/evidence/report-html.js"
 import { runCli } from "../helpers/cli.js"
+import { Ledger } from "../../src/bridge/ledger.js"
 
 const TOKEN = "unit-test-token-0123456789abcdefghijklm"
 
@@ -136,6 +137,36 @@ describe("ui server", () => {
     expect(r.body.match(/<script/g)!.length).toBe(1)
     expect(r.body).toContain(`<script nonce="${nonce}">`)
     expect(r.body).not.toMatch(/(src|href)="(https?:)?\/\//)
+  })
+
+  test("the runs page lists this project's runners with their lease state, and says how many it left out", async () => {
+    const ledger = new Ledger(p.dir)
+    const runner = (i: number, lease: string) => ({
+      $type: "alloy.runner/v1" as const,
+      id: `01JZRUNNER${String(i).padStart(16, "0")}`,
+      host: `ci-${i}`,
+      pid: 100 + i,
+      opencode_version: "1.18.33",
+      capability_digest: `sha256:${"0".repeat(64)}`,
+      project_roots: [p.dir],
+      labels: ["os:<linux>"],
+      started_at: "2026-05-28T09:59:00.000Z",
+      lease_until: lease,
+    })
+    ledger.writeRunner(runner(0, "2999-01-01T00:00:00.000Z"))
+    ledger.writeRunner(runner(1, "2020-01-01T00:00:00.000Z"))
+    let r = await request(s.port, "/runs", { headers: { cookie } })
+    expect(r.status).toBe(200)
+    expect(r.body).toContain("Runners of this project (2)")
+    expect(r.body).toMatch(/data-runner="01JZRUNNER0000000000000000" data-state="alive"/)
+    expect(r.body).toMatch(/data-runner="01JZRUNNER0000000000000001" data-state="lost"/)
+    expect(r.body).toContain("os:&lt;linux&gt;")
+    expect(r.body).not.toContain("data-left-out")
+    for (let i = 2; i < 53; i++) ledger.writeRunner(runner(i, "2999-01-01T00:00:00.000Z"))
+    r = await request(s.port, "/runs", { headers: { cookie } })
+    expect(r.body).toContain("Runners of this project (53)")
+    expect(r.body.match(/data-runner="/g)).toHaveLength(50)
+    expect(r.body).toContain('data-left-out="3">Showing 50 of 53 runners')
   })
 
   test("every authored text is escaped", async () => {

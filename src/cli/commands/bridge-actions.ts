@@ -1,8 +1,8 @@
 /** run (and run --queue), runs abort|requests|answer, bridge, export --endpoint: what the bridge commands do (loaded when one runs). */
 import { AlloyContext } from "../../service/context.js"
-import { Ledger } from "../../bridge/ledger.js"
+import { capabilitiesNote, listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
 import type { RequestResult } from "../../bridge/request.js"
-import { abortRequest, answerAsk, listRequests, queueRequest } from "../../bridge/requests.js"
+import { abortRequest, answerAsk, listRequests, listRunners, queueRequest } from "../../bridge/requests.js"
 import { runRequest } from "../../bridge/run.js"
 import { runBridge } from "../../bridge/bridge.js"
 import { Progress } from "../../bridge/progress.js"
@@ -82,17 +82,19 @@ export function cmdRequests(io: Io): number {
   ctx.store.requireInit()
   const now = Date.now()
   const requests = listRequests(ctx.root, now).reverse()
-  const runners = new Ledger(ctx.root).runners().map((r) => ({ ...r, state: Date.parse(r.lease_until) < now ? "lost" : "alive" }))
+  const runners = listRunners(ctx.root, now)
+  const pulled = listPulledBridge(ctx.root)
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, requests, runners }, null, 2))
+    io.out(JSON.stringify({ ok: true, requests, runners, pulled }, null, 2))
     return EXIT_OK
   }
-  if (!requests.length) io.out("No bridge requests yet. Start one with `opencode-alloy run <brief>` (or queue it with --queue).")
+  if (!requests.length && !pulled.requests.length) io.out("No bridge requests yet. Start one with `opencode-alloy run <brief>` (or queue it with --queue).")
   for (const r of requests) {
     io.out(`${r.key.slice(0, 16)}  ${r.state.padEnd(9)} ${r.brief}${r.flow ? ` flow ${r.flow}` : r.cycle ? ` cycle ${r.cycle}` : ""}${r.session ? ` session ${r.session}` : ""}`)
     for (const a of r.open) io.out(`  waits on ${a.ask} ${a.id}: ${a.questions.map((q) => `${q.header}: ${q.question} [${q.options.map((o) => o.label).join(" | ")}]`).join("; ")}`)
   }
-  for (const r of runners) io.out(`runner ${r.id} ${r.state} on ${r.host} (OpenCode ${r.opencode_version}; ${r.labels.join(", ")})`)
+  for (const r of runners) io.out(`runner ${r.id} ${r.state} on ${r.host} (OpenCode ${r.opencode_version}; ${r.labels.join(", ")}); ${capabilitiesNote(r.capability_digest, r.capabilities)}`)
+  for (const line of pulledBridgeLines(pulled)) io.out(line)
   return EXIT_OK
 }
 

@@ -12,6 +12,7 @@ import { eventsFile, watchEvents } from "../../evidence/events.js"
 import { loadEvidence, reportSummary, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
 import { describePulled } from "../../evidence/observations.js"
+import { listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
 import { renderReportHtml } from "../../evidence/report-html.js"
 import { loadInsights } from "../../evidence/learning.js"
 import { bridgeUsage } from "../../bridge/usage.js"
@@ -99,8 +100,10 @@ export function cmdRunsList(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
   const { records, problems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES))
+  // bridge requests and runners pulled from team stores, with their origin (this project's own: `runs requests`)
+  const pulled = listPulledBridge(ctx.root)
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, records, problems }, null, 2))
+    io.out(JSON.stringify({ ok: true, records, problems, pulled }, null, 2))
     return EXIT_OK
   }
   if (!records.length) io.out("No run records yet. They appear as Foundry stages end (with the plugin loaded) or with `opencode-alloy import`.")
@@ -122,6 +125,13 @@ export function cmdRunsList(io: Io): number {
     io.out(
       `${r.ended_at.slice(0, 19).replace("T", " ")}  ${r.run_id}  ${r.stage.padEnd(32)} ${r.pin ? `${r.pin.brief_id}@${shortDigest(r.pin.digest)}${older}` : "unpinned"}  ${from}${r.commit ? `  ${r.commit.slice(0, 7)}` : ""}  ${r.outcome === "error" ? "ERROR" : open ? `${open} open` : "ok"}`,
     )
+  }
+  const lines = pulledBridgeLines(pulled)
+  if (lines.length) {
+    io.out(
+      `Bridge requests and runners from team stores (${pulled.requests.length} request${pulled.requests.length === 1 ? "" : "s"}, ${pulled.runners.length} runner${pulled.runners.length === 1 ? "" : "s"}):`,
+    )
+    for (const l of lines) io.out(`  ${l}`)
   }
   for (const p of problems) io.err(`! ${p.file}: ${p.error}`)
   return EXIT_OK
@@ -207,14 +217,7 @@ function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
   )
 }
 
-export function cmdEvidence(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) {
-    const near = suggest(rest[0]!, ["signoff"])
-    throw usageError(
-      `unknown evidence command ${shown(rest[0]!)}`,
-      near ? `did you mean \`opencode-alloy evidence ${near}\`?` : "use `opencode-alloy evidence [--intent <id>]` or `evidence signoff <intent>#AC-n`",
-    )
-  }
+export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
   const only = strs(v["intent"])

@@ -1,8 +1,10 @@
 /** caps and the compatibility check (`verify --compat`): what they do (loaded when one runs). */
 import { AlloyContext } from "../../service/context.js"
-import { buildCapabilities, serverFacts } from "../../service/capabilities.js"
+import { buildCapabilities, serverFacts, type BuiltCapabilities } from "../../service/capabilities.js"
+import { readCapabilities } from "../../store/capabilities.js"
+import { AlloyError } from "../../core/errors.js"
 import { checkCompat, type CompatReport } from "../../service/compat.js"
-import { EXIT_FAIL, EXIT_OK, type Io } from "../io.js"
+import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 
 async function capabilities(io: Io, server: string | undefined) {
   const ctx = new AlloyContext(io.cwd)
@@ -10,8 +12,22 @@ async function capabilities(io: Io, server: string | undefined) {
   return { ctx, built: buildCapabilities(ctx, facts) }
 }
 
-export async function cmdCaps(io: Io, opts: { server?: string | undefined }): Promise<number> {
-  const { built } = await capabilities(io, opts.server)
+/** A stored manifest by its digest (what a record or runner names), or `object_missing` saying why not. */
+function storedManifest(io: Io, digest: string): BuiltCapabilities {
+  const ctx = new AlloyContext(io.cwd)
+  ctx.store.requireInit()
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw usageError("--digest needs a manifest digest: sha256: and 64 hex")
+  const stored = readCapabilities(ctx.root, digest)
+  if (!stored) {
+    throw new AlloyError("object_missing", `no capability manifest ${digest} is stored here (or its file no longer hashes to its name)`, {
+      fix: "a manifest is kept when a record or runner naming it is written here; `opencode-alloy pull` brings those pushed elsewhere",
+    })
+  }
+  return { manifest: stored.manifest, digest, bytes: stored.bytes, schemas: {} }
+}
+
+export async function cmdCaps(io: Io, opts: { server?: string | undefined; digest?: string | undefined }): Promise<number> {
+  const built = opts.digest !== undefined ? storedManifest(io, opts.digest) : (await capabilities(io, opts.server)).built
   const m = built.manifest
   if (io.json) {
     io.out(JSON.stringify({ ok: true, digest: built.digest, manifest: m }, null, 2))

@@ -13,13 +13,16 @@ const server = { type: "string", value: "url", description: "a running OpenCode 
 export const generationsCommands: Commands = {
   caps: {
     summary: "the capability manifest (alloy.capabilities/v1): OpenCode and Foundry versions, protocol generation, Foundry tools with schema digests, agents",
-    usage: "caps [--json] [--server <url>]",
-    details: "Without --server only the project files are read (foundry/VERSION, .opencode/agents/).",
-    options: { server },
-    examples: ["opencode-alloy caps", "opencode-alloy caps --json --server http://127.0.0.1:4096"],
+    usage: ["caps [--json] [--server <url>]", "caps --digest <sha256:…> [--json]"],
+    details:
+      "Without --server only the project files are read (foundry/VERSION, .opencode/agents/). With --digest, the stored manifest a run record (`capabilities`) or a runner (`capability_digest`) names: kept beside the records when they were written, or pulled from a team store.",
+    options: { server, digest: { type: "string", value: "sha256:…", description: "show the stored manifest with this digest" } },
+    examples: ["opencode-alloy caps", "opencode-alloy caps --json --server http://127.0.0.1:4096", "opencode-alloy caps --digest sha256:0573…"],
     run: (io, rest, v) => {
       if (rest.length) throw usageError("caps takes no arguments")
-      return load().then((a) => a.cmdCaps(io, { server: str(v["server"]) }))
+      const digest = str(v["digest"])
+      if (digest !== undefined && v["server"] !== undefined) throw usageError("caps takes --digest or --server, not both")
+      return load().then((a) => a.cmdCaps(io, { server: str(v["server"]), digest }))
     },
   },
   compat: {

@@ -6,9 +6,10 @@ import { assertNotOnFlowBranch } from "../../service/guard.js"
 import { EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type OptionValues } from "./types.js"
 
-const KINDS = ["object", "run", "evidence", "request", "runner"] as const
+const KINDS = ["object", "capabilities", "run", "evidence", "request", "runner"] as const
 const NAMES = {
   object: ["bundle", "bundles"],
+  capabilities: ["capability manifest", "capability manifests"],
   run: ["run record", "run records"],
   evidence: ["ledger file", "ledger files"],
   request: ["request file", "request files"],

@@ -173,15 +173,18 @@ export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): A
 }
 
 /**
- * One gate per criterion: a criterion that names a Foundry law the appraiser is already given
- * (its `## <law>` heading is in the prompt) is graded by that law, not by a second Alloy gate;
- * Foundry's `law:<law>` feedback counts for the criterion. A law the prompt does not show keeps
- * the Alloy gate, so no criterion goes ungraded.
+ * One gate per criterion: a criterion whose law the appraiser is already given (a `## <law>`
+ * heading in the prompt) is graded by that law, not by a second Alloy gate. That law is the
+ * Foundry law the criterion names, or the gate's own `alloy--<intent>--ac-n` law once the
+ * formation designer has written it into the project's Foundry laws. Foundry's `law:<law>`
+ * feedback counts for the criterion either way. A law the prompt does not show keeps the Alloy
+ * gate, so no criterion goes ungraded.
  */
 export function lawsFor(prompt: string, laws: AppraiseLaws): string {
   if (!laws.gates) return laws.text
+  const given = (law: string) => new RegExp(`(^|\\n)## ${law.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*\\n`).test(prompt)
   return laws.gates
-    .filter((g) => !(g.foundryLaw && new RegExp(`(^|\\n)## ${g.foundryLaw.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*\\n`).test(prompt)))
+    .filter((g) => !((g.foundryLaw && given(g.foundryLaw)) || given(g.lawId)))
     .map((g) => g.text)
     .join("\n\n")
 }

@@ -61,6 +61,20 @@ describe("layout", () => {
     expect(parseManifest(obj, { kind: "object", id: hex("e") })).toMatch(/not its name/)
     expect(parseManifest(Buffer.from("nope"), { kind: "run" })).toMatch(/not JSON/)
   })
+
+  test("a capability manifest is named by its digest, like a bundle: its layer must be the manifest itself", () => {
+    const b = Buffer.from('{"$type":"alloy.capabilities/v1"}')
+    const id = digestOf(b).slice(7)
+    expect(tagOf({ kind: "capabilities", id })).toBe(`capabilities-${id}`)
+    expect(parseTag(`capabilities-${id}`)).toEqual({ kind: "capabilities", id })
+    const good = manifestBytes({ kind: "capabilities", id, blob: { mediaType: "", digest: digestOf(b), size: b.length }, annotations: {} })
+    expect(parseManifest(good, { kind: "capabilities", id })).toMatchObject({ kind: "capabilities", id, layer: { mediaType: "application/vnd.opencode-alloy.capabilities.v1+json" } })
+    // another blob under a manifest's name, and a bundle's artifact read as a manifest, are refused
+    const other = manifestBytes({ kind: "capabilities", id: hex("f"), blob: { mediaType: "", digest: digestOf(b), size: b.length }, annotations: {} })
+    expect(parseManifest(other, { kind: "capabilities", id: hex("f") })).toMatch(/capability manifest's layer digest is not its name/)
+    const bundle = manifestBytes({ kind: "object", id, blob: { mediaType: "", digest: digestOf(b), size: b.length }, annotations: {} })
+    expect(parseManifest(bundle, { kind: "capabilities", id })).toMatch(/artifact type/)
+  })
 })
 
 describe("store address", () => {

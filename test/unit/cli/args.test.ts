@@ -1,0 +1,70 @@
+/**
+ * "Did you mean": every one-letter slip (two letters swapped, one left out) of every command,
+ * sub-command and option in the real command table is a usage error whose fix names what was
+ * meant — or, when the slip is itself the start of another name, that other name (`int` → intent).
+ */
+import { describe, expect, it } from "vitest"
+import { nearest, resolveArgs } from "../../../src/cli/args.js"
+import { commands } from "../../../src/cli/commands/index.js"
+import type { CommandSpec } from "../../../src/cli/commands/types.js"
+import { AlloyError } from "../../../src/core/errors.js"
+
+const GLOBAL = new Set(["cwd", "json", "help", "version"])
+
+function slips(word: string): string[] {
+  const out = new Set<string>()
+  for (let i = 0; i + 1 < word.length; i++) out.add(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2))
+  for (let i = 0; i < word.length; i++) out.add(word.slice(0, i) + word.slice(i + 1))
+  return [...out].filter((s) => s !== word && s.length >= 2)
+}
+
+/** The usage error's message and fix for an argv, or "accepted". */
+function outcome(argv: string[]): string {
+  try {
+    resolveArgs(commands, argv)
+    return "accepted"
+  } catch (e) {
+    expect(e).toBeInstanceOf(AlloyError)
+    const err = e as AlloyError
+    expect(err.code).toBe("usage")
+    return `${err.message} ${err.fix ?? ""}`
+  }
+}
+
+const cases: Array<{ argv: string[]; meant: string; names: string[] }> = []
+const addOptions = (prefix: string[], spec: CommandSpec) => {
+  const names = Object.keys(spec.options ?? {})
+  for (const o of names) for (const s of slips(o)) if (!names.includes(s) && !GLOBAL.has(s)) cases.push({ argv: [...prefix, `--${s}`], meant: `--${o}`, names: [...names, ...GLOBAL] })
+}
+const top = Object.keys(commands)
+for (const [name, spec] of Object.entries(commands)) {
+  for (const s of slips(name)) if (!top.includes(s) && s !== "help") cases.push({ argv: [s], meant: `opencode-alloy ${name}\``, names: top })
+  addOptions([name], spec)
+  const subs = Object.keys(spec.subcommands ?? {})
+  for (const [sub, subSpec] of Object.entries(spec.subcommands ?? {})) {
+    for (const s of slips(sub)) if (!subs.includes(s)) cases.push({ argv: [name, s], meant: `${name} ${sub}\``, names: subs })
+    addOptions([name, sub], subSpec)
+  }
+}
+
+describe("resolveArgs: a slip of one letter is met with what was meant", () => {
+  it(`covers every command, sub-command and option (${cases.length} slips)`, () => {
+    expect(cases.length).toBeGreaterThan(1000)
+    const missed: string[] = []
+    for (const c of cases) {
+      const got = outcome(c.argv)
+      const typed = c.argv.at(-1)!.replace(/^--/, "")
+      // the documented exception: a slip that is the first three or more letters of another name
+      const prefixOfOther = typed.length >= 3 && c.names.some((n) => n.startsWith(typed) && got.includes(n))
+      if (!(got.includes("did you mean") && (got.includes(c.meant) || prefixOfOther))) missed.push(`${c.argv.join(" ")} → ${got}`)
+    }
+    expect(missed).toEqual([])
+  })
+
+  it("names every equally near name rather than guessing one of them", () => {
+    expect(nearest("eport", ["export", "report", "status"])).toEqual(["export", "report"])
+    expect(outcome(["eport"])).toContain("did you mean `opencode-alloy export` or `opencode-alloy report`?")
+    expect(nearest("fsh", ["bash", "zsh", "fish"])).toEqual(["fish", "zsh"])
+    expect(nearest("zzzzzz", ["verify", "status"])).toEqual([])
+  })
+})
