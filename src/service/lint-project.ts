@@ -96,7 +96,9 @@ export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined,
           file,
           path: `${where}.law`,
           message: `${intent.id}#${c.id} names law ${e.law}, which no Foundry laws file declares (foundry/laws/*.md, foundry/artefacts/<type>/laws.md)${near ? `; did you mean ${near}?` : ""}`,
-          fix: near ? `use \`law: ${near}\`` : `check the id (known: ${[...laws.keys()].slice(0, 12).join(", ") || "none"}${laws.size > 12 ? `, and ${laws.size - 12} more` : ""}), or drop \`law:\` to let Alloy write the law from the criterion`,
+          fix: near
+            ? `use \`law: ${near}\``
+            : `check the id (known: ${[...laws.keys()].slice(0, 12).join(", ") || "none"}${laws.size > 12 ? `, and ${laws.size - 12} more` : ""}), or drop \`law:\` to let Alloy write the law from the criterion`,
         })
       }
       if (e.kind === "check") {

@@ -8,7 +8,7 @@ const obs = (i: number): Observation => ({
   id: `o${i}`,
   criterion: "release-note-voice#AC-2",
   gate_kind: "law",
-  kind: "feedback",
+  kind: "appraisal",
   outcome: "pass",
   summary: `item ${i} resolved`,
   subject: `I${i}`,
