@@ -102,8 +102,16 @@ export function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) =>
 </tr>`
 }
 
+/** Each brief's current digest, built once per model: building it for every intent card was intents × briefs. */
+const currentDigests = new WeakMap<EvidenceModel, Map<string, string | undefined>>()
+function currentByBriefOf(model: EvidenceModel): Map<string, string | undefined> {
+  let m = currentDigests.get(model)
+  if (!m) currentDigests.set(model, (m = new Map(model.briefs.map((b) => [b.id, b.current]))))
+  return m
+}
+
 export function intentCard(i: IntentVerdict, model: EvidenceModel, links: ViewLinks = REPORT_LINKS): string {
-  const currentByBrief = new Map(model.briefs.map((b) => [b.id, b.current]))
+  const currentByBrief = currentByBriefOf(model)
   const currentOf = (o: Observation) => (o.provenance.brief_id ? currentByBrief.get(o.provenance.brief_id) : undefined)
   const bar = verdictBar(i.counts)
   const title = links.intent ? `<a href="${esc(links.intent(i.id))}">${esc(i.title)}</a>` : esc(i.title)
@@ -355,6 +363,12 @@ ${problems.length ? `<section class="card"><h2>Problems while reading</h2><ul cl
  * section of it, rendered by the same view as the app's Insights page (the model's own problems are
  * listed once, at the end; the section adds only the insights' own).
  */
+/** The insights' problems that the model's problems do not already list (a set: both lists can hold a problem per record). */
+function withoutModelProblems(problems: readonly string[], shown: readonly string[]): string[] {
+  const seen = new Set(shown)
+  return problems.filter((x) => !seen.has(x))
+}
+
 export function renderReportHtml(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): string {
   const briefsLine = model.briefs.length
     ? model.briefs
@@ -385,7 +399,7 @@ ${summaryStrip(model)}
 ${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
 <h4>Runs per brief</h4>
 ${timeline(model)}
-${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: (insights.problems ?? []).filter((x) => !model.problems.includes(x)) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
+${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: withoutModelProblems(insights.problems ?? [], model.problems) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}
