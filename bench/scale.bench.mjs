@@ -1,7 +1,7 @@
 /**
  * Linear at scale: the commands a project runs over everything it holds — `brief build` of every
  * brief, `status`, `verify`, `import` of every snapshot, `report` and `report --html` — at N = 100
- * and 1,000 (and 10,000 with ALLOY_BENCH_SCALE_FULL=1: minutes of work, so opt-in) cycles,
+ * 1,000 and 10,000 (about 5 minutes of work on two cores; ALLOY_BENCH_SCALE_FULL=0 stops at 1,000) cycles,
  * intents, briefs and snapshots. Each command runs once per size as a fresh process (so start-up
  * is included), with its peak resident memory.
  *
@@ -14,9 +14,10 @@ import { CYCLE_ID, fmtTime, makeBenchProject, runCliMeasured as runCli } from ".
 
 const MAX_STEP = 12
 
+/** 100, 1,000 and 10,000 (about 5 minutes on two cores); `--quick` 30 and 300; ALLOY_BENCH_SCALE_FULL=0 stops at 1,000. */
 function sizes(quick) {
-  if (process.env.ALLOY_BENCH_SCALE_FULL === "1") return [100, 1000, 10_000]
-  return quick ? [30, 300] : [100, 1000]
+  if (quick) return [30, 300]
+  return process.env.ALLOY_BENCH_SCALE_FULL === "0" ? [100, 1000] : [100, 1000, 10_000]
 }
 
 const fail = (what, r) => new Error(`scale bench: ${what} exited ${r.status}: ${(r.stderr || r.stdout).slice(0, 400)}`)
@@ -128,7 +129,7 @@ export async function run({ quick = false } = {}) {
   const results = []
   for (const n of ns) results.push({ n, out: await atSize(n, timeoutMs) })
   const rows = []
-  const which = `sizes ${ns.join(", ")}${process.env.ALLOY_BENCH_SCALE_FULL === "1" ? "" : " (set ALLOY_BENCH_SCALE_FULL=1 for 10,000)"}`
+  const which = `sizes ${ns.join(", ")}${ns.includes(10_000) ? "" : " (10,000 runs unless --quick or ALLOY_BENCH_SCALE_FULL=0)"}`
   for (const cmd of Object.keys(results[0].out)) {
     for (let i = 0; i < results.length; i++) {
       const { n, out } = results[i]
