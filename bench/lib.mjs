@@ -11,8 +11,9 @@
  * `target` is a number (largest acceptable ratio) or a string: "≤ 2x" / "<= 2x" (ratio),
  * "≤ 50 ms" / "≤ 300 us" (absolute median); any other string is informational (no verdict).
  */
+import { spawnSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -287,4 +288,38 @@ export function fmtTime(us) {
 export function fmtRatio(r) {
   if (r === undefined || r === null || Number.isNaN(r)) return "-"
   return `${r < 10 ? r.toFixed(2) : r.toFixed(1)}x`
+}
+
+/**
+ * One fresh CLI process in `dir`: wall time (µs), peak RSS (MiB, from rss-preload.mjs), exit status
+ * and output. With `stdoutFile` the output goes to that file (its size in `bytes`) instead of memory.
+ */
+export function runCliMeasured(dir, args, timeoutMs, { stdoutFile } = {}) {
+  const rssFile = path.join(dir, "..", `rss-${process.pid}.txt`)
+  rmSync(rssFile, { force: true })
+  const fd = stdoutFile ? openSync(stdoutFile, "w") : undefined
+  const t0 = nowNs()
+  let r
+  try {
+    r = spawnSync(process.execPath, ["--import", path.join(BENCH_DIR, "rss-preload.mjs"), CLI_PATH, ...args], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: timeoutMs,
+      maxBuffer: 1024 * 1024 * 1024,
+      stdio: ["ignore", fd ?? "pipe", "pipe"],
+      env: { ...process.env, ALLOY_BENCH_RSS_FILE: rssFile, NO_COLOR: "1" },
+    })
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+  const us = Number(nowNs() - t0) / 1000
+  if (r.error) throw new Error(`bench: \`${args.join(" ")}\` did not finish: ${r.error.message}`)
+  let rssMiB
+  try {
+    rssMiB = Number(readFileSync(rssFile, "utf8")) / 1024
+  } catch {
+    rssMiB = Number.NaN
+  }
+  const bytes = stdoutFile ? statSync(stdoutFile).size : Buffer.byteLength(r.stdout ?? "")
+  return { us, rssMiB, bytes, status: r.status, stdout: r.stdout ?? "", stderr: r.stderr }
 }

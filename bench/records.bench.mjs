@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { BENCH_DIR, makeBenchProject } from "./lib.mjs"
+import { BENCH_DIR, makeBenchProject, runCliMeasured } from "./lib.mjs"
 
 const hex = (n, w = 64) => n.toString(16).padStart(w, "0")
 const C32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -30,7 +30,7 @@ const ulid = (ms, n) => {
   return s + r
 }
 
-function writeRecords(dir, from, to, pin) {
+export function writeRecords(dir, from, to, pin) {
   const recs = path.join(dir, ".alloy", "runs", "records")
   mkdirSync(recs, { recursive: true })
   const stages = ["forge", "quench", "appraise", "forge", "quench", "appraise", "human-appraise", "observe"]
@@ -88,7 +88,15 @@ export async function run({ quick = false } = {}) {
       written = n
       const m = measure(p.dir)
       if (m.records !== n || m.model_records !== n) throw new Error(`records bench: wrote ${n} records, the readers read ${m.records} (model ${m.model_records})`)
-      results.push({ n, ...m })
+      // the CLI itself, a fresh process each: the summary (the default) and every record (--full, to a file)
+      const summary = runCliMeasured(p.dir, ["report", "--json"], 600_000)
+      if (summary.status !== 0) throw new Error(`records bench: report --json exited ${summary.status}: ${summary.stderr.slice(0, 300)}`)
+      const sj = JSON.parse(summary.stdout)
+      if (sj.records !== n || sj.omitted?.records !== n) throw new Error(`records bench: report --json counted ${sj.records} of ${n} records`)
+      const fullFile = path.join(p.dir, "..", "report-full.json")
+      const full = runCliMeasured(p.dir, ["report", "--json", "--full"], 600_000, { stdoutFile: fullFile })
+      if (full.status !== 0) throw new Error(`records bench: report --json --full exited ${full.status}: ${full.stderr.slice(0, 300)}`)
+      results.push({ n, ...m, json_us: summary.us, json_rss: summary.rssMiB, json_bytes: summary.bytes, full_us: full.us, full_rss: full.rssMiB, full_bytes: full.bytes })
     }
     for (const [i, m] of results.entries()) {
       const prev = results[i - 1]
@@ -103,6 +111,19 @@ export async function run({ quick = false } = {}) {
           p95_us: m[key],
           ...(prev ? { floor_us: prev[key], ratio: m[key] / prev[key], target: "≤ 15x" } : {}),
           note: `records read ${m.records} of ${m.n}, peak memory ${m.max_rss_mib} MiB${prev ? ` (${(m.max_rss_mib / prev.max_rss_mib).toFixed(1)}x the ${prev.n.toLocaleString("en")}-record run); floor = the same at ${prev.n.toLocaleString("en")} records, ratio linear = 10x` : ""}`,
+        })
+      }
+      for (const [key, label] of [
+        ["json", "CLI report --json (summary)"],
+        ["full", "CLI report --json --full"],
+      ]) {
+        const mib = (b) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1)
+        rows.push({
+          name: `${label}, ${m.n.toLocaleString("en")} records`,
+          median_us: m[`${key}_us`],
+          p95_us: m[`${key}_us`],
+          ...(prev ? { floor_us: prev[`${key}_us`], ratio: m[`${key}_us`] / prev[`${key}_us`], target: "≤ 15x" } : {}),
+          note: `a fresh process: peak RSS ${m[`${key}_rss`].toFixed(0)} MiB, wrote ${mib(m[`${key}_bytes`])} MiB${prev ? ` (${prev.n.toLocaleString("en")} records: ${prev[`${key}_rss`].toFixed(0)} MiB RSS, ${mib(prev[`${key}_bytes`])} MiB written)` : ""}`,
         })
       }
     }

@@ -3,7 +3,7 @@
  * Run every benchmark in bench/ (`bench/*.bench.mjs`), print one table of results against
  * their physical floors, the machine they ran on, and write bench/results/latest.json.
  *
- *   npm run bench                 # builds, then runs everything (about 2-3 minutes)
+ *   npm run bench                 # builds, then runs everything (minutes: the scale curve to 10,000 took 5 and the records bench 4 on two cores)
  *   npm run bench -- --quick      # fewer iterations: a smoke test
  *   npm run bench -- --only resolve,import   # only the modules whose file name contains a word
  *   npm run bench -- --strict     # exit 1 when a target is missed

@@ -1,53 +1,29 @@
 /**
  * Linear at scale: the commands a project runs over everything it holds — `brief build` of every
  * brief, `status`, `verify`, `import` of every snapshot, `report` and `report --html` — at N = 100
- * and 1,000 (and 10,000 with ALLOY_BENCH_SCALE_FULL=1: minutes of work, so opt-in) cycles,
+ * 1,000 and 10,000 (about 5 minutes of work on two cores; ALLOY_BENCH_SCALE_FULL=0 stops at 1,000) cycles,
  * intents, briefs and snapshots. Each command runs once per size as a fresh process (so start-up
  * is included), with its peak resident memory.
  *
  * Each row past the first size: time at N and the ratio to N/10. Linear is about 10x; a step above
  * 12x is flagged as missed. Every run checks that the command saw all N (no silent cap).
  */
-import { spawnSync } from "node:child_process"
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { BENCH_DIR, CLI_PATH, CYCLE_ID, fmtTime, makeBenchProject, nowNs } from "./lib.mjs"
+import { CYCLE_ID, fmtTime, makeBenchProject, runCliMeasured as runCli } from "./lib.mjs"
 
-const PRELOAD = path.join(BENCH_DIR, "rss-preload.mjs")
 const MAX_STEP = 12
 
+/** 100, 1,000 and 10,000 (about 5 minutes on two cores); `--quick` 30 and 300; ALLOY_BENCH_SCALE_FULL=0 stops at 1,000. */
 function sizes(quick) {
-  if (process.env.ALLOY_BENCH_SCALE_FULL === "1") return [100, 1000, 10_000]
-  return quick ? [30, 300] : [100, 1000]
-}
-
-/** One fresh CLI process: wall time (µs), peak RSS (MiB), exit status and output. */
-function runCli(dir, args, timeoutMs) {
-  const rssFile = path.join(dir, "..", `rss-${process.pid}.txt`)
-  rmSync(rssFile, { force: true })
-  const t0 = nowNs()
-  const r = spawnSync(process.execPath, ["--import", PRELOAD, CLI_PATH, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    timeout: timeoutMs,
-    maxBuffer: 1024 * 1024 * 1024,
-    env: { ...process.env, ALLOY_BENCH_RSS_FILE: rssFile, NO_COLOR: "1" },
-  })
-  const us = Number(nowNs() - t0) / 1000
-  if (r.error) throw new Error(`scale bench: \`${args.join(" ")}\` did not finish: ${r.error.message}`)
-  let rssMiB
-  try {
-    rssMiB = Number(readFileSync(rssFile, "utf8")) / 1024
-  } catch {
-    rssMiB = Number.NaN
-  }
-  return { us, rssMiB, status: r.status, stdout: r.stdout, stderr: r.stderr }
+  if (quick) return [30, 300]
+  return process.env.ALLOY_BENCH_SCALE_FULL === "0" ? [100, 1000] : [100, 1000, 10_000]
 }
 
 const fail = (what, r) => new Error(`scale bench: ${what} exited ${r.status}: ${(r.stderr || r.stdout).slice(0, 400)}`)
 
 /** n intents, briefs (one intent, one cycle each) and cycles, copied from the example ones with their own ids. */
-function writeProject(dir, n) {
+export function writeProject(dir, n) {
   const alloy = path.join(dir, ".alloy")
   const intent = readFileSync(path.join(alloy, "intents", "release-note-voice.md"), "utf8")
   const recipe = readFileSync(path.join(alloy, "briefs", "release-note-voice.md"), "utf8")
@@ -70,7 +46,7 @@ function writeProject(dir, n) {
 }
 
 /** Pin each brief's current build into its cycle (plain file writes, as `pin` would leave them). */
-function pinAll(dir, ids) {
+export function pinAll(dir, ids) {
   for (const id of ids) {
     const digest = readFileSync(path.join(dir, ".alloy", "refs", "briefs", id), "utf8").trim()
     const file = path.join(dir, "foundry", "cycles", `${id}.md`)
@@ -80,7 +56,7 @@ function pinAll(dir, ids) {
 }
 
 /** n Foundry dry-run snapshots of the example cycle, each with a forge and an appraise stage. */
-function writeSnapshots(dir, n, digest) {
+export function writeSnapshots(dir, n, digest) {
   const c = CYCLE_ID
   const base = Date.parse("2026-05-01T09:00:00Z")
   for (let i = 0; i < n; i++) {
@@ -153,7 +129,7 @@ export async function run({ quick = false } = {}) {
   const results = []
   for (const n of ns) results.push({ n, out: await atSize(n, timeoutMs) })
   const rows = []
-  const which = `sizes ${ns.join(", ")}${process.env.ALLOY_BENCH_SCALE_FULL === "1" ? "" : " (set ALLOY_BENCH_SCALE_FULL=1 for 10,000)"}`
+  const which = `sizes ${ns.join(", ")}${ns.includes(10_000) ? "" : " (10,000 runs unless --quick or ALLOY_BENCH_SCALE_FULL=0)"}`
   for (const cmd of Object.keys(results[0].out)) {
     for (let i = 0; i < results.length; i++) {
       const { n, out } = results[i]

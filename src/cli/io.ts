@@ -86,3 +86,30 @@ export function reportError(io: Io, e: unknown, command: string): number {
 export function usageError(message: string, fix?: string): AlloyError {
   return new AlloyError("usage", message, fix ? { fix } : {})
 }
+
+/**
+ * Print a JSON object whose arrays may hold hundreds of thousands of entries (every run record of a
+ * project) without building the whole text first: the top-level keys one by one, each array one entry
+ * to a line. The text parses to exactly what `JSON.stringify(value)` would give (functions and
+ * `undefined` dropped the same way); only the layout differs. Memory: one entry at a time.
+ */
+export function outJsonStreamed(io: Pick<Io, "out">, value: Record<string, unknown>): void {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function" && typeof v !== "symbol")
+  io.out("{")
+  entries.forEach(([k, v], n) => {
+    const tail = n === entries.length - 1 ? "" : ","
+    if (!Array.isArray(v) || v.length === 0) {
+      io.out(`  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, "\n  ")}${tail}`)
+      return
+    }
+    io.out(`  ${JSON.stringify(k)}: [`)
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i] as unknown
+      // inside an array, JSON.stringify writes null for what it cannot represent
+      const text = x === undefined || typeof x === "function" || typeof x === "symbol" ? "null" : JSON.stringify(x)
+      io.out(`    ${text}${i === v.length - 1 ? "" : ","}`)
+    }
+    io.out(`  ]${tail}`)
+  })
+  io.out("}")
+}

@@ -36,12 +36,15 @@ export interface Statement {
 
 const CLOSING = new Set(["finish", "attest", "observe"])
 
-/** Artefacts of the brief's latest closing record (undefined when there is none). */
-export function latestArtefacts(records: readonly RunRecord[], briefId: string): RunRecord | undefined {
-  return records
-    .filter((r) => r.pin?.brief_id === briefId && CLOSING.has(r.stage) && r.artefacts)
-    .sort((a, b) => cmpTime(a.ended_at, b.ended_at))
-    .pop()
+/** Each brief's latest closing record with artefacts (its subjects), in one pass; of equal times the last read wins, as the stable sort before did. */
+function latestArtefactsByBrief(records: readonly RunRecord[]): Map<string, RunRecord> {
+  const out = new Map<string, RunRecord>()
+  for (const r of records) {
+    if (!r.pin || !CLOSING.has(r.stage) || !r.artefacts) continue
+    const prev = out.get(r.pin.brief_id)
+    if (!prev || cmpTime(r.ended_at, prev.ended_at) >= 0) out.set(r.pin.brief_id, r)
+  }
+  return out
 }
 
 /**
@@ -50,8 +53,11 @@ export function latestArtefacts(records: readonly RunRecord[], briefId: string):
  */
 export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) => string | undefined): Statement[] {
   const out: Statement[] = []
+  // once for all briefs: each brief's latest closing record, and the team stores (asking the records again for every brief was briefs × records)
+  const closingOf = latestArtefactsByBrief(model.records)
+  const stores = pulledStores(model.records, model.signoffs)
   for (const brief of model.briefs) {
-    const closing = latestArtefacts(model.records, brief.id)
+    const closing = closingOf.get(brief.id)
     const subject: Subject[] = []
     for (const a of closing?.artefacts ?? []) {
       // subjects are the work's artefacts, not Foundry's bookkeeping files
@@ -74,7 +80,7 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
         generator: { name: "opencode-alloy", version: ALLOY_VERSION },
         generated_at: model.generated_at,
         brief: { id: brief.id, title: brief.title, digest: brief.current ?? null, formation: brief.formation },
-        ...(pulledStores(model.records, model.signoffs).length ? { stores: pulledStores(model.records, model.signoffs) } : {}),
+        ...(stores.length ? { stores } : {}),
         ...(closing ? { artefacts_from: { run_id: closing.run_id, stage: closing.stage, session: sessionOfRecord(closing), commit: closing.commit ?? null } } : {}),
         verdicts: intents.map((i) => ({
           intent: i.id,
@@ -86,7 +92,8 @@ export function exportIntoto(model: EvidenceModel, hashFile: (repoPath: string) 
             text: c.text,
             verdict: c.verdict,
             reason: c.reason,
-            gates: c.gates.map((g) => ({ id: g.id, kind: g.kind, verdict: g.verdict })),
+            // the observations that decided each gate (the report summary's `decisive`), by id into `evidence`
+            gates: c.gates.map((g) => ({ id: g.id, kind: g.kind, verdict: g.verdict, decisive: g.decisive })),
             // only evidence produced under this brief's bundles
             evidence: c.evidence
               .filter((o) => o.provenance.brief_id === brief.id)

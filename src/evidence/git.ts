@@ -107,9 +107,9 @@ export interface CommitInfo {
   readonly parent?: string
 }
 
-/** Commits reachable from `tip`, oldest first (at most `max`). */
+/** The newest `max` commits reachable from `tip` (every one with `max` 0), oldest first; only those touching `paths` when given. */
 export function logCommits(cwd: string, tip: string, max = 2000, paths: readonly string[] = []): CommitInfo[] {
-  const text = gitText(cwd, ["log", `--max-count=${max}`, "--format=%H%x09%P%x09%ct%x09%s", tip, "--", ...paths])
+  const text = gitText(cwd, ["log", ...(max > 0 ? [`--max-count=${max}`] : []), "--format=%H%x09%P%x09%ct%x09%s", tip, "--", ...paths])
   if (!text) return []
   return text
     .split("\n")

@@ -71,7 +71,12 @@ export interface ImportReport {
 }
 
 const MAX_TRACE_BYTES = 64 * 1024 * 1024
-const MAX_SESSION_COMMITS = 300
+/**
+ * Stage runs are matched to the commits Foundry made for them among the newest COMMIT_WINDOW
+ * commits of the branch (a branch carries the whole history of the repository under it). A stage
+ * run older than that gets no commit, and the import says so (`commitWindowWarning`).
+ */
+export const COMMIT_WINDOW = 5000
 
 /** Warnings of one import, each said once. */
 function warningList(): { warnings: string[]; note: (s: string) => void } {
@@ -141,6 +146,14 @@ function branchPin(root: string, commit: string, cycle: string, flow: string | u
  * Match history entries to the commits Foundry made for them (`[<cycle>] <stage>: ...`), in order:
  * `commits` (seq -> sha) and `bases` (seq -> the commit the stage started from, its parent).
  */
+/** A warning when stage runs were left without a commit because the commit window was full (never silent). */
+export function commitWindowWarning(where: string, history: readonly HistoryEntry[], commits: readonly CommitInfo[], mapped: ReadonlyMap<number, string>): string | undefined {
+  if (commits.length < COMMIT_WINDOW) return undefined
+  const unmatched = history.filter((e) => e.stage !== "sort" && e.seq !== undefined && !mapped.has(e.seq)).length
+  if (!unmatched) return undefined
+  return `${where}: ${unmatched} stage run${unmatched === 1 ? "" : "s"} matched no commit among the newest ${COMMIT_WINDOW} commits searched, so ${unmatched === 1 ? "its record carries" : "their records carry"} no commit; import an archive branch or snapshot of the cycle for them`
+}
+
 export function mapCommits(history: readonly HistoryEntry[], commits: readonly CommitInfo[]): { commits: Map<number, string>; bases: Map<number, string> } {
   const out = new Map<number, string>()
   const bases = new Map<number, string>()
@@ -251,7 +264,8 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
   if (!tip) throw new AlloyError("usage", `there is no branch ${branch}`, { fix: "list candidates with `git branch --list 'work/*' 'archive/*'`" })
   const { warnings, note } = warningList()
   // every session: the newest commit that holds its WORK.history.yaml
-  const touching = logCommits(ctx.root, tip, MAX_SESSION_COMMITS, ["WORK.history.yaml"]).map((c) => c.sha)
+  // every commit that changed it (no count limit: a session older than a window would be left out silently)
+  const touching = logCommits(ctx.root, tip, 0, ["WORK.history.yaml"]).map((c) => c.sha)
   const candidates = [...touching.filter((c) => c !== tip), tip]
   const hist = catFiles(
     ctx.root,
@@ -269,7 +283,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       note(toAlloyError(e).describe())
     }
   }
-  const commits = logCommits(ctx.root, tip, 5000)
+  const commits = logCommits(ctx.root, tip, COMMIT_WINDOW)
   const attestCommit = [...commits].reverse().find((c) => c.subject.includes("attest: cycle complete"))?.sha
   const version = catFiles(ctx.root, [`${tip}:foundry/VERSION`])
     .get(`${tip}:foundry/VERSION`)
@@ -307,11 +321,14 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
       const b = catFiles(ctx.root, [`${tip}:${p}`]).get(`${tip}:${p}`)
       return b ? sha256Hex(b) : undefined
     }
+    const mapped = mapCommits(work.history, commits)
+    const cut = commitWindowWarning(`branch ${branch}, session ${session}`, work.history, commits, mapped.commits)
+    if (cut) note(cut)
     const records = sessionRecords({
       work,
       origin: { kind: "branch", ref: branch },
       pinFor: (cycle) => branchPin(ctx.root, at, cycle, work.work?.flow, note),
-      ...mapCommits(work.history, commits),
+      ...mapped,
       close: attestation
         ? { kind: "attest", ...(attestCommit ? { commit: attestCommit } : { commit: tip }), attestation, shaOf }
         : { kind: "observe", commit: at, contentKey: contentKey(texts.history, texts.feedback) },
@@ -320,7 +337,7 @@ export function importBranch(ctx: AlloyContext, branch: string): SourceResult {
     if (records.length) sessions++
     all.push(...records)
   }
-  if (!newestBySession.size) warnings.push(`branch ${branch} has no WORK.history.yaml in its last ${MAX_SESSION_COMMITS} commits: nothing to import`)
+  if (!newestBySession.size) warnings.push(`branch ${branch} has no commit with a WORK.history.yaml: nothing to import`)
   return result("branch", branch, warnings, sessions, all, write(ctx, all))
 }
 
@@ -351,7 +368,10 @@ export function importWorktree(ctx: AlloyContext, opts: WorktreeOptions = {}): S
   }
   const git = isGitRepo(ctx.root)
   const head = git ? resolveCommit(ctx.root, "HEAD") : undefined
-  const commits = head ? logCommits(ctx.root, head, 5000) : []
+  const commits = head ? logCommits(ctx.root, head, COMMIT_WINDOW) : []
+  const mapped = mapCommits(work.history, commits)
+  const cut = commitWindowWarning("the work tree", work.history, commits, mapped.commits)
+  if (cut) note(cut)
   const shaOf = (p: string) => {
     const t = readLimited(path.join(ctx.root, p), MAX_TRACE_BYTES)
     return t === undefined ? undefined : sha256Hex(t)
@@ -362,7 +382,7 @@ export function importWorktree(ctx: AlloyContext, opts: WorktreeOptions = {}): S
     ...(opts.live ? { source: "hook" as const } : {}),
     ...(opts.presented ? { presented: opts.presented } : {}),
     pinFor: (cycle) => worktreePin(ctx, cycle, note),
-    ...mapCommits(work.history, commits),
+    ...mapped,
     close: attestation
       ? { kind: "attest", ...(head ? { commit: head } : {}), attestation, shaOf }
       : { kind: "observe", ...(head ? { commit: head } : {}), contentKey: contentKey(texts.history, texts.feedback) },

@@ -38,6 +38,7 @@
  *                satisfied → superseded      no current pinned bundle carries it, another intent is pinned on
  *                                            its cycles; → retired when nothing replaces it
  */
+import { pushTo } from "../core/maps.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
 import { constraintClash, intentFilePath, parseConstraint, vagueReason } from "../core/lint.js"
 import type { Intent } from "../core/intent.js"
@@ -238,9 +239,47 @@ function sortedObservations(obs: readonly Observation[]): Observation[] {
   return [...obs].sort((a, b) => cmp(a.at, b.at) || cmp(a.id, b.id))
 }
 
+/**
+ * Indexes of the input built once per list (so asking per intent, per brief or per criterion stays
+ * linear in the project: filtering every brief or record once per intent was intents × records).
+ */
+const briefsByIntentMemo = new WeakMap<readonly BriefFact[], Map<string, BriefFact[]>>()
+function briefsOfIntent(intent: string, briefs: readonly BriefFact[]): readonly BriefFact[] {
+  let m = briefsByIntentMemo.get(briefs)
+  if (!m) {
+    m = new Map()
+    for (const b of briefs) for (const i of new Set(b.intents)) pushTo(m, i, b)
+    briefsByIntentMemo.set(briefs, m)
+  }
+  return m.get(intent) ?? []
+}
+
+const recordsByDigestMemo = new WeakMap<readonly RunRecord[], Map<string, RunRecord[]>>()
+/** The records made under one digest, in their order in `records`. */
+function recordsUnder(digest: string, records: readonly RunRecord[]): readonly RunRecord[] {
+  let m = recordsByDigestMemo.get(records)
+  if (!m) {
+    m = new Map()
+    for (const r of records) if (r.pin) pushTo(m, r.pin.digest, r)
+    recordsByDigestMemo.set(records, m)
+  }
+  return m.get(digest) ?? []
+}
+
+const sortedByIntentMemo = new WeakMap<readonly Observation[], Map<string, Observation[]>>()
+/** The observations about an intent's criteria, in the canonical order (sorted once for all intents, not once per intent). */
+function observationsOfIntent(intent: string, observations: readonly Observation[]): readonly Observation[] {
+  let m = sortedByIntentMemo.get(observations)
+  if (!m) {
+    m = new Map()
+    for (const o of sortedObservations(observations)) pushTo(m, o.criterion.split("#")[0]!, o)
+    sortedByIntentMemo.set(observations, m)
+  }
+  return m.get(intent) ?? []
+}
+
 function briefOfCriterion(ref: string, briefs: readonly BriefFact[]): string[] {
-  const intent = ref.split("#")[0]!
-  return briefs.filter((b) => b.intents.includes(intent)).map((b) => b.id)
+  return briefsOfIntent(ref.split("#")[0]!, briefs).map((b) => b.id)
 }
 
 // ---- drift ------------------------------------------------------------------------------------
@@ -344,7 +383,7 @@ function capabilityDrift(input: InsightInput, thin: string[]): Finding[] {
   const out: Finding[] = []
   for (const b of [...input.briefs].sort((x, y) => cmp(x.id, y.id))) {
     if (!b.digest) continue
-    const recs = dedupe(input.records.filter((r) => r.pin?.brief_id === b.id && r.pin.digest === b.digest))
+    const recs = dedupe(recordsUnder(b.digest, input.records).filter((r) => r.pin?.brief_id === b.id))
     if (recs.length === 0) continue
     const unknown = recs.filter((r) => capsOf(r) === undefined).length
     if (!input.capabilities) {
@@ -424,36 +463,49 @@ function contradictions(input: InsightInput, thin: string[]): Finding[] {
   const obs = sortedObservations(input.observations)
   const byVersion = latestByVersion(obs)
   const criteria = [...byVersion.keys()].sort()
-  for (let i = 0; i < criteria.length; i++) {
-    for (let j = i + 1; j < criteria.length; j++) {
-      const a = criteria[i]!
-      const b = criteria[j]!
-      const shared = briefOfCriterion(a, input.briefs).filter((x) => briefOfCriterion(b, input.briefs).includes(x))
-      if (shared.length === 0) continue
-      const va = byVersion.get(a)!
-      const vb = byVersion.get(b)!
-      const both = [...va.keys()].filter((v) => vb.has(v)).sort()
-      if (both.length === 0) continue
-      // never both passing on one version, though each has passed on some: meeting one cost the other
-      const together = both.some((v) => va.get(v)!.outcome === "pass" && vb.get(v)!.outcome === "pass")
-      const eachPassed = both.some((v) => va.get(v)!.outcome === "pass") && both.some((v) => vb.get(v)!.outcome === "pass")
-      if (together || !eachPassed) continue
-      if (both.length < MIN_VERSIONS) {
-        thin.push(`${a} and ${b} never passed together, but on ${both.length} artefact version(s) only (at least ${MIN_VERSIONS} are needed to call it a contradiction)`)
-        continue
+  // only criteria that share a brief are compared: the pairs are found per brief (every pair of the
+  // project's criteria was criteria², most of them sharing nothing), then taken in the same order
+  const ofBrief = new Map<string, string[]>()
+  for (const c of criteria) for (const b of briefOfCriterion(c, input.briefs)) pushTo(ofBrief, b, c)
+  const paired = new Set<string>()
+  const pairs: Array<[string, string]> = []
+  for (const list of ofBrief.values()) {
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const key = `${list[i]}\u0000${list[j]}`
+        if (paired.has(key)) continue
+        paired.add(key)
+        pairs.push([list[i]!, list[j]!])
       }
-      out.push(
-        finding({
-          kind: "contradiction",
-          code: "never_together",
-          subject: `${a} ${b}`,
-          brief_id: shared[0]!,
-          message: `${a} and ${b} were judged on ${both.length} artefact versions and never passed on the same one: meeting one has cost the other every time`,
-          evidence: both.flatMap((v) => [cite(va.get(v)!), cite(vb.get(v)!)]),
-          fix: `decide which wins and record it as a tradeoff in the intents (or rewrite one criterion), then rebuild ${shared[0]}`,
-        }),
-      )
     }
+  }
+  pairs.sort((x, y) => cmp(x[0], y[0]) || cmp(x[1], y[1]))
+  for (const [a, b] of pairs) {
+    const shared = briefOfCriterion(a, input.briefs).filter((x) => briefOfCriterion(b, input.briefs).includes(x))
+    if (shared.length === 0) continue
+    const va = byVersion.get(a)!
+    const vb = byVersion.get(b)!
+    const both = [...va.keys()].filter((v) => vb.has(v)).sort()
+    if (both.length === 0) continue
+    // never both passing on one version, though each has passed on some: meeting one cost the other
+    const together = both.some((v) => va.get(v)!.outcome === "pass" && vb.get(v)!.outcome === "pass")
+    const eachPassed = both.some((v) => va.get(v)!.outcome === "pass") && both.some((v) => vb.get(v)!.outcome === "pass")
+    if (together || !eachPassed) continue
+    if (both.length < MIN_VERSIONS) {
+      thin.push(`${a} and ${b} never passed together, but on ${both.length} artefact version(s) only (at least ${MIN_VERSIONS} are needed to call it a contradiction)`)
+      continue
+    }
+    out.push(
+      finding({
+        kind: "contradiction",
+        code: "never_together",
+        subject: `${a} ${b}`,
+        brief_id: shared[0]!,
+        message: `${a} and ${b} were judged on ${both.length} artefact versions and never passed on the same one: meeting one has cost the other every time`,
+        evidence: both.flatMap((v) => [cite(va.get(v)!), cite(vb.get(v)!)]),
+        fix: `decide which wins and record it as a tradeoff in the intents (or rewrite one criterion), then rebuild ${shared[0]}`,
+      }),
+    )
   }
   // a waiver that names another criterion
   for (const o of obs) {
@@ -683,7 +735,7 @@ const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` :
 export function strategies(input: InsightInput, intent: IntentVerdict): StrategyStats[] {
   const refs = new Set(intent.criteria.map((c) => c.ref))
   const byDigest = new Map<string, { sessions: Map<string, Map<string, Observation>>; runs: Set<string>; raised: Set<string>; resolved: Set<string>; overrides: number }>()
-  for (const o of sortedObservations(input.observations)) {
+  for (const o of observationsOfIntent(intent.id, input.observations)) {
     if (!refs.has(o.criterion) || !o.provenance.digest) continue
     let s = byDigest.get(o.provenance.digest)
     if (!s) byDigest.set(o.provenance.digest, (s = { sessions: new Map(), runs: new Set(), raised: new Set(), resolved: new Set(), overrides: 0 }))
@@ -698,10 +750,10 @@ export function strategies(input: InsightInput, intent: IntentVerdict): Strategy
     if (o.outcome === "waived" || (o.kind === "signoff" && !o.excluded)) s.overrides++
   }
   const out: StrategyStats[] = []
-  const briefsOfIntent = new Set(input.briefs.filter((b) => b.intents.includes(intent.id)).map((b) => b.id))
+  const intentBriefs = new Set(briefsOfIntent(intent.id, input.briefs).map((b) => b.id))
   for (const [digest, s] of [...byDigest.entries()].sort((a, b) => cmp(a[0], b[0]))) {
     const sessionIds = new Set(s.sessions.keys())
-    const recs = input.records.filter((r) => r.pin?.digest === digest && r.session !== undefined && sessionIds.has(r.session))
+    const recs = recordsUnder(digest, input.records).filter((r) => r.session !== undefined && sessionIds.has(r.session))
     let satisfied = 0
     for (const [, latest] of s.sessions) {
       const passing = new Set<string>()
@@ -719,7 +771,7 @@ export function strategies(input: InsightInput, intent: IntentVerdict): Strategy
       overrides: s.overrides,
       failed_stages: recs.filter((r) => r.outcome === "error").length,
       runs: [...s.runs].sort(),
-      usage: input.usage ? usageOf(input.usage, digest, briefsOfIntent, s.runs) : "not read",
+      usage: input.usage ? usageOf(input.usage, digest, intentBriefs, s.runs) : "not read",
     })
   }
   return out
@@ -902,6 +954,8 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
       for (const c of p.cycles) s.add(c)
     }
   }
+  const pinnedOn = new Map<string, string[]>()
+  for (const [i, cs] of pinnedCycles) for (const c of cs) pushTo(pinnedOn, c, i)
   const everPinned = new Map<string, Set<string>>()
   for (const r of input.records) {
     if (!r.pin) continue
@@ -923,7 +977,7 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
       out.push({ intent: intent.id, from: "draft", to: "active", because: `lint is clean and a current build pinned on ${[...pinned].sort().join(", ")} carries it`, verdicts })
     }
     if (intent.status === "active" && v && v.criteria.length > 0 && v.criteria.every((c) => c.verdict === "satisfied")) {
-      const digest = input.briefs.find((b) => b.intents.includes(intent.id) && b.digest && attestedDigests.has(b.digest))?.digest
+      const digest = briefsOfIntent(intent.id, input.briefs).find((b) => b.digest && attestedDigests.has(b.digest))?.digest
       if (!digest) continue
       out.push({
         intent: intent.id,
@@ -936,10 +990,9 @@ function lifecycle(input: InsightInput): LifecycleProposal[] {
     }
     if (intent.status === "satisfied" && !pinned?.size) {
       const cycles = everPinned.get(intent.id) ?? new Set<string>()
-      const successor = [...pinnedCycles.entries()]
-        .filter(([other, cs]) => other !== intent.id && [...cycles].some((c) => cs.has(c)))
-        .map(([other]) => other)
-        .sort()[0]
+      // through the cycles (intents pinned on each), not every intent's cycles per intent
+      let successor: string | undefined
+      for (const c of cycles) for (const other of pinnedOn.get(c) ?? []) if (other !== intent.id && (successor === undefined || other < successor)) successor = other
       if (successor)
         out.push({ intent: intent.id, from: "satisfied", to: "superseded", superseded_by: successor, because: `no current pin carries it; ${successor} is pinned on the cycles it ran in`, verdicts })
       else if (cycles.size > 0) out.push({ intent: intent.id, from: "satisfied", to: "retired", because: "no current pin carries it and nothing replaces it on its cycles", verdicts })

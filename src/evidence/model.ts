@@ -19,6 +19,7 @@ import { readValidators, type Validator } from "../foundry/laws.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readAllRecords, readAllSignoffs, type SignoffEntry } from "../service/pulled.js"
 import { ledgerCommits } from "./git.js"
+import { pushTo } from "../core/maps.js"
 
 export interface BriefInfo {
   readonly id: string
@@ -129,19 +130,28 @@ export function buildEvidenceModel(input: ModelInput): EvidenceModel {
       intents: b ? b.intents.map((i) => i.id) : [],
     })
   }
-  // briefs that only appear in records (no ref any more)
+  // briefs that only appear in records (no ref any more); a set, so this stays linear in records + briefs
+  const known = new Set(briefs.map((b) => b.id))
   for (const r of input.records) {
-    if (r.pin && !briefs.some((b) => b.id === r.pin!.brief_id)) {
+    if (r.pin && !known.has(r.pin.brief_id)) {
+      known.add(r.pin.brief_id)
       const b = input.bundles.get(r.pin.digest)
       briefs.push({ id: r.pin.brief_id, title: b?.brief.title ?? r.pin.brief_id, formation: { cycles: b ? [...b.brief.formation.cycles] : [] }, intents: b ? b.intents.map((i) => i.id) : [] })
     }
   }
   const perBrief = new Map<string, { intents: IntentVerdict[]; counts: Record<Verdict, number> }>()
+  // observations grouped by the brief they ran under once, on the first ask: asking for every brief
+  // (the in-toto export does) must not filter every observation once per brief
+  let byBrief: Map<string | undefined, Observation[]> | undefined
   const verdictsFor = (briefId: string) => {
     let v = perBrief.get(briefId)
     if (!v) {
       const digest = input.current.get(briefId)
-      const own = observations.filter((o) => o.provenance.brief_id === briefId)
+      if (!byBrief) {
+        byBrief = new Map()
+        for (const o of observations) pushTo(byBrief, o.provenance.brief_id, o)
+      }
+      const own = byBrief.get(briefId) ?? []
       v = digest ? judgeAll(intentSpecs(input.bundles, new Map([[briefId, digest]])), own) : { intents: [], counts: emptyCounts() }
       perBrief.set(briefId, v)
     }
@@ -268,6 +278,9 @@ export interface SatisfactionSummary {
   }
 }
 
+/** Problems listed in the text summary; the rest are counted in a line of their own (the JSON lists all). */
+const SHOWN_PROBLEMS = 10
+
 export function summaryOf(model: EvidenceModel): SatisfactionSummary {
   const total = model.intents.reduce((n, i) => n + i.criteria.length, 0)
   const counts = VERDICT_ORDER.filter((v) => model.counts[v] > 0).map((v) => `${model.counts[v]} ${v}`)
@@ -284,7 +297,8 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
     lines.push(
       `  Evidence drawn from team stores: ${stores.map((s) => `${s.store} (${s.records} record${s.records === 1 ? "" : "s"}${s.signoffs ? `, ${s.signoffs} sign-off${s.signoffs === 1 ? "" : "s"}` : ""})`).join(", ")}`,
     )
-  for (const p of model.problems.slice(0, 10)) lines.push(`  ! ${p}`)
+  for (const p of model.problems.slice(0, SHOWN_PROBLEMS)) lines.push(`  ! ${p}`)
+  if (model.problems.length > SHOWN_PROBLEMS) lines.push(`  ! … and ${model.problems.length - SHOWN_PROBLEMS} more problems, not shown here (all of them: \`opencode-alloy report --json\`)`)
   return {
     lines,
     json: {
@@ -294,6 +308,87 @@ export function summaryOf(model: EvidenceModel): SatisfactionSummary {
       records: model.records.length,
       ...(stores.length ? { stores } : {}),
       problems: model.problems,
+    },
+  }
+}
+
+/** How to get what a summary leaves out: every run record and every observation, in full. */
+export const REPORT_FULL_COMMAND = "opencode-alloy report --json --full"
+
+/** A criterion in the report summary: its verdict, its gates, and only the observations that decided them. */
+export interface CriterionSummary {
+  readonly ref: string
+  readonly id: string
+  readonly text: string
+  readonly verdict: Verdict
+  readonly reason: string
+  readonly gates: IntentVerdict["criteria"][number]["gates"]
+  /** how many observations there are about the criterion (all of them are in the full report) */
+  readonly observations: number
+  /** the observations the gates' verdicts were decided by (`gates[].decisive`), newest first */
+  readonly decisive: Observation[]
+}
+
+/**
+ * What `report --json` prints unless asked for everything (`--full`): per intent and criterion the
+ * verdicts, the counts, and the observations that decided each verdict; records, observations and
+ * sign-offs as counts. Its size follows the intents and criteria, not the records, so a project with
+ * 100,000 records gets a report of the same size as one with 100. What it leaves out it says, with the
+ * command that prints it (`omitted`). The HTML report and the in-toto export show the same decisive
+ * observations first (see report-html.ts, export-intoto.ts).
+ */
+export interface ReportSummary {
+  readonly detail: "summary"
+  readonly generated_at: string
+  readonly project: string
+  readonly counts: Record<Verdict, number>
+  readonly intent_counts: Record<Verdict, number>
+  readonly briefs: BriefInfo[]
+  readonly intents: Array<Omit<IntentVerdict, "criteria"> & { criteria: CriterionSummary[] }>
+  readonly records: number
+  readonly observations: number
+  readonly signoffs: number
+  readonly stores?: Array<{ store: string; records: number; signoffs?: number }>
+  readonly problems: string[]
+  /** what the summary leaves out, and how to get it */
+  readonly omitted: { readonly records: number; readonly observations: number; readonly signoffs: number; readonly full: string }
+}
+
+/** The decisive observations of a judged criterion: those its gates name, in the criterion's order (newest first). */
+export function decisiveObservations(c: IntentVerdict["criteria"][number]): Observation[] {
+  const ids = new Set(c.gates.flatMap((g) => g.decisive))
+  return ids.size ? c.evidence.filter((o) => ids.has(o.id)) : []
+}
+
+export function reportSummary(model: EvidenceModel): ReportSummary {
+  const stores = pulledStores(model.records, model.signoffs)
+  let shown = 0
+  const intents = model.intents.map(({ criteria, ...i }) => ({
+    ...i,
+    criteria: criteria.map((c): CriterionSummary => {
+      const decisive = decisiveObservations(c)
+      shown += decisive.length
+      return { ref: c.ref, id: c.id, text: c.text, verdict: c.verdict, reason: c.reason, gates: c.gates, observations: c.evidence.length, decisive }
+    }),
+  }))
+  return {
+    detail: "summary",
+    generated_at: model.generated_at,
+    project: model.project,
+    counts: model.counts,
+    intent_counts: model.intent_counts,
+    briefs: model.briefs,
+    intents,
+    records: model.records.length,
+    observations: model.observations.length,
+    signoffs: model.signoffs.length,
+    ...(stores.length ? { stores } : {}),
+    problems: model.problems,
+    omitted: {
+      records: model.records.length,
+      observations: Math.max(0, model.observations.length - shown),
+      signoffs: model.signoffs.length,
+      full: REPORT_FULL_COMMAND,
     },
   }
 }

@@ -64,33 +64,54 @@ export function badge(v: Verdict | string, big = false): string {
 
 export const runAnchor = (runId: string) => `run-${runId}`
 
-export function evidenceItem(o: Observation, current: string | undefined, links: ViewLinks = REPORT_LINKS): string {
+export function evidenceItem(o: Observation, current: string | undefined, links: ViewLinks = REPORT_LINKS, decisive = false): string {
   const p = o.provenance
   const older = o.older_bundle
   const digestTitle = p.digest ? `observed under ${p.digest}${current && current !== p.digest ? `; current is ${current}` : ""}` : "no pin was recorded for this run"
-  return `<li class="ev o-${o.outcome}${older ? " older" : ""}"${older ? ' data-older-bundle="true"' : ""} data-observation="${esc(o.id)}">
+  return `<li class="ev o-${o.outcome}${older ? " older" : ""}"${older ? ' data-older-bundle="true"' : ""}${decisive ? ' data-decisive="true" title="decided the verdict"' : ""} data-observation="${esc(o.id)}">
 <span class="oi" aria-label="${esc(o.outcome)}">${esc(OUTCOME_ICON[o.outcome] ?? "•")}</span>
 <div class="evb"><div class="evs"><span class="kind">${esc(o.kind)}</span> ${esc(o.summary)}${o.reason && o.outcome !== "pass" && !o.summary.includes(o.reason) ? ` <span class="reason">— ${esc(o.reason)}</span>` : ""}</div>
 ${o.excluded ? `<div class="reason" data-excluded="true">not counted: ${esc(o.excluded)}</div>` : ""}
 <div class="meta">${p.source === "ledger" ? `<span title="${esc(`.alloy/evidence/${p.record}`)}">ledger${p.store ? ` · from ${esc(p.store)}` : ""}</span>` : `<a href="${esc(links.run(p.run_id))}" title="run ${esc(p.run_id)}">run ${esc(p.run_id.slice(-8))}</a>`} · <span class="stage">${esc(p.stage)}</span>${p.by_stage && p.by_stage !== p.stage ? ` (by ${esc(p.by_stage)})` : ""} · <code title="${esc(digestTitle)}">${p.digest ? esc(shortDigest(p.digest)) : "no pin"}</code>${older ? ' <span class="older-tag" title="' + esc(digestTitle) + '">older bundle</span>' : ""}${p.commit ? ` · commit <code title="${esc(p.commit)}">${esc(shortSha(p.commit))}</code>` : ""} · ${esc(when(o.at))}</div></div></li>`
 }
 
+/**
+ * Observations listed under one criterion: the newest, and every one that decided a verdict (the
+ * report summary's `decisive`); the others are counted in a line that says where to see them all,
+ * so a criterion cited by 100,000 runs does not make the page as large as the records.
+ */
+export const LISTED_OBSERVATIONS = 100
+
 export function criterionRow(c: CriterionVerdict, currentOf: (o: Observation) => string | undefined, links: ViewLinks = REPORT_LINKS): string {
+  const decisive = new Set(c.gates.flatMap((g) => g.decisive))
   const shown = c.evidence.slice(0, 3)
-  const rest = c.evidence.slice(3)
+  const rest = c.evidence.filter((o, n) => n >= 3 && (n < LISTED_OBSERVATIONS || decisive.has(o.id)))
+  const unlisted = c.evidence.length - shown.length - rest.length
+  const intent = c.ref.split("#")[0]!
+  const more = unlisted
+    ? `<p class="muted" data-unlisted="${unlisted}">${unlisted} older observation${unlisted === 1 ? "" : "s"} not listed here; all of them: <code>opencode-alloy evidence --intent ${esc(intent)}</code> or <code>opencode-alloy report --json --full</code></p>`
+    : ""
   const gates = c.gates.map((g) => `<span class="gate ${esc(verdictClass(g.verdict))}" title="${esc(g.reason)}" data-verdict="${esc(g.verdict)}">${esc(g.kind)}</span>`).join("")
-  const list = (os: readonly Observation[]) => os.map((o) => evidenceItem(o, currentOf(o), links)).join("\n")
+  const list = (os: readonly Observation[]) => os.map((o) => evidenceItem(o, currentOf(o), links, decisive.has(o.id))).join("\n")
   const id = links.criterion ? `<a class="acid" href="${esc(links.criterion(c.ref))}">${esc(c.id)}</a>` : `<span class="acid">${esc(c.id)}</span>`
   return `<tr data-criterion="${esc(c.ref)}" data-verdict="${esc(c.verdict)}">
 <td class="ref">${id}</td>
 <td class="crit"><div class="ctext">${esc(c.text)}</div><div class="gates">${gates || '<span class="muted">no evidence declared</span>'}</div><div class="why">${esc(c.reason)}</div></td>
 <td class="verdict">${badge(c.verdict)}</td>
-<td class="evidence">${c.evidence.length ? `<ul class="evl">${list(shown)}</ul>${rest.length ? `<details><summary>${rest.length} more observation${rest.length === 1 ? "" : "s"}</summary><ul class="evl">${list(rest)}</ul></details>` : ""}` : '<span class="muted">no observations</span>'}</td>
+<td class="evidence">${c.evidence.length ? `<ul class="evl">${list(shown)}</ul>${rest.length ? `<details><summary>${rest.length + unlisted} more observation${rest.length + unlisted === 1 ? "" : "s"}</summary><ul class="evl">${list(rest)}</ul>${more}</details>` : ""}` : '<span class="muted">no observations</span>'}</td>
 </tr>`
 }
 
+/** Each brief's current digest, built once per model: building it for every intent card was intents × briefs. */
+const currentDigests = new WeakMap<EvidenceModel, Map<string, string | undefined>>()
+function currentByBriefOf(model: EvidenceModel): Map<string, string | undefined> {
+  let m = currentDigests.get(model)
+  if (!m) currentDigests.set(model, (m = new Map(model.briefs.map((b) => [b.id, b.current]))))
+  return m
+}
+
 export function intentCard(i: IntentVerdict, model: EvidenceModel, links: ViewLinks = REPORT_LINKS): string {
-  const currentByBrief = new Map(model.briefs.map((b) => [b.id, b.current]))
+  const currentByBrief = currentByBriefOf(model)
   const currentOf = (o: Observation) => (o.provenance.brief_id ? currentByBrief.get(o.provenance.brief_id) : undefined)
   const bar = verdictBar(i.counts)
   const title = links.intent ? `<a href="${esc(links.intent(i.id))}">${esc(i.title)}</a>` : esc(i.title)
@@ -127,10 +148,12 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
     const k = r.pin?.brief_id ?? ""
     pushTo(groups, k, r)
   }
-  const order = [...model.briefs.map((b) => b.id), ...(groups.has("") ? [""] : [])].filter((id, i, a) => a.indexOf(id) === i)
+  // by id once: finding each brief in the list (and de-duplicating with indexOf) was briefs × briefs
+  const byId = new Map(model.briefs.map((b) => [b.id, b] as const))
+  const order = [...new Set([...byId.keys(), ...(groups.has("") ? [""] : [])])]
   const parts: string[] = []
   for (const briefId of order) {
-    const brief = model.briefs.find((b) => b.id === briefId)
+    const brief = byId.get(briefId)
     const records = groups.get(briefId) ?? []
     const sessions = new Map<string, RunRecord[]>()
     for (const r of records) pushTo(sessions, sessionOfRecord(r), r)
@@ -340,6 +363,12 @@ ${problems.length ? `<section class="card"><h2>Problems while reading</h2><ul cl
  * section of it, rendered by the same view as the app's Insights page (the model's own problems are
  * listed once, at the end; the section adds only the insights' own).
  */
+/** The insights' problems that the model's problems do not already list (a set: both lists can hold a problem per record). */
+function withoutModelProblems(problems: readonly string[], shown: readonly string[]): string[] {
+  const seen = new Set(shown)
+  return problems.filter((x) => !seen.has(x))
+}
+
 export function renderReportHtml(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): string {
   const briefsLine = model.briefs.length
     ? model.briefs
@@ -370,7 +399,7 @@ ${summaryStrip(model)}
 ${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
 <h4>Runs per brief</h4>
 ${timeline(model)}
-${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: (insights.problems ?? []).filter((x) => !model.problems.includes(x)) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
+${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: withoutModelProblems(insights.problems ?? [], model.problems) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}

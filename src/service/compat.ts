@@ -64,7 +64,7 @@ function checkTools(generation: KnownGeneration, m: Capabilities, problems: Comp
     const want = known.find((t) => t.id === id)
     const now = have.get(id)
     if (!now) {
-      const hint = extra.length ? ` (renamed? Foundry tools not in the contract: ${extra.slice(0, 8).join(", ")})` : ""
+      const hint = extra.length ? ` (renamed? Foundry tools not in the contract: ${extra.slice(0, 8).join(", ")}${extra.length > 8 ? `, and ${extra.length - 8} more` : ""})` : ""
       problems.push({ kind: "tool", name: id, message: `tool ${id} is missing${hint}; Alloy relies on it in the ${generation} protocol`, fix: FIX_UPGRADE })
       continue
     }

@@ -96,7 +96,9 @@ export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined,
           file,
           path: `${where}.law`,
           message: `${intent.id}#${c.id} names law ${e.law}, which no Foundry laws file declares (foundry/laws/*.md, foundry/artefacts/<type>/laws.md)${near ? `; did you mean ${near}?` : ""}`,
-          fix: near ? `use \`law: ${near}\`` : `check the id (known: ${[...laws.keys()].slice(0, 12).join(", ") || "none"}), or drop \`law:\` to let Alloy write the law from the criterion`,
+          fix: near
+            ? `use \`law: ${near}\``
+            : `check the id (known: ${[...laws.keys()].slice(0, 12).join(", ") || "none"}${laws.size > 12 ? `, and ${laws.size - 12} more` : ""}), or drop \`law:\` to let Alloy write the law from the criterion`,
         })
       }
       if (e.kind === "check") {
@@ -170,7 +172,7 @@ function configBranchWarning(k: KnownFormation | undefined, file: string): LintW
   ]
 }
 
-const known = (s: ReadonlySet<string>) => [...s].slice(0, 20).join(", ") || "none"
+const known = (s: ReadonlySet<string>) => ([...s].slice(0, 20).join(", ") || "none") + (s.size > 20 ? `, and ${s.size - 20} more` : "")
 
 /** Formation names that do not exist in `foundry/` (the pure lint cannot see the project). */
 function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: string): LintWarning[] {

@@ -214,8 +214,16 @@ export function worstFirst(intents: readonly IntentVerdict[]): IntentVerdict[] {
     .sort((a, b) => rank(a.verdict) - rank(b.verdict) || a.id.localeCompare(b.id))
 }
 
+/** Briefs by id (with their place in the model), once per model: filtering every brief for every intent on a page was intents × briefs. */
+const briefsById = new WeakMap<EvidenceModel, Map<string, { brief: EvidenceModel["briefs"][number]; n: number }>>()
+
 function cyclesOfIntent(model: EvidenceModel, i: { briefs: readonly string[] }): string[] {
-  return [...new Set(model.briefs.filter((b) => i.briefs.includes(b.id)).flatMap((b) => b.formation.cycles))]
+  let byId = briefsById.get(model)
+  if (!byId) briefsById.set(model, (byId = new Map(model.briefs.map((brief, n) => [brief.id, { brief, n }] as const))))
+  const index = byId
+  // in the model's order of briefs, as filtering them gave it
+  const found = [...new Set(i.briefs)].map((id) => index.get(id)).filter((x) => x !== undefined)
+  return [...new Set(found.sort((a, b) => a.n - b.n).flatMap((x) => x.brief.formation.cycles))]
 }
 
 export function filterModel(model: EvidenceModel, q: DashboardQuery): IntentVerdict[] {

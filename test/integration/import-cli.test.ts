@@ -29,6 +29,40 @@ describe("evidence CLI", () => {
     expect(await run("import", "tarball", "x")).toBe(2)
   })
 
+  test("report --json is a summary (counts, verdicts, the deciding observations) and says what it left out; --full adds every record", async () => {
+    const { run, out, json } = cliSession(p.dir)
+    expect(await run("report", "--json")).toBe(0)
+    const summary = json() as unknown as {
+      detail: string
+      records: number
+      observations: number
+      omitted: { records: number; observations: number; full: string }
+      intents: Array<{ criteria: Array<{ ref: string; verdict: string; observations: number; decisive: Array<{ id: string }>; gates: Array<{ decisive: string[] }> }> }>
+    }
+    expect(summary).toMatchObject({ ok: true, detail: "summary", records: 22, omitted: { records: 22, full: "opencode-alloy report --json --full" } })
+    const criteria = summary.intents.flatMap((i) => i.criteria)
+    const decisive = criteria.flatMap((c) => c.decisive)
+    expect(decisive.length).toBeGreaterThan(0)
+    for (const c of criteria) expect(c.decisive.map((o) => o.id).sort()).toEqual([...new Set(c.gates.flatMap((g) => g.decisive))].sort())
+    expect(summary.omitted.observations).toBe(summary.observations - decisive.length)
+    expect(out.join("\n")).not.toContain('"idempotency_key"') // no record in full
+
+    expect(await run("report", "--json", "--full")).toBe(0)
+    const full = json() as unknown as {
+      detail: string
+      records: Array<{ run_id: string }>
+      observations: unknown[]
+      intents: Array<{ criteria: Array<{ ref: string; verdict: string; evidence: unknown[] }> }>
+    }
+    expect(full.detail).toBe("full")
+    expect(full.records).toHaveLength(22)
+    expect(full.observations).toHaveLength(summary.observations)
+    // the same verdicts either way
+    expect(full.intents.flatMap((i) => i.criteria.map((c) => [c.ref, c.verdict, c.evidence.length]))).toEqual(criteria.map((c) => [c.ref, c.verdict, c.observations]))
+    // --full belongs to --json
+    expect(await run("report", "--full")).toBe(2)
+  })
+
   test("report and status lines show every verdict", async () => {
     const { run, out } = cliSession(p.dir)
     expect(await run("report")).toBe(0)

@@ -9,7 +9,7 @@ import { importAll, type ImportSource, type ImportReport } from "../../evidence/
 import { MAX_RECORD_BYTES } from "../../store/outbox.js"
 import { readAllRecords } from "../../service/pulled.js"
 import { eventsFile, watchEvents } from "../../evidence/events.js"
-import { loadEvidence, summaryOf } from "../../evidence/model.js"
+import { loadEvidence, reportSummary, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
 import { describePulled } from "../../evidence/observations.js"
 import { listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
@@ -20,7 +20,7 @@ import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
 import { describeSigner } from "../../core/signoff.js"
-import { EXIT_FAIL, EXIT_OK, unknownNameError, usageError, type Io } from "../io.js"
+import { EXIT_FAIL, EXIT_OK, outJsonStreamed, unknownNameError, usageError, type Io } from "../io.js"
 import { startProgress } from "../progress.js"
 import { shown, suggest } from "../args.js"
 import { str, strs, type OptionValues } from "./types.js"
@@ -258,7 +258,10 @@ export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
 }
 
 export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
-  if (rest.length) throw usageError("usage: opencode-alloy report [--json] [--html <file>]")
+  if (rest.length) throw usageError("usage: opencode-alloy report [--json [--full]] [--html <file>]")
+  const full = v["full"] === true
+  if (full && (!io.json || v["html"] !== undefined))
+    throw usageError("--full goes with --json: `opencode-alloy report --json --full`", "without --json the report prints the verdicts; the HTML report lists every run in its timeline")
   const ctx = new AlloyContext(io.cwd)
   const progress = startProgress("reading records", 0, { json: io.json })
   let read = 0
@@ -289,7 +292,9 @@ export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
     return EXIT_OK
   }
   if (io.json) {
-    io.out(JSON.stringify({ ok: true, ...model }, null, 2))
+    // the summary by default: its size follows the intents, not the records; everything only when asked, streamed
+    if (full) outJsonStreamed(io, { ok: true, detail: "full", ...model })
+    else io.out(JSON.stringify({ ok: true, ...reportSummary(model) }, null, 2))
     return EXIT_OK
   }
   for (const l of summaryOf(model).lines) io.out(l)

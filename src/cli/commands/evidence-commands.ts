@@ -86,9 +86,14 @@ export const evidenceCommands: Commands = {
   },
   report: {
     summary: "verdicts per criterion and intent (or one self-contained HTML page)",
-    usage: ["report [--json]", "report --html <file>"],
-    options: { html: { type: "string", value: "file", description: "write the report as one self-contained HTML page" } },
-    examples: ["opencode-alloy report", "opencode-alloy report --html alloy-report.html"],
+    usage: ["report [--json [--full]]", "report --html <file>"],
+    details:
+      "`--json` prints a summary whose size follows the intents, not the records: per intent and criterion the verdict, the counts and the observations that decided it; records and observations as counts (`omitted` says what was left out). `--json --full` adds every run record and observation, one to a line.",
+    options: {
+      html: { type: "string", value: "file", description: "write the report as one self-contained HTML page" },
+      full: { type: "boolean", description: "with --json: every run record and observation in full, not only the summary" },
+    },
+    examples: ["opencode-alloy report", "opencode-alloy report --json", "opencode-alloy report --json --full > evidence.json", "opencode-alloy report --html alloy-report.html"],
     run: async (io, rest, v) => (await load()).cmdReport(io, rest, v),
   },
   export: {
