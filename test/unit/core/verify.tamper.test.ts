@@ -3,6 +3,7 @@ import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 import { verifyObjectBytes, parseBundle } from "../../../src/core/verify.js"
+import { canonicalBytes, digestOf } from "../../../src/core/digest.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
 import { codeOf } from "../../helpers/errors.js"
 
@@ -68,6 +69,21 @@ describe("tamper detection", () => {
     const nfd = Buffer.from(JSON.stringify({ ...parsed, brief: { ...brief, title: "Cafe\u0301" } }))
     expect(codeOf(() => parseBundle(nfd, "obj"))).toBe("malformed")
     expect(codeOf(() => parseBundle(bytes, "obj"))).toBeUndefined()
+  })
+
+  it("a re-hashed, canonical bundle with a key the schema does not have is refused at every depth", () => {
+    const parsed = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>
+    const brief = parsed["brief"] as Record<string, unknown>
+    const withExtra = [
+      { ...parsed, zz_extra: "smuggled" },
+      { ...parsed, brief: { ...brief, aa_extra: 1 } },
+      { ...parsed, overlay: { ...(parsed["overlay"] as Record<string, unknown>), note: "smuggled" } },
+    ]
+    for (const v of withExtra) {
+      const canonical = canonicalBytes(v)
+      const digest = digestOf(canonical)
+      expect(codeOf(() => verifyObjectBytes(canonical, { brief_id: p.briefId, digest }, "obj"))).toBe("malformed")
+    }
   })
 
   it("refuses the right bytes under the wrong brief id", () => {
