@@ -298,7 +298,7 @@ export function programHelp(groups: ReadonlyArray<{ title: string; commands: Com
     `${PROGRAM} — intent records, content-addressed briefs and pins for Foundry flows`,
     "",
     `Usage: ${PROGRAM} <command> [options]`,
-    `       ${PROGRAM} <command> --help      options and examples of one command`,
+    `       ${PROGRAM} <command> --help      options and examples of one command (or: help <command>)`,
   ]
   for (const g of groups) out.push("", `${g.title}:`, table(rows(g.commands), 34))
   out.push(
