@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
+import { runnerRecord, succeededResult } from "../helpers/bridge.js"
 import { cliSession } from "../helpers/cli.js"
 import { AlloyContext } from "../../src/service/context.js"
 import { digestOf } from "../../src/core/digest.js"
@@ -185,34 +186,16 @@ describe.skipIf(!!unavailable)("team store on a real registry", () => {
     const ledger = new Ledger(dir)
     const spec = { brief_id: "release-note-voice", digest: p.digest, flow: "release-notes", cycle: null, goal: "ship the note", goal_hash: "0".repeat(64), base_commit: "1".repeat(40), criteria: [] }
     ledger.claim("nightly-1", "given", spec, new Date("2026-05-28T10:00:00Z"))
-    ledger.postResult({
-      $type: "alloy.request/v1",
-      kind: "result",
-      key: "nightly-1",
-      request: spec,
-      state: "succeeded",
-      sessions: ["ses_1"],
-      terminal_action: null,
-      stage_records: [],
-      tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 },
-      cost: 0,
-      ended_at: "2026-05-28T10:05:00.000Z",
-    })
+    ledger.postResult(succeededResult("nightly-1", spec))
     // the runner names the capability manifest it registered under; the manifest is kept beside it
     const caps = buildCapabilities(new AlloyContext(dir))
     keepCapabilities(new AlloyContext(dir), caps)
-    const runner = {
-      $type: "alloy.runner/v1" as const,
+    const runner = runnerRecord({
       id: "01JZRUNNER0000000000000000",
-      host: "ci-1",
-      pid: 42,
-      opencode_version: "1.0.0",
       capability_digest: caps.digest,
       project_roots: ["/x/home/someone/acme"],
-      labels: ["os:linux"],
-      started_at: "2026-05-28T09:59:00.000Z",
       lease_until: "2026-05-28T10:00:30.000Z",
-    }
+    })
     ledger.writeRunner(runner)
     const bstore = `oci://${reg.host}/team/bridge`
     const a = cliSession(dir)

@@ -13,7 +13,8 @@ import type { BrowserContext, Page } from "playwright-core"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { BIN } from "../helpers/cli.js"
 import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, stopUi, type RunningUi } from "../helpers/browser.js"
-import { REQUEST_TYPE, RUNNER_TYPE } from "../../src/bridge/request.js"
+import { REQUEST_TYPE } from "../../src/bridge/request.js"
+import { runnerRegistration, succeededResult } from "../helpers/bridge.js"
 import { buildCapabilities, keepCapabilities } from "../../src/service/capabilities.js"
 import { hashedTag, pulledPaths } from "../../src/service/pulled.js"
 import { exportStageRun } from "../../src/service/runs.js"
@@ -50,22 +51,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page shows what wa
       )
       origin(hashedTag("request", `${key}/request.json`))
     }
-    writeFileSync(
-      path.join(pp.requests, "nightly-7", "result.json"),
-      JSON.stringify({
-        $type: REQUEST_TYPE,
-        kind: "result",
-        key: "nightly-7",
-        request: spec,
-        state: "succeeded",
-        sessions: ["ses_1"],
-        terminal_action: null,
-        stage_records: [],
-        tokens: { input: 1, output: 2, reasoning: 0, cache_read: 0, cache_write: 0 },
-        cost: 0,
-        ended_at: "2026-05-28T10:05:00.000Z",
-      }),
-    )
+    writeFileSync(path.join(pp.requests, "nightly-7", "result.json"), JSON.stringify(succeededResult("nightly-7", spec)))
     origin(hashedTag("request", "nightly-7/result.json"))
     // a runner whose capability manifest came along (pull stores manifests where the project keeps its own)
     const caps = buildCapabilities(p.ctx)
@@ -74,17 +60,17 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page shows what wa
     const runnerId = "01JZPULLEDRUNNER0000000000"
     writeFileSync(
       path.join(pp.runners, `${runnerId}.json`),
-      JSON.stringify({
-        $type: RUNNER_TYPE,
-        id: runnerId,
-        host: "ci-runner-9",
-        pid: 7,
-        opencode_version: "1.4.0",
-        capability_digest: caps.digest,
-        project_roots: ["/elsewhere"],
-        labels: ["os:linux"],
-        started_at: "2026-05-28T09:00:00.000Z",
-      }),
+      JSON.stringify(
+        runnerRegistration({
+          id: runnerId,
+          host: "ci-runner-9",
+          pid: 7,
+          opencode_version: "1.4.0",
+          capability_digest: caps.digest,
+          project_roots: ["/elsewhere"],
+          started_at: "2026-05-28T09:00:00.000Z",
+        }),
+      ),
     )
     origin(hashedTag("runner", runnerId))
     // a run record of the other machine: moved from this project's outbox into the pulled folder

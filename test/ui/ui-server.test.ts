@@ -20,6 +20,7 @@ import type { IntentVerdict } from "../../src/evidence/satisfaction.js"
 import { badge } from "../../src/evidence/report-html.js"
 import { runCli } from "../helpers/cli.js"
 import { Ledger } from "../../src/bridge/ledger.js"
+import { runnerRecord } from "../helpers/bridge.js"
 
 const TOKEN = "unit-test-token-0123456789abcdefghijklm"
 
@@ -141,18 +142,8 @@ describe("ui server", () => {
 
   test("the runs page lists this project's runners with their lease state, and says how many it left out", async () => {
     const ledger = new Ledger(p.dir)
-    const runner = (i: number, lease: string) => ({
-      $type: "alloy.runner/v1" as const,
-      id: `01JZRUNNER${String(i).padStart(16, "0")}`,
-      host: `ci-${i}`,
-      pid: 100 + i,
-      opencode_version: "1.18.33",
-      capability_digest: `sha256:${"0".repeat(64)}`,
-      project_roots: [p.dir],
-      labels: ["os:<linux>"],
-      started_at: "2026-05-28T09:59:00.000Z",
-      lease_until: lease,
-    })
+    const runner = (i: number, lease: string) =>
+      runnerRecord({ id: `01JZRUNNER${String(i).padStart(16, "0")}`, host: `ci-${i}`, opencode_version: "1.18.33", project_roots: [p.dir], labels: ["os:<linux>"], lease_until: lease })
     ledger.writeRunner(runner(0, "2999-01-01T00:00:00.000Z"))
     ledger.writeRunner(runner(1, "2020-01-01T00:00:00.000Z"))
     let r = await request(s.port, "/runs", { headers: { cookie } })

@@ -4,7 +4,8 @@ import path from "node:path"
 import { afterEach, describe, expect, test } from "vitest"
 import { listPulledBridge, pulledBridgeLines } from "../../../src/bridge/pulled.js"
 import { Ledger } from "../../../src/bridge/ledger.js"
-import { REQUEST_TYPE, RUNNER_TYPE } from "../../../src/bridge/request.js"
+import { REQUEST_TYPE } from "../../../src/bridge/request.js"
+import { runnerRegistration } from "../../helpers/bridge.js"
 import { hashedTag, pulledPaths } from "../../../src/service/pulled.js"
 import { makeProject, type TestProject } from "../../helpers/project.js"
 
@@ -12,17 +13,7 @@ const STORE = "oci://registry.example:5000/team/alloy"
 const spec = { brief_id: "b", digest: `sha256:${"a".repeat(64)}`, flow: null, cycle: "c", goal: "g", goal_hash: "0".repeat(64), base_commit: "1".repeat(40), criteria: [] }
 const request = (key: string) => JSON.stringify({ $type: REQUEST_TYPE, key, key_source: "given", spec, created_at: "2026-05-28T10:00:00.000Z" })
 const runner = (id: string) =>
-  JSON.stringify({
-    $type: RUNNER_TYPE,
-    id,
-    host: "h",
-    pid: 1,
-    opencode_version: "1",
-    capability_digest: `sha256:${"b".repeat(64)}`,
-    project_roots: [],
-    labels: [],
-    started_at: "2026-05-28T10:00:00.000Z",
-  })
+  JSON.stringify(runnerRegistration({ id, host: "h", pid: 1, opencode_version: "1", capability_digest: `sha256:${"b".repeat(64)}`, labels: [], started_at: "2026-05-28T10:00:00.000Z" }))
 
 let p: TestProject | undefined
 afterEach(() => p?.cleanup())
