@@ -38,7 +38,7 @@
  *                satisfied → superseded      no current pinned bundle carries it, another intent is pinned on
  *                                            its cycles; → retired when nothing replaces it
  */
-import { pushTo } from "../core/maps.js"
+import { groupedOnce, pushTo } from "../core/maps.js"
 import { canonicalBytes, normalizeJson, sha256Hex } from "../core/digest.js"
 import { constraintClash, intentFilePath, parseConstraint, vagueReason } from "../core/lint.js"
 import type { Intent } from "../core/intent.js"
@@ -243,40 +243,14 @@ function sortedObservations(obs: readonly Observation[]): Observation[] {
  * Indexes of the input built once per list (so asking per intent, per brief or per criterion stays
  * linear in the project: filtering every brief or record once per intent was intents × records).
  */
-const briefsByIntentMemo = new WeakMap<readonly BriefFact[], Map<string, BriefFact[]>>()
-function briefsOfIntent(intent: string, briefs: readonly BriefFact[]): readonly BriefFact[] {
-  let m = briefsByIntentMemo.get(briefs)
-  if (!m) {
-    m = new Map()
-    for (const b of briefs) for (const i of new Set(b.intents)) pushTo(m, i, b)
-    briefsByIntentMemo.set(briefs, m)
-  }
-  return m.get(intent) ?? []
-}
+/** The briefs that name an intent. */
+const briefsOfIntent = groupedOnce<BriefFact>((b) => new Set(b.intents))
 
-const recordsByDigestMemo = new WeakMap<readonly RunRecord[], Map<string, RunRecord[]>>()
 /** The records made under one digest, in their order in `records`. */
-function recordsUnder(digest: string, records: readonly RunRecord[]): readonly RunRecord[] {
-  let m = recordsByDigestMemo.get(records)
-  if (!m) {
-    m = new Map()
-    for (const r of records) if (r.pin) pushTo(m, r.pin.digest, r)
-    recordsByDigestMemo.set(records, m)
-  }
-  return m.get(digest) ?? []
-}
+const recordsUnder = groupedOnce<RunRecord>((r) => (r.pin ? [r.pin.digest] : []))
 
-const sortedByIntentMemo = new WeakMap<readonly Observation[], Map<string, Observation[]>>()
 /** The observations about an intent's criteria, in the canonical order (sorted once for all intents, not once per intent). */
-function observationsOfIntent(intent: string, observations: readonly Observation[]): readonly Observation[] {
-  let m = sortedByIntentMemo.get(observations)
-  if (!m) {
-    m = new Map()
-    for (const o of sortedObservations(observations)) pushTo(m, o.criterion.split("#")[0]!, o)
-    sortedByIntentMemo.set(observations, m)
-  }
-  return m.get(intent) ?? []
-}
+const observationsOfIntent = groupedOnce<Observation>((o) => [o.criterion.split("#")[0]!], sortedObservations)
 
 function briefOfCriterion(ref: string, briefs: readonly BriefFact[]): string[] {
   return briefsOfIntent(ref.split("#")[0]!, briefs).map((b) => b.id)
