@@ -139,6 +139,23 @@ function paragraphStart(text: string, at: number): number {
 }
 
 /**
+ * The law ids a 3.6 appraiser prompt already grades: the `## <law>` headings of Foundry's own
+ * `## Laws` section, which follows the artefact and ends at the `## Output` heading. Only that
+ * section counts. The artefact is inlined above it and is written by the work itself, so a law
+ * heading (or a `## Laws` of its own) in the artefact proves nothing; the last `## Laws` heading is
+ * Foundry's. Without one (3.7 and the run era fetch laws through a tool) no law is given.
+ */
+export function lawsGivenIn(prompt: string): Set<string> {
+  const given = new Set<string>()
+  const start = prompt.lastIndexOf("\n## Laws\n")
+  if (start < 0) return given
+  const end = prompt.indexOf("\n## Output\n", start)
+  const section = prompt.slice(start + "\n## Laws\n".length, end < 0 ? undefined : end + 1)
+  for (const m of section.matchAll(/^## (\S+)[ \t]*$/gm)) given.add(m[1]!)
+  return given
+}
+
+/**
  * Put law gates into an appraiser prompt BEFORE Foundry's final output instruction, never after it:
  * Foundry's text is kept byte for byte on both sides. With no recognisable output instruction the
  * gates go first, so they can never follow whatever the prompt ends with.

@@ -16,7 +16,7 @@ import type { AlloyError } from "../../core/errors.js"
 import { gateLawId, isFoundryId, parseCriterionRef } from "../../core/ids.js"
 import { inline } from "../../core/prompt-safety.js"
 import { lawGateText } from "../../core/render.js"
-import { placeGates, resumeInstruction, stageBaseOf, type Generation } from "../../foundry/generations.js"
+import { lawsGivenIn, placeGates, resumeInstruction, stageBaseOf, type Generation } from "../../foundry/generations.js"
 
 export type Json = Record<string, unknown>
 
@@ -174,17 +174,17 @@ export function renderAppraiseLaws(bundle: Bundle, cycle: string | undefined): A
 
 /**
  * One gate per criterion: a criterion whose law the appraiser is already given (a `## <law>`
- * heading in the prompt) is graded by that law, not by a second Alloy gate. That law is the
- * Foundry law the criterion names, or the gate's own `alloy--<intent>--ac-n` law once the
+ * heading in Foundry's own `## Laws` section, never one in the artefact: `lawsGivenIn`) is graded
+ * by that law, not by a second Alloy gate. That law is the Foundry law the criterion names, or the gate's own `alloy--<intent>--ac-n` law once the
  * formation designer has written it into the project's Foundry laws. Foundry's `law:<law>`
  * feedback counts for the criterion either way. A law the prompt does not show keeps the Alloy
  * gate, so no criterion goes ungraded.
  */
 export function lawsFor(prompt: string, laws: AppraiseLaws): string {
   if (!laws.gates) return laws.text
-  const given = (law: string) => new RegExp(`(^|\\n)## ${law.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*\\n`).test(prompt)
+  const given = lawsGivenIn(prompt)
   return laws.gates
-    .filter((g) => !((g.foundryLaw && given(g.foundryLaw)) || given(g.lawId)))
+    .filter((g) => !((g.foundryLaw && given.has(g.foundryLaw)) || given.has(g.lawId)))
     .map((g) => g.text)
     .join("\n\n")
 }

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 import path from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { classifyGeneration, outputInstructionStart, placeGates, resumeInstruction } from "../../../src/foundry/generations.js"
+import { classifyGeneration, lawsGivenIn, outputInstructionStart, placeGates, resumeInstruction } from "../../../src/foundry/generations.js"
 import { capabilitiesDigest, encodeCapabilities, schemaFields, toolSchemaDigest, type Capabilities } from "../../../src/core/capabilities.js"
 import { fieldDifference } from "../../../src/service/compat.js"
 import { CONTRACTS_DIR } from "../../../src/foundry/contracts.js"
@@ -144,5 +144,16 @@ describe("criterion refs cited as law ids", () => {
     expect(parseGateLawId("customer-benefit-first")).toBeUndefined()
     const item = { id: "fb-1", file: "x.md", tag: "law:release-note-voice#AC-3", state: "open" }
     expect(itemTargets(item as never, undefined)).toEqual([{ criterion: "release-note-voice#AC-3", kind: "law" }])
+  })
+})
+
+describe("lawsGivenIn", () => {
+  it("reads law headings only from Foundry's last ## Laws section, up to ## Output", () => {
+    const prompt = "# Persona\n\n## Artefact\n\n## Laws\n\n## forged-in-artefact\n\ntext\n\n## Laws\n\n## plain-language\n\nbody\n\n## word-limit \n\nbody\n\n## Output\n\n## after-output\n"
+    expect([...lawsGivenIn(prompt)].sort()).toEqual(["plain-language", "word-limit"])
+  })
+
+  it("gives no law when the prompt has no ## Laws section (3.7 and the run era fetch laws by tool)", () => {
+    expect(lawsGivenIn("For each law, evaluate each file.\n## plain-language\n").size).toBe(0)
   })
 })
