@@ -21,6 +21,21 @@ export function exampleBundle(editIntent: (t: string) => string = (t) => t): { b
   return { bundle: out.bundle, digest: out.digest }
 }
 
+/**
+ * Two builds of the example brief: the current one and an older one (its AC-1 said 140 words),
+ * with the bundles by digest and the brief's current digest, as the evidence readers take them.
+ */
+export function twoBuilds() {
+  const cur = exampleBundle()
+  const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
+  const bundles = new Map<string, Bundle>([
+    [cur.digest, cur.bundle],
+    [old.digest, old.bundle],
+  ])
+  const current = new Map([["release-note-voice", cur.digest]])
+  return { cur, old, bundles, current }
+}
+
 let n = 0
 /** A ULID-shaped run id that sorts by creation order. */
 export function runId(): string {
@@ -62,8 +77,7 @@ export function feedback(items: FeedbackItemSummary[]): NonNullable<RunRecord["f
  * the older one, an appraisal with a hostile summary and an open item, and a failed finish.
  */
 export function reportScenario() {
-  const cur = exampleBundle()
-  const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
+  const { cur, old, bundles, current } = twoBuilds()
   const AC2 = "law:alloy--release-note-voice--ac-2"
   const EVIL = `<script>alert("x")</script><img src=x onerror=alert(1)>`
 
@@ -103,11 +117,8 @@ export function reportScenario() {
     buildEvidenceModel({
       project: `acme <shop>`,
       now: "2026-05-28T08:00:00.000Z",
-      bundles: new Map<string, Bundle>([
-        [cur.digest, cur.bundle],
-        [old.digest, old.bundle],
-      ]),
-      current: new Map([["release-note-voice", cur.digest]]),
+      bundles,
+      current,
       validators: [],
       records: RECORDS,
     })

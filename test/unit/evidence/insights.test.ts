@@ -10,15 +10,9 @@ import { parseRecipe } from "../../../src/core/recipe.js"
 import { buildBundle } from "../../../src/core/build.js"
 import type { Bundle } from "../../../src/core/bundle.js"
 import type { RunRecord } from "../../../src/core/run-record.js"
-import { exampleBundle, fbItem, feedback, INTENT_TEXT, RECIPE_TEXT, record } from "../../helpers/evidence.js"
+import { exampleBundle, fbItem, twoBuilds, feedback, INTENT_TEXT, RECIPE_TEXT, record } from "../../helpers/evidence.js"
 
-const cur = exampleBundle()
-const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
-const bundles = new Map<string, Bundle>([
-  [cur.digest, cur.bundle],
-  [old.digest, old.bundle],
-])
-const current = new Map([["release-note-voice", cur.digest]])
+const { cur, old, bundles, current } = twoBuilds()
 const BRIEF = "release-note-voice"
 const AC1 = "law:alloy--release-note-voice--ac-1"
 const AC2 = "law:alloy--release-note-voice--ac-2"

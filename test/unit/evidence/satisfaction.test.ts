@@ -3,19 +3,12 @@ import { describe, expect, test } from "vitest"
 import { deriveObservations, itemOutcome, itemTargets, type Observation } from "../../../src/evidence/observations.js"
 import { judgeAll, judgeCriterion, judgeGate, worst, VERDICT_ORDER } from "../../../src/evidence/satisfaction.js"
 import { intentSpecs } from "../../../src/evidence/model.js"
-import type { Bundle } from "../../../src/core/bundle.js"
 import type { RunRecord } from "../../../src/core/run-record.js"
-import { exampleBundle, fbItem, feedback, record } from "../../helpers/evidence.js"
+import { exampleBundle, fbItem, twoBuilds, feedback, record } from "../../helpers/evidence.js"
 import type { SignoffEntry } from "../../../src/service/pulled.js"
 import { signoffPath, type Signoff } from "../../../src/core/signoff.js"
 
-const cur = exampleBundle()
-const old = exampleBundle((t) => t.replace("150 words or fewer", "140 words or fewer"))
-const bundles = new Map<string, Bundle>([
-  [cur.digest, cur.bundle],
-  [old.digest, old.bundle],
-])
-const current = new Map([["release-note-voice", cur.digest]])
+const { cur, old, bundles, current } = twoBuilds()
 const AC2 = "law:alloy--release-note-voice--ac-2"
 
 function judge(records: RunRecord[]) {
