@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url"
 import { inflateSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import type { BrowserContext, Page } from "playwright-core"
-import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, launchChromium } from "../helpers/browser.js"
+import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, guardedPage, launchChromium } from "../helpers/browser.js"
 import { makeEvidenceProject, EXPECTED, type EvidenceProject } from "../integration/import-fixtures.js"
 import { importAll } from "../../src/evidence/import.js"
 import { loadEvidence, type EvidenceModel } from "../../src/evidence/model.js"
@@ -131,17 +131,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
       out = mkdtempSync(path.join(os.tmpdir(), "alloy-report-e2e-"))
       writeFileSync(path.join(out, "report.html"), renderReportHtml(model))
       ctx = await launchChromium("profile-", { dir: out, width: 1360 })
-      await ctx.route("**/*", (route) => {
-        const url = route.request().url()
-        if (url.startsWith("file:")) return route.continue()
-        blocked.push(url)
-        return route.abort()
-      })
-      page = await ctx.newPage()
-      page.on("console", (m) => {
-        if (m.type() === "error") consoleErrors.push(m.text())
-      })
-      page.on("pageerror", (e) => consoleErrors.push(String(e)))
+      page = await guardedPage(ctx, (url) => url.startsWith("file:"), { blocked, consoleErrors })
       await page.goto(pathToFileURL(path.join(out, "report.html")).href, { waitUntil: "load", timeout: 30_000 })
     }, 90_000)
 

@@ -11,7 +11,7 @@ import path from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import type { BrowserContext, Page } from "playwright-core"
-import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, launchChromium } from "../helpers/browser.js"
+import { CHROMIUM, HAVE_CHROMIUM, REQUIRE_BROWSER, guardedPage, launchChromium } from "../helpers/browser.js"
 import { RUN_RECORD_TYPE, type RunRecord } from "../../src/core/run-record.js"
 import { runCli } from "../helpers/cli.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
@@ -71,17 +71,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
       const r = await runCli(p.dir, "report", "--html", file)
       expect(r.code, r.err).toBe(0)
       ctx = await launchChromium("profile-", { dir: out, width: 1360 })
-      await ctx.route("**/*", (route) => {
-        const url = route.request().url()
-        if (url.startsWith("file:")) return route.continue()
-        blocked.push(url)
-        return route.abort()
-      })
-      page = await ctx.newPage()
-      page.on("console", (m) => {
-        if (m.type() === "error") consoleErrors.push(m.text())
-      })
-      page.on("pageerror", (e) => consoleErrors.push(String(e)))
+      page = await guardedPage(ctx, (url) => url.startsWith("file:"), { blocked, consoleErrors })
       await page.goto(pathToFileURL(file).href, { waitUntil: "load", timeout: 30_000 })
     }, 90_000)
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process"
 import { existsSync, mkdtempSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { chromium, type BrowserContext } from "playwright-core"
+import { chromium, type BrowserContext, type Page } from "playwright-core"
 import { BIN } from "./cli.js"
 import { REPO_ROOT } from "./project.js"
 
@@ -32,6 +32,27 @@ export function launchChromium(profilePrefix: string, opts: { javaScript?: boole
     javaScriptEnabled: opts.javaScript ?? true,
     timeout: 30_000,
   })
+}
+
+/**
+ * A new page of `ctx` whose every request `allow` does not accept is aborted and listed in
+ * `log.blocked` (the page must need nothing from elsewhere), with console errors and uncaught page
+ * errors in `log.consoleErrors`, and every request in `log.requests` when given.
+ */
+export async function guardedPage(ctx: BrowserContext, allow: (url: string) => boolean, log: { blocked: string[]; consoleErrors: string[]; requests?: string[] }): Promise<Page> {
+  await ctx.route("**/*", (route) => {
+    const url = route.request().url()
+    log.requests?.push(url)
+    if (allow(url)) return route.continue()
+    log.blocked.push(url)
+    return route.abort()
+  })
+  const page = await ctx.newPage()
+  page.on("console", (m) => {
+    if (m.type() === "error") log.consoleErrors.push(m.text())
+  })
+  page.on("pageerror", (e) => log.consoleErrors.push(String(e)))
+  return page
 }
 
 export interface RunningUi {

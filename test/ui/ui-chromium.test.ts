@@ -20,7 +20,7 @@ import { REQUEST_TYPE } from "../../src/bridge/request.js"
 import { queueRequest } from "../../src/bridge/requests.js"
 import { git } from "../helpers/git.js"
 import { BIN } from "../helpers/cli.js"
-import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, stopUi, type RunningUi } from "../helpers/browser.js"
+import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, guardedPage, launchChromium, spawnUi, stopUi, type RunningUi } from "../helpers/browser.js"
 
 const TOKEN = "ui-test-token-0123456789abcdefghijklmnop"
 const NEW_INTENT = "checkout-copy"
@@ -66,18 +66,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
     server = await spawnUi(p.dir, TOKEN)
     base = `http://127.0.0.1:${server.port}`
     ctx = await launchChromium("alloy-ui-profile-")
-    await ctx.route("**/*", (route) => {
-      const url = route.request().url()
-      requests.push(url)
-      if (url.startsWith(`${base}/`)) return route.continue()
-      foreign.push(url)
-      return route.abort()
-    })
-    page = await ctx.newPage()
-    page.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(m.text())
-    })
-    page.on("pageerror", (e) => consoleErrors.push(String(e)))
+    page = await guardedPage(ctx, (url) => url.startsWith(`${base}/`), { blocked: foreign, consoleErrors, requests })
     await page.goto(server.url, { waitUntil: "load" })
   }, 90_000)
 
