@@ -9,6 +9,7 @@
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
 import { rm } from "node:fs/promises"
+import path from "node:path"
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"))
 
@@ -25,6 +26,19 @@ const common = {
 }
 const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]
 
+/**
+ * zod's messages in other languages: zod's own entry re-exports all ~50 as `locales`, so a bundle
+ * holds every one (about half the bytes of bundled zod) though Alloy only ever uses English, which
+ * zod imports and sets up by itself. The CLI's bundle gets an empty `locales` instead.
+ */
+const noZodLocales = {
+  name: "no-zod-locales",
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: "zod-locales", namespace: "alloy-empty" } : undefined))
+    b.onLoad({ filter: /.*/, namespace: "alloy-empty" }, () => ({ contents: "export {}", loader: "js" }))
+  },
+}
+
 await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
 // the plugin: OpenCode hands its tools' zod schemas to its own zod, so zod stays the installed package
 await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "external", chunkNames: "chunks/[name]-[hash]" })
@@ -32,4 +46,4 @@ await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "exte
 // locales left out), which is most of what a command that reads schemas pays to start. Its chunks
 // sit beside the plugin's in dist/chunks: code finds the package's files relative to its own module
 // (`new URL("../../contracts", import.meta.url)`), so every chunk must be at the same depth.
-await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => d !== "zod"), chunkNames: "chunks/cli-[name]-[hash]" })
+await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => d !== "zod"), plugins: [noZodLocales], chunkNames: "chunks/cli-[name]-[hash]" })
