@@ -94,8 +94,12 @@ const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
 const CORE_INT = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/
 const CORE_FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$|^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
+/** The first characters (ASCII codes) of every core null, bool, int and float spelling above: `~ n N t T f F + - . 0-9`. */
+const MAY_BE_TYPED: readonly boolean[] = Array.from({ length: 128 }, (_, c) => "~nNtTfF+-.0123456789".includes(String.fromCharCode(c)))
 /** A plain scalar's value under the core schema (the same patterns and conversions as below). */
 function plainValue(s: string): unknown {
+  // text that starts with a character no null, bool, int or float spelling starts with is text
+  if (s.length > 0 && MAY_BE_TYPED[s.charCodeAt(0)] !== true) return s
   if (CORE_NULL.test(s)) return null
   if (CORE_BOOL.test(s)) return s[0] === "t" || s[0] === "T"
   if (CORE_INT.test(s)) return s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10)

@@ -109,6 +109,20 @@ export class AlloyStore {
     return this.realDir
   }
 
+  /**
+   * `assertInside` for the folder of a read, remembered until the code running now yields to the
+   * event loop. Checked again on every later run of code, not once: a folder swapped for a symlink
+   * later must be refused too. Within one run (a scan reading a thousand objects from one folder)
+   * the answer cannot be fresher than the realpath before each open already was.
+   */
+  private assertDirInside(dir: string): void {
+    if (this.dirsInside.has(dir)) return
+    this.assertInside(dir)
+    if (this.dirsInside.size === 0) queueMicrotask(() => this.dirsInside.clear())
+    this.dirsInside.add(dir)
+  }
+  private readonly dirsInside = new Set<string>()
+
   /** Refuse a path whose real location is outside `.alloy/` (a symlink leading out). */
   private assertInside(p: string): void {
     let real: string
@@ -160,8 +174,7 @@ export class AlloyStore {
    * component is opened with O_NOFOLLOW; a symlink is followed only if it stays inside.
    */
   readBytes(file: string, limit = MAX_SOURCE_BYTES): Buffer | undefined {
-    // checked on every read, not once: a folder swapped for a symlink later must be refused too
-    this.assertInside(path.dirname(file))
+    this.assertDirInside(path.dirname(file))
     const rel = this.rel(file)
     try {
       return readFileBounded(file, limit, rel)

@@ -84,6 +84,23 @@ describe("AlloyStore", () => {
     expect(readdirSync(ext)).toEqual([])
   })
 
+  it("a folder proven inside for one run of code is checked again on the next: a swap for a symlink is refused", async () => {
+    const root = tmp()
+    const s = new AlloyStore(root)
+    s.init()
+    const bytes = Buffer.from("{}")
+    s.writeObject(bytes, digestOf(bytes))
+    expect(s.readObject(digestOf(bytes))).toEqual(bytes)
+    // the same store, after the code that read has yielded
+    await new Promise((resolve) => setImmediate(resolve))
+    const ext = path.join(root, "ext-objects")
+    mkdirSync(ext)
+    writeFileSync(path.join(ext, `${digestOf(bytes).slice(7)}.json`), bytes)
+    rmSync(path.join(s.dir, "objects", "sha256"), { recursive: true })
+    symlinkSync(ext, path.join(s.dir, "objects", "sha256"))
+    expect(codeOf(() => s.readObject(digestOf(bytes)))).toBe("unsafe_path")
+  })
+
   it("a ref that does not hold a digest is malformed, naming the file and the fix", () => {
     const s = new AlloyStore(tmp())
     s.init()
