@@ -52,7 +52,14 @@ const FOUNDRY_ID_BAD_RE = /[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u20
 
 // a UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4): a short id needs no count
 export function isFoundryId(s: unknown): s is string {
-  return typeof s === "string" && s.length > 0 && !s.startsWith(".") && s.trim() === s && !FOUNDRY_ID_BAD_RE.test(s) && (s.length * 3 <= FOUNDRY_ID_MAX_BYTES || Buffer.byteLength(s, "utf8") <= FOUNDRY_ID_MAX_BYTES)
+  return (
+    typeof s === "string" &&
+    s.length > 0 &&
+    !s.startsWith(".") &&
+    s.trim() === s &&
+    !FOUNDRY_ID_BAD_RE.test(s) &&
+    (s.length * 3 <= FOUNDRY_ID_MAX_BYTES || Buffer.byteLength(s, "utf8") <= FOUNDRY_ID_MAX_BYTES)
+  )
 }
 
 /** Validate a Foundry cycle or flow id (see `isFoundryId`). */

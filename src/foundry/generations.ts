@@ -113,13 +113,19 @@ export function classifyGeneration(input: ClassifyInput): Generation {
 /**
  * Where Foundry's final output instruction starts in an appraiser prompt, or -1. Each known
  * generation's marker, earliest first; the instruction starts at the paragraph holding the marker.
- *   3.6: the `## Output` heading (the last one: it closes the prompt)
+ *   3.6: the `## Output` heading (the last one: it closes the prompt); after Foundry's `## Laws`
+ *   section it is the only marker read, since the artefact above may say anything
  *   3.7 / run era: the paragraph that asks for JSONL lines ("For each law, evaluate ... output a
  *   JSONL line"), or any later line that names JSONL or "one JSON object per line".
  */
 export function outputInstructionStart(prompt: string): number {
   const candidates: number[] = []
   const heading = prompt.lastIndexOf("\n## Output\n")
+  // 3.6: Foundry's own `## Laws` section and then the `## Output` heading that closes the prompt.
+  // The artefact is inlined above them and is written by the work itself, so nothing in it (a line
+  // naming JSONL, "Output ONLY"...) may move the gates into it: the heading alone decides.
+  const laws = prompt.lastIndexOf("\n## Laws\n")
+  if (heading >= 0 && laws >= 0 && laws < heading) return heading + 1
   if (heading >= 0) candidates.push(heading + 1)
   if (prompt.startsWith("## Output\n")) candidates.push(0)
   for (const re of [/^For each law, evaluate\b/m, /\bJSONL\b/, /one JSON object per line/i, /^Output ONLY\b/m, /\bfoundry_stage_output\b/]) {
