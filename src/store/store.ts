@@ -206,6 +206,21 @@ export class AlloyStore {
     return this.listSlugs("intents", ".md")
   }
 
+  /**
+   * Parsed intents and recipes by file, with the exact bytes they were parsed from. A file is read
+   * on every call (so a change is always seen) but parsed again only when its bytes changed:
+   * `status` reads each intent in four places, and parsing is most of what a read costs. Every
+   * caller gets its own copy, so no caller can change what another one reads.
+   */
+  private readonly parsed = new Map<string, { bytes: Buffer; value: unknown }>()
+  private parsedOnce<T>(file: string, bytes: Buffer, parse: () => T): T {
+    const hit = this.parsed.get(file)
+    if (hit?.bytes.equals(bytes)) return structuredClone(hit.value) as T
+    const value = parse()
+    this.parsed.set(file, { bytes, value: structuredClone(value) })
+    return value
+  }
+
   readIntent(id: string): SourceRead<Intent> {
     const file = this.intentFile(id)
     let bytes: Buffer | undefined
@@ -218,7 +233,7 @@ export class AlloyStore {
     if (!bytes) {
       throw new AlloyError("intent_not_found", `intent ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy intent new ${id}\`` })
     }
-    const value = parseIntentBytes(bytes, this.rel(file), id)
+    const value = this.parsedOnce(file, bytes, () => parseIntentBytes(bytes, this.rel(file), id))
     return { value, text: bytes.toString("utf8"), file: this.rel(file) }
   }
 
@@ -260,7 +275,7 @@ export class AlloyStore {
     if (!bytes) {
       throw new AlloyError("brief_not_found", `brief ${id} does not exist (${this.rel(file)})`, { fix: `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\`` })
     }
-    return { value: parseRecipeBytes(bytes, this.rel(file), id), text: bytes.toString("utf8"), file: this.rel(file) }
+    return { value: this.parsedOnce(file, bytes, () => parseRecipeBytes(bytes, this.rel(file), id)), text: bytes.toString("utf8"), file: this.rel(file) }
   }
 
   writeRecipe(recipe: Recipe, mode: "create" | "replace"): { file: string } {

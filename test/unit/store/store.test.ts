@@ -7,6 +7,7 @@ import type { AlloyError } from "../../../src/core/errors.js"
 import { digestOf } from "../../../src/core/digest.js"
 import { writeFileAtomic, writeFileOnce } from "../../../src/store/atomic.js"
 import { codeOf } from "../../helpers/errors.js"
+import { BRIEF_ID, writeExampleSources } from "../../helpers/project.js"
 
 const dirs: string[] = []
 afterEach(() => {
@@ -99,6 +100,33 @@ describe("AlloyStore", () => {
     rmSync(path.join(s.dir, "objects", "sha256"), { recursive: true })
     symlinkSync(ext, path.join(s.dir, "objects", "sha256"))
     expect(codeOf(() => s.readObject(digestOf(bytes)))).toBe("unsafe_path")
+  })
+
+  it("an intent or recipe read again is parsed again only when its bytes changed, and each caller gets its own copy", () => {
+    const root = tmp()
+    writeExampleSources(root)
+    const s = new AlloyStore(root)
+    const first = s.readIntent(BRIEF_ID)
+    // a caller that changes what it got changes nothing for the next one
+    ;(first.value.acceptance_criteria as unknown[]).length = 0
+    ;(first.value as { title: string }).title = "changed by a caller"
+    const second = s.readIntent(BRIEF_ID)
+    expect(second.value.acceptance_criteria.length).toBeGreaterThan(0)
+    expect(second.value.title).not.toBe("changed by a caller")
+    expect(second.value).toEqual(new AlloyStore(root).readIntent(BRIEF_ID).value)
+    // the same for a copy handed out from what was parsed before
+    ;(second.value as { title: string }).title = "changed by another caller"
+    expect(s.readIntent(BRIEF_ID).value).toEqual(new AlloyStore(root).readIntent(BRIEF_ID).value)
+    // the file changes within the same run of code: the next read sees it
+    const file = path.join(root, ".alloy", "intents", `${BRIEF_ID}.md`)
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^title: .*$/m, "title: A new title"))
+    expect(s.readIntent(BRIEF_ID).value.title).toBe("A new title")
+    const recipeFile = path.join(root, ".alloy", "briefs", `${BRIEF_ID}.md`)
+    const recipe = s.readRecipe(BRIEF_ID)
+    ;(recipe.value.intents as string[]).push("not-an-intent")
+    expect(s.readRecipe(BRIEF_ID).value.intents).not.toContain("not-an-intent")
+    writeFileSync(recipeFile, readFileSync(recipeFile, "utf8").replace(/^title: .*$/m, "title: Another title"))
+    expect(s.readRecipe(BRIEF_ID).value.title).toBe("Another title")
   })
 
   it("a ref that does not hold a digest is malformed, naming the file and the fix", () => {
