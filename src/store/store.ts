@@ -24,6 +24,24 @@ export const RUNS_GITIGNORE_TEXT = "*\n"
 /** Largest object Alloy will read: 16 MiB. */
 export const MAX_OBJECT_BYTES = 16 * 1024 * 1024
 
+/**
+ * A copy of parsed file data (plain objects, arrays and primitives) that shares nothing a caller
+ * could change: every object and array is new; strings are immutable, so they are shared rather
+ * than copied (which is what makes this several times cheaper than `structuredClone`).
+ */
+function copyData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyData)
+  if (v === null || typeof v !== "object") return v
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v)) {
+    const x = copyData((v as Record<string, unknown>)[k])
+    // an own `__proto__` member (a metadata key) stays a member; assigning it would set the prototype
+    if (k === "__proto__") Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true })
+    else out[k] = x
+  }
+  return out
+}
+
 export interface SourceRead<T> {
   readonly value: T
   readonly text: string
@@ -215,9 +233,9 @@ export class AlloyStore {
   private readonly parsed = new Map<string, { bytes: Buffer; value: unknown }>()
   private parsedOnce<T>(file: string, bytes: Buffer, parse: () => T): T {
     const hit = this.parsed.get(file)
-    if (hit?.bytes.equals(bytes)) return structuredClone(hit.value) as T
+    if (hit?.bytes.equals(bytes)) return copyData(hit.value) as T
     const value = parse()
-    this.parsed.set(file, { bytes, value: structuredClone(value) })
+    this.parsed.set(file, { bytes, value: copyData(value) })
     return value
   }
 
