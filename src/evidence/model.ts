@@ -211,6 +211,10 @@ export function projectName(root: string): string {
 /** `onRecordRead` is called after each of this project's records is read, for a progress line. */
 export function loadEvidence(ctx: AlloyContext, now: Date = new Date(), onRecordRead?: () => void): EvidenceModel {
   ctx.store.requireInit()
+  return ctx.store.inOneScan(() => loadAll(ctx, now, onRecordRead))
+}
+
+function loadAll(ctx: AlloyContext, now: Date, onRecordRead?: () => void): EvidenceModel {
   const problems: string[] = []
   const { records, problems: recordProblems } = readAllRecords(ctx.root, (f) => ctx.store.readBytes(f, MAX_RECORD_BYTES), onRecordRead)
   for (const p of recordProblems) problems.push(`${p.file}: ${p.error}`)

@@ -115,6 +115,10 @@ const info = (e: AlloyError) => ({ code: e.code, message: e.describe(), ...(e.fi
 
 /** Scan every pin, formation and ref. Read-only; never throws for a project's content. */
 export function scanPins(ctx: AlloyContext): PinScan {
+  return ctx.store.inOneScan(() => scanAll(ctx))
+}
+
+function scanAll(ctx: AlloyContext): PinScan {
   const findings: Finding[] = []
   const add = (f: Finding) => findings.push(f)
   const storeOk = ctx.store.exists()

@@ -128,18 +128,27 @@ export class AlloyStore {
   }
 
   /**
-   * `assertInside` for the folder of a read, remembered until the code running now yields to the
-   * event loop. Checked again on every later run of code, not once: a folder swapped for a symlink
-   * later must be refused too. Within one run (a scan reading a thousand objects from one folder)
-   * the answer cannot be fresher than the realpath before each open already was.
+   * Run `fn`, a scan that reads many files from a few folders (every pinned object, every intent),
+   * proving each folder inside `.alloy/` once for the whole scan instead of once per file. Outside
+   * a scan every read checks its folder again, so a folder swapped for a symlink later is refused;
+   * within one, the answer could not be fresher than the realpath before each open already was.
    */
-  private assertDirInside(dir: string): void {
-    if (this.dirsInside.has(dir)) return
-    this.assertInside(dir)
-    if (this.dirsInside.size === 0) queueMicrotask(() => this.dirsInside.clear())
-    this.dirsInside.add(dir)
+  inOneScan<T>(fn: () => T): T {
+    if (this.scanDirs) return fn()
+    this.scanDirs = new Set()
+    try {
+      return fn()
+    } finally {
+      this.scanDirs = undefined
+    }
   }
-  private readonly dirsInside = new Set<string>()
+  private scanDirs: Set<string> | undefined
+
+  private assertDirInside(dir: string): void {
+    if (this.scanDirs?.has(dir)) return
+    this.assertInside(dir)
+    this.scanDirs?.add(dir)
+  }
 
   /** Refuse a path whose real location is outside `.alloy/` (a symlink leading out). */
   private assertInside(p: string): void {

@@ -85,21 +85,33 @@ describe("AlloyStore", () => {
     expect(readdirSync(ext)).toEqual([])
   })
 
-  it("a folder proven inside for one run of code is checked again on the next: a swap for a symlink is refused", async () => {
+  it("a folder is proven inside .alloy/ on every read, once per scan inside inOneScan: a swap for a symlink between two reads is refused", () => {
     const root = tmp()
     const s = new AlloyStore(root)
     s.init()
     const bytes = Buffer.from("{}")
-    s.writeObject(bytes, digestOf(bytes))
-    expect(s.readObject(digestOf(bytes))).toEqual(bytes)
-    // the same store, after the code that read has yielded
-    await new Promise((resolve) => setImmediate(resolve))
+    const digest = digestOf(bytes)
+    s.writeObject(bytes, digest)
     const ext = path.join(root, "ext-objects")
     mkdirSync(ext)
-    writeFileSync(path.join(ext, `${digestOf(bytes).slice(7)}.json`), bytes)
-    rmSync(path.join(s.dir, "objects", "sha256"), { recursive: true })
-    symlinkSync(ext, path.join(s.dir, "objects", "sha256"))
-    expect(codeOf(() => s.readObject(digestOf(bytes)))).toBe("unsafe_path")
+    writeFileSync(path.join(ext, `${digest.slice(7)}.json`), bytes)
+    const objects = path.join(s.dir, "objects", "sha256")
+    const swap = () => {
+      rmSync(objects, { recursive: true })
+      symlinkSync(ext, objects)
+    }
+    // outside a scan: read, swap, read again (no yield between) — the second read is refused
+    expect(s.readObject(digest)).toEqual(bytes)
+    swap()
+    expect(codeOf(() => s.readObject(digest))).toBe("unsafe_path")
+    // a scan proves the folder once: what it read after its first check is what the scan sees...
+    rmSync(objects)
+    mkdirSync(objects)
+    writeFileSync(path.join(objects, `${digest.slice(7)}.json`), bytes)
+    expect(s.inOneScan(() => [s.readObject(digest), s.readObject(digest)])).toEqual([bytes, bytes])
+    // ...and the next scan checks again
+    swap()
+    expect(codeOf(() => s.inOneScan(() => s.readObject(digest)))).toBe("unsafe_path")
   })
 
   it("an intent or recipe read again is parsed again only when its bytes changed, and each caller gets its own copy", () => {
