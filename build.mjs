@@ -39,15 +39,16 @@ const noZodLocales = {
   },
 }
 
-const BUNDLED_IN_CLI = new Set(["zod", "js-yaml", "canonicalize"])
+const BUNDLED_IN_CLI = new Set(["zod", "canonicalize"])
 
 await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
 // the plugin: OpenCode hands its tools' zod schemas to its own zod, so zod stays the installed package
 await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "external", chunkNames: "chunks/[name]-[hash]" })
 // the CLI runs in a process of its own: zod is bundled in (one file instead of ~70, its unused
-// locales left out), which is most of what a command that reads schemas pays to start; so are the
-// two small parsers every scan loads (js-yaml, canonicalize): a package found and loaded at run
-// time costs more than its bytes in a chunk already being read. Its chunks
+// locales left out), which is most of what a command that reads schemas pays to start; so is
+// canonicalize, which every scan loads: a package found and loaded at run time costs more than its
+// bytes in a chunk already being read. The YAML libraries stay packages: they load on first use
+// (core/yaml-lib.ts), and most commands never need them. Its chunks
 // sit beside the plugin's in dist/chunks: code finds the package's files relative to its own module
 // (`new URL("../../contracts", import.meta.url)`), so every chunk must be at the same depth.
 await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => !BUNDLED_IN_CLI.has(d)), plugins: [noZodLocales], chunkNames: "chunks/cli-[name]-[hash]" })

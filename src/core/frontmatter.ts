@@ -3,9 +3,9 @@
  * first `---` line and the next `---` line is YAML, the rest is the body. Parsing is bounded
  * (size, aliases) and never throws anything but an AlloyError.
  */
-import { FAILSAFE_SCHEMA, load as loadFast, Type } from "js-yaml"
+import type { Schema } from "js-yaml"
 import type { Document, Pair, Scalar, YAMLMap } from "yaml"
-import { yamlLib } from "./yaml-lib.js"
+import { jsYaml, yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 
 /** Largest definition file Alloy will read (1 MiB): larger is refused, never parsed. */
@@ -108,22 +108,29 @@ function plainValue(s: string): unknown {
   return s
 }
 
-const CORE_SCHEMA_12 = FAILSAFE_SCHEMA.extend({
-  implicit: [
-    new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string | null) => s === null || CORE_NULL.test(s), construct: () => null }),
-    new Type("tag:yaml.org,2002:bool", { kind: "scalar", resolve: (s: string | null) => s !== null && CORE_BOOL.test(s), construct: (s: string) => s[0] === "t" || s[0] === "T" }),
-    new Type("tag:yaml.org,2002:int", {
-      kind: "scalar",
-      resolve: (s: string | null) => s !== null && CORE_INT.test(s),
-      construct: (s: string) => (s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
-    }),
-    new Type("tag:yaml.org,2002:float", {
-      kind: "scalar",
-      resolve: (s: string | null) => s !== null && (CORE_FLOAT_SPECIAL.test(s) || CORE_FLOAT.test(s)),
-      construct: (s: string) => (CORE_FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? -Infinity : Infinity) : parseFloat(s)),
-    }),
-  ],
-})
+/** js-yaml's schema for the YAML 1.2 core schema, made when js-yaml is first needed. */
+let coreSchema: Schema | undefined
+function coreSchema12(): Schema {
+  if (coreSchema) return coreSchema
+  const { FAILSAFE_SCHEMA, Type } = jsYaml()
+  coreSchema = FAILSAFE_SCHEMA.extend({
+    implicit: [
+      new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string | null) => s === null || CORE_NULL.test(s), construct: () => null }),
+      new Type("tag:yaml.org,2002:bool", { kind: "scalar", resolve: (s: string | null) => s !== null && CORE_BOOL.test(s), construct: (s: string) => s[0] === "t" || s[0] === "T" }),
+      new Type("tag:yaml.org,2002:int", {
+        kind: "scalar",
+        resolve: (s: string | null) => s !== null && CORE_INT.test(s),
+        construct: (s: string) => (s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
+      }),
+      new Type("tag:yaml.org,2002:float", {
+        kind: "scalar",
+        resolve: (s: string | null) => s !== null && (CORE_FLOAT_SPECIAL.test(s) || CORE_FLOAT.test(s)),
+        construct: (s: string) => (CORE_FLOAT_SPECIAL.test(s) ? (s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? -Infinity : Infinity) : parseFloat(s)),
+      }),
+    ],
+  })
+  return coreSchema
+}
 
 /**
  * The one-line forms the fast reader takes: blank and comment lines, `key: value`, `- value` and
@@ -327,7 +334,7 @@ export function parseYamlData(yaml: string, file: string): unknown {
     if (read !== CANNOT && !hasAmbiguousKey(read)) return read
     let data: unknown
     try {
-      data = loadFast(yaml, { schema: CORE_SCHEMA_12, filename: file })
+      data = jsYaml().load(yaml, { schema: coreSchema12(), filename: file })
     } catch {
       data = undefined // refused (or too deep): the round-trip parser words it
     }

@@ -1,16 +1,25 @@
 /**
- * The round-trip YAML library, loaded on first use: most commands read only plain frontmatter
- * (the fast reader in frontmatter.ts) and never need it, and loading it costs about as much as
- * reading a thousand small files. Writers (intent and recipe files, pins) and the fallback
- * reader load it when they run.
+ * The two YAML libraries, each loaded on first use: most commands read only plain frontmatter
+ * (the line reader in frontmatter.ts) and need neither. The round-trip library (`yaml`) costs about
+ * as much to load as reading a thousand small files; writers (intent and recipe files, pins) and
+ * the fallback reader load it when they run. js-yaml reads frontmatter the line reader leaves to it
+ * (block scalars, nested flow collections...).
  */
 import { createRequire } from "node:module"
 
 type YamlLib = typeof import("yaml")
+type JsYaml = typeof import("js-yaml")
 
 let lib: YamlLib | undefined
 
 export function yamlLib(): YamlLib {
   lib ??= createRequire(import.meta.url)("yaml") as YamlLib
   return lib
+}
+
+let jsLib: JsYaml | undefined
+
+export function jsYaml(): JsYaml {
+  jsLib ??= createRequire(import.meta.url)("js-yaml") as JsYaml
+  return jsLib
 }

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { runCli, runCliWith } from "../helpers/cli.js"
 import { commands } from "../../src/cli/commands/index.js"
 import { suggest } from "../../src/cli/args.js"
@@ -217,6 +217,33 @@ describe("CLI: fast start", () => {
         loaded.filter((u) => /node_modules\/(zod|yaml|js-yaml|canonicalize|ulid)\/|-actions/.test(u)),
         argv.join(" "),
       ).toEqual([])
+      // zod and canonicalize are bundled into the CLI's chunks: no chunk that holds them is loaded either
+      const bundled = loaded.filter((u) => u.startsWith("file:") && u.includes("/dist/") && /\/\/ node_modules\/(zod|canonicalize)\//.test(readFileSync(fileURLToPath(u), "utf8")))
+      expect(bundled, argv.join(" ")).toEqual([])
     }
+  })
+
+  it("verify over plain frontmatter loads neither YAML library; a block scalar loads the round-trip one, an escaped quote js-yaml", async () => {
+    const p = await tmp.pinned()
+    const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
+    // the libraries load through require (on first use): list the CommonJS modules the process loaded
+    const preload = path.join(p.dir, "..", "list-required.cjs")
+    writeFileSync(preload, 'process.on("exit", () => process.stderr.write(`REQUIRED ${Object.keys(require.cache).join("\\nREQUIRED ")}\\n`))\n')
+    const yamlLibs = () => {
+      const r = spawnSync(process.execPath, ["--require", preload, bin, "verify", "--json"], { cwd: p.dir, encoding: "utf8", timeout: 20000 })
+      expect(r.status, r.stderr).toBe(0)
+      const required = r.stderr.split("\n").filter((l) => l.startsWith("REQUIRED "))
+      expect(required.length).toBeGreaterThan(0)
+      return [...new Set(required.map((l) => /node_modules[\\/](js-yaml|yaml)[\\/]/.exec(l)?.[1]).filter(Boolean))].sort()
+    }
+    expect(yamlLibs()).toEqual([])
+    const intent = path.join(p.dir, ".alloy", "intents", `${BRIEF_ID}.md`)
+    const text = readFileSync(intent, "utf8")
+    // one-line forms the line reader leaves to js-yaml (an escape in a double-quoted scalar)
+    writeFileSync(intent, text.replace(/^title: (.*)$/m, 'title: "$1 \\u2014 for shoppers"'))
+    expect(yamlLibs()).toEqual(["js-yaml"])
+    // a block scalar: the round-trip parser reads it
+    writeFileSync(intent, text.replace(/^goal: (.*)$/m, "goal: >\n  $1"))
+    expect(yamlLibs()).toEqual(["yaml"])
   })
 })
