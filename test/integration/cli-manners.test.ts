@@ -228,7 +228,7 @@ describe("CLI: fast start", () => {
     const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
     // the libraries load through require (on first use): list the CommonJS modules the process loaded
     const preload = path.join(p.dir, "..", "list-required.cjs")
-    writeFileSync(preload, 'process.on("exit", () => process.stderr.write(`REQUIRED ${Object.keys(require.cache).join("\\nREQUIRED ")}\\n`))\n')
+    writeFileSync(preload, 'process.on("exit", () => process.stderr.write("REQUIRED " + Object.keys(require.cache).join("\\nREQUIRED ") + "\\n"))\n')
     const yamlLibs = () => {
       const r = spawnSync(process.execPath, ["--require", preload, bin, "verify", "--json"], { cwd: p.dir, encoding: "utf8", timeout: 20000 })
       expect(r.status, r.stderr).toBe(0)
