@@ -2,8 +2,9 @@
  * The two YAML libraries, each loaded on first use: most commands read only plain frontmatter
  * (the line reader in frontmatter.ts) and need neither. The round-trip library (`yaml`) costs about
  * as much to load as reading a thousand small files; writers (intent and recipe files, pins) and
- * the fallback reader load it when they run. js-yaml reads frontmatter the line reader leaves to it
- * (block scalars, nested flow collections...).
+ * the fallback reader (block scalars, nested flow collections...) load it when they run. js-yaml
+ * reads the one-line frontmatter the line reader declines (an escape in a double-quoted scalar, a
+ * key spelled like a number...).
  */
 import { createRequire } from "node:module"
 
