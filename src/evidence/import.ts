@@ -106,9 +106,13 @@ type PinResult = { pin: Pin; source: PinSourceKind } | undefined
 /** Pin from a definition's frontmatter; invalid or missing -> undefined with a warning. */
 function pinFromDefinition(text: string | undefined, file: string, owner: { kind: "cycle" | "flow"; id: string }, warn: (s: string) => void): Pin | undefined {
   if (text === undefined) return undefined
+  return pinFromFrontmatter(() => parseMarkdown(text, file).data, file, owner, warn)
+}
+
+/** The pin of a definition's frontmatter (read from a file, or as a trace recorded it), or a warning. */
+function pinFromFrontmatter(data: () => Record<string, unknown>, file: string, owner: { kind: "cycle" | "flow"; id: string }, warn: (s: string) => void): Pin | undefined {
   try {
-    const { data } = parseMarkdown(text, file)
-    return readPinBlock(data, file, owner)
+    return readPinBlock(data(), file, owner)
   } catch (e) {
     warn(`${file}: ${toAlloyError(e).describe()}; its runs are imported without a pin`)
     return undefined
@@ -173,11 +177,23 @@ export function mapCommits(history: readonly HistoryEntry[], commits: readonly C
 }
 
 /**
+ * Within one `importAll` (synchronous, one installation) the capability digest is built once, not
+ * once per source: building it reads the tool and agent definitions (a quarter of a second per
+ * thousand snapshots).
+ */
+let importRun: { digest?: string | undefined } | undefined
+function capabilitiesOnce(ctx: AlloyContext): string | undefined {
+  if (!importRun) return recordedCapabilitiesDigest(ctx)
+  if (!("digest" in importRun)) importRun.digest = recordedCapabilitiesDigest(ctx)
+  return importRun.digest
+}
+
+/**
  * Write what was read, each record stamped with the capability digest of the installation that
  * records it (`stamp`: false for another outbox's records, copied as they are).
  */
 function write(ctx: AlloyContext, records: readonly RunRecord[], stamp = true): { created: number; existing: number; warnings: string[] } {
-  const capabilities = stamp && records.length ? recordedCapabilitiesDigest(ctx) : undefined
+  const capabilities = stamp && records.length ? capabilitiesOnce(ctx) : undefined
   return writeRecords(ctx.root, capabilities ? records.map((r) => (r.capabilities ? r : { ...r, capabilities })) : records)
 }
 
@@ -218,7 +234,17 @@ export function importSnapshot(ctx: AlloyContext, dir: string): SourceResult {
     if (seen?.length) {
       const before = seen.filter((s) => s.ts <= at)
       const block = (before.length ? before[before.length - 1]! : seen[0]!).block
-      const p = pinFromDefinition(`---\n${JSON.stringify(block)}\n---\n`, `trace.jsonl (foundry_config_cycle ${cycle})`, { kind: "cycle", id: cycle }, note)
+      // the trace holds the frontmatter as Foundry parsed it: read its pin as it is, never through YAML again
+      const file = `trace.jsonl (foundry_config_cycle ${cycle})`
+      const p = pinFromFrontmatter(
+        () => {
+          if (Array.isArray(block)) throw new AlloyError("malformed", `${file}: frontmatter must be a YAML mapping of keys to values`, { file })
+          return block
+        },
+        file,
+        { kind: "cycle", id: cycle },
+        note,
+      )
       if (p) return { pin: p, source: "trace" }
     }
     const parentSha = parent()
@@ -469,6 +495,21 @@ export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[], 
   ctx.store.requireInit()
   const list = sources ?? discoverSources(ctx)
   const results: SourceResult[] = []
+  importRun = {}
+  try {
+    importEach(ctx, list, results, onProgress)
+  } finally {
+    importRun = undefined
+  }
+  return {
+    ok: results.every((r) => !r.error),
+    sources: results,
+    created: results.reduce((n, r) => n + r.created, 0),
+    existing: results.reduce((n, r) => n + r.existing, 0),
+  }
+}
+
+function importEach(ctx: AlloyContext, list: readonly ImportSource[], results: SourceResult[], onProgress?: (done: number, total: number, ref: string) => void): void {
   for (const s of list) {
     onProgress?.(results.length, list.length, s.kind === "branch" ? s.ref : displayPath(ctx, s.ref))
     try {
@@ -487,11 +528,5 @@ export function importAll(ctx: AlloyContext, sources?: readonly ImportSource[], 
         error: { code: err.code, message: err.describe(), ...(err.fix ? { fix: err.fix } : {}) },
       })
     }
-  }
-  return {
-    ok: results.every((r) => !r.error),
-    sources: results,
-    created: results.reduce((n, r) => n + r.created, 0),
-    existing: results.reduce((n, r) => n + r.existing, 0),
   }
 }

@@ -2,7 +2,7 @@
  * Import from the sample project's WORK files and synthetic dry-run snapshots (current and older
  * bundle): the expected observations and verdicts; a second import changes nothing.
  */
-import { rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { discoverSources, importAll, importSnapshot, importOutbox } from "../../src/evidence/import.js"
@@ -162,6 +162,28 @@ describe("import: single sources and failures", () => {
       expect(r.sources[0]!.warnings.join("\n")).toMatch(/pin read from the work tree/)
       const { records } = readRecords(p.dir)
       expect(new Set(records.map((x) => x.pin_source))).toEqual(new Set(["worktree"]))
+    } finally {
+      p.cleanup()
+    }
+  })
+
+  test("a pin the trace recorded is read as Foundry parsed it; a malformed one is named and the work-tree pin used", async () => {
+    const p = await makeEvidenceProject()
+    try {
+      const file = path.join(p.snapshotB, "trace.jsonl")
+      const lines = readFileSync(file, "utf8").trimEnd().split("\n")
+      const broken = lines.map((l) => {
+        const r = JSON.parse(l) as { tool: string; result: { frontmatter?: { alloy?: Record<string, unknown> } } }
+        if (r.tool === "foundry_config_cycle") r.result.frontmatter!.alloy = { brief_id: "release-note-voice" }
+        return JSON.stringify(r)
+      })
+      writeFileSync(file, `${broken.join("\n")}\n`)
+      const r = importAll(p.ctx, [{ kind: "snapshot", ref: p.snapshotB }])
+      const warnings = r.sources[0]!.warnings.join("\n")
+      expect(warnings).toContain("trace.jsonl (foundry_config_cycle draft-release-note)")
+      expect(warnings).toContain("`alloy.digest` is missing; its runs are imported without a pin")
+      expect(warnings).toMatch(/pin read from the work tree/)
+      expect(new Set(readRecords(p.dir).records.map((x) => x.pin_source))).toEqual(new Set(["worktree"]))
     } finally {
       p.cleanup()
     }
