@@ -81,11 +81,15 @@ function issueText(e: z.ZodError): string {
   return `${i.path.join(".") || "(top level)"}: ${i.message}`
 }
 
+// built once: a zod schema built per call costs more than the parse (import reads thousands of files)
+const HistoryListSchema = z.array(HistoryEntrySchema).max(100_000)
+const FeedbackFileSchema = z.looseObject({ items: z.array(z.unknown()).max(100_000).default([]) })
+
 export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryEntry[] {
   if (text.trim() === "") return []
   const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
-  const r = z.array(HistoryEntrySchema).max(100_000).safeParse(data)
+  const r = HistoryListSchema.safeParse(data)
   if (!r.success) fail(file, `is not a Foundry history list (${issueText(r.error)})`)
   return r.data
 }
@@ -99,7 +103,7 @@ export function parseFeedback(text: string, file = "WORK.feedback.yaml", warn?: 
   if (text.trim() === "") return []
   const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
-  const r = z.looseObject({ items: z.array(z.unknown()).max(100_000).default([]) }).safeParse(data)
+  const r = FeedbackFileSchema.safeParse(data)
   if (!r.success) fail(file, `is not a Foundry feedback file (${issueText(r.error)})`)
   const out: FeedbackItem[] = []
   let bad = 0
