@@ -13,7 +13,7 @@
 import { assertFoundryId, isFoundryId } from "../core/ids.js"
 import type { AlloyContext } from "../service/context.js"
 import type { ConfigChange, PinFact } from "./insights.js"
-import { gitText, isGitRepo } from "./git.js"
+import { catFiles, gitText, isGitRepo } from "./git.js"
 
 /** Most files reported per pin: a formation rewritten wholesale is one review, not a thousand findings. */
 const MAX_FILES_PER_PIN = 50
@@ -40,13 +40,55 @@ export function formationConfigPaths(ctx: AlloyContext, pin: Pick<PinFact, "kind
   return [...paths].sort()
 }
 
-const lines = (s: string | undefined) =>
-  (s ?? "")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean)
+/** The records of a `git log --format=%x01%H -z ...` listing: each commit and the NUL-separated tokens after it. */
+function logRecords(out: string | undefined): Array<{ sha: string; tokens: string[] }> {
+  const records: Array<{ sha: string; tokens: string[] }> = []
+  for (const chunk of (out ?? "").split("\x01")) {
+    if (!chunk) continue
+    const [sha, ...rest] = chunk.split("\0")
+    const tokens = rest.map((t) => t.replace(/^\n/, "")).filter(Boolean)
+    if (sha && /^[0-9a-f]{40,64}$/.test(sha)) records.push({ sha, tokens })
+  }
+  return records
+}
 
-/** Changes of the Foundry config under every pin; `thin` names the pins git could not date. */
+const nulList = (out: string | undefined) => (out ?? "").split("\0").filter(Boolean)
+
+/** Is `file` one of `paths`, or inside one of them (a folder)? */
+const under = (file: string, paths: readonly string[]) => paths.some((p) => file === p || file.startsWith(`${p}/`))
+
+const ZERO = /^0+$/
+
+/** Changes of a pin file whose blobs are read in one `git cat-file` round. */
+const BLOB_WINDOW = 8
+
+/**
+ * For each pin file, its changes newest first with the blobs on both sides: one `git log --raw` over
+ * every pin file, the history `git log -- <file>` walks for each one.
+ */
+function pinFileChanges(root: string, files: readonly string[]): Map<string, Array<{ commit: string; before?: string; after?: string }>> {
+  const out = new Map<string, Array<{ commit: string; before?: string; after?: string }>>()
+  for (const { sha, tokens } of logRecords(gitText(root, ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", "--", ...files]))) {
+    for (let i = 0; i + 1 < tokens.length; i += 2) {
+      const meta = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(tokens[i]!)
+      if (!meta) continue
+      const change = { commit: sha, ...(ZERO.test(meta[1]!) ? {} : { before: meta[1]! }), ...(ZERO.test(meta[2]!) ? {} : { after: meta[2]! }) }
+      const list = out.get(tokens[i + 1]!)
+      if (list) list.push(change)
+      else out.set(tokens[i + 1]!, [change])
+    }
+  }
+  return out
+}
+
+/**
+ * Changes of the Foundry config under every pin; `thin` names the pins git could not date. The git
+ * work is batched, so a project with a thousand pins runs a handful of git processes, not thousands:
+ * one history of the pin files (and one read of the blobs it names) finds the commit that set each
+ * pin — the newest that changed how often the digest occurs in the file, as `git log -S` finds it,
+ * where the file then holds the digest — and one diff, one untracked listing and one log per
+ * distinct pinning commit find what changed since.
+ */
 export function foundryConfigChanges(ctx: AlloyContext, pins: readonly PinFact[]): { changes: ConfigChange[]; thin: string[] } {
   const changes: ConfigChange[] = []
   const thin: string[] = []
@@ -55,27 +97,71 @@ export function foundryConfigChanges(ctx: AlloyContext, pins: readonly PinFact[]
     thin.push(`the project is not a git repository: changes of Foundry config since the pins (${pins.map((p) => `${p.kind} ${p.id}`).join(", ")}) cannot be dated`)
     return { changes, thin }
   }
-  for (const p of pins) {
-    if (p.state !== "current" && p.state !== "behind") continue
-    const file = p.kind === "flow" ? ctx.project.flowRel(p.id) : ctx.project.cycleRel(p.id)
-    const hex = p.digest.replace(/^sha256:/, "")
-    // the newest commit that added or removed the digest in the pin's file: the one that set the pin
-    const pinnedIn = lines(gitText(ctx.root, ["log", "-1", "--format=%H", "-S", hex, "--", file]))[0]
-    if (!pinnedIn || !lines(gitText(ctx.root, ["show", `${pinnedIn}:${file}`])).some((l) => l.includes(hex))) {
-      thin.push(`${p.kind} ${p.id}: its pin (${p.brief_id} @ ${hex.slice(0, 12)}) is not committed, so changes of Foundry config since it cannot be dated; commit the pin`)
+  const live = pins.filter((p) => p.state === "current" || p.state === "behind")
+  if (live.length === 0) return { changes, thin }
+  const fileOf = (p: PinFact) => (p.kind === "flow" ? ctx.project.flowRel(p.id) : ctx.project.cycleRel(p.id))
+
+  // 1. the commit that set each pin
+  const history = pinFileChanges(ctx.root, [...new Set(live.map(fileOf))])
+  // the blobs are read a window of changes at a time, newest first: most pins were set in one of
+  // the last changes of their file, and a long history is never read whole
+  const texts = new Map<string, string>()
+  const occurrences = (blob: string | undefined, hex: string) => (blob ? (texts.get(blob) ?? "").split(hex).length - 1 : 0)
+  const open = live.map((p) => ({ pin: p, hex: p.digest.replace(/^sha256:/, ""), changes: history.get(fileOf(p)) ?? [], at: 0, commit: undefined as string | undefined, done: false }))
+  for (let pending = open; pending.length > 0; pending = pending.filter((x) => !x.done)) {
+    const wanted = new Set<string>()
+    for (const x of pending) for (const c of x.changes.slice(x.at, x.at + BLOB_WINDOW)) for (const b of [c.before, c.after]) if (b && !texts.has(b)) wanted.add(b)
+    for (const [id, bytes] of catFiles(ctx.root, [...wanted])) texts.set(id, bytes?.toString("utf8") ?? "")
+    for (const x of pending) {
+      for (const end = Math.min(x.at + BLOB_WINDOW, x.changes.length); x.at < end && !x.done; x.at++) {
+        const c = x.changes[x.at]!
+        // the newest change in how often the digest occurs (`git log -S`); it set the pin when the file then holds it
+        if (occurrences(c.before, x.hex) !== occurrences(c.after, x.hex)) {
+          x.done = true
+          if (occurrences(c.after, x.hex) > 0) x.commit = c.commit
+        }
+      }
+      if (x.at >= x.changes.length) x.done = true
+    }
+  }
+  const pinned: Array<{ pin: PinFact; commit: string; paths: string[] }> = []
+  for (const x of open) {
+    const p = x.pin
+    if (!x.commit) {
+      thin.push(`${p.kind} ${p.id}: its pin (${p.brief_id} @ ${x.hex.slice(0, 12)}) is not committed, so changes of Foundry config since it cannot be dated; commit the pin`)
       continue
     }
-    const paths = formationConfigPaths(ctx, p)
-    const changed = new Set([
-      ...lines(gitText(ctx.root, ["diff", "--name-only", pinnedIn, "--", ...paths])),
-      ...lines(gitText(ctx.root, ["ls-files", "--others", "--exclude-standard", "--", ...paths])),
-    ])
-    for (const f of [...changed].sort().slice(0, MAX_FILES_PER_PIN)) {
-      // the first commit after the pin that touched it; none: the change is in the work tree only
-      const since = lines(gitText(ctx.root, ["log", "--reverse", "--format=%H", `${pinnedIn}..HEAD`, "--", f]))[0]
-      changes.push({ pin: { kind: p.kind, id: p.id, brief_id: p.brief_id, digest: p.digest }, pinned_in: pinnedIn, file: f, ...(since ? { changed_in: since } : {}) })
-    }
-    if (changed.size > MAX_FILES_PER_PIN) thin.push(`${p.kind} ${p.id}: ${changed.size - MAX_FILES_PER_PIN} more changed Foundry config file(s) not listed`)
+    pinned.push({ pin: p, commit: x.commit, paths: formationConfigPaths(ctx, p) })
   }
+
+  // 2. what changed since, per pinning commit: committed or in the work tree, and untracked files
+  const allPaths = [...new Set(pinned.flatMap((x) => x.paths))].sort()
+  const untracked = allPaths.length ? nulList(gitText(ctx.root, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...allPaths])) : []
+  const byCommit = new Map<string, Array<{ pin: PinFact; commit: string; paths: string[] }>>()
+  for (const x of pinned) {
+    const list = byCommit.get(x.commit)
+    if (list) list.push(x)
+    else byCommit.set(x.commit, [x])
+  }
+  for (const [commit, group] of byCommit) {
+    const paths = [...new Set(group.flatMap((x) => x.paths))].sort()
+    const changedSince = nulList(gitText(ctx.root, ["diff", "-z", "--name-only", commit, "--", ...paths]))
+    // the first commit after the pin that touched each file; none: the change is in the work tree only
+    const firstAfter = new Map<string, string>()
+    for (const { sha, tokens } of logRecords(gitText(ctx.root, ["log", "--reverse", "--format=%x01%H", "--name-only", "-z", `${commit}..HEAD`, "--", ...paths]))) {
+      for (const f of tokens) if (!firstAfter.has(f)) firstAfter.set(f, sha)
+    }
+    for (const { pin: p, paths: own } of group) {
+      const changed = [...new Set([...changedSince, ...untracked].filter((f) => under(f, own)))].sort()
+      for (const f of changed.slice(0, MAX_FILES_PER_PIN)) {
+        const since = firstAfter.get(f)
+        changes.push({ pin: { kind: p.kind, id: p.id, brief_id: p.brief_id, digest: p.digest }, pinned_in: commit, file: f, ...(since ? { changed_in: since } : {}) })
+      }
+      if (changed.length > MAX_FILES_PER_PIN) thin.push(`${p.kind} ${p.id}: ${changed.length - MAX_FILES_PER_PIN} more changed Foundry config file(s) not listed`)
+    }
+  }
+  // in the order the pins were given, as before
+  const order = new Map(live.map((p, i) => [`${p.kind}:${p.id}`, i]))
+  changes.sort((a, b) => order.get(`${a.pin.kind}:${a.pin.id}`)! - order.get(`${b.pin.kind}:${b.pin.id}`)!)
   return { changes, thin }
 }

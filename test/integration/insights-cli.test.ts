@@ -4,11 +4,12 @@
  * propose `satisfied`; `--apply` commits it on the base branch and is refused on a flow branch;
  * accepted follow-up questions land in `open_questions`.
  */
+import { spawnSync } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { beforeEach, describe, expect, test } from "vitest"
 import { RUN_RECORD_TYPE, type RunRecord } from "../../src/core/run-record.js"
-import { runCli } from "../helpers/cli.js"
+import { runBin, runCli } from "../helpers/cli.js"
 import { loadPlugin } from "../helpers/plugin.js"
 import { git, gitInitCommitAll, GIT_IDENTITY_ENV } from "../helpers/git.js"
 import { CYCLE_ID, type TestProject, scratch } from "../helpers/project.js"
@@ -228,6 +229,47 @@ describe("insights, follow-ups and the intent lifecycle (CLI)", () => {
     git(p.dir, ["add", "-A"])
     git(p.dir, ["commit", "-q", "-m", "rebuild and re-pin"])
     expect(await configFindings()).toEqual([])
+  })
+
+  test("Foundry config drift runs the same few git processes for 3 pins as for 23", async () => {
+    await buildAndPin("active")
+    const cycleText = readFileSync(path.join(p.dir, "foundry", "cycles", `${CYCLE_ID}.md`), "utf8")
+    const addPinnedCycles = (from: number, to: number) => {
+      for (let i = from; i < to; i++) writeFileSync(path.join(p.dir, "foundry", "cycles", `pinned-copy-${i}.md`), cycleText.replace(/^id: .*$/m, `id: pinned-copy-${i}`))
+    }
+    addPinnedCycles(0, 2)
+    gitInitCommitAll(p.dir)
+    const law = "foundry/laws/house-style.md"
+    const changeLaw = (line: string) => {
+      writeFileSync(path.join(p.dir, law), `${readFileSync(path.join(p.dir, law), "utf8")}\n${line}\n`)
+      git(p.dir, ["commit", "-q", "-am", line])
+    }
+    changeLaw("Never use an exclamation mark.")
+    // a git on PATH that counts its calls, then runs the real one
+    const real = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim()
+    const bin = path.join(p.dir, "..", "counting-git")
+    mkdirSync(bin, { recursive: true })
+    const log = path.join(p.dir, "..", "git-calls.log")
+    writeFileSync(path.join(bin, "git"), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${real}" "$@"\n`, { mode: 0o755 })
+    const insights = async () => {
+      writeFileSync(log, "")
+      const r = await runBin(["insights", "--json"], { cwd: p.dir, env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` }, timeoutMs: 60_000 })
+      expect(r.status, r.stderr).toBe(0)
+      const out = JSON.parse(r.stdout) as { findings: Array<{ code: string; subject: string; data: { file: string } }> }
+      const drift = out.findings.filter((f) => f.code === "foundry_config_changed")
+      return { calls: readFileSync(log, "utf8").split("\n").filter(Boolean), drift }
+    }
+    const few = await insights()
+    expect(few.drift.map((f) => f.data.file)).toEqual([law, law, law])
+    addPinnedCycles(2, 22)
+    git(p.dir, ["add", "-A"])
+    git(p.dir, ["commit", "-q", "-m", "twenty more pinned cycles"])
+    changeLaw("Never shout.")
+    const many = await insights()
+    expect(many.drift).toHaveLength(23)
+    expect(new Set(many.drift.map((f) => f.subject)).size).toBe(23)
+    // two pinning commits now (the first three pins and the twenty): a few more calls, never one per pin
+    expect(many.calls.length, many.calls.join("\n")).toBeLessThanOrEqual(few.calls.length + 4)
   })
 
   test("proven and attested: lifecycle proposes satisfied, --apply commits it with a statement, refused on work/*", async () => {
