@@ -1,6 +1,10 @@
 /**
  * The OpenCode plugin: registers the `alloy_*` tools, the wizard skills, and the hooks that
  * make pinned Foundry cycles run under their verified bundle.
+ *
+ * The hooks' code loads with the plugin, not on the first Foundry call: a hook must already be in
+ * memory to fail closed when the process cannot open another file (EMFILE); loaded on demand, it
+ * could not load then, and the pinned stage would go out unverified (test/faults/pin-lookup.test.ts).
  */
 import path from "node:path"
 import type { Plugin } from "@opencode-ai/plugin"
