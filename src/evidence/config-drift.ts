@@ -13,7 +13,8 @@
 import { assertFoundryId, isFoundryId } from "../core/ids.js"
 import type { AlloyContext } from "../service/context.js"
 import type { ConfigChange, PinFact } from "./insights.js"
-import { catFiles, gitText, isGitRepo } from "./git.js"
+import { catFiles, gitText, isGitRepo, logListing, nulSeparated } from "./git.js"
+import { pushTo } from "../core/maps.js"
 
 /** Most files reported per pin: a formation rewritten wholesale is one review, not a thousand findings. */
 const MAX_FILES_PER_PIN = 50
@@ -40,20 +41,6 @@ export function formationConfigPaths(ctx: AlloyContext, pin: Pick<PinFact, "kind
   return [...paths].sort()
 }
 
-/** The records of a `git log --format=%x01%H -z ...` listing: each commit and the NUL-separated tokens after it. */
-function logRecords(out: string | undefined): Array<{ sha: string; tokens: string[] }> {
-  const records: Array<{ sha: string; tokens: string[] }> = []
-  for (const chunk of (out ?? "").split("\x01")) {
-    if (!chunk) continue
-    const [sha, ...rest] = chunk.split("\0")
-    const tokens = rest.map((t) => t.replace(/^\n/, "")).filter(Boolean)
-    if (sha && /^[0-9a-f]{40,64}$/.test(sha)) records.push({ sha, tokens })
-  }
-  return records
-}
-
-const nulList = (out: string | undefined) => (out ?? "").split("\0").filter(Boolean)
-
 /** Is `file` one of `paths`, or inside one of them (a folder)? */
 const under = (file: string, paths: readonly string[]) => paths.some((p) => file === p || file.startsWith(`${p}/`))
 
@@ -68,14 +55,11 @@ const BLOB_WINDOW = 8
  */
 function pinFileChanges(root: string, files: readonly string[]): Map<string, Array<{ commit: string; before?: string; after?: string }>> {
   const out = new Map<string, Array<{ commit: string; before?: string; after?: string }>>()
-  for (const { sha, tokens } of logRecords(gitText(root, ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", "--", ...files]))) {
-    for (let i = 0; i + 1 < tokens.length; i += 2) {
-      const meta = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(tokens[i]!)
+  for (const { sha, items } of logListing(root, ["--raw", "--no-abbrev", "--no-renames", "--", ...files])) {
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const meta = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(items[i]!)
       if (!meta) continue
-      const change = { commit: sha, ...(ZERO.test(meta[1]!) ? {} : { before: meta[1]! }), ...(ZERO.test(meta[2]!) ? {} : { after: meta[2]! }) }
-      const list = out.get(tokens[i + 1]!)
-      if (list) list.push(change)
-      else out.set(tokens[i + 1]!, [change])
+      pushTo(out, items[i + 1]!, { commit: sha, ...(ZERO.test(meta[1]!) ? {} : { before: meta[1]! }), ...(ZERO.test(meta[2]!) ? {} : { after: meta[2]! }) })
     }
   }
   return out
@@ -136,20 +120,16 @@ export function foundryConfigChanges(ctx: AlloyContext, pins: readonly PinFact[]
 
   // 2. what changed since, per pinning commit: committed or in the work tree, and untracked files
   const allPaths = [...new Set(pinned.flatMap((x) => x.paths))].sort()
-  const untracked = allPaths.length ? nulList(gitText(ctx.root, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...allPaths])) : []
+  const untracked = allPaths.length ? nulSeparated(gitText(ctx.root, ["ls-files", "-z", "--others", "--exclude-standard", "--", ...allPaths])) : []
   const byCommit = new Map<string, Array<{ pin: PinFact; commit: string; paths: string[] }>>()
-  for (const x of pinned) {
-    const list = byCommit.get(x.commit)
-    if (list) list.push(x)
-    else byCommit.set(x.commit, [x])
-  }
+  for (const x of pinned) pushTo(byCommit, x.commit, x)
   for (const [commit, group] of byCommit) {
     const paths = [...new Set(group.flatMap((x) => x.paths))].sort()
-    const changedSince = nulList(gitText(ctx.root, ["diff", "-z", "--name-only", commit, "--", ...paths]))
+    const changedSince = nulSeparated(gitText(ctx.root, ["diff", "-z", "--name-only", commit, "--", ...paths]))
     // the first commit after the pin that touched each file; none: the change is in the work tree only
     const firstAfter = new Map<string, string>()
-    for (const { sha, tokens } of logRecords(gitText(ctx.root, ["log", "--reverse", "--format=%x01%H", "--name-only", "-z", `${commit}..HEAD`, "--", ...paths]))) {
-      for (const f of tokens) if (!firstAfter.has(f)) firstAfter.set(f, sha)
+    for (const { sha, items } of logListing(ctx.root, ["--reverse", "--name-only", `${commit}..HEAD`, "--", ...paths])) {
+      for (const f of items) if (!firstAfter.has(f)) firstAfter.set(f, sha)
     }
     for (const { pin: p, paths: own } of group) {
       const changed = [...new Set([...changedSince, ...untracked].filter((f) => under(f, own)))].sort()

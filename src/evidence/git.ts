@@ -99,6 +99,24 @@ export function catFiles(cwd: string, specs: readonly string[]): Map<string, Buf
   return out
 }
 
+/**
+ * `git log` with `-z` and a `%x01%H` format, each commit with the NUL-separated items git printed
+ * after it (`--name-only`: paths; `--raw`: a status line, then its path). One reader for every
+ * such listing, so no path is ever split on a newline or left quoted by git.
+ */
+export function logListing(cwd: string, args: readonly string[]): Array<{ sha: string; items: string[] }> {
+  const out: Array<{ sha: string; items: string[] }> = []
+  for (const chunk of (gitText(cwd, ["log", "--format=%x01%H", "-z", ...args]) ?? "").split("\x01")) {
+    const [sha, ...rest] = chunk.split("\0")
+    if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) continue
+    out.push({ sha, items: rest.map((t) => t.replace(/^\n/, "")).filter(Boolean) })
+  }
+  return out
+}
+
+/** The paths git printed, NUL-separated (`-z`). */
+export const nulSeparated = (out: string | undefined): string[] => (out ?? "").split("\0").filter(Boolean)
+
 export interface CommitInfo {
   readonly sha: string
   readonly time: number

@@ -29,7 +29,7 @@ import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir, RUNS_DIR } from
 import { RequestFileSchema, RequestResultSchema, RunnerRegistrationSchema, RunnerSchema, type Runner } from "../bridge/request.js"
 import type { AlloyContext } from "../service/context.js"
 import { assertNotOnFlowBranch } from "../service/guard.js"
-import { tryGit } from "../evidence/git.js"
+import { logListing } from "../evidence/git.js"
 import { projectName } from "../evidence/model.js"
 import { findCredentials } from "./credentials.js"
 import { RegistryClient, type ClientOptions, type TransferStats } from "./registry.js"
@@ -137,13 +137,8 @@ function walkLedger(base: string, skipped: TransferReport["skipped"]): Array<{ r
 /** The commit that added each file under `dirs` (oldest first wins), from one `git log`. */
 function addingCommits(root: string, dirs: readonly string[]): Map<string, string> {
   const out = new Map<string, string>()
-  const buf = tryGit(root, ["log", "--diff-filter=A", "--no-renames", "--format=%x01%H", "--name-only", "--", ...dirs])
-  if (!buf) return out
-  let commit = ""
-  for (const line of buf.toString("utf8").split("\n")) {
-    if (line.startsWith("\u0001")) commit = line.slice(1).trim()
-    else if (line.trim() && /^[0-9a-f]{40,64}$/.test(commit)) out.set(line.trim(), commit) // later lines are older commits
-  }
+  // newest first: a later (older) commit that added the same path again wins
+  for (const { sha, items } of logListing(root, ["--diff-filter=A", "--no-renames", "--name-only", "--", ...dirs])) for (const f of items) out.set(f, sha)
   return out
 }
 
