@@ -3,7 +3,7 @@
  * shares it) and a finished request's result. Defaults are fixed values; each test overrides
  * what it is about.
  */
-import { REQUEST_TYPE, RUNNER_TYPE, type RequestResult, type RequestSpec, type Runner, type RunnerRegistration } from "../../src/bridge/request.js"
+import { REQUEST_TYPE, RUNNER_TYPE, type Ask, type RequestResult, type RequestSpec, type Runner, type RunnerRegistration } from "../../src/bridge/request.js"
 
 /** A runner record, its lease far in the future unless given. */
 export function runnerRecord(over: Partial<Runner> & { id: string }): Runner {
@@ -42,5 +42,19 @@ export function succeededResult(key: string, request: RequestSpec, over: Partial
     cost: 0,
     ended_at: "2026-05-28T10:05:00.000Z",
     ...over,
+  }
+}
+
+/** What a bridge records when the agent asks (OpenCode's question tool): the release-note tone question, asked now. */
+export function toneQuestion(key: string, id: string, session: string): Ask {
+  return {
+    $type: REQUEST_TYPE,
+    kind: "ask",
+    key,
+    id,
+    ask: "question",
+    session,
+    questions: [{ question: "Which tone should the release note take?", header: "Tone", options: [{ label: "friendly" }, { label: "formal" }], custom: true }],
+    asked_at: new Date().toISOString(),
   }
 }

@@ -16,7 +16,7 @@ import { pinBrief } from "../../src/service/pin.js"
 import { recordSignoff } from "../../src/evidence/signoff.js"
 import { loadEvidence } from "../../src/evidence/model.js"
 import { Ledger } from "../../src/bridge/ledger.js"
-import { REQUEST_TYPE } from "../../src/bridge/request.js"
+import { toneQuestion } from "../helpers/bridge.js"
 import { queueRequest } from "../../src/bridge/requests.js"
 import { git } from "../helpers/git.js"
 import { BIN } from "../helpers/cli.js"
@@ -222,16 +222,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("opencode-alloy ui in headle
 
   test("an answer being written is not swapped away by a live update: the update waits until the form is left as it was", async () => {
     const { key } = queueRequest({ root: p.dir, brief: BRIEF_ID, goal: "Announce the checkout redesign" })
-    new Ledger(p.dir).ask({
-      $type: REQUEST_TYPE,
-      kind: "ask",
-      key,
-      id: "que_live",
-      ask: "question",
-      session: "ses_live",
-      questions: [{ question: "Which tone should the release note take?", header: "Tone", options: [{ label: "friendly" }, { label: "formal" }], custom: true }],
-      asked_at: new Date().toISOString(),
-    })
+    new Ledger(p.dir).ask(toneQuestion(key, "que_live", "ses_live"))
     await page.goto(`${base}/runs`)
     await expect.poll(() => page.locator("body").getAttribute("data-sse")).toBe("open")
     const typed = page.locator('[data-ask="que_live"] input[name="t0"]')

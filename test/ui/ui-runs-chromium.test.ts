@@ -17,6 +17,7 @@ import { buildBrief } from "../../src/service/build.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { Ledger } from "../../src/bridge/ledger.js"
 import { REQUEST_TYPE } from "../../src/bridge/request.js"
+import { toneQuestion } from "../helpers/bridge.js"
 import { git } from "../helpers/git.js"
 import { BIN } from "../helpers/cli.js"
 import { HAVE_CHROMIUM, REQUIRE_BROWSER, CHROMIUM, SHOTS, launchChromium, spawnUi, type RunningUi } from "../helpers/browser.js"
@@ -109,16 +110,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)("the runs page: start, answe
     const key = keys()[0]!
     const l = new Ledger(p.dir)
     // what a bridge records when the agent asks (OpenCode's question tool) and when Foundry asks for a human appraisal
-    l.ask({
-      $type: REQUEST_TYPE,
-      kind: "ask",
-      key,
-      id: "que_tone",
-      ask: "question",
-      session: "ses_1",
-      questions: [{ question: "Which tone should the release note take?", header: "Tone", options: [{ label: "friendly" }, { label: "formal" }], custom: true }],
-      asked_at: new Date().toISOString(),
-    })
+    l.ask(toneQuestion(key, "que_tone", "ses_1"))
     l.ask({
       $type: REQUEST_TYPE,
       kind: "ask",
