@@ -4,7 +4,7 @@
  * built CLI on 127.0.0.1 with a known launch secret.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { chromium, type BrowserContext, type Page } from "playwright-core"
@@ -21,17 +21,38 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", 
 
 /**
  * A headless Chromium with a fresh profile in `dir` (the temp folder by default); `javaScript: false`
- * proves what works without the page script.
+ * proves what works without the page script. The profile belongs to this launch: it is removed when
+ * the browser is closed (or fails to start), so test runs leave no profiles behind.
  */
-export function launchChromium(profilePrefix: string, opts: { javaScript?: boolean; width?: number; dir?: string } = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(path.join(opts.dir ?? os.tmpdir(), profilePrefix)), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: opts.width ?? 1280, height: 900 },
-    javaScriptEnabled: opts.javaScript ?? true,
-    timeout: 30_000,
-  })
+export async function launchChromium(profilePrefix: string, opts: { javaScript?: boolean; width?: number; dir?: string } = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(path.join(opts.dir ?? os.tmpdir(), profilePrefix))
+  // Chromium may still be writing its profile as it shuts down: retried, bounded
+  const remove = () => rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+  let ctx: BrowserContext
+  try {
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: opts.width ?? 1280, height: 900 },
+      javaScriptEnabled: opts.javaScript ?? true,
+      timeout: 30_000,
+    })
+  } catch (e) {
+    remove()
+    throw e
+  }
+  // removed once the browser process has gone: Chromium writes its profile until it exits, so
+  // removing it on the context's "close" event left a re-created folder behind
+  const close = ctx.close.bind(ctx)
+  ctx.close = async (options) => {
+    try {
+      await close(options)
+    } finally {
+      remove()
+    }
+  }
+  return ctx
 }
 
 /**

@@ -100,10 +100,17 @@ describe("demo", () => {
 
   it("fails, saying why, when the hooks inject nothing", async () => {
     const o = io()
-    const code = await withEnv({ ALLOY_HOOKS: "off" }, () => runDemo(o, main))
-    expect(code).toBe(1)
-    expect(o.lines.join("\n")).toContain("FAILED: the hook did not inject anything")
-    expect(o.errs.join("\n")).toMatch(/opencode-alloy demo: \d+ steps? failed/)
+    // a failed run still writes its report (to show what it saw): into a folder this test removes
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "alloy-demo-test-"))
+    try {
+      const code = await withEnv({ ALLOY_HOOKS: "off" }, () => runDemo(o, main, { tmpDir: tmp }))
+      expect(code).toBe(1)
+      expect(o.lines.join("\n")).toContain("FAILED: the hook did not inject anything")
+      expect(o.errs.join("\n")).toMatch(/opencode-alloy demo: \d+ steps? failed/)
+      expect(readdirSync(tmp).filter((n) => n.startsWith("alloy-demo-"))).toEqual([])
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
   })
 
   it.skipIf(!existsSync(BIN))(`runs from the built CLI with a bare environment (\`opencode-alloy demo\`)${skipNote(existsSync(BIN) ? undefined : "needs the built CLI (npm run build)")}`, async () => {
