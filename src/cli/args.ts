@@ -56,10 +56,14 @@ function distance(a: string, b: string): number {
 export function nearest(word: string, candidates: Iterable<string>): string[] {
   const w = word.toLowerCase()
   const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
+  const all = [...candidates]
+  // a prefix counts as close: of at least three letters (`--dry` for `--dry-run`), or of two when
+  // at most two names start with them (`--al` for `--allow-ungated`; `st`: `status` or `store`)
+  const shortPrefix = w.length === 2 && all.filter((x) => x.startsWith(w)).length <= 2
+  const prefixOf = (c: string) => c.startsWith(w) && (w.length >= 3 || shortPrefix)
   const scored: Array<{ c: string; d: number; first: boolean }> = []
-  for (const c of candidates) {
-    // a prefix of at least three letters (`--dry` for `--dry-run`) counts as close
-    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : distance(w, c.toLowerCase())
+  for (const c of all) {
+    const d = prefixOf(c) ? 0.5 : distance(w, c.toLowerCase())
     if (d <= limit) scored.push({ c, d, first: c[0]?.toLowerCase() === w[0] })
   }
   if (!scored.length) return []
@@ -106,8 +110,17 @@ function firstWord(argv: readonly string[], from: number): number {
   return -1
 }
 
-export function commandLabel(path: readonly string[]): string {
-  return path.length ? path.join(" ") : "usage"
+/**
+ * A usage error found while reading the command line, with the command words read before it
+ * (`brief build` for `brief build --al`; none for an unknown command), so the message names the
+ * command the user typed rather than a guess from the raw words.
+ */
+export class ArgsError extends AlloyError {
+  readonly command: string
+  constructor(err: AlloyError, path: readonly string[]) {
+    super(err.code, err.message, { ...(err.fix ? { fix: err.fix } : {}) })
+    this.command = path.join(" ")
+  }
 }
 
 function helpFix(path: readonly string[]): string {
@@ -135,6 +148,15 @@ function ownersOf(commands: Commands, name: string): string[] {
  */
 export function resolveArgs(commands: Commands, argv: readonly string[]): Resolved {
   const path: string[] = []
+  try {
+    return readArgs(commands, argv, path)
+  } catch (e) {
+    throw e instanceof AlloyError ? new ArgsError(e, path) : e
+  }
+}
+
+/** resolveArgs' work; `path` collects the command words as they are recognised. */
+function readArgs(commands: Commands, argv: readonly string[], path: string[]): Resolved {
   let spec: CommandSpec | undefined
   const rest = [...argv]
   let at = firstWord(rest, 0)

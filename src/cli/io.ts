@@ -75,7 +75,7 @@ export function unknownNameError(code: "brief_not_found" | "intent_not_found", m
 
 export function reportError(io: Io, e: unknown, command: string): number {
   const err = toAlloyError(e)
-  if (io.json) io.out(JSON.stringify({ ok: false, command, ...err.toJSON() }, null, 2))
+  if (io.json) io.out(JSON.stringify({ ok: false, ...(command ? { command } : {}), ...err.toJSON() }, null, 2))
   else {
     io.err(`opencode-alloy${command ? ` ${command}` : ""}: ${err.describe()}`)
     if (err.fix) io.err(`  fix: ${err.fix}`)

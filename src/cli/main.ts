@@ -7,7 +7,7 @@
 import { realpathSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { EXIT_USAGE, reportError, terminalSafe, wantsColor, type Io } from "./io.js"
-import { commandHelp, commandLabel, programHelp, resolveArgs } from "./args.js"
+import { ArgsError, commandHelp, programHelp, resolveArgs } from "./args.js"
 import { commands, GROUPS } from "./commands/index.js"
 
 interface MainIo {
@@ -24,8 +24,7 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
   try {
     resolved = resolveArgs(commands, argv)
   } catch (e) {
-    const label = commandLabel(argv.filter((a) => /^[a-z][a-z-]{0,23}$/.test(a)).slice(0, 1))
-    return reportError(terminalSafe({ ...io0, json: jsonWanted, color: false }), e, label)
+    return reportError(terminalSafe({ ...io0, json: jsonWanted, color: false }), e, e instanceof ArgsError ? e.command : "")
   }
   const { path, spec, positionals, values } = resolved
   // every text line a command prints goes through one helper that makes escapes visible (--json stays exact)

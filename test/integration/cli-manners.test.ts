@@ -69,6 +69,16 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     expect((await runCli(os.tmpdir(), "status", "--strict")).err).toContain("it is an option of `verify`, `intent lint`, `brief build`")
   })
 
+  it("names the command the error is in: the sub-command too, and no made-up one for an unknown command", async () => {
+    expect((await runCli(os.tmpdir(), "brief", "build", "x", "--al")).err).toMatch(/^opencode-alloy brief build: unknown option --al\n {2}fix: did you mean --allow-ungated\?/)
+    const unknown = await runCli(os.tmpdir(), "Verify")
+    expect(unknown.err).toMatch(/^opencode-alloy: unknown command "Verify"/)
+    const j = (await runCli(os.tmpdir(), "Verify", "--json")).json() as Record<string, unknown>
+    expect(j).toMatchObject({ ok: false, code: "usage" })
+    expect(j).not.toHaveProperty("command")
+    expect((await runCli(os.tmpdir(), "brief", "build", "x", "--al", "--json")).json()).toMatchObject({ command: "brief build" })
+  })
+
   it("names a missing option value and a value given to a flag", async () => {
     const r = await runCli(os.tmpdir(), "report", "--html")
     expect(r.code).toBe(2)

@@ -4,7 +4,7 @@
  * meant — or, when the slip is itself the start of another name, that other name (`int` → intent).
  */
 import { describe, expect, it } from "vitest"
-import { nearest, resolveArgs } from "../../../src/cli/args.js"
+import { ArgsError, nearest, resolveArgs } from "../../../src/cli/args.js"
 import { commands } from "../../../src/cli/commands/index.js"
 import type { CommandSpec } from "../../../src/cli/commands/types.js"
 import { AlloyError } from "../../../src/core/errors.js"
@@ -66,5 +66,32 @@ describe("resolveArgs: a slip of one letter is met with what was meant", () => {
     expect(outcome(["eport"])).toContain("did you mean `opencode-alloy export` or `opencode-alloy report`?")
     expect(nearest("fsh", ["bash", "zsh", "fish"])).toEqual(["fish", "zsh"])
     expect(nearest("zzzzzz", ["verify", "status"])).toEqual([])
+  })
+
+  it("takes a two-letter start for the name when at most two names start with it", () => {
+    expect(nearest("al", ["allow-ungated", "dry-run", "strict"])).toEqual(["allow-ungated"])
+    expect(nearest("st", ["status", "store", "sync", "verify"])).toEqual(["status", "store"])
+    // four names start with "in": the two letters say nothing, only a near spelling does
+    expect(nearest("in", ["init", "insights", "intent", "import"])).toEqual([])
+    expect(outcome(["brief", "build", "x", "--al"])).toContain("did you mean --allow-ungated?")
+  })
+})
+
+describe("resolveArgs: a usage error names the command it was found in", () => {
+  const thrown = (argv: string[]) => {
+    try {
+      resolveArgs(commands, argv)
+    } catch (e) {
+      return e
+    }
+    throw new Error(`accepted: ${argv.join(" ")}`)
+  }
+  it("the command and sub-command read before the error, none for an unknown command", () => {
+    const sub = thrown(["brief", "build", "x", "--al"])
+    expect(sub).toBeInstanceOf(ArgsError)
+    expect((sub as ArgsError).command).toBe("brief build")
+    expect((thrown(["brief", "biuld"]) as ArgsError).command).toBe("brief")
+    expect((thrown(["Verify"]) as ArgsError).command).toBe("")
+    expect((thrown(["-C", "x", "verify", "--jsn"]) as ArgsError).command).toBe("verify")
   })
 })
