@@ -18,7 +18,9 @@ import { createRequire } from "node:module"
 import { AlloyError } from "../core/errors.js"
 import type { EvidenceModel } from "../evidence/model.js"
 
-export type OtlpProtocol = "http/json" | "http/protobuf"
+/** The OTLP/HTTP encodings spoken here (gRPC is not); the CLI offers exactly these. */
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number]
 
 export interface UploadConfig {
   readonly url: string
@@ -64,12 +66,12 @@ export function uploadConfig(opts: { endpoint?: string | undefined; protocol?: s
       fix: "e.g. --endpoint http://127.0.0.1:4318 (an OpenTelemetry Collector's OTLP/HTTP port)",
     })
   const p = opts.protocol ?? env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? env["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "http/protobuf"
-  if (p !== "http/json" && p !== "http/protobuf")
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(p))
     throw new AlloyError("usage", `OTLP protocol ${JSON.stringify(p.slice(0, 40))} is not supported here`, { fix: "use --protocol http/protobuf or http/json (gRPC is not spoken)" })
   const timeout = Number(env["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"] ?? env["OTEL_EXPORTER_OTLP_TIMEOUT"] ?? 10_000)
   return {
     url,
-    protocol: p,
+    protocol: p as OtlpProtocol,
     headers: { ...parseHeaders(env["OTEL_EXPORTER_OTLP_HEADERS"]), ...parseHeaders(env["OTEL_EXPORTER_OTLP_TRACES_HEADERS"]) },
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
   }

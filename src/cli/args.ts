@@ -165,6 +165,10 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     rest.splice(at, 1)
     rest.push("--help")
     at = firstWord(rest, 0)
+  } else if (at >= 0 && rest[at] === "version" && rest.length === at + 1 && !Object.hasOwn(commands, "version")) {
+    // `version` alone is `--version`, as `git version` has it
+    rest.splice(at, 1, "--version")
+    at = -1
   }
   if (at >= 0) {
     const word = rest[at]!
@@ -246,7 +250,17 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
   } catch (e) {
     throw usage(`${(e as Error).message.replace(/[\r\n]+/g, " ").slice(0, 200)}`, helpFix(path))
   }
-  return { path, spec, positionals: parsed.positionals, values: parsed.values as OptionValues }
+  const values = parsed.values as OptionValues
+  for (const [name, o] of Object.entries(declared)) {
+    if (!o.choices) continue
+    const given = values[name]
+    for (const v of typeof given === "string" ? [given] : Array.isArray(given) ? given : []) {
+      if (o.choices.includes(v)) continue
+      const near = nearest(v, o.choices)
+      throw usage(`--${name} ${shown(v)} is not one of ${o.choices.join(", ")}`, near.length ? `did you mean ${near.map((n) => `--${name} ${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path))
+    }
+  }
+  return { path, spec, positionals: parsed.positionals, values }
 }
 
 // ---- help ----------------------------------------------------------------------------------

@@ -192,6 +192,11 @@ describe("CLI: shell completion", () => {
     expect(probe("brief", "b")).toEqual(["build"])
     expect(probe("-C", "x", "brief", "build", "--d")).toEqual(["--dry-run"])
     expect(probe("demo", "--k")).toEqual(["--keep"])
+    // an option with a fixed set completes its values, as that command has them
+    expect(probe("export", "--format", "")).toEqual(["otel", "intoto"])
+    expect(probe("export", "--format", "i")).toEqual(["intoto"])
+    expect(probe("brief", "diff", "a", "b", "--format", "")).toEqual(["text", "markdown"])
+    expect(probe("bridge", "--otel-protocol", "")).toEqual(["http/protobuf", "http/json"])
   })
 
   it("zsh and fish scripts name every command and option", async () => {
@@ -204,6 +209,8 @@ describe("CLI: shell completion", () => {
       }
     }
     expect((await runCli(os.tmpdir(), "completion", "fish")).out).toContain("complete -c opencode-alloy -n '__fish_seen_subcommand_from brief; and __fish_seen_subcommand_from build' -l dry-run")
+    expect((await runCli(os.tmpdir(), "completion", "fish")).out).toContain("-l format -x -a 'otel intoto'")
+    expect((await runCli(os.tmpdir(), "completion", "zsh")).out).toContain('"export "*) case "$prev" in --format) compadd -- otel intoto; return;;')
   })
 })
 

@@ -93,7 +93,7 @@ export const authoringCommands: Commands = {
         summary: "what changed between two builds for each criterion, gate and stage, in words and as unified diffs",
         usage: "brief diff <a> <b> [--format text|markdown]",
         details: "Each side is a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1 (the other side's brief at that commit).",
-        options: { format: { type: "string", value: "text|markdown", description: "markdown: for a pull-request comment" } },
+        options: { format: { type: "string", value: "text|markdown", choices: ["text", "markdown"], description: "markdown: for a pull-request comment" } },
         examples: ["opencode-alloy brief diff HEAD~1 release-notes", "opencode-alloy brief diff sha256:… release-notes --format markdown"],
         run: async (io, rest, v) => (await load()).cmdBriefDiff(io, rest, v),
       },

@@ -3,6 +3,7 @@
  * watch and record Foundry runs). The command table only: it is loaded for every call, even --help,
  * so the work is in ./bridge-actions.ts, loaded when a command runs.
  */
+import { OTLP_PROTOCOLS } from "../../bridge/otlp-upload.js"
 import { usageError } from "../io.js"
 import type { Command, Commands, CommandSpec } from "./types.js"
 
@@ -63,7 +64,7 @@ export function withBridge(evidence: Commands): Commands {
       options: {
         ...exp.options,
         endpoint: { type: "string", value: "url", description: "upload to this OTLP/HTTP receiver (else OTEL_EXPORTER_OTLP_ENDPOINT); retried with back-off" },
-        protocol: { type: "string", value: "http/protobuf|http/json", description: "the OTLP encoding (else OTEL_EXPORTER_OTLP_PROTOCOL; default http/protobuf)" },
+        protocol: { type: "string", value: "http/protobuf|http/json", choices: OTLP_PROTOCOLS, description: "the OTLP encoding (else OTEL_EXPORTER_OTLP_PROTOCOL; default http/protobuf)" },
       },
       examples: [...(exp.examples ?? []), "opencode-alloy export --format otel --endpoint http://127.0.0.1:4318"],
       run: (io, rest, v, cli) => load().then((a) => a.uploadingExport(plain)(io, rest, v, cli)),
@@ -95,7 +96,7 @@ export const bridgeCommands: Commands = {
       attach: RUN_OPTIONS.attach,
       "lease-seconds": RUN_OPTIONS["lease-seconds"],
       "otel-endpoint": { type: "string", value: "url", description: "post each finished request's traces to this OTLP/HTTP receiver (else OTEL_EXPORTER_OTLP_ENDPOINT with --otel-protocol)" },
-      "otel-protocol": { type: "string", value: "http/protobuf|http/json", description: "the OTLP encoding (default http/protobuf)" },
+      "otel-protocol": { type: "string", value: "http/protobuf|http/json", choices: OTLP_PROTOCOLS, description: "the OTLP encoding (default http/protobuf)" },
     },
     examples: ["opencode-alloy bridge --attach http://127.0.0.1:4096", "opencode-alloy bridge --otel-endpoint http://127.0.0.1:4318"],
     run: async (io, rest, v, cli) => (await load()).cmdBridge(io, rest, v, cli),

@@ -100,7 +100,7 @@ export const evidenceCommands: Commands = {
     summary: "OTLP/JSON traces (GenAI conventions), or in-toto Statements (JSON Lines)",
     usage: "export --format otel|intoto [--out <file>]",
     options: {
-      format: { type: "string", value: "otel|intoto", description: "the output format" },
+      format: { type: "string", value: "otel|intoto", choices: ["otel", "intoto"], description: "the output format" },
       out: { type: "string", value: "file", description: "write to this file instead of stdout" },
     },
     examples: ["opencode-alloy export --format otel --out traces.json", "opencode-alloy export --format intoto > statements.jsonl"],

@@ -47,6 +47,8 @@ export interface OptionSpec {
   readonly multiple?: boolean
   /** the placeholder shown in help for a string option, e.g. "file" in `--html <file>` */
   readonly value?: string
+  /** the only values a string option takes: any other is a usage error, with the nearest named */
+  readonly choices?: readonly string[]
   readonly description: string
 }
 

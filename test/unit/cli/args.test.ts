@@ -95,3 +95,18 @@ describe("resolveArgs: a usage error names the command it was found in", () => {
     expect((thrown(["-C", "x", "verify", "--jsn"]) as ArgsError).command).toBe("verify")
   })
 })
+
+describe("resolveArgs: an option with a fixed set of values", () => {
+  it("refuses any other value, naming the values and the nearest one", () => {
+    expect(outcome(["export", "--format", "otle"])).toBe('--format "otle" is not one of otel, intoto did you mean --format otel? (run `opencode-alloy export --help` for usage)')
+    expect(outcome(["bridge", "--otel-protocol", "http/jsn"])).toContain("did you mean --otel-protocol http/json?")
+    expect(outcome(["brief", "diff", "a", "b", "--format", "html"])).toContain('--format "html" is not one of text, markdown')
+    expect(outcome(["export", "--format", "intoto"])).toBe("accepted")
+    expect(outcome(["export", "--format=otel", "--protocol", "http/json"])).toBe("accepted")
+  })
+
+  it("`version` alone is --version", () => {
+    expect(resolveArgs(commands, ["version"]).values["version"]).toBe(true)
+    expect(outcome(["version", "x"])).toContain('unknown command "version"')
+  })
+})
