@@ -217,7 +217,7 @@ describe("import from a work branch and its archive branch", () => {
     expect(st.subject[0].name).toBe(NOTE)
     out.length = 0
     expect(await run("export", "--format", "yaml")).toBe(2)
-    expect(err.join("\n")).toMatch(/--format otel or --format intoto/)
+    expect(err.join("\n")).toMatch(/--format "yaml" is not one of otel, intoto/)
   })
 })
 
