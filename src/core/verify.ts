@@ -12,6 +12,29 @@ import { compileSchemaCheck } from "./schema-check.js"
 const parsedByDigest = new Map<string, Bundle>()
 const MAX_CACHED = 512
 
+/**
+ * Bundles verified while a shared reading is open (withSharedBundles), by digest: `status` and the
+ * reports read each current build twice, through the pin scan and the evidence model, and parsed it
+ * twice. Same safety as the cache above: an entry is returned only for bytes just read and hashed.
+ */
+let shared: Map<string, Bundle> | undefined
+
+/**
+ * Run `fn`, which verifies the same objects through more than one reader, parsing each object once:
+ * every bundle verified without `keep: false` is held until it returns (the evidence model holds
+ * them anyway), and any reader finds it there, the pin scan too. So the reader that keeps its
+ * bundles goes first: the scan's own, `keep: false`, are not held.
+ */
+export function withSharedBundles<T>(fn: () => T): T {
+  if (shared) return fn()
+  shared = new Map()
+  try {
+    return fn()
+  } finally {
+    shared = undefined
+  }
+}
+
 /** The schema's cheap "valid as it stands" check, made on first use (null: the schema has none). */
 let bundleAsIs: ((v: unknown) => boolean) | null | undefined
 
@@ -29,10 +52,11 @@ export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: strin
       { fix: `do not edit objects; rebuild with \`opencode-alloy brief build ${pin.brief_id}\` and re-pin, or restore the file from git` },
     )
   }
-  let bundle = parsedByDigest.get(actual)
+  let bundle = shared?.get(actual) ?? parsedByDigest.get(actual)
   if (!bundle) {
     bundle = parseBundle(bytes, objectFile)
-    if (opts.keep !== false) {
+    if (opts.keep !== false && shared) shared.set(actual, bundle)
+    else if (opts.keep !== false) {
       if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
       parsedByDigest.set(actual, bundle)
     }

@@ -37,7 +37,12 @@ export interface InsightSources {
   readonly usage?: readonly UsageFact[]
 }
 
-export function loadInsights(ctx: AlloyContext, model: EvidenceModel = loadEvidence(ctx), status: ProjectStatus = projectStatus(ctx), sources: InsightSources = {}): ProjectInsights {
+export function loadInsights(ctx: AlloyContext, model?: EvidenceModel, status?: ProjectStatus, sources: InsightSources = {}): ProjectInsights {
+  // one scan for everything it reads: each store folder is proven once, not once per intent file
+  return ctx.store.inOneScan(() => insightsOf(ctx, model ?? loadEvidence(ctx), status ?? projectStatus(ctx), sources))
+}
+
+function insightsOf(ctx: AlloyContext, model: EvidenceModel, status: ProjectStatus, sources: InsightSources): ProjectInsights {
   const authored: Intent[] = []
   const linted = new Set<string>()
   const problems = [...model.problems]
@@ -176,11 +181,11 @@ export interface InsightsSummary {
  * For `status`: the verdicts and a summary of the insights from one load of the evidence (the model
  * and the project status are read once). A failure of the insights is shown, never hidden.
  */
-export function statusEvidence(ctx: AlloyContext, status: ProjectStatus, sources: InsightSources = {}): { satisfaction: SatisfactionSummary; insights: InsightsSummary } {
+export function statusEvidence(ctx: AlloyContext, status: ProjectStatus, sources: InsightSources = {}, loaded?: EvidenceModel): { satisfaction: SatisfactionSummary; insights: InsightsSummary } {
   const findings = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>
   let model: EvidenceModel
   try {
-    model = loadEvidence(ctx)
+    model = loaded ?? loadEvidence(ctx)
   } catch {
     // the same error, rendered the way status always rendered it
     const satisfaction = satisfactionSummary(ctx)

@@ -39,8 +39,16 @@ export interface ProjectStatus {
   readonly findings: Finding[]
 }
 
-/** Intents, briefs with their current digests, and every pin with its state. Read-only. */
+/**
+ * Intents, briefs with their current digests, and every pin with its state. Read-only. One scan:
+ * the intents are read in the same pass as the pins, each store folder proven once (a realpath per
+ * intent file was 0.7 s of a status over 10,000 intents).
+ */
 export function projectStatus(ctx: AlloyContext): ProjectStatus {
+  return ctx.store.inOneScan(() => statusOf(ctx))
+}
+
+function statusOf(ctx: AlloyContext): ProjectStatus {
   const initialised = ctx.store.exists()
   const scan = scanPins(ctx)
   const branch = ctx.project.currentBranch()

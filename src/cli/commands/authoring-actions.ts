@@ -1,5 +1,6 @@
 /** intent, brief, status, demo: authoring: what the commands do. */
 import { statusEvidence } from "../../evidence/learning.js"
+import { loadEvidence, type EvidenceModel } from "../../evidence/model.js"
 import { bridgeUsage } from "../../bridge/usage.js"
 import { readFileSync, statSync } from "node:fs"
 import path from "node:path"
@@ -11,6 +12,7 @@ import { buildBriefs, computeBuild } from "../../service/build.js"
 import { diffBriefs } from "../../evidence/brief-diff.js"
 import { renderBundleDiff } from "../../core/diff.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
+import { withSharedBundles } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { formatWarning, type LintWarning } from "../../core/lint.js"
@@ -281,8 +283,20 @@ export function cmdBriefShow(io: Io, args: string[]): number {
 
 export function cmdStatus(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
-  const s = projectStatus(ctx)
-  const evidence = s.root_initialised ? statusEvidence(ctx, s, { usage: bridgeUsage(ctx.root) }) : undefined
+  // the evidence model and the pin scan read the same current builds: the model first, so the
+  // scan finds each one parsed (a model that cannot load is loaded and reported by statusEvidence)
+  const { s, evidence } = withSharedBundles(() => {
+    let model: EvidenceModel | undefined
+    if (ctx.store.exists()) {
+      try {
+        model = loadEvidence(ctx)
+      } catch {
+        model = undefined
+      }
+    }
+    const s = projectStatus(ctx)
+    return { s, evidence: s.root_initialised ? statusEvidence(ctx, s, { usage: bridgeUsage(ctx.root) }, model) : undefined }
+  })
   const satisfaction = evidence?.satisfaction
   if (io.json) {
     io.out(JSON.stringify({ ok: true, ...s, ...(evidence ? { satisfaction: evidence.satisfaction.json, insights: evidence.insights.json } : {}) }, null, 2))

@@ -15,6 +15,7 @@ import { describePulled } from "../../evidence/observations.js"
 import { listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
 import { renderReportHtml } from "../../evidence/report-html.js"
 import { loadInsights } from "../../evidence/learning.js"
+import { withSharedBundles } from "../../core/verify.js"
 import { bridgeUsage } from "../../bridge/usage.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
@@ -258,6 +259,11 @@ export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
 }
 
 export function cmdReport(io: Io, rest: string[], v: OptionValues): number {
+  // the HTML report's insights read the current builds again through the pin scan: each parsed once
+  return withSharedBundles(() => report(io, rest, v))
+}
+
+function report(io: Io, rest: string[], v: OptionValues): number {
   if (rest.length) throw usageError("usage: opencode-alloy report [--json [--full]] [--html <file>]")
   const full = v["full"] === true
   if (full && (!io.json || v["html"] !== undefined))
