@@ -358,24 +358,33 @@ ${ins.thin.length ? `<section class="card" data-insights="thin"><h2>Too little d
 ${problems.length ? `<section class="card"><h2>Problems while reading</h2><ul class="problems">${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}`
 }
 
-/**
- * The whole report. With `insights` (what `report --html` passes), the learning loop's findings are a
- * section of it, rendered by the same view as the app's Insights page (the model's own problems are
- * listed once, at the end; the section adds only the insights' own).
- */
 /** The insights' problems that the model's problems do not already list (a set: both lists can hold a problem per record). */
 function withoutModelProblems(problems: readonly string[], shown: readonly string[]): string[] {
   const seen = new Set(shown)
   return problems.filter((x) => !seen.has(x))
 }
 
+/**
+ * The whole report. With `insights` (what `report --html` passes), the learning loop's findings are a
+ * section of it, rendered by the same view as the app's Insights page (the model's own problems are
+ * listed once, at the end; the section adds only the insights' own).
+ */
 export function renderReportHtml(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): string {
+  return [...reportHtmlChunks(model, insights)].join("")
+}
+
+/**
+ * The report of renderReportHtml, piece by piece: the intent cards one at a time, so writing the
+ * page to a file never holds it whole (over 10,000 intents it is about 90 MB, and holding it, its
+ * parts and its bytes at once was a few hundred MB of the peak).
+ */
+export function* reportHtmlChunks(model: EvidenceModel, insights?: Insights & { readonly problems?: readonly string[] }): Generator<string> {
   const briefsLine = model.briefs.length
     ? model.briefs
         .map((b) => `<a href="#brief-${esc(b.id)}" style="color:#fff">${esc(b.title)}</a>${b.current ? ` <code title="${esc(b.current)}">${esc(shortDigest(b.current))}</code>` : ""}`)
         .join(" · ")
     : "no built brief"
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -396,7 +405,10 @@ export function renderReportHtml(model: EvidenceModel, insights?: Insights & { r
 <main>
 ${summaryStrip(model)}
 <h4>Intents</h4>
-${model.intents.map((i) => intentCard(i, model)).join("\n") || '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'}
+`
+  if (!model.intents.length) yield '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'
+  for (let k = 0; k < model.intents.length; k++) yield `${k ? "\n" : ""}${intentCard(model.intents[k]!, model)}`
+  yield `
 <h4>Runs per brief</h4>
 ${timeline(model)}
 ${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: withoutModelProblems(insights.problems ?? [], model.problems) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}

@@ -14,13 +14,37 @@ export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}${TEMP_SUFFIX}`)
 }
 
-function writeTemp(file: string, data: Uint8Array | string, mode: number): string {
+/**
+ * What a file is written from: bytes, text, or text in pieces (a large page written as it is
+ * rendered, never held whole).
+ */
+export type FileData = Uint8Array | string | Iterable<string>
+
+/** Text pieces are gathered into writes of about this many characters. */
+const WRITE_CHUNK = 1 << 20
+
+function writeAll(fd: number, buf: Uint8Array): void {
+  let off = 0
+  while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off)
+}
+
+function writeTemp(file: string, data: FileData, mode: number): string {
   const tmp = tempPathFor(file)
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
   try {
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data
-    let off = 0
-    while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off)
+    if (typeof data === "string") writeAll(fd, Buffer.from(data, "utf8"))
+    else if (data instanceof Uint8Array) writeAll(fd, data)
+    else {
+      let pending = ""
+      for (const piece of data) {
+        pending += piece
+        if (pending.length >= WRITE_CHUNK) {
+          writeAll(fd, Buffer.from(pending, "utf8"))
+          pending = ""
+        }
+      }
+      writeAll(fd, Buffer.from(pending, "utf8"))
+    }
     fsyncSync(fd)
   } catch (e) {
     closeSync(fd)
@@ -44,7 +68,7 @@ function ioError(e: unknown, shown: string, what: string): AlloyError {
 }
 
 /** Replace `file` atomically with `data`. `shown` is how messages name the file (a project-relative path). */
-export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644, shown = path.basename(file)): void {
+export function writeFileAtomic(file: string, data: FileData, mode = 0o644, shown = path.basename(file)): void {
   let tmp: string | undefined
   try {
     tmp = writeTemp(file, data, mode)

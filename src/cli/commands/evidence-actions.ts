@@ -4,7 +4,7 @@ import path from "node:path"
 import { AlloyContext } from "../../service/context.js"
 import { AlloyError, toAlloyError } from "../../core/errors.js"
 import { sha256Hex } from "../../core/digest.js"
-import { writeFileAtomic } from "../../store/atomic.js"
+import { writeFileAtomic, type FileData } from "../../store/atomic.js"
 import { importAll, type ImportSource, type ImportReport } from "../../evidence/import.js"
 import { MAX_RECORD_BYTES } from "../../store/outbox.js"
 import { readAllRecords } from "../../service/pulled.js"
@@ -13,7 +13,7 @@ import { loadEvidence, reportSummary, summaryOf } from "../../evidence/model.js"
 import { VERDICT_ORDER } from "../../evidence/satisfaction.js"
 import { describePulled } from "../../evidence/observations.js"
 import { listPulledBridge, pulledBridgeLines } from "../../bridge/pulled.js"
-import { renderReportHtml } from "../../evidence/report-html.js"
+import { reportHtmlChunks } from "../../evidence/report-html.js"
 import { loadInsights } from "../../evidence/learning.js"
 import { withSharedBundles } from "../../core/verify.js"
 import { bridgeUsage } from "../../bridge/usage.js"
@@ -282,13 +282,14 @@ function report(io: Io, rest: string[], v: OptionValues): number {
     if (!html) throw usageError("usage: opencode-alloy report --html <file>")
     // the learning loop's findings are a section of the report, from the same load of the evidence;
     // when they cannot be computed the report still renders, and its Insights section says why
-    let insights: Parameters<typeof renderReportHtml>[1]
+    let insights: Parameters<typeof reportHtmlChunks>[1]
     try {
       insights = loadInsights(ctx, model, undefined, { usage: bridgeUsage(ctx.root) })
     } catch (e) {
       insights = { findings: [], followups: [], lifecycle: [], thin: [], problems: [`insights unavailable: ${toAlloyError(e).describe()}`] }
     }
-    writeOutput(io.cwd, html, renderReportHtml(model, insights))
+    // written as it is rendered: the page over 10,000 intents is about 90 MB
+    writeOutput(io.cwd, html, reportHtmlChunks(model, insights))
     if (io.json) io.out(JSON.stringify({ ok: true, file: html, counts: model.counts }, null, 2))
     else {
       const total = Object.values(model.counts).reduce((a, b) => a + b, 0)
@@ -308,7 +309,7 @@ function report(io: Io, rest: string[], v: OptionValues): number {
 }
 
 /** Write an output file the user named, creating its folder. */
-function writeOutput(cwd: string, file: string, text: string): void {
+function writeOutput(cwd: string, file: string, text: FileData): void {
   const abs = path.resolve(cwd, file)
   try {
     mkdirSync(path.dirname(abs), { recursive: true })
