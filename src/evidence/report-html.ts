@@ -164,16 +164,16 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
         const digests = [...new Set(rs.map((r) => r.pin?.digest).filter((d): d is string => !!d))]
         const older = digests.some((d) => d !== brief?.current)
         const origin = rs.find((r) => r.origin)?.origin
-        const strip = rs
-          .map((r) => {
-            const o = recordOutcome(r)
-            return `<a class="pill ${STAGE_CLASS(r.stage)} ${o.cls}" href="${esc(links.run(r.run_id))}" title="${esc(`${r.stage} · ${o.label} · ${when(r.ended_at)}`)}">${esc(r.stage.split(":")[0])}</a>`
-          })
+        // each run's outcome and time, worked out once for its pill and its row
+        const runs = rs.map((r) => ({ r, o: recordOutcome(r), at: when(r.ended_at) }))
+        const strip = runs
+          .map(
+            ({ r, o, at }) => `<a class="pill ${STAGE_CLASS(r.stage)} ${o.cls}" href="${esc(links.run(r.run_id))}" title="${esc(`${r.stage} · ${o.label} · ${at}`)}">${esc(r.stage.split(":")[0])}</a>`,
+          )
           .join('<span class="arrow" aria-hidden="true">›</span>')
-        const list = rs
-          .map((r) => {
-            const o = recordOutcome(r)
-            return `<li id="${esc(runAnchor(r.run_id))}" data-run="${esc(r.run_id)}"><span class="t">${esc(when(r.ended_at))}</span><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span><span class="st ${o.cls}">${esc(o.label)}</span><span class="sum">${esc(r.summary ?? "")}</span><span class="ids"><code title="run id">${esc(r.run_id)}</code>${r.commit ? ` · commit <code title="${esc(r.commit)}">${esc(shortSha(r.commit))}</code>` : ""}${r.pin ? ` · <code title="${esc(r.pin.digest)}">${esc(shortDigest(r.pin.digest))}</code>` : ""}${r.pin && brief?.current && r.pin.digest !== brief.current ? ' <span class="older-tag">older bundle</span>' : ""}</span></li>`
+        const list = runs
+          .map(({ r, o, at }) => {
+            return `<li id="${esc(runAnchor(r.run_id))}" data-run="${esc(r.run_id)}"><span class="t">${esc(at)}</span><span class="pill ${STAGE_CLASS(r.stage)} ${o.cls}">${esc(r.stage)}</span><span class="st ${o.cls}">${esc(o.label)}</span><span class="sum">${esc(r.summary ?? "")}</span><span class="ids"><code title="run id">${esc(r.run_id)}</code>${r.commit ? ` · commit <code title="${esc(r.commit)}">${esc(shortSha(r.commit))}</code>` : ""}${r.pin ? ` · <code title="${esc(r.pin.digest)}">${esc(shortDigest(r.pin.digest))}</code>` : ""}${r.pin && brief?.current && r.pin.digest !== brief.current ? ' <span class="older-tag">older bundle</span>' : ""}</span></li>`
           })
           .join("\n")
         return `<div class="session${older ? " older" : ""}"><div class="shead"><strong>${esc(rs[0]!.cycle)}</strong> <span class="muted">${esc(when(rs[0]!.ended_at))} → ${esc(when(rs[rs.length - 1]!.ended_at))}</span>${origin ? ` <span class="origin">${esc(origin.kind)} ${esc(origin.ref)}</span>` : ""}${digests.map((d) => ` <code title="${esc(d)}">${esc(shortDigest(d))}</code>`).join("")}${older ? ' <span class="older-tag">older bundle</span>' : ""}</div>
