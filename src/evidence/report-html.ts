@@ -142,7 +142,21 @@ export function recordOutcome(r: RunRecord): { cls: string; label: string } {
   return open ? { cls: "warn", label: `${open} open` } : { cls: "good", label: "ok" }
 }
 
-export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS): string {
+/**
+ * Sessions the report shows in full per brief, newest first. Older ones are counted, with the
+ * commands that list every run: a report over 100,000 runs listed all of them, a 67 MB page no one
+ * reads and the largest part of the report's time and memory.
+ */
+export const REPORT_SESSIONS = 200
+
+export interface TimelineOptions {
+  /** show at most this many sessions per brief (newest first), and count the rest */
+  readonly maxSessions?: number
+  /** runs whose sessions are shown however old: the runs the page links to elsewhere */
+  readonly keep?: ReadonlySet<string>
+}
+
+export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS, opts: TimelineOptions = {}): string {
   const groups = new Map<string, RunRecord[]>()
   for (const r of model.records) {
     const k = r.pin?.brief_id ?? ""
@@ -158,7 +172,11 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
     const sessions = new Map<string, RunRecord[]>()
     for (const r of records) pushTo(sessions, sessionOfRecord(r), r)
     const sorted = [...sessions.entries()].sort((a, b) => cmpTime(b[1][b[1].length - 1]!.ended_at, a[1][a[1].length - 1]!.ended_at))
-    const rows = sorted
+    const max = opts.maxSessions ?? Number.POSITIVE_INFINITY
+    const shown = sorted.filter(([, rs], k) => k < max || rs.some((r) => opts.keep?.has(r.run_id)))
+    const omitted = sorted.length - shown.length
+    const omittedRuns = omitted ? sorted.reduce((n, [, rs]) => n + rs.length, 0) - shown.reduce((n, [, rs]) => n + rs.length, 0) : 0
+    const rows = shown
       .map(([session, rs]) => {
         rs.sort(compareRecords)
         const digests = [...new Set(rs.map((r) => r.pin?.digest).filter((d): d is string => !!d))]
@@ -181,9 +199,12 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS):
 <details><summary>${rs.length} run${rs.length === 1 ? "" : "s"} · session ${esc(session)}</summary><ol class="runs">${list}</ol></details></div>`
       })
       .join("\n")
+    const more = omitted
+      ? `\n<p class="muted omitted" data-omitted-sessions="${omitted}" data-omitted-runs="${omittedRuns}">${omitted} older session${omitted === 1 ? "" : "s"} (${omittedRuns} run${omittedRuns === 1 ? "" : "s"}) not shown here; every run is listed by <code>opencode-alloy runs list</code> and <code>opencode-alloy report --json --full</code>.</p>`
+      : ""
     parts.push(`<section class="card brief" id="brief-${esc(briefId || "unpinned")}" data-brief="${esc(briefId)}">
 <header class="bhead"><h3>${briefId ? esc(brief?.title ?? briefId) : "Runs without a pin"}</h3>${briefId ? `<div class="sub"><code>${esc(briefId)}</code>${brief?.current ? ` · current <code title="${esc(brief.current)}">${esc(shortDigest(brief.current))}</code>` : ""}${brief?.formation.flow ? ` · flow ${esc(brief.formation.flow)}` : ""}${brief?.formation.cycles.length ? ` · cycles ${esc(brief.formation.cycles.join(", "))}` : ""}</div>` : ""}</header>
-${rows || '<p class="muted">No runs recorded yet. Import them with <code>opencode-alloy import</code>.</p>'}
+${rows || '<p class="muted">No runs recorded yet. Import them with <code>opencode-alloy import</code>.</p>'}${more}
 </section>`)
   }
   return parts.join("\n")
@@ -406,12 +427,24 @@ export function* reportHtmlChunks(model: EvidenceModel, insights?: Insights & { 
 ${summaryStrip(model)}
 <h4>Intents</h4>
 `
+  // the runs the cards and the insights link to: the timeline shows their sessions however old
+  const linked = new Set<string>()
+  const links: ViewLinks = {
+    ...REPORT_LINKS,
+    run: (id) => {
+      linked.add(id)
+      return REPORT_LINKS.run(id)
+    },
+  }
   if (!model.intents.length) yield '<p class="muted">No intents yet. Write one with <code>opencode-alloy intent new &lt;id&gt;</code>.</p>'
-  for (let k = 0; k < model.intents.length; k++) yield `${k ? "\n" : ""}${intentCard(model.intents[k]!, model)}`
+  for (let k = 0; k < model.intents.length; k++) yield `${k ? "\n" : ""}${intentCard(model.intents[k]!, model, links)}`
+  const insightsHtml = insights
+    ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: withoutModelProblems(insights.problems ?? [], model.problems) }, links, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}`
+    : ""
   yield `
 <h4>Runs per brief</h4>
-${timeline(model)}
-${insights ? `<h4 id="insights">Insights: what the runs say about the intents</h4>\n${insightsSections({ ...insights, problems: withoutModelProblems(insights.problems ?? [], model.problems) }, REPORT_LINKS, { lifecycleNote: '<p class="muted">Apply them with <code>opencode-alloy intent lifecycle --apply</code> (one commit on the base branch).</p>' })}` : ""}
+${timeline(model, REPORT_LINKS, { maxSessions: REPORT_SESSIONS, keep: linked })}
+${insightsHtml}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}
 ${model.problems.length ? `<h4>Problems while reading</h4><section class="card"><ul class="problems">${model.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>` : ""}

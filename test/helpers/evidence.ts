@@ -113,14 +113,15 @@ export function reportScenario() {
     }),
   ]
 
-  const model = (): EvidenceModel =>
+  /** the scenario's model; `more`: records added to its three */
+  const model = (more: readonly RunRecord[] = []): EvidenceModel =>
     buildEvidenceModel({
       project: `acme <shop>`,
       now: "2026-05-28T08:00:00.000Z",
       bundles,
       current,
       validators: [],
-      records: RECORDS,
+      records: [...RECORDS, ...more],
     })
   return { cur, old, AC2, EVIL, session, RECORDS, model }
 }

@@ -1,9 +1,9 @@
 /** The HTML report: pure, escaped and self-contained, from the shared report scenario. */
 import { describe, expect, test } from "vitest"
-import { renderReportHtml, esc } from "../../../src/evidence/report-html.js"
-import { reportScenario } from "../../helpers/evidence.js"
+import { REPORT_SESSIONS, renderReportHtml, esc } from "../../../src/evidence/report-html.js"
+import { record, reportScenario } from "../../helpers/evidence.js"
 
-const { EVIL, model } = reportScenario()
+const { EVIL, cur, RECORDS, model } = reportScenario()
 
 describe("HTML report", () => {
   const html = renderReportHtml(model())
@@ -39,5 +39,46 @@ describe("HTML report", () => {
 
   test("deterministic for the same model", () => {
     expect(renderReportHtml(model())).toBe(html)
+  })
+})
+
+describe("HTML report over a long history", () => {
+  // 250 more sessions of one quench run each, newer than the oldest scenario session and older than
+  // the newest: with the scenario's two, 252 sessions of the one brief
+  const more = Array.from({ length: 250 }, (_, k) =>
+    record({
+      digest: cur.digest,
+      session: `s-${k}`,
+      stage: "quench:draft-release-note",
+      at: new Date(Date.parse("2026-05-21T00:00:00.000Z") + k * 60_000).toISOString(),
+      quench: { issues: [] },
+    }),
+  )
+  const html = renderReportHtml(model(more))
+  const sessions = (html.match(/<div class="session/g) ?? []).length
+  const omitted = Number(/data-omitted-sessions="(\d+)"/.exec(html)?.[1])
+
+  test(`shows the newest ${REPORT_SESSIONS} sessions of a brief and says how many more there are, and where they are listed`, () => {
+    expect(sessions).toBeGreaterThanOrEqual(REPORT_SESSIONS)
+    expect(sessions).toBeLessThan(252)
+    expect(sessions + omitted).toBe(252)
+    expect(html).toMatch(new RegExp(`${omitted} older sessions \\(${omitted} runs\\) not shown here; every run is listed by <code>opencode-alloy runs list</code>`))
+    // the newest session is there, the oldest of the added ones is not (nothing links to it)
+    expect(html).toContain(`id="run-${RECORDS[2]!.run_id}"`)
+    expect(html).not.toContain(`id="run-${more[0]!.run_id}"`)
+  })
+
+  test("every run the page links to is on the page, however old its session", () => {
+    const links = [...html.matchAll(/href="#run-([^"]+)"/g)].map((m) => m[1]!)
+    const anchors = new Set([...html.matchAll(/id="run-([^"]+)"/g)].map((m) => m[1]!))
+    expect(links.length).toBeGreaterThan(0)
+    expect(links.filter((id) => !anchors.has(id))).toEqual([])
+    // the oldest scenario run is cited as evidence by the intent card: its session stays
+    expect(links).toContain(RECORDS[0]!.run_id)
+    expect(anchors.has(RECORDS[0]!.run_id)).toBe(true)
+  })
+
+  test("a short history is shown whole, with no note", () => {
+    expect(renderReportHtml(model())).not.toContain("data-omitted-sessions")
   })
 })
