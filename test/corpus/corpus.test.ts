@@ -208,7 +208,8 @@ async function checkCli(c: CorpusCase, p: CaseProject, argv: string[]): Promise<
     expect(line, `${where} (text)`).toContain(`[${code}]`)
     expectClear(t.out, p, c, `${where} (text)`)
   } else {
-    expect(t.err, `${where} (text): stderr`).toMatch(/^opencode-alloy [^\n]*: /m)
+    // `opencode-alloy <command>: …`, or `opencode-alloy: …` when no command was recognised
+    expect(t.err, `${where} (text): stderr`).toMatch(/^opencode-alloy(?: [^\n]*)?: /m)
     expectClear(t.err, p, c, `${where} (text)`)
   }
 }
@@ -547,7 +548,7 @@ describe.concurrent("bad-input corpus: the built CLI binary (no stack trace reac
         expect([1, 2], `exit code (stderr ${r.stderr.slice(0, 300)})`).toContain(r.status)
         expect(r.stderr + r.stdout).not.toMatch(/\n\s+at |node:internal|Error: |\.js:\d+/)
         if (argv[0] === "verify") expect(r.stdout).toContain(`[${c.expect.code}]`)
-        else expect(r.stderr).toMatch(/^opencode-alloy /m)
+        else expect(r.stderr).toMatch(/^opencode-alloy[ :]/m)
         expect(r.stderr + r.stdout).not.toContain(p.root)
       } finally {
         p.cleanup()
