@@ -143,17 +143,19 @@ export function recordOutcome(r: RunRecord): { cls: string; label: string } {
 }
 
 /**
- * Sessions the report shows in full per brief, newest first. Older ones are counted, with the
- * commands that list every run: a report over 100,000 runs listed all of them, a 67 MB page no one
- * reads and the largest part of the report's time and memory.
+ * Sessions the report and the app's runs page show in full per brief, newest first. Older ones are
+ * counted, with where every run is listed: a report over 100,000 runs listed all of them, a 67 MB
+ * page no one reads and the largest part of the report's time and memory.
  */
-export const REPORT_SESSIONS = 200
+export const TIMELINE_SESSIONS = 200
 
 export interface TimelineOptions {
   /** show at most this many sessions per brief (newest first), and count the rest */
   readonly maxSessions?: number
   /** runs whose sessions are shown however old: the runs the page links to elsewhere */
   readonly keep?: ReadonlySet<string>
+  /** a link that shows every session (the app's runs page has one; the report names commands) */
+  readonly allHref?: string
 }
 
 export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS, opts: TimelineOptions = {}): string {
@@ -200,7 +202,7 @@ export function timeline(model: EvidenceModel, links: ViewLinks = REPORT_LINKS, 
       })
       .join("\n")
     const more = omitted
-      ? `\n<p class="muted omitted" data-omitted-sessions="${omitted}" data-omitted-runs="${omittedRuns}">${omitted} older session${omitted === 1 ? "" : "s"} (${omittedRuns} run${omittedRuns === 1 ? "" : "s"}) not shown here; every run is listed by <code>opencode-alloy runs list</code> and <code>opencode-alloy report --json --full</code>.</p>`
+      ? `\n<p class="muted omitted" data-omitted-sessions="${omitted}" data-omitted-runs="${omittedRuns}">${omitted} older session${omitted === 1 ? "" : "s"} (${omittedRuns} run${omittedRuns === 1 ? "" : "s"}) not shown here; ${opts.allHref ? `<a href="${esc(opts.allHref)}">show every session</a>, or ` : ""}every run is listed by <code>opencode-alloy runs list</code> and <code>opencode-alloy report --json --full</code>.</p>`
       : ""
     parts.push(`<section class="card brief" id="brief-${esc(briefId || "unpinned")}" data-brief="${esc(briefId)}">
 <header class="bhead"><h3>${briefId ? esc(brief?.title ?? briefId) : "Runs without a pin"}</h3>${briefId ? `<div class="sub"><code>${esc(briefId)}</code>${brief?.current ? ` · current <code title="${esc(brief.current)}">${esc(shortDigest(brief.current))}</code>` : ""}${brief?.formation.flow ? ` · flow ${esc(brief.formation.flow)}` : ""}${brief?.formation.cycles.length ? ` · cycles ${esc(brief.formation.cycles.join(", "))}` : ""}</div>` : ""}</header>
@@ -443,7 +445,7 @@ ${summaryStrip(model)}
     : ""
   yield `
 <h4>Runs per brief</h4>
-${timeline(model, REPORT_LINKS, { maxSessions: REPORT_SESSIONS, keep: linked })}
+${timeline(model, REPORT_LINKS, { maxSessions: TIMELINE_SESSIONS, keep: linked })}
 ${insightsHtml}
 <h4>How verdicts are decided</h4>
 ${verdictLegend()}

@@ -24,6 +24,7 @@ import {
   STAGE_CLASS,
   summaryStrip,
   timeline,
+  TIMELINE_SESSIONS,
   verdictLegend,
   when,
   type ViewLinks,
@@ -48,7 +49,8 @@ import type { FollowUp } from "../evidence/insights.js"
 import type { ProjectInsights } from "../evidence/learning.js"
 
 export const APP_LINKS: ViewLinks = {
-  run: (id) => `/runs#run-${id}`,
+  // the runs page shows a brief's newest sessions; the run asked for is shown however old
+  run: (id) => `/runs?run=${encodeURIComponent(id)}#run-${id}`,
   brief: (id) => `/briefs/${encodeURIComponent(id)}`,
   intent: (id) => `/satisfaction/${encodeURIComponent(id)}`,
   criterion: (ref) => `/satisfaction/${ref.split("#").map(encodeURIComponent).join("/")}`,
@@ -645,7 +647,14 @@ function readAllEvents(ctx: AlloyContext): { items: Array<{ e: RunEvent; end: nu
   return { items: out, end: off }
 }
 
-export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: string; feed: string; end: number } {
+/** On the runs page a run's pill jumps to its row on the same page (its session is shown there). */
+const RUNS_PAGE_LINKS: ViewLinks = { ...APP_LINKS, run: (id) => `#run-${id}` }
+
+/**
+ * The runs page's live part. `show`: the runs asked for by a link (their sessions are shown however
+ * old), and `all` to show every session rather than each brief's newest.
+ */
+export function runsBody(ctx: AlloyContext, model: EvidenceModel, show: { runs?: readonly string[]; all?: boolean } = {}): { live: string; feed: string; end: number } {
   const { items: events, end } = readAllEvents(ctx)
   const open = new OpenStages()
   const last = new Map<string, { e: RunEvent; end: number }>()
@@ -673,7 +682,7 @@ export function runsBody(ctx: AlloyContext, model: EvidenceModel): { live: strin
       })
       .join("") || '<p class="muted">No run records yet.</p>'
   }</section>
-<h2 class="h4">Runs per brief</h2>${timeline(model, APP_LINKS)}`
+<h2 class="h4">Runs per brief</h2>${timeline(model, RUNS_PAGE_LINKS, show.all ? {} : { maxSessions: TIMELINE_SESSIONS, keep: new Set(show.runs ?? []), allHref: "/runs?all=1" })}`
   const feed = events
     .slice(-200)
     .reverse()

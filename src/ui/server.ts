@@ -204,9 +204,9 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
   const noErrors: FieldErrors = { byField: new Map(), all: [] }
 
   /** The runs page: start a run (outside the live region, so typing is never swapped away), bridge runs and stages (live). */
-  const runsPage = (top = "", chosen: Parameters<typeof startRunForm>[2] = {}) => {
+  const runsPage = (top = "", chosen: Parameters<typeof startRunForm>[2] = {}, u?: URL) => {
     const model = loadEvidence(ctx)
-    const r = runsBody(ctx, model)
+    const r = runsBody(ctx, model, { runs: u?.searchParams.getAll("run") ?? [], all: u?.searchParams.get("all") === "1" })
     const flowBranch = ctx.project.onFlowBranch()
     const body = `${top}<h1 class="page">Runs, live</h1><section class="card"><h2>Start a run</h2>${startRunForm(ctx, false, chosen)}</section>${liveRegion(requestsSection(ctx, flowBranch) + pulledBridgeSection(ctx) + r.live)}<section class="card"><h2>Stage events <span class="muted">(newest first)</span></h2><ol class="events" id="events" aria-live="polite">${r.feed}</ol></section>`
     return { body, end: r.end }
@@ -322,7 +322,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
         )
       }
       if (parts[0] === "runs" && parts.length === 1) {
-        const r = runsPage(notice(u))
+        const r = runsPage(notice(u), {}, u)
         return page(res, nonce, { title: "Runs", nav: "runs", offset: r.end, body: r.body }, 200, fragment)
       }
       return page(res, nonce, { title: "Not found", nav: "dashboard", body: '<h1 class="page">Not found</h1>' }, 404)

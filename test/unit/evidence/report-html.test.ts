@@ -1,6 +1,6 @@
 /** The HTML report: pure, escaped and self-contained, from the shared report scenario. */
 import { describe, expect, test } from "vitest"
-import { REPORT_SESSIONS, renderReportHtml, esc } from "../../../src/evidence/report-html.js"
+import { TIMELINE_SESSIONS, renderReportHtml, esc } from "../../../src/evidence/report-html.js"
 import { record, reportScenario } from "../../helpers/evidence.js"
 
 const { EVIL, cur, RECORDS, model } = reportScenario()
@@ -58,8 +58,8 @@ describe("HTML report over a long history", () => {
   const sessions = (html.match(/<div class="session/g) ?? []).length
   const omitted = Number(/data-omitted-sessions="(\d+)"/.exec(html)?.[1])
 
-  test(`shows the newest ${REPORT_SESSIONS} sessions of a brief and says how many more there are, and where they are listed`, () => {
-    expect(sessions).toBeGreaterThanOrEqual(REPORT_SESSIONS)
+  test(`shows the newest ${TIMELINE_SESSIONS} sessions of a brief and says how many more there are, and where they are listed`, () => {
+    expect(sessions).toBeGreaterThanOrEqual(TIMELINE_SESSIONS)
     expect(sessions).toBeLessThan(252)
     expect(sessions + omitted).toBe(252)
     expect(html).toMatch(new RegExp(`${omitted} older sessions \\(${omitted} runs\\) not shown here; every run is listed by <code>opencode-alloy runs list</code>`))
