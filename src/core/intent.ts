@@ -5,6 +5,7 @@
  * Validation reports every problem at once, each naming the file, the field (`acceptance_criteria[1].evidence[0].command`)
  * and what is expected there, so one round of edits fixes a record.
  */
+import { INTENT_STATUSES } from "./intent-status.js"
 import { z } from "zod"
 import type { Document, YAMLMap, YAMLSeq } from "yaml"
 import { isDeepStrictEqual } from "node:util"
@@ -24,8 +25,7 @@ export const MAX_CHECK_TIMEOUT_SECONDS = 3600
 /** Most evidence entries one criterion may hold. */
 export const MAX_EVIDENCE = 8
 
-export const INTENT_STATUSES = ["draft", "active", "satisfied", "retired", "superseded"] as const
-export type IntentStatus = (typeof INTENT_STATUSES)[number]
+export { INTENT_STATUSES, type IntentStatus } from "./intent-status.js"
 
 export const EVIDENCE_KINDS = ["check", "law", "human", "artefact"] as const
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number]

@@ -2,6 +2,7 @@
  * intent, brief, status, demo: authoring. The command table only: it is loaded for every call, even --help, so the work is in
  * ./authoring-actions.ts, loaded when a command runs.
  */
+import { INTENT_STATUSES } from "../../core/intent-status.js"
 import { usageError } from "../io.js"
 import { lifecycleCommand } from "./insights-commands.js"
 import type { Commands } from "./types.js"
@@ -26,7 +27,7 @@ export const authoringCommands: Commands = {
         options: {
           title: { type: "string", value: "t", description: "the intent's title" },
           goal: { type: "string", value: "g", description: "its goal, one paragraph" },
-          status: { type: "string", value: "s", description: "draft (default), active or retired" },
+          status: { type: "string", value: "s", choices: INTENT_STATUSES, description: "draft (default), active, satisfied, retired or superseded" },
           from: { type: "string", value: "file", description: "take the whole record from this file (relative to the project root)" },
         },
         examples: ['opencode-alloy intent new release-note-voice --title "Release notes in our voice"', "opencode-alloy intent new release-note-voice --from notes/voice.md"],

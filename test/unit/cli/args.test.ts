@@ -103,6 +103,8 @@ describe("resolveArgs: an option with a fixed set of values", () => {
     expect(outcome(["brief", "diff", "a", "b", "--format", "html"])).toContain('--format "html" is not one of text, markdown')
     expect(outcome(["export", "--format", "intoto"])).toBe("accepted")
     expect(outcome(["export", "--format=otel", "--protocol", "http/json"])).toBe("accepted")
+    expect(outcome(["intent", "new", "x", "--status", "actve"])).toContain("did you mean --status active?")
+    expect(outcome(["intent", "new", "x", "--status", "superseded"])).toBe("accepted")
   })
 
   it("`version` alone is --version", () => {
