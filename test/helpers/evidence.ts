@@ -62,6 +62,23 @@ export function record(over: Partial<RunRecord> & { digest?: string | null; at?:
   }
 }
 
+/**
+ * A long history for the views that show a brief's newest sessions: `n` sessions of one clean
+ * quench run each under `digest`, a minute apart from 2026-05-21 (between the report scenario's
+ * oldest and newest sessions).
+ */
+export function quenchSessions(digest: string, n: number): RunRecord[] {
+  return Array.from({ length: n }, (_, k) =>
+    record({
+      digest,
+      session: `s-${k}`,
+      stage: "quench:draft-release-note",
+      at: new Date(Date.parse("2026-05-21T00:00:00.000Z") + k * 60_000).toISOString(),
+      quench: { issues: [] },
+    }),
+  )
+}
+
 /** A feedback item whose transitions are given oldest first ([state, time, reason?]). */
 export function fbItem(id: string, tag: string, transitions: Array<[string, string, string?]>, extra: Partial<FeedbackItemSummary> = {}): FeedbackItemSummary {
   const history = [...transitions].reverse().map(([state, timestamp, reason]) => ({ state, timestamp, stage: "appraise:draft-release-note", ...(reason ? { reason } : {}) }))

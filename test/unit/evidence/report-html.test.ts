@@ -1,7 +1,7 @@
 /** The HTML report: pure, escaped and self-contained, from the shared report scenario. */
 import { describe, expect, test } from "vitest"
 import { TIMELINE_SESSIONS, renderReportHtml, esc } from "../../../src/evidence/report-html.js"
-import { record, reportScenario } from "../../helpers/evidence.js"
+import { quenchSessions, reportScenario } from "../../helpers/evidence.js"
 
 const { EVIL, cur, RECORDS, model } = reportScenario()
 
@@ -45,15 +45,7 @@ describe("HTML report", () => {
 describe("HTML report over a long history", () => {
   // 250 more sessions of one quench run each, newer than the oldest scenario session and older than
   // the newest: with the scenario's two, 252 sessions of the one brief
-  const more = Array.from({ length: 250 }, (_, k) =>
-    record({
-      digest: cur.digest,
-      session: `s-${k}`,
-      stage: "quench:draft-release-note",
-      at: new Date(Date.parse("2026-05-21T00:00:00.000Z") + k * 60_000).toISOString(),
-      quench: { issues: [] },
-    }),
-  )
+  const more = quenchSessions(cur.digest, 250)
   const html = renderReportHtml(model(more))
   const sessions = (html.match(/<div class="session/g) ?? []).length
   const omitted = Number(/data-omitted-sessions="(\d+)"/.exec(html)?.[1])

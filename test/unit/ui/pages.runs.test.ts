@@ -6,21 +6,13 @@
 import { describe, expect, test } from "vitest"
 import { APP_LINKS, runsBody } from "../../../src/ui/pages.js"
 import { TIMELINE_SESSIONS } from "../../../src/evidence/report-html.js"
-import { record, reportScenario } from "../../helpers/evidence.js"
+import { quenchSessions, reportScenario } from "../../helpers/evidence.js"
 import { scratch } from "../../helpers/project.js"
 
 const s = scratch()
 const { cur, RECORDS, model } = reportScenario()
 // 250 sessions of one quench run each, older than the scenario's newest session
-const more = Array.from({ length: 250 }, (_, k) =>
-  record({
-    digest: cur.digest,
-    session: `s-${k}`,
-    stage: "quench:draft-release-note",
-    at: new Date(Date.parse("2026-05-21T00:00:00.000Z") + k * 60_000).toISOString(),
-    quench: { issues: [] },
-  }),
-)
+const more = quenchSessions(cur.digest, 250)
 const sessions = (html: string) => (html.match(/<div class="session/g) ?? []).length
 
 describe("the app's runs page", () => {
