@@ -57,13 +57,13 @@ export function nearest(word: string, candidates: Iterable<string>): string[] {
   const w = word.toLowerCase()
   const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
   const all = [...candidates]
-  // a prefix counts as close: of at least three letters (`--dry` for `--dry-run`), or of two when
-  // at most two names start with them (`--al` for `--allow-ungated`; `st`: `status` or `store`)
-  const shortPrefix = w.length === 2 && all.filter((x) => x.startsWith(w)).length <= 2
-  const prefixOf = (c: string) => c.startsWith(w) && (w.length >= 3 || shortPrefix)
+  // a prefix counts as close: of at least three letters (`--dry` for `--dry-run`) closer than a
+  // slip; of two, when at most four names start with them, as close as a slip of one letter
+  // (`--al`: --allow-ungated; `st`: status or store; `in`: init, insights, intent or pin)
+  const shortPrefix = w.length === 2 && all.filter((x) => x.startsWith(w)).length <= 4
   const scored: Array<{ c: string; d: number; first: boolean }> = []
   for (const c of all) {
-    const d = prefixOf(c) ? 0.5 : distance(w, c.toLowerCase())
+    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : c.startsWith(w) && shortPrefix ? 1 : distance(w, c.toLowerCase())
     if (d <= limit) scored.push({ c, d, first: c[0]?.toLowerCase() === w[0] })
   }
   if (!scored.length) return []

@@ -68,11 +68,13 @@ describe("resolveArgs: a slip of one letter is met with what was meant", () => {
     expect(nearest("zzzzzz", ["verify", "status"])).toEqual([])
   })
 
-  it("takes a two-letter start for the name when at most two names start with it", () => {
+  it("takes a two-letter start for the name when at most four names start with it", () => {
     expect(nearest("al", ["allow-ungated", "dry-run", "strict"])).toEqual(["allow-ungated"])
     expect(nearest("st", ["status", "store", "sync", "verify"])).toEqual(["status", "store"])
-    // four names start with "in": the two letters say nothing, only a near spelling does
-    expect(nearest("in", ["init", "insights", "intent", "import"])).toEqual([])
+    // up to four names that start with the two letters are named, with any a letter away
+    expect(nearest("in", ["init", "insights", "intent", "pin", "verify"]).sort()).toEqual(["init", "insights", "intent", "pin"])
+    // five say nothing: only a near spelling does
+    expect(nearest("in", ["init", "insights", "intent", "index", "inbox", "pin"])).toEqual(["pin"])
     expect(outcome(["brief", "build", "x", "--al"])).toContain("did you mean --allow-ungated?")
   })
 })
