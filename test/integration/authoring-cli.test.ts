@@ -49,6 +49,10 @@ describe("CLI: from nothing to a verified pin", () => {
     // the real intent from a file
     const created = await cli(["intent", "new", BRIEF, "--from", path.relative(project.dir, INTENT_SRC)])
     expect(created.code, created.err).toBe(0)
+    // writing counts the lint hints and says where to read them; `intent lint` prints them
+    expect(created.err).toContain("1 hint (criterion_unstructured): `opencode-alloy intent lint` shows it")
+    expect(created.err).not.toContain("info [criterion_unstructured]")
+    expect((await cli(["intent", "lint", BRIEF])).out).toContain("info [criterion_unstructured]")
     expect(readFileSync(path.join(project.dir, ".alloy", "intents", `${BRIEF}.md`), "utf8")).toContain("status: active")
 
     const list = await cli(["intent", "list", "--json"])

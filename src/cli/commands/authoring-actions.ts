@@ -24,11 +24,19 @@ const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
 const PLURALS: Record<string, string> = { criterion: "criteria" }
 const plural = (n: number, w: string) => `${n} ${n === 1 ? w : (PLURALS[w] ?? `${w}s`)}`
 
-function printWarnings(io: Io, warnings: readonly LintWarning[]): void {
-  for (const w of warnings) {
+/**
+ * Lint findings a command found on the way. `hints: "count"` (writing and building, where lint is
+ * not what was asked): warnings in full, the info-level hints as one line that says where to read
+ * them, so the same hint is not repeated by every command of a session.
+ */
+function printWarnings(io: Io, warnings: readonly LintWarning[], opts: { hints?: "all" | "count" } = {}): void {
+  const hints = warnings.filter((w) => w.severity === "info")
+  for (const w of opts.hints === "count" ? warnings.filter((x) => x.severity !== "info") : warnings) {
     io.err(formatWarning(w))
     if (w.fix) io.err(`  fix: ${w.fix}`)
   }
+  if (opts.hints === "count" && hints.length)
+    io.err(`${plural(hints.length, "hint")} (${[...new Set(hints.map((w) => w.code))].join(", ")}): \`opencode-alloy intent lint\` shows ${hints.length === 1 ? "it" : "them"}`)
 }
 
 function jsonWarnings(ws: readonly LintWarning[]) {
@@ -73,7 +81,7 @@ function reportIntentWrite(io: Io, r: IntentWrite, template: boolean): number {
   } else {
     io.out(`Wrote ${r.file} (${r.intent.status}, ${plural(r.intent.acceptance_criteria.length, "criterion")}).`)
     io.out(`Next: \`opencode-alloy brief new ${r.intent.id} --intent ${r.intent.id} --cycle <cycle-id>\`, then \`opencode-alloy brief build ${r.intent.id}\`.`)
-    printWarnings(io, r.warnings)
+    printWarnings(io, r.warnings, { hints: "count" })
   }
   return EXIT_OK
 }
@@ -217,6 +225,7 @@ export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   printWarnings(
     io,
     results.flatMap((r) => r.warnings),
+    { hints: "count" },
   )
   for (const r of results) {
     const ungated = r.output.bundle.composition?.ungated ?? []
