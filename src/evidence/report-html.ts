@@ -50,7 +50,10 @@ export interface ViewLinks {
   criterion?(ref: string): string
 }
 
-export const REPORT_LINKS: ViewLinks = { run: (id) => `#run-${id}`, brief: (id) => `#brief-${id}` }
+/** The id of a run's row in the timeline: every link to a run on a page ends in `#` and this. */
+export const runAnchor = (runId: string) => `run-${runId}`
+
+export const REPORT_LINKS: ViewLinks = { run: (id) => `#${runAnchor(id)}`, brief: (id) => `#brief-${id}` }
 
 export function when(iso: string | undefined): string {
   if (!iso) return ""
@@ -61,8 +64,6 @@ export function when(iso: string | undefined): string {
 export function badge(v: Verdict | string, big = false): string {
   return `<span class="badge ${esc(verdictClass(v))}${big ? " big" : ""}" data-verdict="${esc(v)}"><span class="i" aria-hidden="true">${esc(VERDICT_ICON[v] ?? "•")}</span>${esc(verdictLabel(v))}</span>`
 }
-
-export const runAnchor = (runId: string) => `run-${runId}`
 
 export function evidenceItem(o: Observation, current: string | undefined, links: ViewLinks = REPORT_LINKS, decisive = false): string {
   const p = o.provenance

@@ -19,6 +19,8 @@ import {
   insightsSections,
   recordOutcome,
   REPORT_CSS,
+  REPORT_LINKS,
+  runAnchor,
   shortDigest,
   shortSha,
   STAGE_CLASS,
@@ -50,7 +52,7 @@ import type { ProjectInsights } from "../evidence/learning.js"
 
 export const APP_LINKS: ViewLinks = {
   // the runs page shows a brief's newest sessions; the run asked for is shown however old
-  run: (id) => `/runs?run=${encodeURIComponent(id)}#run-${id}`,
+  run: (id) => `/runs?run=${encodeURIComponent(id)}#${runAnchor(id)}`,
   brief: (id) => `/briefs/${encodeURIComponent(id)}`,
   intent: (id) => `/satisfaction/${encodeURIComponent(id)}`,
   criterion: (ref) => `/satisfaction/${ref.split("#").map(encodeURIComponent).join("/")}`,
@@ -648,7 +650,7 @@ function readAllEvents(ctx: AlloyContext): { items: Array<{ e: RunEvent; end: nu
 }
 
 /** On the runs page a run's pill jumps to its row on the same page (its session is shown there). */
-const RUNS_PAGE_LINKS: ViewLinks = { ...APP_LINKS, run: (id) => `#run-${id}` }
+const RUNS_PAGE_LINKS: ViewLinks = { ...APP_LINKS, run: REPORT_LINKS.run }
 
 /**
  * The runs page's live part. `show`: the runs asked for by a link (their sessions are shown however
