@@ -47,12 +47,16 @@ function findWords(first: string, last: string, at: string): string {
   done`
 }
 
+/** The commands and sub-commands, the most specific first ("intent new" before "intent *"), each with its `case "$cmd $sub"` pattern. */
+function byPattern(all: Node[]): Array<{ n: Node; pattern: string }> {
+  return [...all.filter((n) => n.key.includes(" ")).map((n) => ({ n, pattern: `"${n.key}"` })), ...all.filter((n) => n.key && !n.key.includes(" ")).map((n) => ({ n, pattern: `"${n.key} "*` }))]
+}
+
 function cases(all: Node[], assign: (words: string[]) => string): string {
-  // the most specific pattern first: "intent new", then "intent *", then the bare program
-  const specific = all.filter((n) => n.key.includes(" ")).map((n) => `    "${n.key}") ${assign(flags(n.options))};;`)
-  const groups = all.filter((n) => n.key && !n.key.includes(" ")).map((n) => `    "${n.key} "*) ${assign([...n.words, ...flags(n.options)])};;`)
+  // every command and sub-command, then the bare program
+  const rows = byPattern(all).map(({ n, pattern }) => `    ${pattern}) ${assign(n.key.includes(" ") ? flags(n.options) : [...n.words, ...flags(n.options)])};;`)
   const top = all.find((n) => n.key === "")!
-  return [...specific, ...groups, `    *) ${assign([...top.words, ...flags(top.options)])};;`].join("\n")
+  return [...rows, `    *) ${assign([...top.words, ...flags(top.options)])};;`].join("\n")
 }
 
 /**
@@ -61,16 +65,14 @@ function cases(all: Node[], assign: (words: string[]) => string): string {
  * can take other values in another command (`--format` of `export` and of `brief diff`).
  */
 function choiceCases(all: Node[], emit: (values: readonly string[]) => string): string {
-  const arm = (n: Node) => {
-    const arms = Object.entries(n.options)
-      .filter(([, o]) => o.choices)
-      .map(([name, o]) => `--${name}) ${emit(o.choices!)};;`)
-    return arms.length ? `case "$prev" in ${arms.join(" ")} esac;;` : undefined
-  }
-  // the most specific pattern first, as in cases()
-  const specific = all.filter((n) => n.key.includes(" ")).flatMap((n) => (arm(n) ? [`    "${n.key}") ${arm(n)}`] : []))
-  const groups = all.filter((n) => n.key && !n.key.includes(" ")).flatMap((n) => (arm(n) ? [`    "${n.key} "*) ${arm(n)}`] : []))
-  return [...specific, ...groups].join("\n")
+  return byPattern(all)
+    .flatMap(({ n, pattern }) => {
+      const arms = Object.entries(n.options)
+        .filter(([, o]) => o.choices)
+        .map(([name, o]) => `--${name}) ${emit(o.choices!)};;`)
+      return arms.length ? [`    ${pattern}) case "$prev" in ${arms.join(" ")} esac;;`] : []
+    })
+    .join("\n")
 }
 
 function bash(all: Node[]): string {
