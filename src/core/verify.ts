@@ -55,10 +55,12 @@ export function verifyObjectBytes(bytes: Uint8Array, pin: Pin, objectFile: strin
   let bundle = shared?.get(actual) ?? parsedByDigest.get(actual)
   if (!bundle) {
     bundle = parseBundle(bytes, objectFile)
-    if (opts.keep !== false && shared) shared.set(actual, bundle)
-    else if (opts.keep !== false) {
-      if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
-      parsedByDigest.set(actual, bundle)
+    if (opts.keep !== false) {
+      if (shared) shared.set(actual, bundle)
+      else {
+        if (parsedByDigest.size >= MAX_CACHED) parsedByDigest.delete(parsedByDigest.keys().next().value!)
+        parsedByDigest.set(actual, bundle)
+      }
     }
   }
   if (bundle.brief.id !== pin.brief_id) {
