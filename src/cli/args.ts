@@ -79,6 +79,26 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   return nearest(word, candidates)[0]
 }
 
+/**
+ * What an unknown command word most likely meant, in this order: a command it is a slip of (the
+ * implied `help` and `version` included), a command it is a synonym of (`validate` → verify), or
+ * a sub-command typed without its group (`build` → brief build; `new` → intent new, brief new).
+ */
+function nearCommands(commands: Commands, word: string): string[] {
+  const names = Object.keys(commands)
+  const implied = ["help", "version"].filter((w) => !Object.hasOwn(commands, w))
+  const w = word.toLowerCase()
+  const bySynonym = names.filter((n) => commands[n]!.synonyms?.includes(w))
+  if (bySynonym.length) return bySynonym
+  const near = nearest(word, [...names, ...implied])
+  if (near.length) return near
+  const subs = names.flatMap((n) => Object.keys(commands[n]!.subcommands ?? {}).map((sub) => ({ sub, full: `${n} ${sub}` })))
+  const exact = subs.filter((x) => x.sub === w)
+  if (exact.length) return exact.map((x) => x.full)
+  const nearSub = new Set(nearest(w, new Set(subs.map((x) => x.sub))))
+  return subs.filter((x) => nearSub.has(x.sub)).map((x) => x.full)
+}
+
 /** "`a`", "`a` or `b`", "`a`, `b` or `c`" for a "did you mean" line. */
 function either(names: readonly string[]): string {
   const q = names.map((n) => `\`${n}\``)
@@ -142,6 +162,20 @@ function ownersOf(commands: Commands, name: string): string[] {
 }
 
 /**
+ * Is `-xyz` short options as node's parser reads them: a string option's letter with its value
+ * attached (`-Cdir`), or flags' letters run together (each one known)?
+ */
+function isShortGroup(a: string, declared: Record<string, OptionSpec>, shorts: ReadonlyMap<string, string>): boolean {
+  const first = shorts.get(a[1]!)
+  if (first && declared[first]!.type === "string") return true
+  for (const c of a.slice(1)) {
+    const n = shorts.get(c)
+    if (!n || declared[n]!.type !== "boolean") return false
+  }
+  return true
+}
+
+/**
  * Resolve the command words and parse the options against the command's own declarations.
  * Throws a usage AlloyError (exit 2) on an unknown command, sub-command or option, a missing
  * option value, or a value given to a flag.
@@ -174,7 +208,7 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     const word = rest[at]!
     const found = Object.hasOwn(commands, word) ? commands[word] : undefined
     if (!found) {
-      const near = nearest(word, Object.keys(commands))
+      const near = nearCommands(commands, word)
       throw usage(
         `unknown command ${shown(word)}`,
         near.length ? `did you mean ${either(near.map((n) => `${PROGRAM} ${n}`))}? (\`${PROGRAM} --help\` lists the commands)` : `run \`${PROGRAM} --help\` for the list of commands`,
@@ -219,6 +253,11 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     if (a === "--") break
     if (!isOption(a)) continue
     const long = a.startsWith("--")
+    if (!long && a.length > 2 && !isShortGroup(a, declared, shorts)) {
+      // `-json`, `-help`: a long option written with one dash, not a group of short ones
+      const near = nearest(a.slice(1).split("=")[0]!, Object.keys(declared))
+      throw usage(`unknown option ${a.length > 42 ? shown(a) : a}`, near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path))
+    }
     const name = long ? a.slice(2).split("=")[0]! : a.slice(1, 2)
     const known = long ? Object.hasOwn(declared, name) : shorts.has(name)
     if (known) {

@@ -18,6 +18,7 @@ const STRICT = { type: "boolean", description: "lint warnings fail too (and, for
 export const authoringCommands: Commands = {
   intent: {
     summary: "write, list, show and check intent records",
+    synonyms: ["spec", "specs", "requirement", "requirements"],
     usage: "intent <new|list|show|lint|lifecycle> ...",
     subcommands: {
       lifecycle: lifecycleCommand,

@@ -19,6 +19,7 @@ export const coreCommands: Commands = {
   },
   verify: {
     summary: "the CI gate: every pin, formation and ref, by the same facts `status` reads",
+    synonyms: ["validate"],
     usage: ["verify [--json] [--strict]", "verify --compat [--server <url>] [--json]"],
     details:
       "Exit 1 on an error (a pin missing, corrupt or malformed; a formation cycle without a pin; a merge conflict). With --strict also on every warning (a stale pin, sources changed since the build, a dangling formation, a shadowed pin, a pin outside its brief's formation). Codes and the JSON schema: docs/verify.md. With --compat, also check every pinned bundle against the installed Foundry generation (see `opencode-alloy compat`, docs/generations.md).",

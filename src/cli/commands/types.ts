@@ -62,6 +62,12 @@ export interface CommandSpec {
   readonly options?: Readonly<Record<string, OptionSpec>>
   readonly examples?: readonly string[]
   readonly subcommands?: Readonly<Record<string, CommandSpec>>
+  /**
+   * Words people used to other tools type for this command (`validate` for `verify`): an unknown
+   * command that is one of them gets this command as its "did you mean". They are never accepted
+   * in its place, so the command line has one spelling for each command.
+   */
+  readonly synonyms?: readonly string[]
   /** absent for a group that is only a namespace of sub-commands */
   readonly run?: Command
 }

@@ -44,6 +44,7 @@ const ui: Command = async (io: Io, rest, v) => {
 export const uiCommands: Commands = {
   ui: {
     summary: "a local, live web app: intents, briefs and bundles, runs, satisfaction",
+    synonyms: ["serve", "server", "app", "web", "dashboard"],
     usage: "ui [--port <n>] [--open]",
     details:
       "Listens on 127.0.0.1 only and prints the URL with this launch's secret; every request needs it (then a cookie).\n" +

@@ -79,6 +79,57 @@ describe("resolveArgs: a slip of one letter is met with what was meant", () => {
   })
 })
 
+describe("resolveArgs: what people type for a command or option, beyond a slip", () => {
+  it("an implied word (`help`, `version`) is a command a slip can be of", () => {
+    expect(outcome(["hlep"])).toContain("did you mean `opencode-alloy help`?")
+    expect(outcome(["verison"])).toContain("did you mean `opencode-alloy version`?")
+  })
+
+  it("a synonym from another tool names the command, and is not accepted in its place", () => {
+    expect(outcome(["validate"])).toContain("did you mean `opencode-alloy verify`?")
+    expect(outcome(["serve"])).toContain("did you mean `opencode-alloy ui`?")
+    expect(outcome(["spec", "new", "x"])).toContain("did you mean `opencode-alloy intent`?")
+    // a synonym is never also a command or a sub-command's word: it would shadow it
+    for (const [name, spec] of Object.entries(commands)) {
+      for (const syn of spec.synonyms ?? []) {
+        expect(Object.hasOwn(commands, syn), `${name}: ${syn}`).toBe(false)
+        expect(syn).toBe(syn.toLowerCase())
+      }
+    }
+  })
+
+  it("a sub-command typed without its group names the group (both, when two groups have it)", () => {
+    expect(outcome(["build", "x"])).toContain("did you mean `opencode-alloy brief build`?")
+    expect(outcome(["biuld"])).toContain("did you mean `opencode-alloy brief build`?")
+    expect(outcome(["signoff"])).toContain("did you mean `opencode-alloy evidence signoff`?")
+    expect(outcome(["new", "x"])).toContain("did you mean `opencode-alloy intent new` or `opencode-alloy brief new`?")
+  })
+
+  it("a long option written with one dash is named with two; a group of short flags still reads", () => {
+    expect(outcome(["verify", "-json"])).toBe("unknown option -json did you mean --json? (run `opencode-alloy verify --help` for usage)")
+    expect(outcome(["status", "-jsn"])).toContain("did you mean --json?")
+    expect(outcome(["verify", "-help"])).toContain("did you mean --help?")
+    expect(outcome(["intent", "new", "x", "-status", "draft"])).toContain("did you mean --status?")
+    expect(outcome(["-Cdir", "verify"])).toBe("accepted")
+    expect(outcome(["verify", "-h"])).toBe("accepted")
+    expect(outcome(["verify", "-x"])).toBe("unknown option -x run `opencode-alloy verify --help` for usage")
+  })
+
+  it("a doubled letter or one wrong letter in an option is met with the option", () => {
+    const missed: string[] = []
+    for (const [name, spec] of Object.entries(commands)) {
+      for (const o of Object.keys(spec.options ?? {})) {
+        if (o.length < 4) continue
+        for (const typed of [`${o}${o.at(-1)}`, `${o.slice(0, 2)}${o[2] === "x" ? "y" : "x"}${o.slice(3)}`]) {
+          const got = outcome([name, `--${typed}`])
+          if (!got.includes(`--${o}`)) missed.push(`${name} --${typed} → ${got}`)
+        }
+      }
+    }
+    expect(missed).toEqual([])
+  })
+})
+
 describe("resolveArgs: a usage error names the command it was found in", () => {
   const thrown = (argv: string[]) => {
     try {
