@@ -1,0 +1,89 @@
+/**
+ * The package as a user gets it: `npm pack` of this checkout, installed into an empty project the
+ * way the README says, then the installed command and plugin used. It catches what only the
+ * packed tarball shows: a file left out of `files`, a runtime import of a package that is only a
+ * dev dependency, a dependency whose engines refuse Node 20, a bin that is not executable.
+ *
+ * npm is run with `--offline`: every package comes from the npm cache the project's own install
+ * filled, so the test reaches no network. Packing skips `prepack` (the test run has just built
+ * dist/); that `prepack` builds is asserted on package.json instead.
+ */
+import { describe, expect, it } from "vitest"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { REPO_ROOT } from "../helpers/project.js"
+import { GENERATIONS } from "../../src/foundry/generations.js"
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+  name: string
+  version: string
+  scripts: Record<string, string>
+  bin: Record<string, string>
+}
+
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" } })
+  if (r.error) throw r.error
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+describe("the packed package, installed into an empty project", () => {
+  it("builds on pack, ships only what it needs, installs on this Node without an engine warning, and its command, demo and plugin work", () => {
+    // a fresh clone has no dist/: packing must build it
+    expect(pkg.scripts["prepack"]).toMatch(/\bnpm run build\b/)
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-pack-"))
+    try {
+      const packed = run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], REPO_ROOT)
+      expect(packed.code, packed.err).toBe(0)
+      const [info] = JSON.parse(packed.out) as Array<{ filename: string; files: Array<{ path: string }> }>
+      const files = info!.files.map((f) => f.path)
+      expect(files).toContain("dist/cli/main.js")
+      expect(files).toContain("dist/index.js")
+      expect(files).toContain("package.json")
+      // what `compat --server` compares a live server against, read from beside dist/ at run time
+      for (const g of GENERATIONS.filter((x) => x !== "unknown")) expect(files).toContain(`contracts/generations/${g}/tools.json`)
+      const outside = files.filter((f) => !/^(dist|skills|contracts|examples)\//.test(f) && !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f))
+      expect(outside).toEqual([])
+      expect(files.filter((f) => f.endsWith(".map"))).toEqual([])
+
+      const project = path.join(dir, "project")
+      mkdirSync(project)
+      // a node_modules/ in a folder above would lend the installed package what it forgot to depend on
+      for (let d = path.dirname(project); d !== path.dirname(d); d = path.dirname(d)) expect(existsSync(path.join(d, "node_modules")), d).toBe(false)
+      writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "empty-project", version: "1.0.0", private: true }))
+      const installed = run("npm", ["install", "--offline", "--no-audit", "--no-fund", path.join(dir, info!.filename)], project)
+      expect(installed.code, `${installed.out}\n${installed.err}`).toBe(0)
+      expect(`${installed.out}\n${installed.err}`).not.toMatch(/EBADENGINE|Unsupported engine/)
+
+      const bin = path.join(project, "node_modules", ".bin", Object.keys(pkg.bin)[0]!)
+      expect(existsSync(bin)).toBe(true)
+      const help = run(bin, ["--help"], project, 30_000)
+      expect(help.code).toBe(0)
+      expect(help.out).toMatch(/^Usage: opencode-alloy <command>/m)
+      expect(run(bin, ["--version"], project, 30_000).out.trim()).toBe(pkg.version)
+      // a usage mistake from the installed command, too: exit 2 with the suggestion
+      const typo = run(bin, ["verify", "--jsn"], project, 30_000)
+      expect(typo.code).toBe(2)
+      expect(typo.err).toContain("did you mean --json?")
+
+      const demo = run(bin, ["demo"], project)
+      expect(demo.code, `${demo.out}\n${demo.err}`).toBe(0)
+      expect(demo.out).toContain("Demo complete")
+
+      // the plugin entry OpenCode imports, resolved by the package's name
+      const plugin = run(
+        process.execPath,
+        ["--input-type=module", "-e", `const m = await import(${JSON.stringify(pkg.name)}); console.log(typeof m.default, Object.keys(m).sort().join(","))`],
+        project,
+        30_000,
+      )
+      expect(plugin.code, plugin.err).toBe(0)
+      expect(plugin.out.trim()).toBe("function AlloyPlugin,default")
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 300_000)
+})
