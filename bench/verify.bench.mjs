@@ -22,6 +22,9 @@ import { CLI_PATH, REPO_ROOT, makeBenchProject, measurePair, median, nowNs, obje
 
 const CYCLES = 1000
 
+/** "0.51x–0.74x": the lowest and highest of some ratios. */
+const spread = (ratios) => `${Math.min(...ratios).toFixed(2)}x–${Math.max(...ratios).toFixed(2)}x`
+
 /** Every file verify must read: cycle and flow files, and the object each pin names (once per pin). */
 function floorFiles(dir, ids, digestFor) {
   const files = []
@@ -140,7 +143,8 @@ async function scenario(kind, quick) {
         floor_us: median(peer),
         ratio: median(cli) / median(peer),
         target: "≤ 0.5x",
-        note: `${runs} cold run(s) each, alternating; the "floor" column is OpenSpec's median over ${CYCLES} specs (one requirement and one scenario each)`,
+        // the machine's noise moves this ratio more than most changes do: the pairs' spread says how much
+        note: `${runs} cold run(s) each, alternating (pair by pair ${spread(cli.map((c, i) => c / peer[i]))}); the "floor" column is OpenSpec's median over ${CYCLES} specs (one requirement and one scenario each)`,
       })
     } else if (kind === "distinct") {
       rows.push({
