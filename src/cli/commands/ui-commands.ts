@@ -1,11 +1,13 @@
 /** `ui`: the local web app (issue: a local, live web app over intents, bundles, runs and satisfaction). */
-import { spawn } from "node:child_process"
 import { EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type Commands } from "./types.js"
 
-function openBrowser(url: string): void {
+async function openBrowser(url: string): Promise<void> {
   const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open"
   try {
+    // child_process (with net, dgram and streams behind it) loads only here: every other command
+    // and --help start without it
+    const { spawn } = await import("node:child_process")
     const child = spawn(cmd, [url], { stdio: "ignore", detached: true })
     child.on("error", () => undefined) // no opener installed: the printed URL is enough
     child.unref()
@@ -28,7 +30,7 @@ const ui: Command = async (io: Io, rest, v) => {
     io.out(`Alloy UI: ${server.url}`)
     io.out("Listening on 127.0.0.1 only; the URL carries this launch's secret. Ctrl-C stops it.")
   }
-  if (v["open"] === true) openBrowser(server.url)
+  if (v["open"] === true) await openBrowser(server.url)
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.removeListener("SIGINT", stop)
