@@ -128,6 +128,35 @@ describe("CLI: unknown names on the command line", () => {
   })
 })
 
+describe("CLI: every command that takes a brief or intent id names an unknown one the same way", () => {
+  it("show, brief diff, intent lint and evidence --intent exit 2 with the nearest name; known names still work", async () => {
+    const p = await tmp.pinned()
+    const cases: Array<[string[], string, string]> = [
+      [["show", "release-note-vioce"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
+      [["brief", "diff", "release-note-vioce", BRIEF_ID], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
+      [["brief", "diff", BRIEF_ID, "nothing-like-it"], 'unknown brief "nothing-like-it"', `the briefs here are: ${BRIEF_ID}`],
+      [["intent", "lint", "release-note-vocie"], 'unknown intent "release-note-vocie"', `did you mean ${BRIEF_ID}?`],
+      [["evidence", "--intent", BRIEF_ID, "--intent", "nope"], 'unknown intent "nope"', "no built brief carries it"],
+    ]
+    for (const [argv, message, fix] of cases) {
+      const r = await runCli(os.tmpdir(), ...argv, "--cwd", p.dir)
+      expect(r.code, argv.join(" ")).toBe(2)
+      expect(r.err).toContain(message)
+      expect(r.err).toContain(fix)
+    }
+    expect((await runCli(os.tmpdir(), "show", "nope", "--cwd", p.dir, "--json")).json()).toMatchObject({ ok: false, code: "brief_not_found" })
+    expect((await runCli(os.tmpdir(), "intent", "lint", "nope", "--cwd", p.dir, "--json")).json()).toMatchObject({ ok: false, code: "intent_not_found" })
+    for (const argv of [
+      ["show", BRIEF_ID],
+      ["brief", "diff", BRIEF_ID, BRIEF_ID],
+      ["intent", "lint", BRIEF_ID],
+      ["evidence", "--intent", BRIEF_ID],
+    ]) {
+      expect((await runCli(os.tmpdir(), ...argv, "--cwd", p.dir)).code, argv.join(" ")).toBe(0)
+    }
+  })
+})
+
 function* walk(prefix: string[], specs: Record<string, CommandSpec>): Generator<[string[], CommandSpec]> {
   for (const [w, s] of Object.entries(specs)) {
     yield [[...prefix, w], s]

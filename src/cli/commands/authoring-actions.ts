@@ -14,11 +14,13 @@ import { renderBundleDiff } from "../../core/diff.js"
 import { projectStatus, type BriefStatus, type PinStatus } from "../../service/status.js"
 import { withSharedBundles } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
+import { isSlug } from "../../core/ids.js"
 import { decodeText, MAX_SOURCE_BYTES } from "../../core/frontmatter.js"
 import { formatWarning, type LintWarning } from "../../core/lint.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { startProgress } from "../progress.js"
 import { str, strs, type CliRunner, type OptionValues } from "./types.js"
+import { assertKnownBrief, assertKnownIntent } from "./known-names.js"
 
 const short = (d: string | undefined) => (d ? `${d.slice(0, 19)}…` : "-")
 const PLURALS: Record<string, string> = { criterion: "criteria" }
@@ -145,7 +147,9 @@ export function cmdIntentShow(io: Io, args: string[]): number {
 
 export function cmdIntentLint(io: Io, args: string[], v: OptionValues): number {
   const strict = v["strict"] === true
-  const report = lintProject(new AlloyContext(io.cwd), { ids: args, strict })
+  const ctx = new AlloyContext(io.cwd)
+  for (const id of args) assertKnownIntent(ctx, id)
+  const report = lintProject(ctx, { ids: args, strict })
   if (io.json) {
     io.out(JSON.stringify({ ok: report.ok, strict, warnings: report.warnings, errors: report.errors, entries: report.entries }, null, 2))
     return report.ok ? EXIT_OK : EXIT_FAIL
@@ -244,7 +248,11 @@ export function cmdBriefDiff(io: Io, args: string[], v: OptionValues): number {
     throw usageError("usage: opencode-alloy brief diff <a> <b> [--format text|markdown]", "each side: a digest, a brief id (its current build), <brief-id>@<git-rev>, or a git revision such as HEAD~1")
   const format = str(v["format"]) ?? "text"
   if (format !== "text" && format !== "markdown") throw usageError(`--format ${JSON.stringify(format.slice(0, 40))} is not text or markdown`)
-  const d = diffBriefs(new AlloyContext(io.cwd), args[0]!, args[1]!)
+  const ctx = new AlloyContext(io.cwd)
+  // a side that names a brief by its id names one that is there
+  // (a brief at a git revision may be one deleted since, so only a bare id is checked here)
+  for (const a of args) if (isSlug(a)) assertKnownBrief(ctx, a)
+  const d = diffBriefs(ctx, args[0]!, args[1]!)
   if (io.json) io.out(JSON.stringify({ ok: true, ...d }, null, 2))
   else io.out(renderBundleDiff(d, format))
   return EXIT_OK

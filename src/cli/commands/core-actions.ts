@@ -5,13 +5,13 @@ import { pinBrief } from "../../service/pin.js"
 import { resolveTarget } from "../../service/resolve.js"
 import { briefText } from "../../core/build.js"
 import { packFor } from "../../core/formation.js"
-import { assertDigest, isDigest, isSlug, parseStage } from "../../core/ids.js"
+import { assertDigest, isDigest, parseStage } from "../../core/ids.js"
 import { digestOf } from "../../core/digest.js"
 import { parseBundle } from "../../core/verify.js"
 import { AlloyError } from "../../core/errors.js"
 import { assertNotOnFlowBranch } from "../../service/guard.js"
-import { EXIT_FAIL, EXIT_OK, paint, unknownNameError, usageError, type Io } from "../io.js"
-import { shown, suggest } from "../args.js"
+import { EXIT_FAIL, EXIT_OK, paint, usageError, type Io } from "../io.js"
+import { assertKnownBrief } from "./known-names.js"
 
 export function cmdInit(io: Io): number {
   const ctx = new AlloyContext(io.cwd)
@@ -94,28 +94,6 @@ export function cmdPin(io: Io, positionals: string[], opts: { flow?: string | un
   return EXIT_OK
 }
 
-/** A brief named on the command line that has neither a recipe nor a build: a usage error naming it (exit 2). */
-export function assertKnownBrief(ctx: AlloyContext, id: string): void {
-  if (!isSlug(id)) return // the service reports a malformed id with its own code
-  if (ctx.store.hasRecipe(id)) return
-  try {
-    if (ctx.store.readRef(id)) return
-  } catch {
-    return // a broken ref is the service's to report
-  }
-  const known = ctx.store.exists() ? ctx.store.listRecipeIds() : []
-  const near = suggest(id, known)
-  throw unknownNameError(
-    "brief_not_found",
-    `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
-    near
-      ? `did you mean ${near}?`
-      : known.length
-        ? `the briefs here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}`
-        : "create it with `opencode-alloy brief new <id> --intent <intent-id>`",
-  )
-}
-
 export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | undefined }): number {
   if (positionals.length !== 1) throw usageError("usage: opencode-alloy show <brief-id|digest> [--stage <stage>]")
   const ctx = new AlloyContext(io.cwd)
@@ -132,7 +110,10 @@ export function cmdShow(io: Io, positionals: string[], opts: { stage?: string | 
       })
     }
     target = { brief_id: parseBundle(bytes, ctx.store.rel(ctx.store.objectFile(what))).brief.id, digest: what }
-  } else target = { brief_id: what }
+  } else {
+    assertKnownBrief(ctx, what)
+    target = { brief_id: what }
+  }
   const r = resolveTarget(ctx, target)
   const b = r.bundle
   if (io.json) {

@@ -25,6 +25,7 @@ import { EXIT_FAIL, EXIT_OK, outJsonStreamed, unknownNameError, usageError, type
 import { startProgress } from "../progress.js"
 import { shown, suggest } from "../args.js"
 import { str, strs, type OptionValues } from "./types.js"
+import { assertKnownIntent } from "./known-names.js"
 
 const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "-")
 
@@ -222,8 +223,13 @@ export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
   const only = strs(v["intent"])
+  for (const id of only)
+    assertKnownIntent(
+      ctx,
+      id,
+      model.intents.map((i) => i.id),
+    )
   const intents = only.length ? model.intents.filter((i) => only.includes(i.id)) : model.intents
-  if (only.length && !intents.length) throw new AlloyError("intent_not_found", `no intent ${only.join(", ")} in any built brief or in .alloy/intents/`)
   if (io.json) {
     io.out(
       JSON.stringify(

@@ -1,0 +1,49 @@
+/**
+ * A brief or intent named on the command line that is not there is a usage error (exit 2) that
+ * names it and the nearest known name, worded the same by every command that takes one.
+ */
+import { isSlug } from "../../core/ids.js"
+import type { AlloyContext } from "../../service/context.js"
+import { shown, suggest } from "../args.js"
+import { unknownNameError } from "../io.js"
+
+/** What a "did you mean" line offers: the nearest name, else some of the names there are, else how to make one. */
+function fixFor(id: string, known: readonly string[], kind: string, create: string): string {
+  const near = suggest(id, known)
+  if (near) return `did you mean ${near}?`
+  if (known.length) return `the ${kind}s here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}`
+  return create
+}
+
+/** A brief with neither a recipe nor a build. */
+export function assertKnownBrief(ctx: AlloyContext, id: string): void {
+  if (!isSlug(id)) return // the service reports a malformed id with its own code
+  if (ctx.store.hasRecipe(id)) return
+  try {
+    if (ctx.store.readRef(id)) return
+  } catch {
+    return // a broken ref is the service's to report
+  }
+  const known = ctx.store.exists() ? ctx.store.listRecipeIds() : []
+  throw unknownNameError(
+    "brief_not_found",
+    `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
+    fixFor(id, known, "brief", "create it with `opencode-alloy brief new <id> --intent <intent-id>`"),
+  )
+}
+
+/**
+ * An intent with no file in .alloy/intents/ and not among `alsoKnown` (intents a command also
+ * finds elsewhere, e.g. in built briefs).
+ */
+export function assertKnownIntent(ctx: AlloyContext, id: string, alsoKnown: readonly string[] = []): void {
+  if (!isSlug(id)) return
+  const files = ctx.store.exists() ? ctx.store.listIntentIds() : []
+  if (files.includes(id) || alsoKnown.includes(id)) return
+  const known = [...new Set([...files, ...alsoKnown])].sort()
+  throw unknownNameError(
+    "intent_not_found",
+    `unknown intent ${shown(id)}: there is no .alloy/intents/${id}.md${alsoKnown.length ? " and no built brief carries it" : ""}`,
+    fixFor(id, known, "intent", "create it with `opencode-alloy intent new <id>`"),
+  )
+}
