@@ -129,7 +129,7 @@ describe("CLI: unknown names on the command line", () => {
 })
 
 describe("CLI: every command that takes a brief or intent id names an unknown one the same way", () => {
-  it("show, brief diff, intent lint and evidence --intent exit 2 with the nearest name; known names still work", async () => {
+  it("show, brief build/show/diff, formation design, run, intent show/lint and evidence --intent exit 2 with the nearest name; known names still work", async () => {
     const p = await tmp.pinned()
     const cases: Array<[string[], string, string]> = [
       [["show", "release-note-vioce"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
@@ -137,6 +137,11 @@ describe("CLI: every command that takes a brief or intent id names an unknown on
       [["brief", "diff", BRIEF_ID, "nothing-like-it"], 'unknown brief "nothing-like-it"', `the briefs here are: ${BRIEF_ID}`],
       [["intent", "lint", "release-note-vocie"], 'unknown intent "release-note-vocie"', `did you mean ${BRIEF_ID}?`],
       [["evidence", "--intent", BRIEF_ID, "--intent", "nope"], 'unknown intent "nope"', "no built brief carries it"],
+      [["brief", "build", BRIEF_ID, "release-note-vioce"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
+      [["brief", "show", "release-note-vioce"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
+      [["formation", "design", "release-note-vioce"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
+      [["intent", "show", "release-note-vocie"], 'unknown intent "release-note-vocie"', `did you mean ${BRIEF_ID}?`],
+      [["run", "release-note-vioce", "--queue"], 'unknown brief "release-note-vioce"', `did you mean ${BRIEF_ID}?`],
     ]
     for (const [argv, message, fix] of cases) {
       const r = await runCli(os.tmpdir(), ...argv, "--cwd", p.dir)

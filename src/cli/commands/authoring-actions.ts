@@ -131,7 +131,9 @@ export function cmdIntentList(io: Io): number {
 
 export function cmdIntentShow(io: Io, args: string[]): number {
   if (args.length !== 1) throw usageError("usage: opencode-alloy intent show <id>")
-  const r = showIntent(new AlloyContext(io.cwd), args[0])
+  const ctx = new AlloyContext(io.cwd)
+  assertKnownIntent(ctx, args[0]!)
+  const r = showIntent(ctx, args[0])
   if (io.json) {
     io.out(JSON.stringify({ ok: true, file: r.file, source_digest: r.source_digest, briefs: r.briefs, intent: r.intent, warnings: jsonWarnings(r.warnings) }, null, 2))
     return EXIT_OK
@@ -201,10 +203,12 @@ export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
   if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run] [--allow-ungated]")
   const dryRun = v["dry-run"] === true
   const allowUngated = v["allow-ungated"] === true
+  const ctx = new AlloyContext(io.cwd)
+  for (const id of ids) assertKnownBrief(ctx, id)
   const progress = startProgress(dryRun ? "computing" : "building", ids.length, { json: io.json })
   let results
   try {
-    results = buildBriefs(new AlloyContext(io.cwd), ids, { strict: v["strict"] === true, dryRun, allowUngated, onProgress: (done, _total, id) => progress.update(done, id) })
+    results = buildBriefs(ctx, ids, { strict: v["strict"] === true, dryRun, allowUngated, onProgress: (done, _total, id) => progress.update(done, id) })
   } finally {
     progress.end()
   }
@@ -272,6 +276,7 @@ export function cmdBriefShow(io: Io, args: string[]): number {
   if (args.length !== 1) throw usageError("usage: opencode-alloy brief show <brief-id>")
   const ctx = new AlloyContext(io.cwd)
   ctx.store.requireInit()
+  assertKnownBrief(ctx, args[0]!)
   const recipe = ctx.store.readRecipe(args[0]!)
   const status = projectStatus(ctx).briefs.find((b) => b.id === recipe.value.id)
   const { warnings } = lintBriefSources(ctx, recipe.value.id)

@@ -11,6 +11,7 @@ import { exportOtel } from "../../evidence/export-otel.js"
 import { loadEvidence } from "../../evidence/model.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
 import { str, type Command, type OptionValues } from "./types.js"
+import { assertKnownBrief } from "./known-names.js"
 
 function seconds(v: OptionValues, name: string, fallback: number): number {
   const s = str(v[name]) ?? process.env[`ALLOY_${name.toUpperCase().replace(/-/g, "_")}`]
@@ -49,6 +50,7 @@ function interruptible(): { signal: AbortSignal; done(): void } {
 export const cmdRun: Command = async (io, rest, v) => {
   const brief = rest[0]
   if (!brief || rest.length > 1) throw usageError("usage: opencode-alloy run <brief> [--flow <id>] [--goal <text>] [--attach <url>] [--idempotency-key <k>] [--queue]")
+  assertKnownBrief(new AlloyContext(io.cwd), brief)
   if (v["queue"] === true) {
     if (str(v["attach"]) !== undefined) throw usageError("--queue leaves the run to a running bridge; give --attach to the bridge instead")
     return cmdQueue(io, brief, v)

@@ -2,10 +2,12 @@
 import { AlloyContext } from "../../service/context.js"
 import { designBriefFormation, designView, writeFormationDesign } from "../../service/formation-design.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { assertKnownBrief } from "./known-names.js"
 
 export function cmdFormationDesign(io: Io, rest: string[], opts: { write: boolean }): number {
   if (rest.length !== 1) throw usageError("usage: opencode-alloy formation design <brief-id> [--write] [--json]", "name one brief, e.g. `opencode-alloy formation design release-note-voice`")
   const ctx = new AlloyContext(io.cwd)
+  assertKnownBrief(ctx, rest[0]!)
   const report = designBriefFormation(ctx, rest[0])
   const written = opts.write ? writeFormationDesign(ctx, report) : undefined
   const changes = report.files.filter((f) => f.action !== "unchanged")
