@@ -4,10 +4,12 @@
  * find the command, parse its own options (./args.ts), call one function, print text or JSON,
  * exit 0 / 1 / 2.
  */
-import { realpathSync } from "node:fs"
+import { realpathSync, statSync } from "node:fs"
+import { resolve as resolvePath } from "node:path"
 import { fileURLToPath } from "node:url"
+import { AlloyError } from "../core/errors.js"
 import { EXIT_USAGE, reportError, terminalSafe, wantsColor, type Io } from "./io.js"
-import { ArgsError, commandHelp, programHelp, resolveArgs } from "./args.js"
+import { ArgsError, commandHelp, programHelp, resolveArgs, shown } from "./args.js"
 import { commands, GROUPS } from "./commands/index.js"
 
 interface MainIo {
@@ -27,11 +29,14 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     return reportError(terminalSafe({ ...io0, json: jsonWanted, color: false }), e, e instanceof ArgsError ? e.command : "")
   }
   const { path, spec, positionals, values } = resolved
+  const given = typeof values["cwd"] === "string" ? values["cwd"] : undefined
+  // a relative --cwd is taken from where the command was started, as a shell would
+  const cwd = given === undefined ? io0.cwd : resolvePath(io0.cwd, given)
   // every text line a command prints goes through one helper that makes escapes visible (--json stays exact)
   const io: Io = terminalSafe({
     out: io0.out,
     err: io0.err,
-    cwd: typeof values["cwd"] === "string" ? values["cwd"] : io0.cwd,
+    cwd,
     json: values["json"] === true,
     color: io0.color === true && values["json"] !== true,
   })
@@ -57,11 +62,24 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     io.err(commandHelp(path, spec).trimEnd())
     return EXIT_USAGE
   }
+  if (given !== undefined && !isDirectory(cwd)) {
+    // a mistyped --cwd must not read as an empty project, nor have `init` create the folder
+    const e = new AlloyError("usage", `--cwd ${shown(given)} is not a folder`, { fix: "give the project's root folder, e.g. `--cwd .` or `-C path/to/project`" })
+    return reportError(io, e, path.join(" "))
+  }
   try {
     return await spec.run(io, positionals, values, main)
   } catch (e) {
     // the label names the command words, never an echo of user input
     return reportError(io, e, path.join(" "))
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
   }
 }
 

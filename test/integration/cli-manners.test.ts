@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -125,6 +125,32 @@ describe("CLI: unknown names on the command line", () => {
     expect(r.err).not.toContain(".alloy/intents/release-note-vocie.md and rebuild")
     const j = await runCli(os.tmpdir(), "evidence", "signoff", "nope#AC-1", "Sam", "--cwd", p.dir, "--json")
     expect(j.json()).toMatchObject({ ok: false, code: "intent_not_found" })
+  })
+})
+
+describe("CLI: --cwd", () => {
+  it("a folder that is not there (or a file) is a usage error, and init creates nothing there", async () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), "alloy-cwd-"))
+    try {
+      const missing = path.join(base, "no-such-project")
+      const r = await runCli(base, "-C", missing, "init")
+      expect(r.code).toBe(2)
+      expect(r.err).toContain("is not a folder")
+      expect(existsSync(missing)).toBe(false)
+      writeFileSync(path.join(base, "a-file"), "x")
+      expect((await runCli(base, "status", "--cwd", path.join(base, "a-file"), "--json")).json()).toMatchObject({ ok: false, code: "usage" })
+      // help needs no project
+      expect((await runCli(base, "-C", missing, "verify", "--help")).code).toBe(0)
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+
+  it("a relative --cwd is taken from where the command started", async () => {
+    const p = await tmp.pinned()
+    const r = await runCli(path.dirname(p.dir), "verify", "--json", "-C", path.basename(p.dir))
+    expect(r.code).toBe(0)
+    expect(r.json()).toMatchObject({ ok: true })
   })
 })
 
