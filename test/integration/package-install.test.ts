@@ -23,8 +23,8 @@ const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"
   bin: Record<string, string>
 }
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000) {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" } })
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000, env: Record<string, string> = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false", ...env } })
   if (r.error) throw r.error
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
@@ -69,7 +69,8 @@ describe("the packed package, installed into an empty project", () => {
       expect(typo.code).toBe(2)
       expect(typo.err).toContain("did you mean --json?")
 
-      const demo = run(bin, ["demo"], project)
+      // the demo leaves its HTML report in the temp folder for the user to open: here, in this test's
+      const demo = run(bin, ["demo"], project, 120_000, { TMPDIR: dir })
       expect(demo.code, `${demo.out}\n${demo.err}`).toBe(0)
       expect(demo.out).toContain("Demo complete")
 
