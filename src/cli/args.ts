@@ -13,6 +13,7 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   cwd: { type: "string", short: "C", value: "dir", description: "project root (default: the current directory)" },
   json: { type: "boolean", description: "machine-readable output" },
   help: { type: "boolean", short: "h", description: "help for the command" },
+  "no-color": { type: "boolean", description: "no colours, even on a terminal (as NO_COLOR does)" },
 }
 
 /** Only meaningful without a command (`opencode-alloy --version`). */
@@ -381,7 +382,7 @@ export function programHelp(groups: ReadonlyArray<{ title: string; commands: Com
     "Global options:",
     table(Object.entries(TOP_OPTIONS).map(([n, o]) => [optionLabel(n, o), n === "help" ? "this help (or one command's, after it)" : o.description] as const)),
     "",
-    "Colours only on a terminal, never with NO_COLOR set.",
+    "Colours only on a terminal, never with NO_COLOR set or --no-color.",
     "Exit codes: 0 ok, 1 a pin or checked content failed, 2 usage or configuration error.",
   )
   return out.join("\n") + "\n"

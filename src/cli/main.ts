@@ -38,7 +38,7 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     err: io0.err,
     cwd,
     json: values["json"] === true,
-    color: io0.color === true && values["json"] !== true,
+    color: io0.color === true && values["json"] !== true && values["no-color"] !== true,
   })
   if (!spec) {
     if (values["version"]) {

@@ -1,6 +1,6 @@
 /**
  * The shape of a CLI command. Each command declares its own options; the CLI accepts, for a
- * command, only those plus the global ones (`--cwd/-C`, `--json`, `--help/-h`), suggests the
+ * command, only those plus the global ones (`--cwd/-C`, `--json`, `--help/-h`, `--no-color`), suggests the
  * nearest name for a mistyped command or option, and renders `--help` and shell completion from
  * these declarations. Nothing else has to be registered anywhere.
  *

@@ -9,7 +9,7 @@ import { commands } from "../../../src/cli/commands/index.js"
 import type { CommandSpec } from "../../../src/cli/commands/types.js"
 import { AlloyError } from "../../../src/core/errors.js"
 
-const GLOBAL = new Set(["cwd", "json", "help", "version"])
+const GLOBAL = new Set(["cwd", "json", "help", "version", "no-color"])
 
 function slips(word: string): string[] {
   const out = new Set<string>()
