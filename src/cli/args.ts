@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util"
 import { AlloyError } from "../core/errors.js"
 import type { Commands, CommandSpec, OptionSpec, OptionValues } from "./commands/types.js"
+import { nearest } from "../core/nearest.js"
 
 export const PROGRAM = "opencode-alloy"
 
@@ -32,52 +33,6 @@ export interface Resolved {
 
 function usage(message: string, fix: string): AlloyError {
   return new AlloyError("usage", message, { fix })
-}
-
-/** Edit distance with adjacent swaps (optimal string alignment): `--jsn` is one step from `--json`, `verfiy` one from `verify`. */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
-      d[i]![j] = v
-    }
-  }
-  return d[a.length]![b.length]!
-}
-
-/**
- * The candidates nearest to a mistyped name, when any is close enough to be what was meant: the
- * best first (between equally near names, the one that starts with the same letter: `fsh` →
- * fish before zsh), then any other just as near (`eport` → export, report), since guessing one
- * of two equally likely names would send half the users the wrong way.
- */
-export function nearest(word: string, candidates: Iterable<string>): string[] {
-  const w = word.toLowerCase()
-  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
-  const all = [...candidates]
-  // a prefix counts as close: of at least three letters (`--dry` for `--dry-run`) closer than a
-  // slip; of two, when at most four names start with them, as close as a slip of one letter
-  // (`--al`: --allow-ungated; `st`: status or store; `in`: init, insights, intent or pin)
-  const shortPrefix = w.length === 2 && all.filter((x) => x.startsWith(w)).length <= 4
-  const scored: Array<{ c: string; d: number; first: boolean }> = []
-  for (const c of all) {
-    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : c.startsWith(w) && shortPrefix ? 1 : distance(w, c.toLowerCase())
-    if (d <= limit) scored.push({ c, d, first: c[0]?.toLowerCase() === w[0] })
-  }
-  if (!scored.length) return []
-  const best = Math.min(...scored.map((x) => x.d))
-  return scored
-    .filter((x) => x.d === best)
-    .sort((a, b) => Number(b.first) - Number(a.first))
-    .map((x) => x.c)
-}
-
-/** The nearest candidate to a mistyped name, when one is close enough to be what was meant. */
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  return nearest(word, candidates)[0]
 }
 
 /**

@@ -184,6 +184,10 @@ describe("tools: alloy_intent_update", () => {
     expect(readFileSync(file).equals(before)).toBe(true)
     const missing = await call(hooks, "alloy_intent_update", { id: "nope", set: { goal: "g" } })
     expect(missing).toMatchObject({ ok: false, code: "intent_not_found" })
+    // a slip of an intent's id gets the intent it meant, for an agent as for a person
+    const slip = await call(hooks, "alloy_intent_update", { id: "release-note-vocie", set: { goal: "g" } })
+    expect(slip).toMatchObject({ ok: false, code: "intent_not_found" })
+    expect(String(slip["fix"])).toContain(`did you mean ${BRIEF}?`)
   })
 
   it("accepts the digest it handed out", async () => {

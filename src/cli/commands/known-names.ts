@@ -4,7 +4,8 @@
  */
 import { isSlug } from "../../core/ids.js"
 import type { AlloyContext } from "../../service/context.js"
-import { shown, suggest } from "../args.js"
+import { shown } from "../args.js"
+import { suggest } from "../../core/nearest.js"
 import { unknownNameError } from "../io.js"
 
 /** What a "did you mean" line offers: the nearest name, else some of the names there are, else how to make one. */

@@ -1,7 +1,7 @@
 /** completion: the shell completion scripts, rendered from the command table. */
 import { EXIT_OK, usageError } from "../io.js"
 import { completionScript, SHELLS, type Shell } from "../completion.js"
-import { suggest } from "../args.js"
+import { suggest } from "../../core/nearest.js"
 import type { Commands } from "./types.js"
 
 /** The table is passed in (as a thunk: it includes this group) so this file does not import the index. */
