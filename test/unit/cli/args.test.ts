@@ -106,17 +106,22 @@ describe("resolveArgs: what people type for a command or option, beyond a slip",
     expect(outcome(["verify", "-x"])).toBe("unknown option -x run `opencode-alloy verify --help` for usage")
   })
 
-  it("a doubled letter or one wrong letter in an option is met with the option", () => {
+  it("a doubled letter or one wrong letter in an option of four letters or more is met with the option, in every command and sub-command", () => {
     const missed: string[] = []
-    for (const [name, spec] of Object.entries(commands)) {
+    let tried = 0
+    const visit = (words: string[], spec: CommandSpec) => {
       for (const o of Object.keys(spec.options ?? {})) {
         if (o.length < 4) continue
         for (const typed of [`${o}${o.at(-1)}`, `${o.slice(0, 2)}${o[2] === "x" ? "y" : "x"}${o.slice(3)}`]) {
-          const got = outcome([name, `--${typed}`])
-          if (!got.includes(`--${o}`)) missed.push(`${name} --${typed} → ${got}`)
+          tried++
+          const got = outcome([...words, `--${typed}`])
+          if (!got.includes(`--${o}`)) missed.push(`${words.join(" ")} --${typed} → ${got}`)
         }
       }
+      for (const [w, sub] of Object.entries(spec.subcommands ?? {})) visit([...words, w], sub)
     }
+    for (const [name, spec] of Object.entries(commands)) visit([name], spec)
+    expect(tried).toBeGreaterThan(100)
     expect(missed).toEqual([])
   })
 })
