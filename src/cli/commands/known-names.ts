@@ -29,7 +29,7 @@ export function assertKnownBrief(ctx: AlloyContext, id: string): void {
   throw unknownNameError(
     "brief_not_found",
     `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
-    fixFor(id, known, "brief", "create it with `opencode-alloy brief new <id> --intent <intent-id>`"),
+    fixFor(id, known, "brief", `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\``),
   )
 }
 
@@ -45,6 +45,6 @@ export function assertKnownIntent(ctx: AlloyContext, id: string, alsoKnown: read
   throw unknownNameError(
     "intent_not_found",
     `unknown intent ${shown(id)}: there is no .alloy/intents/${id}.md${alsoKnown.length ? " and no built brief carries it" : ""}`,
-    fixFor(id, known, "intent", "create it with `opencode-alloy intent new <id>`"),
+    fixFor(id, known, "intent", `create it with \`opencode-alloy intent new ${id}\``),
   )
 }
