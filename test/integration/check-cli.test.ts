@@ -294,10 +294,13 @@ describe("check: running the check gates", { timeout: 60_000 }, () => {
     expect(records().filter((x) => x.stage === "check")).toEqual([])
   })
 
-  it("an unknown intent is refused", async () => {
+  it("an unknown intent is refused as a usage error, with the intent a slip meant", async () => {
     const r = await runCli(p.dir, "check", "no-such-intent", "--json")
-    expect(r.code).not.toBe(0)
+    expect(r.code).toBe(2)
     expect(`${r.out}${r.err}`).toContain("intent_not_found")
+    const slip = await runCli(p.dir, "check", "release-note-vocie")
+    expect(slip.code).toBe(2)
+    expect(slip.err).toContain("did you mean release-note-voice?")
   })
 })
 
