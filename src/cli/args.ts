@@ -209,13 +209,10 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     if (a === "--") break
     if (!isOption(a)) continue
     const long = a.startsWith("--")
-    if (!long && a.length > 2 && !isShortGroup(a, declared, shorts)) {
-      // `-json`, `-help`: a long option written with one dash, not a group of short ones
-      const near = nearest(a.slice(1).split("=")[0]!, Object.keys(declared))
-      throw usage(`unknown option ${a.length > 42 ? shown(a) : a}`, near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path))
-    }
-    const name = long ? a.slice(2).split("=")[0]! : a.slice(1, 2)
-    const known = long ? Object.hasOwn(declared, name) : shorts.has(name)
+    // `-json`, `-help`: a long option written with one dash, not a group of short ones
+    const oneDashWord = !long && a.length > 2 && !isShortGroup(a, declared, shorts)
+    const name = long || oneDashWord ? a.slice(long ? 2 : 1).split("=")[0]! : a.slice(1, 2)
+    const known = long ? Object.hasOwn(declared, name) : !oneDashWord && shorts.has(name)
     if (known) {
       const o = declared[long ? name : shorts.get(name)!]!
       if (o.type === "string" && !(long ? a.includes("=") : a.length > 2)) {
@@ -231,7 +228,7 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     }
     const display = long ? `--${name}` : `-${name}`
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
-    const near = long ? nearest(name, Object.keys(declared)) : []
+    const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : []
     const owners = long ? ownersOf(commands, name) : []
     const belongs = owners.length && path.length ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})` : ""
     throw usage(

@@ -224,12 +224,8 @@ export function cmdEvidence(io: Io, _rest: string[], v: OptionValues): number {
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
   const only = strs(v["intent"])
-  for (const id of only)
-    assertKnownIntent(
-      ctx,
-      id,
-      model.intents.map((i) => i.id),
-    )
+  const built = model.intents.map((i) => i.id)
+  for (const id of only) assertKnownIntent(ctx, id, built)
   const intents = only.length ? model.intents.filter((i) => only.includes(i.id)) : model.intents
   if (io.json) {
     io.out(
