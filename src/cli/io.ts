@@ -16,9 +16,12 @@ export interface Io {
   readonly color: boolean
 }
 
-/** Colours only when asked for, only on a terminal, and never when NO_COLOR is set (any value). */
+/**
+ * Colours only when asked for, only on a terminal, and never when NO_COLOR has a value (any but
+ * the empty one: a `NO_COLOR=` left empty by a script does not count, as other tools read it).
+ */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && env["NO_COLOR"] === undefined && env["TERM"] !== "dumb"
+  return stream.isTTY === true && !env["NO_COLOR"] && env["TERM"] !== "dumb"
 }
 
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const

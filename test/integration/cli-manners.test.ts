@@ -217,7 +217,8 @@ describe("CLI: colours", () => {
     expect(wantsColor({ isTTY: true }, {})).toBe(true)
     expect(wantsColor({ isTTY: false }, {})).toBe(false)
     expect(wantsColor({}, {})).toBe(false)
-    expect(wantsColor({ isTTY: true }, { NO_COLOR: "" })).toBe(false)
+    // set but empty does not count, as other tools read it
+    expect(wantsColor({ isTTY: true }, { NO_COLOR: "" })).toBe(true)
     expect(wantsColor({ isTTY: true }, { NO_COLOR: "1" })).toBe(false)
     expect(wantsColor({ isTTY: true }, { TERM: "dumb" })).toBe(false)
   })
