@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from "node:util"
 import { yamlLib } from "./yaml-lib.js"
 import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
+import { suggest } from "./nearest.js"
 import { decodeText, parseMarkdown, parseYaml, splitFrontmatter } from "./frontmatter.js"
 import { schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
@@ -66,7 +67,8 @@ function unknownKeys(where: string, allowed: readonly string[]) {
   return (iss: { code?: string; keys?: string[]; input?: unknown }) => {
     if (iss.code === "unrecognized_keys" && iss.keys) {
       const hints = iss.keys.map((k) => {
-        const near = allowed.find((a) => squash(a) === squash(k) || squash(a) === squash(k).replace(/s$/, "") || squash(a) + "s" === squash(k))
+        // the same field spelled another way (`acceptanceCriteria`, `constraint`), else a slip (`acceptence_criteria`)
+        const near = allowed.find((a) => squash(a) === squash(k) || squash(a) === squash(k).replace(/s$/, "") || squash(a) + "s" === squash(k)) ?? suggest(k, allowed)
         return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`
       })
       return `unknown field${iss.keys.length === 1 ? "" : "s"} ${hints.join(", ")} in ${where}; allowed: ${allowed.join(", ")}`

@@ -764,33 +764,3 @@ export function formatWarning(w: LintWarning): string {
   const where = [w.file, w.path].filter(Boolean).join(" ")
   return `${w.severity === "info" ? "info" : "warning"} [${w.code}] ${where ? `${where}: ` : ""}${w.message}`
 }
-
-/** The closest candidate to a mistyped id (edit distance at most a third of its length), for "did you mean". */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined
-  let bestD = Math.max(1, Math.floor(word.length / 3)) + 1
-  for (const c of candidates) {
-    if (Math.abs(c.length - word.length) >= bestD) continue
-    const d = editDistance(word, c, bestD)
-    if (d < bestD) {
-      best = c
-      bestD = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string, cap: number): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    let rowMin = i
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-      rowMin = Math.min(rowMin, cur[j]!)
-    }
-    if (rowMin >= cap) return cap
-    prev = cur
-  }
-  return prev[b.length]!
-}

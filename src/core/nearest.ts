@@ -48,3 +48,25 @@ export function nearest(word: string, candidates: Iterable<string>): string[] {
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   return nearest(word, candidates)[0]
 }
+
+/** How many of the names there are a fix lists when none is near. */
+const LISTED = 10
+
+/**
+ * The one fix for a name that is not there, worded alike wherever Alloy says it (the CLI, the
+ * tools' errors, lint, verify): the nearest name (`did you mean X?`), else some of the names there
+ * are, else how to make one. `create`: the command that makes one by the typed name; `suffix`: what
+ * follows the name in the suggestion (a sign-off's `#AC-2`); `instead`: what to do instead of
+ * correcting it (remove the reference...), said after the names.
+ */
+export function unknownNameFix(typed: string, known: Iterable<string>, what: { kind: string; create?: string; suffix?: string; instead?: string }): string {
+  const names = [...new Set(known)]
+  const near = suggest(typed, names)
+  const create = what.create ? `\`${what.create}\`` : undefined
+  if (near) return `did you mean ${near}${what.suffix ?? ""}?${create ? ` (a new one: ${create})` : ""}${what.instead ? ` Otherwise ${what.instead}` : ""}`
+  const otherwise = what.instead ? `; otherwise ${what.instead}` : ""
+  if (names.length === 0) return `${create ? `create it with ${create}` : `there are no ${what.kind}s here yet`}${otherwise}`
+  const sorted = names.sort()
+  const listed = sorted.slice(0, LISTED).join(", ") + (sorted.length > LISTED ? `, and ${sorted.length - LISTED} more` : "")
+  return `the ${what.kind}s here are: ${listed}${create ? `; a new one: ${create}` : ""}${otherwise}`
+}

@@ -16,7 +16,7 @@ import type { BundleIntent } from "../core/bundle.js"
 import { parseMarkdown, setFrontmatterBlock, setFrontmatterScalar } from "../core/frontmatter.js"
 import { globToRegExp, splitGlobs } from "../core/glob.js"
 import { gateLawId } from "../core/ids.js"
-import { didYouMean } from "../core/lint.js"
+import { suggest } from "../core/nearest.js"
 import type { Intent } from "../core/intent.js"
 import { PIN_KEY } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
@@ -303,7 +303,7 @@ export function designFormation(input: DesignInput): FormationDesign {
           const id = e.law ?? g.law_id!
           if (laws.ids.has(id) || planned.has(`${t}/${id}`)) continue
           // a named law that is a near miss of an existing one is a typo in the intent, not a new law
-          const near = e.law !== undefined ? didYouMean(e.law, laws.ids) : undefined
+          const near = e.law !== undefined ? suggest(e.law, laws.ids) : undefined
           if (near) {
             notes.push(`${g.criterion} names law ${e.law}, which does not exist; did you mean ${near}? Fix the intent rather than add a second law`)
             continue

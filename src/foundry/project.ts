@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyError, describeIoError } from "../core/errors.js"
 import { assertFoundryId, isFoundryId } from "../core/ids.js"
+import { unknownNameFix } from "../core/nearest.js"
 import { decodeText, parseMarkdown, MAX_SOURCE_BYTES } from "../core/frontmatter.js"
 import { readFileBounded } from "../store/read-file.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
@@ -104,7 +105,7 @@ export class FoundryProject {
     const text = this.readText(rel)
     if (text === undefined) {
       throw new AlloyError("cycle_not_found", `${kind} ${id} does not exist (${rel})`, {
-        fix: `check the ${kind} id; known ${kind}s: ${(kind === "cycle" ? this.listCycleIds() : this.listFlowIds()).join(", ") || "none"}`,
+        fix: unknownNameFix(id, kind === "cycle" ? this.listCycleIds() : this.listFlowIds(), { kind }),
       })
     }
     const { data, body } = parseMarkdown(text, rel)

@@ -12,7 +12,7 @@ import { readdirSync } from "node:fs"
 import path from "node:path"
 import type { Bundle } from "../core/bundle.js"
 import { splitCommand } from "../core/check-command.js"
-import { suggest } from "../core/nearest.js"
+import { unknownNameFix } from "../core/nearest.js"
 import { AlloyError } from "../core/errors.js"
 import { appliesTo } from "../core/formation.js"
 import { globToRegExp } from "../core/glob.js"
@@ -322,10 +322,7 @@ export async function runChecks(ctx: AlloyContext, opts: CheckOptions = {}): Pro
     const known = new Set([...authored, ...tgs.flatMap((t) => t.bundle.intents.map((i) => i.id))])
     for (const id of wanted) {
       if (known.has(id)) continue
-      const near = suggest(id, known)
-      throw new AlloyError("intent_not_found", `no intent ${id} in .alloy/intents/ or in a built brief`, {
-        fix: near ? `did you mean ${near}?` : "run `opencode-alloy intent list` to see the intents",
-      })
+      throw new AlloyError("intent_not_found", `no intent ${id} in .alloy/intents/ or in a built brief`, { fix: unknownNameFix(id, known, { kind: "intent" }) })
     }
   }
   const limits = (s: CheckCommandSpec) => ({

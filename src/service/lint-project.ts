@@ -1,9 +1,10 @@
 /** Lint over the project: intents and brief recipes together (what `intent lint` and builds report). */
 import { AlloyError } from "../core/errors.js"
 import { assertSlug } from "../core/ids.js"
+import { suggest, unknownNameFix } from "../core/nearest.js"
 import type { Intent } from "../core/intent.js"
 import type { Recipe } from "../core/recipe.js"
-import { didYouMean, intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
+import { intentFilePath, lintBrief, lintIntent, recipeFilePath, type LintWarning } from "../core/lint.js"
 import { globToRegExp, splitGlobs } from "../core/glob.js"
 import { bindCheckCommand } from "../foundry/laws.js"
 import { readFoundryConfig, type FoundryConfig } from "../foundry/config.js"
@@ -89,7 +90,7 @@ export function configWarnings(ctx: AlloyContext, k: KnownFormation | undefined,
     c.evidence.forEach((e, m) => {
       const where = `acceptance_criteria[${n}].evidence${c.evidence.length > 1 ? `[${m}]` : ""}`
       if (e.kind === "law" && e.law !== undefined && !laws.has(e.law)) {
-        const near = didYouMean(e.law, laws.keys())
+        const near = suggest(e.law, laws.keys())
         out.push({
           code: "law_unknown",
           severity: "warning",
@@ -172,8 +173,6 @@ function configBranchWarning(k: KnownFormation | undefined, file: string): LintW
   ]
 }
 
-const known = (s: ReadonlySet<string>) => ([...s].slice(0, 20).join(", ") || "none") + (s.size > 20 ? `, and ${s.size - 20} more` : "")
-
 /** Formation names that do not exist in `foundry/` (the pure lint cannot see the project). */
 function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: string): LintWarning[] {
   if (!k) return []
@@ -186,7 +185,7 @@ function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: 
         file,
         path: `formation.cycles[${n}]`,
         message: `brief ${recipe.id} names cycle ${c}, which is not in foundry/cycles/`,
-        fix: didYouMean(c, k.cycles) ? `did you mean ${didYouMean(c, k.cycles)}?` : `check the id; known cycles: ${known(k.cycles)}`,
+        fix: unknownNameFix(c, k.cycles, { kind: "cycle" }),
       })
     }
   })
@@ -197,7 +196,7 @@ function formationWarnings(k: KnownFormation | undefined, recipe: Recipe, file: 
       file,
       path: "formation.flow",
       message: `brief ${recipe.id} names flow ${recipe.formation.flow}, which is not in foundry/flows/`,
-      fix: didYouMean(recipe.formation.flow, k.flows) ? `did you mean ${didYouMean(recipe.formation.flow, k.flows)}?` : `check the id; known flows: ${known(k.flows)}`,
+      fix: unknownNameFix(recipe.formation.flow, k.flows, { kind: "flow" }),
     })
   }
   return out

@@ -7,6 +7,7 @@
  */
 import { AlloyError } from "../core/errors.js"
 import { isSlug } from "../core/ids.js"
+import { unknownNameFix } from "../core/nearest.js"
 import { intentFilePath, recipeFilePath } from "../core/lint.js"
 import { parseMarkdown } from "../core/frontmatter.js"
 import { readPinBlock, type LocatedPin } from "../core/pin.js"
@@ -471,7 +472,7 @@ function formationFindings(
       code: "formation_dangling",
       severity: "warning",
       message: `brief ${id} (${file}) names flow ${recipe.formation.flow} in its formation, but foundry/flows/${recipe.formation.flow}.md does not exist`,
-      fix: `remove it from the formation or restore the flow (known flows: ${[...flows.keys()].join(", ") || "none"})`,
+      fix: unknownNameFix(recipe.formation.flow, flows.keys(), { kind: "flow", instead: "remove it from the formation, or restore the flow" }),
       file,
       brief: id,
       flow: recipe.formation.flow,
@@ -483,7 +484,7 @@ function formationFindings(
         code: "formation_dangling",
         severity: "warning",
         message: `brief ${id} (${file}) names cycle ${cycle} in its formation, but foundry/cycles/${cycle}.md does not exist`,
-        fix: `remove it from the formation and rebuild, or restore the cycle (known cycles: ${[...cycles.keys()].join(", ") || "none"})`,
+        fix: unknownNameFix(cycle, cycles.keys(), { kind: "cycle", instead: "remove it from the formation and rebuild, or restore the cycle" }),
         file,
         brief: id,
         cycle,

@@ -7,7 +7,7 @@
 import { hasConflictMarkers } from "../core/verify-report.js"
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
-import { suggest } from "../core/nearest.js"
+import { unknownNameFix } from "../core/nearest.js"
 import { AlloyError, describeIoError } from "../core/errors.js"
 import { assertDigest, assertSlug, digestHex, isDigest } from "../core/ids.js"
 import { digestOf } from "../core/digest.js"
@@ -259,9 +259,8 @@ export class AlloyStore {
       throw e
     }
     if (!bytes) {
-      const near = suggest(id, this.listIntentIds())
       throw new AlloyError("intent_not_found", `intent ${id} does not exist (${this.rel(file)})`, {
-        fix: near ? `did you mean ${near}? (a new one: \`opencode-alloy intent new ${id}\`)` : `create it with \`opencode-alloy intent new ${id}\``,
+        fix: unknownNameFix(id, this.listIntentIds(), { kind: "intent", create: `opencode-alloy intent new ${id}` }),
       })
     }
     const value = this.parsedOnce(file, bytes, () => parseIntentBytes(bytes, this.rel(file), id))
@@ -304,9 +303,8 @@ export class AlloyStore {
       throw e
     }
     if (!bytes) {
-      const near = suggest(id, this.listRecipeIds())
       throw new AlloyError("brief_not_found", `brief ${id} does not exist (${this.rel(file)})`, {
-        fix: near ? `did you mean ${near}? (a new one: \`opencode-alloy brief new ${id} --intent <intent-id>\`)` : `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\``,
+        fix: unknownNameFix(id, this.listRecipeIds(), { kind: "brief", create: `opencode-alloy brief new ${id} --intent <intent-id>` }),
       })
     }
     return { value: this.parsedOnce(file, bytes, () => parseRecipeBytes(bytes, this.rel(file), id)), text: bytes.toString("utf8"), file: this.rel(file) }

@@ -73,6 +73,8 @@ describe("verify: the CI gate", () => {
     expect(v.strict).toBe(1)
     expect(codes(v.report)).toEqual(["formation_dangling"])
     expect(v.report.findings[0]).toMatchObject({ cycle: "gone-cycle", brief: p.briefId })
+    // the fix names the cycles there are (a bounded list), then what to do instead
+    expect(v.report.findings[0]!.fix).toBe("the cycles here are: draft-release-note; otherwise remove it from the formation and rebuild, or restore the cycle")
   })
 
   it("shadowed pin: a cycle pin that differs from its flow's pin is pin_shadowed; a pin outside the brief's formation is pin_outside_formation", async () => {

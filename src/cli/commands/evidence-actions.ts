@@ -24,7 +24,7 @@ import { describeSigner } from "../../core/signoff.js"
 import { EXIT_FAIL, EXIT_OK, outJsonStreamed, unknownNameError, usageError, type Io } from "../io.js"
 import { startProgress } from "../progress.js"
 import { shown } from "../args.js"
-import { suggest } from "../../core/nearest.js"
+import { unknownNameFix } from "../../core/nearest.js"
 import { str, strs, type OptionValues } from "./types.js"
 import { assertKnownIntent } from "./known-names.js"
 
@@ -212,11 +212,10 @@ function unknownIntentIn(ctx: AlloyContext, ref: string, e: unknown): unknown {
   if (!(e instanceof AlloyError) || e.code !== "usage" || intent === undefined || !ctx.store.exists()) return e
   const known = ctx.store.listIntentIds()
   if (known.includes(intent)) return e
-  const near = suggest(intent, known)
   return unknownNameError(
     "intent_not_found",
     `unknown intent ${shown(intent)}: there is no .alloy/intents/${intent}.md and no built brief has a human gate for ${shown(ref)}`,
-    near ? `did you mean ${near}${ref.slice(intent.length)}?` : "list the intents with `opencode-alloy intent list`",
+    unknownNameFix(intent, known, { kind: "intent", suffix: ref.slice(intent.length) }),
   )
 }
 

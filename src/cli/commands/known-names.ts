@@ -5,16 +5,8 @@
 import { isSlug } from "../../core/ids.js"
 import type { AlloyContext } from "../../service/context.js"
 import { shown } from "../args.js"
-import { suggest } from "../../core/nearest.js"
+import { unknownNameFix } from "../../core/nearest.js"
 import { unknownNameError } from "../io.js"
-
-/** What a "did you mean" line offers: the nearest name, else some of the names there are, else how to make one. */
-function fixFor(id: string, known: readonly string[], kind: string, create: string): string {
-  const near = suggest(id, known)
-  if (near) return `did you mean ${near}?`
-  if (known.length) return `the ${kind}s here are: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", …" : ""}`
-  return create
-}
 
 /** A brief with neither a recipe nor a build. */
 export function assertKnownBrief(ctx: AlloyContext, id: string): void {
@@ -29,7 +21,7 @@ export function assertKnownBrief(ctx: AlloyContext, id: string): void {
   throw unknownNameError(
     "brief_not_found",
     `unknown brief ${shown(id)}: there is no .alloy/briefs/${id}.md and no build of it`,
-    fixFor(id, known, "brief", `create it with \`opencode-alloy brief new ${id} --intent <intent-id>\``),
+    unknownNameFix(id, known, { kind: "brief", create: `opencode-alloy brief new ${id} --intent <intent-id>` }),
   )
 }
 
@@ -45,6 +37,6 @@ export function assertKnownIntent(ctx: AlloyContext, id: string, alsoKnown: read
   throw unknownNameError(
     "intent_not_found",
     `unknown intent ${shown(id)}: there is no .alloy/intents/${id}.md${alsoKnown.length ? " and no built brief carries it" : ""}`,
-    fixFor(id, known, "intent", `create it with \`opencode-alloy intent new ${id}\``),
+    unknownNameFix(id, known, { kind: "intent", create: `opencode-alloy intent new ${id}` }),
   )
 }

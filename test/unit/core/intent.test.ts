@@ -61,7 +61,15 @@ colour: blue
     expect(byPath["acceptance_criteria[1].evidence[0].kind"]).toMatch(/check .* law .* human .* artefact.*found "bogus"/)
     expect(byPath["acceptance_criteria[1].id"]).toMatch(/duplicate criterion id AC-1/)
     expect(byPath["(top level)"]).toMatch(/unknown field "colour"/)
+    expect(byPath["(top level)"]).not.toContain("did you mean")
     expect(e.fix).toContain("intent lint")
+  })
+
+  it("names the field a misspelt one meant: another spelling of it, or a slip", () => {
+    const e = errorOf(() => parseIntent("---\nid: x\ntitle: t\nstatus: draft\ngoal: g\nacceptence_criteria: []\nConstraints: []\n---\n", ".alloy/intents/x.md", "x"))
+    const top = e.details.find((d) => d.path === "(top level)")!.message
+    expect(top).toContain('"acceptence_criteria" (did you mean "acceptance_criteria"?)')
+    expect(top).toContain('"Constraints" (did you mean "constraints"?)')
   })
 
   it("reports an id that does not match the file name together with other problems", () => {
