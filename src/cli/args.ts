@@ -105,11 +105,16 @@ function helpFix(path: readonly string[]): string {
 
 /** Every option name any command declares, with the commands that declare it (to say where an option belongs). */
 function ownersOf(commands: Commands, name: string): string[] {
-  const found: string[] = []
+  return [...optionOwners(commands)].filter(([, names]) => names.includes(name)).map(([p]) => p)
+}
+
+/** Each command (by its words) with the option names it declares. */
+function optionOwners(commands: Commands): Map<string, string[]> {
+  const found = new Map<string, string[]>()
   const walk = (prefix: string[], specs: Commands) => {
     for (const [word, spec] of Object.entries(specs)) {
       const p = [...prefix, word]
-      if (spec.options && Object.hasOwn(spec.options, name)) found.push(p.join(" "))
+      if (spec.options) found.set(p.join(" "), Object.keys(spec.options))
       if (spec.subcommands) walk(p, { ...spec.subcommands })
     }
   }
@@ -230,10 +235,19 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
     const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : []
     const owners = long ? ownersOf(commands, name) : []
-    const belongs = owners.length && path.length ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})` : ""
+    // not this command's, and a slip of another's (`status --strcit`): say whose it is
+    const elsewhere = long && !near.length && !owners.length && path.length ? nearest(name, new Set([...optionOwners(commands).values()].flat()))[0] : undefined
+    const elsewhereOwners = elsewhere ? ownersOf(commands, elsewhere) : []
+    const belongs =
+      owners.length && path.length
+        ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})`
+        : elsewhereOwners.length
+          ? ` (--${elsewhere} is an option of ${elsewhereOwners.map((o) => `\`${o}\``).join(", ")})`
+          : ""
+    const instead = spec?.misplaced?.[owners.length ? name : (elsewhere ?? name)]
     throw usage(
       `unknown option ${display.length > 42 ? shown(display) : display}${belongs}`,
-      near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : helpFix(path),
+      near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : instead ? `${instead} (${helpFix(path)})` : helpFix(path),
     )
   }
   let parsed

@@ -3,6 +3,7 @@
  * references, digests and Foundry stage names. An id is never a path.
  */
 import { AlloyError } from "./errors.js"
+import { suggest } from "./nearest.js"
 
 export const SLUG_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/
 export const SLUG_MAX = 64
@@ -155,7 +156,11 @@ export function parseStage(s: unknown): StageName {
     const i = s.indexOf(":")
     return { base: (i < 0 ? s : s.slice(0, i)) as StageBase, alias: i < 0 ? undefined : s.slice(i + 1), raw: s }
   }
+  // a slip of a stage's name (`forg`, `apprasie:draft`) is named, with the alias it carried
+  const raw = typeof s === "string" ? s : ""
+  const colon = raw.indexOf(":")
+  const near = raw ? suggest(colon < 0 ? raw : raw.slice(0, colon), STAGE_BASES) : undefined
   throw new AlloyError("invalid_stage", `stage ${show(s)} is not a Foundry stage`, {
-    fix: `use one of ${STAGE_BASES.join(", ")}, optionally as "<base>:<cycle-or-alias>" (e.g. "forge:draft-release-note")`,
+    fix: `${near ? `did you mean ${near}${colon < 0 ? "" : raw.slice(colon)}? ` : ""}use one of ${STAGE_BASES.join(", ")}, optionally as "<base>:<cycle-or-alias>" (e.g. "forge:draft-release-note")`,
   })
 }

@@ -68,6 +68,12 @@ export interface CommandSpec {
    * in its place, so the command line has one spelling for each command.
    */
   readonly synonyms?: readonly string[]
+  /**
+   * Options of other commands that people give this one, with what to do instead: `check` takes
+   * its intents as arguments, where `evidence` takes `--intent`. Said as the fix when one of them
+   * (or a slip of one) is given here.
+   */
+  readonly misplaced?: Readonly<Record<string, string>>
   /** absent for a group that is only a namespace of sub-commands */
   readonly run?: Command
 }

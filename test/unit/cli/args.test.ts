@@ -106,6 +106,26 @@ describe("resolveArgs: what people type for a command or option, beyond a slip",
     expect(outcome(["verify", "-x"])).toBe("unknown option -x run `opencode-alloy verify --help` for usage")
   })
 
+  it("a slip of another command's option says whose it is; an option a command takes as an argument says so", () => {
+    expect(outcome(["status", "--strcit"])).toBe("unknown option --strcit (--strict is an option of `verify`, `intent lint`, `brief build`) run `opencode-alloy status --help` for usage")
+    expect(outcome(["check", "--intent", "x"])).toContain("(it is an option of `brief new`, `evidence`) name the intents as arguments")
+    expect(outcome(["check", "--intnt", "x"])).toBe(
+      "unknown option --intnt (--intent is an option of `brief new`, `evidence`) name the intents as arguments: `opencode-alloy check <intent>...` (run `opencode-alloy check --help` for usage)",
+    )
+    // every `misplaced` entry names an option some other command has, and not one of the command's own
+    const walk = (specs: Record<string, CommandSpec>): CommandSpec[] => Object.values(specs).flatMap((c) => [c, ...walk(c.subcommands ?? {})])
+    const all = walk(commands)
+    for (const c of all) {
+      for (const name of Object.keys(c.misplaced ?? {})) {
+        expect(Object.hasOwn(c.options ?? {}, name)).toBe(false)
+        expect(all.some((o) => Object.hasOwn(o.options ?? {}, name))).toBe(true)
+      }
+    }
+    // a slip of the command's own option is named first
+    expect(outcome(["verify", "--stirct"])).toContain("did you mean --strict?")
+    expect(outcome(["init", "--force"])).toBe("unknown option --force run `opencode-alloy init --help` for usage")
+  })
+
   it("a doubled letter or one wrong letter in an option of four letters or more is met with the option, in every command and sub-command", () => {
     const missed: string[] = []
     let tried = 0

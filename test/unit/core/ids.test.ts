@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { FOUNDRY_ID_MAX_BYTES, isFoundryId } from "../../../src/core/ids.js"
+import { FOUNDRY_ID_MAX_BYTES, isFoundryId, parseStage } from "../../../src/core/ids.js"
+import { AlloyError } from "../../../src/core/errors.js"
 
 describe("isFoundryId", () => {
   it("limits an id by its UTF-8 bytes (a file name), not its length in code units", () => {
@@ -22,5 +23,28 @@ describe("isFoundryId", () => {
         expect(isFoundryId(id)).toBe(Buffer.byteLength(id, "utf8") <= FOUNDRY_ID_MAX_BYTES)
       }),
     )
+  })
+})
+
+describe("parseStage", () => {
+  const fixOf = (s: unknown): string => {
+    try {
+      parseStage(s)
+    } catch (e) {
+      expect(e).toBeInstanceOf(AlloyError)
+      expect((e as AlloyError).code).toBe("invalid_stage")
+      return (e as AlloyError).fix ?? ""
+    }
+    return "accepted"
+  }
+  it("reads a stage with or without its cycle or alias", () => {
+    expect(parseStage("forge")).toMatchObject({ base: "forge", alias: undefined })
+    expect(parseStage("appraise:draft-release-note")).toMatchObject({ base: "appraise", alias: "draft-release-note" })
+  })
+  it("names the stage a slip meant, keeping the alias; anything else gets the list", () => {
+    expect(fixOf("forg")).toMatch(/^did you mean forge\? use one of assay, forge/)
+    expect(fixOf("apprasie:draft-release-note")).toMatch(/^did you mean appraise:draft-release-note\? /)
+    expect(fixOf("review")).toMatch(/^use one of /)
+    expect(fixOf(5)).toMatch(/^use one of /)
   })
 })
