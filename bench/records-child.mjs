@@ -13,7 +13,7 @@ const load = (p) => import(pathToFileURL(path.join(DIST_DIR, p)).href)
 const { readRecords } = await load("store/outbox.js")
 const { loadEvidence, summaryOf } = await load("evidence/model.js")
 const { renderReportHtml } = await load("evidence/report-html.js")
-const { exportOtel } = await load("evidence/export-otel.js")
+const { exportOtelJson } = await load("evidence/export-otel.js")
 const { exportIntoto } = await load("evidence/export-intoto.js")
 const { AlloyContext } = await load("service/context.js")
 
@@ -33,7 +33,10 @@ t = process.hrtime.bigint()
 out.html_bytes = renderReportHtml(model).length
 out.html_us = us(t)
 t = process.hrtime.bigint()
-JSON.stringify(exportOtel(model))
+// the OTLP text as the CLI writes it, a span at a time, counted rather than kept
+let otelChars = 0
+for (const piece of exportOtelJson(model)) otelChars += piece.length + 1
+out.otel_chars = otelChars
 JSON.stringify(exportIntoto(model, () => undefined))
 out.export_us = us(t)
 out.model_records = model.records.length

@@ -109,7 +109,23 @@ export async function run({ quick = false } = {}) {
       const fullFile = path.join(p.dir, "..", "report-full.json")
       const full = runCliMeasured(p.dir, ["report", "--json", "--full"], 600_000, { stdoutFile: fullFile })
       if (full.status !== 0) throw new Error(`records bench: report --json --full exited ${full.status}: ${full.stderr.slice(0, 300)}`)
-      results.push({ n, ...m, json_us: summary.us, json_rss: summary.rssMiB, json_bytes: summary.bytes, full_us: full.us, full_rss: full.rssMiB, full_bytes: full.bytes })
+      // the OTLP export as a user runs it, printed to a file: written a span at a time
+      const otelFile = path.join(p.dir, "..", "traces.json")
+      const otel = runCliMeasured(p.dir, ["export", "--format", "otel"], 600_000, { stdoutFile: otelFile })
+      if (otel.status !== 0) throw new Error(`records bench: export --format otel exited ${otel.status}: ${otel.stderr.slice(0, 300)}`)
+      results.push({
+        n,
+        ...m,
+        json_us: summary.us,
+        json_rss: summary.rssMiB,
+        json_bytes: summary.bytes,
+        full_us: full.us,
+        full_rss: full.rssMiB,
+        full_bytes: full.bytes,
+        otel_us: otel.us,
+        otel_rss: otel.rssMiB,
+        otel_bytes: otel.bytes,
+      })
     }
     for (const [i, m] of results.entries()) {
       const prev = results[i - 1]
@@ -129,6 +145,7 @@ export async function run({ quick = false } = {}) {
       for (const [key, label] of [
         ["json", "CLI report --json (summary)"],
         ["full", "CLI report --json --full"],
+        ["otel", "CLI export --format otel"],
       ]) {
         const mib = (b) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1)
         rows.push({

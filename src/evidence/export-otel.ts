@@ -132,13 +132,12 @@ function stageSpan(
   }
 }
 
-/** The OTLP/JSON `ExportTraceServiceRequest` for every record in the model. */
-export function exportOtel(model: EvidenceModel): Record<string, unknown> {
+/** Every span of the export, a session's root span first and then its stages, in the export's order. */
+function* exportOtelSpans(model: EvidenceModel): Generator<Record<string, unknown>> {
   const byRun = new Map<string, Observation[]>()
   for (const o of model.observations) pushTo(byRun, o.provenance.record, o)
   const sessions = new Map<string, RunRecord[]>()
   for (const r of model.records) pushTo(sessions, sessionOfRecord(r), r)
-  const spans: Array<Record<string, unknown>> = []
   for (const [session, unsorted] of [...sessions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const rs = [...unsorted].sort(compareRecords)
     const traceId = traceIdOf(session)
@@ -147,7 +146,7 @@ export function exportOtel(model: EvidenceModel): Record<string, unknown> {
     // the root span covers its children
     const times = children.flatMap((c) => [c.start, c.end]).filter((t): t is number => t !== undefined)
     const first = rs[0]!
-    spans.push({
+    yield {
       traceId,
       spanId: rootId,
       name: `invoke_workflow ${first.cycle}`,
@@ -164,9 +163,13 @@ export function exportOtel(model: EvidenceModel): Record<string, unknown> {
         ...kv("alloy.bundle.digest", first.pin?.digest),
       ],
       status: rs.some((r) => r.outcome === "error") ? { code: STATUS_ERROR, message: "a stage of this run failed" } : { code: STATUS_OK },
-    })
-    for (const { start: _s, end: _e, ...span } of children) spans.push(span)
+    }
+    for (const { start: _s, end: _e, ...span } of children) yield span
   }
+}
+
+/** The request around the spans. */
+function request(model: EvidenceModel, spans: unknown[]): Record<string, unknown> {
   return {
     resourceSpans: [
       {
@@ -175,4 +178,38 @@ export function exportOtel(model: EvidenceModel): Record<string, unknown> {
       },
     ],
   }
+}
+
+/** The OTLP/JSON `ExportTraceServiceRequest` for every record in the model. */
+export function exportOtel(model: EvidenceModel): Record<string, unknown> {
+  return request(model, [...exportOtelSpans(model)])
+}
+
+/**
+ * The same request as text, exactly `JSON.stringify(exportOtel(model), null, 2)`, a span at a
+ * time: pieces to join with newlines. 100,000 records made a 514 MB document, and holding it and
+ * every span at once took 3.2 GB; this holds one span.
+ */
+export function* exportOtelJson(model: EvidenceModel): Generator<string> {
+  // the request with one marker span, cut around the marker: the spans array is the request's
+  // last value, so the marker's last occurrence is the span's place (and what comes after it is
+  // only closing brackets)
+  const marker = JSON.stringify("\u0000spans\u0000")
+  const text = JSON.stringify(request(model, [JSON.parse(marker)]), null, 2)
+  const at = text.lastIndexOf(marker)
+  const lineStart = text.lastIndexOf("\n", at) + 1
+  const indent = text.slice(lineStart, at)
+  let held: string | undefined
+  for (const span of exportOtelSpans(model)) {
+    if (held === undefined) yield text.slice(0, lineStart - 1)
+    else yield `${held},`
+    // JSON text has no raw newline inside a string, so every newline is the layout's
+    held = indent + JSON.stringify(span, null, 2).replace(/\n/g, `\n${indent}`)
+  }
+  if (held === undefined) {
+    yield JSON.stringify(request(model, []), null, 2)
+    return
+  }
+  yield held
+  yield text.slice(at + marker.length + 1)
 }

@@ -17,7 +17,7 @@ import { reportHtmlChunks } from "../../evidence/report-html.js"
 import { loadInsights } from "../../evidence/learning.js"
 import { withSharedBundles } from "../../core/verify.js"
 import { bridgeUsage } from "../../bridge/usage.js"
-import { exportOtel } from "../../evidence/export-otel.js"
+import { exportOtelJson } from "../../evidence/export-otel.js"
 import { exportIntoto } from "../../evidence/export-intoto.js"
 import { recordSignoff } from "../../evidence/signoff.js"
 import { describeSigner } from "../../core/signoff.js"
@@ -310,6 +310,11 @@ function report(io: Io, rest: string[], v: OptionValues): number {
   return EXIT_OK
 }
 
+/** Each piece as a line of a file. */
+function* withNewlines(pieces: Iterable<string>): Generator<string> {
+  for (const p of pieces) yield `${p}\n`
+}
+
 /** Write an output file the user named, creating its folder. */
 function writeOutput(cwd: string, file: string, text: FileData): void {
   const abs = path.resolve(cwd, file)
@@ -340,16 +345,23 @@ export function cmdExport(io: Io, rest: string[], v: OptionValues): number {
   if (format !== "otel" && format !== "intoto") throw usageError("export needs --format otel or --format intoto", "e.g. `opencode-alloy export --format otel --out traces.json`")
   const ctx = new AlloyContext(io.cwd)
   const model = loadEvidence(ctx)
-  const text =
-    format === "otel"
-      ? JSON.stringify(exportOtel(model), null, 2) + "\n"
-      : exportIntoto(model, (p) => hashWorkFile(ctx.root, p))
-          .map((s) => JSON.stringify(s))
-          .join("\n") + "\n"
   const out = str(v["out"])
+  if (format === "otel") {
+    // written (or printed) a span at a time: the whole document is never held
+    if (!out) for (const piece of exportOtelJson(model)) io.out(piece)
+    else {
+      writeOutput(io.cwd, out, withNewlines(exportOtelJson(model)))
+      io.out(io.json ? JSON.stringify({ ok: true, file: out, format }, null, 2) : `Wrote ${out} (${model.records.length} stage span(s)).`)
+    }
+    return EXIT_OK
+  }
+  const text =
+    exportIntoto(model, (p) => hashWorkFile(ctx.root, p))
+      .map((s) => JSON.stringify(s))
+      .join("\n") + "\n"
   if (out) {
     writeOutput(io.cwd, out, text)
-    if (!io.json) io.out(`Wrote ${out} (${format === "otel" ? `${model.records.length} stage span(s)` : `${text.trim() ? text.trim().split("\n").length : 0} statement(s)`}).`)
+    if (!io.json) io.out(`Wrote ${out} (${text.trim() ? text.trim().split("\n").length : 0} statement(s)).`)
     else io.out(JSON.stringify({ ok: true, file: out, format }, null, 2))
   } else io.out(text.trimEnd())
   return EXIT_OK

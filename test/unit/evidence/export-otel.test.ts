@@ -1,6 +1,6 @@
 /** The OpenTelemetry export: spans, attributes and ids, from the shared report scenario. */
 import { describe, expect, test } from "vitest"
-import { exportOtel } from "../../../src/evidence/export-otel.js"
+import { exportOtel, exportOtelJson } from "../../../src/evidence/export-otel.js"
 import { reportScenario } from "../../helpers/evidence.js"
 
 const { model } = reportScenario()
@@ -40,5 +40,20 @@ describe("OpenTelemetry export", () => {
     expect(attr(ac2, "gen_ai.evaluation.score.value")).toEqual({ doubleValue: 0 })
     const ac3 = evals.find((e) => attr(e, "gen_ai.evaluation.name").stringValue === "release-note-voice#AC-3/law")!
     expect(attr(ac3, "alloy.bundle.older").boolValue).toBe(true)
+  })
+
+  test("the text export is the request's JSON to the byte, written a span at a time", () => {
+    const m = model()
+    const pieces = [...exportOtelJson(m)]
+    expect(pieces.join("\n")).toBe(JSON.stringify(exportOtel(m), null, 2))
+    // a head, one piece per span (the five spans of the scenario), the closing brackets
+    expect(pieces).toHaveLength(spans.length + 2)
+    // a project's name cannot move the spans: they are cut from the end of the document
+    const odd = { ...m, project: 'x\u0000spans\u0000"]}' }
+    expect([...exportOtelJson(odd)].join("\n")).toBe(JSON.stringify(exportOtel(odd), null, 2))
+    // no records: the same request with no spans
+    const empty = { ...m, records: [], observations: [] }
+    expect([...exportOtelJson(empty)].join("\n")).toBe(JSON.stringify(exportOtel(empty), null, 2))
+    expect(JSON.stringify(exportOtel(empty))).toContain('"spans":[]')
   })
 })
