@@ -103,7 +103,7 @@ function helpFix(path: readonly string[]): string {
   return `run \`${PROGRAM}${path.length ? ` ${path.join(" ")}` : ""} --help\` for usage`
 }
 
-/** Every option name any command declares, with the commands that declare it (to say where an option belongs). */
+/** The commands (by their words) that declare option `name`, to say where an option belongs. */
 function ownersOf(commands: Commands, name: string): string[] {
   return [...optionOwners(commands)].filter(([, names]) => names.includes(name)).map(([p]) => p)
 }

@@ -156,11 +156,13 @@ export function parseStage(s: unknown): StageName {
     const i = s.indexOf(":")
     return { base: (i < 0 ? s : s.slice(0, i)) as StageBase, alias: i < 0 ? undefined : s.slice(i + 1), raw: s }
   }
-  // a slip of a stage's name (`forg`, `apprasie:draft`) is named, with the alias it carried
+  // a slip of a stage's name (`forg`, `apprasie:draft`) is named, with the alias it carried when
+  // that alias is itself well formed (a slug, so short and safe to repeat)
   const raw = typeof s === "string" ? s : ""
   const colon = raw.indexOf(":")
-  const near = raw ? suggest(colon < 0 ? raw : raw.slice(0, colon), STAGE_BASES) : undefined
+  const alias = colon < 0 ? "" : raw.slice(colon + 1)
+  const near = raw && (colon < 0 || isSlug(alias)) ? suggest(colon < 0 ? raw : raw.slice(0, colon), STAGE_BASES) : undefined
   throw new AlloyError("invalid_stage", `stage ${show(s)} is not a Foundry stage`, {
-    fix: `${near ? `did you mean ${near}${colon < 0 ? "" : raw.slice(colon)}? ` : ""}use one of ${STAGE_BASES.join(", ")}, optionally as "<base>:<cycle-or-alias>" (e.g. "forge:draft-release-note")`,
+    fix: `${near ? `did you mean ${near}${colon < 0 ? "" : `:${alias}`}? ` : ""}use one of ${STAGE_BASES.join(", ")}, optionally as "<base>:<cycle-or-alias>" (e.g. "forge:draft-release-note")`,
   })
 }

@@ -45,6 +45,8 @@ describe("parseStage", () => {
     expect(fixOf("forg")).toMatch(/^did you mean forge\? use one of assay, forge/)
     expect(fixOf("apprasie:draft-release-note")).toMatch(/^did you mean appraise:draft-release-note\? /)
     expect(fixOf("review")).toMatch(/^use one of /)
+    // an alias that is not a slug is not repeated back
+    expect(fixOf(`forg:${"x ".repeat(100)}`)).toMatch(/^use one of /)
     expect(fixOf(5)).toMatch(/^use one of /)
   })
 })
