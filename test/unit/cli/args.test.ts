@@ -113,8 +113,8 @@ describe("resolveArgs: what people type for a command or option, beyond a slip",
       "unknown option --intnt (--intent is an option of `brief new`, `evidence`) name the intents as arguments: `opencode-alloy check <intent>...` (run `opencode-alloy check --help` for usage)",
     )
     // every `misplaced` entry names an option some other command has, and not one of the command's own
-    const walk = (specs: Record<string, CommandSpec>): CommandSpec[] => Object.values(specs).flatMap((c) => [c, ...walk(c.subcommands ?? {})])
-    const all = walk(commands)
+    const specsIn = (specs: Record<string, CommandSpec>): CommandSpec[] => Object.values(specs).flatMap((c) => [c, ...specsIn(c.subcommands ?? {})])
+    const all = specsIn(commands)
     for (const c of all) {
       for (const name of Object.keys(c.misplaced ?? {})) {
         expect(Object.hasOwn(c.options ?? {}, name)).toBe(false)
