@@ -3,18 +3,34 @@
  * options, and the briefs and intents a command or a tool names): one measure of "near" for all.
  */
 
-/** Edit distance with adjacent swaps (optimal string alignment): `--jsn` is one step from `--json`, `verfiy` one from `verify`. */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+/**
+ * Edit distance with adjacent swaps (optimal string alignment): `--jsn` is one step from `--json`,
+ * `verfiy` one from `verify`. Only whether it is at most `limit` matters, so a pair whose lengths
+ * differ by more is not compared, and a comparison stops once two rows in a row are past `limit`
+ * (no later row can come back under it). Three rows, reused: a project's whole list of cycles is
+ * compared against each name a formation misses, 10,000 names at a time.
+ */
+function distanceAtMost(a: string, b: string, limit: number, rows: Int32Array[]): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1
+  let [before, prev, cur] = rows as [Int32Array, Int32Array, Int32Array]
+  for (let j = 0; j <= b.length; j++) prev[j] = j
+  let prevMin = 0
   for (let i = 1; i <= a.length; i++) {
+    cur[0] = i
+    let rowMin = i
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
-      d[i]![j] = v
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1)
+      cur[j] = v
+      if (v < rowMin) rowMin = v
     }
+    // a row's cells come from the row above (or, by a swap, the one above that, plus one)
+    if (rowMin > limit && prevMin > limit) return limit + 1
+    prevMin = rowMin
+    ;[before, prev, cur] = [prev, cur, before]
   }
-  return d[a.length]![b.length]!
+  return Math.min(prev[b.length]!, limit + 1)
 }
 
 /**
@@ -31,9 +47,12 @@ export function nearest(word: string, candidates: Iterable<string>): string[] {
   // slip; of two, when at most four names start with them, as close as a slip of one letter
   // (`--al`: --allow-ungated; `st`: status or store; `in`: init, insights, intent or pin)
   const shortPrefix = w.length === 2 && all.filter((x) => x.startsWith(w)).length <= 4
+  let width = w.length + 1
+  for (const c of all) if (c.length >= width) width = c.length + 1
+  const rows = [new Int32Array(width), new Int32Array(width), new Int32Array(width)]
   const scored: Array<{ c: string; d: number; first: boolean }> = []
   for (const c of all) {
-    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : c.startsWith(w) && shortPrefix ? 1 : distance(w, c.toLowerCase())
+    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : c.startsWith(w) && shortPrefix ? 1 : distanceAtMost(w, c.toLowerCase(), limit, rows)
     if (d <= limit) scored.push({ c, d, first: c[0]?.toLowerCase() === w[0] })
   }
   if (!scored.length) return []

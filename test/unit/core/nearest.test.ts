@@ -1,5 +1,6 @@
 /** "Near" for every "did you mean": slips, swaps, short starts, and ties named together. */
 import { describe, expect, it } from "vitest"
+import fc from "fast-check"
 import { nearest, suggest, unknownNameFix } from "../../../src/core/nearest.js"
 
 describe("nearest", () => {
@@ -52,5 +53,49 @@ describe("unknownNameFix: one fix for a name that is not there", () => {
   it("says how to make one, or that there are none, when there are no names at all", () => {
     expect(unknownNameFix("x-y", [], { kind: "intent", create })).toBe(`create it with \`${create}\``)
     expect(unknownNameFix("x-y", [], { kind: "flow", instead: "remove it from the formation" })).toBe("there are no flows here yet; otherwise remove it from the formation")
+  })
+})
+
+describe("nearest: the cut-short distance answers as the whole one would", () => {
+  // the oracle: the whole optimal-string-alignment table, and the same rules for prefixes and ties
+  function osa(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
+        d[i]![j] = v
+      }
+    }
+    return d[a.length]![b.length]!
+  }
+  function oracle(word: string, candidates: string[]): string[] {
+    const w = word.toLowerCase()
+    const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)))
+    const shortPrefix = w.length === 2 && candidates.filter((x) => x.startsWith(w)).length <= 4
+    const scored = candidates
+      .map((c) => ({ c, d: c.startsWith(w) && w.length >= 3 ? 0.5 : c.startsWith(w) && shortPrefix ? 1 : osa(w, c.toLowerCase()), first: c[0]?.toLowerCase() === w[0] }))
+      .filter((x) => x.d <= limit)
+    if (!scored.length) return []
+    const best = Math.min(...scored.map((x) => x.d))
+    return scored
+      .filter((x) => x.d === best)
+      .sort((a, b) => Number(b.first) - Number(a.first))
+      .map((x) => x.c)
+  }
+  it("on generated names (a small alphabet, so near misses are common)", () => {
+    const name = fc.stringMatching(/^[ab-]{0,12}$/)
+    fc.assert(
+      fc.property(name, fc.array(name, { minLength: 1, maxLength: 12 }), (word, candidates) => {
+        expect(nearest(word, candidates)).toEqual(oracle(word, candidates))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+  it("over ten thousand names at once, as a project's cycles are", () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `bench-cycle-${String(i).padStart(4, "0")}`)
+    expect(nearest("bench-cycle-0421x", names)).toEqual(["bench-cycle-0421"])
+    expect(nearest("bench-cyle-0421", names)).toEqual(["bench-cycle-0421"])
+    expect(nearest("gone-cycle", names)).toEqual([])
   })
 })
