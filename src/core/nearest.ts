@@ -85,7 +85,15 @@ export function unknownNameFix(typed: string, known: Iterable<string>, what: { k
   if (near) return `did you mean ${near}${what.suffix ?? ""}?${create ? ` (a new one: ${create})` : ""}${what.instead ? ` Otherwise ${what.instead}` : ""}`
   const otherwise = what.instead ? `; otherwise ${what.instead}` : ""
   if (names.length === 0) return `${create ? `create it with ${create}` : `there are no ${what.kind}s here yet`}${otherwise}`
-  const sorted = names.sort()
-  const listed = sorted.slice(0, LISTED).join(", ") + (sorted.length > LISTED ? `, and ${sorted.length - LISTED} more` : "")
+  // the first ten in order, without sorting all of them (a fix is made per finding, over every cycle)
+  const first: string[] = []
+  for (const n of names) {
+    if (first.length === LISTED && n >= first[LISTED - 1]!) continue
+    let at = first.length
+    while (at > 0 && first[at - 1]! > n) at--
+    first.splice(at, 0, n)
+    if (first.length > LISTED) first.pop()
+  }
+  const listed = first.join(", ") + (names.length > LISTED ? `, and ${names.length - LISTED} more` : "")
   return `the ${what.kind}s here are: ${listed}${create ? `; a new one: ${create}` : ""}${otherwise}`
 }

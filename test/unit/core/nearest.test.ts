@@ -50,6 +50,18 @@ describe("unknownNameFix: one fix for a name that is not there", () => {
     expect(unknownNameFix("zzzz", ["a-b", "a-b"], { kind: "brief", create: "opencode-alloy brief new zzzz" })).toBe("the briefs here are: a-b; a new one: `opencode-alloy brief new zzzz`")
   })
 
+  it("lists the first ten names in order, whatever order they come in", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z]{4,8}$/), { minLength: 1, maxLength: 40 }), (names) => {
+        const sorted = [...names].sort()
+        const expected = `the cycles here are: ${sorted.slice(0, 10).join(", ")}${names.length > 10 ? `, and ${names.length - 10} more` : ""}`
+        // "0000" is near no four-to-eight-letter name, so the fix lists them
+        expect(unknownNameFix("0000", names, { kind: "cycle" })).toBe(expected)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
   it("says how to make one, or that there are none, when there are no names at all", () => {
     expect(unknownNameFix("x-y", [], { kind: "intent", create })).toBe(`create it with \`${create}\``)
     expect(unknownNameFix("x-y", [], { kind: "flow", instead: "remove it from the formation" })).toBe("there are no flows here yet; otherwise remove it from the formation")
