@@ -26,6 +26,28 @@ afterEach(() => {
 
 const cli = (argv: string[], cwd = project!.dir): Promise<CliResult> => runCli(cwd, ...argv)
 
+describe("CLI: brief build --all", () => {
+  it("builds every brief in .alloy/briefs/; names or --all, not both; nothing to build is not an error", async () => {
+    project = makeProject("alloy-cli-")
+    await cli(["intent", "new", BRIEF, "--from", path.relative(project.dir, INTENT_SRC)])
+    const none = await cli(["brief", "build", "--all"])
+    expect(none.code, none.err).toBe(0)
+    expect(none.out).toContain("No briefs in .alloy/briefs/ to build")
+    expect((await cli(["brief", "build", "--all", "--json"])).json()).toMatchObject({ ok: true, builds: [] })
+    await cli(["brief", "new", BRIEF, "--intent", BRIEF, "--cycle", CYCLE])
+    await cli(["brief", "new", "second-brief", "--intent", BRIEF, "--cycle", CYCLE])
+    const all = await cli(["brief", "build", "--all", "--json"])
+    expect(all.code, all.err).toBe(0)
+    expect((all.json()["builds"] as Array<{ brief_id: string }>).map((b) => b.brief_id)).toEqual([BRIEF, "second-brief"])
+    const both = await cli(["brief", "build", BRIEF, "--all"])
+    expect(both.code).toBe(2)
+    expect(both.err).toContain("give brief ids or --all, not both")
+    const neither = await cli(["brief", "build"])
+    expect(neither.code).toBe(2)
+    expect(neither.err).toContain("or pass --all")
+  })
+})
+
 describe("CLI: from nothing to a verified pin", () => {
   it("intent new (template and --from), brief new, build, pin, verify, status", async () => {
     project = makeProject("alloy-cli-")
@@ -118,6 +140,8 @@ describe("CLI: from nothing to a verified pin", () => {
     let s = (await cli(["status", "--json"])).json() as { briefs: Array<{ needs_build: boolean; source_digest: string }> }
     expect(s.briefs[0]!.needs_build).toBe(true)
     expect((await cli(["status"])).out).toContain("sources changed since the last build")
+    // status names the command to run, with the brief, not a template
+    expect((await cli(["status"])).out).toContain(`1 brief changed since the last build: \`opencode-alloy brief build ${BRIEF}\``)
 
     const rebuilt = await cli(["brief", "build", BRIEF])
     const second = readFileSync(path.join(project.dir, ".alloy", "refs", "briefs", BRIEF), "utf8").trim()
@@ -225,7 +249,7 @@ describe("CLI: errors", () => {
 
   it("help lists the authoring commands", async () => {
     const h = await cli(["--help"], process.cwd())
-    for (const s of ["intent new <id>", "intent lint", "brief new <id> --intent", "brief build <id>... [--strict] [--dry-run]", "status [--json]", "demo [--keep]"]) expect(h.out).toContain(s)
+    for (const s of ["intent new <id>", "intent lint", "brief new <id> --intent", "brief build <id>... | --all [--strict] [--dry-run]", "status [--json]", "demo [--keep]"]) expect(h.out).toContain(s)
   })
 })
 

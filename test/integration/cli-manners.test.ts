@@ -70,7 +70,7 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
   })
 
   it("names the command the error is in: the sub-command too, and no made-up one for an unknown command", async () => {
-    expect((await runCli(os.tmpdir(), "brief", "build", "x", "--al")).err).toMatch(/^opencode-alloy brief build: unknown option --al\n {2}fix: did you mean --allow-ungated\?/)
+    expect((await runCli(os.tmpdir(), "brief", "build", "x", "--al")).err).toMatch(/^opencode-alloy brief build: unknown option --al\n {2}fix: did you mean --all or --allow-ungated\?/)
     const unknown = await runCli(os.tmpdir(), "Verify")
     expect(unknown.err).toMatch(/^opencode-alloy: unknown command "Verify"/)
     const j = (await runCli(os.tmpdir(), "Verify", "--json")).json() as Record<string, unknown>

@@ -199,12 +199,20 @@ export function cmdBriefNew(io: Io, args: string[], v: OptionValues): number {
   return EXIT_OK
 }
 
-export function cmdBriefBuild(io: Io, ids: string[], v: OptionValues): number {
-  if (ids.length < 1) throw usageError("usage: opencode-alloy brief build <brief-id>... [--strict] [--dry-run] [--allow-ungated]")
+export function cmdBriefBuild(io: Io, named: string[], v: OptionValues): number {
+  const all = v["all"] === true
+  if (all && named.length) throw usageError("give brief ids or --all, not both", "`opencode-alloy brief build --all` builds every brief in .alloy/briefs/")
+  if (!all && named.length < 1)
+    throw usageError("usage: opencode-alloy brief build <brief-id>... | --all [--strict] [--dry-run] [--allow-ungated]", "name the briefs to build, or pass --all for every brief in .alloy/briefs/")
   const dryRun = v["dry-run"] === true
   const allowUngated = v["allow-ungated"] === true
   const ctx = new AlloyContext(io.cwd)
-  for (const id of ids) assertKnownBrief(ctx, id)
+  const ids = all ? (ctx.store.exists() ? ctx.store.listRecipeIds() : []) : named
+  for (const id of named) assertKnownBrief(ctx, id)
+  if (all && ids.length === 0) {
+    io.out(io.json ? JSON.stringify({ ok: true, dry_run: dryRun, builds: [] }, null, 2) : "No briefs in .alloy/briefs/ to build. Write one with `opencode-alloy brief new <id> --intent <intent-id>`.")
+    return EXIT_OK
+  }
   const progress = startProgress(dryRun ? "computing" : "building", ids.length, { json: io.json })
   let results
   try {
@@ -364,10 +372,12 @@ export function cmdStatus(io: Io): number {
     for (const line of evidence?.insights.lines ?? []) io.out(line)
   }
   const behind = s.briefs.flatMap((b) => b.pins).filter((p) => p.state === "behind").length
-  const rebuild = s.briefs.filter((b) => b.needs_build).length
+  const stale = s.briefs.filter((b) => b.needs_build && !b.error).map((b) => b.id)
+  const rebuild = stale.length
   if (behind || rebuild) {
     io.out("")
-    if (rebuild) io.out(`${plural(rebuild, "brief")} changed since the last build: \`opencode-alloy brief build <id>\`.`)
+    // the command to run, not a template: the briefs by name when there are a few
+    if (rebuild) io.out(`${plural(rebuild, "brief")} changed since the last build: \`opencode-alloy brief build ${rebuild <= 3 ? stale.join(" ") : "--all"}\`.`)
     if (behind) io.out(`${plural(behind, "pin")} behind the current build: \`opencode-alloy pin <cycle-id> <brief-id>\`.`)
   }
   return EXIT_OK

@@ -76,13 +76,19 @@ export const authoringCommands: Commands = {
       },
       build: {
         summary: "lint, build bundles, store objects, move refs (--strict: warnings fail and nothing is written)",
-        usage: "brief build <id>... [--strict] [--dry-run] [--allow-ungated]",
+        usage: "brief build <id>... | --all [--strict] [--dry-run] [--allow-ungated]",
         options: {
+          all: { type: "boolean", description: "every brief in .alloy/briefs/, instead of naming them" },
           strict: STRICT,
           "dry-run": { type: "boolean", description: "compute the digests; write nothing" },
           "allow-ungated": { type: "boolean", description: "build even when a criterion has no gate in the formation, for this build only (the bundle records it and the ungated criteria)" },
         },
-        examples: ["opencode-alloy brief build release-notes", "opencode-alloy brief build release-notes --dry-run --json", "opencode-alloy brief build release-notes --allow-ungated"],
+        examples: [
+          "opencode-alloy brief build release-notes",
+          "opencode-alloy brief build --all",
+          "opencode-alloy brief build release-notes --dry-run --json",
+          "opencode-alloy brief build release-notes --allow-ungated",
+        ],
         run: async (io, rest, v) => (await load()).cmdBriefBuild(io, rest, v),
       },
       show: {

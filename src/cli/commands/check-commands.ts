@@ -24,7 +24,10 @@ export const checkCommands: Commands = {
       timeout: { type: "string", value: "seconds", description: "time limit for checks whose criterion sets no `timeout:` (default 300)" },
       "max-output": { type: "string", value: "bytes", description: "stop a check whose output passes this many bytes (default 8388608)" },
     },
-    misplaced: { intent: "name the intents as arguments: `opencode-alloy check <intent>...`" },
+    misplaced: {
+      intent: "name the intents as arguments: `opencode-alloy check <intent>...`",
+      all: "without intent names, `opencode-alloy check` runs every intent's checks",
+    },
     examples: ["opencode-alloy check", "opencode-alloy check release-note-voice --record", "opencode-alloy check --timeout 60 --json"],
     run: async (io, rest, v) => (await load()).cmdCheck(io, rest, v),
   },

@@ -66,7 +66,8 @@ describe("resolveArgs: a slip of one letter is met with what was meant", () => {
   })
 
   it("takes a two-letter start for the name when at most four names start with it", () => {
-    expect(outcome(["brief", "build", "x", "--al"])).toContain("did you mean --allow-ungated?")
+    expect(outcome(["brief", "build", "x", "--al"])).toContain("did you mean --all or --allow-ungated?")
+    expect(outcome(["brief", "build", "x", "--allow"])).toContain("did you mean --allow-ungated?")
   })
 })
 
