@@ -244,7 +244,12 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
         : elsewhereOwners.length
           ? ` (--${elsewhere} is an option of ${elsewhereOwners.map((o) => `\`${o}\``).join(", ")})`
           : ""
-    const instead = spec?.misplaced?.[owners.length ? name : (elsewhere ?? name)]
+    // `brief --dry-run build x`: an option of this group's sub-command, written before it
+    const group = path.join(" ")
+    const ofSub = path.length ? owners.filter((o) => o.startsWith(`${group} `)) : []
+    const instead =
+      spec?.misplaced?.[owners.length ? name : (elsewhere ?? name)] ??
+      (ofSub.length ? `an option goes after its sub-command: ${ofSub.map((o) => `\`${PROGRAM} ${o} … --${name}\``).join(" or ")}` : undefined)
     throw usage(
       `unknown option ${display.length > 42 ? shown(display) : display}${belongs}`,
       near.length ? `did you mean ${near.map((n) => `--${n}`).join(" or ")}? (${helpFix(path)})` : instead ? `${instead} (${helpFix(path)})` : helpFix(path),

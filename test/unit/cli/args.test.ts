@@ -122,6 +122,11 @@ describe("resolveArgs: what people type for a command or option, beyond a slip",
         expect(all.some((o) => Object.hasOwn(o.options ?? {}, name))).toBe(true)
       }
     }
+    // an option of a sub-command written before it
+    expect(outcome(["brief", "--dry-run", "build", "x"])).toBe(
+      "unknown option --dry-run (it is an option of `brief build`) an option goes after its sub-command: `opencode-alloy brief build … --dry-run` (run `opencode-alloy brief --help` for usage)",
+    )
+    expect(outcome(["intent", "--strict", "lint"])).toContain("an option goes after its sub-command: `opencode-alloy intent lint … --strict`")
     // a slip of the command's own option is named first
     expect(outcome(["verify", "--stirct"])).toContain("did you mean --strict?")
     expect(outcome(["init", "--force"])).toBe("unknown option --force run `opencode-alloy init --help` for usage")
