@@ -104,8 +104,8 @@ function helpFix(path: readonly string[]): string {
 }
 
 /** The commands (by their words) that declare option `name`, to say where an option belongs. */
-function ownersOf(commands: Commands, name: string): string[] {
-  return [...optionOwners(commands)].filter(([, names]) => names.includes(name)).map(([p]) => p)
+function ownersOf(table: ReadonlyMap<string, string[]>, name: string): string[] {
+  return [...table].filter(([, names]) => names.includes(name)).map(([p]) => p)
 }
 
 /** Each command (by its words) with the option names it declares. */
@@ -234,10 +234,11 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     const display = long ? `--${name}` : `-${name}`
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
     const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : []
-    const owners = long ? ownersOf(commands, name) : []
+    const table = optionOwners(commands)
+    const owners = long ? ownersOf(table, name) : []
     // not this command's, and a slip of another's (`status --strcit`): say whose it is
-    const elsewhere = long && !near.length && !owners.length && path.length ? nearest(name, new Set([...optionOwners(commands).values()].flat()))[0] : undefined
-    const elsewhereOwners = elsewhere ? ownersOf(commands, elsewhere) : []
+    const elsewhere = long && !near.length && !owners.length && path.length ? nearest(name, new Set([...table.values()].flat()))[0] : undefined
+    const elsewhereOwners = elsewhere ? ownersOf(table, elsewhere) : []
     const belongs =
       owners.length && path.length
         ? ` (it is an option of ${owners.map((o) => `\`${o}\``).join(", ")})`

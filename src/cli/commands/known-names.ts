@@ -33,7 +33,8 @@ export function assertKnownIntent(ctx: AlloyContext, id: string, alsoKnown: read
   if (!isSlug(id)) return
   const files = ctx.store.exists() ? ctx.store.listIntentIds() : []
   if (files.includes(id) || alsoKnown.includes(id)) return
-  const known = [...new Set([...files, ...alsoKnown])].sort()
+  // unknownNameFix takes each name once and lists them in order
+  const known = [...files, ...alsoKnown]
   throw unknownNameError(
     "intent_not_found",
     `unknown intent ${shown(id)}: there is no .alloy/intents/${id}.md${alsoKnown.length ? " and no built brief carries it" : ""}`,
