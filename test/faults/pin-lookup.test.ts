@@ -18,13 +18,26 @@ import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { pinBrief } from "../../src/service/pin.js"
 import { forgeDispatch } from "../helpers/recordings.js"
 import { setAlloyLine } from "../helpers/project.js"
-import { assertBuilt, WORKERS_DIR } from "./store-check.js"
+import { assertBuilt, DIST, WORKERS_DIR } from "./store-check.js"
+import { skipNote } from "../helpers/skip.js"
 
 const WORKER = path.join(WORKERS_DIR, "pin-lookup.mjs")
 const isRoot = process.getuid?.() === 0
 const canSetpriv = isRoot && existsSync("/usr/bin/setpriv")
 /** a non-root identity for the child: nobody, when we are root; ourselves otherwise */
 const asUser = canSetpriv ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
+/**
+ * Why the non-root cases cannot run here, if they cannot: no way to drop root, or a checkout that
+ * user cannot reach (cloned into a private folder, such as one `mktemp -d` makes), where the child
+ * could not even load the worker and the built plugin.
+ */
+function nonRootBlocker(): string | undefined {
+  if (isRoot && !canSetpriv) return "needs setpriv to run the child as a non-root user"
+  if (!canSetpriv) return undefined
+  const readable = (f: string) => spawnSync(asUser[0]!, [...asUser.slice(1), "/usr/bin/test", "-r", f], { timeout: 30_000 }).status === 0
+  return readable(path.join(WORKERS_DIR, "pin-lookup.mjs")) && readable(path.join(DIST, "index.js")) ? undefined : "needs the checkout readable by a non-root user (a folder above it is private)"
+}
+const nonRoot = nonRootBlocker()
 
 const cleanups: Array<() => void> = []
 afterEach(() => {
@@ -87,7 +100,7 @@ const UNREADABLE = [
   { name: "the flows folder (the cycle is pinned through its flow)", target: () => "foundry/flows", viaFlow: true, mention: /permission denied|EACCES/i },
 ]
 
-describe.skipIf(isRoot && !canSetpriv)("a pinned dispatch is blocked when the pin cannot be looked up (non-root user)", () => {
+describe.skipIf(nonRoot !== undefined)(`a pinned dispatch is blocked when the pin cannot be looked up (non-root user)${skipNote(nonRoot)}`, () => {
   for (const u of UNREADABLE) {
     it(`${u.name} unreadable before the first dispatch → blocked`, async () => {
       const { p, dispatch } = await project({ viaFlow: u.viaFlow })
