@@ -8,7 +8,8 @@
  */
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
-import { rm } from "node:fs/promises"
+import { createHash } from "node:crypto"
+import { rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"))
@@ -44,11 +45,43 @@ const BUNDLED_IN_CLI = new Set(["zod", "canonicalize"])
 await rm(new URL("./dist/chunks", import.meta.url), { recursive: true, force: true })
 // the plugin: OpenCode hands its tools' zod schemas to its own zod, so zod stays the installed package
 await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "external", chunkNames: "chunks/[name]-[hash]" })
-// the CLI runs in a process of its own: zod is bundled in (one file instead of ~70, its unused
-// locales left out), which is most of what a command that reads schemas pays to start; so is
-// canonicalize, which every scan loads: a package found and loaded at run time costs more than its
-// bytes in a chunk already being read. The YAML libraries stay packages: they load on first use
-// (core/yaml-lib.ts), and most commands never need them. Its chunks
-// sit beside the plugin's in dist/chunks: code finds the package's files relative to its own module
-// (`new URL("../../contracts", import.meta.url)`), so every chunk must be at the same depth.
-await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" }, external: deps.filter((d) => !BUNDLED_IN_CLI.has(d)), plugins: [noZodLocales], chunkNames: "chunks/cli-[name]-[hash]" })
+// the CLI runs in a process of its own: zod is bundled in (its unused locales left out), which is
+// most of what a command that reads schemas pays to start; so is canonicalize, which every scan
+// loads: a package found and loaded at run time costs more than its bytes in a script already being
+// read. The YAML libraries stay packages: they load on first use (core/yaml-lib.ts), and most
+// commands never need them. The CLI is one classic script (dist/cli/alloy.cjs), not ES module
+// chunks: its entry (src/cli/launch.ts, built to dist/cli/main.js) runs it with a V8 code cache,
+// which Node 20 offers for scripts only. What a command may not need still loads on first use:
+// esbuild initialises a module reached through `import()` when the import runs. The script sits at
+// the same depth as the chunks: code finds the package's files relative to its own module
+// (`new URL("../../contracts", import.meta.url)`), which in the script is its own file's URL.
+const cli = await build({
+  ...common,
+  splitting: false,
+  format: "cjs",
+  entryPoints: { "cli/alloy": "src/cli/main.ts" },
+  outExtension: { ".js": ".cjs" },
+  // no import() in the script: Node 20 runs none in a script without an experimental flag. Node's
+  // own modules and CommonJS packages are required; an ES-module-only package is imported by the
+  // entry for it (__ALLOY_IMPORT__, src/bridge/sdk.ts)
+  supported: { "dynamic-import": false },
+  define: { ...common.define, "import.meta.url": "__alloyModuleUrl", __ALLOY_IMPORT__: "__alloyImport" },
+  // the file is the one expression the entry compiles, a function of what Node hands a CommonJS
+  // module (and of the entry's import), so what V8 compiles (and what a coverage report counts) is
+  // the file as it stands
+  banner: { js: '(function (exports, require, module, __filename, __dirname, __alloyImport) {"use strict";var __alloyModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  footer: { js: "})" },
+  external: deps.filter((d) => !BUNDLED_IN_CLI.has(d)),
+  plugins: [noZodLocales],
+  write: false,
+})
+const [script] = cli.outputFiles
+if (/\bimport\(/.test(script.text)) throw new Error("build: the CLI's script calls import(), which Node 20 does not run in a script; load the package through src/bridge/sdk.ts's way")
+await writeFile(script.path, script.contents)
+await rm(new URL("./dist/cli/alloy.cjs.v8-cache", import.meta.url), { force: true })
+await build({
+  ...common,
+  splitting: false,
+  entryPoints: { "cli/main": "src/cli/launch.ts" },
+  define: { ...common.define, __ALLOY_CLI_BUNDLE__: JSON.stringify(createHash("sha256").update(script.contents).digest("hex")) },
+})

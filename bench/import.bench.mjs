@@ -5,8 +5,8 @@
  *
  * Import rows: each sample is a fresh process that times `await import(<module>)` with a
  * high-resolution clock around it. Floor: the same runtime importing a one-line module, so the
- * ratio is the cost of our module graph. The --help row is wall time of a whole process against a
- * cold `node -e ""`. Samples are interleaved so machine load hits every variant alike.
+ * ratio is the cost of our module graph. The --help rows are wall time of a whole process against a
+ * cold `node -e ""`, with the CLI's code cache warm (after an untimed run) and off. Samples are interleaved so machine load hits every variant alike.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
@@ -42,9 +42,9 @@ function cold(runtime, code, cwd) {
   return Number(r.stdout.trim())
 }
 
-function wall(argv) {
+function wall(argv, env = process.env) {
   const t0 = nowNs()
-  const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 60_000 })
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 60_000, env })
   if (r.error || r.status !== 0) throw new Error(`import bench: node ${argv.join(" ")} failed: ${r.error ?? r.stderr}`)
   return Number(nowNs() - t0) / 1000
 }
@@ -57,7 +57,7 @@ export async function run({ quick = false } = {}) {
     writeFileSync(trivial, "export const x = 1\n")
     const trivialUrl = pathToFileURL(trivial).href
     const bun = bunPath()
-    const s = { trivial: [], plugin: [], init: [], core: [], bunTrivial: [], bunPlugin: [], empty: [], help: [] }
+    const s = { trivial: [], plugin: [], init: [], core: [], bunTrivial: [], bunPlugin: [], empty: [], help: [], helpUncached: [] }
     // one unmeasured round warms the OS file cache, so "cold" means a cold process, not a cold disk
     cold(process.execPath, TIMER(PLUGIN_URL))
     cold(process.execPath, TIMER_INIT(PLUGIN_URL), t.dir)
@@ -74,6 +74,7 @@ export async function run({ quick = false } = {}) {
       }
       s.empty.push(wall(["-e", ""]))
       s.help.push(wall([CLI_PATH, "--help"]))
+      s.helpUncached.push(wall([CLI_PATH, "--help"], { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }))
     }
     const row = (name, xs, floorXs, target, floorName) => ({
       name,
@@ -97,6 +98,7 @@ export async function run({ quick = false } = {}) {
       row("plugin import + first call, Node (AlloyPlugin(input))", s.init, s.trivial, "info", "importing a one-line module"),
       row("library cold import (dist/library.js)", s.core, s.trivial, "info", "importing a one-line module"),
       row("`opencode-alloy --help`, whole process", s.help, s.empty, "≤ 1.5x", 'a cold `node -e ""`'),
+      row("`opencode-alloy --help`, code cache off", s.helpUncached, s.empty, "info", 'a cold `node -e ""` (NODE_DISABLE_COMPILE_CACHE=1: the first run after an install)'),
     ]
     return rows
   } finally {

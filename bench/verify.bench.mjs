@@ -8,7 +8,9 @@
  *
  * in-process: verifyAllPins(ctx) from dist/core (a fresh context each call, as a CLI run has).
  *             floor = read + sha256 of every cycle file and of every object they pin.
- * CLI:        `node dist/cli/main.js verify --json` as a child process.
+ * CLI:        `node dist/cli/main.js verify --json` as a child process, after one untimed run (the
+ *             CLI's code cache warm, as on every run after the first; see src/cli/launch.ts), and
+ *             for the distinct objects also with the code cache off (NODE_DISABLE_COMPILE_CACHE).
  *             floor = a child `node` that reads + hashes the same files (process start included).
  * peer:       `openspec validate --all --json` over an OpenSpec tree of 1 000 specs (one requirement
  *             and one scenario each), run alternately with the CLI on the same machine; the dev
@@ -65,9 +67,9 @@ function writeOpenSpecTree(root, n) {
   }
 }
 
-function timeChild(args, cwd) {
+function timeChild(args, cwd, env = process.env) {
   const t0 = nowNs()
-  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 })
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 })
   const us = Number(nowNs() - t0) / 1000
   if (r.error) throw r.error
   return { us, status: r.status, stdout: r.stdout, stderr: r.stderr }
@@ -103,10 +105,19 @@ async function scenario(kind, quick) {
     // the CLI as CI runs it: cold process, --json
     const listFile = path.join(dir, "..", "floor-files.json")
     writeFileSync(listFile, JSON.stringify(files))
-    const runs = quick ? 1 : 5
+    const runs = quick ? 1 : 9
     const cli = []
+    const uncached = []
     const floor = []
     const peer = []
+    const checkCli = (c) => {
+      if (c.status !== 0) throw new Error(`verify bench: \`verify --json\` exited ${c.status}: ${c.stderr || c.stdout.slice(0, 500)}`)
+      const out = JSON.parse(c.stdout)
+      if (out.ok !== true) throw new Error(`verify bench: \`verify --json\` did not report ok: ${c.stdout.slice(0, 500)}`)
+      return c.us
+    }
+    const noCache = { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }
+    checkCli(timeChild([CLI_PATH, "verify", "--json"], dir))
     const peerDir = path.join(dir, "..", "openspec-peer")
     const withPeer = kind === "distinct" && existsSync(OPENSPEC)
     if (withPeer) {
@@ -120,11 +131,8 @@ async function scenario(kind, quick) {
       const f = timeChild(["-e", FLOOR_SCRIPT, listFile], dir)
       if (f.status !== 0) throw new Error(`verify bench: floor process failed: ${f.stderr}`)
       floor.push(f.us)
-      const c = timeChild([CLI_PATH, "verify", "--json"], dir)
-      if (c.status !== 0) throw new Error(`verify bench: \`verify --json\` exited ${c.status}: ${c.stderr || c.stdout.slice(0, 500)}`)
-      const out = JSON.parse(c.stdout)
-      if (out.ok !== true) throw new Error(`verify bench: \`verify --json\` did not report ok: ${c.stdout.slice(0, 500)}`)
-      cli.push(c.us)
+      cli.push(checkCli(timeChild([CLI_PATH, "verify", "--json"], dir)))
+      if (kind === "distinct") uncached.push(checkCli(timeChild([CLI_PATH, "verify", "--json"], dir, noCache)))
     }
     rows.push({
       name: `verify CLI --json, ${CYCLES} cycles, ${kind === "shared" ? "1 shared object" : `${CYCLES} distinct objects`}`,
@@ -135,6 +143,17 @@ async function scenario(kind, quick) {
       target: kind === "shared" ? "≤ 1000 ms" : "≤ 4x",
       note: `${runs} cold run(s); floor: a node process reading + hashing the same ${files.length} files`,
     })
+    if (kind === "distinct") {
+      rows.push({
+        name: `verify CLI --json, ${CYCLES} distinct objects, code cache off`,
+        median_us: median(uncached),
+        p95_us: percentile(uncached, 95),
+        floor_us: median(floor),
+        ratio: median(uncached) / median(floor),
+        target: "info",
+        note: `${runs} cold run(s) with NODE_DISABLE_COMPILE_CACHE=1: what the first run after an install pays (or every run where the CLI's folder cannot be written)`,
+      })
+    }
     if (withPeer) {
       rows.push({
         name: `verify CLI --json vs openspec validate --all --json, ${CYCLES} items`,

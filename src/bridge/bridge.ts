@@ -116,9 +116,7 @@ export async function runBridge(opts: BridgeOptions): Promise<{ runner: Runner; 
         // a request whose session cannot be found any more is lost: nothing can finish it
         if (s?.session_id || s?.state === "running") {
           const wt = worktreeFor(ctx.root, key, e.request.spec.base_commit)
-          const list = await clientFor(server.url, wt)
-            .session.list({ directory: wt })
-            .catch(() => undefined)
+          const list = await (await clientFor(server.url, wt)).session.list({ directory: wt }).catch(() => undefined)
           const found = (list?.data ?? []).some((x) => x.metadata?.["alloy_request"] === key)
           if (!found) {
             const reason = "its bridge stopped and its session is not on this server"

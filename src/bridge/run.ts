@@ -403,7 +403,7 @@ export async function driveRequest(ctx: AlloyContext, ledger: Ledger, entry: Led
   opts.signal?.addEventListener("abort", stopAll, { once: true })
   try {
     const caps = await capabilities(server.url, worktree)
-    const client = clientFor(server.url, worktree)
+    const client = await clientFor(server.url, worktree)
     const setStatus = (patch: Partial<RequestStatus>) => {
       const next: RequestStatus = {
         ...(status ?? { $type: REQUEST_TYPE, key, state: "accepted" as const, updated_at: "" }),

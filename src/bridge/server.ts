@@ -5,8 +5,9 @@
  * which the Foundry generation, the agent to prompt and the runner's labels are derived.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2/client"
+import type { OpencodeClient } from "@opencode-ai/sdk/v2/client"
 import { AlloyError } from "../core/errors.js"
+import { loadSdk } from "./sdk.js"
 import type { Generation } from "./request.js"
 import { AlloyContext } from "../service/context.js"
 import { buildCapabilities, serverFacts, type BuiltCapabilities } from "../service/capabilities.js"
@@ -35,7 +36,9 @@ export interface Capabilities {
 
 const START_TIMEOUT_MS = 60_000
 
-export function clientFor(url: string, directory?: string): OpencodeClient {
+/** A client of the OpenCode server at `url` (the SDK loads when the first one is made: ./sdk.ts). */
+export async function clientFor(url: string, directory?: string): Promise<OpencodeClient> {
+  const { createOpencodeClient } = await loadSdk()
   return createOpencodeClient({ baseUrl: url, ...(directory ? { directory } : {}) })
 }
 
@@ -58,7 +61,7 @@ export async function attach(url: string): Promise<Server> {
       fix: "start one with `opencode serve --hostname 127.0.0.1 --port 4096`, or leave out --attach to let the bridge start its own",
     })
   }
-  return { url: clean, client: clientFor(clean), owned: false, close: async () => {} }
+  return { url: clean, client: await clientFor(clean), owned: false, close: async () => {} }
 }
 
 /** Start `opencode serve` in `cwd` and wait until it answers. */
@@ -109,7 +112,7 @@ export async function startServer(cwd: string, env: NodeJS.ProcessEnv = process.
     })
   })
   for (let i = 0; i < 100; i++) {
-    if (await healthy(url)) return { url, client: clientFor(url), owned: true, close: stop }
+    if (await healthy(url)) return { url, client: await clientFor(url), owned: true, close: stop }
     await new Promise((r) => setTimeout(r, 100))
   }
   await stop()

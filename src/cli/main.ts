@@ -1,12 +1,10 @@
-#!/usr/bin/env node
 /**
  * `opencode-alloy` — the CLI for flow authors and CI. A thin layer over the service functions:
  * find the command, parse its own options (./args.ts), call one function, print text or JSON,
  * exit 0 / 1 / 2.
  */
-import { realpathSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import { resolve as resolvePath } from "node:path"
-import { fileURLToPath } from "node:url"
 import { AlloyError } from "../core/errors.js"
 import { EXIT_USAGE, reportError, terminalSafe, wantsColor, type Io } from "./io.js"
 import { ArgsError, commandHelp, programHelp, resolveArgs, shown } from "./args.js"
@@ -83,15 +81,11 @@ function isDirectory(p: string): boolean {
   }
 }
 
-function isEntry(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? "") === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isEntry()) {
+/**
+ * Run as the `opencode-alloy` program: the arguments of the command line, output to stdout and
+ * stderr, the exit code left for the process. The installed entry (./launch.ts) calls it.
+ */
+export async function runAsProgram(argv: string[]): Promise<void> {
   // a closed pipe (`opencode-alloy verify --json | head`) ends the program quietly, never with a stack trace
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
@@ -99,11 +93,10 @@ if (isEntry()) {
       throw e
     })
   }
-  const code = await main(process.argv.slice(2), {
+  process.exitCode = await main(argv, {
     out: (s) => process.stdout.write(s + "\n"),
     err: (s) => process.stderr.write(s + "\n"),
     cwd: process.cwd(),
     color: wantsColor(process.stdout),
   })
-  process.exitCode = code
 }

@@ -72,13 +72,15 @@ export interface BinOptions {
   readonly bareEnv?: boolean
   /** a module for `node --import` (fault injection) */
   readonly preload?: string
+  /** another copy of the built entry (default: BIN) */
+  readonly bin?: string
 }
 
 /** Run the built CLI as a child process with a hard timeout; never throws. */
 export function runBin(args: readonly string[], opts: BinOptions): Promise<BinResult> {
   return new Promise((resolve) => {
     const env = opts.bareEnv ? { PATH: process.env.PATH ?? "", ...opts.env } : { ...process.env, ...opts.env }
-    const child = spawn(process.execPath, [...(opts.preload ? ["--import", opts.preload] : []), BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [...(opts.preload ? ["--import", opts.preload] : []), opts.bin ?? BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))

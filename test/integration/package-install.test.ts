@@ -36,6 +36,9 @@ describe("the packed package, installed into an empty project", () => {
 
     const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-pack-"))
     try {
+      // the CLI's code cache, written beside the built script by any run, is this machine's: never shipped
+      expect(run(process.execPath, [path.join(REPO_ROOT, "dist", "cli", "main.js"), "--version"], dir).code).toBe(0)
+      expect(existsSync(path.join(REPO_ROOT, "dist", "cli", "alloy.cjs.v8-cache"))).toBe(true)
       const packed = run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], REPO_ROOT)
       expect(packed.code, packed.err).toBe(0)
       const [info] = JSON.parse(packed.out) as Array<{ filename: string; files: Array<{ path: string }> }>
@@ -48,6 +51,8 @@ describe("the packed package, installed into an empty project", () => {
       const outside = files.filter((f) => !/^(dist|skills|contracts|examples)\//.test(f) && !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f))
       expect(outside).toEqual([])
       expect(files.filter((f) => f.endsWith(".map"))).toEqual([])
+      expect(files).toContain("dist/cli/alloy.cjs")
+      expect(files.filter((f) => /\.(v8-cache|tmp)$/.test(f))).toEqual([])
 
       const project = path.join(dir, "project")
       mkdirSync(project)
@@ -63,6 +68,8 @@ describe("the packed package, installed into an empty project", () => {
       const help = run(bin, ["--help"], project, 30_000)
       expect(help.code).toBe(0)
       expect(help.out).toMatch(/^Usage: opencode-alloy <command>/m)
+      // the installed CLI keeps its code cache in its own folder (an npm install is writable)
+      expect(existsSync(path.join(project, "node_modules", pkg.name, "dist", "cli", "alloy.cjs.v8-cache"))).toBe(true)
       expect(run(bin, ["--version"], project, 30_000).out.trim()).toBe(pkg.version)
       // a usage mistake from the installed command, too: exit 2 with the suggestion
       const typo = run(bin, ["verify", "--jsn"], project, 30_000)
