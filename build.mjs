@@ -9,7 +9,7 @@
 import { build } from "esbuild"
 import { readFileSync } from "node:fs"
 import { createHash } from "node:crypto"
-import { rm, writeFile } from "node:fs/promises"
+import { readdir, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"))
@@ -78,7 +78,8 @@ const cli = await build({
 const [script] = cli.outputFiles
 if (/\bimport\(/.test(script.text)) throw new Error("build: the CLI's script calls import(), which Node 20 does not run in a script; load the package through src/bridge/sdk.ts's way")
 await writeFile(script.path, script.contents)
-await rm(new URL("./dist/cli/alloy.cjs.v8-cache", import.meta.url), { force: true })
+// the code caches of the script built before (src/cli/launch.ts would refuse them anyway)
+for (const f of await readdir(new URL("./dist/cli/", import.meta.url))) if (f.endsWith(".v8-cache")) await rm(new URL(`./dist/cli/${f}`, import.meta.url), { force: true })
 await build({
   ...common,
   splitting: false,

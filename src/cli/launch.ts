@@ -2,22 +2,24 @@
 /**
  * The installed `opencode-alloy` program (built to dist/cli/main.js). It runs the CLI's bundle
  * (dist/cli/alloy.cjs: every command in one script, built from ./main.ts) with a V8 code cache
- * beside it (dist/cli/alloy.cjs.v8-cache), so a command that ran before does not compile its code
- * again: compiling the bundle's functions is a good part of what a short command costs (see
- * docs/performance.md). Node 20 has no compile cache for ES modules, so the bundle is a classic
- * script and the cache is V8's own (`vm.Script` with `cachedData`).
+ * beside it, so a command that ran before does not compile its code again: compiling is a good
+ * part of what a short command costs (docs/performance.md, "The CLI's code cache"). Node 20 has no
+ * compile cache for ES modules, so the bundle is a classic script and the cache is V8's own
+ * (`vm.Script` with `cachedData`).
  *
- * The cache is written after a command finishes, when there was none, when V8 refused it (another
- * Node), when it was made for another build of the bundle, or when it has not yet seen this
- * command (a cache holds the functions compiled in the run that made it, and those it was made
- * from). It lives in the package's own folder, never in a shared temporary folder: whoever can
- * write it can write the code beside it anyway. A folder that cannot be written (a read-only or
- * root-owned install) just means no cache; `NODE_DISABLE_COMPILE_CACHE` (Node's own switch for its
- * compile cache) turns it off. Nothing about the cache is ever reported or fatal: a cache that
- * cannot be read, parsed or used is the same as none.
+ * One cache per command (dist/cli/alloy.cjs.<command>.v8-cache; alloy.cjs.v8-cache for the
+ * program's own `--help` and `--version`): a cache holds the functions compiled in the run that
+ * made it, V8 reads all of it before the script starts, and one cache for every command made each
+ * command read the others' code too. A command's cache is written after it finishes, when there
+ * was none, when V8 refused it (another Node or other V8 flags) or when it was made for another
+ * build of the script; a first word that names no command writes none. It lives in the package's
+ * own folder, never in a shared temporary folder: whoever can write it can write the code beside
+ * it anyway. A folder that cannot be written just means no cache; `NODE_DISABLE_COMPILE_CACHE`
+ * (Node's own switch for its compile cache) turns it off. Nothing about the cache is ever reported
+ * or fatal: a cache that cannot be read, parsed or used is the same as none.
  */
 import { createHash } from "node:crypto"
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs"
 import { createRequire } from "node:module"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -31,8 +33,6 @@ interface CacheHeader {
   readonly bundle: string
   readonly size: number
   readonly mtime: number
-  /** the commands run with it so far (the first word of the command line, `-` for none) */
-  readonly commands: readonly string[]
   /**
    * SHA-256 of V8's bytes that follow: V8 checks that a cache was made by the same V8 with the same
    * flags for a source of the same length, but a release build does not check the bytes
@@ -43,53 +43,68 @@ interface CacheHeader {
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const bundleFile = path.join(here, "alloy.cjs")
-const cacheFile = `${bundleFile}.v8-cache`
 const buildHash = typeof __ALLOY_CLI_BUNDLE__ === "string" ? __ALLOY_CLI_BUNDLE__ : "unbuilt"
 
-function readCache(): { header: CacheHeader; data: Buffer } | undefined {
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
+/** The cache of a command (its name as typed: a plain word only, so never a path), or of none. */
+const cacheFileOf = (command: string | undefined) => path.join(here, command === undefined ? "alloy.cjs.v8-cache" : `alloy.cjs.${command}.v8-cache`)
+
+function readCache(file: string, bundle: Omit<CacheHeader, "sha256">): Buffer | undefined {
   try {
-    const bytes = readFileSync(cacheFile)
+    const bytes = readFileSync(file)
     const nl = bytes.indexOf(0x0a)
     const header = JSON.parse(bytes.subarray(0, nl).toString("utf8")) as CacheHeader
     const data = bytes.subarray(nl + 1)
-    return Array.isArray(header.commands) && header.sha256 === sha256(data) ? { header, data } : undefined
+    const fits = header.bundle === bundle.bundle && header.size === bundle.size && header.mtime === bundle.mtime
+    return fits && header.sha256 === sha256(data) ? data : undefined
   } catch {
     return undefined
   }
 }
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
-
-function writeCache(header: Omit<CacheHeader, "sha256">, script: vm.Script): void {
+function writeCache(file: string, bundle: Omit<CacheHeader, "sha256">, script: vm.Script): void {
   // written whole under a name of its own, then renamed: a reader sees the old cache or the new one
-  const tmp = `${cacheFile}.${process.pid}.tmp`
+  const tmp = `${file}.${process.pid}.tmp`
   try {
     const data = script.createCachedData()
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, sha256: sha256(data) })}\n`), data]), { flag: "wx" })
-    renameSync(tmp, cacheFile)
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify({ ...bundle, sha256: sha256(data) })}\n`), data]), { flag: "wx" })
+    renameSync(tmp, file)
   } catch {
     rmSync(tmp, { force: true })
   }
 }
 
 async function launch(argv: string[]): Promise<void> {
-  const source = readFileSync(bundleFile, "utf8")
-  const stat = statSync(bundleFile)
-  const command = /^[a-z][a-z-]{0,39}$/.test(argv[0] ?? "") ? argv[0]! : "-"
+  let source: string
+  let stat: Stats
+  try {
+    source = readFileSync(bundleFile, "utf8")
+    stat = statSync(bundleFile)
+  } catch (e) {
+    // a damaged install: said in one line, with what to do (no stack trace, no path of this machine)
+    const code = (e as NodeJS.ErrnoException).code ?? "unreadable"
+    process.stderr.write(
+      `opencode-alloy: the CLI's script (dist/cli/alloy.cjs in the opencode-alloy package) cannot be read (${code})\n  fix: reinstall opencode-alloy, or run \`npm run build\` in a checkout of it\n`,
+    )
+    process.exitCode = 2
+    return
+  }
+  const word = argv[0] ?? ""
+  const command = /^[a-z][a-z-]{0,39}$/.test(word) ? word : undefined
+  const file = cacheFileOf(command)
+  const bundle = { bundle: buildHash, size: stat.size, mtime: stat.mtimeMs }
   const enabled = !process.env["NODE_DISABLE_COMPILE_CACHE"]
-  const cached = enabled ? readCache() : undefined
-  const fits = cached !== undefined && cached.header.bundle === buildHash && cached.header.size === stat.size && cached.header.mtime === stat.mtimeMs
+  const cached = enabled ? readCache(file, bundle) : undefined
   // the bundle is one function expression (build.mjs): compiled as it stands, it yields the function
-  const script = new vm.Script(source, { filename: bundleFile, ...(fits ? { cachedData: cached.data } : {}) })
-  const module = { exports: {} as { runAsProgram?: (argv: string[]) => Promise<void> } }
+  const script = new vm.Script(source, { filename: bundleFile, ...(cached ? { cachedData: cached } : {}) })
+  const module = { exports: {} as { runAsProgram?: (argv: string[]) => Promise<string | undefined> } }
   // an ES-module-only package the script needs (src/bridge/sdk.ts) is imported here, outside it
   const importEsm = (specifier: string) => import(specifier)
   ;(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundleFile), module, bundleFile, here, importEsm)
-  await module.exports.runAsProgram!(argv)
-  const known = fits && !script.cachedDataRejected ? cached.header.commands : undefined
-  if (enabled && !known?.includes(command)) {
-    writeCache({ bundle: buildHash, size: stat.size, mtime: stat.mtimeMs, commands: [...(known ?? []), command] }, script)
-  }
+  const ran = await module.exports.runAsProgram!(argv)
+  // a first word that named no command (a slip: `verfy`) gets no cache of its own
+  if (enabled && ran === command && (!cached || script.cachedDataRejected)) writeCache(file, bundle, script)
 }
 
 await launch(process.argv.slice(2))

@@ -83,9 +83,10 @@ function isDirectory(p: string): boolean {
 
 /**
  * Run as the `opencode-alloy` program: the arguments of the command line, output to stdout and
- * stderr, the exit code left for the process. The installed entry (./launch.ts) calls it.
+ * stderr, the exit code left for the process. The installed entry (./launch.ts) calls it, and
+ * keeps a code cache per command: the answer is the command the first word named, if any.
  */
-export async function runAsProgram(argv: string[]): Promise<void> {
+export async function runAsProgram(argv: string[]): Promise<string | undefined> {
   // a closed pipe (`opencode-alloy verify --json | head`) ends the program quietly, never with a stack trace
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
@@ -99,4 +100,5 @@ export async function runAsProgram(argv: string[]): Promise<void> {
     cwd: process.cwd(),
     color: wantsColor(process.stdout),
   })
+  return argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined
 }

@@ -1,7 +1,7 @@
-// The installed entry's V8 code cache (src/cli/launch.ts), on a copy of the built CLI in a folder of
-// its own: written after a command, used by the next, grown by new commands, replaced when it does
-// not fit, never written when turned off, and never in the way: a damaged cache or a cache path
-// that cannot be written changes nothing a command prints.
+// The installed entry's V8 code caches (src/cli/launch.ts), on a copy of the built CLI in a folder
+// of its own: one per command, written after it runs, used by the next run, replaced when it does
+// not fit, never written for a slip or when turned off, and never in the way: a damaged cache or a
+// cache path that cannot be written changes nothing a command prints.
 import { afterEach, describe, expect, it } from "vitest"
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import os from "node:os"
@@ -14,18 +14,18 @@ afterEach(() => {
 })
 
 /** A copy of the built entry and its bundle, at the same depth as in dist/. */
-function copyOfCli(): { bin: string; cache: string; folder: string } {
+function copyOfCli(): { bin: string; cache: string; folder: string; cacheOf(command: string): string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "alloy-code-cache-"))
   dirs.push(root)
   const folder = path.join(root, "dist", "cli")
   mkdirSync(folder, { recursive: true })
   for (const f of ["main.js", "alloy.cjs"]) copyFileSync(path.join(path.dirname(BIN), f), path.join(folder, f))
-  return { bin: path.join(folder, "main.js"), cache: path.join(folder, "alloy.cjs.v8-cache"), folder }
+  return { bin: path.join(folder, "main.js"), cache: path.join(folder, "alloy.cjs.v8-cache"), folder, cacheOf: (c) => path.join(folder, `alloy.cjs.${c}.v8-cache`) }
 }
 
 const header = (cache: string) => {
   const bytes = readFileSync(cache)
-  return JSON.parse(bytes.subarray(0, bytes.indexOf(0x0a)).toString("utf8")) as { bundle: string; size: number; commands: string[]; sha256: string }
+  return JSON.parse(bytes.subarray(0, bytes.indexOf(0x0a)).toString("utf8")) as { bundle: string; size: number; mtime: number; sha256: string }
 }
 
 async function run(cli: { bin: string }, args: string[], env: Record<string, string> = {}) {
@@ -35,25 +35,29 @@ async function run(cli: { bin: string }, args: string[], env: Record<string, str
 }
 
 describe("the CLI's code cache", () => {
-  it("is written after the first command, used by the next, and grows with each new command", async () => {
+  it("one per command: written after its first run, then used as it is; a slip writes none", async () => {
     const cli = copyOfCli()
     const help = await run(cli, ["--help"], { NODE_DISABLE_COMPILE_CACHE: "1" })
     expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "main.js"])
     expect(await run(cli, ["--help"])).toBe(help)
     const first = header(cli.cache)
-    expect(first.commands).toEqual(["-"])
     expect(first.bundle).toMatch(/^[0-9a-f]{64}$/)
     expect(first.size).toBe(statSync(path.join(cli.folder, "alloy.cjs")).size)
     const written = statSync(cli.cache)
-    // the same command again: the cache fits and has seen it, so it is used and left as it is
+    // the same command again: the cache fits, so it is used and left as it is
     expect(await run(cli, ["--help"])).toBe(help)
+    expect(await run(cli, ["--version"])).toMatch(/^\d+\.\d+\.\d+/)
     expect(statSync(cli.cache).mtimeMs).toBe(written.mtimeMs)
     expect(statSync(cli.cache).ino).toBe(written.ino)
-    // a command it has not seen: run (from the cache), then written again with both
+    // another command gets its own, and leaves the program's as it is
     const bash = await run(cli, ["completion", "bash"], { NODE_DISABLE_COMPILE_CACHE: "1" })
     expect(await run(cli, ["completion", "bash"])).toBe(bash)
-    expect(header(cli.cache).commands).toEqual(["-", "completion"])
-    expect(readdirSync(cli.folder).filter((f) => f.endsWith(".tmp"))).toEqual([])
+    expect(header(cli.cacheOf("completion")).sha256).not.toBe(first.sha256)
+    expect(statSync(cli.cache).ino).toBe(written.ino)
+    // a first word that names no command: a usage error, and no cache named after the slip
+    const slip = await runBin(["completoin", "bash"], { cwd: os.tmpdir(), bin: cli.bin })
+    expect(slip.status).toBe(2)
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "alloy.cjs.v8-cache", "main.js"])
   })
 
   it("a damaged cache, or one made for another build, is not used and is replaced; the output is the same", async () => {
@@ -79,6 +83,7 @@ describe("the CLI's code cache", () => {
       const now = readFileSync(cli.cache)
       expect(now.equals(bytes), String(bytes.subarray(0, 40))).toBe(false)
       expect(header(cli.cache)).toEqual({ ...goodHeader, sha256: header(cli.cache).sha256 })
+      expect(readdirSync(cli.folder).filter((f) => f.endsWith(".tmp"))).toEqual([])
     }
   })
 
@@ -98,5 +103,17 @@ describe("the CLI's code cache", () => {
     expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/)
     expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.v8-cache", "main.js"])
     expect(readdirSync(cli.cache)).toEqual(["taken"])
+  })
+
+  it("an install without its script says so in one line, with the fix, and exits 2", async () => {
+    const cli = copyOfCli()
+    rmSync(path.join(cli.folder, "alloy.cjs"))
+    const r = await runBin(["--help"], { cwd: os.tmpdir(), bin: cli.bin })
+    expect(r.status).toBe(2)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toBe(
+      "opencode-alloy: the CLI's script (dist/cli/alloy.cjs in the opencode-alloy package) cannot be read (ENOENT)\n  fix: reinstall opencode-alloy, or run `npm run build` in a checkout of it\n",
+    )
+    expect(readdirSync(cli.folder)).toEqual(["main.js"])
   })
 })
