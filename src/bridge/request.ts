@@ -82,7 +82,7 @@ export const RequestResultSchema = z.object({
       seal: z.object({ status: z.string(), hash: z.string() }).optional(),
     })
     .optional(),
-  /** the criteria whose verdict the run's records changed (before → after, "none": not judged), from the evidence before and after they came home */
+  /** the criteria whose verdict the run's records changed (before -> after, "none": not judged), from the evidence before and after they came home */
   verdict_changes: z.array(z.object({ criterion: z.string(), before: z.string(), after: z.string() })).optional(),
   stage_records: z.array(z.object({ run_id: z.string(), stage: z.string(), cycle: z.string(), outcome: z.string() })),
   tokens: TokensSchema,

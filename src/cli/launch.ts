@@ -79,7 +79,8 @@ async function launch(argv: string[]): Promise<void> {
   let source: string
   let stat: Stats
   try {
-    source = readFileSync(bundleFile, "utf8")
+    // ASCII only (build.mjs makes sure), so Latin-1 reads it exactly, without decoding UTF-8
+    source = readFileSync(bundleFile, "latin1")
     stat = statSync(bundleFile)
   } catch (e) {
     // a damaged install: said in one line, with what to do (no stack trace, no path of this machine)

@@ -239,14 +239,14 @@ const WEASEL_RE = new RegExp(`(?<![a-z0-9-])(${WEASEL_WORDS.map((w) => w.replace
 const NUMBER_RE = new RegExp(`\\d|\\b(${NUMBER_WORDS})\\b`)
 const QUANTIFIER_RE = new RegExp(`\\b(${QUANTIFIERS})\\b`)
 const CHECKABLE_RE = new RegExp(`\\b(${CHECKABLE_STEMS.join("|")})[a-z]*\\b`)
-const CODE_RE = /`[^`]+`|"[^"]+"|“[^”]+”|\b[\w.-]+\/[\w.*/-]+|\*\.[a-z0-9]+|\bhttps?:\/\//
+const CODE_RE = /`[^`]+`|"[^"]+"|\u201c[^\u201d]+\u201d|\b[\w.-]+\/[\w.*/-]+|\*\.[a-z0-9]+|\bhttps?:\/\//
 
 /**
  * Why a criterion's text is vague, or undefined when it is specific enough. See the module doc.
  */
 export function vagueReason(text: string): string | undefined {
   const raw = text.normalize("NFC")
-  const t = raw.toLowerCase().replace(/[’‘]/g, "'")
+  const t = raw.toLowerCase().replace(/[\u2019\u2018]/g, "'")
   const weasel = WEASEL_RE.exec(t)?.[1]
   const hasNumber = NUMBER_RE.test(t)
   if (weasel && !hasNumber) {
@@ -547,7 +547,10 @@ export function stem(w: string): string {
 }
 
 export function normalizeConstraint(text: string): string {
-  let t = text.normalize("NFC").toLowerCase().replace(/[’‘]/g, "'")
+  let t = text
+    .normalize("NFC")
+    .toLowerCase()
+    .replace(/[\u2019\u2018]/g, "'")
   for (const [re, to] of CONTRACTIONS) t = t.replace(re, to)
   return t
     .replace(/<=|>=/g, (m) => ` ${m} `)
