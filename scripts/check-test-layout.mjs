@@ -35,7 +35,7 @@ const OWNED = [
   [/\bawait main\(/, "calls the CLI entry itself: use runCli / runBin from test/helpers/cli.ts"],
   [/\bAlloyPlugin\(/, "calls the plugin function itself: use loadPlugin from test/helpers/plugin.ts"],
   [/(?:spawnSync|execFileSync|execFile|spawn)\(\s*"git"/, "runs git itself: use git / gitInitCommitAll from test/helpers/git.ts"],
-  [/\bfunction (?:snapshot|walk|listTree)\w*\(|const walk = /, "walks a tree itself: use snapshotTree from test/helpers/tree.ts"],
+  [/\bfunction\*? ?(?:snapshot|walk|listTree)\w*\(|const walk = /, "walks a tree itself: use snapshotTree from test/helpers/tree.ts"],
 ]
 for (const f of files(path.join(root, "test")).filter((f) => f.endsWith(".ts"))) {
   const r = rel(f)

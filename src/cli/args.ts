@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util"
 import { AlloyError } from "../core/errors.js"
-import type { Commands, CommandSpec, OptionSpec, OptionValues } from "./commands/types.js"
+import { commandPaths, type Commands, type CommandSpec, type OptionSpec, type OptionValues } from "./commands/types.js"
 import { nearest } from "../core/nearest.js"
 
 export const PROGRAM = "opencode-alloy"
@@ -111,14 +111,7 @@ function ownersOf(table: ReadonlyMap<string, string[]>, name: string): string[] 
 /** Each command (by its words) with the option names it declares. */
 function optionOwners(commands: Commands): Map<string, string[]> {
   const found = new Map<string, string[]>()
-  const walk = (prefix: string[], specs: Commands) => {
-    for (const [word, spec] of Object.entries(specs)) {
-      const p = [...prefix, word]
-      if (spec.options) found.set(p.join(" "), Object.keys(spec.options))
-      if (spec.subcommands) walk(p, { ...spec.subcommands })
-    }
-  }
-  walk([], commands)
+  for (const { words, spec } of commandPaths(commands)) if (spec.options) found.set(words.join(" "), Object.keys(spec.options))
   return found
 }
 

@@ -5,7 +5,7 @@
  * otel or intoto); other option values and arguments fall back to file names.
  */
 import { GLOBAL_OPTIONS, PROGRAM } from "./args.js"
-import type { Commands, CommandSpec, OptionSpec } from "./commands/types.js"
+import { commandPaths, type Commands, type CommandSpec, type OptionSpec } from "./commands/types.js"
 
 export const SHELLS = ["bash", "zsh", "fish"] as const
 export type Shell = (typeof SHELLS)[number]
@@ -22,10 +22,7 @@ function nodes(commands: Commands): Node[] {
   const all: Node[] = []
   const opts = (spec?: CommandSpec) => ({ ...GLOBAL_OPTIONS, ...(spec?.options ?? {}) })
   all.push({ key: "", words: Object.keys(commands), options: { ...GLOBAL_OPTIONS, version: { type: "boolean", short: "v", description: "print the version" } }, summary: "" })
-  for (const [word, spec] of Object.entries(commands)) {
-    all.push({ key: word, words: Object.keys(spec.subcommands ?? {}), options: opts(spec), summary: spec.summary })
-    for (const [sub, s] of Object.entries(spec.subcommands ?? {})) all.push({ key: `${word} ${sub}`, words: [], options: opts(s), summary: s.summary })
-  }
+  for (const { words, spec } of commandPaths(commands)) all.push({ key: words.join(" "), words: Object.keys(spec.subcommands ?? {}), options: opts(spec), summary: spec.summary })
   return all
 }
 

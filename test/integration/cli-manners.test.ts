@@ -14,7 +14,7 @@ import { commands } from "../../src/cli/commands/index.js"
 import { suggest } from "../../src/core/nearest.js"
 import { wantsColor } from "../../src/cli/io.js"
 import { completionScript } from "../../src/cli/completion.js"
-import type { CommandSpec } from "../../src/cli/commands/types.js"
+import { commandPaths } from "../../src/cli/commands/types.js"
 import { BRIEF_ID, CYCLE_ID, scratch } from "../helpers/project.js"
 
 const tmp = scratch()
@@ -188,17 +188,10 @@ describe("CLI: every command that takes a brief or intent id names an unknown on
   })
 })
 
-function* walk(prefix: string[], specs: Record<string, CommandSpec>): Generator<[string[], CommandSpec]> {
-  for (const [w, s] of Object.entries(specs)) {
-    yield [[...prefix, w], s]
-    if (s.subcommands) yield* walk([...prefix, w], s.subcommands)
-  }
-}
-
 describe("CLI: help", () => {
   it("every command and sub-command has --help with its usage, options and examples", async () => {
     let n = 0
-    for (const [words, spec] of walk([], commands)) {
+    for (const { words, spec } of commandPaths(commands)) {
       const r = await runCli(os.tmpdir(), ...words, "--help")
       expect(r.code, words.join(" ")).toBe(0)
       expect(r.out, words.join(" ")).toContain(`Usage: opencode-alloy ${words.join(" ")}`)
@@ -267,7 +260,7 @@ describe("CLI: shell completion", () => {
     for (const shell of ["zsh", "fish"] as const) {
       const r = await runCli(os.tmpdir(), "completion", shell)
       expect(r.code).toBe(0)
-      for (const [words, spec] of walk([], commands)) {
+      for (const { words, spec } of commandPaths(commands)) {
         expect(r.out, `${shell} ${words.join(" ")}`).toContain(words[words.length - 1]!)
         for (const o of Object.keys(spec.options ?? {})) expect(r.out, `${shell} --${o}`).toContain(shell === "fish" ? `-l ${o}` : `--${o}`)
       }

@@ -80,5 +80,17 @@ export interface CommandSpec {
 
 export type Commands = Record<string, CommandSpec>
 
+/**
+ * Every command and sub-command of a table with its words (`["intent", "new"]`), a group before
+ * its sub-commands: the one walk of the table that help, option owners and completion share.
+ */
+export function* commandPaths(commands: Commands, prefix: readonly string[] = []): Generator<{ words: string[]; spec: CommandSpec }> {
+  for (const [word, spec] of Object.entries(commands)) {
+    const words = [...prefix, word]
+    yield { words, spec }
+    if (spec.subcommands) yield* commandPaths(spec.subcommands, words)
+  }
+}
+
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
 export const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : [])
