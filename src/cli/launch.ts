@@ -104,7 +104,8 @@ async function launch(argv: string[]): Promise<void> {
   const importEsm = (specifier: string) => import(specifier)
   ;(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundleFile), module, bundleFile, here, importEsm)
   const ran = await module.exports.runAsProgram!(argv)
-  // a first word that named no command (a slip: `verfy`) gets no cache of its own
+  // written only for what the first word named: a slip (`verfy`) gets no cache of its own, and the
+  // program's cache (`--help`) none of `-C dir verify`'s code
   if (enabled && ran === command && (!cached || script.cachedDataRejected)) writeCache(file, bundle, script)
 }
 

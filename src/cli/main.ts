@@ -16,6 +16,8 @@ interface MainIo {
   cwd: string
   /** colours on stdout; the entry point decides (a terminal, no NO_COLOR); in-process callers get none */
   color?: boolean
+  /** told the command's words once they are known (the entry keeps a code cache per command) */
+  onCommand?(words: readonly string[]): void
 }
 
 export async function main(argv: string[], io0: MainIo): Promise<number> {
@@ -27,6 +29,7 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     return reportError(terminalSafe({ ...io0, json: jsonWanted, color: false }), e, e instanceof ArgsError ? e.command : "")
   }
   const { path, spec, positionals, values } = resolved
+  if (spec) io0.onCommand?.(path)
   const given = typeof values["cwd"] === "string" ? values["cwd"] : undefined
   // a relative --cwd is taken from where the command was started, as a shell would
   const cwd = given === undefined ? io0.cwd : resolvePath(io0.cwd, given)
@@ -84,9 +87,10 @@ function isDirectory(p: string): boolean {
 /**
  * Run as the `opencode-alloy` program: the arguments of the command line, output to stdout and
  * stderr, the exit code left for the process. The installed entry (./launch.ts) calls it, and
- * keeps a code cache per command: the answer is the command the first word named, if any.
+ * keeps a code cache per command: the answer is the command that ran (its first word), if any.
  */
 export async function runAsProgram(argv: string[]): Promise<string | undefined> {
+  let ran: string | undefined
   // a closed pipe (`opencode-alloy verify --json | head`) ends the program quietly, never with a stack trace
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
@@ -99,6 +103,7 @@ export async function runAsProgram(argv: string[]): Promise<string | undefined> 
     err: (s) => process.stderr.write(s + "\n"),
     cwd: process.cwd(),
     color: wantsColor(process.stdout),
+    onCommand: (words) => (ran = words[0]),
   })
-  return argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined
+  return ran
 }

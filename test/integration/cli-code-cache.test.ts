@@ -58,6 +58,10 @@ describe("the CLI's code cache", () => {
     const slip = await runBin(["completoin", "bash"], { cwd: os.tmpdir(), bin: cli.bin })
     expect(slip.status).toBe(2)
     expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "alloy.cjs.v8-cache", "main.js"])
+    // an option before the command: the command runs, and no cache is written under another's name
+    rmSync(cli.cache)
+    expect(await run(cli, ["--no-color", "completion", "bash"])).toBe(bash)
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "main.js"])
   })
 
   it("a damaged cache, or one made for another build, is not used and is replaced; the output is the same", async () => {
