@@ -19,28 +19,6 @@ function tmp(): string {
   return d
 }
 
-/**
- * A store holding one object, and a folder outside `.alloy/` holding the same object file: `swap`
- * replaces the objects' folder with a symlink to it.
- */
-function oneObjectAndAFolderOutside() {
-  const root = tmp()
-  const s = new AlloyStore(root)
-  s.init()
-  const bytes = Buffer.from("{}")
-  const digest = digestOf(bytes)
-  s.writeObject(bytes, digest)
-  const ext = path.join(root, "ext-objects")
-  mkdirSync(ext)
-  writeFileSync(path.join(ext, `${digest.slice(7)}.json`), bytes)
-  const objects = path.join(s.dir, "objects", "sha256")
-  const swap = () => {
-    rmSync(objects, { recursive: true })
-    symlinkSync(ext, objects)
-  }
-  return { s, bytes, digest, objects, swap }
-}
-
 describe("AlloyStore", () => {
   it("init creates the layout and the .gitignore files, idempotently", () => {
     const s = new AlloyStore(tmp())
@@ -132,7 +110,13 @@ describe("AlloyStore", () => {
   })
 
   it("a proven folder swapped for another real folder inside .alloy/ is proven again and read; one swapped for a symlink out after many reads is refused", () => {
-    const { s, bytes, digest, objects, swap } = oneObjectAndAFolderOutside()
+    const root = tmp()
+    const s = new AlloyStore(root)
+    s.init()
+    const bytes = Buffer.from("{}")
+    const digest = digestOf(bytes)
+    s.writeObject(bytes, digest)
+    const objects = path.join(s.dir, "objects", "sha256")
     for (let i = 0; i < 3; i++) expect(s.readObject(digest)).toEqual(bytes)
     // another folder at the same path (a new inode), still inside
     rmSync(objects, { recursive: true })
@@ -140,12 +124,29 @@ describe("AlloyStore", () => {
     writeFileSync(path.join(objects, `${digest.slice(7)}.json`), bytes)
     expect(s.readObject(digest)).toEqual(bytes)
     // then a symlink out: a different folder, so it is proven again, and refused
-    swap()
+    const ext = path.join(root, "ext-objects")
+    mkdirSync(ext)
+    writeFileSync(path.join(ext, `${digest.slice(7)}.json`), bytes)
+    rmSync(objects, { recursive: true })
+    symlinkSync(ext, objects)
     expect(codeOf(() => s.readObject(digest))).toBe("unsafe_path")
   })
 
   it("a folder is proven inside .alloy/ on every read, once per scan inside inOneScan: a swap for a symlink between two reads is refused", () => {
-    const { s, bytes, digest, objects, swap } = oneObjectAndAFolderOutside()
+    const root = tmp()
+    const s = new AlloyStore(root)
+    s.init()
+    const bytes = Buffer.from("{}")
+    const digest = digestOf(bytes)
+    s.writeObject(bytes, digest)
+    const ext = path.join(root, "ext-objects")
+    mkdirSync(ext)
+    writeFileSync(path.join(ext, `${digest.slice(7)}.json`), bytes)
+    const objects = path.join(s.dir, "objects", "sha256")
+    const swap = () => {
+      rmSync(objects, { recursive: true })
+      symlinkSync(ext, objects)
+    }
     // outside a scan: read, swap, read again (no yield between) — the second read is refused
     expect(s.readObject(digest)).toEqual(bytes)
     swap()
