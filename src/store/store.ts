@@ -5,7 +5,7 @@
  * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
  */
 import { hasConflictMarkers } from "../core/verify-report.js"
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, type BigIntStats } from "node:fs"
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { unknownNameFix } from "../core/nearest.js"
 import { AlloyError, describeIoError } from "../core/errors.js"
@@ -48,17 +48,6 @@ export interface SourceRead<T> {
   readonly text: string
   readonly file: string
 }
-
-/** A folder's identity (device and inode, as bigints: inode numbers may pass 2^53), or undefined when it is not there. */
-function statOrUndefined(p: string): BigIntStats | undefined {
-  try {
-    return statSync(p, { bigint: true })
-  } catch {
-    return undefined
-  }
-}
-
-const sameFolder = (a: BigIntStats | undefined, b: BigIntStats) => a?.isDirectory() === true && a.dev === b.dev && a.ino === b.ino
 
 export class AlloyStore {
   readonly root: string
@@ -156,30 +145,11 @@ export class AlloyStore {
   }
   private scanDirs: Set<string> | undefined
 
-  /**
-   * Prove the folder a read opens a file in lies inside `.alloy/`. The realpath walks every
-   * component of the path (a `readlink` each, about a dozen system calls); once a folder is proven,
-   * later reads check that the path still leads to that same folder, by its device and inode (one
-   * `stat`), and prove it again from scratch when it does not. A folder swapped for a symlink to
-   * another folder is a different inode, so it is checked again and refused when it leads out; the
-   * same folder reached another way holds the same files, which every read checks (objects by their
-   * digest) as before.
-   */
   private assertDirInside(dir: string): void {
     if (this.scanDirs?.has(dir)) return
-    const known = this.provenDirs.get(dir)
-    if (known === undefined || !sameFolder(statOrUndefined(dir), known)) {
-      // the identity is taken before and after the proof, and kept only when both agree: a swap
-      // during the proof must not leave the new folder's identity standing as proven
-      const before = statOrUndefined(dir)
-      this.assertInside(dir)
-      const after = statOrUndefined(dir)
-      if (before && after && sameFolder(after, before)) this.provenDirs.set(dir, after)
-      else this.provenDirs.delete(dir)
-    }
+    this.assertInside(dir)
     this.scanDirs?.add(dir)
   }
-  private readonly provenDirs = new Map<string, BigIntStats>()
 
   /** Refuse a path whose real location is outside `.alloy/` (a symlink leading out). */
   private assertInside(p: string): void {
@@ -399,10 +369,11 @@ export class AlloyStore {
       st = undefined
     }
     const hit = st ? this.refCache.get(file) : undefined
-    // the stamp holds the file's device and inode: a folder swapped for a symlink since the value
-    // was cached leads to another file, which misses here and is read (and its folder proven) anew;
-    // a hit is the very file that was read, wherever its folder is reached from (assertDirInside)
-    if (st && hit && hit.stamp === st) return hit.value
+    if (st && hit && hit.stamp === st) {
+      // the folder may have become a symlink since the value was cached
+      this.assertInside(path.dirname(file))
+      return hit.value
+    }
     const value = this.readRefUncached(id, file)
     if (st && value !== undefined) {
       if (this.refCache.size > 4096) this.refCache.clear()
