@@ -149,15 +149,35 @@ const VALUE = `(?:${PLAIN}|${QUOTED}|${FLOW_LIST}|${FLOW_MAP})`
 const END = String.raw`(?:[ ]+#.*)?[ ]*\r?$`
 const PLAIN_LINE = new RegExp(String.raw`^(?:[ ]*(?:#.*)?\r?$|[ ]*(?:-[ ]+)?(?:${KEY}:(?:[ ]+${VALUE})?|-[ ]+${VALUE})${END})`)
 
-function isPlainYaml(yaml: string): boolean {
+/**
+ * The lines of a frontmatter written only in the one-line forms (PLAIN_LINE), as the line reader
+ * takes them: blank and comment lines left out, each other line as its indent (spaces) and its text
+ * without the indent, the line end and trailing spaces; undefined when a line is of another form.
+ * One pass, two arrays: a scan reads a thousand small definition files, each once, mostly before
+ * the engine has compiled this code, so what it allocates and calls per line is what it costs.
+ */
+function plainLines(yaml: string): { indents: number[]; texts: string[] } | undefined {
+  const indents: number[] = []
+  const texts: string[] = []
+  const n = yaml.length
   let start = 0
-  while (start <= yaml.length) {
+  while (start <= n) {
     let end = yaml.indexOf("\n", start)
-    if (end === -1) end = yaml.length
-    if (!PLAIN_LINE.test(yaml.slice(start, end))) return false
+    if (end === -1) end = n
+    if (!PLAIN_LINE.test(yaml.slice(start, end))) return undefined
+    let i = start
+    while (i < end && yaml.charCodeAt(i) === 0x20) i++
+    let e = end
+    if (e > i && yaml.charCodeAt(e - 1) === 0x0d) e--
+    // a blank line, or a comment line
+    if (i < e && yaml.charCodeAt(i) !== 0x23) {
+      while (e > i && yaml.charCodeAt(e - 1) === 0x20) e--
+      indents.push(i - start)
+      texts.push(yaml.slice(i, e))
+    }
     start = end + 1
   }
-  return true
+  return { indents, texts }
 }
 
 /** Keys the two parsers spell differently (a null key, a collection as a key): the round-trip parser decides. */
@@ -250,41 +270,45 @@ function lineValue(raw: string): unknown {
   return plainValue(v)
 }
 
-interface Line {
-  indent: number
-  text: string
-}
+/** How deep the line reader nests before it leaves the text to js-yaml. */
+const MAX_LINE_DEPTH = 64
 
 /**
- * The line reader: frontmatter of the one-line forms (isPlainYaml) read without js-yaml, which
+ * The line reader: frontmatter of the one-line forms (plainLines) read without js-yaml, which
  * spends most of a verify scan's time on Foundry's small definition files. It reads block mappings
  * and sequences by indentation and one-line values, and answers CANNOT for anything it does not
  * read exactly as js-yaml does (an unusual indent, a duplicate key, a key spelled like a number, an
- * escape in a double-quoted scalar, a top level that is not a mapping...): js-yaml then decides.
+ * escape in a double-quoted scalar, a top level that is not a mapping, nesting deeper than
+ * MAX_LINE_DEPTH...): js-yaml then decides. Its keys are never ambiguous (hasAmbiguousKey): KEY
+ * holds no comma, bracket or empty key, and lineKey refuses every null spelling.
  */
-function readLineYaml(yaml: string): unknown {
-  const lines: Line[] = []
-  for (const raw of yaml.split("\n")) {
-    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw
-    const text = l.trimStart()
-    if (text === "" || text[0] === "#") continue
-    lines.push({ indent: l.length - text.length, text: text.replace(/[ ]+$/, "") })
-  }
-  if (lines.length === 0 || lines[0]!.indent !== 0 || lines[0]!.text.startsWith("- ")) return CANNOT
+function readLineYaml(lines: { indents: number[]; texts: string[] }): unknown {
+  const { indents, texts } = lines
+  const count = texts.length
+  if (count === 0 || indents[0] !== 0 || texts[0]!.startsWith("- ")) return CANNOT
   let i = 0
+  let depth = 0
 
-  const node = (indent: number): unknown => (lines[i]!.text.startsWith("- ") ? sequence(indent) : mapping(indent))
+  const node = (indent: number): unknown => (texts[i]!.startsWith("- ") ? sequence(indent) : mapping(indent))
+  /** each collection one level deeper: too deep is left to js-yaml, and the stack stays short */
+  const nested = (read: (indent: number) => unknown, indent: number): unknown => {
+    if (++depth > MAX_LINE_DEPTH) return CANNOT
+    const v = read(indent)
+    depth--
+    return v
+  }
 
   function sequence(indent: number): unknown {
     const out: unknown[] = []
-    while (i < lines.length && lines[i]!.indent === indent && lines[i]!.text.startsWith("- ")) {
-      const line = lines[i]!
-      const rest = line.text.slice(2).trimStart()
+    while (i < count && indents[i] === indent && texts[i]!.startsWith("- ")) {
+      const text = texts[i]!
+      const rest = text.slice(2).trimStart()
       if (rest.startsWith("- ") || rest === "-") return CANNOT
       if (LINE_KEY.test(rest)) {
         // `- key: value`: a mapping whose keys line up with this first one
-        lines[i] = { indent: line.indent + (line.text.length - rest.length), text: rest }
-        const m = mapping(lines[i]!.indent)
+        indents[i] = indents[i]! + (text.length - rest.length)
+        texts[i] = rest
+        const m = nested(mapping, indents[i]!)
         if (m === CANNOT) return CANNOT
         out.push(m)
       } else {
@@ -294,44 +318,40 @@ function readLineYaml(yaml: string): unknown {
         i++
       }
     }
-    if (i < lines.length && lines[i]!.indent >= indent) return CANNOT
+    if (i < count && indents[i]! >= indent) return CANNOT
     return out
   }
 
   function mapping(indent: number): unknown {
     const out: Record<string, unknown> = {}
-    while (i < lines.length && lines[i]!.indent === indent) {
-      const m = LINE_KEY.exec(lines[i]!.text)
-      if (!m || lines[i]!.text.startsWith("- ")) return CANNOT
+    while (i < count && indents[i] === indent) {
+      const text = texts[i]!
+      const m = LINE_KEY.exec(text)
+      if (!m || text.startsWith("- ")) return CANNOT
       const key = lineKey(m[1]!)
       if (key === CANNOT || Object.hasOwn(out, key) || key === "__proto__") return CANNOT
       i++
       let value: unknown
       if (m[2] !== undefined && m[2] !== "" && m[2][0] !== "#") value = lineValue(m[2])
-      else if (i < lines.length && lines[i]!.indent > indent) value = node(lines[i]!.indent)
-      else if (i < lines.length && lines[i]!.indent === indent && lines[i]!.text.startsWith("- ")) value = sequence(indent)
+      else if (i < count && indents[i]! > indent) value = nested(node, indents[i]!)
+      else if (i < count && indents[i] === indent && texts[i]!.startsWith("- ")) value = nested(sequence, indent)
       else value = null
       if (value === CANNOT) return CANNOT
       out[key] = value
     }
-    if (i < lines.length && lines[i]!.indent > indent) return CANNOT
+    if (i < count && indents[i]! > indent) return CANNOT
     return out
   }
 
   const data = mapping(0)
-  return i === lines.length ? data : CANNOT
+  return i === count ? data : CANNOT
 }
 
-/**
- * The data of a frontmatter block, read once: plain YAML (nearly every Foundry definition, intent
- * and recipe) goes through js-yaml with the core schema above, several times faster than building
- * a round-trip document; anything else — and anything js-yaml refuses — goes through \`parseYaml\`,
- * which decides it and words the error exactly as before.
- */
 export function parseYamlData(yaml: string, file: string): unknown {
-  if (isPlainYaml(yaml)) {
-    const read = readLineYaml(yaml)
-    if (read !== CANNOT && !hasAmbiguousKey(read)) return read
+  const lines = plainLines(yaml)
+  if (lines) {
+    const read = readLineYaml(lines)
+    if (read !== CANNOT) return read
     let data: unknown
     try {
       data = jsYaml().load(yaml, { schema: coreSchema12(), filename: file })
