@@ -51,6 +51,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
 /** zod's checks of one node, run as zod runs them; `false` when any reports an issue or would change the value. */
 function checksOf(checks: ZodCheckInst[] | undefined): Check | undefined {
   if (!checks || checks.length === 0) return undefined
+  const direct = checks.map(directCheck)
+  // every check has a direct form (the usual case: a pattern, a length): no payload, no issue list
+  if (direct.every((d) => d !== undefined)) {
+    const all = direct as Check[]
+    return all.length === 1 ? all[0]! : (v) => all.every((d) => d(v))
+  }
   return (v) => {
     const payload = { value: v, issues: [] as unknown[] }
     for (const ch of checks) {
@@ -59,6 +65,40 @@ function checksOf(checks: ZodCheckInst[] | undefined): Check | undefined {
       if (payload.issues.length > 0 || payload.value !== v) return false
     }
     return true
+  }
+}
+
+/**
+ * The few zod checks whose whole test is one expression, written as that expression: what zod's
+ * check function tests before it reports an issue (a regular expression, reset first as zod resets
+ * it; a length bound). The node's own type check runs first, so the value is a string (or an
+ * array) here. Any other check, or one of these with a condition of its own, is run by zod.
+ */
+function directCheck(ch: ZodCheckInst): Check | undefined {
+  const d = ch._zod.def as { check?: string; format?: string; pattern?: RegExp; minimum?: number; maximum?: number; length?: number; when?: unknown }
+  switch (d.check) {
+    case "string_format": {
+      const p = d.pattern
+      if (d.format !== "regex" || !(p instanceof RegExp)) return undefined
+      return (v) => {
+        p.lastIndex = 0
+        return p.test(v as string)
+      }
+    }
+    case "min_length": {
+      const min = d.minimum
+      return typeof min === "number" ? (v) => (v as { length: number }).length >= min : undefined
+    }
+    case "max_length": {
+      const max = d.maximum
+      return typeof max === "number" ? (v) => (v as { length: number }).length <= max : undefined
+    }
+    case "length_equals": {
+      const n = d.length
+      return typeof n === "number" ? (v) => (v as { length: number }).length === n : undefined
+    }
+    default:
+      return undefined
   }
 }
 
