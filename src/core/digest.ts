@@ -123,9 +123,14 @@ function isCanonicalText(text: string): boolean {
       const start = i + 1
       let j = start
       let escaped = false
+      // the next quote character: looked for again only once the scan has passed it (a string with
+      // many escapes before its closing quote is scanned once, not once per escape)
+      let q = -1
       for (;;) {
-        const q = text.indexOf('"', j)
-        if (q === -1) return false
+        if (q < j) {
+          q = text.indexOf('"', j)
+          if (q === -1) return false
+        }
         if (nextEscape > q) {
           j = q
           break

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import fc from "fast-check"
 import { canonicalBytes, digestOf, encodeCanonical, isCanonicalEncoding, normalizeJson, normalizeText, sha256Hex, sourceDigest } from "../../../src/core/digest.js"
 import { AlloyError } from "../../../src/core/errors.js"
@@ -157,6 +157,25 @@ describe("the cheap canonical check (isCanonicalEncoding)", () => {
       }),
       { numRuns: 3000 },
     )
+  })
+
+  it("reads a string once, however many escapes come before its closing quote", () => {
+    // a pinned object is anyone's bytes: a string of many escapes once cost a search to its
+    // closing quote per escape (16 MiB of them: hours); the work is counted, not timed
+    const text = JSON.stringify({ a: "x\n".repeat(5000), b: 'say "hi"\t'.repeat(500) })
+    const indexOf = String.prototype.indexOf
+    let scanned = 0
+    const spy = vi.spyOn(String.prototype, "indexOf").mockImplementation(function (this: string, search: string, from?: number) {
+      const at = indexOf.call(this, search, from)
+      if (this === text) scanned += (at === -1 ? text.length : at) - (from ?? 0)
+      return at
+    })
+    try {
+      expect(isCanonicalEncoding(Buffer.from(text, "utf8"), undefined, text)).toBe(true)
+    } finally {
+      spy.mockRestore()
+    }
+    expect(scanned).toBeLessThanOrEqual(3 * text.length)
   })
 
   it("refuses the classic non-canonical forms", () => {
