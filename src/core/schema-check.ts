@@ -102,6 +102,17 @@ function directCheck(ch: ZodCheckInst): Check | undefined {
   }
 }
 
+/**
+ * Set while mismatchPath runs: where the value failed, innermost first. A check only writes here on
+ * its way out with `false`, so the checks cost the same when no one asks.
+ */
+let trail: Array<string | number> | undefined
+
+function failAt(key: string | number): false {
+  trail?.push(key)
+  return false
+}
+
 function withChecks(base: Check, checks: Check | undefined): Check {
   return checks ? (v) => base(v) && checks(v) : base
 }
@@ -132,7 +143,7 @@ function compile(schema: z.ZodType): Check {
       const element = compile(def.element!)
       return withChecks((v) => {
         if (!Array.isArray(v)) return false
-        for (let i = 0; i < v.length; i++) if (!element(v[i])) return false
+        for (let i = 0; i < v.length; i++) if (!element(v[i])) return failAt(i)
         return true
       }, checks)
     }
@@ -145,8 +156,8 @@ function compile(schema: z.ZodType): Check {
       return withChecks((v) => {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return false
         const o = v as Record<string, unknown>
-        for (let i = 0; i < keys.length; i++) if (!fieldChecks[i]!(o[keys[i]!])) return false
-        for (const k in o) if (!known.has(k)) return false
+        for (let i = 0; i < keys.length; i++) if (!fieldChecks[i]!(o[keys[i]!])) return failAt(keys[i]!)
+        for (const k in o) if (!known.has(k)) return failAt(k)
         return true
       }, checks)
     }
@@ -158,8 +169,8 @@ function compile(schema: z.ZodType): Check {
         for (const k of keyValues) if (typeof k !== "string") throw new Unsupported("record key")
         return withChecks((v) => {
           if (!isPlainObject(v)) return false
-          for (const k of keyValues) if (!value(v[k as string])) return false
-          for (const k in v) if (!keyValues.has(k)) return false
+          for (const k of keyValues) if (!value(v[k as string])) return failAt(k as string)
+          for (const k in v) if (!keyValues.has(k)) return failAt(k)
           return true
         }, checks)
       }
@@ -168,7 +179,7 @@ function compile(schema: z.ZodType): Check {
         if (!isPlainObject(v)) return false
         for (const k of Reflect.ownKeys(v)) {
           // zod skips an own `__proto__` member, so its result would differ from the input
-          if (typeof k !== "string" || k === "__proto__" || !key(k) || !value(v[k])) return false
+          if (typeof k !== "string" || k === "__proto__" || !key(k) || !value(v[k])) return failAt(String(k))
         }
         return true
       }, checks)
@@ -198,4 +209,34 @@ export function compileSchemaCheck(schema: z.ZodType): Check | undefined {
     if (e instanceof Unsupported) return undefined
     throw e
   }
+}
+
+/**
+ * Where `value` first fails `check` (made by compileSchemaCheck): the keys and indexes down to the
+ * value it refused, `[]` for the value itself. For a value too large to hand to zod's own parse,
+ * which lists every fault it finds (millions, for an object made to hold them) before anyone reads
+ * the first.
+ */
+export function mismatchPath(check: Check, value: unknown): Array<string | number> {
+  trail = []
+  try {
+    check(value)
+    return trail.reverse()
+  } finally {
+    trail = undefined
+  }
+}
+
+/** Does a parsed JSON value hold more than `limit` values (itself, every member and element)? Stops counting there. */
+export function holdsMoreValuesThan(value: unknown, limit: number): boolean {
+  const stack: unknown[] = [value]
+  let count = 0
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (++count > limit) return true
+    if (typeof v !== "object" || v === null) continue
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push(v[i])
+    else for (const k in v) stack.push((v as Record<string, unknown>)[k])
+  }
+  return false
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { z } from "zod"
-import { compileSchemaCheck } from "../../../src/core/schema-check.js"
+import { compileSchemaCheck, holdsMoreValuesThan, mismatchPath } from "../../../src/core/schema-check.js"
 import { BundleSchema } from "../../../src/core/bundle.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
 
@@ -111,5 +111,36 @@ describe("the cheap schema check (compileSchemaCheck)", () => {
     expect(rec({ a: 1, b: 2 })).toBe(true)
     expect(rec({ a: 1 })).toBe(false) // zod reads a record keyed by an enum as exhaustive
     expect(z.record(z.enum(["a", "b"]), z.number()).safeParse({ a: 1 }).success).toBe(false)
+  })
+
+  it("names where a value first fails: on the path of the one edit that broke it (property)", () => {
+    const all = paths(bundle as Json)
+    let named = 0
+    fc.assert(
+      fc.property(fc.nat(), anEdit, (n, e) => {
+        const at = all[n % all.length]!
+        const v = edit(bundle as Json, at, e)
+        if (check(v)) return
+        const where = mismatchPath(check, v)
+        // the failing value is where the edit was made, inside the edited value's parent: the value
+        // itself, what was set into it, an added key, a sibling a changed union tag now forbids,
+        // or the parent (a length, a missing member)
+        const parent = (e.op === "add" ? [...at, e.key] : at).slice(0, -1)
+        expect(where.slice(0, parent.length)).toEqual(parent)
+        named++
+      }),
+      { numRuns: 2000 },
+    )
+    expect(named).toBeGreaterThan(0)
+    expect(mismatchPath(check, bundle)).toEqual([])
+    expect(mismatchPath(check, { ...bundle, intents: [...(bundle["intents"] as unknown[]), 1] })).toEqual(["intents", (bundle["intents"] as unknown[]).length])
+  })
+
+  it("counts a value's values up to a bound", () => {
+    expect(holdsMoreValuesThan([1, 2, 3], 3)).toBe(true) // the array and its three elements
+    expect(holdsMoreValuesThan([1, 2, 3], 4)).toBe(false)
+    expect(holdsMoreValuesThan({ a: { b: [null] } }, 3)).toBe(true)
+    expect(holdsMoreValuesThan({ a: { b: [null] } }, 4)).toBe(false)
+    expect(holdsMoreValuesThan("x", 0)).toBe(true)
   })
 })

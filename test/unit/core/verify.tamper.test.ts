@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 import { verifyObjectBytes, parseBundle } from "../../../src/core/verify.js"
 import { canonicalBytes, digestOf } from "../../../src/core/digest.js"
+import { BundleSchema } from "../../../src/core/bundle.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
 import { codeOf } from "../../helpers/errors.js"
 
@@ -83,6 +84,25 @@ describe("tamper detection", () => {
       const canonical = canonicalBytes(v)
       const digest = digestOf(canonical)
       expect(codeOf(() => verifyObjectBytes(canonical, { brief_id: p.briefId, digest }, "obj"))).toBe("malformed")
+    }
+  })
+
+  it("refuses an object of millions of bad values by where it first differs, without zod's parse of every one", () => {
+    // anyone can write such an object and pin it: zod's parse words every fault (an 8 MB object
+    // held verify for 72 s and ran it out of memory), so above 100,000 values only the first is named
+    const parsed = JSON.parse(bytes.toString("utf8")) as { intents: unknown[] }
+    const at = parsed.intents.length
+    const huge = canonicalBytes({ ...parsed, intents: [...parsed.intents, ...Array<number>(150_000).fill(1)] })
+    const small = canonicalBytes({ ...parsed, intents: [...parsed.intents, 1, 1, 1] })
+    const zod = vi.spyOn(BundleSchema, "safeParse")
+    try {
+      expect(() => parseBundle(huge, "obj")).toThrow(`obj is not an alloy.bundle/v1 object: intents.${at}: does not match the schema`)
+      expect(zod).not.toHaveBeenCalled()
+      // an object of ordinary size still gets zod's own words for its first fault
+      expect(() => parseBundle(small, "obj")).toThrow(new RegExp(`intents\\.${at}: .*expected object`))
+      expect(zod).toHaveBeenCalledTimes(1)
+    } finally {
+      zod.mockRestore()
     }
   })
 
