@@ -14,6 +14,7 @@ import { z } from "zod"
 import { AlloyError } from "../core/errors.js"
 import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
+import { holdsMoreValuesThan } from "../core/schema-check.js"
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import type { FeedbackItemSummary, FeedbackSummary } from "../core/run-record.js"
 import { readFileBounded } from "../store/read-file.js"
@@ -81,17 +82,43 @@ function issueText(e: z.ZodError): string {
   return `${i.path.join(".") || "(top level)"}: ${i.message}`
 }
 
+/** Entries of a history, items of a feedback file: more is not a file Foundry wrote. */
+const MAX_ENTRIES = 100_000
+/**
+ * JSON values in one history entry or feedback item. zod words every fault it finds before the
+ * first is read, so a WORK file the size of the limit made of millions of bad values (a file in
+ * the repository: anyone can write it) cost seconds and gigabytes per value of it, inside the
+ * hook's process; an entry is handed to zod only up to this size. Foundry writes a few dozen.
+ */
+const MAX_ENTRY_VALUES = 100_000
+
 // built once: a zod schema built per call costs more than the parse (import reads thousands of files)
-const HistoryListSchema = z.array(HistoryEntrySchema).max(100_000)
-const FeedbackFileSchema = z.looseObject({ items: z.array(z.unknown()).max(100_000).default([]) })
+const HistoryListSchema = z.array(z.unknown()).max(MAX_ENTRIES)
+const FeedbackFileSchema = z.looseObject({ items: z.array(z.unknown()).max(MAX_ENTRIES).default([]) })
+
+/** One entry (at `at` in its file) through zod, or its first fault: `items.3.history: …`. */
+function parseEntry<T>(schema: z.ZodType<T>, value: unknown, at: ReadonlyArray<string | number>): { ok: true; data: T } | { ok: false; issue: string } {
+  if (holdsMoreValuesThan(value, MAX_ENTRY_VALUES)) return { ok: false, issue: `${at.join(".")}: holds more than ${MAX_ENTRY_VALUES.toLocaleString("en")} values` }
+  const r = schema.safeParse(value)
+  if (r.success) return { ok: true, data: r.data }
+  const i = r.error.issues[0]!
+  return { ok: false, issue: `${[...at, ...i.path].join(".")}: ${i.message}` }
+}
 
 export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryEntry[] {
   if (text.trim() === "") return []
   const data = parseWorkYaml(text, file)
   if (data === null || data === undefined) return []
-  const r = HistoryListSchema.safeParse(data)
-  if (!r.success) fail(file, `is not a Foundry history list (${issueText(r.error)})`)
-  return r.data
+  const list = HistoryListSchema.safeParse(data)
+  if (!list.success) fail(file, `is not a Foundry history list (${issueText(list.error)})`)
+  // entry by entry, so the first fault ends the reading (one parse of the list worded every fault)
+  const out: HistoryEntry[] = []
+  for (let i = 0; i < list.data.length; i++) {
+    const r = parseEntry(HistoryEntrySchema, list.data[i], [i])
+    if (!r.ok) fail(file, `is not a Foundry history list (${r.issue})`)
+    out.push(r.data)
+  }
+  return out
 }
 
 /**
@@ -109,11 +136,11 @@ export function parseFeedback(text: string, file = "WORK.feedback.yaml", warn?: 
   let bad = 0
   let first: string | undefined
   r.data.items.forEach((raw, i) => {
-    const it = FeedbackItemSchema.safeParse(raw)
-    if (it.success) out.push(it.data)
+    const it = parseEntry(FeedbackItemSchema, raw, ["items", i])
+    if (it.ok) out.push(it.data)
     else {
       bad++
-      first ??= `items.${i}.${issueText(it.error)}`
+      first ??= it.issue
     }
   })
   if (bad) warn?.(`${file}: ${bad} item${bad === 1 ? "" : "s"} not in Foundry's shape left out (first: ${first})`)

@@ -1,8 +1,21 @@
 /** Parsers for what Foundry leaves behind, the validator binding, globs and session records. */
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import { describe, expect, test } from "vitest"
-import { itemAsOf, parseAttest, parseDiffPatch, parseFeedback, parseHistory, parseSnapshotReadme, parseTrace, parseWorkMd, pinsFromTrace, sessionOf } from "../../../src/foundry/work-files.js"
+import { describe, expect, test, vi } from "vitest"
+import {
+  FeedbackItemSchema,
+  HistoryEntrySchema,
+  itemAsOf,
+  parseAttest,
+  parseDiffPatch,
+  parseFeedback,
+  parseHistory,
+  parseSnapshotReadme,
+  parseTrace,
+  parseWorkMd,
+  pinsFromTrace,
+  sessionOf,
+} from "../../../src/foundry/work-files.js"
 import { sha256Hex } from "../../../src/core/digest.js"
 import { AlloyError } from "../../../src/core/errors.js"
 import { SAMPLE_DIR } from "../../helpers/project.js"
@@ -53,6 +66,30 @@ describe("WORK files", () => {
     expect(warned).toEqual([expect.stringMatching(/^WORK\.feedback\.yaml: 2 items not in Foundry's shape left out/)])
     expect(parseHistory("")).toEqual([])
     expect(parseFeedback("items: []\n")).toEqual([])
+  })
+
+  test("a file made of millions of bad values is refused at its first fault, not worded value by value", () => {
+    // a WORK file is anyone's text, read inside the hook's process: one zod parse of a million bad
+    // entries took 7.9 s and 1.4 GB; the entries are parsed one by one now, the first fault ends it
+    const entry = vi.spyOn(HistoryEntrySchema, "safeParse")
+    const item = vi.spyOn(FeedbackItemSchema, "safeParse")
+    try {
+      expect(() => parseHistory("- {cycle: c, stage: s, timestamp: t}\n- 1\n".repeat(50_000))).toThrowError("is not a Foundry history list (1: Invalid input: expected object, received number)")
+      expect(entry).toHaveBeenCalledTimes(2)
+      expect(() => parseHistory("- 1\n".repeat(100_001))).toThrowError("(top level): Too big: expected array to have <=100000 items")
+      // one entry or item holding more than 100,000 values is not handed to zod at all
+      const huge = `[${Array(100_001).fill("x").join(", ")}]`
+      entry.mockClear()
+      expect(() => parseHistory(`- cycle: c\n  stage: s\n  timestamp: t\n  changed_files: ${huge}\n`)).toThrowError("(0: holds more than 100,000 values)")
+      expect(entry).not.toHaveBeenCalled()
+      const warned: string[] = []
+      expect(parseFeedback(`items:\n  - {id: a, tag: human, history: ${huge}}\n`, "WORK.feedback.yaml", (w) => warned.push(w))).toEqual([])
+      expect(warned).toEqual(["WORK.feedback.yaml: 1 item not in Foundry's shape left out (first: items.0: holds more than 100,000 values)"])
+      expect(item).not.toHaveBeenCalled()
+    } finally {
+      entry.mockRestore()
+      item.mockRestore()
+    }
   })
 })
 
