@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { intentTemplate, INTENT_FIELDS, IntentSchema, nextCriterionId, parseIntent, readIntentSource, renderIntentFile, validateIntent } from "../../../src/core/intent.js"
-import { parseRecipe, renderRecipeFile, validateRecipe } from "../../../src/core/recipe.js"
+import { parseRecipe, RecipeSchema, renderRecipeFile, validateRecipe } from "../../../src/core/recipe.js"
 import { buildBundle } from "../../../src/core/build.js"
 import { AlloyError } from "../../../src/core/errors.js"
 import { lintIntent } from "../../../src/core/lint.js"
@@ -135,6 +135,33 @@ colour: blue
   it("readIntentSource splits without validating", () => {
     expect(readIntentSource("---\nid: 5\n---\nbody", "f.md")).toEqual({ data: { id: 5 }, body: "body" })
     expect(errorOf(() => readIntentSource("no frontmatter", "f.md")).code).toBe("invalid_intent")
+  })
+
+  it("a record made of faults is refused in a message a person can read, and one of half a million values unparsed", () => {
+    // every problem at once, but a message lists 20 and counts the rest; details keep 200
+    const many = errorOf(() => validateIntent({ id: "x", title: "t", status: "active", goal: "g", constraints: Array<number>(300).fill(1) }, "", "x.md"))
+    expect(many.message.split("\n")).toHaveLength(1 + 20 + 1)
+    expect(many.message).toMatch(/has 301 problems:\n {2}- constraints\[0\]: [\s\S]*\n {2}… and 281 more$/)
+    expect(many.details).toHaveLength(201)
+    expect(many.details[200]).toEqual({ path: "(more)", message: "101 more problems not listed" })
+    // a 1 MiB file of half a million bad values cost zod 4 s, 766 MB and a 27 MB message
+    const zod = vi.spyOn(IntentSchema, "safeParse")
+    const recipe = vi.spyOn(RecipeSchema, "safeParse")
+    try {
+      const huge = errorOf(() => validateIntent({ id: "x", constraints: Array<number>(500_000).fill(1) }, "", "x.md"))
+      expect(huge.code).toBe("invalid_intent")
+      expect(huge.message).toBe(
+        "x.md: intent record has 1 problem:\n  - (top level): holds more than 100,000 values, far more than the limits allow; split the intent into smaller intents (one brief can carry several)",
+      )
+      expect(zod).not.toHaveBeenCalled()
+      const r = errorOf(() => validateRecipe({ id: "b", intents: Array<string>(100_001).fill("a") }, "", "b.md"))
+      expect(r.code).toBe("invalid_recipe")
+      expect(r.details).toEqual([{ path: "(top level)", message: expect.stringMatching(/^holds more than 100,000 values/) }])
+      expect(recipe).not.toHaveBeenCalled()
+    } finally {
+      zod.mockRestore()
+      recipe.mockRestore()
+    }
   })
 
   it("IntentSchema stays the single source of truth for the fields", () => {
