@@ -3,7 +3,7 @@ import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 import { verifyObjectBytes, parseBundle } from "../../../src/core/verify.js"
-import { canonicalBytes, digestOf } from "../../../src/core/digest.js"
+import { canonicalBytes, digestOf, type Json } from "../../../src/core/digest.js"
 import { BundleSchema } from "../../../src/core/bundle.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
 import { codeOf } from "../../helpers/errors.js"
@@ -90,7 +90,7 @@ describe("tamper detection", () => {
   it("refuses an object of millions of bad values by where it first differs, without zod's parse of every one", () => {
     // anyone can write such an object and pin it: zod's parse words every fault (an 8 MB object
     // held verify for 72 s and ran it out of memory), so above 100,000 values only the first is named
-    const parsed = JSON.parse(bytes.toString("utf8")) as { intents: unknown[] }
+    const parsed = JSON.parse(bytes.toString("utf8")) as { [key: string]: Json; intents: Json[] }
     const at = parsed.intents.length
     const huge = canonicalBytes({ ...parsed, intents: [...parsed.intents, ...Array<number>(150_000).fill(1)] })
     const small = canonicalBytes({ ...parsed, intents: [...parsed.intents, 1, 1, 1] })
