@@ -14,8 +14,8 @@ import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { suggest } from "./nearest.js"
 import { decodeText, parseMarkdown, parseYaml, splitFrontmatter } from "./frontmatter.js"
-import { MAX_RECORD_VALUES, schemaError, tooManyValues } from "./schema-errors.js"
-import { holdsMoreValuesThan } from "./schema-check.js"
+import { schemaError, tooManyValues } from "./schema-errors.js"
+import { holdsMoreValuesThan, MAX_PARSED_VALUES } from "./schema-check.js"
 import { assertSafeText } from "./prompt-safety.js"
 
 /** Longest text one field may hold (characters). */
@@ -252,7 +252,7 @@ const INTENT_FIX = "fix the fields listed, then run `opencode-alloy intent lint`
  * at once as one `invalid_intent` error naming `file` and each field.
  */
 export function validateIntent(data: unknown, body: string, file: string, expectedId?: string): Intent {
-  if (holdsMoreValuesThan(data, MAX_RECORD_VALUES)) {
+  if (holdsMoreValuesThan(data, MAX_PARSED_VALUES)) {
     const issues = [{ path: [], message: tooManyValues("split the intent into smaller intents (one brief can carry several)") }]
     throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
   }

@@ -8,8 +8,8 @@ import { AlloyError } from "./errors.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
-import { MAX_RECORD_VALUES, schemaError, tooManyValues } from "./schema-errors.js"
-import { holdsMoreValuesThan } from "./schema-check.js"
+import { schemaError, tooManyValues } from "./schema-errors.js"
+import { holdsMoreValuesThan, MAX_PARSED_VALUES } from "./schema-check.js"
 import { assertSafeText } from "./prompt-safety.js"
 
 const SCOPE_KEY_RE = /^[a-z0-9]+(-[a-z0-9]+)*(#AC-[1-9][0-9]{0,3})?$/
@@ -126,7 +126,7 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 
 /** Validate recipe data (parsed YAML or tool input): every problem at once, as one `invalid_recipe` error. */
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
-  if (holdsMoreValuesThan(data, MAX_RECORD_VALUES)) {
+  if (holdsMoreValuesThan(data, MAX_PARSED_VALUES)) {
     const issues = [{ path: [], message: tooManyValues("split the brief into briefs for smaller formations") }]
     throw schemaError("invalid_recipe", file, "brief recipe", { issues } as unknown as z.ZodError, RECIPE_FIX)
   }

@@ -227,6 +227,19 @@ export function mismatchPath(check: Check, value: unknown): Array<string | numbe
   }
 }
 
+/**
+ * The most JSON values Alloy hands to zod in one parse of something it read. zod words every fault
+ * it finds before the first is read, so a file made of millions of bad values (an object, a WORK
+ * file, an intent: anyone can write one) cost seconds and gigabytes, and an 8 MB object ran
+ * `verify` out of memory. A valid one of each holds far fewer: a bundle Alloy builds a few
+ * thousand, an intent within its limits a few ten thousand, a Foundry history entry a few dozen.
+ * Above it a reader refuses the value without zod (for an object: naming where it first differs).
+ */
+export const MAX_PARSED_VALUES = 100_000
+
+/** How every reader says it. */
+export const TOO_MANY_VALUES = `holds more than ${MAX_PARSED_VALUES.toLocaleString("en")} values`
+
 /** Does a parsed JSON value hold more than `limit` values (itself, every member and element)? Stops counting there. */
 export function holdsMoreValuesThan(value: unknown, limit: number): boolean {
   const stack: unknown[] = [value]

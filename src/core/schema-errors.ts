@@ -1,6 +1,7 @@
 /** Turn zod issues into Alloy error details: every problem at once, each naming its field. */
 import type { z } from "zod"
 import { AlloyError, type ErrorCode, type ErrorDetail } from "./errors.js"
+import { TOO_MANY_VALUES } from "./schema-check.js"
 
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = ""
@@ -20,15 +21,8 @@ const LISTED = 20
 /** Problems kept as data (`details`): enough for any tool to fix a record in one pass, bounded for one made of faults. */
 const DETAILED = 200
 
-/**
- * Values a record read from a file (an intent, a brief recipe) may hold before it is refused
- * unparsed. The limits (200 entries a list, 200 criteria of 8 evidence entries) keep a valid one
- * to a few ten thousand; zod words every fault it finds, so a 1 MiB file of half a million bad
- * values cost 4 s, 766 MB and a 27 MB message.
- */
-export const MAX_RECORD_VALUES = 100_000
-
-export const tooManyValues = (split: string) => `holds more than ${MAX_RECORD_VALUES.toLocaleString("en")} values, far more than the limits allow; ${split}`
+/** The one problem of a record too large to parse (schema-check.ts, MAX_PARSED_VALUES), with what to do. */
+export const tooManyValues = (split: string) => `${TOO_MANY_VALUES}, far more than the limits allow; ${split}`
 
 export function schemaError(code: ErrorCode, file: string, what: string, error: z.ZodError, fix?: string): AlloyError {
   const all = zodDetails(error)

@@ -6,7 +6,7 @@ import { AlloyError } from "./errors.js"
 import { BundleSchema, type Bundle } from "./bundle.js"
 import { canonicalBytes, digestOf, isCanonicalEncoding, normalizeJson } from "./digest.js"
 import type { Pin } from "./pin.js"
-import { compileSchemaCheck, holdsMoreValuesThan, mismatchPath } from "./schema-check.js"
+import { compileSchemaCheck, holdsMoreValuesThan, MAX_PARSED_VALUES, mismatchPath, TOO_MANY_VALUES } from "./schema-check.js"
 
 /** Parsed bundles by digest. Safe because an entry is only returned after the bytes just read hash to that digest. */
 const parsedByDigest = new Map<string, Bundle>()
@@ -34,14 +34,6 @@ export function withSharedBundles<T>(fn: () => T): T {
     shared = undefined
   }
 }
-
-/**
- * Above this many JSON values an object the cheap check refuses is not handed to zod, which words
- * every fault it finds before the first is read: an object of millions of bad values (anyone can
- * write one and pin it) held a scan for over a minute and ran it out of memory. Such an object is
- * refused with where it first differs instead. A bundle Alloy builds holds a few thousand.
- */
-const MAX_WORDED_VALUES = 100_000
 
 /** The schema's cheap "valid as it stands" check, made on first use (null: the schema has none). */
 let bundleAsIs: ((v: unknown) => boolean) | null | undefined
@@ -93,11 +85,11 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   // zod, which decides it and names the first fault
   if (bundleAsIs === undefined) bundleAsIs = compileSchemaCheck(BundleSchema) ?? null
   const asIs = bundleAsIs?.(json) === true
-  if (!asIs && bundleAsIs && holdsMoreValuesThan(json, MAX_WORDED_VALUES)) {
+  if (!asIs && bundleAsIs && holdsMoreValuesThan(json, MAX_PARSED_VALUES)) {
     const where = mismatchPath(bundleAsIs, json).join(".")
     throw new AlloyError(
       "malformed",
-      `object ${objectFile} is not an alloy.bundle/v1 object: ${where || "(top level)"}: does not match the schema (the object holds over ${MAX_WORDED_VALUES.toLocaleString("en")} values, so only where it first differs is named)`,
+      `object ${objectFile} is not an alloy.bundle/v1 object: ${where || "(top level)"}: does not match the schema (the object ${TOO_MANY_VALUES}, so only where it first differs is named)`,
       { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin" },
     )
   }

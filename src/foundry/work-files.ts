@@ -14,7 +14,7 @@ import { z } from "zod"
 import { AlloyError } from "../core/errors.js"
 import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
-import { holdsMoreValuesThan } from "../core/schema-check.js"
+import { holdsMoreValuesThan, MAX_PARSED_VALUES, TOO_MANY_VALUES } from "../core/schema-check.js"
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import type { FeedbackItemSummary, FeedbackSummary } from "../core/run-record.js"
 import { readFileBounded } from "../store/read-file.js"
@@ -84,13 +84,6 @@ function issueText(e: z.ZodError): string {
 
 /** Entries of a history, items of a feedback file: more is not a file Foundry wrote. */
 const MAX_ENTRIES = 100_000
-/**
- * JSON values in one history entry or feedback item. zod words every fault it finds before the
- * first is read, so a WORK file the size of the limit made of millions of bad values (a file in
- * the repository: anyone can write it) cost seconds and gigabytes per value of it, inside the
- * hook's process; an entry is handed to zod only up to this size. Foundry writes a few dozen.
- */
-const MAX_ENTRY_VALUES = 100_000
 
 // built once: a zod schema built per call costs more than the parse (import reads thousands of files)
 const HistoryListSchema = z.array(z.unknown()).max(MAX_ENTRIES)
@@ -98,7 +91,8 @@ const FeedbackFileSchema = z.looseObject({ items: z.array(z.unknown()).max(MAX_E
 
 /** One entry (at `at` in its file) through zod, or its first fault: `items.3.history: …`. */
 function parseEntry<T>(schema: z.ZodType<T>, value: unknown, at: ReadonlyArray<string | number>): { ok: true; data: T } | { ok: false; issue: string } {
-  if (holdsMoreValuesThan(value, MAX_ENTRY_VALUES)) return { ok: false, issue: `${at.join(".")}: holds more than ${MAX_ENTRY_VALUES.toLocaleString("en")} values` }
+  // a WORK file is read inside the hook's process: an entry of millions of bad values is not parsed
+  if (holdsMoreValuesThan(value, MAX_PARSED_VALUES)) return { ok: false, issue: `${at.join(".")}: ${TOO_MANY_VALUES}` }
   const r = schema.safeParse(value)
   if (r.success) return { ok: true, data: r.data }
   const i = r.error.issues[0]!
