@@ -2,6 +2,7 @@
 // dispatch / dispatch_multi / human_appraise into a `blocked` result naming the cycle, the problem
 // and the fix (default), or passes it through with a marked warning and no unverified content
 // (onPinFailure: "warn"). Each block is recorded as a stage_blocked event.
+import { createHash } from "node:crypto"
 import { rmSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
@@ -82,6 +83,20 @@ const FAILURES: Failure[] = [
     code: "brief_not_found",
     setup: (p) => (setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: no-such-brief, digest: "${ZERO}" }`), { brief_id: "no-such-brief", digest: ZERO }),
     fix: /Fix: .*brief/,
+  },
+  {
+    // anyone can write an object made to be expensive and pin it: it is refused in bounded time, by
+    // where it first differs, not after zod has worded each of its faults (which ran out of memory)
+    name: "an object of 200,000 bad values, pinned under its own digest",
+    code: "malformed",
+    setup: (p) => {
+      const bytes = Buffer.from(`{"$type":"alloy.bundle/v1","intents":[${Array<string>(200_000).fill("1").join(",")}]}`)
+      const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`
+      writeFileSync(path.join(path.dirname(p.objectPath), `${digest.slice(7)}.json`), bytes)
+      setAlloyLine(p.dir, p.cycle, `alloy: { brief_id: ${p.briefId}, digest: "${digest}" }`)
+      return { brief_id: p.briefId, digest }
+    },
+    fix: /brief: does not match the schema \(the object holds more than 100,000 values.*Fix: rebuild the brief/,
   },
   {
     name: "an object that is a symlink leading out of .alloy/",
