@@ -347,6 +347,12 @@ function readLineYaml(lines: { indents: number[]; texts: string[] }): unknown {
   return i === count ? data : CANNOT
 }
 
+/**
+ * The data of a frontmatter block, read once: plain YAML (nearly every Foundry definition, intent
+ * and recipe) goes through the line reader, or else js-yaml with the core schema above, several
+ * times faster than building a round-trip document; anything else — and anything js-yaml refuses —
+ * goes through `parseYaml`, which decides it and words the error exactly as before.
+ */
 export function parseYamlData(yaml: string, file: string): unknown {
   const lines = plainLines(yaml)
   if (lines) {

@@ -248,8 +248,11 @@ export function holdsMoreValuesThan(value: unknown, limit: number): boolean {
     const v = stack.pop()
     if (++count > limit) return true
     if (typeof v !== "object" || v === null) continue
-    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push(v[i])
-    else for (const k in v) stack.push((v as Record<string, unknown>)[k])
+    if (Array.isArray(v)) {
+      // every element is one more value: a list of millions is answered without stacking them
+      if (count + stack.length + v.length > limit) return true
+      for (let i = 0; i < v.length; i++) stack.push(v[i])
+    } else for (const k in v) stack.push((v as Record<string, unknown>)[k])
   }
   return false
 }

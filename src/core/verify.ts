@@ -82,7 +82,8 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
     throw new AlloyError("malformed", `object ${objectFile} is not valid JSON`, { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>`" })
   }
   // a well-formed object passes the cheap check and is used as parsed; anything else goes through
-  // zod, which decides it and names the first fault
+  // zod, which decides it and names the first fault, unless it is too large to hand to zod: then the
+  // cheap check's refusal decides, and names where it first differs
   if (bundleAsIs === undefined) bundleAsIs = compileSchemaCheck(BundleSchema) ?? null
   const asIs = bundleAsIs?.(json) === true
   if (!asIs && bundleAsIs && holdsMoreValuesThan(json, MAX_PARSED_VALUES)) {
