@@ -86,20 +86,17 @@ export function parseBundle(bytes: Uint8Array, objectFile: string): Bundle {
   // cheap check's refusal decides, and names where it first differs
   if (bundleAsIs === undefined) bundleAsIs = compileSchemaCheck(BundleSchema) ?? null
   const asIs = bundleAsIs?.(json) === true
+  const notABundle = (where: ReadonlyArray<PropertyKey>, why: string) =>
+    new AlloyError("malformed", `object ${objectFile} is not an alloy.bundle/v1 object: ${where.join(".") || "(top level)"}: ${why}`, {
+      fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
+    })
   if (!asIs && bundleAsIs && holdsMoreValuesThan(json, MAX_PARSED_VALUES)) {
-    const where = mismatchPath(bundleAsIs, json).join(".")
-    throw new AlloyError(
-      "malformed",
-      `object ${objectFile} is not an alloy.bundle/v1 object: ${where || "(top level)"}: does not match the schema (the object ${TOO_MANY_VALUES}, so only where it first differs is named)`,
-      { fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin" },
-    )
+    throw notABundle(mismatchPath(bundleAsIs, json), `does not match the schema (the object ${TOO_MANY_VALUES}, so only where it first differs is named)`)
   }
   const r = asIs ? ({ success: true, data: json as Bundle } as const) : BundleSchema.safeParse(json)
   if (!r.success) {
     const i = r.error.issues[0]!
-    throw new AlloyError("malformed", `object ${objectFile} is not an alloy.bundle/v1 object: ${i.path.join(".") || "(top level)"}: ${i.message}`, {
-      fix: "rebuild the brief with `opencode-alloy brief build <brief-id>` and re-pin",
-    })
+    throw notABundle(i.path, i.message)
   }
   // the cheap check decides almost every object; only when it cannot does the full re-encoding run
   if (!isCanonicalEncoding(bytes, json, text) && Buffer.compare(canonicalBytes(normalizeJson(json)), bytes) !== 0) {
