@@ -14,8 +14,7 @@ import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { suggest } from "./nearest.js"
 import { decodeText, parseMarkdown, parseYaml, splitFrontmatter } from "./frontmatter.js"
-import { schemaError, tooManyValues } from "./schema-errors.js"
-import { holdsMoreValuesThan, MAX_PARSED_VALUES } from "./schema-check.js"
+import { assertParsableSize, schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
 /** Longest text one field may hold (characters). */
@@ -252,10 +251,7 @@ const INTENT_FIX = "fix the fields listed, then run `opencode-alloy intent lint`
  * at once as one `invalid_intent` error naming `file` and each field.
  */
 export function validateIntent(data: unknown, body: string, file: string, expectedId?: string): Intent {
-  if (holdsMoreValuesThan(data, MAX_PARSED_VALUES)) {
-    const issues = [{ path: [], message: tooManyValues("split the intent into smaller intents (one brief can carry several)") }]
-    throw schemaError("invalid_intent", file, "intent record", { issues } as unknown as z.ZodError, INTENT_FIX)
-  }
+  assertParsableSize(data, "invalid_intent", file, "intent record", "split the intent into smaller intents (one brief can carry several)", INTENT_FIX)
   const r = IntentSchema.safeParse(data)
   const issues: Array<{ path: PropertyKey[]; message: string }> = r.success ? [] : r.error.issues.map((i) => ({ path: [...i.path], message: i.message }))
   if (!r.success) {

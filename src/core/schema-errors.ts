@@ -1,7 +1,7 @@
 /** Turn zod issues into Alloy error details: every problem at once, each naming its field. */
 import type { z } from "zod"
 import { AlloyError, type ErrorCode, type ErrorDetail } from "./errors.js"
-import { TOO_MANY_VALUES } from "./schema-check.js"
+import { holdsMoreValuesThan, MAX_PARSED_VALUES, TOO_MANY_VALUES } from "./schema-check.js"
 
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = ""
@@ -21,9 +21,6 @@ const LISTED = 20
 /** Problems kept as data (`details`): enough for any tool to fix a record in one pass, bounded for one made of faults. */
 const DETAILED = 200
 
-/** The one problem of a record too large to parse (schema-check.ts, MAX_PARSED_VALUES), with what to do. */
-export const tooManyValues = (split: string) => `${TOO_MANY_VALUES}, far more than the limits allow; ${split}`
-
 export function schemaError(code: ErrorCode, file: string, what: string, error: z.ZodError, fix?: string): AlloyError {
   const all = zodDetails(error)
   const n = all.length
@@ -35,4 +32,14 @@ export function schemaError(code: ErrorCode, file: string, what: string, error: 
     details,
     ...(fix ? { fix } : {}),
   })
+}
+
+/**
+ * Refuse a record read from a file before zod sees it when it holds more values than any valid one
+ * can (schema-check.ts, MAX_PARSED_VALUES): one problem, saying how to split it.
+ */
+export function assertParsableSize(data: unknown, code: ErrorCode, file: string, what: string, split: string, fix: string): void {
+  if (!holdsMoreValuesThan(data, MAX_PARSED_VALUES)) return
+  const issues = [{ path: [], message: `${TOO_MANY_VALUES}, far more than the limits allow; ${split}` }]
+  throw schemaError(code, file, what, { issues } as unknown as z.ZodError, fix)
 }
