@@ -77,9 +77,10 @@ function fail(file: string, what: string, fix?: string): never {
   throw new AlloyError("malformed", `${file}: ${what}`, { file, ...(fix ? { fix } : {}) })
 }
 
-function issueText(e: z.ZodError): string {
+/** The first fault zod found, with where (under `at`, the place of the part that was parsed). */
+function issueText(e: z.ZodError, at: ReadonlyArray<PropertyKey> = []): string {
   const i = e.issues[0]!
-  return `${i.path.join(".") || "(top level)"}: ${i.message}`
+  return `${[...at, ...i.path].join(".") || "(top level)"}: ${i.message}`
 }
 
 /** Entries of a history, items of a feedback file: more is not a file Foundry wrote. */
@@ -94,9 +95,7 @@ function parseEntry<T>(schema: z.ZodType<T>, value: unknown, at: ReadonlyArray<s
   // a WORK file is read inside the hook's process: an entry of millions of bad values is not parsed
   if (holdsMoreValuesThan(value, MAX_PARSED_VALUES)) return { ok: false, issue: `${at.join(".")}: ${TOO_MANY_VALUES}` }
   const r = schema.safeParse(value)
-  if (r.success) return { ok: true, data: r.data }
-  const i = r.error.issues[0]!
-  return { ok: false, issue: `${[...at, ...i.path].join(".")}: ${i.message}` }
+  return r.success ? { ok: true, data: r.data } : { ok: false, issue: issueText(r.error, at) }
 }
 
 export function parseHistory(text: string, file = "WORK.history.yaml"): HistoryEntry[] {
