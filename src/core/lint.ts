@@ -241,12 +241,15 @@ const QUANTIFIER_RE = new RegExp(`\\b(${QUANTIFIERS})\\b`)
 const CHECKABLE_RE = new RegExp(`\\b(${CHECKABLE_STEMS.join("|")})[a-z]*\\b`)
 const CODE_RE = /`[^`]+`|"[^"]+"|\u201c[^\u201d]+\u201d|\b[\w.-]+\/[\w.*/-]+|\*\.[a-z0-9]+|\bhttps?:\/\//
 
+/** Text (already NFC) as the word lists read it: lower case, a curly apostrophe as a straight one. */
+const asWords = (nfc: string) => nfc.toLowerCase().replace(/[\u2019\u2018]/g, "'")
+
 /**
  * Why a criterion's text is vague, or undefined when it is specific enough. See the module doc.
  */
 export function vagueReason(text: string): string | undefined {
   const raw = text.normalize("NFC")
-  const t = raw.toLowerCase().replace(/[\u2019\u2018]/g, "'")
+  const t = asWords(raw)
   const weasel = WEASEL_RE.exec(t)?.[1]
   const hasNumber = NUMBER_RE.test(t)
   if (weasel && !hasNumber) {
@@ -547,10 +550,7 @@ export function stem(w: string): string {
 }
 
 export function normalizeConstraint(text: string): string {
-  let t = text
-    .normalize("NFC")
-    .toLowerCase()
-    .replace(/[\u2019\u2018]/g, "'")
+  let t = asWords(text.normalize("NFC"))
   for (const [re, to] of CONTRACTIONS) t = t.replace(re, to)
   return t
     .replace(/<=|>=/g, (m) => ` ${m} `)
