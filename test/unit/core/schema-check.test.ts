@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { z } from "zod"
-import { compileSchemaCheck, holdsMoreValuesThan, mismatchPath } from "../../../src/core/schema-check.js"
+import { compileSchemaCheck, holdsMoreValuesThan, MAX_PARSED_VALUES, mismatchPath, TOO_MANY_VALUES } from "../../../src/core/schema-check.js"
 import { BundleSchema } from "../../../src/core/bundle.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
 
@@ -142,5 +142,9 @@ describe("the cheap schema check (compileSchemaCheck)", () => {
     expect(holdsMoreValuesThan({ a: { b: [null] } }, 3)).toBe(true)
     expect(holdsMoreValuesThan({ a: { b: [null] } }, 4)).toBe(false)
     expect(holdsMoreValuesThan("x", 0)).toBe(true)
+  })
+
+  it("words the bound it counts to (the wording is written out, so it is checked against the number)", () => {
+    expect(TOO_MANY_VALUES).toBe(`holds more than ${MAX_PARSED_VALUES.toLocaleString("en")} values`)
   })
 })
