@@ -1,7 +1,7 @@
 /**
  * Build step after `tsc` (which writes the library API, its modules and every .d.ts to dist/):
  * bundle the two entries people start — the plugin (dist/index.js, imported by OpenCode at
- * start-up) and the CLI (dist/cli/main.js) — so each start reads a few files instead of ~90, and
+ * start-up) and the CLI (dist/cli/opencode-alloy.cjs) — so each start reads a few files instead of ~90, and
  * split what a path may not need (`import()` in the sources) into chunks loaded on first use.
  * Packages stay external (the package's dependencies, resolved as installed), except zod in the
  * CLI (see below).
@@ -50,7 +50,7 @@ await build({ ...common, entryPoints: { index: "src/index.ts" }, packages: "exte
 // loads: a package found and loaded at run time costs more than its bytes in a script already being
 // read. The YAML libraries stay packages: they load on first use (core/yaml-lib.ts), and most
 // commands never need them. The CLI is one classic script (dist/cli/alloy.cjs), not ES module
-// chunks: its entry (src/cli/launch.ts, built to dist/cli/main.js) runs it with a V8 code cache,
+// chunks: its entry (src/cli/launch.ts, built to dist/cli/opencode-alloy.cjs) runs it with a V8 code cache,
 // which Node 20 offers for scripts only. What a command may not need still loads on first use:
 // esbuild initialises a module reached through `import()` when the import runs. The script sits at
 // the same depth as the chunks: code finds the package's files relative to its own module
@@ -84,9 +84,18 @@ if (nonAscii) throw new Error(`build: the CLI's script holds a character outside
 await writeFile(script.path, script.contents)
 // the code caches of the script built before (src/cli/launch.ts would refuse them anyway)
 for (const f of await readdir(new URL("./dist/cli/", import.meta.url))) if (f.endsWith(".v8-cache")) await rm(new URL(`./dist/cli/${f}`, import.meta.url), { force: true })
+// the program itself: CommonJS too, so a command never starts Node's ES module loader (it imports
+// an ES-module-only package, for the bridge, with import(), which a CommonJS file may)
 await build({
   ...common,
   splitting: false,
-  entryPoints: { "cli/main": "src/cli/launch.ts" },
-  define: { ...common.define, __ALLOY_CLI_BUNDLE__: JSON.stringify(createHash("sha256").update(script.contents).digest("hex")) },
+  format: "cjs",
+  entryPoints: { "cli/opencode-alloy": "src/cli/launch.ts" },
+  outExtension: { ".js": ".cjs" },
+  banner: { js: '"use strict";var __alloyEntryUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: {
+    ...common.define,
+    "import.meta.url": "__alloyEntryUrl",
+    __ALLOY_CLI_BUNDLE__: JSON.stringify(createHash("sha256").update(script.contents).digest("hex")),
+  },
 })

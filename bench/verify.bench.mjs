@@ -8,7 +8,7 @@
  *
  * in-process: verifyAllPins(ctx) from dist/core (a fresh context each call, as a CLI run has).
  *             floor = read + sha256 of every cycle file and of every object they pin.
- * CLI:        `node dist/cli/main.js verify --json` as a child process, after one untimed run (the
+ * CLI:        `node dist/cli/opencode-alloy.cjs verify --json` as a child process, after one untimed run (the
  *             CLI's code cache warm, as on every run after the first; see src/cli/launch.ts), and
  *             for the distinct objects also with the code cache off (NODE_DISABLE_COMPILE_CACHE).
  *             floor = a child `node` that reads + hashes the same files (process start included).

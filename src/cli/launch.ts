@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The installed `opencode-alloy` program (built to dist/cli/main.js). It runs the CLI's bundle
+ * The installed `opencode-alloy` program (built to dist/cli/opencode-alloy.cjs, a CommonJS file:
+ * an ES module entry costs every command Node's module loader, about 5 ms here). It runs the CLI's bundle
  * (dist/cli/alloy.cjs: every command in one script, built from ./main.ts) with a V8 code cache
  * beside it, so a command that ran before does not compile its code again: compiling is a good
  * part of what a short command costs (docs/performance.md, "The CLI's code cache"). Node 20 has no
@@ -109,4 +110,4 @@ async function launch(argv: string[]): Promise<void> {
   if (enabled && ran === command && (!cached || script.cachedDataRejected)) writeCache(file, bundle, script)
 }
 
-await launch(process.argv.slice(2))
+void launch(process.argv.slice(2))

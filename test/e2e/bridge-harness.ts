@@ -10,7 +10,7 @@ import { startMockLlm, type MockLlm, type ScriptStep } from "./mock-llm.js"
 import { makePinnedProject, type PinnedProject } from "../helpers/project.js"
 import { git } from "../helpers/git.js"
 
-export const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")
+export const CLI = path.join(REPO_ROOT, "dist", "cli", "opencode-alloy.cjs")
 export const CYCLE = "draft-release-note"
 export const STAGE = "forge:draft-release-note"
 
@@ -105,7 +105,7 @@ process.once("exit", () => {
   for (const c of live) c.kill("SIGKILL")
 })
 
-/** `node dist/cli/main.js <args>` in the project, bounded by a hard timeout. */
+/** `node dist/cli/opencode-alloy.cjs <args>` in the project, bounded by a hard timeout. */
 export function cli(env: BridgeEnv, args: string[], opts: { timeoutMs?: number; extraEnv?: Record<string, string>; cwd?: string } = {}): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? env.proj.dir,

@@ -37,7 +37,7 @@ const STANDIN_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), "
 const RUN_ERA_URL = pathToFileURL(path.join(STANDIN_DIR, "run-era-generations.mjs")).href
 const SHAPES_37_URL = pathToFileURL(path.join(STANDIN_DIR, "shapes-37.mjs")).href
 const CONTRACTS = path.join(REPO_ROOT, "contracts")
-const CLI = path.join(REPO_ROOT, "dist", "cli", "main.js")
+const CLI = path.join(REPO_ROOT, "dist", "cli", "opencode-alloy.cjs")
 /** ALLOY_RECORD_CONTRACTS=1 rewrites contracts/ from what the stand-ins serve (then review the diff). */
 const RECORD = process.env.ALLOY_RECORD_CONTRACTS === "1"
 

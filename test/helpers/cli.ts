@@ -1,6 +1,6 @@
 /**
  * The CLI for tests, two ways and one file: in-process through the real entry (`main`, output
- * captured, exit code returned), and as a child process of the built binary (`dist/cli/main.js`)
+ * captured, exit code returned), and as a child process of the built binary (`dist/cli/opencode-alloy.cjs`)
  * for what only a real process shows: the bundle, exit codes from a signal, preloaded fault
  * injection, a bare environment.
  */
@@ -10,7 +10,7 @@ import { main } from "../../src/cli/main.js"
 import { REPO_ROOT } from "./project.js"
 
 /** The built CLI (`npm run build`). */
-export const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
+export const BIN = path.join(REPO_ROOT, "dist", "cli", "opencode-alloy.cjs")
 
 export interface CliResult {
   readonly code: number

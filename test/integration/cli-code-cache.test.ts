@@ -19,8 +19,8 @@ function copyOfCli(): { bin: string; cache: string; folder: string; cacheOf(comm
   dirs.push(root)
   const folder = path.join(root, "dist", "cli")
   mkdirSync(folder, { recursive: true })
-  for (const f of ["main.js", "alloy.cjs"]) copyFileSync(path.join(path.dirname(BIN), f), path.join(folder, f))
-  return { bin: path.join(folder, "main.js"), cache: path.join(folder, "alloy.cjs.v8-cache"), folder, cacheOf: (c) => path.join(folder, `alloy.cjs.${c}.v8-cache`) }
+  for (const f of [path.basename(BIN), "alloy.cjs"]) copyFileSync(path.join(path.dirname(BIN), f), path.join(folder, f))
+  return { bin: path.join(folder, path.basename(BIN)), cache: path.join(folder, "alloy.cjs.v8-cache"), folder, cacheOf: (c) => path.join(folder, `alloy.cjs.${c}.v8-cache`) }
 }
 
 const header = (cache: string) => {
@@ -38,7 +38,7 @@ describe("the CLI's code cache", () => {
   it("one per command: written after its first run, then used as it is; a slip writes none", async () => {
     const cli = copyOfCli()
     const help = await run(cli, ["--help"], { NODE_DISABLE_COMPILE_CACHE: "1" })
-    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "main.js"])
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "opencode-alloy.cjs"])
     expect(await run(cli, ["--help"])).toBe(help)
     const first = header(cli.cache)
     expect(first.bundle).toMatch(/^[0-9a-f]{64}$/)
@@ -57,11 +57,11 @@ describe("the CLI's code cache", () => {
     // a first word that names no command: a usage error, and no cache named after the slip
     const slip = await runBin(["completoin", "bash"], { cwd: os.tmpdir(), bin: cli.bin })
     expect(slip.status).toBe(2)
-    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "alloy.cjs.v8-cache", "main.js"])
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "alloy.cjs.v8-cache", "opencode-alloy.cjs"])
     // an option before the command: the command runs, and no cache is written under another's name
     rmSync(cli.cache)
     expect(await run(cli, ["--no-color", "completion", "bash"])).toBe(bash)
-    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "main.js"])
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.completion.v8-cache", "opencode-alloy.cjs"])
   })
 
   it("a damaged cache, or one made for another build, is not used and is replaced; the output is the same", async () => {
@@ -94,7 +94,7 @@ describe("the CLI's code cache", () => {
   it("NODE_DISABLE_COMPILE_CACHE turns it off: nothing read, nothing written", async () => {
     const cli = copyOfCli()
     await run(cli, ["--version"], { NODE_DISABLE_COMPILE_CACHE: "1" })
-    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "main.js"])
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "opencode-alloy.cjs"])
     writeFileSync(cli.cache, "not a cache")
     await run(cli, ["--version"], { NODE_DISABLE_COMPILE_CACHE: "1" })
     expect(readFileSync(cli.cache, "utf8")).toBe("not a cache")
@@ -105,7 +105,7 @@ describe("the CLI's code cache", () => {
     mkdirSync(path.join(cli.cache, "taken"), { recursive: true })
     const version = await run(cli, ["--version"])
     expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/)
-    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.v8-cache", "main.js"])
+    expect(readdirSync(cli.folder).sort()).toEqual(["alloy.cjs", "alloy.cjs.v8-cache", "opencode-alloy.cjs"])
     expect(readdirSync(cli.cache)).toEqual(["taken"])
   })
 
@@ -118,6 +118,6 @@ describe("the CLI's code cache", () => {
     expect(r.stderr).toBe(
       "opencode-alloy: the CLI's script (dist/cli/alloy.cjs in the opencode-alloy package) cannot be read (ENOENT)\n  fix: reinstall opencode-alloy, or run `npm run build` in a checkout of it\n",
     )
-    expect(readdirSync(cli.folder)).toEqual(["main.js"])
+    expect(readdirSync(cli.folder)).toEqual(["opencode-alloy.cjs"])
   })
 })

@@ -37,13 +37,13 @@ describe("the packed package, installed into an empty project", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-pack-"))
     try {
       // the CLI's code cache, written beside the built script by any run, is this machine's: never shipped
-      expect(run(process.execPath, [path.join(REPO_ROOT, "dist", "cli", "main.js"), "--version"], dir).code).toBe(0)
+      expect(run(process.execPath, [path.join(REPO_ROOT, "dist", "cli", "opencode-alloy.cjs"), "--version"], dir).code).toBe(0)
       expect(existsSync(path.join(REPO_ROOT, "dist", "cli", "alloy.cjs.v8-cache"))).toBe(true)
       const packed = run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], REPO_ROOT)
       expect(packed.code, packed.err).toBe(0)
       const [info] = JSON.parse(packed.out) as Array<{ filename: string; files: Array<{ path: string }> }>
       const files = info!.files.map((f) => f.path)
-      expect(files).toContain("dist/cli/main.js")
+      expect(files).toContain("dist/cli/opencode-alloy.cjs")
       expect(files).toContain("dist/index.js")
       expect(files).toContain("package.json")
       // what `compat --server` compares a live server against, read from beside dist/ at run time

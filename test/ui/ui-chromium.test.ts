@@ -1,5 +1,5 @@
 // The web app (`opencode-alloy ui`) in a real browser: Debian's Chromium (/usr/bin/chromium, never a
-// downloaded one), headless, driven by playwright-core, against the built BIN (`node dist/cli/main.js ui
+// downloaded one), headless, driven by playwright-core, against the built BIN (`node dist/cli/opencode-alloy.cjs ui
 // --port 0`) on a temp copy of the sample project. Every request the browser makes is recorded; anything
 // not for the app's own 127.0.0.1 origin is aborted and fails the test.
 //

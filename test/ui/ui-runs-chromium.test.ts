@@ -1,5 +1,5 @@
 // The runs page of the web app in a real browser (Debian's Chromium, headless, playwright-core) against
-// the built BIN (`node dist/cli/main.js ui --port 0`): start a run (queued for a bridge through the same
+// the built BIN (`node dist/cli/opencode-alloy.cjs ui --port 0`): start a run (queued for a bridge through the same
 // service as `run --queue`), answer what a run waits on (the same ledger answer the terminal writes),
 // abort a run (as `runs abort`) — each with the page script switched OFF, so the plain forms are what
 // is proven — and the refusals: a work/* branch, a foreign Origin, no secret. No bridge runs here: the
