@@ -71,12 +71,41 @@ function checksOf(checks: ZodCheckInst[] | undefined): Check | undefined {
 /**
  * The few zod checks whose whole test is one expression, written as that expression: what zod's
  * check function tests before it reports an issue (a regular expression, reset first as zod resets
- * it; a length bound). The node's own type check runs first, so the value is a string (or an
- * array) here. Any other check, or one of these with a condition of its own, is run by zod.
+ * it; a length bound; a number's bound or safe-integer format), or, for a check that rewrites the
+ * value (`.trim()`), that the rewrite leaves it as it is. The node's own type check runs first, so
+ * the value is a string, an array or a finite number here. Any other check is run by zod. A schema
+ * with one check zod must run runs all of its checks through zod, with a payload per value: a text
+ * field's `.trim()` did that for every text of a bundle before it had a form here.
  */
 function directCheck(ch: ZodCheckInst): Check | undefined {
-  const d = ch._zod.def as { check?: string; format?: string; pattern?: RegExp; minimum?: number; maximum?: number; length?: number; when?: unknown }
+  const d = ch._zod.def as {
+    check?: string
+    format?: string
+    pattern?: RegExp
+    minimum?: number
+    maximum?: number
+    length?: number
+    value?: unknown
+    inclusive?: boolean
+    tx?: (v: unknown) => unknown
+  }
   switch (d.check) {
+    case "overwrite": {
+      const tx = d.tx
+      return typeof tx === "function" ? (v) => tx(v) === v : undefined
+    }
+    case "number_format":
+      return d.format === "safeint" ? (v) => Number.isSafeInteger(v) : undefined
+    case "greater_than": {
+      const min = d.value
+      if (typeof min !== "number") return undefined
+      return d.inclusive ? (v) => (v as number) >= min : (v) => (v as number) > min
+    }
+    case "less_than": {
+      const max = d.value
+      if (typeof max !== "number") return undefined
+      return d.inclusive ? (v) => (v as number) <= max : (v) => (v as number) < max
+    }
     case "string_format": {
       const p = d.pattern
       if (d.format !== "regex" || !(p instanceof RegExp)) return undefined

@@ -113,6 +113,35 @@ describe("the cheap schema check (compileSchemaCheck)", () => {
     expect(z.record(z.enum(["a", "b"]), z.number()).safeParse({ a: 1 }).success).toBe(false)
   })
 
+  it("answers exactly as zod for the leaf checks it writes as expressions: trims, bounds, safe integers (property)", () => {
+    const leaves = [
+      z.string().trim(),
+      z.string().trim().min(1).max(4),
+      z.number().int(),
+      z.number().min(-2).max(3),
+      z.number().gt(-2).lt(3),
+      z.number().int().positive(),
+      z.number().nonnegative().max(10),
+    ]
+    const values = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom(" a", "a ", "\ta", "a\n", "\u00a0a", "a\u2028", "", " ", "abcd", "abcde"),
+      fc.double({ noNaN: true }),
+      fc.integer({ min: -5, max: 12 }),
+      fc.constantFrom(-2, 3, 0, -0, 1.5, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), Number.MAX_VALUE),
+    )
+    for (const schema of leaves) {
+      const cheap = compileSchemaCheck(schema)!
+      fc.assert(
+        fc.property(values, (v) => {
+          const r = schema.safeParse(v)
+          expect(cheap(v)).toBe(r.success && Object.is(r.data, v))
+        }),
+        { numRuns: 400 },
+      )
+    }
+  })
+
   it("names where a value first fails: on the path of the one edit that broke it (property)", () => {
     const all = paths(bundle as Json)
     let named = 0
