@@ -117,17 +117,20 @@ async function scenario(kind, quick) {
       return c.us
     }
     const noCache = { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }
+    // OpenSpec's telemetry and version check would reach out to the network: its own switches keep it
+    // local (runs here measured the same with and without them)
+    const peerEnv = { ...process.env, DO_NOT_TRACK: "1", OPENSPEC_TELEMETRY: "0" }
     checkCli(timeChild([CLI_PATH, "verify", "--json"], dir))
     const peerDir = path.join(dir, "..", "openspec-peer")
     const withPeer = kind === "distinct" && existsSync(OPENSPEC)
     if (withPeer) {
       writeOpenSpecTree(peerDir, CYCLES)
-      const warm = timeChild([OPENSPEC, "validate", "--all", "--json", "--no-interactive"], peerDir)
+      const warm = timeChild([OPENSPEC, "validate", "--all", "--json", "--no-interactive"], peerDir, peerEnv)
       const items = warm.status === 0 ? JSON.parse(warm.stdout)?.summary?.totals?.passed : undefined
       if (items !== CYCLES) throw new Error(`verify bench: openspec validated ${items} of ${CYCLES} items: ${warm.stderr.slice(0, 300)}`)
     }
     for (let i = 0; i < runs; i++) {
-      if (withPeer) peer.push(timeChild([OPENSPEC, "validate", "--all", "--json", "--no-interactive"], peerDir).us)
+      if (withPeer) peer.push(timeChild([OPENSPEC, "validate", "--all", "--json", "--no-interactive"], peerDir, peerEnv).us)
       const f = timeChild(["-e", FLOOR_SCRIPT, listFile], dir)
       if (f.status !== 0) throw new Error(`verify bench: floor process failed: ${f.stderr}`)
       floor.push(f.us)
