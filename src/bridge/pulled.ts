@@ -11,6 +11,7 @@
 import { readdirSync } from "node:fs"
 import path from "node:path"
 import type { Capabilities } from "../core/capabilities.js"
+import { safeParseBounded } from "../core/schema-errors.js"
 import { readCapabilities } from "../store/capabilities.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readRegularFile } from "../store/read-file.js"
@@ -84,8 +85,8 @@ export function listPulledBridge(root: string): { requests: PulledRequestView[];
   for (const { store, paths } of stores) {
     for (const key of list(paths.requests)) {
       if (!NAME_RE.test(key) || ownKeys.has(key)) continue
-      const req = RequestFileSchema.safeParse(readJson(path.join(paths.requests, key, "request.json")))
-      const res = RequestResultSchema.safeParse(readJson(path.join(paths.requests, key, "result.json")))
+      const req = safeParseBounded(RequestFileSchema, readJson(path.join(paths.requests, key, "request.json")))
+      const res = safeParseBounded(RequestResultSchema, readJson(path.join(paths.requests, key, "result.json")))
       const file = req.success && req.data.key === key ? req.data : undefined
       const result = res.success && res.data.key === key ? res.data : undefined
       if (!file && !result) continue
@@ -106,7 +107,7 @@ export function listPulledBridge(root: string): { requests: PulledRequestView[];
     for (const n of list(paths.runners)) {
       const id = n.endsWith(".json") ? n.slice(0, -5) : ""
       if (!NAME_RE.test(id) || seenRunners.has(id)) continue
-      const r = RunnerRegistrationSchema.safeParse(readJson(path.join(paths.runners, n)))
+      const r = safeParseBounded(RunnerRegistrationSchema, readJson(path.join(paths.runners, n)))
       if (!r.success || r.data.id !== id) continue
       seenRunners.add(id)
       const capabilities = capabilitiesOf(root, r.data.capability_digest)

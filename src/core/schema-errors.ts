@@ -1,5 +1,5 @@
 /** Turn zod issues into Alloy error details: every problem at once, each naming its field. */
-import type { z } from "zod"
+import { z } from "zod"
 import { AlloyError, type ErrorCode, type ErrorDetail } from "./errors.js"
 import { holdsMoreValuesThan, MAX_PARSED_VALUES, TOO_MANY_VALUES } from "./schema-check.js"
 
@@ -42,4 +42,20 @@ export function assertParsableSize(data: unknown, code: ErrorCode, file: string,
   if (!holdsMoreValuesThan(data, MAX_PARSED_VALUES)) return
   const issues = [{ path: [], message: `${TOO_MANY_VALUES}, far more than the limits allow; ${split}` }]
   throw schemaError(code, file, what, { issues } as unknown as z.ZodError, fix)
+}
+
+/**
+ * `schema.safeParse(value)` for a value parsed from what Alloy reads but did not write (a run record
+ * in the outbox, a file pulled from a team store, a runner's registration): one holding more values
+ * than any valid one can (MAX_PARSED_VALUES) fails with one issue before zod sees it, since zod words
+ * every fault it finds and a 4 MiB file of millions of wrong values held a command for 19 s and
+ * 2.7 GB. `textLength`, when the caller has it, is the length of the JSON text the value was parsed
+ * from: a text of n characters holds at most (n + 1) / 2 values, so a short one is not counted.
+ */
+export function safeParseBounded<S extends z.ZodType>(schema: S, value: unknown, textLength?: number): z.ZodSafeParseResult<z.output<S>> {
+  const mayBeTooLarge = textLength === undefined || textLength > 2 * MAX_PARSED_VALUES
+  if (mayBeTooLarge && holdsMoreValuesThan(value, MAX_PARSED_VALUES)) {
+    return { success: false, error: new z.ZodError([{ code: "custom", path: [], message: `${TOO_MANY_VALUES}, far more than any valid one` }]) as z.ZodError<z.output<S>> }
+  }
+  return schema.safeParse(value)
 }

@@ -18,6 +18,7 @@
 import { appendFileSync, closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
+import { safeParseBounded } from "../core/schema-errors.js"
 import { RUN_EVENT_TYPE, RunEventSchema, RunRecordSchema, compareRecords, isBridgedStage, type RunEvent, type RunRecord } from "../core/run-record.js"
 import { sweepStaleTemps, writeFileAtomic, writeFileOnce } from "./atomic.js"
 import { readFileBounded, readRegularFile } from "./read-file.js"
@@ -181,7 +182,8 @@ function mergeInto(file: string, rel: string, incoming: RunRecord): void {
   try {
     const r = readRegularFile(file, MAX_RECORD_BYTES)
     if (r.kind !== "ok") return
-    const parsed = RunRecordSchema.safeParse(JSON.parse(r.bytes.toString("utf8")))
+    const text = r.bytes.toString("utf8")
+    const parsed = safeParseBounded(RunRecordSchema, JSON.parse(text), text.length)
     if (!parsed.success) return
     existing = parsed.data
   } catch {
@@ -278,13 +280,14 @@ export function readRecords(root: string, from?: string, onBytes?: (file: string
     if (!bytes) continue // removed while listing
     onBytes?.(file, bytes)
     let json: unknown
+    const text = bytes.toString("utf8")
     try {
-      json = JSON.parse(bytes.toString("utf8"))
+      json = JSON.parse(text)
     } catch {
       problems.push({ file: rel(file), error: "not valid JSON" })
       continue
     }
-    const r = RunRecordSchema.safeParse(json)
+    const r = safeParseBounded(RunRecordSchema, json, text.length)
     if (!r.success) {
       const i = r.error.issues[0]!
       problems.push({ file: rel(file), error: `not an alloy.run/v1 record: ${i.path.join(".") || "(top level)"}: ${i.message}` })
@@ -374,7 +377,7 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
         continue
       }
       try {
-        const r = RunEventSchema.safeParse(JSON.parse(line))
+        const r = safeParseBounded(RunEventSchema, JSON.parse(line), line.length)
         if (r.success) {
           events.push(r.data)
           ends.push(at)

@@ -20,6 +20,7 @@ import { createHash } from "node:crypto"
 import os from "node:os"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
+import { safeParseBounded } from "../core/schema-errors.js"
 import { digestOf } from "../core/digest.js"
 import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
@@ -302,7 +303,9 @@ function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): B
     const r = readRegularFile(path.join(runDir, n), MAX_RECORD_BYTES)
     let runner: Runner | undefined
     try {
-      runner = r.kind === "ok" ? RunnerSchema.parse(JSON.parse(r.bytes.toString("utf8"))) : undefined
+      const text = r.kind === "ok" ? r.bytes.toString("utf8") : undefined
+      const parsed = text === undefined ? undefined : safeParseBounded(RunnerSchema, JSON.parse(text), text.length)
+      runner = parsed?.success ? parsed.data : undefined
     } catch {
       runner = undefined
     }
@@ -321,18 +324,19 @@ function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): B
  */
 function parseBridgeRecord(kind: "request" | "runner", id: string, bytes: Buffer): { briefId?: string; bundleDigest?: string } | string {
   let v: unknown
+  const text = bytes.toString("utf8")
   try {
-    v = JSON.parse(bytes.toString("utf8"))
+    v = JSON.parse(text)
   } catch {
     return "not JSON"
   }
   if (kind === "runner") {
-    const r = RunnerRegistrationSchema.safeParse(v)
+    const r = safeParseBounded(RunnerRegistrationSchema, v, text.length)
     if (!r.success) return "not an alloy.runner/v1 registration"
     return r.data.id === id ? {} : `it registers runner ${r.data.id}, not ${id}`
   }
   const [key, part] = id.split("/") as [string, string]
-  const r = part === "request.json" ? RequestFileSchema.safeParse(v) : RequestResultSchema.safeParse(v)
+  const r = part === "request.json" ? safeParseBounded(RequestFileSchema, v, text.length) : safeParseBounded(RequestResultSchema, v, text.length)
   if (!r.success) return `not an alloy.request/v1 ${part === "request.json" ? "request" : "result"}`
   if (r.data.key !== key) return `it holds request ${r.data.key}, not ${key}`
   const spec = "spec" in r.data ? r.data.spec : r.data.request
@@ -490,7 +494,8 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     if (w.kind === "run") {
       let rec: RunRecord | undefined
       try {
-        const r = RunRecordSchema.safeParse(JSON.parse(bytes.toString("utf8")))
+        const text = bytes.toString("utf8")
+        const r = safeParseBounded(RunRecordSchema, JSON.parse(text), text.length)
         rec = r.success ? r.data : undefined
       } catch {
         rec = undefined

@@ -134,6 +134,23 @@ describe("a record that is written can always be read", () => {
     // and the writer refuses to write what no reader would read
     expect(() => writeRecord(p.dir, { ...big, idempotency_key: "e".repeat(64) })).toThrowError(/over the 4194304-byte limit; it was not written/)
   })
+
+  it("a record within the limit made of two million wrong values is one reported problem, not a minute and gigabytes of zod's words", async () => {
+    const p = await tmp.pinned()
+    await hookStageEnd(p.dir)
+    const [r] = readRecords(p.dir).records
+    // anyone who can put a file in the outbox (or a team store) can write one: zod worded every value
+    const hostile = { ...r!, idempotency_key: "d".repeat(64), presented_gates: new Array(2_000_000).fill(1) }
+    writeFileSync(path.join(runPaths(p.dir).records, `${hostile.idempotency_key}.json`), JSON.stringify(hostile))
+    const read = readRecords(p.dir)
+    expect(read.records).toHaveLength(1)
+    expect(read.problems).toEqual([
+      { file: `.alloy/runs/records/${"d".repeat(64)}.json`, error: "not an alloy.run/v1 record: (top level): holds more than 100,000 values, far more than any valid one" },
+    ])
+    // a small wrong record keeps zod's words for its first fault
+    writeFileSync(path.join(runPaths(p.dir).records, `${"c".repeat(64)}.json`), JSON.stringify({ ...r!, idempotency_key: "c".repeat(64), presented_gates: [1] }))
+    expect(readRecords(p.dir).problems[0]).toEqual({ file: `.alloy/runs/records/${"c".repeat(64)}.json`, error: expect.stringMatching(/^not an alloy.run\/v1 record: presented_gates\.0: /) })
+  })
 })
 
 describe("YAML aliases never amplify a record", () => {
