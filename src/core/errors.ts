@@ -75,6 +75,27 @@ export interface ErrorContext {
 
 const CONTEXT_KEYS = ["file", "cycle", "flow", "brief", "field", "stage", "source_file"] as const
 
+/**
+ * How long an error's message, and each detail's path and message, may be. Messages quote what was
+ * read (a key, a value, a line), and what was read can be megabytes made to be quoted: a pinned
+ * object with a 1 MB key made a 1 MB `verify` line. Past this the text is cut and says by how much.
+ */
+export const MAX_MESSAGE = 8_000
+
+/**
+ * `text` in at most MAX_MESSAGE characters, the cut one saying how many were left out; a text cut
+ * once is not cut again (an error given more context is made anew from its message).
+ */
+export function boundText(text: string): string {
+  if (text.length <= MAX_MESSAGE) return text
+  // room for "… (<count> more characters)" within the bound
+  const keep = MAX_MESSAGE - 40
+  return `${text.slice(0, keep)}… (${text.length - keep} more characters)`
+}
+
+const boundDetail = (d: ErrorDetail): ErrorDetail =>
+  (d.path?.length ?? 0) <= MAX_MESSAGE && d.message.length <= MAX_MESSAGE ? d : { ...d, ...(d.path === undefined ? {} : { path: boundText(d.path) }), message: boundText(d.message) }
+
 export class AlloyError extends Error {
   readonly code: ErrorCode
   readonly fix: string | undefined
@@ -82,11 +103,11 @@ export class AlloyError extends Error {
   readonly context: ErrorContext
 
   constructor(code: ErrorCode, message: string, opts: ErrorContext & { fix?: string | undefined; details?: readonly ErrorDetail[]; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    super(boundText(message), opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = "AlloyError"
     this.code = code
     this.fix = opts.fix
-    this.details = opts.details ?? []
+    this.details = opts.details?.map(boundDetail) ?? []
     const context: Record<string, string> = {}
     for (const k of CONTEXT_KEYS) {
       const v = opts[k]

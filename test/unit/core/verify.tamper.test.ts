@@ -106,6 +106,20 @@ describe("tamper detection", () => {
     }
   })
 
+  it("a pinned object with a key of a megabyte is refused in a message of a few kilobytes", () => {
+    // the key is quoted in zod's words for the fault; it made a 1 MB `verify` line
+    const parsed = JSON.parse(bytes.toString("utf8")) as Record<string, Json>
+    const canonical = canonicalBytes({ ...parsed, ["k".repeat(1 << 20)]: 1 })
+    let message = ""
+    try {
+      verifyObjectBytes(canonical, { brief_id: p.briefId, digest: digestOf(canonical) }, "obj")
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/^object obj is not an alloy\.bundle\/v1 object: .*Unrecognized key: "k+… \(\d+ more characters\)$/)
+    expect(message.length).toBeLessThan(10_000)
+  })
+
   it("refuses the right bytes under the wrong brief id", () => {
     expect(codeOf(() => verifyObjectBytes(bytes, { brief_id: "other-brief", digest: p.digest }, "obj"))).toBe("brief_id_mismatch")
   })
