@@ -15,7 +15,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
-import { ensureRunsDir } from "../store/outbox.js"
+import type { z } from "zod"
+import { safeParseBounded } from "../core/schema-errors.js"
+import { ensureRunsDir, MAX_RECORD_BYTES } from "../store/outbox.js"
+import { readRegularFile, type BoundedRead } from "../store/read-file.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import {
   ASK_ID_RE,
@@ -65,20 +68,34 @@ export class Ledger {
     return path.join(this.dir, key)
   }
 
-  private readJson<T>(file: string, parse: (v: unknown) => T): T | undefined {
-    let text: string
+  /**
+   * One of the ledger's files, read within the record limit and checked against its schema (bounded,
+   * like every file Alloy reads back: a file made of millions of wrong values is one fault). Absent
+   * or unreadable: undefined; there but not valid (too large, not JSON, not the schema): malformed.
+   */
+  private readJson<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
+    const malformed = () =>
+      new AlloyError("malformed", `${path.relative(this.root, file).split(path.sep).join("/")} is not a valid ${REQUEST_TYPE} file`, {
+        fix: "remove the request's folder under .alloy/runs/requests/ to forget it",
+      })
+    let read: BoundedRead
     try {
-      text = readFileSync(file, "utf8")
+      read = readRegularFile(file, MAX_RECORD_BYTES, { followSymlink: true })
     } catch {
       return undefined
     }
+    if (read.kind === "absent") return undefined
+    if (read.kind !== "ok") throw malformed()
+    const text = read.bytes.toString("utf8")
+    let value: unknown
     try {
-      return parse(JSON.parse(text))
+      value = JSON.parse(text)
     } catch {
-      throw new AlloyError("malformed", `${path.relative(this.root, file).split(path.sep).join("/")} is not a valid ${REQUEST_TYPE} file`, {
-        fix: "remove the request's folder under .alloy/runs/requests/ to forget it",
-      })
+      throw malformed()
     }
+    const r = safeParseBounded(schema, value, text.length)
+    if (!r.success) throw malformed()
+    return r.data
   }
 
   /**
@@ -107,12 +124,12 @@ export class Ledger {
 
   get(key: string): LedgerEntry | undefined {
     const dir = this.entryDir(key)
-    const request = this.readJson(path.join(dir, "request.json"), (v) => RequestFileSchema.parse(v))
+    const request = this.readJson(path.join(dir, "request.json"), RequestFileSchema)
     if (!request) return undefined
     return {
       request,
-      status: this.readJson(path.join(dir, "status.json"), (v) => RequestStatusSchema.parse(v)),
-      result: this.readJson(path.join(dir, "result.json"), (v) => RequestResultSchema.parse(v)),
+      status: this.readJson(path.join(dir, "status.json"), RequestStatusSchema),
+      result: this.readJson(path.join(dir, "result.json"), RequestResultSchema),
     }
   }
 
@@ -202,7 +219,7 @@ export class Ledger {
 
   answerOf(key: string, id: string): Answer | undefined {
     if (!ASK_ID_RE.test(id)) return undefined
-    return this.readJson(path.join(this.entryDir(key), "answers", `${id}.json`), (v) => AnswerSchema.parse(v))
+    return this.readJson(path.join(this.entryDir(key), "answers", `${id}.json`), AnswerSchema)
   }
 
   /** Every ask of a request with its answer (if any), oldest first; an unreadable one is left out. */
@@ -216,7 +233,7 @@ export class Ledger {
     const out: Array<{ ask: Ask; answer: Answer | undefined }> = []
     for (const n of names) {
       try {
-        const ask = this.readJson(path.join(this.entryDir(key), "asks", n), (v) => AskSchema.parse(v))
+        const ask = this.readJson(path.join(this.entryDir(key), "asks", n), AskSchema)
         if (ask) out.push({ ask, answer: this.answerOf(key, ask.id) })
       } catch {
         /* skipped */
@@ -241,9 +258,13 @@ export class Ledger {
     const out: Runner[] = []
     for (const n of names) {
       try {
-        out.push(RunnerSchema.parse(JSON.parse(readFileSync(path.join(this.runnersDir, n), "utf8"))))
+        const read = readRegularFile(path.join(this.runnersDir, n), MAX_RECORD_BYTES, { followSymlink: true })
+        if (read.kind !== "ok") continue
+        const text = read.bytes.toString("utf8")
+        const r = safeParseBounded(RunnerSchema, JSON.parse(text), text.length)
+        if (r.success) out.push(r.data)
       } catch {
-        /* skipped */
+        /* skipped: not JSON, or unreadable */
       }
     }
     return out

@@ -1,7 +1,10 @@
 /** The bridge's pure parts and its ledger: keys, create-once claims, conflicts, completion, mapping. */
-import { describe, expect, test, afterEach } from "vitest"
+import { describe, expect, test, afterEach, vi } from "vitest"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import path from "node:path"
+import { MAX_RECORD_BYTES } from "../../../src/store/outbox.js"
 import fc from "fast-check"
-import { contentKey, effectiveState, fingerprint, foundryPrompt, goalText, REQUEST_TYPE, type RequestSpec } from "../../../src/bridge/request.js"
+import { contentKey, effectiveState, fingerprint, foundryPrompt, goalText, REQUEST_TYPE, RequestStatusSchema, type RequestSpec } from "../../../src/bridge/request.js"
 import { Ledger } from "../../../src/bridge/ledger.js"
 import { mapRequest, terminalAction, turnComplete } from "../../../src/bridge/run.js"
 import { makePinnedProject, type PinnedProject } from "../../helpers/project.js"
@@ -86,6 +89,30 @@ describe("the ledger", () => {
     expect(l.postResult(result)).toBe(true)
     expect(l.postResult({ ...result, state: "failed" })).toBe(false)
     expect(l.get("k2")?.result?.state).toBe("succeeded")
+  })
+
+  test("a ledger file made to be expensive is malformed at once: over the record limit, or millions of wrong values", async () => {
+    const p = await project()
+    const l = new Ledger(p.dir)
+    l.claim("k3", "given", spec())
+    const status = path.join(p.dir, ".alloy", "runs", "requests", "k3", "status.json")
+    // read whole and handed to zod whole before: 2 million wrong values held the reader for seconds and gigabytes
+    writeFileSync(status, JSON.stringify({ $type: REQUEST_TYPE, key: "k3", state: "running", updated_at: new Array(2_000_000).fill(1) }))
+    const zod = vi.spyOn(RequestStatusSchema, "safeParse")
+    try {
+      expect(() => l.get("k3")).toThrow(expect.objectContaining({ code: "malformed", message: ".alloy/runs/requests/k3/status.json is not a valid alloy.request/v1 file" }))
+      expect(zod).not.toHaveBeenCalled()
+    } finally {
+      zod.mockRestore()
+    }
+    writeFileSync(status, `"${"x".repeat(MAX_RECORD_BYTES)}"`)
+    expect(() => l.get("k3")).toThrow(expect.objectContaining({ code: "malformed" }))
+    rmSync(status)
+    expect(l.get("k3")?.request.key).toBe("k3")
+    // a runner registration of that kind is left out of the list, like any unreadable one
+    mkdirSync(path.join(p.dir, ".alloy", "runs", "runners"), { recursive: true })
+    writeFileSync(path.join(p.dir, ".alloy", "runs", "runners", "r1.json"), JSON.stringify({ id: new Array(2_000_000).fill(1) }))
+    expect(l.runners()).toEqual([])
   })
 
   test("a running request past its lease is shown as lost", () => {
