@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from "node:os"
 import path from "node:path"
 import { pathToFileURL } from "node:url"
-import { runCli, runCliWith } from "../helpers/cli.js"
+import { BIN, runCli, runCliWith } from "../helpers/cli.js"
 import { commands } from "../../src/cli/commands/index.js"
 import { suggest } from "../../src/core/nearest.js"
 import { wantsColor } from "../../src/cli/io.js"
@@ -223,7 +223,7 @@ describe("CLI: colours", () => {
     const plain = await runCliWith({ cwd: p.dir, color: true }, "verify", "--cwd", p.dir, "--no-color")
     expect(plain.out).toContain("ok      cycle")
     expect(plain.out).not.toContain("\u001b[")
-    const piped = spawnSync(process.execPath, [path.join(__dirname, "..", "..", "dist", "cli", "main.js"), "verify", "--cwd", p.dir], { encoding: "utf8", timeout: 20000 })
+    const piped = spawnSync(process.execPath, [BIN, "verify", "--cwd", p.dir], { encoding: "utf8", timeout: 20000 })
     expect(piped.stdout).toContain("ok      cycle")
     expect(piped.stdout).not.toContain("\u001b[")
   })
@@ -273,7 +273,7 @@ describe("CLI: shell completion", () => {
 
 describe("CLI: fast start", () => {
   it("--help and a usage error run no schema library, YAML parser or command implementation", () => {
-    const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
+    const bin = BIN
     const bundle = path.join(__dirname, "..", "..", "dist", "cli", "alloy.cjs")
     const source = readFileSync(bundle, "utf8")
     // the CLI is one script: esbuild starts each module's code in it with a `// <path>` line
@@ -306,7 +306,7 @@ describe("CLI: fast start", () => {
 
   it("verify over plain frontmatter loads neither YAML library; a block scalar loads the round-trip one, an escaped quote js-yaml", async () => {
     const p = await tmp.pinned()
-    const bin = path.join(__dirname, "..", "..", "dist", "cli", "main.js")
+    const bin = BIN
     // the libraries load through require (on first use): list the CommonJS modules the process loaded
     const preload = path.join(p.dir, "..", "list-required.cjs")
     writeFileSync(preload, 'process.on("exit", () => process.stderr.write("REQUIRED " + Object.keys(require.cache).join("\\nREQUIRED ") + "\\n"))\n')

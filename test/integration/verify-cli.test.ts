@@ -3,10 +3,9 @@ import { readFileSync, rmSync, writeFileSync, existsSync } from "node:fs"
 import { execFileSync, spawnSync } from "node:child_process"
 import path from "node:path"
 import { flipByte, makeProject, REPO_ROOT, type PinnedProject, scratch, setAlloyLine } from "../helpers/project.js"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
 import { git, gitInitCommitAll } from "../helpers/git.js"
 
-const BIN = path.join(REPO_ROOT, "dist", "cli", "main.js")
 const tmp = scratch()
 
 const CYCLE = "foundry/cycles/draft-release-note.md"
