@@ -273,7 +273,6 @@ describe("CLI: shell completion", () => {
 
 describe("CLI: fast start", () => {
   it("--help and a usage error run no schema library, YAML parser or command implementation", () => {
-    const bin = BIN
     const bundle = path.join(__dirname, "..", "..", "dist", "cli", "alloy.cjs")
     const source = readFileSync(bundle, "utf8")
     // the CLI is one script: esbuild starts each module's code in it with a `// <path>` line
@@ -284,7 +283,7 @@ describe("CLI: fast start", () => {
       // V8's own count of every function called (the code cache off, so the counts are of this run's compiling)
       const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-coverage-"))
       tmp.defer(() => rmSync(dir, { recursive: true, force: true }))
-      const r = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8", timeout: 20000, env: { ...process.env, NODE_V8_COVERAGE: dir, NODE_DISABLE_COMPILE_CACHE: "1" } })
+      const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: "utf8", timeout: 20000, env: { ...process.env, NODE_V8_COVERAGE: dir, NODE_DISABLE_COMPILE_CACHE: "1" } })
       expect(r.status, argv.join(" ")).toBe(argv[1] === "--jsn" ? 2 : 0)
       const scripts = readdirSync(dir).flatMap(
         (f) => (JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { result: Array<{ url: string; functions: Array<{ ranges: Array<{ startOffset: number; count: number }> }> }> }).result,
@@ -306,12 +305,11 @@ describe("CLI: fast start", () => {
 
   it("verify over plain frontmatter loads neither YAML library; a block scalar loads the round-trip one, an escaped quote js-yaml", async () => {
     const p = await tmp.pinned()
-    const bin = BIN
     // the libraries load through require (on first use): list the CommonJS modules the process loaded
     const preload = path.join(p.dir, "..", "list-required.cjs")
     writeFileSync(preload, 'process.on("exit", () => process.stderr.write("REQUIRED " + Object.keys(require.cache).join("\\nREQUIRED ") + "\\n"))\n')
     const yamlLibs = () => {
-      const r = spawnSync(process.execPath, ["--require", preload, bin, "verify", "--json"], { cwd: p.dir, encoding: "utf8", timeout: 20000 })
+      const r = spawnSync(process.execPath, ["--require", preload, BIN, "verify", "--json"], { cwd: p.dir, encoding: "utf8", timeout: 20000 })
       expect(r.status, r.stderr).toBe(0)
       const required = r.stderr.split("\n").filter((l) => l.startsWith("REQUIRED "))
       expect(required.length).toBeGreaterThan(0)
