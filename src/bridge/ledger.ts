@@ -12,7 +12,7 @@
  * The claim is `writeFileOnce` (temp file + link): of two bridges making the same request at the
  * same moment exactly one creates it; the other reads it and attaches.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import type { z } from "zod"
@@ -179,7 +179,10 @@ export class Ledger {
   /** Who took the start mark, and when (undefined when nobody has, or it cannot be read). */
   startMark(key: string): { host: string; pid: number; at: string } | undefined {
     try {
-      const v = JSON.parse(readFileSync(path.join(this.entryDir(key), "start"), "utf8")) as { host?: unknown; pid?: unknown; at?: unknown }
+      // a few bytes when Alloy wrote it: anything past 4 KiB is not a start mark
+      const read = readRegularFile(path.join(this.entryDir(key), "start"), 4096, { followSymlink: true })
+      if (read.kind !== "ok") return undefined
+      const v = JSON.parse(read.bytes.toString("utf8")) as { host?: unknown; pid?: unknown; at?: unknown }
       return typeof v.host === "string" && typeof v.pid === "number" && typeof v.at === "string" ? { host: v.host, pid: v.pid, at: v.at } : undefined
     } catch {
       return undefined

@@ -67,6 +67,11 @@ describe("the ledger", () => {
     expect(takers[0]).toBe(true)
     expect(b.startMark("k-start")).toMatchObject({ host: "h", pid: 1000 })
     expect(a.startMark("k-none")).toBeUndefined()
+    // a start file that is not what Alloy writes (here: over 4 KiB) is no start mark, and is not read whole
+    const start = path.join(p.dir, ".alloy", "runs", "requests", "k-start", "start")
+    rmSync(start, { force: true })
+    writeFileSync(start, JSON.stringify({ host: "h", pid: 1, at: "x", pad: "p".repeat(8192) }))
+    expect(a.startMark("k-start")).toBeUndefined()
   })
 
   test("a result is posted once", async () => {
