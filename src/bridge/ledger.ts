@@ -16,7 +16,7 @@ import { existsSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import type { z } from "zod"
-import { safeParseBounded } from "../core/schema-errors.js"
+import { safeParseJson } from "../core/schema-errors.js"
 import { ensureRunsDir, MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readRegularFile, type BoundedRead } from "../store/read-file.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
@@ -86,15 +86,8 @@ export class Ledger {
     }
     if (read.kind === "absent") return undefined
     if (read.kind !== "ok") throw malformed()
-    const text = read.bytes.toString("utf8")
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      throw malformed()
-    }
-    const r = safeParseBounded(schema, value, text.length)
-    if (!r.success) throw malformed()
+    const r = safeParseJson(schema, read.bytes.toString("utf8"))
+    if (!r?.success) throw malformed()
     return r.data
   }
 
@@ -262,12 +255,10 @@ export class Ledger {
     for (const n of names) {
       try {
         const read = readRegularFile(path.join(this.runnersDir, n), MAX_RECORD_BYTES, { followSymlink: true })
-        if (read.kind !== "ok") continue
-        const text = read.bytes.toString("utf8")
-        const r = safeParseBounded(RunnerSchema, JSON.parse(text), text.length)
-        if (r.success) out.push(r.data)
+        const r = read.kind === "ok" ? safeParseJson(RunnerSchema, read.bytes.toString("utf8")) : undefined
+        if (r?.success) out.push(r.data)
       } catch {
-        /* skipped: not JSON, or unreadable */
+        /* skipped: unreadable */
       }
     }
     return out

@@ -11,7 +11,8 @@
 import { readdirSync } from "node:fs"
 import path from "node:path"
 import type { Capabilities } from "../core/capabilities.js"
-import { safeParseBounded } from "../core/schema-errors.js"
+import type { z } from "zod"
+import { safeParseJson } from "../core/schema-errors.js"
 import { readCapabilities } from "../store/capabilities.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
 import { readRegularFile } from "../store/read-file.js"
@@ -54,14 +55,11 @@ function list(dir: string): string[] {
   }
 }
 
-function readJson(file: string): unknown {
+/** A pulled JSON file checked against `schema`: its data, or undefined (absent, unreadable, not JSON or not the schema). */
+function readJson<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
   const r = readRegularFile(file, MAX_RECORD_BYTES)
-  if (r.kind !== "ok") return undefined
-  try {
-    return JSON.parse(r.bytes.toString("utf8")) as unknown
-  } catch {
-    return undefined
-  }
+  const parsed = r.kind === "ok" ? safeParseJson(schema, r.bytes.toString("utf8")) : undefined
+  return parsed?.success ? parsed.data : undefined
 }
 
 /** The manifest a capability digest names, when it is stored here (its bytes checked). */
@@ -85,10 +83,10 @@ export function listPulledBridge(root: string): { requests: PulledRequestView[];
   for (const { store, paths } of stores) {
     for (const key of list(paths.requests)) {
       if (!NAME_RE.test(key) || ownKeys.has(key)) continue
-      const req = safeParseBounded(RequestFileSchema, readJson(path.join(paths.requests, key, "request.json")))
-      const res = safeParseBounded(RequestResultSchema, readJson(path.join(paths.requests, key, "result.json")))
-      const file = req.success && req.data.key === key ? req.data : undefined
-      const result = res.success && res.data.key === key ? res.data : undefined
+      const req = readJson(path.join(paths.requests, key, "request.json"), RequestFileSchema)
+      const res = readJson(path.join(paths.requests, key, "result.json"), RequestResultSchema)
+      const file = req?.key === key ? req : undefined
+      const result = res?.key === key ? res : undefined
       if (!file && !result) continue
       ownKeys.add(key)
       const spec = file?.spec ?? result!.request
@@ -107,11 +105,11 @@ export function listPulledBridge(root: string): { requests: PulledRequestView[];
     for (const n of list(paths.runners)) {
       const id = n.endsWith(".json") ? n.slice(0, -5) : ""
       if (!NAME_RE.test(id) || seenRunners.has(id)) continue
-      const r = safeParseBounded(RunnerRegistrationSchema, readJson(path.join(paths.runners, n)))
-      if (!r.success || r.data.id !== id) continue
+      const runner = readJson(path.join(paths.runners, n), RunnerRegistrationSchema)
+      if (runner?.id !== id) continue
       seenRunners.add(id)
-      const capabilities = capabilitiesOf(root, r.data.capability_digest)
-      runners.push({ ...r.data, pulled: pulledOrigin(paths, store, hashedTag("runner", id)), ...(capabilities ? { capabilities } : {}) })
+      const capabilities = capabilitiesOf(root, runner.capability_digest)
+      runners.push({ ...runner, pulled: pulledOrigin(paths, store, hashedTag("runner", id)), ...(capabilities ? { capabilities } : {}) })
     }
   }
   requests.sort((a, b) => ((a.created_at ?? "") < (b.created_at ?? "") ? 1 : (a.created_at ?? "") > (b.created_at ?? "") ? -1 : a.key < b.key ? -1 : 1))

@@ -7,7 +7,7 @@
  */
 import { z } from "zod"
 import { DIGEST_RE } from "./ids.js"
-import { safeParseBounded } from "./schema-errors.js"
+import { safeParseJson } from "./schema-errors.js"
 import { canonicalBytes, digestOf, encodeCanonical, normalizeJson } from "./digest.js"
 
 export const CAPABILITIES_TYPE = "alloy.capabilities/v1"
@@ -86,14 +86,8 @@ export function capabilitiesDigest(manifest: Capabilities): string {
  */
 export function decodeCapabilities(bytes: Uint8Array, digest: string): Capabilities | string {
   if (digestOf(bytes) !== digest) return `its bytes do not hash to ${digest}`
-  let value: unknown
-  const text = Buffer.from(bytes).toString("utf8")
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return "not JSON"
-  }
-  const r = safeParseBounded(CapabilitiesSchema, value, text.length)
+  const r = safeParseJson(CapabilitiesSchema, Buffer.from(bytes).toString("utf8"))
+  if (!r) return "not JSON"
   if (!r.success) return `not an ${CAPABILITIES_TYPE} manifest`
   const encoded = encodeCapabilities(r.data)
   if (encoded.digest !== digest) return `not the canonical bytes of an ${CAPABILITIES_TYPE} manifest`

@@ -59,3 +59,17 @@ export function safeParseBounded<S extends z.ZodType>(schema: S, value: unknown,
   }
   return schema.safeParse(value)
 }
+
+/**
+ * JSON text Alloy reads back, parsed and checked against `schema` with safeParseBounded (given the
+ * text's own length, so an ordinary file is not counted); undefined when the text is not JSON.
+ */
+export function safeParseJson<S extends z.ZodType>(schema: S, text: string): z.ZodSafeParseResult<z.output<S>> | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return safeParseBounded(schema, value, text.length)
+}

@@ -18,7 +18,7 @@
 import { appendFileSync, closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
-import { safeParseBounded } from "../core/schema-errors.js"
+import { safeParseJson } from "../core/schema-errors.js"
 import { RUN_EVENT_TYPE, RunEventSchema, RunRecordSchema, compareRecords, isBridgedStage, type RunEvent, type RunRecord } from "../core/run-record.js"
 import { sweepStaleTemps, writeFileAtomic, writeFileOnce } from "./atomic.js"
 import { readFileBounded, readRegularFile } from "./read-file.js"
@@ -182,9 +182,8 @@ function mergeInto(file: string, rel: string, incoming: RunRecord): void {
   try {
     const r = readRegularFile(file, MAX_RECORD_BYTES)
     if (r.kind !== "ok") return
-    const text = r.bytes.toString("utf8")
-    const parsed = safeParseBounded(RunRecordSchema, JSON.parse(text), text.length)
-    if (!parsed.success) return
+    const parsed = safeParseJson(RunRecordSchema, r.bytes.toString("utf8"))
+    if (!parsed?.success) return
     existing = parsed.data
   } catch {
     return
@@ -279,15 +278,11 @@ export function readRecords(root: string, from?: string, onBytes?: (file: string
     }
     if (!bytes) continue // removed while listing
     onBytes?.(file, bytes)
-    let json: unknown
-    const text = bytes.toString("utf8")
-    try {
-      json = JSON.parse(text)
-    } catch {
+    const r = safeParseJson(RunRecordSchema, bytes.toString("utf8"))
+    if (!r) {
       problems.push({ file: rel(file), error: "not valid JSON" })
       continue
     }
-    const r = safeParseBounded(RunRecordSchema, json, text.length)
     if (!r.success) {
       const i = r.error.issues[0]!
       problems.push({ file: rel(file), error: `not an alloy.run/v1 record: ${i.path.join(".") || "(top level)"}: ${i.message}` })
@@ -376,15 +371,11 @@ export function readEventsFrom(file: string, offset = 0, maxBytes = MAX_EVENT_CH
         skipped++
         continue
       }
-      try {
-        const r = safeParseBounded(RunEventSchema, JSON.parse(line), line.length)
-        if (r.success) {
-          events.push(r.data)
-          ends.push(at)
-        } else skipped++
-      } catch {
-        skipped++
-      }
+      const r = safeParseJson(RunEventSchema, line)
+      if (r?.success) {
+        events.push(r.data)
+        ends.push(at)
+      } else skipped++
     }
     return { events, ends, next: start + lastNl + 1, skipped, restarted }
   } finally {

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto"
 import os from "node:os"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
-import { safeParseBounded } from "../core/schema-errors.js"
+import { safeParseJson } from "../core/schema-errors.js"
 import { digestOf } from "../core/digest.js"
 import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
@@ -301,14 +301,8 @@ function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): B
   for (const n of names) {
     const file = `${RUNS_DIR}/runners/${n}`
     const r = readRegularFile(path.join(runDir, n), MAX_RECORD_BYTES)
-    let runner: Runner | undefined
-    try {
-      const text = r.kind === "ok" ? r.bytes.toString("utf8") : undefined
-      const parsed = text === undefined ? undefined : safeParseBounded(RunnerSchema, JSON.parse(text), text.length)
-      runner = parsed?.success ? parsed.data : undefined
-    } catch {
-      runner = undefined
-    }
+    const parsed = r.kind === "ok" ? safeParseJson(RunnerSchema, r.bytes.toString("utf8")) : undefined
+    const runner: Runner | undefined = parsed?.success ? parsed.data : undefined
     if (!runner || `${runner.id}.json` !== n || !validId({ kind: "runner", id: runner.id })) {
       skipped.push({ file, reason: "not an alloy.runner/v1 record named by its id" })
       continue
@@ -323,20 +317,16 @@ function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): B
  * carry the key of its folder; a runner registration must carry its id. The reason when not.
  */
 function parseBridgeRecord(kind: "request" | "runner", id: string, bytes: Buffer): { briefId?: string; bundleDigest?: string } | string {
-  let v: unknown
   const text = bytes.toString("utf8")
-  try {
-    v = JSON.parse(text)
-  } catch {
-    return "not JSON"
-  }
   if (kind === "runner") {
-    const r = safeParseBounded(RunnerRegistrationSchema, v, text.length)
+    const r = safeParseJson(RunnerRegistrationSchema, text)
+    if (!r) return "not JSON"
     if (!r.success) return "not an alloy.runner/v1 registration"
     return r.data.id === id ? {} : `it registers runner ${r.data.id}, not ${id}`
   }
   const [key, part] = id.split("/") as [string, string]
-  const r = part === "request.json" ? safeParseBounded(RequestFileSchema, v, text.length) : safeParseBounded(RequestResultSchema, v, text.length)
+  const r = part === "request.json" ? safeParseJson(RequestFileSchema, text) : safeParseJson(RequestResultSchema, text)
+  if (!r) return "not JSON"
   if (!r.success) return `not an alloy.request/v1 ${part === "request.json" ? "request" : "result"}`
   if (r.data.key !== key) return `it holds request ${r.data.key}, not ${key}`
   const spec = "spec" in r.data ? r.data.spec : r.data.request
@@ -492,14 +482,8 @@ export async function pull(ctx: AlloyContext, store: StoreRef, opts: TransferOpt
     if (held > MAX_PULL_BYTES) throw new AlloyError("quota_exceeded", `${store.url}: more than ${MAX_PULL_BYTES} bytes to pull at once; nothing was stored`)
     const bytes = await c.getBlob(parsed.layer.digest, parsed.layer.size, limit)
     if (w.kind === "run") {
-      let rec: RunRecord | undefined
-      try {
-        const text = bytes.toString("utf8")
-        const r = safeParseBounded(RunRecordSchema, JSON.parse(text), text.length)
-        rec = r.success ? r.data : undefined
-      } catch {
-        rec = undefined
-      }
+      const r = safeParseJson(RunRecordSchema, bytes.toString("utf8"))
+      const rec: RunRecord | undefined = r?.success ? r.data : undefined
       if (!rec || rec.idempotency_key !== parsed.id) {
         throw new AlloyError(
           "digest_mismatch",

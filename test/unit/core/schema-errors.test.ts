@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { z } from "zod"
-import { safeParseBounded } from "../../../src/core/schema-errors.js"
+import { safeParseBounded, safeParseJson } from "../../../src/core/schema-errors.js"
 
 describe("safeParseBounded: zod's safeParse for what Alloy reads but did not write", () => {
   const Nums = z.array(z.number())
@@ -27,5 +27,11 @@ describe("safeParseBounded: zod's safeParse for what Alloy reads but did not wri
     expect(safeParseBounded(Nums, new Array(100_001).fill(0), 200_000).success).toBe(true)
     expect(safeParseBounded(Nums, new Array(100_001).fill(0), 200_001).success).toBe(false)
     expect(JSON.stringify(new Array(100_000).fill(0)).length).toBeGreaterThan(199_999)
+  })
+
+  it("safeParseJson: undefined for text that is not JSON; else the bounded check of what it holds", () => {
+    expect(safeParseJson(Nums, "[1, 2")).toBeUndefined()
+    expect(safeParseJson(Nums, "[1,2]")).toEqual(Nums.safeParse([1, 2]))
+    expect(safeParseJson(Nums, JSON.stringify(new Array(100_001).fill(0)))!.error!.issues[0]!.message).toMatch(/^holds more than 100,000 values/)
   })
 })
