@@ -1,12 +1,13 @@
 /**
  * Prompt safety: authored text (intent fields, recipe notes, evidence fields, law texts) is
  * untrusted input to Foundry's prompt protocol. Every authored string that reaches a prompt goes
- * through one of three forms here, so no content can produce a line Foundry or its agents parse
+ * through one of four forms here, so no content can produce a line Foundry or its agents parse
  * (docs/prompt-safety.md):
  *
  *   inline(s)   single-line fields: control characters removed, every run of white space
  *               (line breaks included) becomes one space. Always written after Alloy's own text
  *               on the same line, so it can never start a line.
+ *   listItem(s) inline(s) after a list marker: a leading task box (`[x]`) is escaped.
  *   code(s)     inline(s) as a Markdown code span whose fence is longer than any backtick run
  *               inside, so the content cannot close it.
  *   quote(s)    multi-line text: control characters removed, every line prefixed with `> `
@@ -42,6 +43,18 @@ export function stripControls(s: string): string {
 /** A single-line field: no control characters, no line breaks, white space collapsed, trimmed. */
 export function inline(s: string): string {
   return stripControls(s).replace(/\s+/g, " ").trim()
+}
+
+/** A task box at the start of a list item's text, behind any further list markers. */
+const LEADING_BOX_RE = /^((?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*)(\[[^\]]?\])/
+
+/**
+ * A list item's text after Alloy's own marker (`- `): inline(s), and when that text itself begins
+ * with a task box (`[ ]`, `[x]`, `[]`), maybe behind more list markers (`- [x]`, `1. [ ]`), the
+ * box's `[` is escaped, so the item can never read as a checklist box (a pre-ticked one, say).
+ */
+export function listItem(s: string): string {
+  return inline(s).replace(LEADING_BOX_RE, "$1\\$2")
 }
 
 /** A Markdown code span that no content can close (fence longer than any backtick run inside). */

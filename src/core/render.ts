@@ -6,14 +6,14 @@
 import type { BundleIntent, Gate } from "./bundle.js"
 import type { Evidence } from "./intent.js"
 import { gateLawId, parseCriterionRef } from "./ids.js"
-import { code, inline, quote } from "./prompt-safety.js"
+import { code, inline, listItem, quote } from "./prompt-safety.js"
 
 /**
  * Every authored string goes through prompt-safety: `inline` for one-line fields (always after
  * Alloy's own text on the line), `code` for commands and paths, `quote` for multi-line text. So
  * no authored content can start a line Foundry or its agents parse (docs/prompt-safety.md).
  */
-const bullets = (items: readonly string[]) => items.map((s) => `- ${inline(s)}`).join("\n")
+const bullets = (items: readonly string[]) => items.map((s) => `- ${listItem(s)}`).join("\n")
 
 /** What the agent is told about quoted text before it reads any. */
 export const AUTHORED_TEXT_NOTE =

@@ -31,7 +31,7 @@ export function lawHeadings(prompt: string): string[] {
 
 /** Checklist items (`- [ ]`, `* [x]`, `1. [ ]`), as a reviewer's Markdown view would tick them. */
 export function checklistItems(text: string): string[] {
-  return text.split("\n").filter((l) => /^\s*(?:[-*+]|\d{1,9}[.)])\s+\[[ xX]?\]/.test(l))
+  return text.split("\n").filter((l) => /^\s*(?:(?:[-*+]|\d{1,9}[.)])\s+)+\[[ xX]?\]/.test(l))
 }
 
 /** Every heading line (ATX) at the start of a line, at any level. */
