@@ -70,14 +70,17 @@ export async function run({ quick = false } = {}) {
   }
   const small = byDigest.get(SIZES[0])
   const large = byDigest.get(SIZES[1])
+  // the verdict compares each store's resolve with its own floor, measured pair by pair in the same
+  // rounds: the raw medians of two stores also move with the machine between the rounds (runs here
+  // read 0.67x to 1.48x for the same code), and a larger folder is the file system's cost, not Alloy's
   rows.push({
     name: "resolve flatness: 10 000 vs 10 objects",
     median_us: large.subject.median_us,
     p95_us: large.subject.p95_us,
     floor_us: small.subject.median_us,
-    ratio: large.subject.median_us / small.subject.median_us,
+    ratio: large.ratio / small.ratio,
     target: "≤ 1.25x",
-    note: `floor: the same resolve with 10 objects; resolve/floor ratio ${large.ratio.toFixed(2)}x at 10 000 vs ${small.ratio.toFixed(2)}x at 10`,
+    note: `ratio: resolve/floor at 10 000 (${large.ratio.toFixed(2)}x) over resolve/floor at 10 (${small.ratio.toFixed(2)}x); the raw medians ${(large.subject.median_us / small.subject.median_us).toFixed(2)}x`,
   })
   return rows
 }
