@@ -5,8 +5,13 @@
  * dev dependency, a dependency whose engines refuse Node 20, a bin that is not executable.
  *
  * npm is run with `--offline`: every package comes from the npm cache the project's own install
- * filled, so the test reaches no network. Packing skips `prepack` (the test run has just built
- * dist/); that `prepack` builds is asserted on package.json instead.
+ * filled, so the test reaches no network. Installing a tarball as a user does resolves its
+ * dependencies afresh, which needs the registry's full documents of each; the project's own
+ * install (from its lockfile) caches only the tarballs and abbreviated documents. Where the cache
+ * lacks them (npm says ENOTCACHED: a fresh machine) the same install runs again from a lockfile
+ * made of this project's own: the versions `npm install` resolved here, taken from the cache by
+ * their integrity. Packing skips `prepack` (the test run has just built dist/); that `prepack`
+ * builds is asserted on package.json instead.
  */
 import { describe, expect, it } from "vitest"
 import { spawnSync } from "node:child_process"
@@ -29,6 +34,64 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000, env:
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
+/**
+ * A lockfile for `project` that installs the packed tarball `tarball` with exactly the versions of
+ * this checkout's package-lock.json: every package its dependencies reach there, as they are
+ * recorded (version, resolved address, integrity, engines), found the way npm nests them.
+ */
+function lockFromOwn(project: string, tarball: string, integrity: string): void {
+  type Entry = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean }
+  const own = JSON.parse(readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, Entry> }
+  const full = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<string, unknown> & {
+    dependencies?: Record<string, string>
+    optionalDependencies?: Record<string, string>
+  }
+  // where `name` resolves from the package at `from`: its own node_modules, then each enclosing one
+  const find = (from: string, name: string): string | undefined => {
+    for (let d = from; ; ) {
+      const key = `${d ? `${d}/` : ""}node_modules/${name}`
+      if (own.packages[key]) return key
+      if (!d) return undefined
+      const i = d.lastIndexOf("/node_modules/")
+      d = i === -1 ? "" : d.slice(0, i)
+    }
+  }
+  const reached = new Set<string>()
+  const queue: string[] = []
+  const add = (from: string, deps: Record<string, string> | undefined) => {
+    for (const name of Object.keys(deps ?? {})) {
+      const key = find(from, name)
+      if (key && !reached.has(key)) {
+        reached.add(key)
+        queue.push(key)
+      }
+    }
+  }
+  add("", full.dependencies)
+  add("", full.optionalDependencies)
+  for (let i = 0; i < queue.length; i++) {
+    const entry = own.packages[queue[i]!]!
+    add(queue[i]!, entry.dependencies)
+    add(queue[i]!, entry.optionalDependencies)
+  }
+  const spec = `file:${tarball}`
+  const packages: Record<string, unknown> = {
+    "": { name: "empty-project", version: "1.0.0", dependencies: { [pkg.name]: spec } },
+    [`node_modules/${pkg.name}`]: {
+      version: pkg.version,
+      resolved: spec,
+      integrity,
+      ...Object.fromEntries(["dependencies", "optionalDependencies", "peerDependencies", "peerDependenciesMeta", "bin", "engines"].filter((k) => full[k] !== undefined).map((k) => [k, full[k]])),
+    },
+  }
+  for (const key of [...reached].sort()) {
+    const { dev: _dev, devOptional: _devOptional, ...entry } = own.packages[key]!
+    packages[key] = entry
+  }
+  writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "empty-project", version: "1.0.0", private: true, dependencies: { [pkg.name]: spec } }))
+  writeFileSync(path.join(project, "package-lock.json"), JSON.stringify({ name: "empty-project", version: "1.0.0", lockfileVersion: 3, requires: true, packages }, null, 2))
+}
+
 describe("the packed package, installed into an empty project", () => {
   it("builds on pack, ships only what it needs, installs on this Node without an engine warning, and its command, demo and plugin work", () => {
     // a fresh clone has no dist/: packing must build it
@@ -41,7 +104,7 @@ describe("the packed package, installed into an empty project", () => {
       expect(existsSync(path.join(REPO_ROOT, "dist", "cli", "alloy.cjs.v8-cache"))).toBe(true)
       const packed = run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], REPO_ROOT)
       expect(packed.code, packed.err).toBe(0)
-      const [info] = JSON.parse(packed.out) as Array<{ filename: string; files: Array<{ path: string }> }>
+      const [info] = JSON.parse(packed.out) as Array<{ filename: string; integrity: string; files: Array<{ path: string }> }>
       const files = info!.files.map((f) => f.path)
       expect(files).toContain("dist/cli/opencode-alloy.cjs")
       expect(files).toContain("dist/index.js")
@@ -59,7 +122,12 @@ describe("the packed package, installed into an empty project", () => {
       // a node_modules/ in a folder above would lend the installed package what it forgot to depend on
       for (let d = path.dirname(project); d !== path.dirname(d); d = path.dirname(d)) expect(existsSync(path.join(d, "node_modules")), d).toBe(false)
       writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "empty-project", version: "1.0.0", private: true }))
-      const installed = run("npm", ["install", "--offline", "--no-audit", "--no-fund", path.join(dir, info!.filename)], project)
+      let installed = run("npm", ["install", "--offline", "--no-audit", "--no-fund", path.join(dir, info!.filename)], project)
+      if (installed.code !== 0 && /ENOTCACHED/.test(installed.err)) {
+        // the cache cannot resolve afresh (see the top of this file): the same install, from this project's own versions
+        lockFromOwn(project, path.relative(project, path.join(dir, info!.filename)), info!.integrity)
+        installed = run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project)
+      }
       expect(installed.code, `${installed.out}\n${installed.err}`).toBe(0)
       expect(`${installed.out}\n${installed.err}`).not.toMatch(/EBADENGINE|Unsupported engine/)
 
