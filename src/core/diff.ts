@@ -7,6 +7,7 @@
 import type { Bundle, Gate } from "./bundle.js"
 import { STAGE_BASES } from "./ids.js"
 import { packFor } from "./formation.js"
+import { code, fenced, inline, mdText } from "./prompt-safety.js"
 
 export interface TextChange {
   /** `forge`, `appraise`, … or `forge@<cycle>` for a cycle's own pack */
@@ -135,12 +136,14 @@ export function diffBundles(a: Bundle, b: Bundle, names: { from: string; to: str
 export function renderBundleDiff(d: BundleDiff, format: "text" | "markdown"): string {
   const md = format === "markdown"
   const out: string[] = []
-  out.push(md ? `### Alloy brief diff: \`${d.from}\` → \`${d.to}\`` : `brief diff ${d.from} → ${d.to}`)
+  out.push(md ? `### Alloy brief diff: ${code(d.from)} → ${code(d.to)}` : `brief diff ${inline(d.from)} → ${inline(d.to)}`)
   if (d.same) {
     out.push("", "No change to what any agent or gate is given.")
     return out.join("\n")
   }
-  const li = (s: string) => (md ? `- ${s}` : `  ${s}`)
+  // criterion texts and titles are authored (and a bundle named by digest may be written by hand):
+  // one line each, and in Markdown nothing in them acts as Markdown or HTML
+  const li = (s: string) => (md ? `- ${mdText(s)}` : `  ${inline(s)}`)
   if (d.criteria.length) {
     out.push("", md ? "**Criteria**" : "Criteria")
     for (const c of d.criteria) {
@@ -168,7 +171,7 @@ export function renderBundleDiff(d: BundleDiff, format: "text" | "markdown"): st
     for (const s of d.stages) out.push(li(`${s.key}: ${s.status}`))
     for (const s of d.stages) {
       out.push("")
-      if (md) out.push(`<details><summary>${s.key}</summary>`, "", "```diff", s.diff, "```", "", "</details>")
+      if (md) out.push(`<details><summary>${mdText(s.key)}</summary>`, "", fenced(s.diff, "diff"), "", "</details>")
       else out.push(s.diff)
     }
   }

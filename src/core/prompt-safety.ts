@@ -8,6 +8,10 @@
  *               (line breaks included) becomes one space. Always written after Alloy's own text
  *               on the same line, so it can never start a line.
  *   listItem(s) inline(s) after a list marker: a leading task box (`[x]`) is escaped.
+ *
+ * For Markdown that people read (`brief diff --format markdown`, a pull-request comment):
+ * `mdText(s)` (inline text with Markdown's and HTML's punctuation escaped) and `fenced(s)` (a code
+ * block no content can close).
  *   code(s)     inline(s) as a Markdown code span whose fence is longer than any backtick run
  *               inside, so the content cannot close it.
  *   quote(s)    multi-line text: control characters removed, every line prefixed with `> `
@@ -55,6 +59,27 @@ const LEADING_BOX_RE = /^((?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*)(\[[^\]]?\])/
  */
 export function listItem(s: string): string {
   return inline(s).replace(LEADING_BOX_RE, "$1\\$2")
+}
+
+/**
+ * Markdown that people read (a pull-request comment): inline(s), never at the start of a line,
+ * with the characters that Markdown or HTML acts on inside a line escaped by a backslash (`\`,
+ * backticks, `*`, `_`, `~`, brackets, `<`, `>`, `&`), so a link, an image, emphasis, a code span,
+ * a tag or an entity shows as the characters it is written with.
+ */
+export function mdText(s: string): string {
+  return inline(s).replace(/[\\`*_[\]<>&~]/g, "\\$&")
+}
+
+/**
+ * A fenced code block that no content can close: the fence is longer than any backtick run in the
+ * text (and at least three), so a line of backticks inside, indented or not, stays content.
+ */
+export function fenced(text: string, info = ""): string {
+  let longest = 0
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length)
+  const fence = "`".repeat(Math.max(3, longest + 1))
+  return `${fence}${info}\n${stripControls(text)}\n${fence}`
 }
 
 /** A Markdown code span that no content can close (fence longer than any backtick run inside). */
