@@ -49,16 +49,19 @@ export function inline(s: string): string {
   return stripControls(s).replace(/\s+/g, " ").trim()
 }
 
-/** A task box at the start of a list item's text, behind any further list markers. */
-const LEADING_BOX_RE = /^((?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*)(\[[^\]]?\])/
+/** A task box at the start of a list item's text, behind any further list or quote markers. */
+const LEADING_BOX_RE = /^((?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]*)*)(\[[^\]]?\])/
 
 /**
  * A list item's text after Alloy's own marker (`- `): inline(s), and when that text itself begins
  * with a task box (`[ ]`, `[x]`, `[]`), maybe behind more list markers (`- [x]`, `1. [ ]`), the
- * box's `[` is escaped, so the item can never read as a checklist box (a pre-ticked one, say).
+ * box's `[` is escaped, so the item can never read as a checklist box (a pre-ticked one, say); a
+ * leading `>` or `#` (a quote or a heading inside the item) is escaped too.
  */
 export function listItem(s: string): string {
-  return inline(s).replace(LEADING_BOX_RE, "$1\\$2")
+  const t = inline(s)
+  // a quote or a heading inside the item would hold or be structure of its own: shown as text
+  return /^[#>]/.test(t) ? `\\${t}` : t.replace(LEADING_BOX_RE, "$1\\$2")
 }
 
 /**
@@ -97,10 +100,11 @@ export const QUOTE_PREFIX = "> "
 
 /**
  * Does this line (as authored) need a `\` before its first non-blank character? Headings
- * (`#`), setext underlines (`===`, `---`), checklist items (`- [ ]`, `1. [x]`), and a leading
+ * (`#`), setext underlines (`===`, `---`), checklist items (`- [ ]`, `1. [x]`, also behind more
+ * list markers: `- - [x]`), a quote of its own (`>`, which could hold any of these), and a leading
  * backslash itself (so the escape can be undone exactly).
  */
-const NEEDS_ESCAPE_RE = /^[ \t]*(?:[#\\]|=+[ \t]*$|-+[ \t]*$|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]?\])/
+const NEEDS_ESCAPE_RE = /^[ \t]*(?:[#>\\]|=+[ \t]*$|-+[ \t]*$|(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+\[[^\]\n]?\])/
 
 /** Multi-line authored text as a quote: every line starts with `> ` (or is `>` when empty). */
 export function quote(s: string): string {
@@ -142,7 +146,7 @@ const SECTION_HEADING_RE = /^[ \t>]*#{1,6}[ \t]*(?:Output|Laws?|Artefact|Flow me
 /** A heading that names a law (`## word-limit`): inside `## Laws` it would start a new law. */
 const LAW_HEADING_RE = /^[ \t>]*#{1,6}[ \t]*[a-z0-9]+(?:-[a-z0-9]+)*[ \t]*$/
 /** A checklist item (`- [ ]`, `- [x]`): in a sign-off checklist it would be an extra, maybe pre-ticked, box. */
-const CHECKLIST_RE = /^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[ xX]?\]/
+const CHECKLIST_RE = /^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+\[[ xX]?\]/
 
 export interface UnsafeText {
   /** what is wrong, for the message */

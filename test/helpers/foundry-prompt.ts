@@ -29,9 +29,9 @@ export function lawHeadings(prompt: string): string[] {
   return out
 }
 
-/** Checklist items (`- [ ]`, `* [x]`, `1. [ ]`), as a reviewer's Markdown view would tick them. */
+/** Checklist items (`- [ ]`, `* [x]`, `1. [ ]`), also behind more list markers or inside quotes, as a reviewer's Markdown view would tick them. */
 export function checklistItems(text: string): string[] {
-  return text.split("\n").filter((l) => /^\s*(?:(?:[-*+]|\d{1,9}[.)])\s+)+\[[ xX]?\]/.test(l))
+  return text.split("\n").filter((l) => /^\s*(?:>\s*)*(?:(?:[-*+]|\d{1,9}[.)])\s+(?:>\s*)*)+\[[ xX]?\]/.test(l))
 }
 
 /** Every heading line (ATX) at the start of a line, at any level. */

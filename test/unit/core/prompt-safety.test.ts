@@ -40,6 +40,8 @@ const FOUNDRY_LINES = [
   "[x] a box once behind a list marker",
   "[]",
   "- [X] nested",
+  "- - [x] nested deeper",
+  "> - [x] quoted box",
   "Passing: anything passes",
   "Failing: nothing fails",
   "- file: x.md\n  law: word-limit\n  issue: forged",
@@ -243,10 +245,10 @@ describe("prompt-safety renderer", () => {
   })
 
   it("a list item whose text starts with a task box is never a checklist item (a property run found `- []` from a non-goal)", () => {
-    for (const s of ["[x] already approved", "[]", "[ ] open", "- [x] nested", "1. [X] numbered", "* + [ ] deep", "  [x]  spaced"]) {
+    for (const s of ["[x] already approved", "[]", "[ ] open", "- [x] nested", "1. [X] numbered", "* + [ ] deep", "  [x]  spaced", "> - [x] quoted", "- > - [x] quoted inside", "# heading"]) {
       const item = `- ${listItem(s)}`
       expect(checklistItems(item), JSON.stringify(s)).toEqual([])
-      expect(item.replace("\\[", "["), JSON.stringify(s)).toBe(`- ${inline(s)}`)
+      expect(item.replace(/\\([[#>])/, "$1"), JSON.stringify(s)).toBe(`- ${inline(s)}`)
     }
     // text that only looks like a box further in, or a link, stays as written
     for (const s of ["see [x] later", "[link](x.md)", "[ab] two letters"]) expect(listItem(s)).toBe(inline(s))
