@@ -7,17 +7,17 @@
  *   inline(s)   single-line fields: control characters removed, every run of white space
  *               (line breaks included) becomes one space. Always written after Alloy's own text
  *               on the same line, so it can never start a line.
- *   listItem(s) inline(s) after a list marker: a leading task box (`[x]`) is escaped.
- *
- * For Markdown that people read (`brief diff --format markdown`, a pull-request comment):
- * `mdText(s)` (inline text with Markdown's and HTML's punctuation escaped) and `fenced(s)` (a code
- * block no content can close).
+ *   listItem(s) inline(s) after a list marker: a leading task box (`[x]`), quote or heading is escaped.
  *   code(s)     inline(s) as a Markdown code span whose fence is longer than any backtick run
  *               inside, so the content cannot close it.
  *   quote(s)    multi-line text: control characters removed, every line prefixed with `> `
  *               (a quote marker no content can close, because the prefix is on every line), and a
  *               line whose first character would start a heading, a checklist item, a setext
- *               underline or an escape gets a `\` before it (demoted to plain text).
+ *               underline, a quote of its own or an escape gets a `\` before it (plain text).
+ *
+ * For Markdown that people read (`brief diff --format markdown`, a pull-request comment):
+ * `mdText(s)` (inline text with Markdown's and HTML's punctuation escaped) and `fenced(s)` (a code
+ * block no content can close).
  *
  * `unsafeTextProblem` is the authoring-time check (`unsafe_text`): it refuses control and escape
  * characters and lines that forge Foundry's control lines or sections, wherever they are.
