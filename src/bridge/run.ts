@@ -18,6 +18,7 @@ import os from "node:os"
 import path from "node:path"
 import type { OpencodeClient, PermissionRequest, PermissionRuleset, QuestionRequest, Part, Message } from "@opencode-ai/sdk/v2/client"
 import { AlloyError } from "../core/errors.js"
+import { jsonData } from "../core/prompt-safety.js"
 import { AlloyContext } from "../service/context.js"
 import { verifyAllPins, type PinCheck } from "../service/verify-pins.js"
 import { resolvePin } from "../service/resolve.js"
@@ -310,8 +311,8 @@ export function appraisalReply(pu: PromptUser, answers: string[][] | null): stri
   if (answers === null) {
     return "The person dismissed Foundry's human appraisal without a verdict. Do not call foundry_continue; stop here and report that the run waits on a human appraisal."
   }
-  // the person's words are data: JSON lines, with `<` escaped so no text can close the block early
-  const lines = appraisalOutputs(pu, answers).map((o) => JSON.stringify(o).replace(/</g, "\\u003c"))
+  // the person's words are data: JSON lines (jsonData), so no text can close the block early
+  const lines = appraisalOutputs(pu, answers).map(jsonData)
   return `The person answered Foundry's human appraisal (stage ${pu.stage}). Record each line below with foundry_stage_output({data: <the line>}), one call per line, exactly as given, then call foundry_continue() and go on until it reports a terminal action.\n\n<stage_outputs>\n${lines.join("\n")}\n</stage_outputs>`
 }
 

@@ -15,6 +15,9 @@
  *               line whose first character would start a heading, a checklist item, a setext
  *               underline, a quote of its own or an escape gets a `\` before it (plain text).
  *
+ * `jsonData(v)` hands a value to an agent as data: one line of JSON, `<` and invisible characters
+ * escaped (the bridge's goal and a person's appraisal answers).
+ *
  * For Markdown that people read (`brief diff --format markdown`, a pull-request comment):
  * `mdText(s)` (inline text with Markdown's and HTML's punctuation escaped) and `fenced(s)` (a code
  * block no content can close).
@@ -84,6 +87,18 @@ export function fenced(text: string, info = ""): string {
   const fence = "`".repeat(Math.max(3, longest + 1))
   return `${fence}${info}\n${stripControls(text)}\n${fence}`
 }
+
+/**
+ * A value a person or another agent wrote, handed to an agent as data: its JSON text, on one line,
+ * with `<` escaped (so no text can close a tag-delimited block such as `</goal>`) and every
+ * character `CONTROL_RE` names beyond what JSON escapes itself (C1 controls, line and paragraph
+ * separators, bidirectional and zero-width characters, a BOM) escaped too, so nothing in it is
+ * invisible or breaks the line. Decoding it gives back exactly the value.
+ */
+export function jsonData(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_DATA_ESCAPE_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+}
+const JSON_DATA_ESCAPE_RE = /[<\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
 
 /** A Markdown code span that no content can close (fence longer than any backtick run inside). */
 export function code(s: string): string {
