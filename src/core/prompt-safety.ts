@@ -82,10 +82,9 @@ export function mdText(s: string): string {
  * text (and at least three), so a line of backticks inside, indented or not, stays content.
  */
 export function fenced(text: string, info = ""): string {
-  let longest = 0
-  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length)
-  const fence = "`".repeat(Math.max(3, longest + 1))
-  return `${fence}${info}\n${stripControls(text)}\n${fence}`
+  const t = stripControls(text)
+  const fence = "`".repeat(Math.max(3, longestBacktickRun(t) + 1))
+  return `${fence}${info}\n${t}\n${fence}`
 }
 
 /**
@@ -100,12 +99,17 @@ export function jsonData(value: unknown): string {
 }
 const JSON_DATA_ESCAPE_RE = /[<\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
 
+/** The longest run of backticks in `text` (0 when there is none): a fence must be longer to hold it. */
+function longestBacktickRun(text: string): number {
+  let longest = 0
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length)
+  return longest
+}
+
 /** A Markdown code span that no content can close (fence longer than any backtick run inside). */
 export function code(s: string): string {
   const t = inline(s)
-  let longest = 0
-  for (const m of t.matchAll(/`+/g)) longest = Math.max(longest, m[0].length)
-  const fence = "`".repeat(longest + 1)
+  const fence = "`".repeat(longestBacktickRun(t) + 1)
   const pad = t.startsWith("`") || t.endsWith("`") || t === "" ? " " : ""
   return `${fence}${pad}${t}${pad}${fence}`
 }

@@ -79,5 +79,7 @@ describe("brief diff as Markdown", () => {
     expect(fenced("x")).toBe("```\nx\n```")
     expect(fenced("a\n```\nb", "diff")).toBe("````diff\na\n```\nb\n````")
     expect(fenced("`````")).toBe("``````\n`````\n``````")
+    // measured after control characters are removed: a zero-width space cannot split a run that closes the fence
+    expect(fenced("``\u200b``")).toBe("`````\n````\n`````")
   })
 })
