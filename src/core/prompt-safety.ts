@@ -36,8 +36,7 @@ import { AlloyError } from "./errors.js"
  */
 // eslint-disable-next-line no-control-regex
 export const CONTROL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
-// eslint-disable-next-line no-control-regex
-const HAS_CONTROL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
+const HAS_CONTROL_RE = new RegExp(CONTROL_RE.source)
 
 /** Line breaks Alloy's renderer treats as line breaks (before anything else is removed). */
 const BREAKS_RE = /\r\n?|[\u2028\u2029\u0085\u000b\u000c]/g
@@ -52,8 +51,11 @@ export function inline(s: string): string {
   return stripControls(s).replace(/\s+/g, " ").trim()
 }
 
+/** A Markdown list marker (`-`, `*`, `+`, `1.`, `1)`): one spelling for every pattern below that looks for checklist items. */
+const LIST_MARKER = String.raw`(?:[-*+]|\d{1,9}[.)])`
+
 /** A task box at the start of a list item's text, behind any further list or quote markers. */
-const LEADING_BOX_RE = /^((?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]*)*)(\[[^\]]?\])/
+const LEADING_BOX_RE = new RegExp(String.raw`^((?:${LIST_MARKER}[ \t]+|>[ \t]*)*)(\[[^\]]?\])`)
 
 /**
  * A list item's text after Alloy's own marker (`- `): inline(s), and when that text itself begins
@@ -90,14 +92,15 @@ export function fenced(text: string, info = ""): string {
 /**
  * A value a person or another agent wrote, handed to an agent as data: its JSON text, on one line,
  * with `<` escaped (so no text can close a tag-delimited block such as `</goal>`) and every
- * character `CONTROL_RE` names beyond what JSON escapes itself (C1 controls, line and paragraph
+ * character `CONTROL_RE` names that JSON leaves as it is (C1 controls, line and paragraph
  * separators, bidirectional and zero-width characters, a BOM) escaped too, so nothing in it is
  * invisible or breaks the line. Decoding it gives back exactly the value.
  */
 export function jsonData(value: unknown): string {
   return JSON.stringify(value).replace(JSON_DATA_ESCAPE_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 }
-const JSON_DATA_ESCAPE_RE = /[<\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
+/** `<` and every control character (JSON.stringify has written the C0 ones as escapes already). */
+const JSON_DATA_ESCAPE_RE = new RegExp(`<|${CONTROL_RE.source}`, "g")
 
 /** The longest run of backticks in `text` (0 when there is none): a fence must be longer to hold it. */
 function longestBacktickRun(text: string): number {
@@ -123,7 +126,7 @@ export const QUOTE_PREFIX = "> "
  * list markers: `- - [x]`), a quote of its own (`>`, which could hold any of these), and a leading
  * backslash itself (so the escape can be undone exactly).
  */
-const NEEDS_ESCAPE_RE = /^[ \t]*(?:[#>\\]|=+[ \t]*$|-+[ \t]*$|(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+\[[^\]\n]?\])/
+const NEEDS_ESCAPE_RE = new RegExp(String.raw`^[ \t]*(?:[#>\\]|=+[ \t]*$|-+[ \t]*$|(?:${LIST_MARKER}[ \t]+)+\[[^\]\n]?\])`)
 
 /** Multi-line authored text as a quote: every line starts with `> ` (or is `>` when empty). */
 export function quote(s: string): string {
@@ -165,7 +168,7 @@ const SECTION_HEADING_RE = /^[ \t>]*#{1,6}[ \t]*(?:Output|Laws?|Artefact|Flow me
 /** A heading that names a law (`## word-limit`): inside `## Laws` it would start a new law. */
 const LAW_HEADING_RE = /^[ \t>]*#{1,6}[ \t]*[a-z0-9]+(?:-[a-z0-9]+)*[ \t]*$/
 /** A checklist item (`- [ ]`, `- [x]`): in a sign-off checklist it would be an extra, maybe pre-ticked, box. */
-const CHECKLIST_RE = /^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+\[[ xX]?\]/
+const CHECKLIST_RE = new RegExp(String.raw`^[ \t>]*(?:${LIST_MARKER}[ \t]+)+\[[ xX]?\]`)
 
 export interface UnsafeText {
   /** what is wrong, for the message */
