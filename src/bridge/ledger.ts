@@ -16,9 +16,8 @@ import { existsSync, readdirSync } from "node:fs"
 import path from "node:path"
 import { AlloyError } from "../core/errors.js"
 import type { z } from "zod"
-import { safeParseJson } from "../core/schema-errors.js"
 import { ensureRunsDir, MAX_RECORD_BYTES } from "../store/outbox.js"
-import { readRegularFile, type BoundedRead } from "../store/read-file.js"
+import { readCheckedJson, readRegularFile, type CheckedJsonRead } from "../store/read-file.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
 import {
   ASK_ID_RE,
@@ -78,17 +77,15 @@ export class Ledger {
       new AlloyError("malformed", `${path.relative(this.root, file).split(path.sep).join("/")} is not a valid ${REQUEST_TYPE} file`, {
         fix: "remove the request's folder under .alloy/runs/requests/ to forget it",
       })
-    let read: BoundedRead
+    let read: CheckedJsonRead<z.output<S>>
     try {
-      read = readRegularFile(file, MAX_RECORD_BYTES, { followSymlink: true })
+      read = readCheckedJson(file, MAX_RECORD_BYTES, schema, { followSymlink: true })
     } catch {
       return undefined
     }
     if (read.kind === "absent") return undefined
-    if (read.kind !== "ok") throw malformed()
-    const r = safeParseJson(schema, read.bytes.toString("utf8"))
-    if (!r?.success) throw malformed()
-    return r.data
+    if (read.kind === "invalid") throw malformed()
+    return read.data
   }
 
   /**
@@ -254,9 +251,8 @@ export class Ledger {
     const out: Runner[] = []
     for (const n of names) {
       try {
-        const read = readRegularFile(path.join(this.runnersDir, n), MAX_RECORD_BYTES, { followSymlink: true })
-        const r = read.kind === "ok" ? safeParseJson(RunnerSchema, read.bytes.toString("utf8")) : undefined
-        if (r?.success) out.push(r.data)
+        const read = readCheckedJson(path.join(this.runnersDir, n), MAX_RECORD_BYTES, RunnerSchema, { followSymlink: true })
+        if (read.kind === "ok") out.push(read.data)
       } catch {
         /* skipped: unreadable */
       }

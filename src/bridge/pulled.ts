@@ -12,10 +12,9 @@ import { readdirSync } from "node:fs"
 import path from "node:path"
 import type { Capabilities } from "../core/capabilities.js"
 import type { z } from "zod"
-import { safeParseJson } from "../core/schema-errors.js"
 import { readCapabilities } from "../store/capabilities.js"
 import { MAX_RECORD_BYTES } from "../store/outbox.js"
-import { readRegularFile } from "../store/read-file.js"
+import { readCheckedJson } from "../store/read-file.js"
 import { hashedTag, pulledOrigin, pulledStoreDirs, type PulledOrigin } from "../service/pulled.js"
 import { describePulled } from "../evidence/observations.js"
 import { Ledger } from "./ledger.js"
@@ -57,9 +56,8 @@ function list(dir: string): string[] {
 
 /** A pulled JSON file checked against `schema`: its data, or undefined (absent, unreadable, not JSON or not the schema). */
 function readJson<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
-  const r = readRegularFile(file, MAX_RECORD_BYTES)
-  const parsed = r.kind === "ok" ? safeParseJson(schema, r.bytes.toString("utf8")) : undefined
-  return parsed?.success ? parsed.data : undefined
+  const r = readCheckedJson(file, MAX_RECORD_BYTES, schema)
+  return r.kind === "ok" ? r.data : undefined
 }
 
 /** The manifest a capability digest names, when it is stored here (its bytes checked). */

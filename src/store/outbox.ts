@@ -21,7 +21,7 @@ import { AlloyError } from "../core/errors.js"
 import { safeParseJson } from "../core/schema-errors.js"
 import { RUN_EVENT_TYPE, RunEventSchema, RunRecordSchema, compareRecords, isBridgedStage, type RunEvent, type RunRecord } from "../core/run-record.js"
 import { sweepStaleTemps, writeFileAtomic, writeFileOnce } from "./atomic.js"
-import { readFileBounded, readRegularFile } from "./read-file.js"
+import { readCheckedJson, readFileBounded } from "./read-file.js"
 import { ALLOY_DIR, AlloyStore, RUNS_GITIGNORE_TEXT } from "./store.js"
 
 export const RUNS_DIR = `${ALLOY_DIR}/runs`
@@ -180,11 +180,9 @@ const MERGED_FIELDS = ["session", "seq", "commit", "artefact_version", "started_
 function mergeInto(file: string, rel: string, incoming: RunRecord): void {
   let existing: RunRecord
   try {
-    const r = readRegularFile(file, MAX_RECORD_BYTES)
+    const r = readCheckedJson(file, MAX_RECORD_BYTES, RunRecordSchema)
     if (r.kind !== "ok") return
-    const parsed = safeParseJson(RunRecordSchema, r.bytes.toString("utf8"))
-    if (!parsed?.success) return
-    existing = parsed.data
+    existing = r.data
   } catch {
     return
   }

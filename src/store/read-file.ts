@@ -4,7 +4,9 @@
  * what was found, so each caller can turn it into its own error or default.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
+import type { z } from "zod"
 import { AlloyError, describeIoError } from "../core/errors.js"
+import { safeParseJson } from "../core/schema-errors.js"
 
 export type BoundedRead =
   | { readonly kind: "ok"; readonly bytes: Buffer }
@@ -67,4 +69,19 @@ export function readFileBounded(file: string, limit: number, rel: string, opts: 
     case "not_file":
       throw new AlloyError("malformed", `${rel} is not a regular file`, { file: rel, fix: `replace ${rel} with a regular file` })
   }
+}
+
+export type CheckedJsonRead<T> = { readonly kind: "ok"; readonly data: T } | { readonly kind: "absent" } | { readonly kind: "invalid" }
+
+/**
+ * A JSON file Alloy reads back (a run record, a ledger file, a pulled file): read as
+ * `readRegularFile` reads it (the same limit and symlink rule; other I/O errors are thrown as they
+ * are) and checked against `schema` with `safeParseJson`. `invalid`: a symlink not followed, not a
+ * regular file, over the limit, not JSON, or not the schema.
+ */
+export function readCheckedJson<S extends z.ZodType>(file: string, limit: number, schema: S, opts: { followSymlink?: boolean } = {}): CheckedJsonRead<z.output<S>> {
+  const r = readRegularFile(file, limit, opts)
+  if (r.kind === "absent") return r
+  const parsed = r.kind === "ok" ? safeParseJson(schema, r.bytes.toString("utf8")) : undefined
+  return parsed?.success ? { kind: "ok", data: parsed.data } : { kind: "invalid" }
 }

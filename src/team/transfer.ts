@@ -25,7 +25,7 @@ import { digestOf } from "../core/digest.js"
 import { RunRecordSchema, type RunRecord } from "../core/run-record.js"
 import { MAX_OBJECT_BYTES } from "../store/store.js"
 import { makeDirs, writeFileAtomic, writeFileOnce } from "../store/atomic.js"
-import { readRegularFile } from "../store/read-file.js"
+import { readCheckedJson, readRegularFile } from "../store/read-file.js"
 import { MAX_RECORD_BYTES, readRecords, runPaths, ensureRunsDir, RUNS_DIR } from "../store/outbox.js"
 import { RequestFileSchema, RequestResultSchema, RunnerRegistrationSchema, RunnerSchema, type Runner } from "../bridge/request.js"
 import type { AlloyContext } from "../service/context.js"
@@ -300,9 +300,8 @@ function localBridgeRecords(root: string, skipped: TransferReport["skipped"]): B
   }
   for (const n of names) {
     const file = `${RUNS_DIR}/runners/${n}`
-    const r = readRegularFile(path.join(runDir, n), MAX_RECORD_BYTES)
-    const parsed = r.kind === "ok" ? safeParseJson(RunnerSchema, r.bytes.toString("utf8")) : undefined
-    const runner: Runner | undefined = parsed?.success ? parsed.data : undefined
+    const r = readCheckedJson(path.join(runDir, n), MAX_RECORD_BYTES, RunnerSchema)
+    const runner: Runner | undefined = r.kind === "ok" ? r.data : undefined
     if (!runner || `${runner.id}.json` !== n || !validId({ kind: "runner", id: runner.id })) {
       skipped.push({ file, reason: "not an alloy.runner/v1 record named by its id" })
       continue
