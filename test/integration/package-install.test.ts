@@ -21,11 +21,13 @@ import path from "node:path"
 import { REPO_ROOT } from "../helpers/project.js"
 import { GENERATIONS } from "../../src/foundry/generations.js"
 
-const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<string, unknown> & {
   name: string
   version: string
   scripts: Record<string, string>
   bin: Record<string, string>
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
 }
 
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000, env: Record<string, string> = {}) {
@@ -42,10 +44,6 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000, env:
 function lockFromOwn(project: string, tarball: string, integrity: string): void {
   type Entry = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean }
   const own = JSON.parse(readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, Entry> }
-  const full = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<string, unknown> & {
-    dependencies?: Record<string, string>
-    optionalDependencies?: Record<string, string>
-  }
   // where `name` resolves from the package at `from`: its own node_modules, then each enclosing one
   const find = (from: string, name: string): string | undefined => {
     for (let d = from; ; ) {
@@ -67,8 +65,8 @@ function lockFromOwn(project: string, tarball: string, integrity: string): void 
       }
     }
   }
-  add("", full.dependencies)
-  add("", full.optionalDependencies)
+  add("", pkg.dependencies)
+  add("", pkg.optionalDependencies)
   for (let i = 0; i < queue.length; i++) {
     const entry = own.packages[queue[i]!]!
     add(queue[i]!, entry.dependencies)
@@ -81,7 +79,7 @@ function lockFromOwn(project: string, tarball: string, integrity: string): void 
       version: pkg.version,
       resolved: spec,
       integrity,
-      ...Object.fromEntries(["dependencies", "optionalDependencies", "peerDependencies", "peerDependenciesMeta", "bin", "engines"].filter((k) => full[k] !== undefined).map((k) => [k, full[k]])),
+      ...Object.fromEntries(["dependencies", "optionalDependencies", "peerDependencies", "peerDependenciesMeta", "bin", "engines"].filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]])),
     },
   }
   for (const key of [...reached].sort()) {
