@@ -10,7 +10,7 @@ import { isSlug } from "../core/ids.js"
 import { unknownNameFix } from "../core/nearest.js"
 import { intentFilePath, recipeFilePath } from "../core/lint.js"
 import { parseMarkdown } from "../core/frontmatter.js"
-import { readPinBlock, type LocatedPin } from "../core/pin.js"
+import { readPinBlock, type LocatedPin, type Pin } from "../core/pin.js"
 import type { Recipe } from "../core/recipe.js"
 import { sourceDigest } from "../core/digest.js"
 import { compositionEdges } from "../core/build.js"
@@ -63,13 +63,28 @@ export interface PinScan {
   readonly findings: Finding[]
 }
 
+/**
+ * A cycle or flow definition as the scan keeps it: its pin and the few keys it reads later, not
+ * its whole frontmatter: every parsed frontmatter held to the end of the scan was memory the
+ * garbage collector copied and promoted for nothing (over 1,000 cycles, verify's collections took
+ * 16 ms instead of 19: docs/performance.md).
+ */
 interface Def {
   readonly kind: "cycle" | "flow"
   readonly id: string
   readonly file: string
-  readonly data?: Record<string, unknown>
+  /** the definition cannot be read, or its `alloy` block is wrong */
   readonly error?: AlloyError
+  /** its pin (undefined: it has no `alloy` block) */
+  readonly pin?: Pin
+  /** with a wrong `alloy` block: its brief_id and digest as written, when they are strings */
+  readonly written?: { readonly brief_id: string; readonly digest: string }
+  /** a cycle's `targets`, a flow's `starting-cycles`: the slugs among them */
+  readonly next?: readonly string[]
 }
+
+/** The slugs of a list in a definition (anything else in it is Foundry's validator's to report). */
+const slugsOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter(isSlug) : undefined)
 
 const CONFLICT_FIX = (file: string) =>
   `resolve the merge conflict in ${file} (keep one side, delete the <<<<<<< ======= >>>>>>> lines); for a ref or a pin, take either side and then rebuild and re-pin (\`opencode-alloy brief build <brief-id>\`, \`opencode-alloy pin <cycle> <brief-id>\`)`
@@ -86,24 +101,34 @@ function readDef(ctx: AlloyContext, kind: "cycle" | "flow", id: string): Def {
   if (hasConflictMarkers(text)) {
     return { kind, id, file, error: new AlloyError("merge_conflict", `${file} holds git merge conflict markers`, { file, fix: CONFLICT_FIX(file) }) }
   }
+  let data: Record<string, unknown>
   try {
-    return { kind, id, file, data: parseMarkdown(text, file).data }
+    data = parseMarkdown(text, file).data
   } catch (e) {
     return { kind, id, file, error: e instanceof AlloyError ? e : new AlloyError("malformed", String(e)) }
+  }
+  const next = slugsOf(data[kind === "cycle" ? "targets" : "starting-cycles"])
+  const base = { kind, id, file, ...(next ? { next } : {}) }
+  try {
+    const pin = readPinBlock(data, file, { kind, id })
+    return pin ? { ...base, pin } : base
+  } catch (e) {
+    const raw = isObj(data["alloy"]) ? (data["alloy"] as Record<string, unknown>) : undefined
+    const written = { brief_id: typeof raw?.["brief_id"] === "string" ? raw["brief_id"] : "", digest: typeof raw?.["digest"] === "string" ? raw["digest"] : "" }
+    return { ...base, written, error: e instanceof AlloyError ? e : new AlloyError("malformed", String(e)) }
   }
 }
 
 /** The cycles a flow reaches (its starting cycles and everything through `targets`), from the defs already read. */
 function flowCycles(flow: Def, cycles: ReadonlyMap<string, Def>): string[] {
-  const start = Array.isArray(flow.data?.["starting-cycles"]) ? (flow.data["starting-cycles"] as unknown[]).filter(isSlug) : []
+  const start = flow.next ?? []
   const seen = new Set<string>()
   const queue = [...start]
   for (let i = 0; i < queue.length && seen.size < 10_000; i++) {
     const c = queue[i]!
     if (seen.has(c) || !cycles.has(c)) continue
     seen.add(c)
-    const targets = cycles.get(c)!.data?.["targets"]
-    if (Array.isArray(targets)) for (const t of targets) if (isSlug(t) && !seen.has(t)) queue.push(t)
+    for (const t of cycles.get(c)!.next ?? []) if (!seen.has(t)) queue.push(t)
   }
   return [...seen].sort()
 }
@@ -149,40 +174,29 @@ function scanAll(ctx: AlloyContext): PinScan {
 
   // ---- pins: each distinct (brief, digest) verified once -----------------------------------
   // what the drift check needs of each verified bundle, not the bundle: 10,000 bundles held to the
-  // end of the scan made the heap (and the garbage collector's work) grow faster than the project
-  const verified = new Map<string, BuiltFrom>()
+  // end of the scan made the heap (and the garbage collector's work) grow faster than the project.
+  // The drift check reads only the brief's current build, so an older build keeps nothing (null)
+  const verified = new Map<string, BuiltFrom | null>()
   const pins: ScannedPin[] = []
   const ownPinned = new Set<string>()
   for (const def of [...cycles.values(), ...flows.values()]) {
-    let pin: LocatedPin | undefined
-    try {
-      if (def.error) throw def.error
-      const p = readPinBlock(def.data!, def.file, { kind: def.kind, id: def.id })
-      if (!p) continue
-      pin = { ...p, source: { kind: def.kind, id: def.id, file: def.file } }
-    } catch (e) {
-      const err = inPinContext(e, { source: { kind: def.kind, id: def.id, file: def.file } })
+    if (def.error) {
+      const err = inPinContext(def.error, { source: { kind: def.kind, id: def.id, file: def.file } })
       // a definition that cannot be read is only a pin problem when it carries (or may carry) a pin
-      const raw = isObj(def.data?.["alloy"]) ? (def.data!["alloy"] as Record<string, unknown>) : undefined
       if (def.kind === "cycle") ownPinned.add(def.id)
-      pins.push({
-        kind: def.kind,
-        id: def.id,
-        file: def.file,
-        brief_id: typeof raw?.["brief_id"] === "string" ? raw["brief_id"] : "",
-        digest: typeof raw?.["digest"] === "string" ? raw["digest"] : "",
-        state: "broken",
-        error: info(err),
-      })
+      pins.push({ kind: def.kind, id: def.id, file: def.file, brief_id: def.written?.brief_id ?? "", digest: def.written?.digest ?? "", state: "broken", error: info(err) })
       continue
     }
+    if (!def.pin) continue
+    const pin: LocatedPin = { ...def.pin, source: { kind: def.kind, id: def.id, file: def.file } }
     if (def.kind === "cycle") ownPinned.add(def.id)
     const ref = refOf(pin.brief_id)
     const key = `${pin.brief_id}@${pin.digest}`
     let error: AlloyError | undefined
     if (!verified.has(key)) {
       try {
-        verified.set(key, builtFrom(resolvePin(ctx, pin, false, { current: ref.digest, keep: false }).bundle))
+        const bundle = resolvePin(ctx, pin, false, { current: ref.digest, keep: false }).bundle
+        verified.set(key, ref.digest === pin.digest ? builtFrom(bundle) : null)
       } catch (e) {
         error = inPinContext(e, pin)
       }

@@ -134,6 +134,22 @@ describe("verify: the CI gate", () => {
     expect(codes(v.report)).toContain("merge_conflict")
   })
 
+  it("a wrong alloy block is reported with the brief and digest as written; a block without them, with none", async () => {
+    const p = await tmp.pinned()
+    const cycle = path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`)
+    edit(cycle, /^alloy:.*$/m, `alloy: { brief_id: ${p.briefId}, digest: "sha256:not-a-digest" }`)
+    const v = await verify(p.dir)
+    expect(v.plain).toBe(1)
+    expect(v.report.pins.find((x) => x.id === p.cycle)).toMatchObject({ status: "error", brief_id: p.briefId, digest: "sha256:not-a-digest" })
+    edit(cycle, /^alloy:.*$/m, "alloy: [1, 2]")
+    const w = await verify(p.dir)
+    expect(w.plain).toBe(1)
+    const pin = w.report.pins.find((x) => x.id === p.cycle)
+    expect(pin).toMatchObject({ status: "error" })
+    expect(pin).not.toHaveProperty("brief_id")
+    expect(pin).not.toHaveProperty("digest")
+  })
+
   it("a formation cycle without any pin is an error (not_pinned)", async () => {
     const p = await tmp.pinned()
     edit(path.join(p.dir, "foundry", "cycles", `${p.cycle}.md`), /^alloy:.*\n/m, "")
