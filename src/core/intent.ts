@@ -14,7 +14,7 @@ import { AlloyError } from "./errors.js"
 import { AC_ID_RE, SLUG_MAX, SLUG_RE } from "./ids.js"
 import { suggest } from "./nearest.js"
 import { decodeText, parseMarkdown, parseYaml, splitFrontmatter } from "./frontmatter.js"
-import { assertParsableSize, schemaError } from "./schema-errors.js"
+import { schemaError, tooManyValues } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
 /** Longest text one field may hold (characters). */
@@ -251,7 +251,9 @@ const INTENT_FIX = "fix the fields listed, then run `opencode-alloy intent lint`
  * at once as one `invalid_intent` error naming `file` and each field.
  */
 export function validateIntent(data: unknown, body: string, file: string, expectedId?: string): Intent {
-  assertParsableSize(data, "invalid_intent", file, "intent record", "split the intent into smaller intents (one brief can carry several)", INTENT_FIX)
+  // a record too large for any valid one is refused before zod and the cross-field checks read it
+  const tooMany = tooManyValues(data, { split: "split the intent into smaller intents (one brief can carry several)" })
+  if (tooMany) throw schemaError("invalid_intent", file, "intent record", tooMany, INTENT_FIX)
   const r = IntentSchema.safeParse(data)
   const issues: Array<{ path: PropertyKey[]; message: string }> = r.success ? [] : r.error.issues.map((i) => ({ path: [...i.path], message: i.message }))
   if (!r.success) {

@@ -8,7 +8,7 @@ import { AlloyError } from "./errors.js"
 import { decodeText, parseMarkdown } from "./frontmatter.js"
 import { describeValue, Slug } from "./intent.js"
 import { isStage } from "./ids.js"
-import { assertParsableSize, schemaError } from "./schema-errors.js"
+import { safeParseBounded, schemaError } from "./schema-errors.js"
 import { assertSafeText } from "./prompt-safety.js"
 
 const SCOPE_KEY_RE = /^[a-z0-9]+(-[a-z0-9]+)*(#AC-[1-9][0-9]{0,3})?$/
@@ -125,8 +125,7 @@ const RECIPE_FIX = "fix the fields listed, then check with `opencode-alloy brief
 
 /** Validate recipe data (parsed YAML or tool input): every problem at once, as one `invalid_recipe` error. */
 export function validateRecipe(data: unknown, body: string, file: string, expectedId?: string): Recipe {
-  assertParsableSize(data, "invalid_recipe", file, "brief recipe", "split the brief into briefs for smaller formations", RECIPE_FIX)
-  const r = RecipeSchema.safeParse(data)
+  const r = safeParseBounded(RecipeSchema, data, { split: "split the brief into briefs for smaller formations" })
   if (!r.success) throw schemaError("invalid_recipe", file, "brief recipe", r.error, RECIPE_FIX)
   // a valid recipe whose text could steer Foundry's agents is refused with its own code
   assertSafeText("brief recipe", file, data as Record<string, unknown>, body)

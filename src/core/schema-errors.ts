@@ -35,29 +35,25 @@ export function schemaError(code: ErrorCode, file: string, what: string, error: 
 }
 
 /**
- * Refuse a record read from a file before zod sees it when it holds more values than any valid one
- * can (schema-check.ts, MAX_PARSED_VALUES): one problem, saying how to split it.
+ * `schema.safeParse(value)` for a value parsed from what Alloy did not write itself or reads back (an
+ * intent or recipe file, a WORK file's entry, a run record in the outbox, a file pulled from a team
+ * store, a runner's registration): one holding more values than any valid one can
+ * (MAX_PARSED_VALUES) fails with one issue before zod sees it, since zod words every fault it finds
+ * and a 4 MiB file of millions of wrong values held a command for 19 s and 2.7 GB. `textLength`,
+ * when the caller has it, is the length of the JSON text the value was parsed from: a text of n
+ * characters holds at most (n + 1) / 2 values, so a short one is not counted. `split`: what the
+ * author does instead (for a record a person writes), added to the issue.
  */
-export function assertParsableSize(data: unknown, code: ErrorCode, file: string, what: string, split: string, fix: string): void {
-  if (!holdsMoreValuesThan(data, MAX_PARSED_VALUES)) return
-  const issues = [{ path: [], message: `${TOO_MANY_VALUES}, far more than the limits allow; ${split}` }]
-  throw schemaError(code, file, what, { issues } as unknown as z.ZodError, fix)
+export function safeParseBounded<S extends z.ZodType>(schema: S, value: unknown, opts: { textLength?: number; split?: string } = {}): z.ZodSafeParseResult<z.output<S>> {
+  const tooMany = tooManyValues(value, opts)
+  return tooMany ? { success: false, error: tooMany as z.ZodError<z.output<S>> } : schema.safeParse(value)
 }
 
-/**
- * `schema.safeParse(value)` for a value parsed from what Alloy reads but did not write (a run record
- * in the outbox, a file pulled from a team store, a runner's registration): one holding more values
- * than any valid one can (MAX_PARSED_VALUES) fails with one issue before zod sees it, since zod words
- * every fault it finds and a 4 MiB file of millions of wrong values held a command for 19 s and
- * 2.7 GB. `textLength`, when the caller has it, is the length of the JSON text the value was parsed
- * from: a text of n characters holds at most (n + 1) / 2 values, so a short one is not counted.
- */
-export function safeParseBounded<S extends z.ZodType>(schema: S, value: unknown, textLength?: number): z.ZodSafeParseResult<z.output<S>> {
-  const mayBeTooLarge = textLength === undefined || textLength > 2 * MAX_PARSED_VALUES
-  if (mayBeTooLarge && holdsMoreValuesThan(value, MAX_PARSED_VALUES)) {
-    return { success: false, error: new z.ZodError([{ code: "custom", path: [], message: `${TOO_MANY_VALUES}, far more than any valid one` }]) as z.ZodError<z.output<S>> }
-  }
-  return schema.safeParse(value)
+/** safeParseBounded's refusal on its own, for a caller that checks more than the schema: the one issue, or undefined. */
+export function tooManyValues(value: unknown, opts: { textLength?: number; split?: string } = {}): z.ZodError | undefined {
+  const mayBeTooLarge = opts.textLength === undefined || opts.textLength > 2 * MAX_PARSED_VALUES
+  if (!mayBeTooLarge || !holdsMoreValuesThan(value, MAX_PARSED_VALUES)) return undefined
+  return new z.ZodError([{ code: "custom", path: [], message: `${TOO_MANY_VALUES}, far more than any valid one${opts.split ? `; ${opts.split}` : ""}` }])
 }
 
 /**
@@ -71,5 +67,5 @@ export function safeParseJson<S extends z.ZodType>(schema: S, text: string): z.Z
   } catch {
     return undefined
   }
-  return safeParseBounded(schema, value, text.length)
+  return safeParseBounded(schema, value, { textLength: text.length })
 }

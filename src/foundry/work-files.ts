@@ -14,7 +14,7 @@ import { z } from "zod"
 import { AlloyError } from "../core/errors.js"
 import { parseMarkdown, splitFrontmatter } from "../core/frontmatter.js"
 import { sha256Hex } from "../core/digest.js"
-import { holdsMoreValuesThan, MAX_PARSED_VALUES, TOO_MANY_VALUES } from "../core/schema-check.js"
+import { safeParseBounded } from "../core/schema-errors.js"
 import { criterionRef, parseGateLawId } from "../core/ids.js"
 import type { FeedbackItemSummary, FeedbackSummary } from "../core/run-record.js"
 import { readFileBounded } from "../store/read-file.js"
@@ -93,8 +93,7 @@ const FeedbackFileSchema = z.looseObject({ items: z.array(z.unknown()).max(MAX_E
 /** One entry (at `at` in its file) through zod, or its first fault: `items.3.history: …`. */
 function parseEntry<T>(schema: z.ZodType<T>, value: unknown, at: ReadonlyArray<string | number>): { ok: true; data: T } | { ok: false; issue: string } {
   // a WORK file is read inside the hook's process: an entry of millions of bad values is not parsed
-  if (holdsMoreValuesThan(value, MAX_PARSED_VALUES)) return { ok: false, issue: `${at.join(".")}: ${TOO_MANY_VALUES}` }
-  const r = schema.safeParse(value)
+  const r = safeParseBounded(schema, value)
   return r.success ? { ok: true, data: r.data } : { ok: false, issue: issueText(r.error, at) }
 }
 

@@ -151,7 +151,7 @@ colour: blue
       const huge = errorOf(() => validateIntent({ id: "x", constraints: Array<number>(500_000).fill(1) }, "", "x.md"))
       expect(huge.code).toBe("invalid_intent")
       expect(huge.message).toBe(
-        "x.md: intent record has 1 problem:\n  - (top level): holds more than 100,000 values, far more than the limits allow; split the intent into smaller intents (one brief can carry several)",
+        "x.md: intent record has 1 problem:\n  - (top level): holds more than 100,000 values, far more than any valid one; split the intent into smaller intents (one brief can carry several)",
       )
       expect(zod).not.toHaveBeenCalled()
       const r = errorOf(() => validateRecipe({ id: "b", intents: Array<string>(100_001).fill("a") }, "", "b.md"))

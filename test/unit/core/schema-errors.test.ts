@@ -24,8 +24,8 @@ describe("safeParseBounded: zod's safeParse for what Alloy reads but did not wri
 
   it("does not count a value parsed from a text too short to hold that many (the text's length is given)", () => {
     // 100,001 values need a text of at least 200,001 characters; a caller's shorter length means none is counted
-    expect(safeParseBounded(Nums, new Array(100_001).fill(0), 200_000).success).toBe(true)
-    expect(safeParseBounded(Nums, new Array(100_001).fill(0), 200_001).success).toBe(false)
+    expect(safeParseBounded(Nums, new Array(100_001).fill(0), { textLength: 200_000 }).success).toBe(true)
+    expect(safeParseBounded(Nums, new Array(100_001).fill(0), { textLength: 200_001 }).success).toBe(false)
     expect(JSON.stringify(new Array(100_000).fill(0)).length).toBeGreaterThan(199_999)
   })
 

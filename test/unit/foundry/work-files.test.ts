@@ -80,11 +80,11 @@ describe("WORK files", () => {
       // one entry or item holding more than 100,000 values is not handed to zod at all
       const huge = `[${Array(100_001).fill("x").join(", ")}]`
       entry.mockClear()
-      expect(() => parseHistory(`- cycle: c\n  stage: s\n  timestamp: t\n  changed_files: ${huge}\n`)).toThrowError("(0: holds more than 100,000 values)")
+      expect(() => parseHistory(`- cycle: c\n  stage: s\n  timestamp: t\n  changed_files: ${huge}\n`)).toThrowError("(0: holds more than 100,000 values, far more than any valid one)")
       expect(entry).not.toHaveBeenCalled()
       const warned: string[] = []
       expect(parseFeedback(`items:\n  - {id: a, tag: human, history: ${huge}}\n`, "WORK.feedback.yaml", (w) => warned.push(w))).toEqual([])
-      expect(warned).toEqual(["WORK.feedback.yaml: 1 item not in Foundry's shape left out (first: items.0: holds more than 100,000 values)"])
+      expect(warned).toEqual(["WORK.feedback.yaml: 1 item not in Foundry's shape left out (first: items.0: holds more than 100,000 values, far more than any valid one)"])
       expect(item).not.toHaveBeenCalled()
     } finally {
       entry.mockRestore()
