@@ -226,7 +226,9 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     }
     const display = long ? `--${name}` : `-${name}`
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
-    const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : []
+    // a short option this command does not have (`verify -j`): its one long option of that letter
+    const byLetter = Object.keys(declared).filter((n) => n.startsWith(name))
+    const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : byLetter.length === 1 ? byLetter : []
     const table = optionOwners(commands)
     const owners = long ? ownersOf(table, name) : []
     // not this command's, and a slip of another's (`status --strcit`): say whose it is

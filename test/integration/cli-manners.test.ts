@@ -40,6 +40,8 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     [["evidence", "sigonff", "a#AC-1", "Sam"], "opencode-alloy evidence signoff"],
     [["completion", "fihs"], "opencode-alloy completion fish"],
     [["import", "--frm", "x"], "--from"],
+    // a short option the command does not have: its one long option of that letter
+    [["verify", "-j"], "--json"],
   ]
   for (const [argv, fix] of cases) {
     it(`${argv.join(" ")} → exit 2${fix ? `, did you mean ${fix}` : ""}`, async () => {
@@ -95,6 +97,16 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     const r = await runCli(os.tmpdir(), "frobnicate")
     expect(r.code).toBe(2)
     expect(r.err).not.toContain("did you mean")
+    // a short option: only when one long option has its letter (`brief build -a`: --all or --allow-ungated)
+    for (const argv of [
+      ["verify", "-x"],
+      ["brief", "build", "x", "-a"],
+    ]) {
+      const s = await runCli(os.tmpdir(), ...argv)
+      expect(s.code).toBe(2)
+      expect(s.err).toContain(`unknown option ${argv.at(-1)}`)
+      expect(s.err).not.toContain("did you mean")
+    }
   })
 
   it("a group without its sub-command prints the group's help and exits 2", async () => {
