@@ -226,8 +226,8 @@ function readArgs(commands: Commands, argv: readonly string[], path: string[]): 
     }
     const display = long ? `--${name}` : `-${name}`
     if (/^-\d/.test(a)) continue // a negative number as a positional is left to the command
-    // a short option this command does not have (`verify -j`): its one long option of that letter
-    const byLetter = Object.keys(declared).filter((n) => n.startsWith(name))
+    // a short option this command does not have (`verify -j`, `-V`): its one long option of that letter
+    const byLetter = Object.keys(declared).filter((n) => n.startsWith(name.toLowerCase()))
     const near = long || oneDashWord ? nearest(name, Object.keys(declared)) : byLetter.length === 1 ? byLetter : []
     const table = optionOwners(commands)
     const owners = long ? ownersOf(table, name) : []

@@ -42,6 +42,7 @@ describe("CLI: mistakes are usage errors with a suggestion", () => {
     [["import", "--frm", "x"], "--from"],
     // a short option the command does not have: its one long option of that letter
     [["verify", "-j"], "--json"],
+    [["-V"], "--version"],
   ]
   for (const [argv, fix] of cases) {
     it(`${argv.join(" ")} → exit 2${fix ? `, did you mean ${fix}` : ""}`, async () => {
