@@ -11,8 +11,8 @@ import { code, inline, listItem, quote } from "./prompt-safety.js"
 /**
  * Every authored string goes through prompt-safety: `inline` for one-line fields (always after
  * Alloy's own text on the line), `listItem` for the items of a list, `code` for commands and
- * paths, `quote` for multi-line text. So
- * no authored content can start a line Foundry or its agents parse (docs/prompt-safety.md).
+ * paths, `quote` for multi-line text. So no authored content can start a line Foundry or its
+ * agents parse (docs/prompt-safety.md).
  */
 const bullets = (items: readonly string[]) => items.map((s) => `- ${listItem(s)}`).join("\n")
 
