@@ -17,11 +17,12 @@ export interface Io {
 }
 
 /**
- * Colours only when asked for, only on a terminal, and never when NO_COLOR has a value (any but
- * the empty one: a `NO_COLOR=` left empty by a script does not count, as other tools read it).
+ * Colours only when asked for, only on a terminal (`terminal`: is standard output one), and never
+ * when NO_COLOR has a value (any but the empty one: a `NO_COLOR=` left empty by a script does not
+ * count, as other tools read it).
  */
-export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && !env["NO_COLOR"] && env["TERM"] !== "dumb"
+export function wantsColor(terminal: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return terminal && !env["NO_COLOR"] && env["TERM"] !== "dumb"
 }
 
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const

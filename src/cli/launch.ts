@@ -110,4 +110,15 @@ async function launch(argv: string[]): Promise<void> {
   if (enabled && ran === command && (!cached || script.cachedDataRejected)) writeCache(file, bundle, script)
 }
 
-void launch(process.argv.slice(2))
+/**
+ * The program's work is done. When nothing is left for the event loop (no write waiting for its
+ * reader, no server, timer, child or file request: Node lists every one of them here), the process
+ * ends at once instead of letting the engine first finish a garbage collection and free its heap,
+ * work whose result nobody reads: about 9 ms of a `verify` over 1,000 cycles (docs/performance.md).
+ * Anything still active keeps Node's usual ending, so nothing a command started is cut short.
+ */
+function endIfIdle(): void {
+  if (typeof process.getActiveResourcesInfo === "function" && process.getActiveResourcesInfo().length === 0) process.exit()
+}
+
+void launch(process.argv.slice(2)).then(endIfIdle)

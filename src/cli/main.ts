@@ -8,6 +8,7 @@ import { resolve as resolvePath } from "node:path"
 import { AlloyError } from "../core/errors.js"
 import { EXIT_USAGE, reportError, terminalSafe, wantsColor, type Io } from "./io.js"
 import { ArgsError, commandHelp, programHelp, resolveArgs, shown } from "./args.js"
+import { isTerminal, writeErr, writeOut } from "./stdio.js"
 import { commands, GROUPS } from "./commands/index.js"
 
 interface MainIo {
@@ -91,18 +92,11 @@ function isDirectory(p: string): boolean {
  */
 export async function runAsProgram(argv: string[]): Promise<string | undefined> {
   let ran: string | undefined
-  // a closed pipe (`opencode-alloy verify --json | head`) ends the program quietly, never with a stack trace
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
-      throw e
-    })
-  }
   process.exitCode = await main(argv, {
-    out: (s) => process.stdout.write(s + "\n"),
-    err: (s) => process.stderr.write(s + "\n"),
+    out: (s) => writeOut(s + "\n"),
+    err: (s) => writeErr(s + "\n"),
     cwd: process.cwd(),
-    color: wantsColor(process.stdout),
+    color: wantsColor(isTerminal(1)),
     onCommand: (words) => (ran = words[0]),
   })
   return ran

@@ -2,40 +2,11 @@
  * What `opencode-alloy verify --json` prints (`alloy.verify/v1`), as the one schema the CLI,
  * the docs (docs/verify.md) and the tests share. A CI job reads `ok`; a person or a bot reads
  * `findings`, each named by a stable code with a severity: errors always fail, warnings fail
- * with `--strict`.
+ * with `--strict`. The codes and the rules that need no schema (the exit rule, conflict markers) are
+ * in ./verify-rules.ts, so the scan that makes the report does not build these schemas to run.
  */
 import { z } from "zod"
-
-export const VERIFY_REPORT_TYPE = "alloy.verify/v1"
-
-/** Finding codes beyond the resolver's error codes (those name a pin that does not verify). */
-export const FINDING_CODES = [
-  // errors: a stage would run without its brief, or on something that does not verify
-  "object_missing",
-  "digest_mismatch",
-  "brief_id_mismatch",
-  "brief_not_found",
-  "malformed",
-  "invalid_id",
-  "invalid_digest",
-  "io_error",
-  "unsafe_path",
-  "cycle_not_found",
-  "not_pinned",
-  "ambiguous_pin",
-  "merge_conflict",
-  "ref_broken",
-  // warnings: the gate passes without --strict
-  "pin_behind",
-  "source_drift",
-  "formation_dangling",
-  "pin_shadowed",
-  "pin_outside_formation",
-  "pin_other_brief",
-  "foundry_version",
-  "stray_temp",
-] as const
-export type FindingCode = (typeof FINDING_CODES)[number]
+import { FINDING_CODES, VERIFY_REPORT_TYPE } from "./verify-rules.js"
 
 export const FindingSchema = z.strictObject({
   code: z.enum(FINDING_CODES),
@@ -49,9 +20,6 @@ export const FindingSchema = z.strictObject({
   brief: z.string().optional(),
 })
 export type Finding = z.infer<typeof FindingSchema>
-
-export const PIN_STATES = ["current", "behind", "unbuilt", "broken"] as const
-export type PinState = (typeof PIN_STATES)[number]
 
 export const PinCheckSchema = z.strictObject({
   kind: z.enum(["cycle", "flow"]),
@@ -92,16 +60,3 @@ export const VerifyReportSchema = z.strictObject({
   warnings: z.array(z.string()),
 })
 export type VerifyReport = z.infer<typeof VerifyReportSchema>
-
-/**
- * Does text hold git merge conflict markers: a line starting `<<<<<<<` and one starting
- * `>>>>>>>`? (`=======` alone is also a Markdown heading underline, so it is not enough.)
- */
-export function hasConflictMarkers(text: string): boolean {
-  return /^<{7}(?: |$)/m.test(text) && /^>{7}(?: |$)/m.test(text)
-}
-
-/** The exit rule, written once: errors always fail; warnings fail with strict. */
-export function verifyPasses(findings: readonly Finding[], strict: boolean): boolean {
-  return findings.every((f) => f.severity === "warning" && !strict)
-}

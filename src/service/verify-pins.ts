@@ -1,5 +1,6 @@
 /** The CI gate (`opencode-alloy verify`): the pin scan's facts as an `alloy.verify/v1` report. */
-import { verifyPasses, VERIFY_REPORT_TYPE, type PinCheck, type VerifyReport } from "../core/verify-report.js"
+import type { PinCheck, VerifyReport } from "../core/verify-report.js"
+import { verifyPasses, VERIFY_REPORT_TYPE } from "../core/verify-rules.js"
 import type { AlloyContext } from "./context.js"
 import { scanPins, type ScannedPin } from "./pin-scan.js"
 

@@ -4,7 +4,7 @@
  * Reads are synchronous (small files, no thread-pool hop on the resolve path); every write
  * is atomic; ids are validated before they become paths; symlinks may not lead out of `.alloy/`.
  */
-import { hasConflictMarkers } from "../core/verify-report.js"
+import { hasConflictMarkers } from "../core/verify-rules.js"
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { unknownNameFix } from "../core/nearest.js"

@@ -92,3 +92,49 @@ export function runBin(args: readonly string[], opts: BinOptions): Promise<BinRe
     })
   })
 }
+
+/**
+ * What the built CLI does with a reader that is slow, shared or gone. `holdMs`: the test reads
+ * nothing for that long, so a large output fills the pipe and the CLI waits for its reader.
+ * `nonBlocking`: a go-between process starts the CLI on the same pipe and keeps making the pipe
+ * non-blocking while it runs (as a parent does when it sets up Node's own stdout on a pipe it
+ * shares), so the CLI's writes are refused part way (`EAGAIN`). `closeAfterBytes`: the test
+ * closes its end after reading that many bytes (the reader has gone: `EPIPE`). `bytes`: how much
+ * the test read.
+ */
+export function runBinPiped(args: readonly string[], opts: BinOptions & { holdMs?: number; nonBlocking?: boolean; closeAfterBytes?: number }): Promise<BinResult & { bytes: number }> {
+  const goBetween = [
+    "-e",
+    `const { spawn } = require("node:child_process"); const net = require("node:net");
+     const child = spawn(process.execPath, process.argv.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+     const handles = [];
+     // each new handle on descriptor 1 makes it non-blocking again (libuv's pipe set-up), also after the CLI's own start made it blocking
+     const flip = setInterval(() => handles.push(new net.Socket({ fd: 1, readable: false, writable: true })), 5);
+     child.on("exit", (code, signal) => { clearInterval(flip); process.exit(code ?? (signal ? 128 : 1)); });`,
+  ]
+  return new Promise((resolve) => {
+    const env = { ...process.env, ...opts.env }
+    const argv = [...(opts.nonBlocking ? goBetween : []), opts.bin ?? BIN, ...args]
+    const child = spawn(process.execPath, argv, { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    const chunks: Buffer[] = []
+    let bytes = 0
+    let stderr = ""
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    child.stdout.pause()
+    const read = () => {
+      child.stdout.on("data", (d: Buffer) => {
+        chunks.push(d)
+        bytes += d.length
+        if (opts.closeAfterBytes !== undefined && bytes >= opts.closeAfterBytes) child.stdout.destroy()
+      })
+      child.stdout.resume()
+    }
+    const hold = setTimeout(read, opts.holdMs ?? 0)
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000)
+    child.on("close", (status, signal) => {
+      clearTimeout(timer)
+      clearTimeout(hold)
+      resolve({ status, signal, stdout: Buffer.concat(chunks).toString("utf8"), stderr, bytes })
+    })
+  })
+}

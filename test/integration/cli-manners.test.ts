@@ -220,13 +220,12 @@ describe("CLI: help", () => {
 
 describe("CLI: colours", () => {
   it("only on a terminal and never with NO_COLOR", () => {
-    expect(wantsColor({ isTTY: true }, {})).toBe(true)
-    expect(wantsColor({ isTTY: false }, {})).toBe(false)
-    expect(wantsColor({}, {})).toBe(false)
+    expect(wantsColor(true, {})).toBe(true)
+    expect(wantsColor(false, {})).toBe(false)
     // set but empty does not count, as other tools read it
-    expect(wantsColor({ isTTY: true }, { NO_COLOR: "" })).toBe(true)
-    expect(wantsColor({ isTTY: true }, { NO_COLOR: "1" })).toBe(false)
-    expect(wantsColor({ isTTY: true }, { TERM: "dumb" })).toBe(false)
+    expect(wantsColor(true, { NO_COLOR: "" })).toBe(true)
+    expect(wantsColor(true, { NO_COLOR: "1" })).toBe(false)
+    expect(wantsColor(true, { TERM: "dumb" })).toBe(false)
   })
 
   it("colours the verdict words when asked, and never JSON or piped output", async () => {

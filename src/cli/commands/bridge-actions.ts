@@ -10,6 +10,7 @@ import { uploadConfig, uploadTraces } from "../../bridge/otlp-upload.js"
 import { exportOtel } from "../../evidence/export-otel.js"
 import { loadEvidence } from "../../evidence/model.js"
 import { EXIT_FAIL, EXIT_OK, usageError, type Io } from "../io.js"
+import { isTerminal, writeOut } from "../stdio.js"
 import { str, type Command, type OptionValues } from "./types.js"
 import { assertKnownBrief } from "./known-names.js"
 
@@ -22,8 +23,8 @@ function seconds(v: OptionValues, name: string, fallback: number): number {
 }
 
 function progressFor(io: Io): Progress {
-  const tty = !io.json && process.stdout.isTTY === true
-  return new Progress({ out: io.out, err: io.err, json: io.json, tty, write: (s) => process.stdout.write(s), input: process.stdin })
+  const tty = !io.json && isTerminal(1)
+  return new Progress({ out: io.out, err: io.err, json: io.json, tty, write: writeOut, input: process.stdin })
 }
 
 function exitFor(r: RequestResult): number {

@@ -27,6 +27,7 @@ import { shown } from "../args.js"
 import { unknownNameFix } from "../../core/nearest.js"
 import { str, strs, type OptionValues } from "./types.js"
 import { assertKnownIntent } from "./known-names.js"
+import { isTerminal } from "../stdio.js"
 
 const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:/, "").slice(0, 12) : "-")
 
@@ -145,7 +146,7 @@ export async function cmdRunsWatch(io: Io, v: OptionValues): Promise<number> {
   ctx.store.requireInit()
   const follow = v["follow"] === true
   const envIdle = Number(process.env["ALLOY_WATCH_IDLE_SECONDS"])
-  const idleMs = Number.isFinite(envIdle) && envIdle > 0 ? envIdle * 1000 : process.stdout.isTTY ? 24 * 3600_000 : 10 * 60_000
+  const idleMs = Number.isFinite(envIdle) && envIdle > 0 ? envIdle * 1000 : isTerminal(1) ? 24 * 3600_000 : 10 * 60_000
   const ac = new AbortController()
   const onSigint = () => ac.abort()
   if (follow) process.once("SIGINT", onSigint)

@@ -1,0 +1,72 @@
+/**
+ * The program's standard output and standard error, written synchronously, in order.
+ *
+ * Node's `process.stdout` on a pipe makes the descriptor non-blocking and writes what the pipe
+ * cannot take at once later, from the event loop: a large `--json` report (about 2 MB from
+ * `verify` over 1,000 pins) then kept the process alive after its work was done, long enough for
+ * the engine to start and finish a garbage collection whose result nobody reads. Here a write goes
+ * straight to the descriptor. Node makes the three standard descriptors blocking when it starts,
+ * so a file, a terminal or a pipe takes each write whole, the writer waiting for its reader as any
+ * pipe's writer does, and setting up Node's stream (about a millisecond each) is left out.
+ *
+ * When the descriptor refuses (made non-blocking again by another process sharing it, and full:
+ * `EAGAIN`; closed; anything else), the rest of that write and every later one go to Node's own
+ * stream, which waits for the reader from the event loop as before, so nothing is lost or
+ * reordered. A reader that has gone away (`EPIPE`: `opencode-alloy verify --json | head`) ends the
+ * program quietly with the exit code it has so far, on either path.
+ */
+import { writeSync } from "node:fs"
+import { isatty } from "node:tty"
+
+export type Write = (s: string) => void
+
+/** What a channel writes with: the descriptor, Node's stream for it (made on first need), and what to do when the reader has gone. */
+export interface ChannelParts {
+  readonly write: (fd: number, bytes: Uint8Array, offset: number, length: number) => number
+  readonly stream: () => { write(bytes: Uint8Array): unknown; on(event: "error", fn: (e: NodeJS.ErrnoException) => void): unknown }
+  readonly readerGone: () => void
+}
+
+const isGone = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === "EPIPE"
+
+/** Is standard output (1) or standard error (2) a terminal? Asked without setting up Node's stream for it. */
+export const isTerminal = (fd: 1 | 2): boolean => isatty(fd)
+
+export function channel(fd: 1 | 2, parts: ChannelParts): Write {
+  let stream: ReturnType<ChannelParts["stream"]> | undefined
+  const handOver = (rest: Uint8Array) => {
+    if (!stream) {
+      stream = parts.stream()
+      stream.on("error", (e) => {
+        if (isGone(e)) return parts.readerGone()
+        throw e
+      })
+    }
+    stream.write(rest)
+  }
+  return (s) => {
+    const bytes = Buffer.from(s, "utf8")
+    let off = 0
+    if (!stream) {
+      try {
+        while (off < bytes.length) {
+          const n = parts.write(fd, bytes, off, bytes.length - off)
+          // a descriptor that takes nothing without saying why is left to the stream, not asked again
+          if (!(n > 0)) break
+          off += n
+        }
+      } catch (e) {
+        if (isGone(e)) return parts.readerGone()
+      }
+    }
+    if (off < bytes.length) handOver(bytes.subarray(off))
+  }
+}
+
+/** The reader has gone away: the program ends quietly, never with a stack trace. */
+const readerGone = () => process.exit(process.exitCode ?? 0)
+
+/** Standard output: what a command prints. */
+export const writeOut: Write = channel(1, { write: writeSync, stream: () => process.stdout, readerGone })
+/** Standard error: errors, warnings and progress. */
+export const writeErr: Write = channel(2, { write: writeSync, stream: () => process.stderr, readerGone })
