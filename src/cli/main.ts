@@ -15,8 +15,11 @@ interface MainIo {
   out(s: string): void
   err(s: string): void
   cwd: string
-  /** colours on stdout; the entry point decides (a terminal, no NO_COLOR); in-process callers get none */
-  color?: boolean
+  /**
+   * colours on stdout; the entry point decides (a terminal, no NO_COLOR), asked only when the output
+   * may take colours (not with --json or --no-color); in-process callers get none
+   */
+  color?: boolean | (() => boolean)
   /** told the command's words once they are known (the entry keeps a code cache per command) */
   onCommand?(words: readonly string[]): void
 }
@@ -40,7 +43,7 @@ export async function main(argv: string[], io0: MainIo): Promise<number> {
     err: io0.err,
     cwd,
     json: values["json"] === true,
-    color: io0.color === true && values["json"] !== true && values["no-color"] !== true,
+    color: values["json"] !== true && values["no-color"] !== true && (typeof io0.color === "function" ? io0.color() : io0.color === true),
   })
   if (!spec) {
     if (values["version"]) {
@@ -96,7 +99,7 @@ export async function runAsProgram(argv: string[]): Promise<string | undefined> 
     out: (s) => writeOut(s + "\n"),
     err: (s) => writeErr(s + "\n"),
     cwd: process.cwd(),
-    color: wantsColor(isTerminal(1)),
+    color: () => wantsColor(isTerminal(1)),
     onCommand: (words) => (ran = words[0]),
   })
   return ran
