@@ -41,24 +41,29 @@ export function describeValue(input: unknown): string {
   return `found ${typeof input} ${String(input)}`
 }
 
-export const Slug = z
-  .string({ error: (iss) => `expected a kebab-case id (text); ${describeValue(iss.input)}` })
-  .max(SLUG_MAX, { error: (iss) => `expected at most ${SLUG_MAX} characters; found ${String(iss.input).length}` })
-  .regex(SLUG_RE, {
+// Checks are added with one `.check(...)` each, not a chain of `.trim().min().max()`: every link of
+// a chain builds a whole new schema object (about 0.1 ms each when a command starts), and the
+// schemas here are built on every run of every command that reads an intent. Same checks, same order.
+export const Slug = z.string({ error: (iss) => `expected a kebab-case id (text); ${describeValue(iss.input)}` }).check(
+  z.maxLength(SLUG_MAX, { error: (iss) => `expected at most ${SLUG_MAX} characters; found ${String(iss.input).length}` }),
+  z.regex(SLUG_RE, {
     error: (iss) => `expected a kebab-case slug such as \`checkout-redesign\` (lowercase letters and digits in dash-separated words, never a path); ${describeValue(iss.input)}`,
-  })
+  }),
+)
 
 const Text = (what: string) =>
   z
     .string({ error: (iss) => `expected ${what} as text; ${describeValue(iss.input)}` })
-    .trim()
-    .min(1, `${what} must not be empty`)
-    .max(MAX_TEXT, `${what} is longer than ${MAX_TEXT} characters; shorten it, move the detail into the Markdown body, or split the intent`)
+    .check(
+      z.trim(),
+      z.minLength(1, `${what} must not be empty`),
+      z.maxLength(MAX_TEXT, `${what} is longer than ${MAX_TEXT} characters; shorten it, move the detail into the Markdown body, or split the intent`),
+    )
 
 const TextList = (what: string) =>
   z
     .array(Text(what), { error: (iss) => `expected a list of ${what}s (one per line, each starting with "- "); ${describeValue(iss.input)}` })
-    .max(MAX_ITEMS, `at most ${MAX_ITEMS} ${what}s; split the intent into smaller intents (one brief can carry several)`)
+    .check(z.maxLength(MAX_ITEMS, `at most ${MAX_ITEMS} ${what}s; split the intent into smaller intents (one brief can carry several)`))
     .default([])
 
 /** Keys of a strict mapping, for "unknown field" messages with a did-you-mean. */
@@ -88,9 +93,7 @@ const EVIDENCE_SHAPES = {
     /** seconds `opencode-alloy check` lets the command run before stopping it (a failed run) */
     timeout: z
       .number({ error: (iss) => `expected timeout as a number of seconds; ${describeValue(iss.input)}` })
-      .int("timeout is a whole number of seconds")
-      .min(1, "timeout is at least 1 second")
-      .max(MAX_CHECK_TIMEOUT_SECONDS, `timeout is at most ${MAX_CHECK_TIMEOUT_SECONDS} seconds`)
+      .check(z.int("timeout is a whole number of seconds"), z.gte(1, "timeout is at least 1 second"), z.lte(MAX_CHECK_TIMEOUT_SECONDS, `timeout is at most ${MAX_CHECK_TIMEOUT_SECONDS} seconds`))
       .optional(),
   },
   law: {
@@ -118,7 +121,7 @@ export type Evidence = z.infer<typeof EvidenceSchema>
 /** `evidence:` holds one entry or a list of them; both read as a list. */
 const EvidenceList = z.preprocess(
   (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]),
-  z.array(EvidenceSchema).max(MAX_EVIDENCE, `at most ${MAX_EVIDENCE} evidence entries per criterion; split the criterion into several criteria`),
+  z.array(EvidenceSchema).check(z.maxLength(MAX_EVIDENCE, `at most ${MAX_EVIDENCE} evidence entries per criterion; split the criterion into several criteria`)),
 )
 
 export const CRITERION_FIELDS = ["id", "text", "evidence"] as const
@@ -127,7 +130,7 @@ export const CriterionSchema = z.strictObject(
   {
     id: z
       .string({ error: (iss) => `expected an id such as AC-1; ${describeValue(iss.input)}` })
-      .regex(AC_ID_RE, { error: (iss) => `expected an id of the form AC-<n> (AC-1, AC-2, ...); ${describeValue(iss.input)}` }),
+      .check(z.regex(AC_ID_RE, { error: (iss) => `expected an id of the form AC-<n> (AC-1, AC-2, ...); ${describeValue(iss.input)}` })),
     text: Text("criterion text"),
     evidence: EvidenceList,
   },
@@ -167,9 +170,7 @@ export const ClarificationSchema = z.strictObject(
     answer: Text("answer").optional(),
     priority: z
       .number({ error: (iss) => `expected a priority from 1 (most important) to ${MAX_CLARIFICATIONS}; ${describeValue(iss.input)}` })
-      .int()
-      .min(1)
-      .max(MAX_CLARIFICATIONS)
+      .check(z.int(), z.gte(1), z.lte(MAX_CLARIFICATIONS))
       .optional(),
   },
   { error: unknownKeys("a clarification", CLARIFICATION_FIELDS) },
@@ -186,7 +187,7 @@ const IntentShape = z.strictObject(
     constraints: TextList("constraint"),
     acceptance_criteria: z
       .array(CriterionSchema, { error: (iss) => `expected a list of criteria, each with id, text and evidence; ${describeValue(iss.input)}` })
-      .max(MAX_ITEMS, `at most ${MAX_ITEMS} criteria; split the intent into smaller intents (one brief can carry several)`)
+      .check(z.maxLength(MAX_ITEMS, `at most ${MAX_ITEMS} criteria; split the intent into smaller intents (one brief can carry several)`))
       .default([]),
     non_goals: TextList("non-goal"),
     tradeoffs: TextList("tradeoff"),
@@ -196,7 +197,7 @@ const IntentShape = z.strictObject(
     /** the clarify loop's questions and answers (absent in older records, which keep their bytes and digests) */
     clarifications: z
       .array(ClarificationSchema, { error: (iss) => `expected a list of {question, answer, priority}; ${describeValue(iss.input)}` })
-      .max(MAX_CLARIFICATIONS, `at most ${MAX_CLARIFICATIONS} clarifications: ask the most important questions first and fold their answers into constraints and criteria`)
+      .check(z.maxLength(MAX_CLARIFICATIONS, `at most ${MAX_CLARIFICATIONS} clarifications: ask the most important questions first and fold their answers into constraints and criteria`))
       .optional(),
     metadata: z.record(z.string(), z.unknown(), { error: (iss) => `expected metadata as a mapping; ${describeValue(iss.input)}` }).optional(),
   },
