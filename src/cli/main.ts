@@ -96,8 +96,15 @@ function isDirectory(p: string): boolean {
 export async function runAsProgram(argv: string[]): Promise<string | undefined> {
   let ran: string | undefined
   process.exitCode = await main(argv, {
-    out: (s) => writeOut(s + "\n"),
-    err: (s) => writeErr(s + "\n"),
+    // the line and its end written apart: joined, a 2 MB report would be copied whole first
+    out: (s) => {
+      writeOut(s)
+      writeOut("\n")
+    },
+    err: (s) => {
+      writeErr(s)
+      writeErr("\n")
+    },
     cwd: process.cwd(),
     color: () => wantsColor(isTerminal(1)),
     onCommand: (words) => (ran = words[0]),
