@@ -192,11 +192,28 @@ export function compareRecords(a: RunRecord, b: RunRecord): number {
   return s || a.run_id.localeCompare(b.run_id) || a.idempotency_key.localeCompare(b.idempotency_key)
 }
 
+/** An ISO time as the number `cmpTime` compares; an unparsable or missing one is 0. */
+function timeValue(a: string | undefined): number {
+  const x = a ? Date.parse(a) : NaN
+  return Number.isNaN(x) ? 0 : x
+}
+
 /** Compare two ISO times; an unparsable time counts as 0. */
 export function cmpTime(a: string | undefined, b: string | undefined): number {
-  const x = a ? Date.parse(a) : NaN
-  const y = b ? Date.parse(b) : NaN
-  return (Number.isNaN(x) ? 0 : x) - (Number.isNaN(y) ? 0 : y)
+  return timeValue(a) - timeValue(b)
+}
+
+/**
+ * `list` newest first by `at` (a new array; of equal times, the order they came in), in the order
+ * `sort((a, b) => cmpTime(at(b), at(a)))` gives, with each time parsed once instead of once per
+ * comparison: the evidence of one criterion over 100,000 run records is 25,000 observations, whose
+ * sort spent most of its time parsing the same times again (docs/performance.md).
+ */
+export function newestFirst<T>(list: readonly T[], at: (t: T) => string | undefined): T[] {
+  const keyed = list.map((item) => ({ item, t: timeValue(at(item)) }))
+  // Array.prototype.sort is stable: equal times stay in the order they came
+  keyed.sort((a, b) => b.t - a.t)
+  return keyed.map((k) => k.item)
 }
 
 // ---- identity ----------------------------------------------------------------------------------

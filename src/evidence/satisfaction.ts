@@ -23,7 +23,7 @@
  */
 import type { GateKind } from "../core/bundle.js"
 import type { Observation } from "./observations.js"
-import { cmpTime } from "../core/run-record.js"
+import { cmpTime, newestFirst } from "../core/run-record.js"
 import { pushTo } from "../core/maps.js"
 
 export const VERDICTS = ["satisfied", "failing", "unproven", "waived", "stale", "contested"] as const
@@ -196,7 +196,10 @@ export function judgeGate(gate: GateSpec, observations: readonly Observation[]):
 }
 
 export function judgeCriterion(spec: CriterionSpec, observations: readonly Observation[]): CriterionVerdict {
-  const evidence = observations.filter((o) => o.criterion === spec.ref).sort((a, b) => cmpTime(b.at, a.at))
+  const evidence = newestFirst(
+    observations.filter((o) => o.criterion === spec.ref),
+    (o) => o.at,
+  )
   if (!spec.gates.length) {
     return {
       ref: spec.ref,
@@ -216,7 +219,11 @@ export function judgeCriterion(spec: CriterionSpec, observations: readonly Obser
 }
 
 export function judgeIntent(spec: IntentSpec, observations: readonly Observation[]): IntentVerdict {
-  const criteria = spec.criteria.map((c) => judgeCriterion(c, observations))
+  // each criterion given only its own observations (grouped in one pass, in their order): over
+  // 100,000 run records, five criteria each filtering all 100,000 observations cost more than the
+  // judging itself, every observation a trip to memory the cache no longer holds
+  const byRef = groupBy(observations, (o) => o.criterion)
+  const criteria = spec.criteria.map((c) => judgeCriterion(c, byRef.get(c.ref) ?? []))
   const counts = emptyCounts()
   for (const c of criteria) counts[c.verdict]++
   const verdict = worst(criteria.map((c) => c.verdict)) ?? "unproven"
