@@ -4,7 +4,8 @@
  * for what only a real process shows: the bundle, exit codes from a signal, preloaded fault
  * injection, a bare environment.
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync } from "node:fs"
 import path from "node:path"
 import { main } from "../../src/cli/main.js"
 import { REPO_ROOT } from "./project.js"
@@ -74,13 +75,17 @@ export interface BinOptions {
   readonly preload?: string
   /** another copy of the built entry (default: BIN) */
   readonly bin?: string
+  /** the runtime to start it with (default: this Node); Bun takes `preload` with `--preload` */
+  readonly runtime?: string
 }
 
 /** Run the built CLI as a child process with a hard timeout; never throws. */
 export function runBin(args: readonly string[], opts: BinOptions): Promise<BinResult> {
   return new Promise((resolve) => {
     const env = opts.bareEnv ? { PATH: process.env.PATH ?? "", ...opts.env } : { ...process.env, ...opts.env }
-    const child = spawn(process.execPath, [...(opts.preload ? ["--import", opts.preload] : []), opts.bin ?? BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    const runtime = opts.runtime ?? process.execPath
+    const preload = opts.preload ? [runtime === process.execPath ? "--import" : "--preload", opts.preload] : []
+    const child = spawn(runtime, [...preload, opts.bin ?? BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
@@ -137,4 +142,15 @@ export function runBinPiped(args: readonly string[], opts: BinOptions & { holdMs
       resolve({ status, signal, stdout: Buffer.concat(chunks).toString("utf8"), stderr, bytes })
     })
   })
+}
+
+/**
+ * Bun from the dev dependency, when it runs here (`.bin/bun` is a stub until bun's own install
+ * script has run, which npm is not told to run: the platform package holds the real binary).
+ */
+export function bunRuntime(): string | undefined {
+  const root = path.join(REPO_ROOT, "node_modules")
+  return [path.join(root, "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun"), path.join(root, ".bin", "bun")].find(
+    (p) => existsSync(p) && spawnSync(p, ["--version"], { timeout: 20_000 }).status === 0,
+  )
 }

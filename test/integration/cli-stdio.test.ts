@@ -3,10 +3,12 @@
 // reader that leaves ends the program quietly (src/cli/stdio.ts; the process ends early only when
 // nothing is left to write: src/cli/launch.ts).
 import { describe, expect, it } from "vitest"
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import os from "node:os"
 import path from "node:path"
-import { runBin, runBinPiped } from "../helpers/cli.js"
+import { bunRuntime, runBin, runBinPiped } from "../helpers/cli.js"
 import { scratch } from "../helpers/project.js"
+import { skipNote } from "../helpers/skip.js"
 
 const tmp = scratch()
 
@@ -55,4 +57,31 @@ describe("CLI output on a pipe", () => {
     expect(r.stderr).toBe("")
     expect(r.bytes).toBeLessThan(500_000)
   }, 60_000)
+})
+
+const BUN = bunRuntime()
+
+describe("CLI: the process ends early only when nothing is left to do", () => {
+  // work a command leaves running (here a timer set up before the program, as a server or a child
+  // would be): the early ending must wait for it, under Node (which lists it) and under Bun (whose
+  // list is always empty, so the early ending is off there)
+  const withPendingWork = async (runtime: string | undefined) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "alloy-pending-"))
+    tmp.defer(() => rmSync(dir, { recursive: true, force: true }))
+    const preload = path.join(dir, "pending.mjs")
+    writeFileSync(preload, 'setTimeout(() => process.stdout.write("late work done\\n"), 300)\n')
+    return runBin(["--version"], { cwd: dir, preload, ...(runtime ? { runtime } : {}) })
+  }
+
+  it("under Node", async () => {
+    const r = await withPendingWork(undefined)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\nlate work done\n$/)
+  })
+
+  it.skipIf(BUN === undefined)(`under Bun${skipNote(BUN === undefined ? "needs Bun (the bun dev dependency's platform package)" : undefined)}`, async () => {
+    const r = await withPendingWork(BUN)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\nlate work done\n$/)
+  })
 })
