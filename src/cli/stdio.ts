@@ -9,25 +9,34 @@
  * so a file, a terminal or a pipe takes each write whole, the writer waiting for its reader as any
  * pipe's writer does, and setting up Node's stream (about a millisecond each) is left out.
  *
- * When the descriptor refuses (made non-blocking again by another process sharing it, and full:
- * `EAGAIN`; closed; anything else), the rest of that write and every later one go to Node's own
- * stream, which waits for the reader from the event loop as before, so nothing is lost or
- * reordered. A reader that has gone away (`EPIPE`: `opencode-alloy verify --json | head`) ends the
- * program quietly with the exit code it has so far, on either path.
+ * When the descriptor refuses for now (made non-blocking again by another process sharing it, and
+ * full: `EAGAIN`) or is closed (`EBADF`: `>&-`, where Node's stream discards what it is given), the
+ * rest of that write and every later one go to Node's own stream, which waits for the reader from
+ * the event loop as before, so nothing is lost or reordered. A reader that has gone away (`EPIPE`:
+ * `opencode-alloy verify --json | head`) ends the program quietly with the exit code it has so far,
+ * on either path. Any other failure (a full disk, an I/O error) means the output is incomplete: the
+ * command fails at once, said in one line on standard error, exit 1, never 0 with a report cut off.
  */
 import { writeSync } from "node:fs"
 import { createRequire } from "node:module"
+import { describeIoError } from "../core/errors.js"
 
 export type Write = (s: string) => void
 
-/** What a channel writes with: the descriptor, Node's stream for it (made on first need), and what to do when the reader has gone. */
+/**
+ * What a channel writes with: the descriptor, Node's stream for it (made on first need), what to do
+ * when the reader has gone, and when a write has failed.
+ */
 export interface ChannelParts {
   readonly write: (fd: number, bytes: Uint8Array, offset: number, length: number) => number
   readonly stream: () => { write(bytes: Uint8Array): unknown; on(event: "error", fn: (e: NodeJS.ErrnoException) => void): unknown }
   readonly readerGone: () => void
+  readonly failed: (e: unknown) => void
 }
 
-const isGone = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === "EPIPE"
+const codeOf = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code
+/** Refusals Node's stream deals with: wait for a non-blocking descriptor, discard into a closed one. */
+const HAND_OVER = new Set(["EAGAIN", "EWOULDBLOCK", "EBADF"])
 
 /**
  * Is standard output (1) or standard error (2) a terminal? Asked without setting up Node's stream
@@ -52,10 +61,7 @@ export function channel(fd: 1 | 2, parts: ChannelParts, chunk = CHUNK): Write {
   const handOver = (rest: Uint8Array) => {
     if (!stream) {
       stream = parts.stream()
-      stream.on("error", (e) => {
-        if (isGone(e)) return parts.readerGone()
-        throw e
-      })
+      stream.on("error", (e) => (codeOf(e) === "EPIPE" ? parts.readerGone() : parts.failed(e)))
     }
     // a copy: the stream writes later, and the bytes may be a view of the reused buffer
     stream.write(Buffer.from(rest))
@@ -71,7 +77,8 @@ export function channel(fd: 1 | 2, parts: ChannelParts, chunk = CHUNK): Write {
           off += n
         }
       } catch (e) {
-        if (isGone(e)) return parts.readerGone()
+        if (codeOf(e) === "EPIPE") return parts.readerGone()
+        if (!HAND_OVER.has(codeOf(e) ?? "")) return parts.failed(e)
       }
     }
     if (off < bytes.length) handOver(bytes.subarray(off))
@@ -92,7 +99,19 @@ export function channel(fd: 1 | 2, parts: ChannelParts, chunk = CHUNK): Write {
 /** The reader has gone away: the program ends quietly, never with a stack trace. */
 const readerGone = () => process.exit(process.exitCode ?? 0)
 
+/** A write failed: the output is incomplete, so the command fails, said once on standard error (unless that is what failed). */
+const failedOn = (fd: 1 | 2) => (e: unknown) => {
+  if (fd === 1) {
+    try {
+      writeSync(2, `opencode-alloy: could not write the output (${describeIoError(e)}); what was printed is incomplete\n`)
+    } catch {
+      // standard error cannot take it either: the exit code says it
+    }
+  }
+  process.exit(1)
+}
+
 /** Standard output: what a command prints. */
-export const writeOut: Write = channel(1, { write: writeSync, stream: () => process.stdout, readerGone })
+export const writeOut: Write = channel(1, { write: writeSync, stream: () => process.stdout, readerGone, failed: failedOn(1) })
 /** Standard error: errors, warnings and progress. */
-export const writeErr: Write = channel(2, { write: writeSync, stream: () => process.stderr, readerGone })
+export const writeErr: Write = channel(2, { write: writeSync, stream: () => process.stderr, readerGone, failed: failedOn(2) })

@@ -77,6 +77,8 @@ export interface BinOptions {
   readonly bin?: string
   /** the runtime to start it with (default: this Node); Bun takes `preload` with `--preload` */
   readonly runtime?: string
+  /** a descriptor for its standard output instead of a pipe (then `stdout` is empty) */
+  readonly stdoutFd?: number
 }
 
 /** Run the built CLI as a child process with a hard timeout; never throws. */
@@ -85,11 +87,11 @@ export function runBin(args: readonly string[], opts: BinOptions): Promise<BinRe
     const env = opts.bareEnv ? { PATH: process.env.PATH ?? "", ...opts.env } : { ...process.env, ...opts.env }
     const runtime = opts.runtime ?? process.execPath
     const preload = opts.preload ? [runtime === process.execPath ? "--import" : "--preload", opts.preload] : []
-    const child = spawn(runtime, [...preload, opts.bin ?? BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(runtime, [...preload, opts.bin ?? BIN, ...args], { cwd: opts.cwd, env, stdio: ["ignore", opts.stdoutFd ?? "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d))
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000)
     child.on("close", (status, signal) => {
       clearTimeout(timer)

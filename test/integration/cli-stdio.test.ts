@@ -3,7 +3,7 @@
 // reader that leaves ends the program quietly (src/cli/stdio.ts; the process ends early only when
 // nothing is left to write: src/cli/launch.ts).
 import { describe, expect, it } from "vitest"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { bunRuntime, runBin, runBinPiped } from "../helpers/cli.js"
@@ -48,6 +48,18 @@ describe("CLI output on a pipe", () => {
     expect(sharedFailing.status).toBe(1)
     expect(sharedFailing.stdout).toBe(failing.stdout)
   }, 60_000)
+
+  const DEV_FULL = existsSync("/dev/full") ? undefined : "needs /dev/full (a device every write to fails: the disk is full)"
+  it.skipIf(DEV_FULL !== undefined)(`output that cannot be written fails the command in one line: exit 1, never 0 with the report cut off${skipNote(DEV_FULL)}`, async () => {
+    const dir = await bigProject(10)
+    const fd = openSync("/dev/full", "w")
+    tmp.defer(() => closeSync(fd))
+    for (const args of [["verify", "--json"], ["verify"], ["--version"]]) {
+      const r = await runBin(args, { cwd: dir, stdoutFd: fd })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toBe("opencode-alloy: could not write the output (the disk is full); what was printed is incomplete\n")
+    }
+  })
 
   it("a reader that goes away ends the program quietly: no stack trace, no error", async () => {
     const dir = await bigProject(1500)
