@@ -218,11 +218,8 @@ export function judgeCriterion(spec: CriterionSpec, observations: readonly Obser
   return { ref: spec.ref, id: spec.id, text: spec.text, verdict, reason, gates, evidence }
 }
 
-export function judgeIntent(spec: IntentSpec, observations: readonly Observation[]): IntentVerdict {
-  // each criterion given only its own observations (grouped in one pass, in their order): over
-  // 100,000 run records, five criteria each filtering all 100,000 observations cost more than the
-  // judging itself, every observation a trip to memory the cache no longer holds
-  const byRef = groupBy(observations, (o) => o.criterion)
+/** `byRef`: the observations by criterion ref, each list in its original order (judgeAll groups them once). */
+function judgeIntent(spec: IntentSpec, byRef: ReadonlyMap<string, readonly Observation[]>): IntentVerdict {
   const criteria = spec.criteria.map((c) => judgeCriterion(c, byRef.get(c.ref) ?? []))
   const counts = emptyCounts()
   for (const c of criteria) counts[c.verdict]++
@@ -243,20 +240,12 @@ export function judgeIntent(spec: IntentSpec, observations: readonly Observation
 }
 
 export function judgeAll(intents: readonly IntentSpec[], observations: readonly Observation[]): { intents: IntentVerdict[]; counts: Record<Verdict, number> } {
-  // observations grouped by criterion once, so judging is linear in intents + observations (each
-  // criterion filters only its own, in their original order) instead of criteria × observations
-  const byRef = new Map<string, Observation[]>()
-  for (const o of observations) {
-    const list = byRef.get(o.criterion)
-    if (list) list.push(o)
-    else byRef.set(o.criterion, [o])
-  }
-  const judged = intents.map((i) =>
-    judgeIntent(
-      i,
-      [...new Set(i.criteria.map((c) => c.ref))].flatMap((ref) => byRef.get(ref) ?? []),
-    ),
-  )
+  // observations grouped by criterion once, so judging is linear in intents + observations: each
+  // criterion reads only its own, in their original order, instead of every criterion filtering
+  // them all (over 100,000 run records that filtering cost more than the judging itself, every
+  // observation a trip to memory the cache no longer holds)
+  const byRef = groupBy(observations, (o) => o.criterion)
+  const judged = intents.map((i) => judgeIntent(i, byRef))
   const counts = emptyCounts()
   for (const i of judged) for (const v of VERDICTS) counts[v] += i.counts[v]
   return { intents: judged, counts }
